@@ -1,0 +1,122 @@
+// The compiled zone document: what compile() produces and what the DNS server loads, one per zone.
+// Fully resolved: the DNS server needs no lookups to serve it. The TypeBox schema below is the document's JSON
+// schema (docs/compiled-document.md describes it; `geodns schema compiled` prints it).
+import { Type, type Static } from '@sinclair/typebox';
+import { Policies, StaticRecordTypes, StringEnum, Continents } from './resources.ts';
+
+export const COMPILED_FORMAT = 'geodns.io/compiled-zone/v1';
+
+export const CompiledLocationSchema = Type.Object(
+  {
+    continent: Type.Optional(StringEnum(Continents, { description: 'Continent code.' })),
+    country: Type.Optional(Type.String({ pattern: '^[A-Z]{2}$', description: 'ISO 3166-1 alpha-2.' })),
+    subdivision: Type.Optional(Type.String({ description: 'ISO 3166-2 subdivision without the country prefix.' })),
+    region: Type.Optional(Type.String({ description: 'Custom region name.' })),
+    latitude: Type.Optional(Type.Number({ minimum: -90, maximum: 90 })),
+    longitude: Type.Optional(Type.Number({ minimum: -180, maximum: 180 })),
+  },
+  { additionalProperties: false, description: 'A location; same fields as the resource API Location.' },
+);
+export type CompiledLocation = Static<typeof CompiledLocationSchema>;
+
+/**
+ * A static rrset. Names are absolute, lower case, without the trailing dot. `data` holds the rdata in the shape
+ * dns-packet encodes (A/AAAA: address string; CNAME/NS/PTR: name; MX: {preference, exchange};
+ * TXT: string[] of character-strings; SRV: {priority, weight, port, target}; CAA: {flags, tag, value}).
+ */
+export const RRDataSchema = Type.Union([
+  Type.String(),
+  Type.Array(Type.String()),
+  Type.Object({ preference: Type.Integer(), exchange: Type.String() }, { additionalProperties: false }),
+  Type.Object(
+    { priority: Type.Integer(), weight: Type.Integer(), port: Type.Integer(), target: Type.String() },
+    { additionalProperties: false },
+  ),
+  Type.Object({ flags: Type.Integer(), tag: Type.String(), value: Type.String() }, { additionalProperties: false }),
+]);
+export type RRData = Static<typeof RRDataSchema>;
+
+export const CompiledRRsetSchema = Type.Object(
+  {
+    name: Type.String({ description: 'Owner name, absolute, lower case, no trailing dot.' }),
+    type: StringEnum(StaticRecordTypes, { description: 'Record type.' }),
+    ttl: Type.Integer({ minimum: 0 }),
+    data: Type.Array(RRDataSchema, { minItems: 1 }),
+  },
+  { additionalProperties: false },
+);
+export type CompiledRRset = Static<typeof CompiledRRsetSchema>;
+
+export const CompiledTargetSchema = Type.Object(
+  {
+    id: Type.String({
+      description: 'Stable target id, namespace/geoendpoint/target; the key of the health table.',
+    }),
+    name: Type.String({ description: 'Target name from the GeoEndpoint.' }),
+    addresses: Type.Array(Type.String(), { description: 'Resolved IPv4 and IPv6 addresses, sorted.' }),
+    location: CompiledLocationSchema,
+    weight: Type.Integer({ minimum: 0 }),
+    priority: Type.Integer({ minimum: 0 }),
+    healthy: Type.Boolean({ description: 'Health at compile time; the health table overrides it.' }),
+    probe: Type.Optional(Type.String({ description: 'namespace/name of the HealthProbe checking this target.' })),
+  },
+  { additionalProperties: false },
+);
+export type CompiledTarget = Static<typeof CompiledTargetSchema>;
+
+export const CompiledRoutedNameSchema = Type.Object(
+  {
+    name: Type.String({ description: 'The routed name, absolute, lower case, no trailing dot.' }),
+    source: Type.String({ description: 'namespace/name of the GeoEndpoint.' }),
+    ttl: Type.Integer({ minimum: 0 }),
+    policy: StringEnum(Policies, { description: 'Routing policy.' }),
+    maxAnswers: Type.Integer({ minimum: 1 }),
+    targets: Type.Array(CompiledTargetSchema, { description: 'Targets, sorted by id.' }),
+  },
+  { additionalProperties: false },
+);
+export type CompiledRoutedName = Static<typeof CompiledRoutedNameSchema>;
+
+export const CompiledNetworkSchema = Type.Object(
+  { cidr: Type.String(), location: CompiledLocationSchema },
+  { additionalProperties: false },
+);
+export type CompiledNetwork = Static<typeof CompiledNetworkSchema>;
+
+export const CompiledZoneSchema = Type.Object(
+  {
+    format: Type.Literal(COMPILED_FORMAT),
+    zone: Type.String({ description: 'Apex, lower case, no trailing dot.' }),
+    source: Type.String({ description: 'Name of the GeoZone.' }),
+    serial: Type.Integer({ minimum: 0, maximum: 4294967295 }),
+    contentHash: Type.String({
+      description: 'sha256 of the content without serial; unchanged content keeps its serial.',
+    }),
+    soa: Type.Object(
+      {
+        mname: Type.String(),
+        rname: Type.String(),
+        refresh: Type.Integer(),
+        retry: Type.Integer(),
+        expire: Type.Integer(),
+        minimum: Type.Integer(),
+        ttl: Type.Integer(),
+      },
+      { additionalProperties: false },
+    ),
+    ns: Type.Object(
+      {
+        ttl: Type.Integer({ minimum: 0 }),
+        names: Type.Array(Type.String(), { minItems: 1 }),
+      },
+      { additionalProperties: false, description: 'Apex NS rrset; glue is in records.' },
+    ),
+    records: Type.Array(CompiledRRsetSchema, {
+      description: 'Static rrsets including glue, sorted by name then type.',
+    }),
+    routed: Type.Array(CompiledRoutedNameSchema, { description: 'Routed names, sorted by name.' }),
+    networks: Type.Array(CompiledNetworkSchema, { description: 'Custom networks, sorted by cidr.' }),
+  },
+  { additionalProperties: false, description: 'A compiled zone, as the DNS server loads it.' },
+);
+export type CompiledZone = Static<typeof CompiledZoneSchema>;

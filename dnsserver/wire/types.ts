@@ -1,0 +1,79 @@
+// Plain data passed between the wire layer and the rest of the server. The wire layer knows nothing of zones.
+import type { Answer } from 'dns-packet';
+
+export const RCODE = { NOERROR: 0, FORMERR: 1, SERVFAIL: 2, NXDOMAIN: 3, NOTIMP: 4, REFUSED: 5 } as const;
+/** Extended RCODE 16 (upper bits carried in OPT). */
+export const BADVERS = 16;
+
+export interface ClientSubnet {
+  family: 1 | 2;
+  sourcePrefix: number;
+  scopePrefix: number;
+  /** Address text with the host bits zeroed, e.g. '203.0.113.0' or '2001:db8::'. */
+  address: string;
+}
+
+export interface EdnsInfo {
+  version: number;
+  udpSize: number;
+  dnssecOk: boolean;
+  ecs?: ClientSubnet;
+  /** Client cookie (8 bytes) and server cookie, if any, as sent (RFC 7873). */
+  cookie?: Buffer;
+}
+
+/** A query decoded just far enough to answer it: no per-query object tree of the whole packet. */
+export interface ParsedQuery {
+  id: number;
+  opcode: number;
+  rd: boolean;
+  cd: boolean;
+  /** Question name, lower case, no trailing dot ('' for the root). */
+  qname: string;
+  qtype: number;
+  qclass: number;
+  /** Byte offset just past the question in the original packet (the question is copied from there, case kept). */
+  questionEnd: number;
+  edns?: EdnsInfo;
+}
+
+export type ParseResult =
+  | { ok: true; query: ParsedQuery }
+  /** Answerable error: respond with rcode (FORMERR, NOTIMP, BADVERS) echoing what could be read. */
+  | { ok: false; rcode: number; id: number; reason: string; query?: Partial<ParsedQuery> }
+  /** Not worth an answer (too short to hold a header, or a response packet): drop silently. */
+  | { ok: false; drop: true; reason: string };
+
+/** Resource records to send, in dns-packet's shape. */
+export interface Sections {
+  answers: Answer[];
+  authorities: Answer[];
+  additionals: Answer[];
+}
+
+/**
+ * A response body encoded once and reused for many queries: the records after the question, encoded for a packet
+ * whose question name sits at offset 12 (so compression pointers into the question stay valid whatever the
+ * client's letter case).
+ */
+export interface EncodedBody {
+  rcode: number;
+  authoritative: boolean;
+  ancount: number;
+  nscount: number;
+  arcount: number;
+  /** Answer and authority sections. */
+  main: Buffer;
+  /** Additional section (without OPT); dropped first when space is short. */
+  additional: Buffer;
+}
+
+export interface ClientInfo {
+  address: string;
+  port: number;
+  family: 4 | 6;
+  transport: 'udp' | 'tcp';
+}
+
+/** Answers one DNS message; null means send nothing. */
+export type QueryHandler = (message: Buffer, client: ClientInfo) => Buffer | null;
