@@ -1,0 +1,4 @@
+// The list of subcommands. Each lives in its own file in this folder.
+import type { Command } from '../command.ts';
+
+export const commands: readonly Command[] = [];
