@@ -1,0 +1,81 @@
+// Evaluates the x-kubernetes-validations (CEL) rules of a structural schema against a value, the way the API server
+// does: each rule runs at the node that carries it, with `self` bound to the value there, and only where that
+// value is present. Pure: no I/O.
+import { evaluate } from '@marcbachmann/cel-js';
+import type { StructuralSchema } from './crd.ts';
+
+/** A path into a document: property names and list indexes. */
+export type PathSegment = string | number;
+
+export interface CelViolation {
+  path: PathSegment[];
+  message: string;
+}
+
+const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** spec.targets[1].addresses[0] */
+export function formatPath(path: readonly PathSegment[]): string {
+  let out = '';
+  for (const segment of path) {
+    if (typeof segment === 'number') out += `[${segment}]`;
+    else if (IDENTIFIER.test(segment)) out += out === '' ? segment : `.${segment}`;
+    else out += `[${JSON.stringify(segment)}]`;
+  }
+  return out;
+}
+
+/** Parses a rule's fieldPath ('.targets', '.a.b', ".m['k']", '.l[2]') into segments. */
+export function parseFieldPath(fieldPath: string): PathSegment[] {
+  const segments: PathSegment[] = [];
+  const pattern = /\.([A-Za-z_][A-Za-z0-9_]*)|\[(\d+)\]|\['((?:[^'\\]|\\.)*)'\]/y;
+  let match: RegExpExecArray | null;
+  while (pattern.lastIndex < fieldPath.length && (match = pattern.exec(fieldPath)) !== null) {
+    if (match[1] !== undefined) segments.push(match[1]);
+    else if (match[2] !== undefined) segments.push(Number(match[2]));
+    else if (match[3] !== undefined) segments.push(match[3]);
+  }
+  return segments;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * Runs every CEL rule found in `schema` against `value`. `skip` says whether the subtree at a path already failed
+ * schema validation; the rules at that node are not run, since their input has the wrong shape, but the nodes
+ * below it are still checked.
+ */
+export function checkCelRules(
+  schema: StructuralSchema,
+  value: unknown,
+  path: PathSegment[] = [],
+  skip: (path: PathSegment[]) => boolean = () => false,
+): CelViolation[] {
+  if (value === undefined) return [];
+  const violations: CelViolation[] = [];
+  const rules = skip(path) ? [] : (schema['x-kubernetes-validations'] ?? []);
+  for (const rule of rules) {
+    const at = rule.fieldPath ? [...path, ...parseFieldPath(rule.fieldPath)] : path;
+    let result: unknown;
+    try {
+      result = evaluate(rule.rule, { self: value });
+    } catch (error) {
+      const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
+      violations.push({ path: at, message: `rule \`${rule.rule}\` could not be evaluated: ${reason}` });
+      continue;
+    }
+    if (result !== true) violations.push({ path: at, message: rule.message ?? `failed rule: ${rule.rule}` });
+  }
+  if (isRecord(value)) {
+    for (const [key, child] of Object.entries(value)) {
+      const childSchema = schema.properties?.[key] ?? schema.additionalProperties;
+      if (childSchema) violations.push(...checkCelRules(childSchema, child, [...path, key], skip));
+    }
+  } else if (Array.isArray(value) && schema.items) {
+    const items = schema.items;
+    value.forEach((child, i) => violations.push(...checkCelRules(items, child, [...path, i], skip)));
+  }
+  return violations;
+}
