@@ -1,0 +1,41 @@
+// Folds per-address probe states into the health table the DNS server reads (api/health.ts). Pure.
+// A target is up while any of its probed addresses is not Down (Unknown counts as up); its Down addresses are
+// listed so that answers leave them out while others are up. `since` moves only when up or downAddresses change.
+import { HEALTH_FORMAT, type HealthTable, type TargetHealth } from '../../api/health.ts';
+import type { AddressState } from './thresholds.ts';
+
+export interface AddressView {
+  targetId: string;
+  address: string;
+  state: AddressState;
+  lastError?: string;
+}
+
+export function buildHealthTable(
+  addresses: readonly AddressView[],
+  previous: HealthTable | null,
+  now: Date,
+): HealthTable {
+  const byTarget = new Map<string, AddressView[]>();
+  for (const view of addresses) {
+    const list = byTarget.get(view.targetId) ?? [];
+    list.push(view);
+    byTarget.set(view.targetId, list);
+  }
+  const targets: Record<string, TargetHealth> = {};
+  for (const targetId of [...byTarget.keys()].sort()) {
+    const views = byTarget.get(targetId) ?? [];
+    const down = views.filter((v) => v.state === 'Down').sort((a, b) => a.address.localeCompare(b.address));
+    const up = down.length < views.length;
+    const downAddresses = [...new Set(down.map((v) => v.address))];
+    const before = previous?.targets[targetId];
+    const same =
+      before !== undefined && before.up === up && (before.downAddresses ?? []).join(',') === downAddresses.join(',');
+    const entry: TargetHealth = { up, since: same ? before.since : now.toISOString() };
+    if (downAddresses.length > 0) entry.downAddresses = downAddresses;
+    const reason = down.find((v) => v.lastError !== undefined);
+    if (reason?.lastError !== undefined) entry.reason = `${reason.address}: ${reason.lastError}`;
+    targets[targetId] = entry;
+  }
+  return { format: HEALTH_FORMAT, targets };
+}

@@ -1,0 +1,281 @@
+// Runs health probes on their intervals and keeps the per-address and per-target health.
+// One check per (probe, address): the same address behind several targets is probed once. Each check runs on its
+// own timer with a jittered first start, and never overlaps itself (the next run is armed when the previous ends).
+import type { Static } from '@sinclair/typebox';
+import type { HealthTable } from '../../api/health.ts';
+import type { HealthProbeSpec, ProbedAddressSchema } from '../../api/resources.ts';
+import { parseDuration } from '../../api/duration.ts';
+import { probeOnce, type ProbeResult } from './probe.ts';
+import { applyResult, initialHealth, type AddressHealth, type AddressState } from './thresholds.ts';
+import { buildHealthTable, type AddressView } from './health-table.ts';
+
+export type ProbedAddress = Static<typeof ProbedAddressSchema>;
+
+export interface ProbeCheck {
+  /** namespace/name of the HealthProbe. */
+  probeKey: string;
+  spec: HealthProbeSpec;
+  address: string;
+  /** Stable target id (namespace/geoendpoint/target), the health table key. */
+  targetId: string;
+}
+
+export interface ProbeChangeEvent {
+  probeKey: string;
+  address: string;
+  targetIds: string[];
+  from: AddressState;
+  to: AddressState;
+  error?: string;
+  at: Date;
+}
+
+export interface ProbeResultEvent {
+  probeKey: string;
+  address: string;
+  targetIds: string[];
+  result: ProbeResult;
+  /** The address state after this result. */
+  state: AddressState;
+}
+
+export type ProbeFunction = (spec: HealthProbeSpec, address: string, signal: AbortSignal) => Promise<ProbeResult>;
+
+export interface ProbeSchedulerOptions {
+  probe?: ProbeFunction;
+  /** Returns a number in [0, 1); spreads first starts over one interval. */
+  random?: () => number;
+  now?: () => number;
+}
+
+interface Check {
+  key: string;
+  probeKey: string;
+  address: string;
+  spec: HealthProbeSpec;
+  specKey: string;
+  targetIds: Set<string>;
+  health: AddressHealth;
+  intervalMs: number;
+  stopped: boolean;
+  timer?: NodeJS.Timeout;
+  abort?: AbortController;
+  running?: Promise<void>;
+  configError?: string;
+}
+
+const checkKey = (probeKey: string, address: string): string => `${probeKey} ${address}`;
+
+export class ProbeScheduler {
+  readonly #probe: ProbeFunction;
+  readonly #random: () => number;
+  readonly #now: () => number;
+  #checks = new Map<string, Check>();
+  #table: HealthTable | null = null;
+  #changeListeners = new Set<(event: ProbeChangeEvent) => void>();
+  #resultListeners = new Set<(event: ProbeResultEvent) => void>();
+  #stopped = false;
+
+  constructor(checks: readonly ProbeCheck[] = [], options: ProbeSchedulerOptions = {}) {
+    this.#probe = options.probe ?? probeOnce;
+    this.#random = options.random ?? Math.random;
+    this.#now = options.now ?? Date.now;
+    this.update(checks);
+  }
+
+  /** Called right when an address changes state (a threshold was crossed, or its first result arrived). */
+  onChange(listener: (event: ProbeChangeEvent) => void): () => void {
+    this.#changeListeners.add(listener);
+    return () => this.#changeListeners.delete(listener);
+  }
+
+  /** Called after every probe, with the state the result led to. */
+  onResult(listener: (event: ProbeResultEvent) => void): () => void {
+    this.#resultListeners.add(listener);
+    return () => this.#resultListeners.delete(listener);
+  }
+
+  /**
+   * Reconfigures. Unchanged checks keep their state and timers. A check whose spec changed keeps its state
+   * (so routing does not flap) but restarts its counters and timer. Removed checks stop.
+   */
+  update(checks: readonly ProbeCheck[]): void {
+    if (this.#stopped) return;
+    const wanted = new Map<
+      string,
+      { probeKey: string; address: string; spec: HealthProbeSpec; targets: Set<string> }
+    >();
+    for (const check of checks) {
+      const key = checkKey(check.probeKey, check.address);
+      const entry = wanted.get(key);
+      if (entry) entry.targets.add(check.targetId);
+      else
+        wanted.set(key, {
+          probeKey: check.probeKey,
+          address: check.address,
+          spec: check.spec,
+          targets: new Set([check.targetId]),
+        });
+    }
+    for (const [key, check] of this.#checks) {
+      if (!wanted.has(key)) {
+        this.#halt(check);
+        this.#checks.delete(key);
+      }
+    }
+    for (const [key, want] of wanted) {
+      const specKey = JSON.stringify(want.spec);
+      const existing = this.#checks.get(key);
+      if (existing && existing.specKey === specKey) {
+        existing.targetIds = want.targets;
+        continue;
+      }
+      let health = initialHealth(this.#now());
+      if (existing) {
+        this.#halt(existing);
+        health = { ...existing.health, consecutiveFailures: 0, consecutiveSuccesses: 0 };
+      }
+      const check: Check = {
+        key,
+        probeKey: want.probeKey,
+        address: want.address,
+        spec: want.spec,
+        specKey,
+        targetIds: want.targets,
+        health,
+        intervalMs: 0,
+        stopped: false,
+      };
+      this.#checks.set(key, check);
+      this.#start(check);
+    }
+    this.#refreshTable();
+  }
+
+  /** Per target id: up unless all its probed addresses are Down. */
+  healthTable(): HealthTable {
+    return this.#table ?? this.#refreshTable();
+  }
+
+  /** Every address probed by `probeKey`, one entry per (address, target), sorted by address then target. */
+  probeStatus(probeKey: string): ProbedAddress[] {
+    const out: ProbedAddress[] = [];
+    for (const check of this.#checks.values()) {
+      if (check.probeKey !== probeKey) continue;
+      for (const target of check.targetIds) {
+        const entry: ProbedAddress = { address: check.address, target, state: check.health.state };
+        if (check.health.state !== 'Unknown') entry.lastChange = new Date(check.health.lastChange).toISOString();
+        const lastError = check.configError ?? check.health.lastError;
+        if (lastError !== undefined) entry.lastError = lastError;
+        if (check.health.latencyMs !== undefined) entry.latencyMs = check.health.latencyMs;
+        out.push(entry);
+      }
+    }
+    return out.sort((a, b) => a.address.localeCompare(b.address) || (a.target ?? '').localeCompare(b.target ?? ''));
+  }
+
+  /** Stops every timer, aborts probes in flight and waits for them to end. */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    const running: Promise<void>[] = [];
+    for (const check of this.#checks.values()) {
+      this.#halt(check);
+      if (check.running) running.push(check.running);
+    }
+    await Promise.allSettled(running);
+  }
+
+  #start(check: Check): void {
+    let timeoutMs: number;
+    try {
+      check.intervalMs = parseDuration(check.spec.interval);
+      timeoutMs = parseDuration(check.spec.timeout);
+    } catch (error) {
+      check.configError = error instanceof Error ? error.message : String(error);
+      return;
+    }
+    if (check.intervalMs <= 0 || timeoutMs >= check.intervalMs) {
+      check.configError = `timeout ${check.spec.timeout} must be shorter than interval ${check.spec.interval}`;
+      return;
+    }
+    this.#arm(check, Math.floor(this.#random() * check.intervalMs));
+  }
+
+  #arm(check: Check, delayMs: number): void {
+    if (check.stopped) return;
+    check.timer = setTimeout(() => {
+      check.timer = undefined;
+      check.running = this.#run(check);
+    }, delayMs);
+    check.timer.unref();
+  }
+
+  async #run(check: Check): Promise<void> {
+    const abort = new AbortController();
+    check.abort = abort;
+    const started = this.#now();
+    const result = await this.#probe(check.spec, check.address, abort.signal).catch((error: unknown): ProbeResult => ({
+      ok: false,
+      latencyMs: 0,
+      error: String(error),
+    }));
+    check.abort = undefined;
+    check.running = undefined;
+    if (check.stopped) return;
+    const before = check.health.state;
+    const { next, changed } = applyResult(check.health, result, check.spec, this.#now());
+    check.health = next;
+    const targetIds = [...check.targetIds].sort();
+    if (changed) {
+      this.#refreshTable();
+      const event: ProbeChangeEvent = {
+        probeKey: check.probeKey,
+        address: check.address,
+        targetIds,
+        from: before,
+        to: next.state,
+        at: new Date(next.lastChange),
+      };
+      if (!result.ok && result.error !== undefined) event.error = result.error;
+      this.#emit(this.#changeListeners, event);
+    }
+    this.#emit(this.#resultListeners, {
+      probeKey: check.probeKey,
+      address: check.address,
+      targetIds,
+      result,
+      state: next.state,
+    });
+    this.#arm(check, Math.max(0, check.intervalMs - (this.#now() - started)));
+  }
+
+  #halt(check: Check): void {
+    check.stopped = true;
+    if (check.timer) clearTimeout(check.timer);
+    check.timer = undefined;
+    check.abort?.abort();
+  }
+
+  #refreshTable(): HealthTable {
+    const views: AddressView[] = [];
+    for (const check of this.#checks.values()) {
+      for (const targetId of check.targetIds) {
+        const view: AddressView = { targetId, address: check.address, state: check.health.state };
+        if (check.health.lastError !== undefined) view.lastError = check.health.lastError;
+        views.push(view);
+      }
+    }
+    this.#table = buildHealthTable(views, this.#table, new Date(this.#now()));
+    return this.#table;
+  }
+
+  #emit<E>(listeners: Set<(event: E) => void>, event: E): void {
+    for (const listener of listeners) {
+      try {
+        listener(event);
+      } catch {
+        // A listener's failure must not stop probing; listeners log their own errors.
+      }
+    }
+  }
+}

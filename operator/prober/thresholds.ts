@@ -1,0 +1,55 @@
+// The per-address state machine, pure. An address starts Unknown (routing treats Unknown as up, so a new target is
+// served before its first probe); the first success makes it Up at once; `failureThreshold` consecutive failures
+// make an Up or Unknown address Down; `successThreshold` consecutive successes make a Down address Up again.
+import type { ProbeResult } from './probe.ts';
+
+export type AddressState = 'Up' | 'Down' | 'Unknown';
+
+export interface Thresholds {
+  failureThreshold: number;
+  successThreshold: number;
+}
+
+export interface AddressHealth {
+  state: AddressState;
+  consecutiveFailures: number;
+  consecutiveSuccesses: number;
+  /** Epoch ms of the last state change (or of the start, for Unknown). */
+  lastChange: number;
+  lastError?: string;
+  latencyMs?: number;
+  probes: number;
+}
+
+export function initialHealth(now: number): AddressHealth {
+  return { state: 'Unknown', consecutiveFailures: 0, consecutiveSuccesses: 0, lastChange: now, probes: 0 };
+}
+
+/** The state after one more result. `changed` is true when `state` differs from before. */
+export function applyResult(
+  before: AddressHealth,
+  result: ProbeResult,
+  thresholds: Thresholds,
+  now: number,
+): { next: AddressHealth; changed: boolean } {
+  const consecutiveSuccesses = result.ok ? before.consecutiveSuccesses + 1 : 0;
+  const consecutiveFailures = result.ok ? 0 : before.consecutiveFailures + 1;
+  let state = before.state;
+  if (result.ok) {
+    if (state === 'Unknown' || (state === 'Down' && consecutiveSuccesses >= thresholds.successThreshold)) state = 'Up';
+  } else if (state !== 'Down' && consecutiveFailures >= thresholds.failureThreshold) {
+    state = 'Down';
+  }
+  const changed = state !== before.state;
+  const next: AddressHealth = {
+    state,
+    consecutiveFailures,
+    consecutiveSuccesses,
+    lastChange: changed ? now : before.lastChange,
+    latencyMs: result.latencyMs,
+    probes: before.probes + 1,
+  };
+  const lastError = result.ok ? before.lastError : result.error;
+  if (lastError !== undefined) next.lastError = lastError;
+  return { next, changed };
+}
