@@ -1,0 +1,65 @@
+// IP address and CIDR parsing into bytes, with IPv4-mapped IPv6 (::ffff:a.b.c.d) turned into IPv4.
+import ipaddr from 'ipaddr.js';
+
+export interface ParsedAddress {
+  family: 4 | 6;
+  bytes: number[];
+  /** Canonical text (IPv4 dotted quad for mapped addresses). */
+  text: string;
+}
+
+export interface ParsedCidr extends ParsedAddress {
+  prefixLength: number;
+}
+
+/** Parses an IPv4 or IPv6 address; undefined when it is not one. */
+export function parseAddress(text: string): ParsedAddress | undefined {
+  if (!ipaddr.isValid(text)) return undefined;
+  let address = ipaddr.parse(text);
+  if (address.kind() === 'ipv6' && (address as ipaddr.IPv6).isIPv4MappedAddress()) {
+    address = (address as ipaddr.IPv6).toIPv4Address();
+  }
+  return address.kind() === 'ipv4'
+    ? { family: 4, bytes: address.toByteArray(), text: address.toString() }
+    : { family: 6, bytes: address.toByteArray(), text: address.toString() };
+}
+
+/** Parses 'address/prefix' (a bare address is a host route); mapped IPv6 prefixes become IPv4 ones. */
+export function parseCidr(text: string): ParsedCidr | { error: string } {
+  const slash = text.indexOf('/');
+  const addressText = slash < 0 ? text : text.slice(0, slash);
+  if (!ipaddr.isValid(addressText)) return { error: `'${text}' is not a CIDR: '${addressText}' is not an IP address` };
+  const raw = ipaddr.parse(addressText);
+  const bits = raw.kind() === 'ipv4' ? 32 : 128;
+  const prefixText = slash < 0 ? String(bits) : text.slice(slash + 1);
+  const prefix = /^\d{1,3}$/.test(prefixText) ? Number(prefixText) : NaN;
+  if (!(prefix >= 0 && prefix <= bits)) return { error: `'${text}' is not a CIDR: prefix must be 0..${bits}` };
+  if (raw.kind() === 'ipv6' && (raw as ipaddr.IPv6).isIPv4MappedAddress() && prefix >= 96) {
+    const v4 = (raw as ipaddr.IPv6).toIPv4Address();
+    return {
+      family: 4,
+      bytes: maskBytes(v4.toByteArray(), prefix - 96),
+      text: v4.toString(),
+      prefixLength: prefix - 96,
+    };
+  }
+  const family = raw.kind() === 'ipv4' ? 4 : 6;
+  return { family, bytes: maskBytes(raw.toByteArray(), prefix), text: raw.toString(), prefixLength: prefix };
+}
+
+/** 'network/prefix' text for the network of `prefix` bits holding the address. */
+export function formatNetwork(bytes: readonly number[], prefix: number): string {
+  return `${ipaddr.fromByteArray(maskBytes(bytes, prefix)).toString()}/${prefix}`;
+}
+
+function maskBytes(bytes: readonly number[], prefix: number): number[] {
+  return bytes.map((byte, index) => {
+    const keep = Math.max(0, Math.min(8, prefix - index * 8));
+    return byte & ((0xff << (8 - keep)) & 0xff);
+  });
+}
+
+/** Bit `index` (0 = most significant) of a byte array. */
+export function bitAt(bytes: readonly number[], index: number): 0 | 1 {
+  return (((bytes[index >> 3] ?? 0) >> (7 - (index & 7))) & 1) as 0 | 1;
+}

@@ -1,0 +1,63 @@
+// Locates a client address: the zone's custom networks first (most specific CIDR), else the GeoIP database.
+import type { CompiledNetwork } from '../../api/compiled.ts';
+import { formatNetwork, parseAddress } from './address.ts';
+import type { GeoDatabase } from './database.ts';
+import { compileNetworks, type NetworkMatcher } from './networks.ts';
+import { locationFields, type ClientLocation } from './types.ts';
+
+export type Locate = (address: string) => ClientLocation;
+
+export interface Locator {
+  locate: Locate;
+  networks: NetworkMatcher;
+}
+
+const MEMO_LIMIT = 4096;
+
+/**
+ * Builds the locator for one zone. Results are memoised per address (a small map cleared when full: cheap, and
+ * resolvers repeat the same addresses and ECS subnets).
+ */
+export function createLocator(networks: readonly CompiledNetwork[], database: GeoDatabase | undefined): Locator {
+  const matcher = compileNetworks(networks);
+  const memo = new Map<string, ClientLocation>();
+
+  function compute(text: string): ClientLocation {
+    const address = parseAddress(text);
+    if (!address) return { source: 'none', prefixLength: 0 };
+    const bits = address.family === 4 ? 32 : 128;
+    const match = matcher.match(address);
+    if (match.network) {
+      return {
+        ...locationFields(match.network.location),
+        source: 'network',
+        prefixLength: Math.min(bits, match.decidingBits),
+        network: match.network.cidr,
+      };
+    }
+    if (!database) return { source: 'none', prefixLength: match.decidingBits };
+    const found = database.lookup(address);
+    // Addresses sharing fewer bits than decidingBits might fall into a custom network: never go wider than that.
+    const prefixLength = Math.min(bits, Math.max(found.prefixLength, match.decidingBits));
+    if (!found.found) return { source: 'none', prefixLength };
+    return {
+      ...found.location,
+      source: 'geoip',
+      prefixLength,
+      network: formatNetwork(address.bytes, found.prefixLength),
+    };
+  }
+
+  return {
+    networks: matcher,
+    locate(text) {
+      let location = memo.get(text);
+      if (!location) {
+        location = Object.freeze(compute(text));
+        if (memo.size >= MEMO_LIMIT) memo.clear();
+        memo.set(text, location);
+      }
+      return location;
+    },
+  };
+}
