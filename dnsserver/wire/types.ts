@@ -11,6 +11,8 @@ export interface ClientSubnet {
   scopePrefix: number;
   /** Address text with the host bits zeroed, e.g. '203.0.113.0' or '2001:db8::'. */
   address: string;
+  /** The option data as received (family, prefixes, address bytes), a view into the query; echoed back as is. */
+  raw?: Buffer;
 }
 
 export interface EdnsInfo {

@@ -1,0 +1,212 @@
+// Reads a DNS query just far enough to answer it: header, the one question, and the OPT record. This runs for every
+// query, so it walks the bytes directly and allocates only the question name string (and small objects).
+import { BADVERS, RCODE } from './types.ts';
+import type { ClientSubnet, EdnsInfo, ParsedQuery, ParseResult } from './types.ts';
+import { MAX_LABEL_LENGTH, MAX_NAME_LENGTH, writeLabelText } from './name.ts';
+import { addressToText } from './address.ts';
+
+const HEADER_LENGTH = 12;
+const TYPE_OPT = 41;
+const OPTION_ECS = 8;
+const OPTION_COOKIE = 10;
+const MIN_UDP_SIZE = 512;
+
+/** Scratch for the question name text: 255 wire bytes expand to at most 4 text bytes each. */
+const nameScratch = Buffer.allocUnsafe(MAX_NAME_LENGTH * 4);
+
+type Failure = { ok: false; rcode: number; id: number; reason: string; query?: Partial<ParsedQuery> };
+
+interface QuestionRead {
+  qname: string;
+  qtype: number;
+  qclass: number;
+  questionEnd: number;
+}
+
+export function parseQuery(message: Buffer): ParseResult {
+  if (message.length < HEADER_LENGTH) return { ok: false, drop: true, reason: 'shorter than a DNS header' };
+  const flags = message.readUInt16BE(2);
+  if (flags & 0x8000) return { ok: false, drop: true, reason: 'QR bit set: a response, not a query' };
+
+  const id = message.readUInt16BE(0);
+  const opcode = (flags >> 11) & 0xf;
+  const rd = (flags & 0x0100) !== 0;
+  const cd = (flags & 0x0010) !== 0;
+  const qdcount = message.readUInt16BE(4);
+  const ancount = message.readUInt16BE(6);
+  const nscount = message.readUInt16BE(8);
+  const arcount = message.readUInt16BE(10);
+  const base: Partial<ParsedQuery> = { id, opcode, rd, cd };
+  const fail = (rcode: number, reason: string, extra?: Partial<ParsedQuery>): Failure => ({
+    ok: false,
+    rcode,
+    id,
+    reason,
+    query: extra ? { ...base, ...extra } : base,
+  });
+
+  const question = qdcount === 1 ? readQuestion(message) : undefined;
+
+  if (opcode !== 0) {
+    // RFC 8906: answer unknown opcodes with NOTIMP, echoing the question (and a well-formed OPT) when readable.
+    const known = typeof question === 'object' ? question : undefined;
+    const edns = known && ancount === 0 && nscount === 0 ? readAdditional(message, known.questionEnd, arcount) : null;
+    const echo: Partial<ParsedQuery> = known ? { ...known } : {};
+    if (edns && typeof edns === 'object' && 'version' in edns && edns.version === 0) echo.edns = edns;
+    return fail(RCODE.NOTIMP, `opcode ${opcode} is not implemented`, echo);
+  }
+  if (qdcount !== 1) return fail(RCODE.FORMERR, `QDCOUNT is ${qdcount}, expected 1`);
+  if (typeof question === 'string') return fail(RCODE.FORMERR, question);
+  if (question === undefined) return fail(RCODE.FORMERR, 'no question');
+  if (ancount !== 0 || nscount !== 0) {
+    return fail(RCODE.FORMERR, `a query with ANCOUNT ${ancount} and NSCOUNT ${nscount} (both must be 0)`, question);
+  }
+
+  const edns = readAdditional(message, question.questionEnd, arcount);
+  if (typeof edns === 'string') return fail(RCODE.FORMERR, edns, question);
+  if (edns !== null && 'badVersion' in edns) {
+    return fail(BADVERS, `EDNS version ${edns.badVersion} is not supported (only 0)`, {
+      ...question,
+      edns: edns.info,
+    });
+  }
+  const query: ParsedQuery = {
+    id,
+    opcode,
+    rd,
+    cd,
+    qname: question.qname,
+    qtype: question.qtype,
+    qclass: question.qclass,
+    questionEnd: question.questionEnd,
+  };
+  if (edns !== null) query.edns = edns;
+  return { ok: true, query };
+}
+
+/** The question at offset 12, or the reason it cannot be read. */
+function readQuestion(message: Buffer): QuestionRead | string {
+  let pos = HEADER_LENGTH;
+  let textLength = 0;
+  for (;;) {
+    if (pos >= message.length) return 'question name runs past the end of the message';
+    const length = message[pos] as number;
+    if (length === 0) break;
+    if ((length & 0xc0) === 0xc0) return `compression pointer in the question name at byte ${pos}`;
+    if (length > MAX_LABEL_LENGTH) return `label length ${length} at byte ${pos} (more than 63)`;
+    if (pos + 1 + length - HEADER_LENGTH + 1 > MAX_NAME_LENGTH) return 'question name longer than 255 bytes';
+    if (pos + 1 + length > message.length) return 'question label runs past the end of the message';
+    if (textLength > 0) nameScratch[textLength++] = 0x2e;
+    textLength = writeLabelText(message, pos + 1, pos + 1 + length, nameScratch, textLength);
+    pos += 1 + length;
+  }
+  pos += 1;
+  if (pos + 4 > message.length) return 'question type and class run past the end of the message';
+  return {
+    qname: nameScratch.toString('latin1', 0, textLength),
+    qtype: message.readUInt16BE(pos),
+    qclass: message.readUInt16BE(pos + 2),
+    questionEnd: pos + 4,
+  };
+}
+
+/** Offset just past a (possibly compressed) name starting at pos, or -1 when it is malformed. */
+function skipName(message: Buffer, pos: number): number {
+  for (;;) {
+    if (pos >= message.length) return -1;
+    const length = message[pos] as number;
+    if (length === 0) return pos + 1;
+    if ((length & 0xc0) === 0xc0) return pos + 2 <= message.length ? pos + 2 : -1;
+    if (length > MAX_LABEL_LENGTH) return -1;
+    pos += 1 + length;
+  }
+}
+
+type AdditionalRead = EdnsInfo | { badVersion: number; info: EdnsInfo } | null | string;
+
+/** Walks the additional section: the OPT record if there is one (null if not), or the reason it is malformed. */
+function readAdditional(message: Buffer, start: number, arcount: number): AdditionalRead {
+  let pos = start;
+  let edns: EdnsInfo | { badVersion: number; info: EdnsInfo } | null = null;
+  for (let i = 0; i < arcount; i++) {
+    const nameStart = pos;
+    pos = skipName(message, pos);
+    if (pos < 0 || pos + 10 > message.length) return `additional record ${i + 1} is truncated or garbled`;
+    const type = message.readUInt16BE(pos);
+    const rdlength = message.readUInt16BE(pos + 8);
+    const rdataStart = pos + 10;
+    if (rdataStart + rdlength > message.length) return `additional record ${i + 1} data runs past the end`;
+    if (type === TYPE_OPT) {
+      if (edns !== null) return 'more than one OPT record';
+      if (pos !== nameStart + 1) return 'OPT record owner is not the root';
+      const info: EdnsInfo = {
+        version: message[pos + 5] as number,
+        udpSize: Math.max(message.readUInt16BE(pos + 2), MIN_UDP_SIZE),
+        dnssecOk: (message.readUInt16BE(pos + 6) & 0x8000) !== 0,
+      };
+      if (info.version !== 0) {
+        edns = { badVersion: info.version, info: { ...info, version: 0 } };
+      } else {
+        const problem = readOptions(message, rdataStart, rdataStart + rdlength, info);
+        if (problem) return problem;
+        edns = info;
+      }
+    }
+    // Other records (TSIG, SIG(0), ...) are not supported and are skipped.
+    pos = rdataStart + rdlength;
+  }
+  return edns;
+}
+
+/** Fills ECS and COOKIE into info; returns the reason when an option is malformed. */
+function readOptions(message: Buffer, start: number, end: number, info: EdnsInfo): string | undefined {
+  let pos = start;
+  while (pos < end) {
+    if (pos + 4 > end) return `EDNS option header truncated at byte ${pos}`;
+    const code = message.readUInt16BE(pos);
+    const length = message.readUInt16BE(pos + 2);
+    const dataStart = pos + 4;
+    const dataEnd = dataStart + length;
+    if (dataEnd > end) return `EDNS option ${code} runs past the OPT record`;
+    if (code === OPTION_ECS) {
+      if (info.ecs) return 'more than one EDNS Client Subnet option';
+      const ecs = readClientSubnet(message, dataStart, dataEnd);
+      if (typeof ecs === 'string') return ecs;
+      info.ecs = ecs;
+    } else if (code === OPTION_COOKIE) {
+      if (info.cookie) return 'more than one COOKIE option';
+      // RFC 7873: client cookie alone (8 bytes) or with a server cookie of 8 to 32 bytes.
+      if (length !== 8 && (length < 16 || length > 40)) return `COOKIE option of ${length} bytes`;
+      info.cookie = message.subarray(dataStart, dataEnd);
+    }
+    pos = dataEnd;
+  }
+  return undefined;
+}
+
+function readClientSubnet(message: Buffer, start: number, end: number): ClientSubnet | string {
+  if (end - start < 4) return 'EDNS Client Subnet option shorter than 4 bytes';
+  const family = message.readUInt16BE(start);
+  if (family !== 1 && family !== 2) return `EDNS Client Subnet family ${family} (only 1 and 2)`;
+  const sourcePrefix = message[start + 2] as number;
+  const scopePrefix = message[start + 3] as number;
+  const maxPrefix = family === 1 ? 32 : 128;
+  if (sourcePrefix > maxPrefix) return `EDNS Client Subnet source prefix ${sourcePrefix} (more than ${maxPrefix})`;
+  if (scopePrefix !== 0) return `EDNS Client Subnet scope prefix ${scopePrefix} in a query (must be 0)`;
+  const addressLength = end - start - 4;
+  const needed = Math.ceil(sourcePrefix / 8);
+  if (addressLength !== needed) {
+    return `EDNS Client Subnet address of ${addressLength} bytes for a /${sourcePrefix} (expected ${needed})`;
+  }
+  if (needed > 0 && sourcePrefix % 8 !== 0) {
+    const last = message[start + 4 + needed - 1] as number;
+    if (last & (0xff >> (sourcePrefix % 8))) return `EDNS Client Subnet address has bits set beyond /${sourcePrefix}`;
+  }
+  return {
+    family,
+    sourcePrefix,
+    scopePrefix,
+    address: addressToText(family, message, start + 4, addressLength),
+    raw: message.subarray(start, end),
+  };
+}

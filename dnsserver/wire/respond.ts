@@ -1,0 +1,233 @@
+// Builds response packets: the query's header and question (copied, client's letter case kept), a cached encoded
+// body, and our OPT record. One allocation per response.
+import { RCODE } from './types.ts';
+import type { EdnsInfo, EncodedBody, ParsedQuery, ParseResult } from './types.ts';
+import { textToAddress } from './address.ts';
+
+export interface ResponseOptions {
+  transport: 'udp' | 'tcp';
+  /** ECS scope prefix to return (clamped to the query's source prefix); 0 when not given. */
+  ecsScope?: number;
+  /** Server cookie for a client cookie (RFC 7873/9018); without it no COOKIE option is returned. */
+  serverCookie?: (clientCookie: Buffer) => Buffer;
+}
+
+const HEADER_LENGTH = 12;
+/** Our EDNS UDP payload size (DNS flag day 2020). */
+export const OUR_UDP_SIZE = 1232;
+const PLAIN_UDP_LIMIT = 512;
+const TCP_LIMIT = 65535;
+const TYPE_OPT = 41;
+const OPTION_ECS = 8;
+const OPTION_COOKIE = 10;
+const OPT_FIXED_LENGTH = 11;
+
+const EMPTY = Buffer.alloc(0);
+
+/** The OPT record of a response, computed before the packet is laid out. */
+interface OptPlan {
+  extendedRcode: number;
+  dnssecOk: boolean;
+  ecs: Buffer | null;
+  ecsScope: number;
+  cookie: Buffer | null;
+  serverCookie: Buffer | null;
+  length: number;
+}
+
+function planOpt(edns: EdnsInfo, rcode: number, options: Partial<ResponseOptions>, withOptions: boolean): OptPlan {
+  const plan: OptPlan = {
+    extendedRcode: rcode >> 4,
+    dnssecOk: edns.dnssecOk,
+    ecs: null,
+    ecsScope: 0,
+    cookie: null,
+    serverCookie: null,
+    length: OPT_FIXED_LENGTH,
+  };
+  if (!withOptions) return plan;
+  const ecs = edns.ecs;
+  if (ecs) {
+    plan.ecs = ecs.raw ?? ecsFromText(ecs.family, ecs.sourcePrefix, ecs.address);
+    plan.ecsScope = Math.max(0, Math.min(Math.trunc(options.ecsScope ?? 0), ecs.sourcePrefix));
+    plan.length += 4 + plan.ecs.length;
+  }
+  if (edns.cookie && edns.cookie.length >= 8 && options.serverCookie) {
+    const client = edns.cookie.subarray(0, 8);
+    try {
+      const server = options.serverCookie(client);
+      if (server.length >= 8 && server.length <= 32) {
+        plan.cookie = client;
+        plan.serverCookie = server;
+        plan.length += 4 + 8 + server.length;
+      }
+    } catch {
+      // A failing cookie generator must not cost the answer: answer without a COOKIE option.
+    }
+  }
+  return plan;
+}
+
+function ecsFromText(family: 1 | 2, sourcePrefix: number, address: string): Buffer {
+  const bytes = textToAddress(family, address).subarray(0, Math.ceil(sourcePrefix / 8));
+  const out = Buffer.allocUnsafe(4 + bytes.length);
+  out.writeUInt16BE(family, 0);
+  out[2] = sourcePrefix;
+  out[3] = 0;
+  bytes.copy(out, 4);
+  return out;
+}
+
+function writeOpt(out: Buffer, pos: number, plan: OptPlan): number {
+  out[pos] = 0;
+  out.writeUInt16BE(TYPE_OPT, pos + 1);
+  out.writeUInt16BE(OUR_UDP_SIZE, pos + 3);
+  out[pos + 5] = plan.extendedRcode & 0xff;
+  out[pos + 6] = 0;
+  out.writeUInt16BE(plan.dnssecOk ? 0x8000 : 0, pos + 7);
+  out.writeUInt16BE(plan.length - OPT_FIXED_LENGTH, pos + 9);
+  pos += OPT_FIXED_LENGTH;
+  if (plan.ecs) {
+    out.writeUInt16BE(OPTION_ECS, pos);
+    out.writeUInt16BE(plan.ecs.length, pos + 2);
+    plan.ecs.copy(out, pos + 4);
+    out[pos + 4 + 3] = plan.ecsScope;
+    pos += 4 + plan.ecs.length;
+  }
+  if (plan.cookie && plan.serverCookie) {
+    out.writeUInt16BE(OPTION_COOKIE, pos);
+    out.writeUInt16BE(8 + plan.serverCookie.length, pos + 2);
+    plan.cookie.copy(out, pos + 4);
+    plan.serverCookie.copy(out, pos + 12);
+    pos += 12 + plan.serverCookie.length;
+  }
+  return pos;
+}
+
+function sizeLimit(transport: 'udp' | 'tcp', edns: EdnsInfo | undefined): number {
+  if (transport === 'tcp') return TCP_LIMIT;
+  if (!edns) return PLAIN_UDP_LIMIT;
+  return Math.min(Math.max(edns.udpSize, PLAIN_UDP_LIMIT), OUR_UDP_SIZE);
+}
+
+interface HeaderFlags {
+  id: number;
+  opcode: number;
+  rd: boolean;
+  cd: boolean;
+}
+
+function writeHeader(
+  out: Buffer,
+  h: HeaderFlags,
+  aa: boolean,
+  tc: boolean,
+  rcode: number,
+  qdcount: number,
+  ancount: number,
+  nscount: number,
+  arcount: number,
+): void {
+  let flags = 0x8000 | ((h.opcode & 0xf) << 11) | (rcode & 0xf);
+  if (aa) flags |= 0x0400;
+  if (tc) flags |= 0x0200;
+  if (h.rd) flags |= 0x0100;
+  if (h.cd) flags |= 0x0010;
+  out.writeUInt16BE(h.id, 0);
+  out.writeUInt16BE(flags, 2);
+  out.writeUInt16BE(qdcount, 4);
+  out.writeUInt16BE(ancount, 6);
+  out.writeUInt16BE(nscount, 8);
+  out.writeUInt16BE(arcount, 10);
+}
+
+/** rcode as the header can carry it: values above 15 need OPT; without one, fall back to SERVFAIL. */
+function effectiveRcode(rcode: number, hasOpt: boolean): number {
+  return rcode > 15 && !hasOpt ? RCODE.SERVFAIL : rcode;
+}
+
+export function buildResponse(
+  message: Buffer,
+  query: ParsedQuery,
+  body: EncodedBody,
+  options: ResponseOptions,
+): Buffer {
+  const edns = query.edns;
+  const rcode = effectiveRcode(body.rcode, edns !== undefined);
+  const opt = edns ? planOpt(edns, rcode, options, true) : null;
+  const optLength = opt ? opt.length : 0;
+  const limit = sizeLimit(options.transport, edns);
+  const start = query.questionEnd;
+
+  let main = body.main;
+  let additional = body.additional;
+  let ancount = body.ancount;
+  let nscount = body.nscount;
+  let arcount = body.arcount;
+  let tc = false;
+  if (start + main.length + additional.length + optLength > limit) {
+    additional = EMPTY;
+    arcount = 0;
+    if (start + main.length + optLength > limit) {
+      main = EMPTY;
+      ancount = 0;
+      nscount = 0;
+      tc = true;
+    }
+  }
+
+  const total = start + main.length + additional.length + optLength;
+  const out = Buffer.allocUnsafe(total);
+  message.copy(out, HEADER_LENGTH, HEADER_LENGTH, start);
+  writeHeader(out, query, body.authoritative, tc, rcode, 1, ancount, nscount, arcount + (opt ? 1 : 0));
+  let pos = start;
+  pos += main.copy(out, pos);
+  pos += additional.copy(out, pos);
+  if (opt) writeOpt(out, pos, opt);
+  return out;
+}
+
+/** A reply with no records and the given rcode (e.g. REFUSED for a name outside our zones): no AA, OPT echoed. */
+export function buildRcodeResponse(
+  message: Buffer,
+  query: ParsedQuery,
+  rcode: number,
+  transport: 'udp' | 'tcp',
+  options: Omit<ResponseOptions, 'transport'> = {},
+): Buffer {
+  const body: EncodedBody = {
+    rcode,
+    authoritative: false,
+    ancount: 0,
+    nscount: 0,
+    arcount: 0,
+    main: EMPTY,
+    additional: EMPTY,
+  };
+  return buildResponse(message, query, body, { ...options, transport });
+}
+
+/**
+ * The reply to a query parseQuery could not accept (FORMERR, NOTIMP, BADVERS): header, the question when it could
+ * be read, and a plain OPT record when the query had a well-formed one (BADVERS always carries one).
+ */
+export function buildErrorResponse(message: Buffer, result: ParseResult & { ok: false; rcode: number }): Buffer {
+  const known: Partial<ParsedQuery> = ('query' in result ? result.query : undefined) ?? {};
+  const hasQuestion = known.questionEnd !== undefined && known.questionEnd <= message.length;
+  const questionEnd = hasQuestion ? (known.questionEnd as number) : HEADER_LENGTH;
+  const edns = known.edns;
+  const rcode = effectiveRcode(result.rcode, edns !== undefined);
+  const opt = edns ? planOpt(edns, rcode, {}, false) : null;
+  const out = Buffer.allocUnsafe(questionEnd + (opt ? opt.length : 0));
+  message.copy(out, HEADER_LENGTH, HEADER_LENGTH, questionEnd);
+  const flags = message.length >= 4 ? message.readUInt16BE(2) : 0;
+  const header: HeaderFlags = {
+    id: 'id' in result ? result.id : message.length >= 2 ? message.readUInt16BE(0) : 0,
+    opcode: known.opcode ?? (flags >> 11) & 0xf,
+    rd: known.rd ?? (flags & 0x0100) !== 0,
+    cd: known.cd ?? (flags & 0x0010) !== 0,
+  };
+  writeHeader(out, header, false, false, rcode, hasQuestion ? 1 : 0, 0, 0, opt ? 1 : 0);
+  if (opt) writeOpt(out, questionEnd, opt);
+  return out;
+}
