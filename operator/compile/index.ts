@@ -1,0 +1,8 @@
+// The compiler's public API: pure functions from resources to compiled zone documents and status conditions.
+export { compile } from './compile.ts';
+export type { CompileInput, CompileOutput, ResourceResult, ResultSummary } from './compile.ts';
+export { serializeCompiledZone, canonicalJson, contentHashOf } from './serialize.ts';
+export { targetId } from './targets.ts';
+export type { ServiceInfo } from './targets.ts';
+export { nextSerial, serialGreater } from './serial.ts';
+export { parseRdata } from './rdata.ts';
