@@ -1,0 +1,72 @@
+// DNS over UDP: one datagram in, at most one datagram out. The handler does all the DNS work; this file only moves
+// bytes and keeps the socket alive whatever the handler does.
+import dgram from 'node:dgram';
+import type { ClientInfo, QueryHandler } from '../wire/types.ts';
+
+export interface UdpServerOptions {
+  host: string;
+  port: number;
+  handler: QueryHandler;
+  /** Let several sockets (e.g. one per worker thread) bind the same port (SO_REUSEPORT, Node >= 22.12). */
+  reusePort?: boolean;
+  /** Called when the handler throws or a send fails; the server keeps running either way. */
+  onError?: (error: unknown, where: string) => void;
+}
+
+export interface UdpServer {
+  readonly port: number;
+  readonly address: string;
+  close(): Promise<void>;
+}
+
+export function socketTypeFor(host: string): 'udp4' | 'udp6' {
+  return host.includes(':') ? 'udp6' : 'udp4';
+}
+
+export function startUdpServer(options: UdpServerOptions): Promise<UdpServer> {
+  const type = socketTypeFor(options.host);
+  const socket = dgram.createSocket({ type, reusePort: options.reusePort === true });
+  const family: 4 | 6 = type === 'udp4' ? 4 : 6;
+  const { handler, onError } = options;
+  const report = (error: unknown, where: string): void => {
+    try {
+      onError?.(error, where);
+    } catch {
+      // A failing error reporter must not take the socket down either.
+    }
+  };
+  const afterSend = (error: Error | null): void => {
+    if (error) report(error, 'udp send');
+  };
+
+  socket.on('message', (message, remote) => {
+    const client: ClientInfo = { address: remote.address, port: remote.port, family, transport: 'udp' };
+    let response: Buffer | null;
+    try {
+      response = handler(message, client);
+    } catch (error) {
+      report(error, `udp handler (query from ${remote.address}:${remote.port})`);
+      return;
+    }
+    if (response) socket.send(response, remote.port, remote.address, afterSend);
+  });
+
+  return new Promise((resolve, reject) => {
+    const onBindError = (error: Error): void => {
+      socket.close();
+      reject(new Error(`UDP server: cannot bind ${options.host} port ${options.port}: ${error.message}`));
+    };
+    socket.once('error', onBindError);
+    socket.bind({ address: options.host, port: options.port }, () => {
+      socket.off('error', onBindError);
+      socket.on('error', (error) => report(error, 'udp socket'));
+      const bound = socket.address();
+      let closed: Promise<void> | undefined;
+      resolve({
+        port: bound.port,
+        address: bound.address,
+        close: () => (closed ??= new Promise<void>((done) => socket.close(() => done()))),
+      });
+    });
+  });
+}
