@@ -2,6 +2,7 @@
 import type { CompiledNetwork } from '../../api/compiled.ts';
 import { formatNetwork, parseAddress } from './address.ts';
 import type { GeoDatabase } from './database.ts';
+import { continentOf } from './countries.ts';
 import { compileNetworks, type NetworkMatcher } from './networks.ts';
 import { locationFields, type ClientLocation } from './types.ts';
 
@@ -28,8 +29,13 @@ export function createLocator(networks: readonly CompiledNetwork[], database: Ge
     const bits = address.family === 4 ? 32 : 128;
     const match = matcher.match(address);
     if (match.network) {
+      const fields = locationFields(match.network.location);
+      if (fields.continent === undefined && fields.country) {
+        const continent = continentOf(fields.country);
+        if (continent) fields.continent = continent;
+      }
       return {
-        ...locationFields(match.network.location),
+        ...fields,
         source: 'network',
         prefixLength: Math.min(bits, match.decidingBits),
         network: match.network.cidr,

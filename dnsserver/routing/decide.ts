@@ -1,0 +1,77 @@
+// One routing decision: which targets and addresses answer this query, whether the answer depended on the
+// client's location (and so the ECS scope), and a key naming the answer for the encoded-answer cache.
+import type { CompiledRoutedName } from '../../api/compiled.ts';
+import type { ClientLocation } from '../geoip/types.ts';
+import { candidatesFor, type Candidate, type HealthOverrides, type RecordFamily } from './candidates.ts';
+import { policies } from './policies.ts';
+
+export interface Decision {
+  /** Ids of the targets whose addresses are in the answer. */
+  targets: string[];
+  addresses: string[];
+  locationDependent: boolean;
+  /** ECS scope prefix: the location's prefix length when location dependent, else 0. */
+  scopePrefix: number;
+  /** Explanation for people (geodns route, debug logs). */
+  steps: string[];
+  /** Identity of the answer (family and addresses in order): equal keys mean equal answers. */
+  key: string;
+  /** The candidates as seen by this query (for explanations). */
+  candidates: Candidate[];
+}
+
+export interface DecideInput {
+  routed: CompiledRoutedName;
+  family: RecordFamily;
+  location?: ClientLocation | undefined;
+  health?: HealthOverrides | undefined;
+  random: () => number;
+}
+
+export function decide({ routed, family, location, health, random }: DecideInput): Decision {
+  const candidates = candidatesFor(routed, family, health, location);
+  const steps = [`policy ${routed.policy}, ${family}, maxAnswers ${routed.maxAnswers}`];
+  if (candidates.length === 0) {
+    steps.push(`no target has an ${family === 'A' ? 'IPv4' : 'IPv6'} address: NODATA`);
+    return {
+      targets: [],
+      addresses: [],
+      locationDependent: false,
+      scopePrefix: 0,
+      steps,
+      key: `${family}:`,
+      candidates,
+    };
+  }
+  const choice = policies[routed.policy]({ candidates, location, random });
+  steps.push(...choice.steps);
+
+  const pairs: Array<[address: string, id: string]> = [];
+  const seen = new Set<string>();
+  for (const candidate of choice.chosen) {
+    for (const address of candidate.addresses) {
+      if (seen.has(address)) continue;
+      seen.add(address);
+      pairs.push([address, candidate.target.id]);
+    }
+  }
+  const offset = choice.rotate ?? 0;
+  const rotated = offset > 0 ? [...pairs.slice(offset), ...pairs.slice(0, offset)] : pairs;
+  const kept = rotated.slice(0, routed.maxAnswers);
+  if (kept.length < rotated.length) steps.push(`capped at maxAnswers ${routed.maxAnswers}`);
+
+  const addresses = kept.map(([address]) => address);
+  const targets = [...new Set(kept.map(([, id]) => id))];
+  const locationDependent = choice.locationDependent && location !== undefined;
+  const scopePrefix = locationDependent ? (location?.prefixLength ?? 0) : 0;
+  steps.push(`answer: ${addresses.join(' ') || '(none)'}, ECS scope /${scopePrefix}`);
+  return {
+    targets,
+    addresses,
+    locationDependent,
+    scopePrefix,
+    steps,
+    key: `${family}:${addresses.join(',')}`,
+    candidates,
+  };
+}
