@@ -151,9 +151,7 @@ function describe(error: ErrorObject, data: unknown): FieldError {
 function schemaErrors(errors: readonly ErrorObject[], data: unknown): FieldError[] {
   // An anyOf reports its branches' failures too; the anyOf's own message covers them.
   const anyOfPaths = errors.filter((e) => e.keyword === 'anyOf').map((e) => e.schemaPath);
-  const kept = errors.filter(
-    (e) => e.keyword === 'anyOf' || !anyOfPaths.some((p) => e.schemaPath.startsWith(`${p}/`)),
-  );
+  const kept = errors.filter((e) => e.keyword === 'anyOf' || !anyOfPaths.some((p) => e.schemaPath.startsWith(`${p}/`)));
   const out: FieldError[] = [];
   const seen = new Set<string>();
   for (const error of kept) {

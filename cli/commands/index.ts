@@ -1,4 +1,5 @@
 // The list of subcommands. Each lives in its own file in this folder.
 import type { Command } from '../command.ts';
+import { compileCommand } from './compile.ts';
 
-export const commands: readonly Command[] = [];
+export const commands: readonly Command[] = [compileCommand];
