@@ -12,8 +12,8 @@ export function spec(overrides: Partial<HealthProbeSpec> = {}): HealthProbeSpec 
     path: '/',
     expectedStatus: [{ min: 200, max: 399 }],
     insecureSkipVerify: false,
-    interval: '100ms',
-    timeout: '50ms',
+    interval: '200ms',
+    timeout: '150ms',
     failureThreshold: 3,
     successThreshold: 2,
     ...overrides,
@@ -109,7 +109,7 @@ export class SilentTcpServer {
 }
 
 /** Resolves once `predicate` is true, checking after every event; rejects after `limitMs` (a safety bound only). */
-export function waitFor(predicate: () => boolean, limitMs = 5000): Promise<void> {
+export function waitFor(predicate: () => boolean, limitMs = 10_000): Promise<void> {
   return new Promise((resolve, reject) => {
     const started = Date.now();
     const tick = (): void => {
