@@ -211,7 +211,8 @@ export async function loadResources(paths: string[]): Promise<LoadResult> {
     docs.forEach((doc, index) => {
       const document = index + 1;
       if (doc.errors.length > 0) {
-        for (const error of doc.errors) {
+        // The first syntax error is the cause; the ones after it are mostly its echoes.
+        for (const error of doc.errors.slice(0, 1)) {
           const message = error.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
           result.errors.push({
             file,

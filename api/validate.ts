@@ -112,7 +112,10 @@ function describe(error: ErrorObject, data: unknown): FieldError {
     case 'additionalProperties':
       return { path: formatPath([...base, String(p.additionalProperty)]), message: 'unknown field' };
     case 'type':
-      return { path: formatPath(base), message: `must be ${TYPE_NAMES[String(p.type)] ?? String(p.type)}` };
+      return {
+        path: formatPath(base),
+        message: `must be ${TYPE_NAMES[String(p.type)] ?? String(p.type)} (got ${shown(value)})`,
+      };
     case 'enum': {
       const allowed = (p.allowedValues as unknown[]).map(String).join(', ');
       return { path: formatPath(base), message: `must be one of ${allowed} (got ${shown(value)})` };
