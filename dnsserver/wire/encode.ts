@@ -38,7 +38,12 @@ class BodyWriter {
 
   /** Writes a name, replacing its longest already-written suffix with a pointer when compress is set. */
   name(text: string, compress: boolean, what: string): void {
-    const labels = nameToLabels(text);
+    let labels: Buffer[];
+    try {
+      labels = nameToLabels(text);
+    } catch (error) {
+      throw new Error(`${what}: ${(error as Error).message}`);
+    }
     this.ensure(
       labels.reduce((n, l) => n + l.length + 1, 1),
       what,

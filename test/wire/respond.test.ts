@@ -1,0 +1,229 @@
+import { describe, expect, it } from 'vitest';
+import dnsPacket from 'dns-packet';
+import type { Answer, DecodedPacket, OptAnswer } from 'dns-packet';
+import { encodeBody } from '../../dnsserver/wire/encode.ts';
+import { parseQuery } from '../../dnsserver/wire/parse.ts';
+import { buildErrorResponse, buildRcodeResponse, buildResponse } from '../../dnsserver/wire/respond.ts';
+import type { ResponseOptions } from '../../dnsserver/wire/respond.ts';
+import { BADVERS, RCODE } from '../../dnsserver/wire/types.ts';
+import type { ParsedQuery, Sections } from '../../dnsserver/wire/types.ts';
+import { ecsData, header, optRecord, query, rawOption, wireName } from './packets.ts';
+import type { QueryOptions } from './packets.ts';
+
+function parsed(message: Buffer): ParsedQuery {
+  const result = parseQuery(message);
+  if (!result.ok) throw new Error(result.reason);
+  return result.query;
+}
+
+function optOf(packet: DecodedPacket): OptAnswer | undefined {
+  return packet.additionals?.find((r): r is OptAnswer => r.type === 'OPT');
+}
+
+function aRecords(count: number, name = 'www.example.com'): Answer[] {
+  return Array.from({ length: count }, (_, i) => ({
+    type: 'A' as const,
+    name,
+    ttl: 60,
+    data: `192.0.2.${i % 250}`,
+  }));
+}
+
+function respond(q: QueryOptions, sections: Partial<Sections>, options: ResponseOptions = { transport: 'udp' }) {
+  const message = query(q);
+  const pq = parsed(message);
+  const body = encodeBody(pq.qname, { answers: [], authorities: [], additionals: [], ...sections }, 0, true);
+  const packet = buildResponse(message, pq, body, options);
+  return { message, packet, decoded: dnsPacket.decode(packet) };
+}
+
+describe('buildResponse', () => {
+  it('copies ID, opcode, RD, CD and the question byte for byte; sets QR and AA; RA stays 0', () => {
+    const { message, packet, decoded } = respond(
+      { id: 999, name: 'WwW.Example.COM', flags: dnsPacket.RECURSION_DESIRED | dnsPacket.CHECKING_DISABLED },
+      { answers: aRecords(1) },
+    );
+    expect(decoded).toMatchObject({ id: 999, flag_qr: true, flag_aa: true, flag_rd: true, flag_cd: true });
+    expect(decoded.flag_ra).toBe(false);
+    expect(decoded.flag_tc).toBe(false);
+    expect(packet.subarray(12, 33).equals(message.subarray(12, 33))).toBe(true);
+    expect(decoded.questions?.[0]?.name).toBe('WwW.Example.COM');
+    expect(decoded.answers?.[0]).toMatchObject({ name: 'WwW.Example.COM', data: '192.0.2.0' });
+  });
+
+  it('has no OPT when the query had none, and our OPT (1232, version 0, DO copied) when it had one', () => {
+    expect(optOf(respond({}, { answers: aRecords(1) }).decoded)).toBeUndefined();
+    const opt = optOf(respond({ edns: { udpSize: 4096, do: true } }, { answers: aRecords(1) }).decoded);
+    expect(opt).toMatchObject({ udpPayloadSize: 1232, ednsVersion: 0, flag_do: true });
+    const noDo = optOf(respond({ edns: {} }, {}).decoded);
+    expect(noDo?.flag_do).toBe(false);
+  });
+
+  it('echoes ECS with the same family, prefix and address, and the scope clamped to the source prefix', () => {
+    const ecs = rawOption(8, ecsData(1, 24, 0, [203, 0, 113]));
+    const scoped = (scope: number | undefined) => {
+      const options: ResponseOptions =
+        scope === undefined ? { transport: 'udp' } : { transport: 'udp', ecsScope: scope };
+      const opt = optOf(respond({ edns: { options: [ecs] } }, { answers: aRecords(1) }, options).decoded);
+      return opt?.options.find((o) => o.code === 8);
+    };
+    expect(scoped(16)).toMatchObject({ family: 1, sourcePrefixLength: 24, scopePrefixLength: 16, ip: '203.0.113.0' });
+    expect(scoped(32)).toMatchObject({ sourcePrefixLength: 24, scopePrefixLength: 24 });
+    expect(scoped(undefined)).toMatchObject({ scopePrefixLength: 0 });
+    const v6 = rawOption(8, ecsData(2, 56, 0, [0x20, 0x01, 0x0d, 0xb8, 0xab, 0xcd, 0xef]));
+    const opt = optOf(respond({ edns: { options: [v6] } }, {}, { transport: 'udp', ecsScope: 48 }).decoded);
+    expect(opt?.options.find((o) => o.code === 8)).toMatchObject({
+      family: 2,
+      sourcePrefixLength: 56,
+      scopePrefixLength: 48,
+      ip: '2001:db8:abcd:ef00::',
+    });
+  });
+
+  it('answers a client cookie with client cookie + server cookie', () => {
+    const client = Buffer.from('1122334455667788', 'hex');
+    const server = Buffer.from('aabbccddeeff0011', 'hex');
+    const seen: Buffer[] = [];
+    const { decoded } = respond(
+      { edns: { options: [rawOption(10, client)] } },
+      { answers: aRecords(1) },
+      {
+        transport: 'udp',
+        serverCookie: (c) => {
+          seen.push(Buffer.from(c));
+          return server;
+        },
+      },
+    );
+    expect(seen).toEqual([client]);
+    const cookie = optOf(decoded)?.options.find((o) => (o.code as number) === 10);
+    expect(cookie?.data).toEqual(Buffer.concat([client, server]));
+    expect(decoded.answers).toHaveLength(1);
+  });
+
+  it('still answers when the cookie generator throws or returns garbage', () => {
+    const client = Buffer.alloc(8, 5);
+    for (const serverCookie of [
+      () => {
+        throw new Error('boom');
+      },
+      () => Buffer.alloc(3),
+    ]) {
+      const { decoded } = respond(
+        { edns: { options: [rawOption(10, client)] } },
+        { answers: aRecords(1) },
+        {
+          transport: 'udp',
+          serverCookie,
+        },
+      );
+      expect(decoded.answers).toHaveLength(1);
+      expect(optOf(decoded)?.options ?? []).toHaveLength(0);
+    }
+  });
+
+  it('sets TC with only question and OPT when the answer does not fit 512 bytes without EDNS', () => {
+    // 30 A records: 30 * 16 + 33 = 513 bytes > 512
+    const { packet, decoded } = respond({}, { answers: aRecords(30) });
+    expect(decoded.flag_tc).toBe(true);
+    expect(decoded.answers).toHaveLength(0);
+    expect(decoded.questions).toHaveLength(1);
+    expect(packet.length).toBe(33);
+    const fits = respond({}, { answers: aRecords(29) }).decoded;
+    expect(fits.flag_tc).toBe(false);
+    expect(fits.answers).toHaveLength(29);
+  });
+
+  it('uses the advertised UDP size (at least 512, at most 1232)', () => {
+    // with OPT (11 bytes): 33 + 11 + n*16
+    const at = (udpSize: number, n: number) => respond({ edns: { udpSize } }, { answers: aRecords(n) }).decoded;
+    expect(at(800, 47).flag_tc).toBe(false); // 796
+    expect(at(800, 48).flag_tc).toBe(true); // 812
+    expect(optOf(at(800, 48))).toBeDefined();
+    expect(at(100, 29).flag_tc).toBe(false); // 508 <= 512
+    expect(at(100, 30).flag_tc).toBe(true);
+    expect(at(65000, 74).flag_tc).toBe(false); // 1228
+    expect(at(65000, 75).flag_tc).toBe(true); // 1244 > 1232
+  });
+
+  it('drops the additional section before truncating', () => {
+    const { decoded } = respond({}, { answers: aRecords(20), additionals: aRecords(20, 'ns.example.com') });
+    expect(decoded.flag_tc).toBe(false);
+    expect(decoded.answers).toHaveLength(20);
+    expect(decoded.additionals).toHaveLength(0);
+  });
+
+  it('allows up to 65535 bytes over TCP', () => {
+    const { decoded } = respond({}, { answers: aRecords(300) }, { transport: 'tcp' });
+    expect(decoded.flag_tc).toBe(false);
+    expect(decoded.answers).toHaveLength(300);
+  });
+
+  it('carries rcodes above 15 in the OPT extended rcode, and SERVFAIL without OPT', () => {
+    const withOpt = query({ edns: {} });
+    const q = parsed(withOpt);
+    const body = encodeBody(q.qname, { answers: [], authorities: [], additionals: [] }, BADVERS, false);
+    const decoded = dnsPacket.decode(buildResponse(withOpt, q, body, { transport: 'udp' }));
+    expect(decoded.flags ? decoded.flags & 0xf : 0).toBe(0);
+    expect(optOf(decoded)?.extendedRcode).toBe(1);
+    const plain = query({});
+    const noOpt = dnsPacket.decode(buildResponse(plain, parsed(plain), body, { transport: 'udp' }));
+    expect(noOpt.rcode).toBe('SERVFAIL');
+  });
+});
+
+describe('buildRcodeResponse', () => {
+  it('answers REFUSED without AA, with the question and OPT echoed', () => {
+    const message = query({ name: 'Elsewhere.Test', edns: { do: true } });
+    const decoded = dnsPacket.decode(buildRcodeResponse(message, parsed(message), RCODE.REFUSED, 'udp'));
+    expect(decoded).toMatchObject({ rcode: 'REFUSED', flag_aa: false, flag_qr: true });
+    expect(decoded.questions?.[0]?.name).toBe('Elsewhere.Test');
+    expect(optOf(decoded)?.flag_do).toBe(true);
+  });
+});
+
+describe('buildErrorResponse', () => {
+  function errorReply(message: Buffer): DecodedPacket {
+    const result = parseQuery(message);
+    if (result.ok || 'drop' in result) throw new Error('expected an answerable error');
+    return dnsPacket.decode(buildErrorResponse(message, result));
+  }
+
+  it('FORMERR echoes the question when it could be read, and a well-formed OPT', () => {
+    const question = Buffer.concat([wireName('www', 'example', 'com'), Buffer.from([0, 1, 0, 1])]);
+    const decoded = errorReply(Buffer.concat([header({ an: 1, ar: 0 }), question]));
+    expect(decoded).toMatchObject({ rcode: 'FORMERR', id: 0x1234, flag_qr: true, flag_rd: true });
+    expect(decoded.questions).toEqual([{ name: 'www.example.com', type: 'A', class: 'IN' }]);
+  });
+
+  it('FORMERR without a question when it could not be read', () => {
+    const decoded = errorReply(Buffer.concat([header({}), Buffer.from([0xc0, 12, 0, 1, 0, 1])]));
+    expect(decoded.rcode).toBe('FORMERR');
+    expect(decoded.questions).toHaveLength(0);
+  });
+
+  it('FORMERR for a malformed ECS sends no OPT (the OPT of the query was not well-formed)', () => {
+    const decoded = errorReply(query({ edns: { options: [rawOption(8, ecsData(1, 24, 3, [1, 2, 3]))] } }));
+    expect(decoded.rcode).toBe('FORMERR');
+    expect(optOf(decoded)).toBeUndefined();
+  });
+
+  it('NOTIMP keeps the opcode and the question', () => {
+    const decoded = errorReply(query({ flags: (5 << 11) | 0x0100, edns: {} }));
+    expect(decoded).toMatchObject({ rcode: 'NOTIMP', opcode: 'UPDATE' });
+    expect(decoded.questions).toHaveLength(1);
+    expect(optOf(decoded)).toBeDefined();
+  });
+
+  it('BADVERS: rcode 16 split between header and an OPT of version 0', () => {
+    const message = Buffer.concat([
+      header({ ar: 1 }),
+      wireName('example', 'com'),
+      Buffer.from([0, 1, 0, 1]),
+      optRecord({ version: 3 }),
+    ]);
+    const decoded = errorReply(message);
+    expect((decoded.flags ?? 0) & 0xf).toBe(0);
+    expect(optOf(decoded)).toMatchObject({ extendedRcode: 1, ednsVersion: 0, udpPayloadSize: 1232 });
+  });
+});
