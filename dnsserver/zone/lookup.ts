@@ -1,0 +1,120 @@
+// Finds what a zone says about (qname, qtype): data, CNAME chain, referral, NODATA or NXDOMAIN.
+import { inZone, parentOf } from './build.ts';
+import { TYPE, type AnswerPart, type LookupResult, type RRset, type ZoneIndex, type ZoneNode } from './types.ts';
+
+/** Longest CNAME chain followed inside a zone. */
+export const MAX_CNAME_CHAIN = 8;
+
+/** The delegation point closest to the apex at or above `name`, if any. */
+function cutAbove(zone: ZoneIndex, name: string): string | undefined {
+  if (zone.cuts.size === 0) return undefined;
+  let found: string | undefined;
+  for (let up = name; up !== zone.apex && up !== ''; up = parentOf(up)) {
+    if (zone.cuts.has(up)) found = up;
+  }
+  return found;
+}
+
+/** A and AAAA rrsets of in-zone names (static data only), for glue and additional addresses. */
+function addressesOf(zone: ZoneIndex, names: Iterable<string>): RRset[] {
+  const out: RRset[] = [];
+  for (const raw of names) {
+    const name = raw.toLowerCase();
+    if (!inZone(name, zone.apex)) continue;
+    const node = zone.nodes.get(name);
+    const a = node?.rrsets.get(TYPE.A);
+    const aaaa = node?.rrsets.get(TYPE.AAAA);
+    if (a) out.push(a);
+    if (aaaa) out.push(aaaa);
+  }
+  return out;
+}
+
+function referral(zone: ZoneIndex, cut: string): LookupResult {
+  const ns = zone.nodes.get(cut)?.rrsets.get(TYPE.NS);
+  if (!ns) return { kind: 'nxdomain', parts: [] };
+  return { kind: 'referral', ns, glue: addressesOf(zone, ns.data as string[]) };
+}
+
+function additionalFor(zone: ZoneIndex, rrset: RRset): RRset[] {
+  switch (rrset.type) {
+    case 'NS':
+      return addressesOf(zone, rrset.data as string[]);
+    case 'MX':
+      return addressesOf(
+        zone,
+        (rrset.data as Array<{ exchange: string }>).map((mx) => mx.exchange),
+      );
+    case 'SRV':
+      return addressesOf(
+        zone,
+        (rrset.data as Array<{ target: string }>).map((srv) => srv.target),
+      );
+    default:
+      return [];
+  }
+}
+
+function routedFamily(node: ZoneNode): 'A' | 'AAAA' {
+  const v4 = node.routed?.targets.some((t) => t.addresses.some((a) => !a.includes(':')));
+  return v4 ? 'A' : 'AAAA';
+}
+
+/** The answer at an existing node for a non-CNAME step. */
+function dataAt(zone: ZoneIndex, node: ZoneNode, qtype: number, parts: AnswerPart[]): LookupResult {
+  if (qtype === TYPE.ANY) {
+    // RFC 8482: answer one rrset rather than everything. The first static type present, else the routed name.
+    const first = node.rrsets.values().next();
+    if (!first.done)
+      return { kind: 'answer', parts: [...parts, { kind: 'static', rrset: first.value }], additional: [] };
+    if (node.routed) {
+      const family = routedFamily(node);
+      return {
+        kind: 'answer',
+        parts: [...parts, { kind: 'routed', name: node.name, routed: node.routed, family }],
+        additional: [],
+      };
+    }
+    return { kind: 'nodata', parts };
+  }
+  if (node.routed && (qtype === TYPE.A || qtype === TYPE.AAAA)) {
+    const family = qtype === TYPE.A ? 'A' : 'AAAA';
+    return {
+      kind: 'answer',
+      parts: [...parts, { kind: 'routed', name: node.name, routed: node.routed, family }],
+      additional: [],
+    };
+  }
+  const rrset = node.rrsets.get(qtype);
+  if (rrset)
+    return { kind: 'answer', parts: [...parts, { kind: 'static', rrset }], additional: additionalFor(zone, rrset) };
+  return { kind: 'nodata', parts };
+}
+
+export function lookup(zone: ZoneIndex, qname: string, qtype: number): LookupResult {
+  const parts: AnswerPart[] = [];
+  const visited = new Set<string>();
+  let name = qname;
+  for (let hop = 0; ; hop++) {
+    const cut = cutAbove(zone, name);
+    if (cut !== undefined) {
+      // A referral only for the question itself; a CNAME leading below a cut ends with the CNAME.
+      return parts.length === 0 ? referral(zone, cut) : { kind: 'answer', parts, additional: [] };
+    }
+    const node = zone.nodes.get(name);
+    if (!node) {
+      return zone.emptyNonTerminals.has(name) ? { kind: 'nodata', parts } : { kind: 'nxdomain', parts };
+    }
+    const cname = node.rrsets.get(TYPE.CNAME);
+    if (!cname || qtype === TYPE.CNAME || qtype === TYPE.ANY) return dataAt(zone, node, qtype, parts);
+
+    parts.push({ kind: 'static', rrset: cname });
+    visited.add(name);
+    const target = String(cname.data[0] ?? '').toLowerCase();
+    // Out of zone, looping, or too long: the CNAMEs so far are the answer; the resolver follows the rest.
+    if (!inZone(target, zone.apex) || visited.has(target) || hop + 1 >= MAX_CNAME_CHAIN) {
+      return { kind: 'answer', parts, additional: [] };
+    }
+    name = target;
+  }
+}

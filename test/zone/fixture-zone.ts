@@ -1,0 +1,98 @@
+// A compiled zone used by the zone, answer and handler tests.
+import { COMPILED_FORMAT, type CompiledZone } from '../../api/compiled.ts';
+
+export function exampleZone(overrides: Partial<CompiledZone> = {}): CompiledZone {
+  return {
+    format: COMPILED_FORMAT,
+    zone: 'geo.example',
+    source: 'geo-example',
+    serial: 42,
+    contentHash: 'test',
+    soa: {
+      mname: 'ns1.geo.example',
+      rname: 'hostmaster.geo.example',
+      refresh: 3600,
+      retry: 600,
+      expire: 604800,
+      minimum: 60,
+      ttl: 300,
+    },
+    ns: { ttl: 3600, names: ['ns1.geo.example', 'ns.elsewhere.example'] },
+    records: [
+      { name: 'ns1.geo.example', type: 'A', ttl: 3600, data: ['192.0.2.53'] },
+      { name: 'ns1.geo.example', type: 'AAAA', ttl: 3600, data: ['2001:db8::53'] },
+      { name: 'static.geo.example', type: 'A', ttl: 120, data: ['192.0.2.10', '192.0.2.11'] },
+      { name: 'static.geo.example', type: 'TXT', ttl: 120, data: [['hello', 'world']] },
+      { name: 'geo.example', type: 'MX', ttl: 300, data: [{ preference: 10, exchange: 'mail.geo.example' }] },
+      { name: 'mail.geo.example', type: 'A', ttl: 300, data: ['192.0.2.25'] },
+      { name: 'deep.ent.geo.example', type: 'A', ttl: 60, data: ['192.0.2.30'] },
+      { name: 'alias.geo.example', type: 'CNAME', ttl: 60, data: ['alias2.geo.example'] },
+      { name: 'alias2.geo.example', type: 'CNAME', ttl: 60, data: ['static.geo.example'] },
+      { name: 'to-www.geo.example', type: 'CNAME', ttl: 60, data: ['www.geo.example'] },
+      { name: 'outside.geo.example', type: 'CNAME', ttl: 60, data: ['www.example.org'] },
+      { name: 'dangling.geo.example', type: 'CNAME', ttl: 60, data: ['missing.geo.example'] },
+      { name: 'loop1.geo.example', type: 'CNAME', ttl: 60, data: ['loop2.geo.example'] },
+      { name: 'loop2.geo.example', type: 'CNAME', ttl: 60, data: ['loop1.geo.example'] },
+      { name: 'sub.geo.example', type: 'NS', ttl: 3600, data: ['ns.sub.geo.example', 'ns.other.example'] },
+      { name: 'ns.sub.geo.example', type: 'A', ttl: 3600, data: ['192.0.2.99'] },
+    ],
+    routed: [
+      {
+        name: 'www.geo.example',
+        source: 'web/www',
+        ttl: 30,
+        policy: 'geo',
+        maxAnswers: 4,
+        targets: [
+          {
+            id: 'web/www/eu',
+            name: 'eu',
+            addresses: ['198.51.100.1', '2001:db8:e::1'],
+            location: { continent: 'EU', latitude: 50.1, longitude: 8.7 },
+            weight: 1,
+            priority: 0,
+            healthy: true,
+          },
+          {
+            id: 'web/www/us',
+            name: 'us',
+            addresses: ['203.0.113.1'],
+            location: { continent: 'NA', latitude: 39, longitude: -77 },
+            weight: 1,
+            priority: 0,
+            healthy: true,
+          },
+        ],
+      },
+      {
+        name: 'lb.geo.example',
+        source: 'web/lb',
+        ttl: 20,
+        policy: 'weighted',
+        maxAnswers: 2,
+        targets: [
+          {
+            id: 'web/lb/a',
+            name: 'a',
+            addresses: ['192.0.2.101'],
+            location: {},
+            weight: 1,
+            priority: 0,
+            healthy: true,
+          },
+          {
+            id: 'web/lb/b',
+            name: 'b',
+            addresses: ['192.0.2.102'],
+            location: {},
+            weight: 0,
+            priority: 0,
+            healthy: true,
+          },
+        ],
+      },
+    ],
+    networks: [{ cidr: '10.0.0.0/8', location: { continent: 'NA', region: 'corp' } }],
+    ...overrides,
+  };
+}
