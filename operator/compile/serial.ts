@@ -3,9 +3,10 @@
 //
 // Serials are compared with RFC 1982 serial-number arithmetic (SERIAL_BITS = 32): s2 is greater than s1 when
 // 0 < (s2 - s1) mod 2^32 < 2^31. The next serial is previous+1 (mod 2^32, so 4294967295 wraps to 0, which
-// RFC 1982 treats as an increase), raised to soa.serialFloor and to the current Unix time in seconds whenever
-// those are greater in that arithmetic. A jump of 2^31 or more cannot be expressed as an increase
-// (RFC 1982 §3.2), so such a candidate is not taken and a note says so.
+// RFC 1982 treats as an increase), raised to the current Unix time in seconds when that is greater in that
+// arithmetic, and raised to soa.serialFloor when the floor is numerically higher (the floor is a plain lower
+// bound). A jump of 2^31 or more cannot be expressed as an increase (RFC 1982 §3.2), so such a floor is not
+// taken and a note says so. Unchanged content keeps its serial unless the serial is below the floor.
 
 const MODULUS = 2 ** 32;
 const HALF = 2 ** 31;
@@ -37,13 +38,13 @@ export function nextSerial({ contentHash, previous, serialFloor, now }: SerialIn
     return { serial: Math.max(clock, floor ?? 0) };
   }
   const previousSerial = ((Math.floor(previous.serial) % MODULUS) + MODULUS) % MODULUS;
-  const floorHeld = floor === undefined || floor === previousSerial || serialGreater(previousSerial, floor);
+  const floorHeld = floor === undefined || previousSerial >= floor;
   if (previous.contentHash === contentHash && floorHeld) return { serial: previousSerial };
 
   let serial = (previousSerial + 1) % MODULUS;
   let note: string | undefined;
   if (serialGreater(clock, serial)) serial = clock;
-  if (floor !== undefined && floor !== serial && !serialGreater(serial, floor)) {
+  if (floor !== undefined && floor > serial) {
     if (serialGreater(floor, serial)) serial = floor;
     else {
       note = `soa.serialFloor ${floor} is 2^31 or more ahead of serial ${serial}; RFC 1982 cannot express that jump, raise the floor in smaller steps`;
