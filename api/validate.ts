@@ -169,9 +169,8 @@ function schemaErrors(errors: readonly ErrorObject[], data: unknown): FieldError
 }
 
 function metadataErrors(info: KindInfo, metadata: unknown): FieldError[] {
-  if (!isRecord(metadata)) {
-    return [{ path: 'metadata', message: metadata === undefined ? 'is required' : 'must be a mapping' }];
-  }
+  // A metadata of the wrong type is the schema's to report.
+  if (!isRecord(metadata)) return metadata === undefined ? [{ path: 'metadata', message: 'is required' }] : [];
   const errors: FieldError[] = [];
   const { name, namespace } = metadata;
   if (name === undefined || name === '') errors.push({ path: 'metadata.name', message: 'is required' });
