@@ -1,0 +1,97 @@
+// Reads a config folder: the operator's output folder, or a mounted ConfigMap (whose visible files are symlinks
+// through `..data` into a timestamped folder the kubelet swaps atomically). Hidden and `..`-prefixed entries are
+// skipped; files are read through their symlinks.
+import { createHash } from 'node:crypto';
+import { readFile, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { CompiledZone } from '../../api/compiled.ts';
+import type { HealthTable } from '../../api/health.ts';
+import { mergeHealthTables, validateDocument, type DocumentVerdict } from './validate.ts';
+
+export type ScannedFile = { file: string; hash: string } & DocumentVerdict;
+
+export interface ScanResult {
+  files: ScannedFile[];
+  /** Set when the folder itself could not be listed; `files` is then empty and meaningless. */
+  dirError?: string;
+}
+
+export interface LoadedConfig {
+  zones: CompiledZone[];
+  health: HealthTable | null;
+  errors: string[];
+}
+
+/** The visible *.json file names of `dir`, sorted. */
+export async function listConfigFiles(dir: string): Promise<string[]> {
+  const names = await readdir(dir);
+  return names.filter((name) => !name.startsWith('.') && name.endsWith('.json')).sort();
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+async function scanFile(dir: string, file: string): Promise<ScannedFile> {
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(join(dir, file));
+  } catch (error) {
+    return { file, hash: '', kind: 'invalid', errors: [`${file}: cannot read: ${errorText(error)}`] };
+  }
+  const hash = createHash('sha256').update(bytes).digest('hex');
+  let data: unknown;
+  try {
+    data = JSON.parse(bytes.toString('utf8'));
+  } catch (error) {
+    return { file, hash, kind: 'invalid', errors: [`${file}: invalid JSON: ${errorText(error)}`] };
+  }
+  return { file, hash, ...validateDocument(file, data) };
+}
+
+/** Reads and validates every visible *.json file of `dir`. Never throws. */
+export async function scanConfigDir(dir: string): Promise<ScanResult> {
+  let names: string[];
+  try {
+    names = await listConfigFiles(dir);
+  } catch (error) {
+    return { files: [], dirError: `config dir ${dir}: ${errorText(error)}` };
+  }
+  return { files: await Promise.all(names.map((name) => scanFile(dir, name))) };
+}
+
+/** A stable digest of a scan (file names and contents), to tell whether anything changed. */
+export function scanFingerprint(scan: ScanResult): string {
+  const hash = createHash('sha256');
+  if (scan.dirError) hash.update(`error:${scan.dirError}\n`);
+  for (const file of scan.files) hash.update(`${file.file}\0${file.hash}\n`);
+  return hash.digest('hex');
+}
+
+/**
+ * Picks the zones and health tables to serve from a scan: valid zone files, one per zone (for a zone claimed by
+ * two files the first file by name wins and the other is reported), and the merge of the valid health tables.
+ */
+export function resolveScan(files: readonly ScannedFile[]): LoadedConfig {
+  const errors: string[] = [];
+  const byZone = new Map<string, { file: string; zone: CompiledZone }>();
+  const tables: HealthTable[] = [];
+  for (const scanned of files) {
+    if (scanned.kind === 'invalid') errors.push(...scanned.errors);
+    else if (scanned.kind === 'health') tables.push(scanned.health);
+    else {
+      const other = byZone.get(scanned.zone.zone);
+      if (other) errors.push(`${scanned.file}: zone "${scanned.zone.zone}" is already served from ${other.file}`);
+      else byZone.set(scanned.zone.zone, { file: scanned.file, zone: scanned.zone });
+    }
+  }
+  const zones = [...byZone.values()].map((z) => z.zone).sort((a, b) => a.zone.localeCompare(b.zone));
+  return { zones, health: mergeHealthTables(tables), errors };
+}
+
+/** Loads a config folder once: the valid zones, the merged health table (null if none) and every error. */
+export async function loadConfigDir(dir: string): Promise<LoadedConfig> {
+  const scan = await scanConfigDir(dir);
+  if (scan.dirError) return { zones: [], health: null, errors: [scan.dirError] };
+  return resolveScan(scan.files);
+}

@@ -1,0 +1,126 @@
+// Keeps the served configuration in step with a config folder. Per file (so per zone), a new document that fails
+// validation is refused and the last good version keeps serving; a file that disappears takes its zone away.
+// Each reload hands over a whole new snapshot, so the server swaps atomically, and reports what it refused.
+import type { CompiledZone } from '../../api/compiled.ts';
+import type { HealthTable } from '../../api/health.ts';
+import { resolveScan, scanConfigDir, scanFingerprint, type ScannedFile } from './load.ts';
+import { watchConfigDir, type ConfigWatcher, type WatchOptions } from './watch.ts';
+
+export interface ConfigSnapshot {
+  zones: CompiledZone[];
+  health: HealthTable | null;
+}
+
+export interface ReloadOutcome {
+  /** Whether a new snapshot was handed over. */
+  changed: boolean;
+  snapshot: ConfigSnapshot;
+  /** What was refused or could not be read, each naming the file (and field). */
+  errors: string[];
+}
+
+export interface ConfigReloaderOptions {
+  dir: string;
+  /** Receives each new snapshot (only when something served changed). */
+  onSwap: (snapshot: ConfigSnapshot) => void;
+  /** Receives the errors of a reload that refused something (for logs and geodns_reload_failures_total). */
+  onErrors?: (errors: string[]) => void;
+  watch?: WatchOptions;
+}
+
+type GoodFile = Exclude<ScannedFile, { kind: 'invalid' }>;
+
+export class ConfigReloader {
+  readonly #options: ConfigReloaderOptions;
+  #good = new Map<string, GoodFile>();
+  #snapshot: ConfigSnapshot = { zones: [], health: null };
+  #lastScan: string | undefined;
+  #lastServed: string | undefined;
+  #watcher: ConfigWatcher | undefined;
+  #running: Promise<ReloadOutcome> | undefined;
+  #again = false;
+
+  constructor(options: ConfigReloaderOptions) {
+    this.#options = options;
+  }
+
+  /** Starts watching, then loads once; resolves with the first outcome. */
+  async start(): Promise<ReloadOutcome> {
+    this.#watcher ??= watchConfigDir(this.#options.dir, () => void this.reload(), this.#options.watch);
+    return this.reload();
+  }
+
+  close(): void {
+    this.#watcher?.close();
+    this.#watcher = undefined;
+  }
+
+  current(): ConfigSnapshot {
+    return this.#snapshot;
+  }
+
+  /** Re-reads the folder. Concurrent calls are folded: one more reload runs after the one in progress. */
+  reload(): Promise<ReloadOutcome> {
+    if (this.#running) {
+      this.#again = true;
+      return this.#running;
+    }
+    this.#running = (async () => {
+      let outcome: ReloadOutcome;
+      do {
+        this.#again = false;
+        outcome = await this.#reloadOnce();
+      } while (this.#again);
+      this.#running = undefined;
+      return outcome;
+    })();
+    return this.#running;
+  }
+
+  async #reloadOnce(): Promise<ReloadOutcome> {
+    const scan = await scanConfigDir(this.#options.dir);
+    const fingerprint = scanFingerprint(scan);
+    if (fingerprint === this.#lastScan) return { changed: false, snapshot: this.#snapshot, errors: [] };
+    this.#lastScan = fingerprint;
+
+    if (scan.dirError) {
+      const errors = [`${scan.dirError}; still serving the last good configuration`];
+      this.#options.onErrors?.(errors);
+      return { changed: false, snapshot: this.#snapshot, errors };
+    }
+
+    const errors: string[] = [];
+    const good = new Map<string, GoodFile>();
+    for (const file of scan.files) {
+      if (file.kind !== 'invalid') {
+        good.set(file.file, file);
+        continue;
+      }
+      errors.push(...file.errors);
+      const previous = this.#good.get(file.file);
+      if (previous) {
+        good.set(file.file, previous);
+        errors.push(`${file.file}: refused; still serving its last good version (${describe(previous)})`);
+      } else {
+        errors.push(`${file.file}: refused; nothing served from it`);
+      }
+    }
+    const resolved = resolveScan([...good.values()].sort((a, b) => a.file.localeCompare(b.file)));
+    errors.push(...resolved.errors);
+    this.#good = good;
+
+    const served = [...good.values()].map((f) => `${f.file}\0${f.hash}`).join('\n');
+    const changed = served !== this.#lastServed;
+    if (changed) {
+      this.#lastServed = served;
+      this.#snapshot = { zones: resolved.zones, health: resolved.health };
+      this.#options.onSwap(this.#snapshot);
+    }
+    if (errors.length > 0) this.#options.onErrors?.(errors);
+    return { changed, snapshot: this.#snapshot, errors };
+  }
+}
+
+function describe(file: GoodFile): string {
+  return file.kind === 'zone' ? `zone "${file.zone.zone}" serial ${file.zone.serial}` : 'health table';
+}
