@@ -40,7 +40,7 @@ export function resolveTargets(endpoint: GeoEndpoint, lookups: TargetLookups): R
   const problems: RefProblem[] = [];
   const probesUsed: string[] = [];
 
-  for (const spec of endpoint.spec.targets ?? []) {
+  for (const spec of endpoint.spec?.targets ?? []) {
     const where = `target "${spec.name}"`;
     const id = targetId(namespace, endpoint.metadata.name, spec.name);
     let rawAddresses: string[];

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { compile, targetId } from '../../operator/compile/index.ts';
-import { endpoint, input, probe, target, zone } from './builders.ts';
+import { endpoint, input, probe, target } from './builders.ts';
 import { cond, doc } from './helpers.ts';
 
 describe('GeoEndpoint admission', () => {

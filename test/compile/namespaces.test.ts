@@ -4,7 +4,7 @@ import { compile } from '../../operator/compile/index.ts';
 import { endpoint, input, zone } from './builders.ts';
 import { cond, doc } from './helpers.ts';
 
-const namespaces = [
+const namespaces: { name: string; labels: Record<string, string> }[] = [
   { name: 'shop', labels: { team: 'shop', tier: 'prod' } },
   { name: 'lab', labels: { team: 'lab' } },
   { name: 'bare', labels: {} },
