@@ -151,7 +151,7 @@ function buildDocument(zone: AcceptedZone, input: CompileInput): { document: Com
     zone: zone.apex,
     source: zone.resource.metadata.name,
     soa: {
-      mname: canonicalName(soa?.primaryNameServer ?? zone.static.ns.names[0] ?? ''),
+      mname: canonicalName(soa?.primaryNameServer ?? zone.static.primaryNameServer ?? ''),
       rname: canonicalName(soa?.hostmaster ?? `hostmaster.${zone.apex}`),
       refresh: soa?.refresh ?? 3600,
       retry: soa?.retry ?? 600,

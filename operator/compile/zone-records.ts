@@ -15,7 +15,10 @@ interface RRsetDraft {
 }
 
 export interface ZoneRecords {
+  /** Apex NS names, sorted. */
   ns: { ttl: number; names: string[] };
+  /** The first usable entry of spec.nameServers: the default SOA MNAME. */
+  primaryNameServer: string | undefined;
   records: CompiledRRset[];
   /** Names with NS records below the apex: the zone delegates them. */
   delegations: string[];
@@ -134,7 +137,8 @@ export function compileZoneRecords(apex: string, spec: GeoZoneSpec): ZoneRecords
   }
 
   return {
-    ns: { ttl: defaultTTL, names: nsNames },
+    ns: { ttl: defaultTTL, names: [...nsNames].sort(compareStrings) },
+    primaryNameServer: nsNames[0],
     records,
     delegations,
     problems,

@@ -19,7 +19,7 @@ describe('apex NS, glue and delegation', () => {
       }),
     );
     const d = doc(out);
-    expect(d.ns).toEqual({ ttl: 120, names: ['ns1.geo.example.com', 'ns.example.net'] });
+    expect(d.ns).toEqual({ ttl: 120, names: ['ns.example.net', 'ns1.geo.example.com'] });
     expect(d.soa.mname).toBe('ns1.geo.example.com');
     expect(rrset(d, 'ns1.geo.example.com', 'A')).toEqual({
       name: 'ns1.geo.example.com',
