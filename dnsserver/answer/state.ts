@@ -1,0 +1,91 @@
+// What the query handler answers from: the zone snapshot, the health table, the GeoIP database and the
+// encoded-answer cache. Each input is replaced whole (one reference assignment), never edited in place.
+import type { CompiledZone } from '../../api/compiled.ts';
+import { HEALTH_FORMAT, type HealthTable, type TargetHealth } from '../../api/health.ts';
+import type { GeoDatabase } from '../geoip/database.ts';
+import { createLocator, type Locator } from '../geoip/locator.ts';
+import { createSnapshot, type ZoneSnapshot } from '../zone/snapshot.ts';
+import type { ZoneIndex } from '../zone/types.ts';
+import { AnswerCache } from './cache.ts';
+
+export interface ServerStateOptions {
+  zones?: readonly CompiledZone[];
+  health?: HealthTable;
+  geoip?: GeoDatabase;
+  /** Most encoded bodies kept (default 50 000). */
+  cacheSize?: number;
+}
+
+export const EMPTY_HEALTH: HealthTable = Object.freeze({ format: HEALTH_FORMAT, targets: Object.freeze({}) });
+
+/** Cache tag of a routed name. */
+export const routedTag = (apex: string, name: string) => `${apex}|${name}`;
+
+export class ServerState {
+  snapshot: ZoneSnapshot;
+  health: HealthTable;
+  geoip: GeoDatabase | undefined;
+  readonly cache: AnswerCache;
+  private locators = new Map<string, Locator>();
+
+  constructor(options: ServerStateOptions = {}) {
+    this.snapshot = createSnapshot(options.zones ?? []);
+    this.health = options.health ?? EMPTY_HEALTH;
+    this.geoip = options.geoip;
+    this.cache = new AnswerCache(options.cacheSize);
+  }
+
+  /** Replaces all zones at once. Cached bodies are dropped (zones change rarely). */
+  setZones(zones: readonly CompiledZone[]): void {
+    const snapshot = createSnapshot(zones);
+    this.snapshot = snapshot;
+    this.locators = new Map();
+    this.cache.clear();
+  }
+
+  /**
+   * Replaces the health table. Only the cached bodies of routed names whose targets changed are dropped.
+   * Returns the names (zone|name) invalidated.
+   */
+  setHealth(table: HealthTable): string[] {
+    const previous = this.health.targets;
+    const next = table.targets;
+    this.health = table;
+    const changed = new Set<string>();
+    for (const id of new Set([...Object.keys(previous), ...Object.keys(next)])) {
+      if (!sameHealth(previous[id], next[id])) changed.add(id);
+    }
+    if (changed.size === 0) return [];
+    const tags = new Set<string>();
+    for (const zone of this.snapshot.zones.values()) {
+      for (const id of changed) {
+        for (const name of zone.routedByTarget.get(id) ?? []) tags.add(routedTag(zone.apex, name));
+      }
+    }
+    this.cache.invalidate(tags);
+    return [...tags];
+  }
+
+  setGeoDatabase(database: GeoDatabase | undefined): void {
+    this.geoip = database;
+    this.locators = new Map();
+  }
+
+  /** The zone's locator (custom networks + GeoIP), built on first use per snapshot. */
+  locator(zone: ZoneIndex): Locator {
+    let locator = this.locators.get(zone.apex);
+    if (!locator) {
+      locator = createLocator(zone.compiled.networks, this.geoip);
+      this.locators.set(zone.apex, locator);
+    }
+    return locator;
+  }
+}
+
+function sameHealth(a: TargetHealth | undefined, b: TargetHealth | undefined): boolean {
+  if (a === b) return true;
+  if (!a || !b || a.up !== b.up) return false;
+  const da = a.downAddresses ?? [];
+  const db = b.downAddresses ?? [];
+  return da.length === db.length && da.every((address, i) => address === db[i]);
+}

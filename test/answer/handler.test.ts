@@ -1,0 +1,250 @@
+import { fileURLToPath } from 'node:url';
+import dnsPacket, { type Answer, type DecodedPacket, type OptAnswer } from 'dns-packet';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { HEALTH_FORMAT, type HealthTable } from '../../api/health.ts';
+import { openGeoDatabase, type GeoDatabase } from '../../dnsserver/geoip/database.ts';
+import { createHandler, ServerState, type QueryEvent } from '../../dnsserver/handler.ts';
+import type { ClientInfo } from '../../dnsserver/wire/types.ts';
+import { exampleZone } from '../zone/fixture-zone.ts';
+
+const client: ClientInfo = { address: '127.0.0.1', port: 5300, family: 4, transport: 'udp' };
+
+interface QueryOptions {
+  type?: string;
+  klass?: string;
+  ecs?: { ip: string; prefix: number };
+  edns?: boolean;
+}
+
+function query(name: string, options: QueryOptions = {}): Buffer {
+  const additionals: Answer[] = [];
+  if (options.ecs || options.edns) {
+    additionals.push({
+      type: 'OPT',
+      name: '.',
+      udpPayloadSize: 1232,
+      extendedRcode: 0,
+      ednsVersion: 0,
+      flags: 0,
+      options: options.ecs
+        ? [
+            {
+              code: 'CLIENT_SUBNET',
+              family: options.ecs.ip.includes(':') ? 2 : 1,
+              sourcePrefixLength: options.ecs.prefix,
+              scopePrefixLength: 0,
+              ip: options.ecs.ip,
+            },
+          ]
+        : [],
+    } as OptAnswer);
+  }
+  return dnsPacket.encode({
+    type: 'query',
+    id: 4242,
+    flags: dnsPacket.RECURSION_DESIRED,
+    questions: [{ name, type: (options.type ?? 'A') as 'A', class: (options.klass ?? 'IN') as 'IN' }],
+    additionals,
+  });
+}
+
+interface Reply {
+  packet: DecodedPacket;
+  rcode: number;
+  aa: boolean;
+  answers: Answer[];
+  authorities: Answer[];
+  additionals: Answer[];
+  ecsScope: number | undefined;
+}
+
+function decode(buffer: Buffer | null): Reply {
+  if (!buffer) throw new Error('no response');
+  const packet = dnsPacket.decode(buffer);
+  const opt = packet.additionals?.find((r): r is OptAnswer => r.type === 'OPT');
+  const ecs = opt?.options?.find((o) => o.code === 8) as { scopePrefixLength?: number } | undefined;
+  return {
+    packet,
+    rcode: (buffer[3] ?? 0) & 0x0f,
+    aa: packet.flag_aa,
+    answers: packet.answers ?? [],
+    authorities: packet.authorities ?? [],
+    additionals: (packet.additionals ?? []).filter((r) => r.type !== 'OPT'),
+    ecsScope: ecs?.scopePrefixLength,
+  };
+}
+
+const data = (records: Answer[]) => records.map((r) => ('data' in r ? r.data : undefined));
+const fixture = fileURLToPath(new URL('../fixtures/mmdb/city.mmdb', import.meta.url));
+const health = (targets: HealthTable['targets']): HealthTable => ({ format: HEALTH_FORMAT, targets });
+
+let geoip: GeoDatabase;
+beforeAll(async () => {
+  geoip = await openGeoDatabase(fixture);
+});
+
+function setup(random = () => 0) {
+  const state = new ServerState({ zones: [exampleZone()], geoip });
+  const events: QueryEvent[] = [];
+  const handler = createHandler(state, { random, observe: (event) => events.push(event) });
+  const ask = (name: string, options?: QueryOptions, info: ClientInfo = client) =>
+    decode(handler(query(name, options), info));
+  return { state, handler, ask, events };
+}
+
+describe('handler', () => {
+  it('answers static data authoritatively, echoing the id', () => {
+    const { ask } = setup();
+    const reply = ask('Static.Geo.Example');
+    expect(reply.rcode).toBe(0);
+    expect(reply.aa).toBe(true);
+    expect(reply.packet.id).toBe(4242);
+    expect(data(reply.answers)).toEqual(['192.0.2.10', '192.0.2.11']);
+    expect(reply.packet.questions?.[0]?.name).toBe('Static.Geo.Example');
+  });
+
+  it('refuses names outside its zones and classes other than IN', () => {
+    const { ask, events } = setup();
+    const outside = ask('www.example.org');
+    expect(outside.rcode).toBe(5);
+    expect(outside.aa).toBe(false);
+    expect(ask('static.geo.example', { klass: 'CH' }).rcode).toBe(5);
+    expect(ask('geo.example', { type: 'AXFR' }).rcode).toBe(5);
+    expect(events[0]).toMatchObject({ zone: null, rcode: 5, transport: 'udp' });
+  });
+
+  it('answers NXDOMAIN and NODATA with the SOA at TTL min(SOA ttl, minimum)', () => {
+    const { ask } = setup();
+    const nx = ask('missing.geo.example');
+    expect(nx.rcode).toBe(3);
+    expect(nx.aa).toBe(true);
+    expect(nx.answers).toEqual([]);
+    expect(nx.authorities).toHaveLength(1);
+    expect(nx.authorities[0]).toMatchObject({ type: 'SOA', ttl: 60, name: 'geo.example' });
+    const nodata = ask('static.geo.example', { type: 'MX' });
+    expect(nodata.rcode).toBe(0);
+    expect(nodata.answers).toEqual([]);
+    expect(nodata.authorities[0]).toMatchObject({ type: 'SOA', ttl: 60 });
+    // An unknown type at an existing name is NODATA too.
+    const unknown = decode(
+      setup().handler(
+        Buffer.from(
+          dnsPacket.encode({
+            type: 'query',
+            id: 1,
+            questions: [{ name: 'static.geo.example', type: 'TYPE65280' as 'A' }],
+          }),
+        ),
+        client,
+      ),
+    );
+    expect(unknown.rcode).toBe(0);
+    expect(unknown.authorities[0]?.type).toBe('SOA');
+  });
+
+  it('refers delegated names without AA, with glue', () => {
+    const { ask } = setup();
+    const reply = ask('host.sub.geo.example');
+    expect(reply.rcode).toBe(0);
+    expect(reply.aa).toBe(false);
+    expect(reply.answers).toEqual([]);
+    expect(data(reply.authorities)).toEqual(['ns.sub.geo.example', 'ns.other.example']);
+    expect(reply.additionals).toEqual([expect.objectContaining({ name: 'ns.sub.geo.example', data: '192.0.2.99' })]);
+  });
+
+  it('follows CNAMEs into routed names', () => {
+    const { ask } = setup();
+    const reply = ask('to-www.geo.example', { ecs: { ip: '198.51.100.0', prefix: 24 } });
+    expect(reply.answers.map((r) => r.type)).toEqual(['CNAME', 'A']);
+    expect(data(reply.answers)).toEqual(['www.geo.example', '198.51.100.1']);
+  });
+
+  it('routes geo names by the ECS subnet and echoes ECS with the location scope', () => {
+    const { ask, events } = setup();
+    const eu = ask('www.geo.example', { ecs: { ip: '198.51.100.0', prefix: 24 } });
+    expect(data(eu.answers)).toEqual(['198.51.100.1']);
+    expect(eu.answers[0]?.ttl).toBe(30);
+    expect(eu.ecsScope).toBe(24);
+    const us = ask('www.geo.example', { ecs: { ip: '192.0.2.0', prefix: 24 } });
+    expect(data(us.answers)).toEqual(['203.0.113.1']);
+    expect(us.ecsScope).toBe(24);
+    // The scope is never wider than the source prefix the resolver sent.
+    const narrow = ask('www.geo.example', { ecs: { ip: '198.51.0.0', prefix: 16 } });
+    expect(narrow.ecsScope).toBeLessThanOrEqual(16);
+    expect(events.at(-1)).toMatchObject({ zone: 'geo.example', policy: 'geo', ecs: true, rcode: 0 });
+  });
+
+  it('routes by the source address without ECS, and by custom networks', () => {
+    const { ask } = setup();
+    expect(data(ask('www.geo.example', {}, { ...client, address: '198.51.100.77' }).answers)).toEqual(['198.51.100.1']);
+    // 10.0.0.0/8 is a custom network in NA.
+    const corp = ask('www.geo.example', { ecs: { ip: '10.1.0.0', prefix: 16 } });
+    expect(data(corp.answers)).toEqual(['203.0.113.1']);
+    expect(corp.ecsScope).toBe(8);
+  });
+
+  it('answers weighted names with ECS scope 0', () => {
+    const { ask } = setup();
+    const reply = ask('lb.geo.example', { ecs: { ip: '198.51.100.0', prefix: 24 } });
+    expect(data(reply.answers)).toEqual(['192.0.2.101']);
+    expect(reply.ecsScope).toBe(0);
+  });
+
+  it('answers AAAA from IPv6 target addresses, NODATA when a policy has none', () => {
+    const { ask } = setup();
+    expect(data(ask('www.geo.example', { type: 'AAAA', ecs: { ip: '198.51.100.0', prefix: 24 } }).answers)).toEqual([
+      '2001:db8:e::1',
+    ]);
+    const none = ask('lb.geo.example', { type: 'AAAA' });
+    expect(none.rcode).toBe(0);
+    expect(none.answers).toEqual([]);
+    expect(none.authorities[0]?.type).toBe('SOA');
+  });
+
+  it('flips the answer on a health change and invalidates only the names it touches', () => {
+    const { state, ask } = setup();
+    const ecs = { ip: '198.51.100.0', prefix: 24 };
+    expect(data(ask('www.geo.example', { ecs }).answers)).toEqual(['198.51.100.1']);
+    ask('static.geo.example');
+    ask('lb.geo.example');
+    const before = state.cache.size;
+    expect(before).toBe(3);
+
+    const touched = state.setHealth(health({ 'web/www/eu': { up: false, since: '2026-01-01T00:00:00Z' } }));
+    expect(touched).toEqual(['geo.example|www.geo.example']);
+    expect(state.cache.size).toBe(2);
+    expect(data(ask('www.geo.example', { ecs }).answers)).toEqual(['203.0.113.1']);
+
+    // Same table again: nothing changes, nothing is dropped.
+    expect(state.setHealth(health({ 'web/www/eu': { up: false, since: '2026-01-01T00:00:01Z' } }))).toEqual([]);
+    expect(data(ask('www.geo.example', { ecs }).answers)).toEqual(['203.0.113.1']);
+
+    state.setHealth(health({}));
+    expect(data(ask('www.geo.example', { ecs }).answers)).toEqual(['198.51.100.1']);
+  });
+
+  it('swaps zones atomically', () => {
+    const { state, ask } = setup();
+    expect(ask('static.geo.example').rcode).toBe(0);
+    state.setZones([exampleZone({ zone: 'other.example', records: [], routed: [], networks: [] })]);
+    expect(ask('static.geo.example').rcode).toBe(5);
+    expect(ask('other.example', { type: 'SOA' }).answers[0]).toMatchObject({ type: 'SOA' });
+  });
+
+  it('answers FORMERR for a broken packet and drops responses', () => {
+    const { handler } = setup();
+    const broken = query('static.geo.example').subarray(0, 20);
+    expect(((handler(broken, client) ?? Buffer.alloc(4))[3] ?? 0) & 0x0f).toBe(1);
+    const response = Buffer.from(query('static.geo.example'));
+    response[2] = (response[2] ?? 0) | 0x80;
+    expect(handler(response, client)).toBeNull();
+  });
+
+  it('answers from the cache with the client question case kept', () => {
+    const { ask } = setup();
+    ask('static.geo.example');
+    const cached = ask('STATIC.geo.example');
+    expect(cached.packet.questions?.[0]?.name).toBe('STATIC.geo.example');
+    expect(data(cached.answers)).toEqual(['192.0.2.10', '192.0.2.11']);
+  });
+});
