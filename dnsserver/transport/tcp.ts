@@ -126,11 +126,17 @@ export function startTcpServer(options: TcpServerOptions): Promise<TcpServer> {
   const drain = (timeoutMs: number): Promise<void> => {
     closing = true;
     const serverClosed = new Promise<void>((done) => server.close(() => done()));
+    const socketsClosed = [...sockets.keys()].map(
+      (socket) => new Promise<void>((done) => (socket.destroyed ? done() : socket.once('close', () => done()))),
+    );
     for (const finish of sockets.values()) finish();
     const timer = setTimeout(() => {
       for (const socket of sockets.keys()) socket.destroy();
     }, timeoutMs);
-    return serverClosed.finally(() => clearTimeout(timer));
+    return Promise.all([serverClosed, ...socketsClosed]).then(
+      () => clearTimeout(timer),
+      () => clearTimeout(timer),
+    );
   };
 
   return new Promise((resolve, reject) => {

@@ -1,0 +1,129 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import dgram from 'node:dgram';
+import dnsPacket from 'dns-packet';
+import { startUdpServer } from '../../dnsserver/transport/udp.ts';
+import type { UdpServer } from '../../dnsserver/transport/udp.ts';
+import type { QueryHandler } from '../../dnsserver/wire/types.ts';
+import { TEST_ADDRESS, testHandler } from './handler.ts';
+import { lookup, sleep, udpExchange } from './tools.ts';
+
+const open: UdpServer[] = [];
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((s) => s.close()));
+});
+
+async function start(host: string, handler: QueryHandler, onError?: (e: unknown) => void): Promise<UdpServer> {
+  const server = await startUdpServer({ host, port: 0, handler, ...(onError ? { onError } : {}) });
+  open.push(server);
+  return server;
+}
+
+function aQuery(name: string, id = 1): Buffer {
+  return dnsPacket.encode({ type: 'query', id, questions: [{ type: 'A', name }] });
+}
+
+describe.each(['127.0.0.1', '::1'])('UDP server on %s', (host) => {
+  it('answers dig and kdig', async () => {
+    const server = await start(host, testHandler());
+    expect(server.port).toBeGreaterThan(0);
+    expect(server.address).toBe(host);
+    const dig = await lookup('dig', host, server.port, ['Www.Example.Com', 'A']);
+    expect(dig).toMatch(/status: NOERROR/);
+    expect(dig).toMatch(/flags: qr aa rd;/);
+    expect(dig).toMatch(new RegExp(`Www\\.Example\\.Com\\.\\s+30\\s+IN\\s+A\\s+${TEST_ADDRESS.replace(/\./g, '\\.')}`));
+    expect(dig).toMatch(/EDNS: version: 0, flags:; udp: 1232/);
+    const kdig = await lookup('kdig', host, server.port, ['example.org', 'A', '+short']);
+    expect(kdig.trim()).toBe(TEST_ADDRESS);
+    const subnet = await lookup('dig', host, server.port, ['example.org', '+subnet=203.0.113.0/24']);
+    expect(subnet).toMatch(/CLIENT-SUBNET: 203\.0\.113\.0\/24\/0/);
+  });
+});
+
+describe('UDP server robustness', () => {
+  it('survives a throwing handler and reports the error', async () => {
+    const errors: unknown[] = [];
+    const answer = testHandler();
+    const server = await start(
+      '127.0.0.1',
+      (message, client) => {
+        if (message.includes(Buffer.from('boom'))) throw new Error('handler failed');
+        return answer(message, client);
+      },
+      (e) => errors.push(e),
+    );
+    const socket = dgram.createSocket('udp4');
+    socket.send(aQuery('boom.example'), server.port, '127.0.0.1');
+    const reply = await udpExchange('127.0.0.1', server.port, aQuery('fine.example', 7));
+    socket.close();
+    expect(dnsPacket.decode(reply)).toMatchObject({ id: 7, answers: [{ data: TEST_ADDRESS }] });
+    expect(errors).toHaveLength(1);
+    expect(String(errors[0])).toMatch(/handler failed/);
+  });
+
+  it('sends nothing when the handler returns null (e.g. a response packet)', async () => {
+    const server = await start('127.0.0.1', testHandler());
+    const response = dnsPacket.encode({ type: 'response', id: 3, questions: [{ type: 'A', name: 'x.example' }] });
+    await expect(udpExchange('127.0.0.1', server.port, response, 300)).rejects.toThrow(/no UDP reply/);
+  });
+
+  it('fuzz: 5000 random and mutated packets never crash the server or the handler', async () => {
+    const errors: unknown[] = [];
+    const server = await start('127.0.0.1', testHandler(), (e) => errors.push(e));
+    const random = mulberry32(0x5eed);
+    const byte = (): number => Math.floor(random() * 256);
+    const seeds = [
+      aQuery('www.example.com'),
+      dnsPacket.encode({
+        type: 'query',
+        id: 9,
+        questions: [{ type: 'AAAA', name: 'a.b.c.example' }],
+        additionals: [
+          {
+            type: 'OPT',
+            name: '.',
+            udpPayloadSize: 4096,
+            extendedRcode: 0,
+            ednsVersion: 0,
+            flags: 0,
+            flag_do: false,
+            options: [
+              { code: 8, family: 1, sourcePrefixLength: 24, scopePrefixLength: 0, ip: '198.51.100.0' },
+            ],
+          },
+        ],
+      }),
+    ];
+    const client = dgram.createSocket('udp4');
+    client.on('message', () => undefined);
+    for (let i = 0; i < 5000; i++) {
+      let packet: Buffer;
+      if (i % 2 === 0) {
+        packet = Buffer.from(Array.from({ length: Math.floor(random() * 120) }, byte));
+      } else {
+        packet = Buffer.from(seeds[i % seeds.length] as Buffer);
+        const flips = 1 + Math.floor(random() * 4);
+        for (let f = 0; f < flips; f++) packet[Math.floor(random() * packet.length)] = byte();
+        if (random() < 0.2) packet = packet.subarray(0, Math.floor(random() * packet.length));
+        packet[2] = (packet[2] ?? 0) & 0x7f; // keep QR=0 mostly so the parser goes deep
+      }
+      client.send(packet, server.port, '127.0.0.1');
+      if (i % 200 === 199) await sleep(5); // let the server keep up; loss would only weaken the test
+    }
+    await sleep(100);
+    client.close();
+    const reply = await udpExchange('127.0.0.1', server.port, aQuery('after.fuzz', 77));
+    expect(dnsPacket.decode(reply)).toMatchObject({ id: 77, answers: [{ name: 'after.fuzz', data: TEST_ADDRESS }] });
+    expect(errors).toEqual([]);
+  });
+});
+
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
