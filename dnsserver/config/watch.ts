@@ -46,7 +46,7 @@ export function watchConfigDir(dir: string, onChange: () => void, options: Watch
   let debounce: NodeJS.Timeout | undefined;
   let watcher: FSWatcher | undefined;
   let lastFingerprint: string | undefined;
-  void dirFingerprint(dir).then((fp) => (lastFingerprint ??= fp));
+  const initial = dirFingerprint(dir).then((fp) => (lastFingerprint ??= fp));
 
   const fire = (): void => {
     if (closed) return;
@@ -77,7 +77,7 @@ export function watchConfigDir(dir: string, onChange: () => void, options: Watch
     rescanMs > 0
       ? setInterval(() => {
           if (!watcher) startWatching(); // the folder may be back
-          void dirFingerprint(dir).then((fp) => {
+          void Promise.all([dirFingerprint(dir), initial]).then(([fp]) => {
             if (closed || fp === lastFingerprint) return;
             lastFingerprint = fp;
             onChange();

@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CompiledZone } from '../../api/compiled.ts';
@@ -57,3 +57,10 @@ export async function tempDir(): Promise<{ path: string; remove: () => Promise<v
 }
 
 export const json = (value: unknown): string => JSON.stringify(value, null, 2);
+
+/** Writes like the operator does: a temporary file renamed over the target, so readers never see half a file. */
+export async function writeAtomic(file: string, content: string): Promise<void> {
+  const temp = `${file}.tmp`;
+  await writeFile(temp, content);
+  await rename(temp, file);
+}
