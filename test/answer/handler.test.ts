@@ -26,10 +26,11 @@ function query(name: string, options: QueryOptions = {}): Buffer {
       extendedRcode: 0,
       ednsVersion: 0,
       flags: 0,
+      flag_do: false,
       options: options.ecs
         ? [
             {
-              code: 'CLIENT_SUBNET',
+              code: 8 as const,
               family: options.ecs.ip.includes(':') ? 2 : 1,
               sourcePrefixLength: options.ecs.prefix,
               scopePrefixLength: 0,
@@ -37,7 +38,7 @@ function query(name: string, options: QueryOptions = {}): Buffer {
             },
           ]
         : [],
-    } as OptAnswer);
+    } satisfies OptAnswer);
   }
   return dnsPacket.encode({
     type: 'query',
@@ -163,7 +164,7 @@ describe('handler', () => {
     const { ask, events } = setup();
     const eu = ask('www.geo.example', { ecs: { ip: '198.51.100.0', prefix: 24 } });
     expect(data(eu.answers)).toEqual(['198.51.100.1']);
-    expect(eu.answers[0]?.ttl).toBe(30);
+    expect(eu.answers[0]).toMatchObject({ ttl: 30 });
     expect(eu.ecsScope).toBe(24);
     const us = ask('www.geo.example', { ecs: { ip: '192.0.2.0', prefix: 24 } });
     expect(data(us.answers)).toEqual(['203.0.113.1']);
