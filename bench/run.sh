@@ -1,0 +1,167 @@
+#!/usr/bin/env bash
+# Peak queries/s of floor (bare Node dgram), gdnsd, PowerDNS geoip and geodns, with and without ECS, in one run,
+# then each server at half its own peak rate (dnsperf -Q) to show whether it loses queries below saturation.
+# Usage: bench/run.sh [server...]        (default: floor gdnsd pdns geodns)
+# Environment: DURATION (s, default 10), ROUNDS (default 3), CLIENTS (dnsperf -c, 4), OUTSTANDING (-q, 200),
+#              WARMUP (s, 2), BASE_PORT (25300), RESULTS_FILE (bench/RESULTS.md; "-" for stdout only).
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+source "$BENCH_DIR/servers.sh"
+
+DURATION=${DURATION:-10}
+ROUNDS=${ROUNDS:-3}
+CLIENTS=${CLIENTS:-4}
+OUTSTANDING=${OUTSTANDING:-200}
+WARMUP=${WARMUP:-2}
+BASE_PORT=${BASE_PORT:-25300}
+RESULTS_FILE=${RESULTS_FILE:-$BENCH_DIR/RESULTS.md}
+SERVERS=("$@")
+((${#SERVERS[@]})) || SERVERS=("${SERVERS_ALL[@]}")
+
+QUERY_FILES=(plain ecs)
+query_path() { [[ $1 == plain ]] && echo "$OUT/queries-plain.txt" || echo "$OUT/queries-ecs.bin"; }
+port_of() {
+  local i
+  for i in "${!SERVERS_ALL[@]}"; do [[ ${SERVERS_ALL[$i]} == "$1" ]] && echo $((BASE_PORT + 1 + i)); done
+}
+
+"$NODE" "$BENCH_DIR/make-queries.ts" "$OUT" >&2
+RAW=$OUT/run-raw.tsv
+: >"$RAW"
+declare -A COMMANDS=() SKIPPED=()
+LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
+
+# measure SERVER FILE ROUND PORT PID [extra dnsperf options] : one dnsperf run, one line appended to $RAW.
+measure() {
+  local server=$1 file=$2 round=$3 port=$4 pid=$5
+  shift 5
+  local result="$OUT/dnsperf-$server-$file-$round.txt" t0 t1 summary cpu_pct
+  t0=$(tree_cpu_ticks "$pid")
+  run_dnsperf "$result" "$port" "$(query_path "$file")" -l "$DURATION" -c "$CLIENTS" -q "$OUTSTANDING" "$@" ||
+    die "dnsperf failed against $server: see $result"
+  t1=$(tree_cpu_ticks "$pid")
+  summary=$(dnsperf_summary "$result") || die "cannot parse $result"
+  cpu_pct=$(awk -v d=$((t1 - t0)) -v hz="$CLK_TCK" -v s="$DURATION" 'BEGIN { printf "%.0f", d / hz / s * 100 }')
+  printf '%s\t%s\t%s\t%s\t%s\n' "$server" "$file" "$round" "$cpu_pct" "${summary// /$'\t'}" >>"$RAW"
+  log "$server $file round $round: $(echo "$summary" | awk '{ print $1 " q/s, lost " $2 ", avg " $4 " ms" }'), server CPU $cpu_pct%"
+}
+
+# with_server SERVER BODY... : start SERVER, run BODY with PORT and PID set, stop it. Returns 1 if it cannot run.
+with_server() {
+  local server=$1 port
+  shift
+  port=$(port_of "$server")
+  SERVER_PID=
+  if ! "start_$server" "$port"; then
+    [[ -n ${SERVER_PID:-} ]] && stop_pid "$SERVER_PID"
+    SKIPPED[$server]=1
+    log "$server: not started (see $OUT/$server.log)"
+    return 1
+  fi
+  COMMANDS[$server]=$SERVER_CMD
+  if [[ $server != floor ]]; then
+    local got
+    got=$(check_geo "$port")
+    [[ $got == "$GEO_EXPECTED" ]] || log "warning: $server answers '$got', expected '$GEO_EXPECTED' (US, DE, JP, loopback)"
+  fi
+  taskset -c "$CLIENT_CPU" dnsperf -s 127.0.0.1 -p "$port" -d "$OUT/queries-plain.txt" -l "$WARMUP" \
+    -c "$CLIENTS" -q "$OUTSTANDING" >/dev/null 2>&1 || true
+  PORT=$port PID=$SERVER_PID "$@"
+  stop_pid "$SERVER_PID"
+  SERVER_PID=
+}
+
+peak_round() {
+  local file
+  for file in "${QUERY_FILES[@]}"; do measure "$CURRENT" "$file" "$ROUND" "$PORT" "$PID"; done
+}
+
+for ((ROUND = 1; ROUND <= ROUNDS; ROUND++)); do
+  for CURRENT in "${SERVERS[@]}"; do
+    [[ -n ${SKIPPED[$CURRENT]:-} ]] && continue
+    with_server "$CURRENT" peak_round || true
+  done
+done
+
+# values SERVER FILE COLUMN : one peak-round column of $RAW (4 = CPU %, 5 = q/s, 6 = lost, 8 = avg ms), one per line.
+values() { awk -F'\t' -v s="$1" -v f="$2" -v c="$3" '$1 == s && $2 == f && $3 != "half" { print $c }' "$RAW"; }
+# median_of : the median of the numbers on stdin (empty if none).
+median_of() { sort -g | awk '{ v[n++] = $1 } END { if (n) print (n % 2) ? v[(n - 1) / 2] : (v[n / 2 - 1] + v[n / 2]) / 2 }'; }
+median() { values "$@" | median_of; }
+all_rounds() { values "$1" "$2" 5 | paste -sd, - | sed 's/,/, /g'; }
+# q/s per server CPU-second: how much work one core does, which survives CPU contention from other processes.
+efficiency() {
+  awk -F'\t' -v s="$1" -v f="$2" '$1 == s && $2 == f && $3 != "half" && $4 > 0 { printf "%.0f\n", $5 / ($4 / 100) }' "$RAW" |
+    median_of
+}
+
+half_round() {
+  local file rate
+  for file in "${QUERY_FILES[@]}"; do
+    rate=$(awk -v q="$(median "$CURRENT" "$file" 5)" 'BEGIN { printf "%d", q / 2 }')
+    ((rate > 0)) || continue
+    measure "$CURRENT" "$file" half "$PORT" "$PID" -Q "$rate"
+    printf '%s\t%s\t%s\n' "$CURRENT" "$file" "$rate" >>"$OUT/run-half-rates.tsv"
+  done
+}
+: >"$OUT/run-half-rates.tsv"
+for CURRENT in "${SERVERS[@]}"; do
+  [[ -n ${SKIPPED[$CURRENT]:-} ]] && continue
+  with_server "$CURRENT" half_round || true
+done
+LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
+
+# ---- the results block -------------------------------------------------------------------------------------------
+label() { [[ $1 == plain ]] && echo "no ECS" || echo "ECS"; }
+report() {
+  local s f
+  echo
+  echo "### bench/run.sh — $(date -u '+%Y-%m-%d %H:%M UTC')"
+  echo
+  machine_block
+  echo "- load average (1/5/15 min) before: $LOAD_BEFORE, after: $LOAD_AFTER"
+  echo "- command: \`DURATION=$DURATION ROUNDS=$ROUNDS CLIENTS=$CLIENTS OUTSTANDING=$OUTSTANDING bench/run.sh ${SERVERS[*]}\`"
+  echo "- dnsperf: \`taskset -c $CLIENT_CPU dnsperf -s 127.0.0.1 -p PORT -d bench/out/queries-plain.txt -l $DURATION -c $CLIENTS -q $OUTSTANDING\`" \
+    "(no ECS: www/static 3:1, no EDNS); ECS: \`-B -d bench/out/queries-ecs.bin\` (same mix, EDNS + ECS /24 or /56 spread over bench/fixtures/networks.tsv)"
+  echo "- servers (each started with \`taskset -c $SERVER_CPU\`, ${WARMUP} s warm-up, then one run per query file; $ROUNDS rounds interleaved):"
+  for s in "${SERVERS[@]}"; do
+    if [[ -n ${SKIPPED[$s]:-} ]]; then echo "  - $s: not run (see bench/out/$s.log)"; else echo "  - $s: \`${COMMANDS[$s]}\`"; fi
+  done
+  echo
+  echo "| server | queries | q/s (median) | q/s per round | lost (median) | avg latency ms | server CPU % | q/s per server CPU-s |"
+  echo "|---|---|---:|---|---:|---:|---:|---:|"
+  for s in "${SERVERS[@]}"; do
+    [[ -n ${SKIPPED[$s]:-} ]] && continue
+    for f in "${QUERY_FILES[@]}"; do
+      echo "| $s | $(label "$f") | $(median "$s" "$f" 5) | $(all_rounds "$s" "$f") | $(median "$s" "$f" 6) | $(median "$s" "$f" 8) | $(median "$s" "$f" 4) | $(efficiency "$s" "$f") |"
+    done
+  done
+  echo
+  echo "Ratios of median peak q/s (in brackets: of q/s per server CPU-second):"
+  echo
+  echo "| ratio | no ECS | ECS |"
+  echo "|---|---:|---:|"
+  local pair a b
+  for pair in geodns/gdnsd geodns/floor floor/gdnsd geodns/pdns; do
+    a=${pair%/*} b=${pair#*/}
+    echo "| $pair | $(ratio "$(median "$a" plain 5)" "$(median "$b" plain 5)") ($(ratio "$(efficiency "$a" plain)" "$(efficiency "$b" plain)")) | $(ratio "$(median "$a" ecs 5)" "$(median "$b" ecs 5)") ($(ratio "$(efficiency "$a" ecs)" "$(efficiency "$b" ecs)")) |"
+  done
+  echo
+  echo "At half of each server's own median peak (dnsperf \`-Q RATE\`, same duration):"
+  echo
+  echo "| server | queries | -Q | q/s | lost | avg latency ms | max latency ms | server CPU % |"
+  echo "|---|---|---:|---:|---:|---:|---:|---:|"
+  while IFS=$'\t' read -r s f rate; do
+    awk -F'\t' -v s="$s" -v f="$f" -v r="$rate" -v l="$(label "$f")" '$1 == s && $2 == f && $3 == "half" {
+      printf "| %s | %s | %s | %s | %s | %s | %s | %s |\n", s, l, r, $5, $6, $8, $10, $4 }' "$RAW"
+  done <"$OUT/run-half-rates.tsv"
+  [[ -n ${SKIPPED[geodns]:-} ]] && { echo; echo "geodns: pending (\`node cli/geodns.ts serve\` not runnable in this checkout); ratios with geodns are n/a."; }
+  return 0
+}
+
+report >"$OUT/run-report.md"
+cat "$OUT/run-report.md"
+if [[ $RESULTS_FILE != - ]]; then
+  cat "$OUT/run-report.md" >>"$RESULTS_FILE"
+  log "appended to $RESULTS_FILE"
+fi

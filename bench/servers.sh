@@ -1,0 +1,56 @@
+# The servers under comparison (sourced by run.sh). Each start_<name> PORT starts one server pinned to
+# SERVER_CPU, waits until it answers, and sets SERVER_PID and SERVER_CMD (the command, for the record);
+# it returns 1 if the server cannot run here.
+# shellcheck shell=bash
+
+SERVERS_ALL=(floor gdnsd pdns geodns)
+
+start_floor() {
+  SERVER_CMD="$NODE bench/floor-server.ts --listen 127.0.0.1:$1"
+  start_bg "$OUT/floor.log" "$SERVER_CPU" "$NODE" "$BENCH_DIR/floor-server.ts" --listen "127.0.0.1:$1"
+  SERVER_PID=$BG_PID
+  wait_answer "$1" "www.$ZONE" A 198.51.100.21 "$SERVER_PID"
+}
+
+start_gdnsd() {
+  local dir=$OUT/gdnsd
+  rm -rf "$dir" && mkdir -p "$dir/zones"
+  render "$FIXTURES/gdnsd/config.template" "$dir/config" "$1" "$dir"
+  cp "$FIXTURES/gdnsd/zones/"* "$dir/zones/"
+  SERVER_CMD="gdnsd -c bench/out/gdnsd start   # config from bench/fixtures/gdnsd, udp_threads 1"
+  start_bg "$OUT/gdnsd.log" "$SERVER_CPU" gdnsd -c "$dir" start
+  SERVER_PID=$BG_PID
+  wait_answer "$1" "static.$ZONE" A 192.0.2.100 "$SERVER_PID"
+}
+
+start_pdns() {
+  local dir=$OUT/pdns
+  rm -rf "$dir" && mkdir -p "$dir"
+  render "$FIXTURES/pdns/pdns.conf.template" "$dir/pdns.conf" "$1" "$dir"
+  SERVER_CMD="pdns_server --config-dir=bench/out/pdns   # from bench/fixtures/pdns: launch=geoip, daemon=no, guardian=no, disable-syslog, 1 receiver + 1 distributor thread"
+  start_bg "$OUT/pdns.log" "$SERVER_CPU" pdns_server --config-dir="$dir"
+  SERVER_PID=$BG_PID
+  wait_answer "$1" "static.$ZONE" A 192.0.2.100 "$SERVER_PID"
+}
+
+start_geodns() {
+  geodns_ready || { log "geodns: 'node cli/geodns.ts serve --help' fails in $ROOT: geodns is pending"; return 1; }
+  local args=(serve --resources "$FIXTURES/geodns" --listen "127.0.0.1:$1" --workers 1 --geoip "$MMDB")
+  SERVER_CMD="node cli/geodns.ts serve --resources bench/fixtures/geodns --listen 127.0.0.1:$1 --workers 1 --geoip bench/fixtures/bench-geo.mmdb"
+  start_bg "$OUT/geodns.log" "$SERVER_CPU" "$NODE" "$ROOT/cli/geodns.ts" "${args[@]}"
+  SERVER_PID=$BG_PID
+  wait_answer "$1" "static.$ZONE" A 192.0.2.100 "$SERVER_PID"
+}
+
+# check_geo PORT : the answers each server must agree on (ECS for US, DE, JP clients and the static record).
+check_geo() {
+  local port=$1 got
+  got=$(
+    dig +short +time=2 +tries=1 -p "$port" @127.0.0.1 "www.$ZONE" A +subnet=3.1.2.0/24 | sort | head -1
+    dig +short +time=2 +tries=1 -p "$port" @127.0.0.1 "www.$ZONE" A +subnet=5.1.2.0/24 | sort | head -1
+    dig +short +time=2 +tries=1 -p "$port" @127.0.0.1 "www.$ZONE" A +subnet=43.1.2.0/24 | sort | head -1
+    dig +short +time=2 +tries=1 -p "$port" @127.0.0.1 "www.$ZONE" A | sort | head -1
+  )
+  echo "$got" | tr '\n' ' '
+}
+GEO_EXPECTED='192.0.2.11 198.51.100.21 203.0.113.31 198.51.100.21 '
