@@ -467,7 +467,7 @@ function probeResults(input: CompileInput, now: Date): ResourceResult[] {
     const message =
       using.length === 0
         ? 'valid; no GeoEndpoint target references this probe'
-        : `valid; checks ${using.length} target(s): ${joinMessages(using).replaceAll('; ', ', ')}`;
+        : `valid; checks ${using.length} target(s): ${joinMessages(using, ', ')}`;
     return {
       kind: 'HealthProbe' as const,
       namespace,

@@ -22,7 +22,7 @@ export function condition(
 }
 
 /** Joins problem messages into one condition message, kept below the API's 32 KiB limit. */
-export function joinMessages(messages: readonly string[], limit = 30000): string {
-  const joined = messages.join('; ');
-  return joined.length <= limit ? joined : `${joined.slice(0, limit)}… (${messages.length} problems in all)`;
+export function joinMessages(messages: readonly string[], separator = '; ', limit = 30000): string {
+  const joined = messages.join(separator);
+  return joined.length <= limit ? joined : `${joined.slice(0, limit)}… (${messages.length} in all)`;
 }
