@@ -47,6 +47,16 @@ describe.each(['127.0.0.1', '::1'])('TCP server on %s', (host) => {
 });
 
 describe('TCP server', () => {
+  it('lets two servers share one port with reusePort', async () => {
+    const first = await start({ reusePort: true });
+    const second = await start({ reusePort: true, port: first.port });
+    expect(second.port).toBe(first.port);
+    const client = await connect(first);
+    client.socket.write(framed(aQuery('shared.example', 12)));
+    const [reply] = await client.waitForReplies(1);
+    expect(dnsPacket.decode(reply as Buffer).id).toBe(12);
+  });
+
   it('sends large answers over TCP that would be truncated over UDP', async () => {
     const server = await start({ handler: testHandler({ records: 200 }) });
     const dig = await lookup('dig', '127.0.0.1', server.port, ['+tcp', 'big.example', 'A']);

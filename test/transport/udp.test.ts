@@ -39,6 +39,30 @@ describe.each(['127.0.0.1', '::1'])('UDP server on %s', (host) => {
   });
 });
 
+describe('UDP server options', () => {
+  it('lets two sockets share one port with reusePort', async () => {
+    const first = await startUdpServer({ host: '127.0.0.1', port: 0, handler: testHandler(), reusePort: true });
+    open.push(first);
+    const second = await startUdpServer({
+      host: '127.0.0.1',
+      port: first.port,
+      handler: testHandler(),
+      reusePort: true,
+    });
+    open.push(second);
+    expect(second.port).toBe(first.port);
+    const reply = await udpExchange('127.0.0.1', first.port, aQuery('shared.example', 11));
+    expect(dnsPacket.decode(reply).id).toBe(11);
+  });
+
+  it('fails with a clear message when the port is taken without reusePort', async () => {
+    const first = await start('127.0.0.1', testHandler());
+    await expect(startUdpServer({ host: '127.0.0.1', port: first.port, handler: testHandler() })).rejects.toThrow(
+      new RegExp(`cannot bind 127\\.0\\.0\\.1 port ${first.port}`),
+    );
+  });
+});
+
 describe('UDP server robustness', () => {
   it('survives a throwing handler and reports the error', async () => {
     const errors: unknown[] = [];
@@ -86,9 +110,7 @@ describe('UDP server robustness', () => {
             ednsVersion: 0,
             flags: 0,
             flag_do: false,
-            options: [
-              { code: 8, family: 1, sourcePrefixLength: 24, scopePrefixLength: 0, ip: '198.51.100.0' },
-            ],
+            options: [{ code: 8, family: 1, sourcePrefixLength: 24, scopePrefixLength: 0, ip: '198.51.100.0' }],
           },
         ],
       }),
