@@ -334,6 +334,8 @@ export const TargetSchema = withRules(
     {
       name: Type.String({
         description: 'Name of the target, unique within the GeoEndpoint; part of its stable target id.',
+        // maxLength (implied by the pattern) bounds the API server's cost estimate of the uniqueness rule.
+        maxLength: 63,
         pattern: '^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$',
       }),
       service: Type.Optional(
