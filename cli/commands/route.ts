@@ -1,0 +1,235 @@
+// geodns route: explains which answer a routed name gives a client, without sending a query. It runs the same
+// code the server runs (zone lookup, locator, routing policy, answer sections) on compiled zones.
+import { parseArgs } from 'node:util';
+import type { CompiledZone } from '../../api/compiled.ts';
+import type { HealthTable } from '../../api/health.ts';
+import { formatLoadError, loadResources } from '../../api/load.ts';
+import { compile } from '../../operator/compile/index.ts';
+import { loadConfigDir } from '../../dnsserver/config/load.ts';
+import { parseAddress, parseCidr } from '../../dnsserver/geoip/address.ts';
+import { embeddedDatabasePath, openGeoDatabase, type GeoDatabase } from '../../dnsserver/geoip/database.ts';
+import { createLocator } from '../../dnsserver/geoip/locator.ts';
+import type { ClientLocation } from '../../dnsserver/geoip/types.ts';
+import { decide, type Candidate, type Decision } from '../../dnsserver/routing/index.ts';
+import { buildAnswer } from '../../dnsserver/answer/sections.ts';
+import { createSnapshot, lookup, TYPE } from '../../dnsserver/zone/index.ts';
+import { EXIT_INVALID, EXIT_OK, UsageError, type CliIO, type Command } from '../command.ts';
+import { standaloneInput } from './compile.ts';
+
+const HELP = `Usage: geodns route (--resources PATH... | --config DIR) --name NAME (--client IP | --subnet CIDR)
+                    [--type A|AAAA] [--geoip FILE]
+
+Explains the answer a name gives a client, without sending a query: where the client is (custom network, GeoIP
+database or unknown), the candidate targets with their health, weight, priority and distance, each step of the
+routing policy, and the final answer with the ECS scope the server would return.
+
+Options:
+  --resources PATH  resource files or folders (as for geodns compile); repeatable, extra PATHs may follow
+  --config DIR      a folder of compiled zone documents and health tables (as for geodns serve --config)
+  --name NAME       the name to explain, e.g. www.geo.example.com
+  --type TYPE       A (default) or AAAA
+  --client IP       the client's (or resolver's) address; the query carries no ECS
+  --subnet CIDR     an ECS client subnet, e.g. 198.51.100.0/24; the scope is capped at its prefix length
+  --geoip FILE      a MaxMind-format database (GeoIP2/GeoLite2/DB-IP City or Country, ip-location-db);
+                    default: the embedded CC0 country database
+  -h, --help        show this help
+
+Health comes from the health tables in --config DIR; with --resources every target has its compiled health.
+Weighted and multivalue answers are random per query: running twice may show different picks.
+
+Exit status: 0 explained, 1 invalid input or the name is not in any zone, 2 usage error.
+`;
+
+function parse(args: string[]) {
+  try {
+    return parseArgs({
+      args,
+      allowPositionals: true,
+      options: {
+        resources: { type: 'string', multiple: true },
+        config: { type: 'string' },
+        name: { type: 'string' },
+        type: { type: 'string', default: 'A' },
+        client: { type: 'string' },
+        subnet: { type: 'string' },
+        geoip: { type: 'string' },
+      },
+    });
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+}
+
+interface Sources {
+  zones: CompiledZone[];
+  health: HealthTable['targets'];
+  errors: string[];
+}
+
+async function fromResources(paths: string[]): Promise<Sources> {
+  const loaded = await loadResources(paths);
+  const errors = loaded.errors.map(formatLoadError);
+  if (errors.length > 0) return { zones: [], health: {}, errors };
+  const output = compile(standaloneInput(loaded, {}, new Date()));
+  return { zones: output.zones, health: {}, errors: [] };
+}
+
+async function fromConfig(dir: string): Promise<Sources> {
+  const loaded = await loadConfigDir(dir);
+  return { zones: loaded.zones, health: loaded.health?.targets ?? {}, errors: loaded.errors };
+}
+
+function describeLocation(location: ClientLocation, database: GeoDatabase): string {
+  const place = [location.continent, location.country, location.subdivision].filter(Boolean).join(' / ');
+  const parts = [place || 'no country'];
+  if (location.region) parts.push(`region ${location.region}`);
+  if (location.latitude !== undefined && location.longitude !== undefined) {
+    parts.push(`${location.latitude},${location.longitude}${location.centroid ? ' (country centroid)' : ''}`);
+  }
+  const from =
+    location.source === 'network'
+      ? `custom network ${location.network}`
+      : location.source === 'geoip'
+        ? `GeoIP database ${database.path} (${database.type}), network ${location.network}`
+        : `nowhere: neither a custom network nor ${database.path} knows the address`;
+  return `${location.source === 'none' ? 'unknown' : parts.join(', ')}\n  from:       ${from}\n  prefix:     /${location.prefixLength}`;
+}
+
+function table(rows: string[][]): string {
+  const widths = rows[0]?.map((_, col) => Math.max(...rows.map((row) => (row[col] ?? '').length))) ?? [];
+  return rows
+    .map((row) => `  ${row.map((cell, col) => cell.padEnd(widths[col] ?? 0)).join('  ')}`.trimEnd())
+    .join('\n');
+}
+
+function describeCandidates(candidates: Candidate[]): string {
+  const rows = [['target', 'id', 'health', 'weight', 'priority', 'location', 'distance', 'addresses']];
+  for (const c of candidates) {
+    const l = c.target.location;
+    const coordinates = l.latitude !== undefined && l.longitude !== undefined ? `${l.latitude},${l.longitude}` : '';
+    const where = [l.region, l.continent, l.country, l.subdivision, coordinates].filter(Boolean).join('/') || '(any)';
+    rows.push([
+      c.target.name,
+      c.target.id,
+      `${c.healthy ? 'up' : 'down'} (${c.healthSource})`,
+      String(c.target.weight),
+      String(c.target.priority),
+      where,
+      c.distanceKm === undefined ? '-' : `${Math.round(c.distanceKm)} km`,
+      c.addresses.join(' '),
+    ]);
+  }
+  return table(rows);
+}
+
+export const routeCommand: Command = {
+  name: 'route',
+  summary: 'explain the answer a name gives a client (location, candidates, policy steps, ECS scope)',
+  help: HELP,
+  async run(args: string[], io: CliIO): Promise<number> {
+    const { values, positionals } = parse(args);
+    const resourcePaths = [...(values.resources ?? []), ...positionals];
+    if (resourcePaths.length > 0 === (values.config !== undefined)) {
+      throw new UsageError('give either --resources PATH... or --config DIR');
+    }
+    if (!values.name) throw new UsageError('--name NAME is required');
+    if ((values.client === undefined) === (values.subnet === undefined)) {
+      throw new UsageError('give either --client IP or --subnet CIDR');
+    }
+    const family = values.type.toUpperCase();
+    if (family !== 'A' && family !== 'AAAA') throw new UsageError(`--type must be A or AAAA, not '${values.type}'`);
+    const name = values.name.toLowerCase().replace(/\.$/, '');
+
+    let address: string;
+    let sourcePrefix: number | undefined;
+    if (values.subnet !== undefined) {
+      const cidr = parseCidr(values.subnet);
+      if ('error' in cidr) throw new UsageError(`--subnet: ${cidr.error}`);
+      address = cidr.text;
+      sourcePrefix = cidr.prefixLength;
+    } else {
+      const parsed = parseAddress(values.client ?? '');
+      if (!parsed) throw new UsageError(`--client: '${values.client}' is not an IP address`);
+      address = parsed.text;
+    }
+
+    let database: GeoDatabase;
+    try {
+      database = await openGeoDatabase(values.geoip ?? embeddedDatabasePath());
+    } catch (error) {
+      io.stderr(`error: ${(error as Error).message}\n`);
+      return EXIT_INVALID;
+    }
+    const sources = values.config !== undefined ? await fromConfig(values.config) : await fromResources(resourcePaths);
+    for (const error of sources.errors) io.stderr(`error: ${error}\n`);
+    if (sources.errors.length > 0 && sources.zones.length === 0) return EXIT_INVALID;
+
+    const zone = createSnapshot(sources.zones).findZone(name);
+    if (!zone) {
+      const apexes = sources.zones.map((z) => z.zone).join(', ') || 'none';
+      io.stderr(`error: ${name} is in none of the zones (${apexes})\n`);
+      return EXIT_INVALID;
+    }
+
+    const out: string[] = [];
+    out.push(`zone:         ${zone.apex} (serial ${zone.serial})`);
+    out.push(
+      `client:       ${sourcePrefix === undefined ? `${address} (source address, no ECS)` : `${address}/${sourcePrefix} (ECS subnet)`}`,
+    );
+    const location = createLocator(zone.compiled.networks, database).locate(address);
+    out.push(`location:     ${describeLocation(location, database).replace(/\n {2}/g, '\n  ')}`);
+
+    const result = lookup(zone, name, family === 'A' ? TYPE.A : TYPE.AAAA);
+    const decisions: Decision[] = [];
+    if (result.kind !== 'referral') {
+      for (const part of result.parts) {
+        if (part.kind === 'static') {
+          out.push(`static:       ${part.rrset.name} ${part.rrset.type} ${part.rrset.data.map(String).join(' ')}`);
+          continue;
+        }
+        const r = part.routed;
+        const decision = decide({
+          routed: r,
+          family: part.family,
+          location,
+          health: sources.health,
+          random: Math.random,
+        });
+        decisions.push(decision);
+        out.push(
+          `routed name:  ${part.name} from ${r.source}, policy ${r.policy}, TTL ${r.ttl}, maxAnswers ${r.maxAnswers}`,
+        );
+        out.push(`candidates (${part.family}):`);
+        out.push(decision.candidates.length > 0 ? describeCandidates(decision.candidates) : '  (none)');
+        out.push('steps:');
+        for (const step of decision.steps) out.push(`  - ${step}`);
+      }
+    }
+
+    const built = buildAnswer(zone, result, decisions);
+    const rcode =
+      ['NOERROR', 'FORMERR', 'SERVFAIL', 'NXDOMAIN', 'NOTIMP', 'REFUSED'][built.rcode] ?? String(built.rcode);
+    out.push(`answer:       ${rcode}${built.authoritative ? ', authoritative' : ', referral'}`);
+    for (const [section, records] of [
+      ['answer', built.sections.answers],
+      ['authority', built.sections.authorities],
+      ['additional', built.sections.additionals],
+    ] as const) {
+      for (const record of records) {
+        const data = 'data' in record ? record.data : '';
+        const text = typeof data === 'object' && data !== null ? JSON.stringify(data) : String(data);
+        out.push(
+          `  ${section.padEnd(10)}  ${record.name}. ${'ttl' in record ? record.ttl : ''} IN ${record.type} ${text}`,
+        );
+      }
+    }
+    const scope = Math.max(0, ...decisions.map((d) => d.scopePrefix));
+    out.push(
+      sourcePrefix === undefined
+        ? `ECS scope:    /${scope} (would be returned to a query carrying ECS; this query has none)`
+        : `ECS scope:    /${Math.min(scope, sourcePrefix)}${scope > sourcePrefix ? ` (decision /${scope}, capped at the source prefix /${sourcePrefix})` : ''}`,
+    );
+    io.stdout(`${out.join('\n')}\n`);
+    return EXIT_OK;
+  },
+};
