@@ -1,0 +1,231 @@
+// Prometheus metrics with CoreDNS-like names. Label values are bounded: zone only for loaded zones (else
+// "other"), query types and rcodes only for common ones (else "other"), policies from the API's list.
+// Each DNS worker thread owns a GeodnsMetrics (without process metrics); the main thread owns one with process
+// metrics, collects the workers' snapshots and serves the sum (aggregateMetrics).
+import {
+  AggregatorRegistry,
+  Counter,
+  Gauge,
+  Histogram,
+  Registry,
+  collectDefaultMetrics,
+  type MetricObjectWithValues,
+  type MetricValue,
+} from 'prom-client';
+import { Policies } from '../../api/resources.ts';
+
+export type Transport = 'udp' | 'tcp';
+/** One registry's metrics as plain data (structured-cloneable, so it crosses worker_threads). */
+export type MetricsSnapshot = MetricObjectWithValues<MetricValue<string>>[];
+
+const OTHER = 'other';
+
+const QTYPE_NAMES: Readonly<Record<number, string>> = {
+  1: 'A',
+  2: 'NS',
+  5: 'CNAME',
+  6: 'SOA',
+  12: 'PTR',
+  15: 'MX',
+  16: 'TXT',
+  28: 'AAAA',
+  33: 'SRV',
+  43: 'DS',
+  48: 'DNSKEY',
+  64: 'SVCB',
+  65: 'HTTPS',
+  252: 'AXFR',
+  251: 'IXFR',
+  255: 'ANY',
+  257: 'CAA',
+};
+const QTYPE_LABELS = new Set(Object.values(QTYPE_NAMES));
+
+const RCODE_NAMES: Readonly<Record<number, string>> = {
+  0: 'NOERROR',
+  1: 'FORMERR',
+  2: 'SERVFAIL',
+  3: 'NXDOMAIN',
+  4: 'NOTIMP',
+  5: 'REFUSED',
+  9: 'NOTAUTH',
+  16: 'BADVERS',
+};
+const RCODE_LABELS = new Set(Object.values(RCODE_NAMES));
+const POLICY_LABELS = new Set<string>(Policies);
+
+/** Seconds; most answers come from memory in well under a millisecond. */
+export const REQUEST_DURATION_BUCKETS = [
+  0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1,
+];
+export const PROBE_DURATION_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+export function qtypeLabel(qtype: string | number): string {
+  const name = typeof qtype === 'number' ? QTYPE_NAMES[qtype] : qtype.toUpperCase();
+  return name !== undefined && QTYPE_LABELS.has(name) ? name : OTHER;
+}
+
+export function rcodeLabel(rcode: string | number): string {
+  const name = typeof rcode === 'number' ? RCODE_NAMES[rcode] : rcode.toUpperCase();
+  return name !== undefined && RCODE_LABELS.has(name) ? name : OTHER;
+}
+
+export interface GeodnsMetricsOptions {
+  /** Add prom-client's process metrics (the main thread only: workers share the process). */
+  defaultMetrics?: boolean;
+}
+
+export class GeodnsMetrics {
+  readonly registry = new Registry();
+  readonly #zones = new Set<string>();
+  readonly #requests: Counter<'zone' | 'type' | 'transport'>;
+  readonly #responses: Counter<'zone' | 'rcode'>;
+  readonly #duration: Histogram<'transport'>;
+  readonly #answers: Counter<'zone' | 'policy' | 'target'>;
+  readonly #ecs: Counter<'zone'>;
+  readonly #reloads: Counter<'source'>;
+  readonly #reloadFailures: Counter<'source'>;
+  readonly #serial: Gauge<'zone'>;
+  readonly #targetUp: Gauge<'target'>;
+  readonly #probeDuration: Histogram<'result'>;
+
+  constructor(options: GeodnsMetricsOptions = {}) {
+    const registers = [this.registry];
+    this.#requests = new Counter({
+      name: 'geodns_dns_requests_total',
+      help: 'DNS requests received, by zone, query type and transport.',
+      labelNames: ['zone', 'type', 'transport'],
+      registers,
+    });
+    this.#responses = new Counter({
+      name: 'geodns_dns_responses_total',
+      help: 'DNS responses sent, by zone and rcode.',
+      labelNames: ['zone', 'rcode'],
+      registers,
+    });
+    this.#duration = new Histogram({
+      name: 'geodns_dns_request_duration_seconds',
+      help: 'Time from receiving a request to sending its response.',
+      labelNames: ['transport'],
+      buckets: REQUEST_DURATION_BUCKETS,
+      registers,
+    });
+    this.#answers = new Counter({
+      name: 'geodns_answers_total',
+      help: 'Routed answers, by zone, policy and chosen target.',
+      labelNames: ['zone', 'policy', 'target'],
+      registers,
+    });
+    this.#ecs = new Counter({
+      name: 'geodns_ecs_requests_total',
+      help: 'Requests carrying an EDNS Client Subnet option.',
+      labelNames: ['zone'],
+      registers,
+    });
+    this.#reloads = new Counter({
+      name: 'geodns_reloads_total',
+      help: 'Configuration reloads that handed over a new snapshot, by source.',
+      labelNames: ['source'],
+      registers,
+    });
+    this.#reloadFailures = new Counter({
+      name: 'geodns_reload_failures_total',
+      help: 'Reloads that refused a document or could not read the source, by source.',
+      labelNames: ['source'],
+      registers,
+    });
+    this.#serial = new Gauge({
+      name: 'geodns_zone_serial',
+      help: 'SOA serial of each loaded zone.',
+      labelNames: ['zone'],
+      aggregator: 'max',
+      registers,
+    });
+    this.#targetUp = new Gauge({
+      name: 'geodns_target_up',
+      help: 'Whether a target is healthy (1) or not (0).',
+      labelNames: ['target'],
+      aggregator: 'min',
+      registers,
+    });
+    this.#probeDuration = new Histogram({
+      name: 'geodns_probe_duration_seconds',
+      help: 'Duration of health probes, by result.',
+      labelNames: ['result'],
+      buckets: PROBE_DURATION_BUCKETS,
+      registers,
+    });
+    if (options.defaultMetrics) collectDefaultMetrics({ register: this.registry });
+  }
+
+  /** The loaded zones: they become the allowed zone labels, and their serials are exported. */
+  setZones(zones: readonly { zone: string; serial: number }[]): void {
+    const names = new Set(zones.map((z) => z.zone));
+    for (const old of this.#zones) if (!names.has(old)) this.#serial.remove({ zone: old });
+    this.#zones.clear();
+    for (const { zone, serial } of zones) {
+      this.#zones.add(zone);
+      this.#serial.set({ zone }, serial);
+    }
+  }
+
+  zoneLabel(zone: string | undefined): string {
+    return zone !== undefined && this.#zones.has(zone) ? zone : OTHER;
+  }
+
+  countRequest(zone: string | undefined, qtype: string | number, transport: Transport): void {
+    this.#requests.inc({ zone: this.zoneLabel(zone), type: qtypeLabel(qtype), transport });
+  }
+
+  countResponse(zone: string | undefined, rcode: string | number): void {
+    this.#responses.inc({ zone: this.zoneLabel(zone), rcode: rcodeLabel(rcode) });
+  }
+
+  observeRequestDuration(transport: Transport, seconds: number): void {
+    this.#duration.observe({ transport }, seconds);
+  }
+
+  countAnswer(zone: string | undefined, policy: string, target: string): void {
+    const policyLabel = POLICY_LABELS.has(policy) ? policy : OTHER;
+    this.#answers.inc({ zone: this.zoneLabel(zone), policy: policyLabel, target });
+  }
+
+  countEcsRequest(zone: string | undefined): void {
+    this.#ecs.inc({ zone: this.zoneLabel(zone) });
+  }
+
+  countReload(source: string): void {
+    this.#reloads.inc({ source });
+  }
+
+  countReloadFailure(source: string): void {
+    this.#reloadFailures.inc({ source });
+  }
+
+  /** Replaces the target health gauges with `targets` (target id → up); targets not listed are dropped. */
+  setTargetHealth(targets: Readonly<Record<string, { up: boolean }>>): void {
+    this.#targetUp.reset();
+    for (const [target, health] of Object.entries(targets)) this.#targetUp.set({ target }, health.up ? 1 : 0);
+  }
+
+  observeProbe(seconds: number, ok: boolean): void {
+    this.#probeDuration.observe({ result: ok ? 'success' : 'failure' }, seconds);
+  }
+
+  /** Prometheus text of this registry alone. */
+  text(): Promise<string> {
+    return this.registry.metrics();
+  }
+}
+
+/** What a worker posts to the main thread. */
+export function workerMetricsSnapshot(metrics: GeodnsMetrics): Promise<MetricsSnapshot> {
+  return metrics.registry.getMetricsAsJSON();
+}
+
+/** Prometheus text of the sum over snapshots (counters and histograms add up; gauges use their aggregator). */
+export async function aggregateMetrics(snapshots: readonly MetricsSnapshot[]): Promise<string> {
+  return AggregatorRegistry.aggregate<'text/plain; version=0.0.4; charset=utf-8'>([...snapshots]).metrics();
+}
+
+export { prometheusContentType } from 'prom-client';
