@@ -102,6 +102,12 @@ const INVALID: [string, string[]][] = [
     ],
   ],
   [
+    'unknown-api-version.yaml',
+    [
+      `${DIR}/unknown-api-version.yaml: document 1 (GeoZone geo-example), line 1: apiVersion: must be geodns.io/v1alpha1 (got "geodns.io/v1beta1")`,
+    ],
+  ],
+  [
     'unknown-field.yaml',
     [`${DIR}/unknown-field.yaml: document 1 (GeoEndpoint web/www), line 13: spec.targets[0].wieght: unknown field`],
   ],
