@@ -9,3 +9,4 @@ export {
 } from './scheduler.ts';
 export { applyResult, initialHealth, type AddressState, type AddressHealth, type Thresholds } from './thresholds.ts';
 export { buildHealthTable, type AddressView } from './health-table.ts';
+export { checksForZones, type PlannedChecks } from './checks.ts';

@@ -66,6 +66,17 @@ interface Check {
 
 const checkKey = (probeKey: string, address: string): string => `${probeKey} ${address}`;
 
+/** JSON with object keys sorted, so that equal specs compare equal whatever their key order. */
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  if (typeof value === 'object' && value !== null) {
+    const entries = Object.entries(value).filter(([, v]) => v !== undefined);
+    entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
 export class ProbeScheduler {
   readonly #probe: ProbeFunction;
   readonly #random: () => number;
@@ -124,7 +135,7 @@ export class ProbeScheduler {
       }
     }
     for (const [key, want] of wanted) {
-      const specKey = JSON.stringify(want.spec);
+      const specKey = canonical(want.spec);
       const existing = this.#checks.get(key);
       if (existing && existing.specKey === specKey) {
         existing.targetIds = want.targets;

@@ -290,3 +290,23 @@ describe('ProbeScheduler against real servers', { timeout: 20_000 }, () => {
     ]);
   });
 });
+
+describe('checksForZones', () => {
+  it('plans one check per address of every probed target and reports unknown probes', async () => {
+    const { checksForZones } = await import('../../operator/prober/checks.ts');
+    const { zoneDoc } = await import('../config/fixtures.ts');
+    const zone = zoneDoc('geo.example.com', 1);
+    const routed = zone.routed[0];
+    if (!routed?.targets[0]) throw new Error('fixture changed');
+    routed.targets[0] = { ...routed.targets[0], addresses: ['192.0.2.10', '2001:db8::10'], probe: 'apps/web' };
+    routed.targets.push({ ...routed.targets[0], id: 'apps/www/us', name: 'us', probe: 'apps/gone' });
+    routed.targets.push({ ...routed.targets[0], id: 'apps/www/ap', name: 'ap', probe: undefined });
+    const web = spec({ port: 8080 });
+    const planned = checksForZones([zone], new Map([['apps/web', web]]));
+    expect(planned.checks).toEqual([
+      { probeKey: 'apps/web', spec: web, address: '192.0.2.10', targetId: 'apps/www/eu' },
+      { probeKey: 'apps/web', spec: web, address: '2001:db8::10', targetId: 'apps/www/eu' },
+    ]);
+    expect(planned.missing).toEqual(['target apps/www/us (www.geo.example.com): HealthProbe apps/gone not found']);
+  });
+});
