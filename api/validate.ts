@@ -4,7 +4,15 @@
 // in-cluster verdicts agree.
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
-import { API_VERSION, KINDS, type GeoResource, type KindInfo, type ResourceKind } from './resources.ts';
+import {
+  API_VERSION,
+  DnsName,
+  HealthProbeSpecSchema,
+  KINDS,
+  type GeoResource,
+  type KindInfo,
+  type ResourceKind,
+} from './resources.ts';
 import { resourceSchema, type StructuralSchema } from './crd.ts';
 import { checkCelRules, formatPath, type PathSegment } from './cel.ts';
 
@@ -97,6 +105,23 @@ function shown(value: unknown): string {
   return text === undefined ? String(value) : text.length > 60 ? `${text.slice(0, 57)}...` : text;
 }
 
+/** What the API's patterns mean, so that people do not have to read regular expressions. */
+const PATTERN_MEANINGS = new Map<string, string>([
+  [DnsName('').pattern ?? '', 'a DNS name (labels of letters, digits, - and _, separated by dots)'],
+  [
+    HealthProbeSpecSchema.properties.interval.pattern ?? '',
+    'a duration: 1 to 4 groups of a number and h, m, s or ms (e.g. 10s, 1m30s, 500ms)',
+  ],
+  [
+    '^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$',
+    "a lower-case name of letters, digits and '-', starting and ending with a letter or digit",
+  ],
+  ['^[A-Z]{2}$', 'an upper-case ISO 3166-1 alpha-2 country code (e.g. DE, US)'],
+  ['^[A-Z0-9]{1,3}$', 'an upper-case ISO 3166-2 subdivision code without the country prefix (e.g. CA)'],
+  ['^/', "a path starting with '/'"],
+  ['^([0-9.]+/[0-9]{1,2}|[0-9a-fA-F:.]+/[0-9]{1,3})$', 'a network in CIDR notation (e.g. 10.20.0.0/16, fd00:1::/48)'],
+]);
+
 function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
@@ -132,8 +157,11 @@ function describe(error: ErrorObject, data: unknown): FieldError {
       return { path: formatPath(base), message: `must have at least ${plural(Number(p.limit), 'item')}` };
     case 'maxItems':
       return { path: formatPath(base), message: `must have at most ${plural(Number(p.limit), 'item')}` };
-    case 'pattern':
-      return { path: formatPath(base), message: `must match the pattern ${String(p.pattern)} (got ${shown(value)})` };
+    case 'pattern': {
+      const meaning = PATTERN_MEANINGS.get(String(p.pattern));
+      const wanted = meaning ? `be ${meaning}` : `match the pattern ${String(p.pattern)}`;
+      return { path: formatPath(base), message: `must ${wanted} (got ${shown(value)})` };
+    }
     case 'format':
       return { path: formatPath(base), message: `must be a valid ${String(p.format)} (got ${shown(value)})` };
     case 'anyOf': {

@@ -68,7 +68,7 @@ const INVALID: [string, string[]][] = [
   [
     'pattern.yaml',
     [
-      `${DIR}/pattern.yaml: document 1 (GeoEndpoint web/www), line 12: spec.targets[0].location.country: must match the pattern ^[A-Z]{2}$ (got "de")`,
+      `${DIR}/pattern.yaml: document 1 (GeoEndpoint web/www), line 12: spec.targets[0].location.country: must be an upper-case ISO 3166-1 alpha-2 country code (e.g. DE, US) (got "de")`,
     ],
   ],
   [

@@ -160,6 +160,23 @@ describe('validateResource: errors', () => {
     ).toEqual([{ path: 'spec.allowedNamespaces', message: 'from: Selector requires selector' }]);
   });
 
+  it('says what a pattern means instead of showing the regular expression', () => {
+    expect(errorsOf(probe({ type: 'TCP', port: 80, interval: '10 seconds' }))).toEqual([
+      {
+        path: 'spec.interval',
+        message:
+          'must be a duration: 1 to 4 groups of a number and h, m, s or ms (e.g. 10s, 1m30s, 500ms) (got "10 seconds")',
+      },
+    ]);
+    expect(errorsOf(endpoint({ hostname: 'www..geo.example.com', targets: [target()] }))).toEqual([
+      {
+        path: 'spec.hostname',
+        message:
+          'must be a DNS name (labels of letters, digits, - and _, separated by dots) (got "www..geo.example.com")',
+      },
+    ]);
+  });
+
   it('compares durations, not strings', () => {
     expect(errorsOf(probe({ type: 'TCP', port: 80, interval: '1m', timeout: '30s' }))).toEqual([]);
     expect(errorsOf(probe({ type: 'TCP', port: 80, interval: '900ms', timeout: '1s' }))).toEqual([
