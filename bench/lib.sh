@@ -24,12 +24,12 @@ stop_pid() {
   STARTED_PIDS=("${kept[@]}")
   kill -TERM "$pid" 2>/dev/null || return 0
   for ((i = 0; i < 50; i++)); do
-    kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null; return 0; }
+    kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null || true; return 0; }
     sleep 0.1
   done
   log "PID $pid ignored SIGTERM for 5 s; sending SIGKILL"
   kill -KILL "$pid" 2>/dev/null
-  wait "$pid" 2>/dev/null
+  wait "$pid" 2>/dev/null || true
   return 0
 }
 
@@ -138,3 +138,21 @@ CLK_TCK=$(getconf CLK_TCK)
 
 # geodns_ready : whether this checkout has `geodns serve` yet.
 geodns_ready() { (cd "$ROOT" && "$NODE" cli/geodns.ts serve --help >/dev/null 2>&1); }
+
+# soa_serial PORT ZONE : the SOA serial 127.0.0.1:PORT serves for ZONE (empty if none).
+soa_serial() { dig +short +time=1 +tries=1 -p "$1" @127.0.0.1 "$2" SOA 2>/dev/null | awk 'NF >= 7 { print $3; exit }'; }
+
+# wait_soa PORT ZONE [SERIAL] [PID] : wait up to $WAIT_SECONDS (default 60) until ZONE's SOA (with SERIAL) is served.
+wait_soa() {
+  local port=$1 zone=$2 serial=${3:-} pid=${4:-} got deadline=$((SECONDS + ${WAIT_SECONDS:-60}))
+  while ((SECONDS < deadline)); do
+    if [[ -n $pid ]] && ! kill -0 "$pid" 2>/dev/null; then return 1; fi
+    got=$(soa_serial "$port" "$zone")
+    if [[ -n $got && (-z $serial || $got == "$serial") ]]; then return 0; fi
+    sleep 0.05
+  done
+  return 1
+}
+
+# now_ms : wall-clock milliseconds.
+now_ms() { local t=${EPOCHREALTIME/./}; echo $((t / 1000)); }

@@ -54,3 +54,16 @@ check_geo() {
   echo "$got" | tr '\n' ' '
 }
 GEO_EXPECTED='192.0.2.11 198.51.100.21 203.0.113.31 198.51.100.21 '
+
+# start_geodns_with LOGNAME PORT ZONE SERVE_ARGS... : `geodns serve SERVE_ARGS --listen 127.0.0.1:PORT --workers 1`
+# pinned to SERVER_CPU; waits until ZONE's SOA is served; sets SERVER_PID and READY_MS (start to first answer).
+start_geodns_with() {
+  local logname=$1 port=$2 zone=$3 t0
+  shift 3
+  geodns_ready || { log "geodns: 'node cli/geodns.ts serve --help' fails in $ROOT: geodns is pending"; return 1; }
+  t0=$(now_ms)
+  start_bg "$OUT/$logname.log" "$SERVER_CPU" "$NODE" "$ROOT/cli/geodns.ts" serve "$@" --listen "127.0.0.1:$port" --workers 1
+  SERVER_PID=$BG_PID
+  wait_soa "$port" "$zone" "" "$SERVER_PID" || return 1
+  READY_MS=$(($(now_ms) - t0))
+}
