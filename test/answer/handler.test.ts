@@ -184,6 +184,23 @@ describe('handler', () => {
     expect(corp.ecsScope).toBe(8);
   });
 
+  it('locates by the source address when the ECS source prefix is 0, and returns scope 0', () => {
+    const { ask } = setup();
+    const reply = ask('www.geo.example', { ecs: { ip: '0.0.0.0', prefix: 0 } }, { ...client, address: '192.0.2.7' });
+    expect(data(reply.answers)).toEqual(['203.0.113.1']);
+    expect(reply.ecsScope).toBe(0);
+  });
+
+  it('reports policy and target to the metrics hook', () => {
+    const { ask, events } = setup();
+    ask('lb.geo.example', { ecs: { ip: '198.51.100.0', prefix: 24 } });
+    ask('static.geo.example');
+    expect(events).toEqual([
+      { zone: 'geo.example', qtype: 1, rcode: 0, transport: 'udp', policy: 'weighted', target: 'web/lb/a', ecs: true },
+      { zone: 'geo.example', qtype: 1, rcode: 0, transport: 'udp', ecs: false },
+    ]);
+  });
+
   it('answers weighted names with ECS scope 0', () => {
     const { ask } = setup();
     const reply = ask('lb.geo.example', { ecs: { ip: '198.51.100.0', prefix: 24 } });
