@@ -46,7 +46,15 @@ export class ConfigReloader {
 
   /** Starts watching, then loads once; resolves with the first outcome. */
   async start(): Promise<ReloadOutcome> {
-    this.#watcher ??= watchConfigDir(this.#options.dir, () => void this.reload(), this.#options.watch);
+    this.#watcher ??= watchConfigDir(
+      this.#options.dir,
+      () => {
+        this.reload().catch((error: unknown) =>
+          this.#options.onErrors?.([`reload of ${this.#options.dir}: ${String(error)}`]),
+        );
+      },
+      this.#options.watch,
+    );
     return this.reload();
   }
 
@@ -66,13 +74,16 @@ export class ConfigReloader {
       return this.#running;
     }
     this.#running = (async () => {
-      let outcome: ReloadOutcome;
-      do {
-        this.#again = false;
-        outcome = await this.#reloadOnce();
-      } while (this.#again);
-      this.#running = undefined;
-      return outcome;
+      try {
+        let outcome: ReloadOutcome;
+        do {
+          this.#again = false;
+          outcome = await this.#reloadOnce();
+        } while (this.#again);
+        return outcome;
+      } finally {
+        this.#running = undefined;
+      }
     })();
     return this.#running;
   }

@@ -79,7 +79,7 @@ export async function probeOnce(spec: HealthProbeSpec, address: string, signal?:
       const socket = net.connect({ host: address, port: spec.port });
       cleanup = () => socket.destroy();
       socket.once('connect', () => finish());
-      socket.once('error', (error) => finish(errorMessage(error)));
+      socket.on('error', (error) => finish(errorMessage(error)));
       return;
     }
 
@@ -114,10 +114,11 @@ function startHttpProbe(spec: HealthProbeSpec, address: string, finish: (error?:
     request.destroy();
   };
 
-  request.once('error', (error) => finish(errorMessage(error)));
+  // `on`, not `once`: destroying a request can emit a second error, which must not go unhandled.
+  request.on('error', (error) => finish(errorMessage(error)));
   request.once('response', (res) => {
     response = res;
-    res.once('error', (error) => finish(errorMessage(error)));
+    res.on('error', (error) => finish(errorMessage(error)));
     const status = res.statusCode ?? 0;
     if (!statusAccepted(status, ranges)) {
       finish(`HTTP ${status} not in ${describeStatusRanges(ranges)}`);

@@ -225,11 +225,13 @@ export class ProbeScheduler {
     const abort = new AbortController();
     check.abort = abort;
     const started = this.#now();
-    const result = await this.#probe(check.spec, check.address, abort.signal).catch((error: unknown): ProbeResult => ({
-      ok: false,
-      latencyMs: 0,
-      error: String(error),
-    }));
+    const result = await Promise.resolve()
+      .then(() => this.#probe(check.spec, check.address, abort.signal))
+      .catch((error: unknown): ProbeResult => ({
+        ok: false,
+        latencyMs: 0,
+        error: String(error),
+      }));
     check.abort = undefined;
     check.running = undefined;
     if (check.stopped) return;
