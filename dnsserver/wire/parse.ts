@@ -36,14 +36,8 @@ export function parseQuery(message: Buffer): ParseResult {
   const ancount = message.readUInt16BE(6);
   const nscount = message.readUInt16BE(8);
   const arcount = message.readUInt16BE(10);
-  const base: Partial<ParsedQuery> = { id, opcode, rd, cd };
-  const fail = (rcode: number, reason: string, extra?: Partial<ParsedQuery>): Failure => ({
-    ok: false,
-    rcode,
-    id,
-    reason,
-    query: extra ? { ...base, ...extra } : base,
-  });
+  const fail = (rcode: number, reason: string, extra?: Partial<ParsedQuery>): Failure =>
+    failure(rcode, reason, id, opcode, rd, cd, extra);
 
   const question = qdcount === 1 ? readQuestion(message) : undefined;
 
@@ -82,6 +76,19 @@ export function parseQuery(message: Buffer): ParseResult {
   };
   if (edns !== null) query.edns = edns;
   return { ok: true, query };
+}
+
+/** Errors are rare: their objects are only built on that path. */
+function failure(
+  rcode: number,
+  reason: string,
+  id: number,
+  opcode: number,
+  rd: boolean,
+  cd: boolean,
+  extra: Partial<ParsedQuery> | undefined,
+): Failure {
+  return { ok: false, rcode, id, reason, query: { id, opcode, rd, cd, ...extra } };
 }
 
 /** The question at offset 12, or the reason it cannot be read. */
