@@ -4,6 +4,7 @@ import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
+import { StringDecoder } from 'node:string_decoder';
 import type { HealthProbeSpec } from '../../api/resources.ts';
 import { parseDuration } from '../../api/duration.ts';
 
@@ -129,18 +130,19 @@ function startHttpProbe(spec: HealthProbeSpec, address: string, finish: (error?:
       finish();
       return;
     }
-    const chunks: Buffer[] = [];
+    // Decide as soon as the text is found (a streaming body may never end), or at 64 KiB, or at the end.
+    const decoder = new StringDecoder('utf8');
+    const missing = `body does not contain ${JSON.stringify(wanted)}`;
+    let text = '';
     let size = 0;
-    const check = (): void => {
-      const body = Buffer.concat(chunks).subarray(0, BODY_MATCH_LIMIT).toString('utf8');
-      finish(body.includes(wanted) ? undefined : `body does not contain ${JSON.stringify(wanted)}`);
-    };
     res.on('data', (chunk: Buffer) => {
-      chunks.push(chunk);
-      size += chunk.length;
-      if (size >= BODY_MATCH_LIMIT) check();
+      const room = BODY_MATCH_LIMIT - size;
+      size += Math.min(chunk.length, room);
+      text += decoder.write(chunk.length > room ? chunk.subarray(0, room) : chunk);
+      if (text.includes(wanted)) finish();
+      else if (size >= BODY_MATCH_LIMIT) finish(missing);
     });
-    res.once('end', check);
+    res.once('end', () => finish((text + decoder.end()).includes(wanted) ? undefined : missing));
   });
   request.end();
   return cleanup;

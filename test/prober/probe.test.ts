@@ -1,3 +1,4 @@
+import http from 'node:http';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -89,6 +90,36 @@ describe('probeOnce over HTTP', () => {
   it('builds bracketed URLs for IPv6', () => {
     expect(probeUrl(spec({ port: 8080, path: '/h' }), '::1')).toBe('http://[::1]:8080/h');
     expect(probeUrl(spec({ type: 'HTTPS', port: 443 }), '10.0.0.1')).toBe('https://10.0.0.1:443/');
+  });
+});
+
+describe('probeOnce and sockets', () => {
+  it('decides on the headers or the matched text and closes the connection, even if the body never ends', async () => {
+    const server = http.createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.write('status: ok\n'); // and never end
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as AddressInfo).port;
+    const connections = (): Promise<number> =>
+      new Promise((resolve, reject) =>
+        server.getConnections((error, count) => (error ? reject(error) : resolve(count))),
+      );
+    try {
+      for (let i = 0; i < 5; i += 1) {
+        expect((await probeOnce(spec({ port, timeout: '2s' }), '127.0.0.1')).ok).toBe(true);
+        expect((await probeOnce(spec({ port, timeout: '2s', bodyMatch: 'ok' }), '127.0.0.1')).ok).toBe(true);
+      }
+      let open = await connections();
+      for (let tries = 0; open > 0 && tries < 200; tries += 1) {
+        await new Promise((resolve) => setTimeout(resolve, 10));
+        open = await connections();
+      }
+      expect(open).toBe(0);
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
   });
 });
 
