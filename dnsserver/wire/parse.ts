@@ -44,19 +44,25 @@ export function parseQuery(message: Buffer): ParseResult {
   if (opcode !== 0) {
     // RFC 8906: answer unknown opcodes with NOTIMP, echoing the question (and a well-formed OPT) when readable.
     const known = typeof question === 'object' ? question : undefined;
-    const edns = known && ancount === 0 && nscount === 0 ? readAdditional(message, known.questionEnd, arcount) : null;
     const echo: Partial<ParsedQuery> = known ? { ...known } : {};
-    if (edns && typeof edns === 'object' && 'version' in edns && edns.version === 0) echo.edns = edns;
+    if (known) {
+      const edns = readAdditional(message, known.questionEnd, ancount + nscount, arcount);
+      if (edns !== null && typeof edns === 'object' && !('badVersion' in edns)) echo.edns = edns;
+    }
     return fail(RCODE.NOTIMP, `opcode ${opcode} is not implemented`, echo);
   }
   if (qdcount !== 1) return fail(RCODE.FORMERR, `QDCOUNT is ${qdcount}, expected 1`);
   if (typeof question === 'string') return fail(RCODE.FORMERR, question);
   if (question === undefined) return fail(RCODE.FORMERR, 'no question');
   if (ancount !== 0 || nscount !== 0) {
-    return fail(RCODE.FORMERR, `a query with ANCOUNT ${ancount} and NSCOUNT ${nscount} (both must be 0)`, question);
+    // Still look for a well-formed OPT past those records, so the FORMERR reply can carry one.
+    const edns = readAdditional(message, question.questionEnd, ancount + nscount, arcount);
+    const echo: Partial<ParsedQuery> = { ...question };
+    if (edns !== null && typeof edns === 'object' && !('badVersion' in edns)) echo.edns = edns;
+    return fail(RCODE.FORMERR, `a query with ANCOUNT ${ancount} and NSCOUNT ${nscount} (both must be 0)`, echo);
   }
 
-  const edns = readAdditional(message, question.questionEnd, arcount);
+  const edns = readAdditional(message, question.questionEnd, 0, arcount);
   if (typeof edns === 'string') return fail(RCODE.FORMERR, edns, question);
   if (edns !== null && 'badVersion' in edns) {
     return fail(BADVERS, `EDNS version ${edns.badVersion} is not supported (only 0)`, {
@@ -131,9 +137,18 @@ function skipName(message: Buffer, pos: number): number {
 
 type AdditionalRead = EdnsInfo | { badVersion: number; info: EdnsInfo } | null | string;
 
-/** Walks the additional section: the OPT record if there is one (null if not), or the reason it is malformed. */
-function readAdditional(message: Buffer, start: number, arcount: number): AdditionalRead {
+/**
+ * Skips `skip` records (answer and authority), then walks the additional section: the OPT record if there is one
+ * (null if not), or the reason it is malformed.
+ */
+function readAdditional(message: Buffer, start: number, skip: number, arcount: number): AdditionalRead {
   let pos = start;
+  for (let i = 0; i < skip; i++) {
+    pos = skipName(message, pos);
+    if (pos < 0 || pos + 10 > message.length) return `answer/authority record ${i + 1} is truncated or garbled`;
+    pos += 10 + message.readUInt16BE(pos + 8);
+    if (pos > message.length) return `answer/authority record ${i + 1} data runs past the end`;
+  }
   let edns: EdnsInfo | { badVersion: number; info: EdnsInfo } | null = null;
   for (let i = 0; i < arcount; i++) {
     const nameStart = pos;

@@ -200,6 +200,15 @@ describe('buildErrorResponse', () => {
     expect(decoded.questions).toEqual([{ name: 'www.example.com', type: 'A', class: 'IN' }]);
   });
 
+  it('FORMERR for a query with an answer record still carries the OPT found past it', () => {
+    const question = Buffer.concat([wireName('www', 'example', 'com'), Buffer.from([0, 1, 0, 1])]);
+    const answer = Buffer.concat([Buffer.from([0xc0, 12, 0, 1, 0, 1, 0, 0, 0, 5, 0, 4]), Buffer.from([1, 2, 3, 4])]);
+    const decoded = errorReply(Buffer.concat([header({ an: 1, ar: 1 }), question, answer, optRecord()]));
+    expect(headerRcode(decoded)).toBe(RCODE.FORMERR);
+    expect(decoded.answers).toHaveLength(0);
+    expect(optOf(decoded)).toMatchObject({ udpPayloadSize: 1232, ednsVersion: 0 });
+  });
+
   it('FORMERR without a question when it could not be read', () => {
     const decoded = errorReply(Buffer.concat([header({}), Buffer.from([0xc0, 12, 0, 1, 0, 1])]));
     expect(headerRcode(decoded)).toBe(RCODE.FORMERR);
