@@ -14,7 +14,7 @@ import { decide, type Candidate, type Decision } from '../../dnsserver/routing/i
 import { buildAnswer } from '../../dnsserver/answer/sections.ts';
 import { createSnapshot, lookup, TYPE } from '../../dnsserver/zone/index.ts';
 import { EXIT_INVALID, EXIT_OK, UsageError, type CliIO, type Command } from '../command.ts';
-import { standaloneInput } from './compile.ts';
+import { standaloneInput } from '../../operator/compile/index.ts';
 
 const HELP = `Usage: geodns route (--resources PATH... | --config DIR) --name NAME (--client IP | --subnet CIDR)
                     [--type A|AAAA] [--geoip FILE]
@@ -64,6 +64,7 @@ interface Sources {
   zones: CompiledZone[];
   health: HealthTable['targets'];
   errors: string[];
+  notes?: string[];
 }
 
 async function fromResources(paths: string[]): Promise<Sources> {
@@ -71,7 +72,17 @@ async function fromResources(paths: string[]): Promise<Sources> {
   const errors = loaded.errors.map(formatLoadError);
   if (errors.length > 0) return { zones: [], health: {}, errors };
   const output = compile(standaloneInput(loaded, {}, new Date()));
-  return { zones: output.zones, health: {}, errors: [] };
+  // Refused resources are left out of the zones, as in the server: say so, the name may be missing because of it.
+  const notes: string[] = [];
+  for (const result of output.results) {
+    for (const c of result.conditions) {
+      if (c.type === 'Accepted' && c.status !== 'True') {
+        const name = result.namespace ? `${result.namespace}/${result.name}` : result.name;
+        notes.push(`${result.kind} ${name} is left out: ${c.reason}: ${c.message}`);
+      }
+    }
+  }
+  return { zones: output.zones, health: {}, errors: [], notes };
 }
 
 async function fromConfig(dir: string): Promise<Sources> {
@@ -162,6 +173,7 @@ export const routeCommand: Command = {
     }
     const sources = values.config !== undefined ? await fromConfig(values.config) : await fromResources(resourcePaths);
     for (const error of sources.errors) io.stderr(`error: ${error}\n`);
+    for (const note of sources.notes ?? []) io.stderr(`note: ${note}\n`);
     if (sources.errors.length > 0 && sources.zones.length === 0) return EXIT_INVALID;
 
     const zone = createSnapshot(sources.zones).findZone(name);
