@@ -173,25 +173,25 @@ export class GeodnsMetrics {
     return zone !== undefined && this.#zones.has(zone) ? zone : OTHER;
   }
 
-  countRequest(zone: string | undefined, qtype: string | number, transport: Transport): void {
-    this.#requests.inc({ zone: this.zoneLabel(zone), type: qtypeLabel(qtype), transport });
+  countRequest(zone: string | undefined, qtype: string | number, transport: Transport, by = 1): void {
+    this.#requests.inc({ zone: this.zoneLabel(zone), type: qtypeLabel(qtype), transport }, by);
   }
 
-  countResponse(zone: string | undefined, rcode: string | number): void {
-    this.#responses.inc({ zone: this.zoneLabel(zone), rcode: rcodeLabel(rcode) });
+  countResponse(zone: string | undefined, rcode: string | number, by = 1): void {
+    this.#responses.inc({ zone: this.zoneLabel(zone), rcode: rcodeLabel(rcode) }, by);
   }
 
   observeRequestDuration(transport: Transport, seconds: number): void {
     this.#duration.observe({ transport }, seconds);
   }
 
-  countAnswer(zone: string | undefined, policy: string, target: string): void {
+  countAnswer(zone: string | undefined, policy: string, target: string, by = 1): void {
     const policyLabel = POLICY_LABELS.has(policy) ? policy : OTHER;
-    this.#answers.inc({ zone: this.zoneLabel(zone), policy: policyLabel, target });
+    this.#answers.inc({ zone: this.zoneLabel(zone), policy: policyLabel, target }, by);
   }
 
-  countEcsRequest(zone: string | undefined): void {
-    this.#ecs.inc({ zone: this.zoneLabel(zone) });
+  countEcsRequest(zone: string | undefined, by = 1): void {
+    this.#ecs.inc({ zone: this.zoneLabel(zone) }, by);
   }
 
   countReload(source: string): void {
