@@ -9,6 +9,7 @@ import type { Condition, GeoEndpoint, GeoZone, HealthProbe } from '../../api/res
 import {
   canonicalJson,
   compile,
+  standaloneInput,
   serializeCompiledZone,
   type CompileInput,
   type ResourceResult,
@@ -83,26 +84,6 @@ async function readPrevious(dir: string): Promise<{ previous: CompileInput['prev
 }
 
 /** The compiler's input from loaded files: standalone mode has no cluster, so files stand in for it. */
-export function standaloneInput(loaded: LoadResult, previous: CompileInput['previous'], now: Date): CompileInput {
-  const zones = loaded.resources.filter((r): r is GeoZone => r.kind === 'GeoZone');
-  const endpoints = loaded.resources.filter((r): r is GeoEndpoint => r.kind === 'GeoEndpoint');
-  const probes = loaded.resources.filter((r): r is HealthProbe => r.kind === 'HealthProbe');
-  const labels = new Map(loaded.namespaces.map((n) => [n.name, n.labels]));
-  const names = new Set<string>([...labels.keys()]);
-  for (const r of [...endpoints, ...probes]) names.add(r.metadata.namespace ?? 'default');
-  for (const s of loaded.services) names.add(s.namespace);
-  return {
-    zones,
-    endpoints,
-    probes,
-    namespaces: [...names].sort().map((name) => ({ name, labels: labels.get(name) ?? {} })),
-    services: loaded.services.map((s) => ({ ...s, ready: true })),
-    health: {},
-    previous,
-    now,
-  };
-}
-
 async function writeAtomically(file: string, text: string): Promise<void> {
   const temp = `${file}.tmp-${process.pid}`;
   await writeFile(temp, text);

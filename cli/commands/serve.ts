@@ -1,0 +1,252 @@
+// geodns serve: the DNS server. Standalone (--resources: compile YAML, probe in-process) or from compiled
+// documents (--config DIR: what the operator writes or a ConfigMap mounts).
+import { availableParallelism } from 'node:os';
+import { parseArgs } from 'node:util';
+import type { CompiledZone } from '../../api/compiled.ts';
+import type { HealthTable } from '../../api/health.ts';
+import { EMPTY_HEALTH } from '../../dnsserver/answer/state.ts';
+import { openGeoDatabase } from '../../dnsserver/geoip/database.ts';
+import { createLogger, parseLogLevel, parseSampleRate } from '../../dnsserver/observability/log.ts';
+import { aggregateMetrics, GeodnsMetrics, workerMetricsSnapshot } from '../../dnsserver/observability/metrics.ts';
+import { DEFAULT_METRICS_PORT, startHttpServer } from '../../dnsserver/observability/http.ts';
+import { formatListenAddress, parseListenAddress, type ListenAddress } from '../../dnsserver/server/listen.ts';
+import { WorkerPool } from '../../dnsserver/server/pool.ts';
+import { ConfigDirSource } from '../../dnsserver/sources/config-dir.ts';
+import { StandaloneSource } from '../../dnsserver/sources/standalone.ts';
+import type { ZoneSink } from '../../dnsserver/sources/sink.ts';
+import { DEFAULT_IDLE_TIMEOUT_MS, DEFAULT_MAX_CONNECTIONS } from '../../dnsserver/transport/tcp.ts';
+import { EXIT_INVALID, EXIT_OK, UsageError, type CliIO, type Command } from '../command.ts';
+
+const DEFAULT_LISTEN = '0.0.0.0:5353';
+
+const HELP = `Usage: geodns serve (--resources PATH... | --config DIR) [options]
+
+Runs the authoritative GeoDNS server over UDP and TCP.
+
+Sources (exactly one):
+  --resources PATH   standalone mode: GeoZone/GeoEndpoint/HealthProbe YAML files or folders (repeatable);
+                     compiled in-process, HealthProbes run in-process, reloaded when the files change
+                     (an invalid change is refused and the last good zones keep serving)
+  --config DIR       serve compiled zone documents (geodns compile --out-dir, the operator, or a mounted
+                     ConfigMap) and health tables from DIR; reloaded atomically on change
+
+Options:
+  --listen ADDR:PORT       DNS listen address, repeatable; [::]:PORT for IPv6 (default ${DEFAULT_LISTEN})
+  --geoip FILE             MaxMind-format database (GeoIP2/GeoLite2/DB-IP City or Country, or ip-location-db);
+                           default: the embedded CC0 country database
+  --workers N              DNS worker threads sharing the port with SO_REUSEPORT (default: cores available)
+  --metrics ADDR:PORT      /metrics, /healthz and /readyz (default 0.0.0.0:${DEFAULT_METRICS_PORT}); 'off' disables
+  --log-level LEVEL        fatal, error, warn, info, debug, trace, silent (default info or $GEODNS_LOG_LEVEL)
+  --query-log-sample RATE  log this fraction (0..1) of queries (default 0)
+  --tcp-idle-timeout SEC   close idle TCP connections after SEC seconds (default ${DEFAULT_IDLE_TIMEOUT_MS / 1000})
+  --tcp-max-connections N  open TCP connections per worker (default ${DEFAULT_MAX_CONNECTIONS})
+  --drain-timeout SEC      on SIGTERM/SIGINT: stop accepting, let answers in flight finish for up to SEC
+                           seconds, then exit (default 5)
+
+Example:
+  geodns serve --resources examples/standalone --listen 127.0.0.1:5353
+  dig @127.0.0.1 -p 5353 www.geo.example.com +subnet=203.0.113.0/24
+`;
+
+interface ServeOptions {
+  resources: string[];
+  config: string | undefined;
+  listen: ListenAddress[];
+  geoip: string | undefined;
+  workers: number;
+  metrics: ListenAddress | undefined;
+  logLevel: string | undefined;
+  querySampleRate: number;
+  tcpIdleTimeoutMs: number;
+  tcpMaxConnections: number;
+  drainTimeoutMs: number;
+}
+
+function positiveNumber(text: string | undefined, option: string, fallback: number, integer = false): number {
+  if (text === undefined) return fallback;
+  const value = Number(text);
+  if (text.trim() === '' || !Number.isFinite(value) || value <= 0 || (integer && !Number.isInteger(value))) {
+    throw new UsageError(`${option}: expected a positive ${integer ? 'whole ' : ''}number, got '${text}'`);
+  }
+  return value;
+}
+
+function usage<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (error) {
+    throw error instanceof UsageError ? error : new UsageError((error as Error).message);
+  }
+}
+
+export function parseServeArgs(args: string[]): ServeOptions {
+  const { values, positionals } = usage(() =>
+    parseArgs({
+      args,
+      allowPositionals: true,
+      options: {
+        resources: { type: 'string', multiple: true },
+        config: { type: 'string' },
+        listen: { type: 'string', multiple: true },
+        geoip: { type: 'string' },
+        workers: { type: 'string' },
+        metrics: { type: 'string' },
+        'log-level': { type: 'string' },
+        'query-log-sample': { type: 'string' },
+        'tcp-idle-timeout': { type: 'string' },
+        'tcp-max-connections': { type: 'string' },
+        'drain-timeout': { type: 'string' },
+      },
+    }),
+  );
+  // `--resources a b c` reads naturally; extra positionals belong to --resources.
+  const resources = [...(values.resources ?? []), ...(values.resources ? positionals : [])];
+  if (!values.resources && positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'`);
+  if (resources.length > 0 === (values.config !== undefined)) {
+    throw new UsageError('give exactly one source: --resources PATH... or --config DIR');
+  }
+  if (values['log-level'] !== undefined) usage(() => parseLogLevel(values['log-level'] as string, '--log-level'));
+  return {
+    resources,
+    config: values.config,
+    listen: usage(() => (values.listen ?? [DEFAULT_LISTEN]).map(parseListenAddress)),
+    geoip: values.geoip,
+    workers: positiveNumber(values.workers, '--workers', availableParallelism(), true),
+    metrics:
+      values.metrics === 'off'
+        ? undefined
+        : usage(() => parseListenAddress(values.metrics ?? `0.0.0.0:${DEFAULT_METRICS_PORT}`)),
+    logLevel: values['log-level'],
+    querySampleRate: usage(() => parseSampleRate(values['query-log-sample'] ?? '0')),
+    tcpIdleTimeoutMs:
+      positiveNumber(values['tcp-idle-timeout'], '--tcp-idle-timeout', DEFAULT_IDLE_TIMEOUT_MS / 1000) * 1000,
+    tcpMaxConnections: positiveNumber(
+      values['tcp-max-connections'],
+      '--tcp-max-connections',
+      DEFAULT_MAX_CONNECTIONS,
+      true,
+    ),
+    drainTimeoutMs: positiveNumber(values['drain-timeout'], '--drain-timeout', 5) * 1000,
+  };
+}
+
+/** Holds the latest zones and health until the workers are up, then forwards to them. */
+class PoolSink implements ZoneSink {
+  zones: CompiledZone[] | undefined;
+  health: HealthTable = EMPTY_HEALTH;
+  pool: WorkerPool | undefined;
+
+  setZones(zones: CompiledZone[]): void {
+    this.zones = zones;
+    this.pool?.setZones(zones);
+  }
+
+  setHealth(table: HealthTable): void {
+    this.health = table;
+    this.pool?.setHealth(table);
+  }
+
+  attach(pool: WorkerPool): void {
+    this.pool = pool;
+    if (this.zones) pool.setZones(this.zones);
+    pool.setHealth(this.health);
+  }
+}
+
+export async function serve(options: ServeOptions, io: CliIO): Promise<number> {
+  const log = createLogger({ ...(options.logLevel !== undefined ? { level: options.logLevel } : {}), name: 'geodns' });
+  const metrics = new GeodnsMetrics({ defaultMetrics: true });
+
+  // Fail early, in the main thread, on an unreadable database (the workers open it again for themselves).
+  try {
+    const database = await openGeoDatabase(options.geoip);
+    log.info({ geoip: database.path, type: database.type, built: database.buildEpoch }, 'GeoIP database');
+  } catch (error) {
+    io.stderr(`geodns serve: ${(error as Error).message}\n`);
+    return EXIT_INVALID;
+  }
+
+  const sink = new PoolSink();
+  const source = options.config
+    ? new ConfigDirSource({ dir: options.config, sink, log, metrics })
+    : new StandaloneSource({ paths: options.resources, sink, log, metrics });
+  try {
+    await source.start();
+  } catch (error) {
+    io.stderr(`geodns serve: ${(error as Error).message}\n`);
+    await source.close();
+    return EXIT_INVALID;
+  }
+
+  let exitCode = EXIT_OK;
+  let draining = false;
+  let pool: WorkerPool;
+  try {
+    pool = await WorkerPool.start({
+      workers: options.workers,
+      listen: options.listen,
+      ...(options.geoip !== undefined ? { geoipPath: options.geoip } : {}),
+      tcpIdleTimeoutMs: options.tcpIdleTimeoutMs,
+      tcpMaxConnections: options.tcpMaxConnections,
+      querySampleRate: options.querySampleRate,
+      logLevel: log.level,
+      onWorkerExit: (code) => {
+        log.fatal({ code }, 'a DNS worker died; exiting');
+        exitCode = 1;
+        void shutdown('worker exit');
+      },
+    });
+  } catch (error) {
+    io.stderr(`geodns serve: cannot listen: ${(error as Error).message}\n`);
+    await source.close();
+    return EXIT_INVALID;
+  }
+  sink.attach(pool);
+
+  const http = options.metrics
+    ? await startHttpServer({
+        ...options.metrics,
+        ready: () => !draining && sink.zones !== undefined,
+        metrics: async () => aggregateMetrics([await workerMetricsSnapshot(metrics), ...(await pool.metrics())]),
+        onError: (message) => log.error({ message }, 'metrics failed'),
+      })
+    : undefined;
+
+  log.info(
+    {
+      dns: [...new Set(pool.bound.map((b) => formatListenAddress(b)))],
+      metrics: http ? formatListenAddress(http) : 'off',
+      workers: pool.size,
+      source: options.config ? { config: options.config } : { resources: options.resources },
+    },
+    'serving',
+  );
+
+  let resolveDone: () => void = () => undefined;
+  const done = new Promise<void>((resolve) => (resolveDone = resolve));
+  async function shutdown(signal: string): Promise<void> {
+    if (draining) return;
+    draining = true;
+    log.info({ signal, drainTimeoutMs: options.drainTimeoutMs }, 'draining');
+    http?.setDraining();
+    await source.close();
+    await pool.drain(options.drainTimeoutMs);
+    await http?.close();
+    log.info('stopped');
+    resolveDone();
+  }
+  const onSignal = (signal: NodeJS.Signals) => void shutdown(signal);
+  process.once('SIGTERM', onSignal);
+  process.once('SIGINT', onSignal);
+  await done;
+  process.off('SIGTERM', onSignal);
+  process.off('SIGINT', onSignal);
+  return exitCode;
+}
+
+export const serveCommand: Command = {
+  name: 'serve',
+  summary: 'run the authoritative GeoDNS server (standalone on resource files, or on compiled documents)',
+  help: HELP,
+  run: (args, io) => serve(parseServeArgs(args), io),
+};

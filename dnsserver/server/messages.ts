@@ -1,0 +1,26 @@
+// Messages between the main thread (sources, prober, metrics endpoint) and the DNS worker threads.
+import type { CompiledZone } from '../../api/compiled.ts';
+import type { HealthTable } from '../../api/health.ts';
+import type { ListenAddress } from './listen.ts';
+
+export interface WorkerOptions {
+  listen: ListenAddress[];
+  geoipPath?: string;
+  tcpIdleTimeoutMs: number;
+  tcpMaxConnections: number;
+  querySampleRate: number;
+  logLevel: string;
+}
+
+export type ToWorker =
+  | { type: 'zones'; zones: CompiledZone[] }
+  | { type: 'health'; table: HealthTable }
+  | { type: 'metrics'; requestId: number }
+  | { type: 'drain'; timeoutMs: number };
+
+export type FromWorker =
+  | { type: 'listening'; addresses: { transport: 'udp' | 'tcp'; host: string; port: number }[] }
+  | { type: 'loaded'; serials: Record<string, number> }
+  | { type: 'metrics'; requestId: number; metrics: unknown[] }
+  | { type: 'drained' }
+  | { type: 'fatal'; message: string };

@@ -1,0 +1,159 @@
+// The main thread's side of the DNS workers: starts them, hands every one the same zones and health table,
+// gathers their metrics, and drains them on shutdown.
+import { Worker } from 'node:worker_threads';
+import type { CompiledZone } from '../../api/compiled.ts';
+import type { HealthTable } from '../../api/health.ts';
+import type { MetricsSnapshot } from '../observability/metrics.ts';
+import type { FromWorker, ToWorker, WorkerOptions } from './messages.ts';
+
+export interface BoundAddress {
+  transport: 'udp' | 'tcp';
+  host: string;
+  port: number;
+}
+
+const WORKER_URL = new URL('./worker.ts', import.meta.url);
+
+class DnsWorker {
+  readonly thread: Worker;
+  #metricsWaiters = new Map<number, (snapshot: MetricsSnapshot) => void>();
+  #drained: (() => void) | undefined;
+  readonly listening: Promise<BoundAddress[]>;
+
+  constructor(options: WorkerOptions, onExit: (code: number) => void) {
+    this.thread = new Worker(WORKER_URL, { workerData: options });
+    this.listening = new Promise((resolve, reject) => {
+      this.thread.on('message', (message: FromWorker) => {
+        switch (message.type) {
+          case 'listening':
+            resolve(message.addresses);
+            break;
+          case 'fatal':
+            reject(new Error(message.message));
+            break;
+          case 'metrics':
+            this.#metricsWaiters.get(message.requestId)?.(message.metrics as MetricsSnapshot);
+            this.#metricsWaiters.delete(message.requestId);
+            break;
+          case 'drained':
+            this.#drained?.();
+            break;
+          case 'loaded':
+            break;
+        }
+      });
+      this.thread.on('error', reject);
+      this.thread.on('exit', (code) => {
+        reject(new Error(`DNS worker exited with code ${code} before listening`));
+        for (const waiter of this.#metricsWaiters.values()) waiter([]);
+        this.#metricsWaiters.clear();
+        this.#drained?.();
+        onExit(code);
+      });
+    });
+  }
+
+  post(message: ToWorker): void {
+    this.thread.postMessage(message);
+  }
+
+  metrics(requestId: number): Promise<MetricsSnapshot> {
+    return new Promise((resolve) => {
+      this.#metricsWaiters.set(requestId, resolve);
+      this.post({ type: 'metrics', requestId });
+    });
+  }
+
+  drain(timeoutMs: number): Promise<void> {
+    return new Promise((resolve) => {
+      this.#drained = resolve;
+      this.post({ type: 'drain', timeoutMs });
+    });
+  }
+}
+
+export interface WorkerPoolOptions extends WorkerOptions {
+  workers: number;
+  /** Called when a worker dies unexpectedly (the pool does not hide it: the process should exit non-zero). */
+  onWorkerExit?: (code: number) => void;
+}
+
+export class WorkerPool {
+  readonly #workers: DnsWorker[] = [];
+  #requestId = 0;
+  #zones: CompiledZone[] = [];
+  #health: HealthTable | undefined;
+  #stopping = false;
+  bound: BoundAddress[] = [];
+
+  /**
+   * Starts the workers. The first binds the requested ports (port 0 picks one); the others bind the very ports
+   * it got, with SO_REUSEPORT, so the kernel spreads queries over them.
+   */
+  static async start(options: WorkerPoolOptions): Promise<WorkerPool> {
+    const pool = new WorkerPool();
+    const onExit = (code: number) => {
+      if (!pool.#stopping) options.onWorkerExit?.(code);
+    };
+    const { workers, onWorkerExit: _ignored, ...workerOptions } = options;
+    const first = new DnsWorker(workerOptions, onExit);
+    pool.#workers.push(first);
+    try {
+      pool.bound = await first.listening;
+      const udpPorts = pool.bound.filter((b) => b.transport === 'udp');
+      const concrete = workerOptions.listen.map((address, i) => ({
+        ...address,
+        port: udpPorts[i]?.port ?? address.port,
+      }));
+      const rest = Array.from(
+        { length: workers - 1 },
+        () => new DnsWorker({ ...workerOptions, listen: concrete }, onExit),
+      );
+      pool.#workers.push(...rest);
+      await Promise.all(rest.map((w) => w.listening));
+    } catch (error) {
+      await pool.terminate();
+      throw error;
+    }
+    return pool;
+  }
+
+  get size(): number {
+    return this.#workers.length;
+  }
+
+  setZones(zones: CompiledZone[]): void {
+    this.#zones = zones;
+    for (const worker of this.#workers) worker.post({ type: 'zones', zones });
+  }
+
+  setHealth(table: HealthTable): void {
+    this.#health = table;
+    for (const worker of this.#workers) worker.post({ type: 'health', table });
+  }
+
+  get zones(): readonly CompiledZone[] {
+    return this.#zones;
+  }
+
+  get health(): HealthTable | undefined {
+    return this.#health;
+  }
+
+  metrics(): Promise<MetricsSnapshot[]> {
+    const id = ++this.#requestId;
+    return Promise.all(this.#workers.map((w) => w.metrics(id)));
+  }
+
+  /** Stops accepting, lets in-flight TCP answers finish (at most timeoutMs), then ends the threads. */
+  async drain(timeoutMs: number): Promise<void> {
+    this.#stopping = true;
+    await Promise.all(this.#workers.map((w) => w.drain(timeoutMs)));
+    await this.terminate();
+  }
+
+  async terminate(): Promise<void> {
+    this.#stopping = true;
+    await Promise.all(this.#workers.map((w) => w.thread.terminate()));
+  }
+}
