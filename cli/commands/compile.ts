@@ -4,8 +4,8 @@ import { mkdir, readFile, readdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { COMPILED_FORMAT, type CompiledZone } from '../../api/compiled.ts';
-import { formatLoadError, loadResources, type LoadResult } from '../../api/load.ts';
-import type { Condition, GeoEndpoint, GeoZone, HealthProbe } from '../../api/resources.ts';
+import { formatLoadError, loadResources } from '../../api/load.ts';
+import type { Condition } from '../../api/resources.ts';
 import {
   canonicalJson,
   compile,
