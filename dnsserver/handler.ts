@@ -19,6 +19,8 @@ const CLASS_ANY = 255;
 /** One answered query, for metrics. */
 export interface QueryEvent {
   zone: string | null;
+  /** Question name, lower case ('' when the query could not be parsed). */
+  qname: string;
   qtype: number;
   rcode: number;
   transport: 'udp' | 'tcp';
@@ -67,7 +69,14 @@ export function createHandler(state: ServerState, options: HandlerOptions = {}):
   function answer(message: Buffer, query: ParsedQuery, client: ClientInfo): Buffer {
     const ecs = query.edns?.ecs !== undefined;
     const refuse = (zone: string | null) => {
-      observe?.({ zone, qtype: query.qtype, rcode: RCODE.REFUSED, transport: client.transport, ecs });
+      observe?.({
+        zone,
+        qname: query.qname,
+        qtype: query.qtype,
+        rcode: RCODE.REFUSED,
+        transport: client.transport,
+        ecs,
+      });
       return buildRcodeResponse(message, query, RCODE.REFUSED, client.transport, { serverCookie });
     };
     // Like Knot: classes other than IN (and ANY) are refused, as are zone transfers (not offered).
@@ -100,6 +109,7 @@ export function createHandler(state: ServerState, options: HandlerOptions = {}):
       const routed = result.kind !== 'referral' ? result.parts.find((p) => p.kind === 'routed') : undefined;
       observe({
         zone: zone.apex,
+        qname: query.qname,
         qtype: query.qtype,
         rcode: body.rcode,
         transport: client.transport,
@@ -117,6 +127,7 @@ export function createHandler(state: ServerState, options: HandlerOptions = {}):
       if ('drop' in parsed) return null;
       observe?.({
         zone: null,
+        qname: parsed.query?.qname ?? '',
         qtype: parsed.query?.qtype ?? 0,
         rcode: parsed.rcode,
         transport: client.transport,
@@ -129,7 +140,14 @@ export function createHandler(state: ServerState, options: HandlerOptions = {}):
       return answer(message, query, client);
     } catch (error) {
       options.onError?.(error, query);
-      observe?.({ zone: null, qtype: query.qtype, rcode: RCODE.SERVFAIL, transport: client.transport, ecs: false });
+      observe?.({
+        zone: null,
+        qname: query.qname,
+        qtype: query.qtype,
+        rcode: RCODE.SERVFAIL,
+        transport: client.transport,
+        ecs: false,
+      });
       return buildRcodeResponse(message, query, RCODE.SERVFAIL, client.transport);
     }
   };

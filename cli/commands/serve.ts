@@ -185,6 +185,8 @@ export async function serve(options: ServeOptions, io: CliIO): Promise<number> {
     pool = await WorkerPool.start({
       workers: options.workers,
       listen: options.listen,
+      initialZones: sink.zones ?? [],
+      initialHealth: sink.health,
       ...(options.geoip !== undefined ? { geoipPath: options.geoip } : {}),
       tcpIdleTimeoutMs: options.tcpIdleTimeoutMs,
       tcpMaxConnections: options.tcpMaxConnections,

@@ -5,6 +5,9 @@ import type { ListenAddress } from './listen.ts';
 
 export interface WorkerOptions {
   listen: ListenAddress[];
+  /** Loaded before the sockets are bound, so a worker never answers without its zones. */
+  initialZones: CompiledZone[];
+  initialHealth: HealthTable;
   geoipPath?: string;
   tcpIdleTimeoutMs: number;
   tcpMaxConnections: number;
