@@ -210,10 +210,10 @@ export class ServeProcess {
     });
   }
 
-  /** dig against the first DNS address (or `host` if given); parsed. */
-  async dig(args: string[], host?: string): Promise<DigResult> {
-    const server = host ?? this.dns[0]?.host ?? '127.0.0.1';
-    const out = await runTool('dig', [`@${server}`, '-p', String(this.port), '+tries=1', '+time=2', ...args]);
+  /** dig against the first DNS address (or `target`); parsed. */
+  async dig(args: string[], target?: { host: string; port: number }): Promise<DigResult> {
+    const { host, port } = target ?? { host: this.dns[0]?.host ?? '127.0.0.1', port: this.port };
+    const out = await runTool('dig', [`@${host}`, '-p', String(port), '+tries=1', '+time=2', ...args]);
     return parseDig(out.stdout);
   }
 
