@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# Serves the same zone from geodns and from Knot (knotd, foreground, loopback, high ports) and compares their
+# answers to a battery of edge-case queries (scripts/compare-knot-cases.ts). Prints a markdown table.
+# Needs knotd (apt-get install knot); run from the repository root: scripts/compare-knot.sh [RESOURCES_DIR]
+# The table in docs/conformance.md comes from this script.
+set -euo pipefail
+
+RESOURCES=${1:-examples/standalone}
+KNOT_PORT=${KNOT_PORT:-15301}
+GEODNS_PORT=${GEODNS_PORT:-15302}
+WORK=$(mktemp -d /tmp/compare-knot.XXXXXX)
+PIDS=()
+cleanup() {
+  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+command -v knotd >/dev/null || { echo "knotd not found (apt-get install knot)" >&2; exit 1; }
+
+# The example zone plus a few records the edge cases need: a CNAME chain, a CNAME out of the zone, a CNAME loop,
+# and a TXT rrset too large for 512 bytes.
+mkdir -p "$WORK/resources"
+cp -r "$RESOURCES"/. "$WORK/resources/"
+big_values=$(for i in $(seq 1 12); do printf "'%s', " "$(printf 'x%.0s' $(seq 1 60))-$i"; done)
+awk -v big="[${big_values%, }]" '
+  { print }
+  /^  records:$/ && !done {
+    print "    - { name: alias, type: CNAME, values: [docs.geo.example.com.] }"
+    print "    - { name: ext, type: CNAME, values: [www.example.net.] }"
+    print "    - { name: loop1, type: CNAME, values: [loop2.geo.example.com.] }"
+    print "    - { name: loop2, type: CNAME, values: [loop1.geo.example.com.] }"
+    print "    - { name: deep.ent, type: A, values: [192.0.2.77] }"
+    print "    - { name: deleg-alias, type: CNAME, values: [host.lab.geo.example.com.] }"
+    print "    - { name: big, type: TXT, values: " big " }"
+    done = 1
+  }' "$RESOURCES/zone.yaml" >"$WORK/resources/zone.yaml"
+
+node cli/geodns.ts compile --out-dir "$WORK/compiled" "$WORK/resources" >/dev/null 2>"$WORK/compile.log" || { cat "$WORK/compile.log" >&2; exit 1; }
+APEX=$(node -e 'const d=JSON.parse(require("fs").readFileSync(process.argv[1]+"/"+require("fs").readdirSync(process.argv[1]).find(f=>f.endsWith(".json"))));console.log(d.zone)' "$WORK/compiled")
+node scripts/export-zonefile.ts "$WORK/compiled/$APEX.json" >"$WORK/zone.db"
+
+mkdir -p "$WORK/knot"
+cat >"$WORK/knot/knot.conf" <<CONF
+server:
+    rundir: "$WORK/knot"
+    listen: 127.0.0.1@$KNOT_PORT
+log:
+  - target: stderr
+    any: warning
+database:
+    storage: "$WORK/knot"
+template:
+  - id: default
+    storage: "$WORK"
+    semantic-checks: off
+zone:
+  - domain: $APEX
+    file: "zone.db"
+CONF
+knotd -c "$WORK/knot/knot.conf" 2>"$WORK/knot.log" &
+PIDS+=($!)
+node cli/geodns.ts serve --config "$WORK/compiled" --listen "127.0.0.1:$GEODNS_PORT" --metrics off --workers 1 \
+  --log-level warn 2>"$WORK/geodns.log" &
+PIDS+=($!)
+
+for _ in $(seq 1 50); do
+  if kdig @127.0.0.1 -p "$KNOT_PORT" +time=1 +tries=1 "$APEX" SOA >/dev/null 2>&1 &&
+    kdig @127.0.0.1 -p "$GEODNS_PORT" +time=1 +tries=1 "$APEX" SOA 2>/dev/null | grep -q 'status: NOERROR'; then
+    break
+  fi
+  sleep 0.2
+done
+
+node scripts/compare-knot-cases.ts "$APEX" "$KNOT_PORT" "$GEODNS_PORT"
