@@ -140,7 +140,7 @@ CLK_TCK=$(getconf CLK_TCK)
 geodns_ready() { (cd "$ROOT" && "$NODE" cli/geodns.ts serve --help >/dev/null 2>&1); }
 
 # soa_serial PORT ZONE : the SOA serial 127.0.0.1:PORT serves for ZONE (empty if none).
-soa_serial() { dig +short +time=1 +tries=1 -p "$1" @127.0.0.1 "$2" SOA 2>/dev/null | awk 'NF >= 7 { print $3; exit }'; }
+soa_serial() { dig +short +time=1 +tries=1 -p "$1" @127.0.0.1 "$2" SOA 2>/dev/null | awk '!/^;/ && NF == 7 && $3 ~ /^[0-9]+$/ { print $3; exit }'; }
 
 # wait_soa PORT ZONE [SERIAL] [PID] : wait up to $WAIT_SECONDS (default 60) until ZONE's SOA (with SERIAL) is served.
 wait_soa() {

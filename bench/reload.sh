@@ -76,9 +76,9 @@ stop_pid "$DNSPERF_PID"
 RSS_AFTER=$(tree_rss_kib "$GEODNS_PID")
 stop_pid "$GEODNS_PID"
 
-# per_second FILE : "min median" of dnsperf's per-second q/s lines.
+# per_second FILE : "min median" of dnsperf's per-second q/s lines, without the first second (dnsperf's start-up).
 per_second() {
-  awk -F': ' '/^[0-9]+\.[0-9]+: / { print $2 }' "$1" | sort -g |
+  awk -F': ' '/^[0-9]+\.[0-9]+: / && seen++ { print $2 }' "$1" | sort -g |
     awk '{ v[n++] = $1 } END { if (n) printf "%.0f %.0f\n", v[0], v[int(n / 2)]; else print "- -" }'
 }
 row() {
@@ -102,7 +102,9 @@ row() {
   echo
   echo "Reload times (ms): ${TIMES[*]}"
   echo
-  echo "| dnsperf run | q/s | min q/s in a second | median q/s per second | lost | avg latency ms | max latency ms |"
+  echo "Per-second q/s (dnsperf -S 1) with reloads: $(awk -F': ' '/^[0-9]+\.[0-9]+: / { printf "%s%.0f", sep, $2; sep = " " }' "$OUT/reload-dnsperf.txt")"
+  echo
+  echo "| dnsperf run | q/s | min q/s in a second (after the 1st) | median q/s per second | lost | avg latency ms | max latency ms |"
   echo "|---|---:|---:|---:|---:|---:|---:|"
   row "baseline, no reload" "$OUT/reload-baseline.txt"
   row "with $RELOADS reloads" "$OUT/reload-dnsperf.txt"
