@@ -196,8 +196,17 @@ describe('handler', () => {
     ask('lb.geo.example', { ecs: { ip: '198.51.100.0', prefix: 24 } });
     ask('static.geo.example');
     expect(events).toEqual([
-      { zone: 'geo.example', qtype: 1, rcode: 0, transport: 'udp', policy: 'weighted', target: 'web/lb/a', ecs: true },
-      { zone: 'geo.example', qtype: 1, rcode: 0, transport: 'udp', ecs: false },
+      {
+        zone: 'geo.example',
+        qname: 'lb.geo.example',
+        qtype: 1,
+        rcode: 0,
+        transport: 'udp',
+        policy: 'weighted',
+        target: 'web/lb/a',
+        ecs: true,
+      },
+      { zone: 'geo.example', qname: 'static.geo.example', qtype: 1, rcode: 0, transport: 'udp', ecs: false },
     ]);
   });
 
