@@ -97,7 +97,8 @@ export function lookup(zone: ZoneIndex, qname: string, qtype: number): LookupRes
   let name = qname;
   for (let hop = 0; ; hop++) {
     const cut = cutAbove(zone, name);
-    if (cut !== undefined) {
+    // The DS rrset of a delegation lives on the parent side of the cut (RFC 4035 §3.1.4.1): answered here.
+    if (cut !== undefined && !(qtype === TYPE.DS && cut === name)) {
       // A referral only for the question itself; a CNAME leading below a cut ends with the CNAME.
       return parts.length === 0 ? referral(zone, cut) : { kind: 'answer', parts, additional: [] };
     }

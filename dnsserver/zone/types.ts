@@ -12,6 +12,7 @@ export const TYPE = {
   TXT: 16,
   AAAA: 28,
   SRV: 33,
+  DS: 43,
   IXFR: 251,
   AXFR: 252,
   ANY: 255,

@@ -70,6 +70,13 @@ describe('lookup', () => {
     }
   });
 
+  it('answers DS at a delegation point from the parent side (RFC 4035 §3.1.4.1), refers DS below it', () => {
+    const atCut = find('sub.geo.example', TYPE.DS);
+    expect(atCut.kind).toBe('nodata');
+    expect(find('a.sub.geo.example', TYPE.DS).kind).toBe('referral');
+    expect(find('sub.geo.example', TYPE.NS).kind).toBe('referral');
+  });
+
   it('follows in-zone CNAME chains and appends the target records', () => {
     const result = find('alias.geo.example', TYPE.A);
     expect(result.kind).toBe('answer');
