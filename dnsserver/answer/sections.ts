@@ -52,7 +52,11 @@ export function buildAnswer(zone: ZoneIndex, result: LookupResult, decisions: re
   if (result.kind === 'nxdomain') return negative(zone, answers, RCODE.NXDOMAIN);
   if (result.kind === 'nodata' || empty) return negative(zone, answers, RCODE.NOERROR);
   return {
-    sections: { answers, authorities: [], additionals: result.additional.flatMap((r) => records(r)) },
+    sections: {
+      answers,
+      authorities: (result.authority ?? []).flatMap((r) => records(r)),
+      additionals: result.additional.flatMap((r) => records(r)),
+    },
     rcode: RCODE.NOERROR,
     authoritative: true,
   };

@@ -99,8 +99,12 @@ export function lookup(zone: ZoneIndex, qname: string, qtype: number): LookupRes
     const cut = cutAbove(zone, name);
     // The DS rrset of a delegation lives on the parent side of the cut (RFC 4035 §3.1.4.1): answered here.
     if (cut !== undefined && !(qtype === TYPE.DS && cut === name)) {
-      // A referral only for the question itself; a CNAME leading below a cut ends with the CNAME.
-      return parts.length === 0 ? referral(zone, cut) : { kind: 'answer', parts, additional: [] };
+      if (parts.length === 0) return referral(zone, cut);
+      // A CNAME chain leading below a cut: the CNAMEs, with the delegation in authority and its glue (RFC 1034
+      // §4.3.2 step 3b).
+      const delegation = referral(zone, cut);
+      if (delegation.kind !== 'referral') return { kind: 'answer', parts, additional: [] };
+      return { kind: 'answer', parts, additional: delegation.glue, authority: [delegation.ns] };
     }
     const node = zone.nodes.get(name);
     if (!node) {

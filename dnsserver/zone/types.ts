@@ -57,8 +57,11 @@ export type AnswerPart =
   { kind: 'static'; rrset: RRset } | { kind: 'routed'; name: string; routed: CompiledRoutedName; family: 'A' | 'AAAA' };
 
 export type LookupResult =
-  /** Authoritative data (possibly after CNAMEs); `additional` holds glue or target addresses. */
-  | { kind: 'answer'; parts: AnswerPart[]; additional: RRset[] }
+  /**
+   * Authoritative data (possibly after CNAMEs); `additional` holds glue or target addresses. `authority` holds the
+   * NS rrset of a delegation a CNAME chain led into (RFC 1034 §4.3.2 step 3b).
+   */
+  | { kind: 'answer'; parts: AnswerPart[]; additional: RRset[]; authority?: RRset[] }
   /** The name exists but has no data of the type: NOERROR, SOA in authority. `parts` holds any CNAMEs followed. */
   | { kind: 'nodata'; parts: AnswerPart[] }
   /** The name does not exist: NXDOMAIN, SOA in authority. */

@@ -153,6 +153,17 @@ describe('handler', () => {
     expect(reply.additionals).toEqual([expect.objectContaining({ name: 'ns.sub.geo.example', data: '192.0.2.99' })]);
   });
 
+  it('follows a CNAME into a delegation: AA, the CNAME, the delegation NS in authority, glue', () => {
+    const { ask } = setup();
+    const reply = ask('to-sub.geo.example');
+    expect(reply.rcode).toBe(0);
+    expect(reply.aa).toBe(true);
+    expect(data(reply.answers)).toEqual(['host.sub.geo.example']);
+    expect(reply.authorities.map((r) => `${r.name} ${r.type}`)).toEqual(['sub.geo.example NS', 'sub.geo.example NS']);
+    expect(data(reply.authorities)).toEqual(['ns.sub.geo.example', 'ns.other.example']);
+    expect(data(reply.additionals)).toEqual(['192.0.2.99']);
+  });
+
   it('follows CNAMEs into routed names', () => {
     const { ask } = setup();
     const reply = ask('to-www.geo.example', { ecs: { ip: '198.51.100.0', prefix: 24 } });

@@ -35,6 +35,7 @@ export function exampleZone(overrides: Partial<CompiledZone> = {}): CompiledZone
       { name: 'loop2.geo.example', type: 'CNAME', ttl: 60, data: ['loop1.geo.example'] },
       { name: 'sub.geo.example', type: 'NS', ttl: 3600, data: ['ns.sub.geo.example', 'ns.other.example'] },
       { name: 'ns.sub.geo.example', type: 'A', ttl: 3600, data: ['192.0.2.99'] },
+      { name: 'to-sub.geo.example', type: 'CNAME', ttl: 60, data: ['host.sub.geo.example'] },
     ],
     routed: [
       {

@@ -88,6 +88,15 @@ describe('lookup', () => {
     expect(owners(find('alias.geo.example', TYPE.CNAME))).toEqual(['alias.geo.example/CNAME']);
   });
 
+  it('follows a CNAME into a delegation: the CNAME, the delegation NS in authority, glue (RFC 1034 §4.3.2)', () => {
+    const result = find('to-sub.geo.example', TYPE.A);
+    expect(result.kind).toBe('answer');
+    expect(owners(result)).toEqual(['to-sub.geo.example/CNAME']);
+    if (result.kind !== 'answer') return;
+    expect(result.authority?.map((r) => `${r.name}/${r.type}`)).toEqual(['sub.geo.example/NS']);
+    expect(result.additional.map((r) => r.data)).toEqual([['192.0.2.99']]);
+  });
+
   it('stops at out-of-zone targets, dangling targets and loops', () => {
     const outside = find('outside.geo.example', TYPE.A);
     expect(outside.kind).toBe('answer');
