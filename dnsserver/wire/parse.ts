@@ -40,30 +40,24 @@ export function parseQuery(message: Buffer): ParseResult {
     failure(rcode, reason, id, opcode, rd, cd, extra);
 
   const question = qdcount === 1 ? readQuestion(message) : undefined;
+  const echo = (): Partial<ParsedQuery> => echoFor(message, question, qdcount, ancount + nscount, arcount);
 
   if (opcode !== 0) {
     // RFC 8906: answer unknown opcodes with NOTIMP, echoing the question (and a well-formed OPT) when readable.
-    const known = typeof question === 'object' ? question : undefined;
-    const echo: Partial<ParsedQuery> = known ? { ...known } : {};
-    if (known) {
-      const edns = readAdditional(message, known.questionEnd, ancount + nscount, arcount);
-      if (edns !== null && typeof edns === 'object' && !('badVersion' in edns)) echo.edns = edns;
-    }
-    return fail(RCODE.NOTIMP, `opcode ${opcode} is not implemented`, echo);
+    return fail(RCODE.NOTIMP, `opcode ${opcode} is not implemented`, echo());
   }
-  if (qdcount !== 1) return fail(RCODE.FORMERR, `QDCOUNT is ${qdcount}, expected 1`);
+  if (qdcount !== 1) return fail(RCODE.FORMERR, `QDCOUNT is ${qdcount}, expected 1`, echo());
   if (typeof question === 'string') return fail(RCODE.FORMERR, question);
   if (question === undefined) return fail(RCODE.FORMERR, 'no question');
   if (ancount !== 0 || nscount !== 0) {
     // Still look for a well-formed OPT past those records, so the FORMERR reply can carry one.
-    const edns = readAdditional(message, question.questionEnd, ancount + nscount, arcount);
-    const echo: Partial<ParsedQuery> = { ...question };
-    if (edns !== null && typeof edns === 'object' && !('badVersion' in edns)) echo.edns = edns;
-    return fail(RCODE.FORMERR, `a query with ANCOUNT ${ancount} and NSCOUNT ${nscount} (both must be 0)`, echo);
+    return fail(RCODE.FORMERR, `a query with ANCOUNT ${ancount} and NSCOUNT ${nscount} (both must be 0)`, echo());
   }
 
   const edns = readAdditional(message, question.questionEnd, 0, arcount);
   if (typeof edns === 'string') return fail(RCODE.FORMERR, edns, question);
+  if (edns !== null && 'malformed' in edns)
+    return fail(RCODE.FORMERR, edns.malformed, { ...question, edns: edns.info });
   if (edns !== null && 'badVersion' in edns) {
     return fail(BADVERS, `EDNS version ${edns.badVersion} is not supported (only 0)`, {
       ...question,
@@ -135,7 +129,47 @@ function skipName(message: Buffer, pos: number): number {
   }
 }
 
-type AdditionalRead = EdnsInfo | { badVersion: number; info: EdnsInfo } | null | string;
+type AdditionalRead =
+  | EdnsInfo
+  | { badVersion: number; info: EdnsInfo }
+  /** A well-formed OPT record with a malformed option: FORMERR, but the reply still carries an OPT. */
+  | { malformed: string; info: EdnsInfo }
+  | null
+  | string;
+
+/**
+ * What an error reply to a query it will not answer echoes: the question when readable, and the OPT record when
+ * well-formed enough, since replies to EDNS queries carry OPT (RFC 6891 §7).
+ */
+function echoFor(
+  message: Buffer,
+  question: QuestionRead | string | undefined,
+  qdcount: number,
+  skip: number,
+  arcount: number,
+): Partial<ParsedQuery> {
+  const known = typeof question === 'object' ? question : undefined;
+  const start = known ? known.questionEnd : skipQuestions(message, qdcount);
+  const edns = start < 0 ? undefined : echoable(readAdditional(message, start, skip, arcount));
+  return { ...known, ...(edns ? { edns } : {}) };
+}
+
+/** The EDNS of an OPT record to echo in an error reply (not for other EDNS versions or broken records). */
+function echoable(read: AdditionalRead): EdnsInfo | undefined {
+  if (read === null || typeof read === 'string' || 'badVersion' in read) return undefined;
+  return 'malformed' in read ? read.info : read;
+}
+
+/** Offset just past `count` questions starting at the header's end, or -1 when they are malformed. */
+function skipQuestions(message: Buffer, count: number): number {
+  let pos = HEADER_LENGTH;
+  for (let i = 0; i < count; i++) {
+    pos = skipName(message, pos);
+    if (pos < 0 || pos + 4 > message.length) return -1;
+    pos += 4;
+  }
+  return pos;
+}
 
 /**
  * Skips `skip` records (answer and authority), then walks the additional section: the OPT record if there is one
@@ -149,7 +183,7 @@ function readAdditional(message: Buffer, start: number, skip: number, arcount: n
     pos += 10 + message.readUInt16BE(pos + 8);
     if (pos > message.length) return `answer/authority record ${i + 1} data runs past the end`;
   }
-  let edns: EdnsInfo | { badVersion: number; info: EdnsInfo } | null = null;
+  let edns: Exclude<AdditionalRead, string> = null;
   for (let i = 0; i < arcount; i++) {
     const nameStart = pos;
     pos = skipName(message, pos);
@@ -170,8 +204,8 @@ function readAdditional(message: Buffer, start: number, skip: number, arcount: n
         edns = { badVersion: info.version, info: { ...info, version: 0 } };
       } else {
         const problem = readOptions(message, rdataStart, rdataStart + rdlength, info);
-        if (problem) return problem;
-        edns = info;
+        if (problem?.framing) return problem.reason;
+        edns = problem ? { malformed: problem.reason, info } : info;
       }
     }
     // Other records (TSIG, SIG(0), ...) are not supported and are skipped.
@@ -180,25 +214,34 @@ function readAdditional(message: Buffer, start: number, skip: number, arcount: n
   return edns;
 }
 
-/** Fills ECS and COOKIE into info; returns the reason when an option is malformed. */
-function readOptions(message: Buffer, start: number, end: number, info: EdnsInfo): string | undefined {
+interface OptionProblem {
+  reason: string;
+  /** The options do not tile the OPT rdata: the OPT record itself is broken (no OPT in the reply, like Knot). */
+  framing: boolean;
+}
+
+const framingProblem = (reason: string): OptionProblem => ({ reason, framing: true });
+const contentProblem = (reason: string): OptionProblem => ({ reason, framing: false });
+
+/** Fills ECS and COOKIE into info; returns the problem when an option is malformed. */
+function readOptions(message: Buffer, start: number, end: number, info: EdnsInfo): OptionProblem | undefined {
   let pos = start;
   while (pos < end) {
-    if (pos + 4 > end) return `EDNS option header truncated at byte ${pos}`;
+    if (pos + 4 > end) return framingProblem(`EDNS option header truncated at byte ${pos}`);
     const code = message.readUInt16BE(pos);
     const length = message.readUInt16BE(pos + 2);
     const dataStart = pos + 4;
     const dataEnd = dataStart + length;
-    if (dataEnd > end) return `EDNS option ${code} runs past the OPT record`;
+    if (dataEnd > end) return framingProblem(`EDNS option ${code} runs past the OPT record`);
     if (code === OPTION_ECS) {
-      if (info.ecs) return 'more than one EDNS Client Subnet option';
+      if (info.ecs) return contentProblem('more than one EDNS Client Subnet option');
       const ecs = readClientSubnet(message, dataStart, dataEnd);
-      if (typeof ecs === 'string') return ecs;
+      if (typeof ecs === 'string') return contentProblem(ecs);
       info.ecs = ecs;
     } else if (code === OPTION_COOKIE) {
-      if (info.cookie) return 'more than one COOKIE option';
+      if (info.cookie) return contentProblem('more than one COOKIE option');
       // RFC 7873: client cookie alone (8 bytes) or with a server cookie of 8 to 32 bytes.
-      if (length !== 8 && (length < 16 || length > 40)) return `COOKIE option of ${length} bytes`;
+      if (length !== 8 && (length < 16 || length > 40)) return contentProblem(`COOKIE option of ${length} bytes`);
       info.cookie = message.subarray(dataStart, dataEnd);
     }
     pos = dataEnd;

@@ -215,8 +215,38 @@ describe('buildErrorResponse', () => {
     expect(decoded.questions).toHaveLength(0);
   });
 
-  it('FORMERR for a malformed ECS sends no OPT (the OPT of the query was not well-formed)', () => {
-    const decoded = errorReply(query({ edns: { options: [rawOption(8, ecsData(1, 24, 3, [1, 2, 3]))] } }));
+  it('FORMERR for a malformed ECS or COOKIE option still carries an OPT, without options (RFC 6891 §7)', () => {
+    for (const option of [rawOption(8, ecsData(1, 24, 3, [1, 2, 3])), rawOption(10, Buffer.alloc(12, 1))]) {
+      const decoded = errorReply(query({ edns: { do: true, options: [option] } }));
+      expect(headerRcode(decoded)).toBe(RCODE.FORMERR);
+      expect(decoded.questions).toHaveLength(1);
+      expect(optOf(decoded)).toMatchObject({ udpPayloadSize: 1232, ednsVersion: 0, flag_do: true, options: [] });
+    }
+  });
+
+  it('FORMERR for QDCOUNT 0 or 2 carries no question but the OPT of the query (RFC 6891 §7)', () => {
+    const question = Buffer.concat([wireName('www', 'example', 'com'), Buffer.from([0, 1, 0, 1])]);
+    for (const [qd, questions] of [
+      [0, []],
+      [2, [question, question]],
+    ] as const) {
+      const decoded = errorReply(Buffer.concat([header({ qd, ar: 1 }), ...questions, optRecord()]));
+      expect(headerRcode(decoded), `QDCOUNT ${qd}`).toBe(RCODE.FORMERR);
+      expect(decoded.questions).toHaveLength(0);
+      expect(optOf(decoded), `QDCOUNT ${qd}`).toMatchObject({ udpPayloadSize: 1232, ednsVersion: 0 });
+    }
+    const noOpt = errorReply(header({ qd: 0 }));
+    expect(optOf(noOpt)).toBeUndefined();
+  });
+
+  it('FORMERR for an OPT record whose options overrun it sends no OPT', () => {
+    const message = Buffer.concat([
+      header({ ar: 1 }),
+      wireName('www', 'example', 'com'),
+      Buffer.from([0, 1, 0, 1]),
+      optRecord({ rdata: Buffer.from([0, 8, 0, 9, 0, 1]) }),
+    ]);
+    const decoded = errorReply(message);
     expect(headerRcode(decoded)).toBe(RCODE.FORMERR);
     expect(optOf(decoded)).toBeUndefined();
   });
