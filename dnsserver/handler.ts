@@ -3,13 +3,17 @@
 import type { ClientLocation } from './geoip/types.ts';
 import { decide, type Decision } from './routing/decide.ts';
 import { lookup } from './zone/lookup.ts';
-import { TYPE, type LookupResult, type ZoneIndex } from './zone/types.ts';
+import { TYPE } from './zone/types.ts';
 import { buildAnswer } from './answer/sections.ts';
 import { routedTag, ServerState } from './answer/state.ts';
+import { isDeterministic, type Plan, type RoutedAnswer } from './answer/plans.ts';
+
+type RoutedPlan = Extract<Plan, { kind: 'routed' }>;
+type FixedPlan = Extract<Plan, { kind: 'fixed' }>;
 import { encodeBody } from './wire/encode.ts';
 import { parseQuery } from './wire/parse.ts';
 import { buildErrorResponse, buildRcodeResponse, buildResponse } from './wire/respond.ts';
-import { RCODE, type ClientInfo, type EncodedBody, type ParsedQuery, type QueryHandler } from './wire/types.ts';
+import { RCODE, type ClientInfo, type ParsedQuery, type QueryHandler } from './wire/types.ts';
 
 export { ServerState, type ServerStateOptions } from './answer/state.ts';
 
@@ -52,73 +56,115 @@ export function createHandler(state: ServerState, options: HandlerOptions = {}):
   const observe = options.observe;
   const serverCookie = options.serverCookie;
 
-  function routedDecisions(zone: ZoneIndex, result: LookupResult, query: ParsedQuery, client: ClientInfo): Decision[] {
-    if (result.kind === 'referral') return [];
-    let decisions: Decision[] | undefined;
-    let location: ClientLocation | undefined;
-    for (const part of result.parts) {
-      if (part.kind !== 'routed') continue;
-      location ??= state.locator(zone).locate(clientAddress(query, client));
-      (decisions ??= []).push(
-        decide({ routed: part.routed, family: part.family, location, health: state.health.targets, random }),
-      );
+  /**
+   * The plan for (name, type) in this snapshot: a finished body, or a lookup whose routed parts need deciding.
+   * Undefined when no zone holds the name (such names are not remembered).
+   */
+  function planFor(query: ParsedQuery): Plan | undefined {
+    const cached = state.plans.get(query.qname, query.qtype);
+    if (cached) return cached;
+    const zone = state.snapshot.findZone(query.qname);
+    if (!zone) return undefined;
+    const result = lookup(zone, query.qname, query.qtype);
+    const routed = result.kind === 'referral' ? [] : result.parts.filter((p) => p.kind === 'routed');
+    let plan: Plan;
+    if (result.kind === 'referral' || routed.length === 0) {
+      const built = buildAnswer(zone, result, []);
+      const body = encodeBody(query.qname, built.sections, built.rcode, built.authoritative);
+      plan = { kind: 'fixed', zone, body };
+    } else {
+      plan = {
+        kind: 'routed',
+        zone,
+        result,
+        deterministic: isDeterministic(routed.map((p) => p.routed)),
+        tags: routed.map((p) => routedTag(zone.apex, p.name)),
+      };
     }
-    return decisions ?? [];
+    state.plans.set(query.qname, query.qtype, plan);
+    return plan;
+  }
+
+  function decideRouted(plan: RoutedPlan, query: ParsedQuery, location: ClientLocation): RoutedAnswer {
+    const decisions: Decision[] = [];
+    let policy = '';
+    // Names are lower case and escaped, types are numbers: the parts cannot run into each other.
+    let bodyKey = `${query.qname}|${query.qtype}`;
+    let scope = 0;
+    for (const part of plan.result.parts) {
+      if (part.kind !== 'routed') continue;
+      const decision = decide({
+        routed: part.routed,
+        family: part.family,
+        location,
+        health: state.health.targets,
+        random,
+      });
+      decisions.push(decision);
+      policy ||= part.routed.policy;
+      bodyKey += `|${decision.key}`;
+      if (decision.scopePrefix > scope) scope = decision.scopePrefix;
+    }
+    let body = state.cache.get(bodyKey);
+    if (!body) {
+      const built = buildAnswer(plan.zone, plan.result, decisions);
+      body = encodeBody(query.qname, built.sections, built.rcode, built.authoritative);
+      state.cache.set(bodyKey, body, plan.tags);
+    }
+    return { body, scope, policy, target: decisions[0]?.targets[0] };
+  }
+
+  function refuse(message: Buffer, query: ParsedQuery, client: ClientInfo, zone: string | null): Buffer {
+    observe?.({
+      zone,
+      qname: query.qname,
+      qtype: query.qtype,
+      rcode: RCODE.REFUSED,
+      transport: client.transport,
+      ecs: query.edns?.ecs !== undefined,
+    });
+    return buildRcodeResponse(message, query, RCODE.REFUSED, client.transport, { serverCookie });
   }
 
   function answer(message: Buffer, query: ParsedQuery, client: ClientInfo): Buffer {
-    const ecs = query.edns?.ecs !== undefined;
-    const refuse = (zone: string | null) => {
-      observe?.({
-        zone,
-        qname: query.qname,
-        qtype: query.qtype,
-        rcode: RCODE.REFUSED,
-        transport: client.transport,
-        ecs,
-      });
-      return buildRcodeResponse(message, query, RCODE.REFUSED, client.transport, { serverCookie });
-    };
     // Like Knot: classes other than IN (and ANY) are refused, as are zone transfers (not offered).
-    if (query.qclass !== CLASS_IN && query.qclass !== CLASS_ANY) return refuse(null);
-    const snapshot = state.snapshot;
-    const zone = snapshot.findZone(query.qname);
-    if (!zone) return refuse(null);
-    if (query.qtype === TYPE.AXFR || query.qtype === TYPE.IXFR) return refuse(zone.apex);
+    if (query.qclass !== CLASS_IN && query.qclass !== CLASS_ANY) return refuse(message, query, client, null);
+    if (query.qtype === TYPE.AXFR || query.qtype === TYPE.IXFR) {
+      return refuse(message, query, client, state.snapshot.findZone(query.qname)?.apex ?? null);
+    }
+    const plan = planFor(query);
+    if (!plan) return refuse(message, query, client, null);
 
-    const result = lookup(zone, query.qname, query.qtype);
-    const decisions = routedDecisions(zone, result, query, client);
-    let key = `${zone.apex}|${zone.serial}|${query.qname}|${query.qtype}`;
-    let scope = 0;
-    const tags: string[] = [];
-    if (decisions.length > 0 && result.kind !== 'referral') {
-      for (const decision of decisions) {
-        key += `|${decision.key}`;
-        if (decision.scopePrefix > scope) scope = decision.scopePrefix;
+    let routed: RoutedAnswer | undefined;
+    if (plan.kind === 'routed') {
+      const location = state.locator(plan.zone).locate(clientAddress(query, client));
+      routed = plan.deterministic ? state.plans.answerFor(location, plan) : undefined;
+      if (!routed) {
+        routed = decideRouted(plan, query, location);
+        if (plan.deterministic) state.plans.rememberAnswer(location, plan, routed);
       }
-      for (const part of result.parts) if (part.kind === 'routed') tags.push(routedTag(zone.apex, part.name));
     }
-    let body: EncodedBody | undefined = state.cache.get(key);
-    if (!body) {
-      const built = buildAnswer(zone, result, decisions);
-      body = encodeBody(query.qname, built.sections, built.rcode, built.authoritative);
-      state.cache.set(key, body, tags);
-    }
+    const body = routed ? routed.body : (plan as FixedPlan).body;
     if (observe) {
-      const decision = decisions[0];
-      const routed = result.kind !== 'referral' ? result.parts.find((p) => p.kind === 'routed') : undefined;
-      observe({
-        zone: zone.apex,
+      const event: QueryEvent = {
+        zone: plan.zone.apex,
         qname: query.qname,
         qtype: query.qtype,
         rcode: body.rcode,
         transport: client.transport,
-        ...(routed?.kind === 'routed' ? { policy: routed.routed.policy } : {}),
-        ...(decision?.targets[0] !== undefined ? { target: decision.targets[0] } : {}),
-        ecs,
-      });
+        ecs: query.edns?.ecs !== undefined,
+      };
+      if (routed) {
+        event.policy = routed.policy;
+        if (routed.target !== undefined) event.target = routed.target;
+      }
+      observe(event);
     }
-    return buildResponse(message, query, body, { transport: client.transport, ecsScope: scope, serverCookie });
+    return buildResponse(message, query, body, {
+      transport: client.transport,
+      ecsScope: routed ? routed.scope : 0,
+      serverCookie,
+    });
   }
 
   return (message, client) => {

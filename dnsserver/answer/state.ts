@@ -7,6 +7,7 @@ import { createLocator, type Locator } from '../geoip/locator.ts';
 import { createSnapshot, type ZoneSnapshot } from '../zone/snapshot.ts';
 import type { ZoneIndex } from '../zone/types.ts';
 import { AnswerCache } from './cache.ts';
+import { PlanCache } from './plans.ts';
 
 export interface ServerStateOptions {
   zones?: readonly CompiledZone[];
@@ -26,6 +27,7 @@ export class ServerState {
   health: HealthTable;
   geoip: GeoDatabase | undefined;
   readonly cache: AnswerCache;
+  readonly plans: PlanCache;
   private locators = new Map<string, Locator>();
 
   constructor(options: ServerStateOptions = {}) {
@@ -33,6 +35,7 @@ export class ServerState {
     this.health = options.health ?? EMPTY_HEALTH;
     this.geoip = options.geoip;
     this.cache = new AnswerCache(options.cacheSize);
+    this.plans = new PlanCache(options.cacheSize);
   }
 
   /** Replaces all zones at once. Cached bodies are dropped (zones change rarely). */
@@ -41,6 +44,7 @@ export class ServerState {
     this.snapshot = snapshot;
     this.locators = new Map();
     this.cache.clear();
+    this.plans.clear();
   }
 
   /**
@@ -56,6 +60,7 @@ export class ServerState {
       if (!sameHealth(previous[id], next[id])) changed.add(id);
     }
     if (changed.size === 0) return [];
+    this.plans.forgetAnswers();
     const tags = new Set<string>();
     for (const zone of this.snapshot.zones.values()) {
       for (const id of changed) {
@@ -69,6 +74,7 @@ export class ServerState {
   setGeoDatabase(database: GeoDatabase | undefined): void {
     this.geoip = database;
     this.locators = new Map();
+    this.plans.forgetAnswers();
   }
 
   /** The zone's locator (custom networks + GeoIP), built on first use per snapshot. */

@@ -1,0 +1,83 @@
+// What the handler remembers between queries, so the common path is a few map lookups:
+// - a plan per (name, type) and zone snapshot: either a finished body (nothing routed) or the lookup result whose
+//   routed parts still need a decision;
+// - for plans whose policies are deterministic (geo, proximity, failover), the answer per client location, until
+//   the health table or the zones change. Weighted and multivalue decide on every query.
+import type { CompiledRoutedName } from '../../api/compiled.ts';
+import type { ClientLocation } from '../geoip/types.ts';
+import type { LookupResult, ZoneIndex } from '../zone/types.ts';
+import type { EncodedBody } from '../wire/types.ts';
+
+/** `zone` is the zone the name was found in, so a cached plan spares the zone search too. */
+export type Plan =
+  | { kind: 'fixed'; zone: ZoneIndex; body: EncodedBody }
+  | {
+      kind: 'routed';
+      zone: ZoneIndex;
+      result: Exclude<LookupResult, { kind: 'referral' }>;
+      deterministic: boolean;
+      tags: string[];
+    };
+
+/** A finished routed answer, with what metrics and the ECS echo need. */
+export interface RoutedAnswer {
+  body: EncodedBody;
+  scope: number;
+  policy: string;
+  target: string | undefined;
+}
+
+const DETERMINISTIC = new Set<CompiledRoutedName['policy']>(['geo', 'proximity', 'failover']);
+
+export function isDeterministic(routed: readonly CompiledRoutedName[]): boolean {
+  return routed.every((r) => DETERMINISTIC.has(r.policy));
+}
+
+export class PlanCache {
+  readonly #limit: number;
+  // Name, then type: two lookups on strings and numbers the parser already made, no key to build per query.
+  #plans = new Map<string, Map<number, Plan>>();
+  #size = 0;
+  #answers = new WeakMap<ClientLocation, Map<Plan, RoutedAnswer>>();
+
+  constructor(limit = 50_000) {
+    this.#limit = Math.max(1, limit);
+  }
+
+  get(qname: string, qtype: number): Plan | undefined {
+    return this.#plans.get(qname)?.get(qtype);
+  }
+
+  set(qname: string, qtype: number, plan: Plan): void {
+    if (this.#size >= this.#limit) {
+      this.#plans = new Map();
+      this.#size = 0;
+    }
+    let byType = this.#plans.get(qname);
+    if (!byType) this.#plans.set(qname, (byType = new Map()));
+    if (!byType.has(qtype)) this.#size++;
+    byType.set(qtype, plan);
+  }
+
+  answerFor(location: ClientLocation, plan: Plan): RoutedAnswer | undefined {
+    return this.#answers.get(location)?.get(plan);
+  }
+
+  rememberAnswer(location: ClientLocation, plan: Plan, answer: RoutedAnswer): void {
+    let byPlan = this.#answers.get(location);
+    if (!byPlan) this.#answers.set(location, (byPlan = new Map()));
+    byPlan.set(plan, answer);
+  }
+
+  /** Health changed: decisions may differ, plans (lookups) do not. */
+  forgetAnswers(): void {
+    this.#answers = new WeakMap();
+  }
+
+  /** Zones changed: everything goes. */
+  clear(): void {
+    this.#plans = new Map();
+    this.#size = 0;
+    this.#answers = new WeakMap();
+  }
+}
