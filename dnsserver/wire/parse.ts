@@ -172,8 +172,8 @@ function skipQuestions(message: Buffer, count: number): number {
 }
 
 /**
- * Skips `skip` records (answer and authority), then walks the additional section: the OPT record if there is one
- * (null if not), or the reason it is malformed.
+ * Skips `skip` records (answer and authority), then walks the additional section to the end of the message: the
+ * OPT record if there is one (null if not), or the reason the message is malformed.
  */
 function readAdditional(message: Buffer, start: number, skip: number, arcount: number): AdditionalRead {
   let pos = start;
@@ -211,6 +211,8 @@ function readAdditional(message: Buffer, start: number, skip: number, arcount: n
     // Other records (TSIG, SIG(0), ...) are not supported and are skipped.
     pos = rdataStart + rdlength;
   }
+  // Bytes past the records the header counts make the message malformed (Knot and BIND answer FORMERR too).
+  if (pos !== message.length) return `${message.length - pos} bytes after the last record`;
   return edns;
 }
 

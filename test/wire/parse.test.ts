@@ -148,6 +148,11 @@ describe('parseQuery: FORMERR', () => {
     expect(rcodeOf(parseQuery(query({ edns: { options: [rawOption(8, data)] } })))).toBe(RCODE.FORMERR);
   });
 
+  it('bytes after the last record the header counts', () => {
+    expect(rcodeOf(parseQuery(Buffer.concat([query(), Buffer.from('junk')])))).toBe(RCODE.FORMERR);
+    expect(rcodeOf(parseQuery(Buffer.concat([query({ edns: {} }), Buffer.from([0])])))).toBe(RCODE.FORMERR);
+  });
+
   it('malformed COOKIE lengths', () => {
     for (const length of [0, 7, 9, 15, 41]) {
       const packet = query({ edns: { options: [rawOption(10, Buffer.alloc(length, 1))] } });
