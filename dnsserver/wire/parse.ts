@@ -7,6 +7,8 @@ import { addressToText } from './address.ts';
 
 const HEADER_LENGTH = 12;
 const TYPE_OPT = 41;
+const TYPE_TSIG = 250;
+const TSIG_BADKEY = 17;
 const OPTION_ECS = 8;
 const OPTION_COOKIE = 10;
 const MIN_UDP_SIZE = 512;
@@ -56,8 +58,14 @@ export function parseQuery(message: Buffer): ParseResult {
 
   const edns = readAdditional(message, question.questionEnd, 0, arcount);
   if (typeof edns === 'string') return fail(RCODE.FORMERR, edns, question);
-  if (edns !== null && 'malformed' in edns)
+  if (edns !== null && 'malformed' in edns) {
     return fail(RCODE.FORMERR, edns.malformed, { ...question, edns: edns.info });
+  }
+  if (edns !== null && 'tsig' in edns) {
+    // No TSIG keys are configured, so every key is unknown: NOTAUTH with an unsigned BADKEY TSIG.
+    const echo = edns.edns ? { ...question, edns: edns.edns } : question;
+    return { ...fail(RCODE.NOTAUTH, 'TSIG-signed query, but no TSIG keys are configured', echo), tsig: edns.tsig };
+  }
   if (edns !== null && 'badVersion' in edns) {
     return fail(BADVERS, `EDNS version ${edns.badVersion} is not supported (only 0)`, {
       ...question,
@@ -134,6 +142,8 @@ type AdditionalRead =
   | { badVersion: number; info: EdnsInfo }
   /** A well-formed OPT record with a malformed option: FORMERR, but the reply still carries an OPT. */
   | { malformed: string; info: EdnsInfo }
+  /** A TSIG record (last): the BADKEY TSIG for the reply, and the OPT before it if any. */
+  | { tsig: Buffer; edns: EdnsInfo | undefined }
   | null
   | string;
 
@@ -157,6 +167,7 @@ function echoFor(
 /** The EDNS of an OPT record to echo in an error reply (not for other EDNS versions or broken records). */
 function echoable(read: AdditionalRead): EdnsInfo | undefined {
   if (read === null || typeof read === 'string' || 'badVersion' in read) return undefined;
+  if ('tsig' in read) return read.edns;
   return 'malformed' in read ? read.info : read;
 }
 
@@ -208,12 +219,67 @@ function readAdditional(message: Buffer, start: number, skip: number, arcount: n
         edns = problem ? { malformed: problem.reason, info } : info;
       }
     }
-    // Other records (TSIG, SIG(0), ...) are not supported and are skipped.
+    if (type === TYPE_TSIG) {
+      if (i !== arcount - 1) return 'TSIG record is not the last record';
+      const reply = badKeyTsig(message, nameStart, rdataStart, rdataStart + rdlength);
+      if (reply === null) return 'TSIG record is garbled';
+      if (rdataStart + rdlength !== message.length) return `${message.length - rdataStart - rdlength} bytes after TSIG`;
+      return { tsig: reply, edns: echoable(edns) };
+    }
+    // Other records (SIG(0), ...) are not supported and are skipped.
     pos = rdataStart + rdlength;
   }
   // Bytes past the records the header counts make the message malformed (Knot and BIND answer FORMERR too).
   if (pos !== message.length) return `${message.length - pos} bytes after the last record`;
   return edns;
+}
+
+/** A name in uncompressed wire form (pointers followed), or null when it is malformed. */
+function nameWire(message: Buffer, pos: number): Buffer | null {
+  const parts: Buffer[] = [];
+  let length = 0;
+  for (let hops = 0; hops < 128;) {
+    if (pos >= message.length) return null;
+    const label = message[pos] as number;
+    if ((label & 0xc0) === 0xc0) {
+      if (pos + 2 > message.length) return null;
+      pos = message.readUInt16BE(pos) & 0x3fff;
+      hops++;
+      continue;
+    }
+    if (label > MAX_LABEL_LENGTH || pos + 1 + label > message.length) return null;
+    parts.push(message.subarray(pos, pos + 1 + label));
+    length += 1 + label;
+    if (length > MAX_NAME_LENGTH) return null;
+    if (label === 0) return Buffer.concat(parts);
+    pos += 1 + label;
+  }
+  return null;
+}
+
+/**
+ * The unsigned TSIG record answering a query signed with a key we do not have (RFC 8945 §5.2.2): key name and
+ * algorithm of the query, its time signed and fudge, no MAC, the original ID, error BADKEY.
+ */
+function badKeyTsig(message: Buffer, ownerStart: number, rdataStart: number, rdataEnd: number): Buffer | null {
+  const owner = nameWire(message, ownerStart);
+  const algorithm = nameWire(message, rdataStart);
+  const algorithmEnd = skipName(message, rdataStart);
+  if (!owner || !algorithm || algorithmEnd < 0 || algorithmEnd + 8 > rdataEnd) return null;
+  const rdlength = algorithm.length + 6 + 2 + 2 + 2 + 2 + 2;
+  const out = Buffer.alloc(owner.length + 10 + rdlength);
+  let pos = owner.copy(out, 0);
+  out.writeUInt16BE(TYPE_TSIG, pos);
+  out.writeUInt16BE(255, pos + 2); // class ANY, TTL 0
+  out.writeUInt16BE(rdlength, pos + 8);
+  pos += 10;
+  pos += algorithm.copy(out, pos);
+  pos += message.copy(out, pos, algorithmEnd, algorithmEnd + 8); // time signed (48 bits) and fudge
+  out.writeUInt16BE(0, pos); // MAC size
+  out.writeUInt16BE(message.readUInt16BE(0), pos + 2); // original ID
+  out.writeUInt16BE(TSIG_BADKEY, pos + 4);
+  out.writeUInt16BE(0, pos + 6); // other length
+  return out;
 }
 
 interface OptionProblem {

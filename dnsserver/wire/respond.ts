@@ -208,8 +208,9 @@ export function buildRcodeResponse(
 }
 
 /**
- * The reply to a query parseQuery could not accept (FORMERR, NOTIMP, BADVERS): header, the question when it could
- * be read, and a plain OPT record when the query had a well-formed one (BADVERS always carries one).
+ * The reply to a query parseQuery could not accept (FORMERR, NOTIMP, BADVERS, NOTAUTH): header, the question when
+ * it could be read, a plain OPT record when the query had a well-formed one (BADVERS always carries one), and the
+ * parser's TSIG record if any.
  */
 export function buildErrorResponse(message: Buffer, result: ParseResult & { ok: false; rcode: number }): Buffer {
   const known: Partial<ParsedQuery> = ('query' in result ? result.query : undefined) ?? {};
@@ -218,7 +219,8 @@ export function buildErrorResponse(message: Buffer, result: ParseResult & { ok: 
   const edns = known.edns;
   const rcode = effectiveRcode(result.rcode, edns !== undefined);
   const opt = edns ? planOpt(edns, rcode, {}, false) : null;
-  const out = Buffer.allocUnsafe(questionEnd + (opt ? opt.length : 0));
+  const tsig = 'tsig' in result ? result.tsig : undefined;
+  const out = Buffer.allocUnsafe(questionEnd + (opt ? opt.length : 0) + (tsig ? tsig.length : 0));
   message.copy(out, HEADER_LENGTH, HEADER_LENGTH, questionEnd);
   const flags = message.length >= 4 ? message.readUInt16BE(2) : 0;
   const header: HeaderFlags = {
@@ -227,7 +229,8 @@ export function buildErrorResponse(message: Buffer, result: ParseResult & { ok: 
     rd: known.rd ?? (flags & 0x0100) !== 0,
     cd: known.cd ?? (flags & 0x0010) !== 0,
   };
-  writeHeader(out, header, false, false, rcode, hasQuestion ? 1 : 0, 0, 0, opt ? 1 : 0);
-  if (opt) writeOpt(out, questionEnd, opt);
+  writeHeader(out, header, false, false, rcode, hasQuestion ? 1 : 0, 0, 0, (opt ? 1 : 0) + (tsig ? 1 : 0));
+  const pos = opt ? writeOpt(out, questionEnd, opt) : questionEnd;
+  if (tsig) tsig.copy(out, pos);
   return out;
 }

@@ -1,7 +1,7 @@
 // Plain data passed between the wire layer and the rest of the server. The wire layer knows nothing of zones.
 import type { Answer } from 'dns-packet';
 
-export const RCODE = { NOERROR: 0, FORMERR: 1, SERVFAIL: 2, NXDOMAIN: 3, NOTIMP: 4, REFUSED: 5 } as const;
+export const RCODE = { NOERROR: 0, FORMERR: 1, SERVFAIL: 2, NXDOMAIN: 3, NOTIMP: 4, REFUSED: 5, NOTAUTH: 9 } as const;
 /** Extended RCODE 16 (upper bits carried in OPT). */
 export const BADVERS = 16;
 
@@ -42,7 +42,15 @@ export interface ParsedQuery {
 export type ParseResult =
   | { ok: true; query: ParsedQuery }
   /** Answerable error: respond with rcode (FORMERR, NOTIMP, BADVERS) echoing what could be read. */
-  | { ok: false; rcode: number; id: number; reason: string; query?: Partial<ParsedQuery> }
+  | {
+      ok: false;
+      rcode: number;
+      id: number;
+      reason: string;
+      query?: Partial<ParsedQuery>;
+      /** A TSIG record (wire form) for the end of the reply: BADKEY for a signed query (RFC 8945 §5.2.2). */
+      tsig?: Buffer;
+    }
   /** Not worth an answer (too short to hold a header, or a response packet): drop silently. */
   | { ok: false; drop: true; reason: string };
 

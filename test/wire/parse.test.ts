@@ -74,16 +74,59 @@ describe('parseQuery: well-formed queries', () => {
     expect(ok(parseQuery(query({ edns: { options: [rawOption(10, both)] } }))).edns?.cookie).toEqual(both);
   });
 
-  it('ignores unknown options and non-OPT additional records such as TSIG', () => {
-    const tsig = Buffer.concat([wireName('key'), Buffer.from([0, 250, 0, 255, 0, 0, 0, 0, 0, 3, 1, 2, 3])]);
+  it('ignores unknown options and additional records other than OPT and TSIG', () => {
+    const other = Buffer.concat([wireName('key'), Buffer.from([0, 24, 0, 1, 0, 0, 0, 0, 0, 3, 1, 2, 3])]);
     const packet = Buffer.concat([
       header({ ar: 2 }),
       goodQuestion,
       optRecord({ rdata: Buffer.from([0, 99, 0, 2, 7, 7]) }),
-      tsig,
+      other,
     ]);
     const q = ok(parseQuery(packet));
     expect(q.edns).toEqual({ version: 0, udpSize: 1232, dnssecOk: false });
+  });
+});
+
+describe('parseQuery: TSIG (no keys configured)', () => {
+  /** hmac-sha256 TSIG rdata: time signed 0x00005f5e1000, fudge 300, a 32-byte MAC, original ID 0x1234. */
+  const tsigRdata = Buffer.concat([
+    wireName('hmac-sha256'),
+    Buffer.from([0, 0, 0x5f, 0x5e, 0x10, 0, 0x01, 0x2c, 0, 32]),
+    Buffer.alloc(32, 7),
+    Buffer.from([0x12, 0x34, 0, 0, 0, 0]),
+  ]);
+  const tsig = (owner: Buffer) =>
+    Buffer.concat([
+      owner,
+      Buffer.from([0, 250, 0, 255, 0, 0, 0, 0, tsigRdata.length >> 8, tsigRdata.length & 0xff]),
+      tsigRdata,
+    ]);
+
+  it('answers a signed query NOTAUTH with an unsigned BADKEY TSIG (RFC 8945 §5.2.2), keeping the OPT', () => {
+    const result = parseQuery(Buffer.concat([header({ ar: 2 }), goodQuestion, optRecord(), tsig(wireName('my-key'))]));
+    expect(result).toMatchObject({
+      ok: false,
+      rcode: RCODE.NOTAUTH,
+      query: { qname: 'www.example.com', edns: { version: 0 } },
+    });
+    const reply = !result.ok && 'tsig' in result ? result.tsig : undefined;
+    const expected = Buffer.concat([
+      wireName('my-key'),
+      Buffer.from([0, 250, 0, 255, 0, 0, 0, 0, 0, 29]),
+      wireName('hmac-sha256'),
+      Buffer.from([0, 0, 0x5f, 0x5e, 0x10, 0, 0x01, 0x2c, 0, 0, 0x12, 0x34, 0, 17, 0, 0]),
+    ]);
+    expect(reply?.toString('hex')).toBe(expected.toString('hex'));
+  });
+
+  it('expands a compressed key name; FORMERR when TSIG is not the last record or is garbled', () => {
+    const compressed = parseQuery(Buffer.concat([header({ ar: 1 }), goodQuestion, tsig(Buffer.from([0xc0, 16]))]));
+    const reply = !compressed.ok && 'tsig' in compressed ? compressed.tsig : undefined;
+    expect(reply?.subarray(0, 13).toString('hex')).toBe(wireName('example', 'com').toString('hex'));
+    const notLast = Buffer.concat([header({ ar: 2 }), goodQuestion, tsig(wireName('k')), optRecord()]);
+    expect(rcodeOf(parseQuery(notLast))).toBe(RCODE.FORMERR);
+    const garbled = Buffer.concat([wireName('k'), Buffer.from([0, 250, 0, 255, 0, 0, 0, 0, 0, 3, 1, 2, 3])]);
+    expect(rcodeOf(parseQuery(Buffer.concat([header({ ar: 1 }), goodQuestion, garbled])))).toBe(RCODE.FORMERR);
   });
 });
 

@@ -239,6 +239,32 @@ describe('buildErrorResponse', () => {
     expect(optOf(noOpt)).toBeUndefined();
   });
 
+  it('NOTAUTH for a TSIG-signed query: question, OPT, then the BADKEY TSIG', () => {
+    const rdata = Buffer.concat([wireName('hmac-sha256'), Buffer.alloc(10), Buffer.from([0x12, 0x34, 0, 0, 0, 0])]);
+    const tsig = Buffer.concat([wireName('k'), Buffer.from([0, 250, 0, 255, 0, 0, 0, 0, 0, rdata.length]), rdata]);
+    const message = Buffer.concat([
+      header({ ar: 2 }),
+      wireName('www', 'example', 'com'),
+      Buffer.from([0, 1, 0, 1]),
+      optRecord(),
+      tsig,
+    ]);
+    const decoded = errorReply(message);
+    expect(headerRcode(decoded)).toBe(RCODE.NOTAUTH);
+    expect(decoded.flag_aa).toBe(false);
+    expect(decoded.questions).toHaveLength(1);
+    expect(decoded.additionals?.map((r) => r.type)).toEqual(['OPT', 'TSIG']);
+    // dns-packet leaves TSIG data undecoded: algorithm, time signed + fudge (copied), MAC size 0, original ID,
+    // error BADKEY (17), other length 0.
+    const data = (decoded.additionals?.[1] as { name: string; data: Buffer }).data;
+    expect(decoded.additionals?.[1]?.name).toBe('k');
+    expect(data.toString('hex')).toBe(
+      Buffer.concat([wireName('hmac-sha256'), Buffer.alloc(10), Buffer.from([0x12, 0x34, 0, 17, 0, 0])]).toString(
+        'hex',
+      ),
+    );
+  });
+
   it('FORMERR for an OPT record whose options overrun it sends no OPT', () => {
     const message = Buffer.concat([
       header({ ar: 1 }),
