@@ -23,6 +23,8 @@ interface QueryOptions {
     udpSize?: number;
     dnssecOk?: boolean;
     zFlags?: number;
+    /** OPT rdata as hex, instead of the options. */
+    rawRdata?: string;
     ownerByte?: number;
     options?: Array<[number, string]>;
   };
@@ -67,6 +69,31 @@ function query(name: string, o: QueryOptions = {}): Buffer {
   return Buffer.concat([header, ...questions, ...(opt ? (o.twoOpts ? [opt, opt] : [opt]) : [])]);
 }
 
+function withCounts(message: Buffer, counts: { ar?: number }): Buffer {
+  const out = Buffer.from(message);
+  if (counts.ar !== undefined) out.writeUInt16BE(counts.ar, 10);
+  return out;
+}
+
+/** Appends a TSIG record (hmac-sha256, key name 'unknown-key', zeroed MAC) to a query without additional records. */
+function withTsig(message: Buffer): Buffer {
+  const algorithm = nameWire('hmac-sha256');
+  const rdata = Buffer.concat([
+    algorithm,
+    Buffer.from([0, 0, 0x5f, 0x5e, 0x10, 0x00]), // time signed
+    Buffer.from([0x01, 0x2c]), // fudge 300
+    Buffer.from([0, 32]),
+    Buffer.alloc(32),
+    message.subarray(0, 2), // original id
+    Buffer.from([0, 0, 0, 0]), // error, other length
+  ]);
+  const fixed = Buffer.alloc(10);
+  fixed.writeUInt16BE(250, 0);
+  fixed.writeUInt16BE(255, 2);
+  fixed.writeUInt16BE(rdata.length, 8);
+  return withCounts(Buffer.concat([message, nameWire('unknown-key'), fixed, rdata]), { ar: 1 });
+}
+
 function optRecord(e: NonNullable<QueryOptions['edns']>): Buffer {
   const options = (e.options ?? []).map(([code, hex]) => {
     const data = Buffer.from(hex, 'hex');
@@ -75,7 +102,7 @@ function optRecord(e: NonNullable<QueryOptions['edns']>): Buffer {
     head.writeUInt16BE(data.length, 2);
     return Buffer.concat([head, data]);
   });
-  const rdata = Buffer.concat(options);
+  const rdata = e.rawRdata !== undefined ? Buffer.from(e.rawRdata, 'hex') : Buffer.concat(options);
   const fixed = Buffer.alloc(11);
   if (e.ownerByte !== undefined) fixed[0] = e.ownerByte;
   fixed.writeUInt16BE(41, 1);
@@ -138,7 +165,19 @@ function sendTcp(port: number, messages: Buffer[]): Promise<Buffer[]> {
   });
 }
 
-const RCODES = ['NOERROR', 'FORMERR', 'SERVFAIL', 'NXDOMAIN', 'NOTIMP', 'REFUSED'];
+const RCODES = [
+  'NOERROR',
+  'FORMERR',
+  'SERVFAIL',
+  'NXDOMAIN',
+  'NOTIMP',
+  'REFUSED',
+  'YXDOMAIN',
+  'YXRRSET',
+  'NXRRSET',
+  'NOTAUTH',
+  'NOTZONE',
+];
 
 function rdataText(r: Answer): string {
   if (r.type === 'SOA') return `${r.data.mname} ${r.data.rname}`;
@@ -286,6 +325,8 @@ function cases(apex: string): Case[] {
     c('EDNS bufsize 0', n('mail'), { edns: { udpSize: 0 } }),
     c('no EDNS', n('mail')),
     c('two OPT records', n('mail'), { edns: e0, twoOpts: true }),
+    c('EDNS option overruns OPT', n('mail'), { edns: { ...e0, rawRdata: '000800090001' } }),
+    c('EDNS option header truncated', n('mail'), { edns: { ...e0, rawRdata: '0008' } }),
     c('EDNS unknown flag bit', n('mail'), { edns: { ...e0, zFlags: 0x4000 } }),
     c('OPT owner not root', n('mail'), { edns: { ...e0, ownerByte: 0xc0 } }),
     c('header Z bit set', n('mail'), { extraFlags: 0x0040 }),
@@ -316,7 +357,28 @@ function cases(apex: string): Case[] {
     c('QDCOUNT 0', n('mail'), { qdcount: 0 }),
     c('QDCOUNT 0 + EDNS', n('mail'), { qdcount: 0, edns: e0 }),
     c('QDCOUNT 2', n('mail'), { qdcount: 2 }),
+    c('QDCOUNT 0 + COOKIE (RFC 7873 §5.4)', n('mail'), {
+      qdcount: 0,
+      edns: { ...e0, options: [[10, '0102030405060708']] },
+    }),
     c('mixed case', 'MaIl.GeO.eXaMpLe.CoM', {}),
+    c('AD set in query', n('mail'), { extraFlags: 0x0020 }),
+    c('label of 64 bytes', '', {
+      rawLabels: [Buffer.alloc(64, 0x61), Buffer.from('geo'), Buffer.from('example'), Buffer.from('com')],
+    }),
+    { name: 'trailing garbage after the question', packets: [Buffer.concat([query(n('mail')), Buffer.from('junk')])] },
+    { name: 'ARCOUNT 1, no record', packets: [withCounts(query(n('mail')), { ar: 1 })] },
+    { name: 'question cut short', packets: [query(n('mail')).subarray(0, 20)] },
+    {
+      name: 'compression pointer in question',
+      packets: [
+        Buffer.concat([
+          withCounts(query('', { rawLabels: [] }).subarray(0, 12), {}),
+          Buffer.from([0xc0, 12, 0, 1, 0, 1]),
+        ]),
+      ],
+    },
+    { name: 'TSIG with unknown key', packets: [withTsig(query(n('mail')))] },
     c('escaped byte in label (NXDOMAIN)', '', {
       rawLabels: ['a.b', 'geo', 'example', 'com'].map((l) => Buffer.from(l)),
     }),

@@ -55,6 +55,8 @@ template:
   - id: default
     storage: "$WORK"
     semantic-checks: off
+    # DNS Cookies (RFC 7873), as geodns serves them.
+    global-module: mod-cookies
 zone:
   - domain: $APEX
     file: "zone.db"
