@@ -23,7 +23,7 @@ const ioModules = [
 ];
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'coverage/**', '.tools/**', 'bench/out/**'] },
+  { ignores: ['node_modules/**', 'coverage/**', '.tools/**', 'bench/out/**', 'dist/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -5,14 +5,12 @@ import { parseArgs } from 'node:util';
 import type { CompiledZone } from '../../api/compiled.ts';
 import type { HealthTable } from '../../api/health.ts';
 import { EMPTY_HEALTH } from '../../dnsserver/answer/state.ts';
-import { openGeoDatabase } from '../../dnsserver/geoip/database.ts';
+import { embeddedDatabasePath, geoDatabaseFromBytes, readGeoDatabaseBytes } from '../../dnsserver/geoip/database.ts';
 import { createLogger, parseLogLevel, parseSampleRate } from '../../dnsserver/observability/log.ts';
 import { aggregateMetrics, GeodnsMetrics, workerMetricsSnapshot } from '../../dnsserver/observability/metrics.ts';
 import { DEFAULT_METRICS_PORT, startHttpServer } from '../../dnsserver/observability/http.ts';
 import { formatListenAddress, parseListenAddress, type ListenAddress } from '../../dnsserver/server/listen.ts';
-import { WorkerPool } from '../../dnsserver/server/pool.ts';
-import { ConfigDirSource } from '../../dnsserver/sources/config-dir.ts';
-import { StandaloneSource } from '../../dnsserver/sources/standalone.ts';
+import { startDnsPool, type DnsPool } from '../../dnsserver/server/dns-pool.ts';
 import type { ZoneSink } from '../../dnsserver/sources/sink.ts';
 import { DEFAULT_IDLE_TIMEOUT_MS, DEFAULT_MAX_CONNECTIONS } from '../../dnsserver/transport/tcp.ts';
 import { EXIT_INVALID, EXIT_OK, UsageError, type CliIO, type Command } from '../command.ts';
@@ -34,7 +32,8 @@ Options:
   --listen ADDR:PORT       DNS listen address, repeatable; [::]:PORT for IPv6 (default ${DEFAULT_LISTEN})
   --geoip FILE             MaxMind-format database (GeoIP2/GeoLite2/DB-IP City or Country, or ip-location-db);
                            default: the embedded CC0 country database
-  --workers N              DNS worker threads sharing the port with SO_REUSEPORT (default: cores available)
+  --workers N              DNS answering threads (default: cores available): 1 answers in the main thread;
+                           N > 1 starts N worker threads sharing the port with SO_REUSEPORT
   --metrics ADDR:PORT      /metrics, /healthz and /readyz (default 0.0.0.0:${DEFAULT_METRICS_PORT}); 'off' disables
   --log-level LEVEL        fatal, error, warn, info, debug, trace, silent (default info or $GEODNS_LOG_LEVEL)
   --query-log-sample RATE  log this fraction (0..1) of queries (default 0)
@@ -134,7 +133,7 @@ export function parseServeArgs(args: string[]): ServeOptions {
 class PoolSink implements ZoneSink {
   zones: CompiledZone[] | undefined;
   health: HealthTable = EMPTY_HEALTH;
-  pool: WorkerPool | undefined;
+  pool: DnsPool | undefined;
 
   setZones(zones: CompiledZone[]): void {
     this.zones = zones;
@@ -146,7 +145,7 @@ class PoolSink implements ZoneSink {
     this.pool?.setHealth(table);
   }
 
-  attach(pool: WorkerPool): void {
+  attach(pool: DnsPool): void {
     this.pool = pool;
     if (this.zones) pool.setZones(this.zones);
     pool.setHealth(this.health);
@@ -157,19 +156,34 @@ export async function serve(options: ServeOptions, io: CliIO): Promise<number> {
   const log = createLogger({ ...(options.logLevel !== undefined ? { level: options.logLevel } : {}), name: 'geodns' });
   const metrics = new GeodnsMetrics({ defaultMetrics: true });
 
-  // Fail early, in the main thread, on an unreadable database (the workers open it again for themselves).
+  // Read (and check) the database once; the workers share these bytes.
+  let geoip: { path: string; bytes: SharedArrayBuffer };
   try {
-    const database = await openGeoDatabase(options.geoip);
+    const path = options.geoip ?? embeddedDatabasePath();
+    const bytes = await readGeoDatabaseBytes(path);
+    const database = geoDatabaseFromBytes(bytes, path);
     log.info({ geoip: database.path, type: database.type, built: database.buildEpoch }, 'GeoIP database');
+    geoip = { path, bytes };
   } catch (error) {
     io.stderr(`geodns serve: ${(error as Error).message}\n`);
     return EXIT_INVALID;
   }
 
   const sink = new PoolSink();
+  // Imported on demand: the compiler and its validators (the larger part of memory) load only in standalone mode.
   const source = options.config
-    ? new ConfigDirSource({ dir: options.config, sink, log, metrics })
-    : new StandaloneSource({ paths: options.resources, sink, log, metrics });
+    ? new (await import('../../dnsserver/sources/config-dir.ts')).ConfigDirSource({
+        dir: options.config,
+        sink,
+        log,
+        metrics,
+      })
+    : new (await import('../../dnsserver/sources/standalone.ts')).StandaloneSource({
+        paths: options.resources,
+        sink,
+        log,
+        metrics,
+      });
   try {
     await source.start();
   } catch (error) {
@@ -180,14 +194,16 @@ export async function serve(options: ServeOptions, io: CliIO): Promise<number> {
 
   let exitCode = EXIT_OK;
   let draining = false;
-  let pool: WorkerPool;
+  let pool: DnsPool;
   try {
-    pool = await WorkerPool.start({
+    pool = await startDnsPool({
       workers: options.workers,
+      log,
+      metrics,
       listen: options.listen,
       initialZones: sink.zones ?? [],
       initialHealth: sink.health,
-      ...(options.geoip !== undefined ? { geoipPath: options.geoip } : {}),
+      geoip,
       tcpIdleTimeoutMs: options.tcpIdleTimeoutMs,
       tcpMaxConnections: options.tcpMaxConnections,
       querySampleRate: options.querySampleRate,
@@ -209,7 +225,11 @@ export async function serve(options: ServeOptions, io: CliIO): Promise<number> {
     ? await startHttpServer({
         ...options.metrics,
         ready: () => !draining && sink.zones !== undefined,
-        metrics: async () => aggregateMetrics([await workerMetricsSnapshot(metrics), ...(await pool.metrics())]),
+        metrics: async () => {
+          // Workers first: with one inline node this flushes its counts into the main registry.
+          const fromWorkers = await pool.metrics();
+          return aggregateMetrics([await workerMetricsSnapshot(metrics), ...fromWorkers]);
+        },
         onError: (message) => log.error({ message }, 'metrics failed'),
       })
     : undefined;

@@ -1,7 +1,8 @@
 // MaxMind-format GeoIP databases (GeoIP2/GeoLite2/DB-IP City or Country, and the flat ip-location-db shape),
 // read with the `maxmind` package. Loading the file is I/O, so it lives here and not in routing.
 import { createRequire } from 'node:module';
-import { open, type Reader, type Response } from 'maxmind';
+import { open } from 'node:fs/promises';
+import { Reader, type Response } from 'maxmind';
 import type { ParsedAddress } from './address.ts';
 import { centroidOf, continentOf } from './countries.ts';
 import type { ClientLocation } from './types.ts';
@@ -29,15 +30,59 @@ export function embeddedDatabasePath(): string {
   );
 }
 
-/** Opens a database file (the embedded one when no path is given). Rejects with a message naming the file. */
-export async function openGeoDatabase(path: string = embeddedDatabasePath(), cacheSize = 10_000): Promise<GeoDatabase> {
-  let reader: Reader<Response>;
+/**
+ * Reads a database file into shared memory: the worker threads wrap the same bytes instead of each holding a copy.
+ * Rejects with a message naming the file.
+ */
+export async function readGeoDatabaseBytes(path: string = embeddedDatabasePath()): Promise<SharedArrayBuffer> {
   try {
-    reader = await open<Response>(path, { cache: { max: cacheSize } });
+    const handle = await open(path, 'r');
+    try {
+      const { size } = await handle.stat();
+      const shared = new SharedArrayBuffer(size);
+      const view = Buffer.from(shared);
+      for (let offset = 0; offset < size;) {
+        const { bytesRead } = await handle.read(view, offset, size - offset, offset);
+        if (bytesRead === 0) throw new Error(`file ended after ${offset} of ${size} bytes`);
+        offset += bytesRead;
+      }
+      return shared;
+    } finally {
+      await handle.close();
+    }
   } catch (error) {
     throw new Error(`GeoIP database ${path}: ${error instanceof Error ? error.message : String(error)}`);
   }
-  return fromReader(reader, path);
+}
+
+/** A bounded decode cache for mmdb-lib (records by data-section offset), cleared when full. */
+function recordCache(limit: number) {
+  const entries = new Map<number, unknown>();
+  return {
+    get: (offset: number) => entries.get(offset),
+    set: (offset: number, value: unknown) => {
+      if (entries.size >= limit) entries.clear();
+      entries.set(offset, value);
+    },
+  };
+}
+
+/** Wraps database bytes (from readGeoDatabaseBytes) without copying them. Throws naming the file when invalid. */
+export function geoDatabaseFromBytes(bytes: SharedArrayBuffer, path: string, cacheSize = 10_000): GeoDatabase {
+  const buffer = Buffer.from(bytes);
+  if (buffer[0] === 0x1f && buffer[1] === 0x8b) {
+    throw new Error(`GeoIP database ${path}: gzip-compressed; decompress it to a .mmdb file first`);
+  }
+  try {
+    return fromReader(new Reader<Response>(buffer, { cache: recordCache(cacheSize) }), path);
+  } catch (error) {
+    throw new Error(`GeoIP database ${path}: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
+/** Opens a database file (the embedded one when no path is given). Rejects with a message naming the file. */
+export async function openGeoDatabase(path: string = embeddedDatabasePath(), cacheSize = 10_000): Promise<GeoDatabase> {
+  return geoDatabaseFromBytes(await readGeoDatabaseBytes(path), path, cacheSize);
 }
 
 export function fromReader(reader: Reader<Response>, path: string): GeoDatabase {

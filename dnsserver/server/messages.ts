@@ -8,7 +8,8 @@ export interface WorkerOptions {
   /** Loaded before the sockets are bound, so a worker never answers without its zones. */
   initialZones: CompiledZone[];
   initialHealth: HealthTable;
-  geoipPath?: string;
+  /** The GeoIP database, read once by the main thread and shared by all workers (no copy per worker). */
+  geoip: { path: string; bytes: SharedArrayBuffer };
   tcpIdleTimeoutMs: number;
   tcpMaxConnections: number;
   querySampleRate: number;
@@ -23,7 +24,6 @@ export type ToWorker =
 
 export type FromWorker =
   | { type: 'listening'; addresses: { transport: 'udp' | 'tcp'; host: string; port: number }[] }
-  | { type: 'loaded'; serials: Record<string, number> }
   | { type: 'metrics'; requestId: number; metrics: unknown[] }
   | { type: 'drained' }
   | { type: 'fatal'; message: string };

@@ -6,13 +6,10 @@ import type { HealthTable } from '../../api/health.ts';
 import type { MetricsSnapshot } from '../observability/metrics.ts';
 import type { FromWorker, ToWorker, WorkerOptions } from './messages.ts';
 
-export interface BoundAddress {
-  transport: 'udp' | 'tcp';
-  host: string;
-  port: number;
-}
+import type { BoundAddress } from './dns-node.ts';
 
-const WORKER_URL = new URL('./worker.ts', import.meta.url);
+// Built JavaScript (dist/) runs worker.js beside this file; the TypeScript sources run worker.ts.
+const WORKER_URL = new URL(import.meta.url.endsWith('.ts') ? './worker.ts' : './worker.js', import.meta.url);
 
 class DnsWorker {
   readonly thread: Worker;
@@ -37,8 +34,6 @@ class DnsWorker {
             break;
           case 'drained':
             this.#drained?.();
-            break;
-          case 'loaded':
             break;
         }
       });

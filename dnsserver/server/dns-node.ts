@@ -1,0 +1,135 @@
+// One DNS answering unit: the zones and health it answers from, and UDP + TCP sockets on every listen address
+// (SO_REUSEPORT, so several units can share a port). Runs in a worker thread (worker.ts) or, with one worker, in
+// the main thread (inline-pool.ts).
+import { createHash, randomBytes } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { CompiledZone } from '../../api/compiled.ts';
+import type { HealthTable } from '../../api/health.ts';
+import { createHandler, ServerState, type QueryEvent } from '../handler.ts';
+import { geoDatabaseFromBytes } from '../geoip/database.ts';
+import { qtypeLabel, rcodeLabel, type GeodnsMetrics } from '../observability/metrics.ts';
+import { QueryLog } from '../observability/log.ts';
+import type { QueryHandler } from '../wire/types.ts';
+import { startUdpServer, type UdpServer } from '../transport/udp.ts';
+import { startTcpServer, type TcpServer } from '../transport/tcp.ts';
+import { QueryCounter } from './query-counter.ts';
+import type { WorkerOptions } from './messages.ts';
+
+export interface BoundAddress {
+  transport: 'udp' | 'tcp';
+  host: string;
+  port: number;
+}
+
+export interface DnsNode {
+  readonly bound: BoundAddress[];
+  setZones(zones: CompiledZone[]): void;
+  setHealth(table: HealthTable): void;
+  /** Moves the queries counted since the last call into the metrics registry. */
+  flushMetrics(): void;
+  /** Stops accepting, lets TCP answers in flight finish (at most timeoutMs). */
+  drain(timeoutMs: number): Promise<void>;
+}
+
+// Timing every query would cost a measurable share of the hot path, so the duration histogram samples one query
+// in DURATION_SAMPLE (documented in docs/observability.md); the query log times the queries it logs.
+const DURATION_SAMPLE = 8;
+
+export async function startDnsNode(options: WorkerOptions, log: Logger, metrics: GeodnsMetrics): Promise<DnsNode> {
+  const counter = new QueryCounter();
+  const state = new ServerState({ geoip: geoDatabaseFromBytes(options.geoip.bytes, options.geoip.path) });
+  state.setZones(options.initialZones);
+  state.setHealth(options.initialHealth);
+
+  // DNS cookies (RFC 7873 / 9018 style): the server cookie is a keyed hash of the client cookie; the secret is per
+  // process, so a client simply gets a fresh server cookie after a restart.
+  const cookieSecret = randomBytes(16);
+  const serverCookie = (clientCookie: Buffer): Buffer =>
+    createHash('sha256').update(cookieSecret).update(clientCookie).digest().subarray(0, 16);
+
+  const queryLog = new QueryLog(log, options.querySampleRate);
+  let lastEvent: QueryEvent | undefined;
+  const handler = createHandler(state, {
+    observe: (event) => {
+      counter.count(event);
+      lastEvent = event;
+    },
+    serverCookie,
+    onError: (error, query) => log.error({ err: error, qname: query.qname, qtype: query.qtype }, 'answering failed'),
+  });
+
+  let sequence = 0;
+  const timedHandler: QueryHandler = (message, client) => {
+    if (++sequence % DURATION_SAMPLE !== 0 && !queryLog.enabled) return handler(message, client);
+    lastEvent = undefined;
+    const start = performance.now();
+    const response = handler(message, client);
+    const elapsedMs = performance.now() - start;
+    if (sequence % DURATION_SAMPLE === 0) metrics.observeRequestDuration(client.transport, elapsedMs / 1000);
+    if (queryLog.enabled && lastEvent) {
+      const event: QueryEvent = lastEvent;
+      queryLog.log({
+        client: client.address,
+        transport: client.transport,
+        qname: event.qname,
+        qtype: qtypeLabel(event.qtype),
+        rcode: rcodeLabel(event.rcode),
+        ...(event.policy !== undefined ? { policy: event.policy } : {}),
+        ...(event.target !== undefined ? { target: event.target } : {}),
+        ...(event.ecs ? { ecs: 'yes' } : {}),
+        durationMs: elapsedMs,
+      });
+    }
+    return response;
+  };
+
+  const onTransportError = (error: unknown, where: string) => log.warn({ err: error, where }, 'transport error');
+  const udpServers: UdpServer[] = [];
+  const tcpServers: TcpServer[] = [];
+  const closeAll = () => Promise.all([...udpServers, ...tcpServers].map((s) => s.close()));
+  try {
+    for (const address of options.listen) {
+      const udp = await startUdpServer({
+        ...address,
+        handler: timedHandler,
+        reusePort: true,
+        onError: onTransportError,
+      });
+      udpServers.push(udp);
+      // Port 0: TCP takes the port UDP got, so one number serves both.
+      const tcp = await startTcpServer({
+        host: address.host,
+        port: udp.port,
+        handler: timedHandler,
+        reusePort: true,
+        idleTimeoutMs: options.tcpIdleTimeoutMs,
+        maxConnections: options.tcpMaxConnections,
+        onError: onTransportError,
+      });
+      tcpServers.push(tcp);
+    }
+  } catch (error) {
+    await closeAll();
+    throw error;
+  }
+
+  return {
+    bound: [
+      ...udpServers.map((s) => ({ transport: 'udp' as const, host: s.address, port: s.port })),
+      ...tcpServers.map((s) => ({ transport: 'tcp' as const, host: s.address, port: s.port })),
+    ],
+    setZones(zones) {
+      state.setZones(zones);
+      metrics.setZones(zones);
+    },
+    setHealth(table) {
+      state.setHealth(table);
+    },
+    flushMetrics() {
+      counter.flushInto(metrics);
+    },
+    async drain(timeoutMs) {
+      await Promise.all([...udpServers.map((s) => s.close()), ...tcpServers.map((s) => s.drain(timeoutMs))]);
+    },
+  };
+}

@@ -1,0 +1,46 @@
+// The DNS answering side as the main thread sees it: one node in the main thread (--workers 1: no thread to
+// start, no second copy of the code and zones in memory) or N worker threads sharing the port.
+import type { Logger } from 'pino';
+import type { CompiledZone } from '../../api/compiled.ts';
+import type { HealthTable } from '../../api/health.ts';
+import type { GeodnsMetrics, MetricsSnapshot } from '../observability/metrics.ts';
+import { startDnsNode, type BoundAddress } from './dns-node.ts';
+import type { WorkerOptions } from './messages.ts';
+import { WorkerPool } from './pool.ts';
+
+export interface DnsPool {
+  readonly bound: BoundAddress[];
+  readonly size: number;
+  setZones(zones: CompiledZone[]): void;
+  setHealth(table: HealthTable): void;
+  /** Metrics kept outside the main registry (the workers' own), to be summed with it. */
+  metrics(): Promise<MetricsSnapshot[]>;
+  drain(timeoutMs: number): Promise<void>;
+}
+
+export interface DnsPoolOptions extends WorkerOptions {
+  workers: number;
+  log: Logger;
+  /** The main thread's registry: the inline node counts into it directly. */
+  metrics: GeodnsMetrics;
+  onWorkerExit?: (code: number) => void;
+}
+
+export async function startDnsPool(options: DnsPoolOptions): Promise<DnsPool> {
+  const { workers, log, metrics, onWorkerExit, ...nodeOptions } = options;
+  if (workers > 1) {
+    return WorkerPool.start({ ...nodeOptions, workers, ...(onWorkerExit ? { onWorkerExit } : {}) });
+  }
+  const node = await startDnsNode(nodeOptions, log, metrics);
+  return {
+    bound: node.bound,
+    size: 1,
+    setZones: (zones) => node.setZones(zones),
+    setHealth: (table) => node.setHealth(table),
+    metrics: async () => {
+      node.flushMetrics();
+      return [];
+    },
+    drain: (timeoutMs) => node.drain(timeoutMs),
+  };
+}
