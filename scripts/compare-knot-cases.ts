@@ -1,6 +1,6 @@
 // The edge-case battery of scripts/compare-knot.sh: sends each query (built byte by byte, so malformed ones too)
 // to Knot and to geodns on loopback, reduces each reply to what matters (header flags, rcode, section counts,
-// EDNS, records without TTL, sorted) and prints a markdown table: case, knot, geodns, same or differs.
+// EDNS, records with TTL, sorted) and prints a markdown table: case, knot, geodns, same or differs.
 // Usage: node scripts/compare-knot-cases.ts APEX KNOT_PORT GEODNS_PORT
 import dgram from 'node:dgram';
 import net from 'node:net';
@@ -179,6 +179,10 @@ const RCODES = [
   'NOTZONE',
 ];
 
+/** A name as printable text: bytes outside 0x21..0x7e as \DDD (like dig). */
+const printable = (name: string): string =>
+  name.replace(/[^\x21-\x7e]/g, (c) => `\\${String(c.charCodeAt(0)).padStart(3, '0')}`);
+
 function rdataText(r: Answer): string {
   if (r.type === 'SOA') return `${r.data.mname} ${r.data.rname}`;
   if (r.type === 'TXT') {
@@ -240,13 +244,13 @@ function summarize(reply: Buffer | null, hideAddresses: boolean): string {
         continue;
       }
       const hidden = hideAddresses && (r.type === 'A' || r.type === 'AAAA') && section === 'an';
-      records.push(`${section} ${r.name} ${r.type}${hidden ? '' : ` ${rdataText(r)}`}`);
+      records.push(`${section} ${printable(r.name)} ${r.ttl ?? ''} ${r.type}${hidden ? '' : ` ${rdataText(r)}`}`);
     }
   }
   const rcodeName = rcode === 16 ? 'BADVERS' : (RCODES[rcode] ?? String(rcode));
   parts.push(`${rcodeName}${opcode ? ` op${opcode}` : ''} [${flags}] ${counts} ${edns}`);
   const q = packet.questions?.[0];
-  if (q) parts.push(`q ${q.name}`);
+  if (q) parts.push(`q ${printable(q.name)}`);
   parts.push(...[...new Set(records)].sort());
   return parts.join('; ');
 }
