@@ -46,7 +46,13 @@ export function buildAnswer(zone: ZoneIndex, result: LookupResult, decisions: re
     const addresses = decision?.addresses ?? [];
     if (addresses.length === 0) empty = true;
     for (const address of addresses) {
-      answers.push({ name: part.name, type: part.family, ttl: part.routed.ttl, class: 'IN', data: address });
+      answers.push({
+        name: part.owner ?? part.name,
+        type: part.family,
+        ttl: part.routed.ttl,
+        class: 'IN',
+        data: address,
+      });
     }
   }
   if (result.kind === 'nxdomain') return negative(zone, answers, RCODE.NXDOMAIN);

@@ -60,34 +60,58 @@ function routedFamily(node: ZoneNode): 'A' | 'AAAA' {
   return v4 ? 'A' : 'AAAA';
 }
 
-/** The answer at an existing node for a non-CNAME step. */
-function dataAt(zone: ZoneIndex, node: ZoneNode, qtype: number, parts: AnswerPart[]): LookupResult {
+/**
+ * The wildcard node that answers for `name`, a name that does not exist (RFC 4592 §3.3.1): `*.` + the closest
+ * encloser (the nearest ancestor that exists, as a node or an empty non-terminal).
+ */
+function wildcardFor(zone: ZoneIndex, name: string): ZoneNode | undefined {
+  let encloser = parentOf(name);
+  while (encloser !== zone.apex && !zone.nodes.has(encloser) && !zone.emptyNonTerminals.has(encloser)) {
+    if (encloser === '') return undefined;
+    encloser = parentOf(encloser);
+  }
+  return zone.nodes.get(encloser === '' ? '*' : `*.${encloser}`);
+}
+
+/** The rrset as owned by `owner` (the query name, for a wildcard's rrsets). */
+const ownedBy = (rrset: RRset, owner: string): RRset => (rrset.name === owner ? rrset : { ...rrset, name: owner });
+
+function routedPart(node: ZoneNode, owner: string, family: 'A' | 'AAAA'): AnswerPart {
+  const routed = node.routed as NonNullable<ZoneNode['routed']>;
+  return node.name === owner
+    ? { kind: 'routed', name: node.name, routed, family }
+    : { kind: 'routed', name: node.name, owner, routed, family };
+}
+
+/** The answer at an existing node (or the wildcard answering for `owner`) for a non-CNAME step. */
+function dataAt(zone: ZoneIndex, node: ZoneNode, owner: string, qtype: number, parts: AnswerPart[]): LookupResult {
   if (qtype === TYPE.ANY) {
     // RFC 8482: answer one rrset rather than everything. The first static type present, else the routed name.
     const first = node.rrsets.values().next();
-    if (!first.done)
-      return { kind: 'answer', parts: [...parts, { kind: 'static', rrset: first.value }], additional: [] };
-    if (node.routed) {
-      const family = routedFamily(node);
+    if (!first.done) {
       return {
         kind: 'answer',
-        parts: [...parts, { kind: 'routed', name: node.name, routed: node.routed, family }],
+        parts: [...parts, { kind: 'static', rrset: ownedBy(first.value, owner) }],
         additional: [],
       };
+    }
+    if (node.routed) {
+      return { kind: 'answer', parts: [...parts, routedPart(node, owner, routedFamily(node))], additional: [] };
     }
     return { kind: 'nodata', parts };
   }
   if (node.routed && (qtype === TYPE.A || qtype === TYPE.AAAA)) {
-    const family = qtype === TYPE.A ? 'A' : 'AAAA';
     return {
       kind: 'answer',
-      parts: [...parts, { kind: 'routed', name: node.name, routed: node.routed, family }],
+      parts: [...parts, routedPart(node, owner, qtype === TYPE.A ? 'A' : 'AAAA')],
       additional: [],
     };
   }
   const rrset = node.rrsets.get(qtype);
-  if (rrset)
-    return { kind: 'answer', parts: [...parts, { kind: 'static', rrset }], additional: additionalFor(zone, rrset) };
+  if (rrset) {
+    const part: AnswerPart = { kind: 'static', rrset: ownedBy(rrset, owner) };
+    return { kind: 'answer', parts: [...parts, part], additional: additionalFor(zone, rrset) };
+  }
   return { kind: 'nodata', parts };
 }
 
@@ -106,14 +130,16 @@ export function lookup(zone: ZoneIndex, qname: string, qtype: number): LookupRes
       if (delegation.kind !== 'referral') return { kind: 'answer', parts, additional: [] };
       return { kind: 'answer', parts, additional: delegation.glue, authority: [delegation.ns] };
     }
-    const node = zone.nodes.get(name);
+    let node = zone.nodes.get(name);
     if (!node) {
-      return zone.emptyNonTerminals.has(name) ? { kind: 'nodata', parts } : { kind: 'nxdomain', parts };
+      if (zone.emptyNonTerminals.has(name)) return { kind: 'nodata', parts };
+      node = wildcardFor(zone, name);
+      if (!node) return { kind: 'nxdomain', parts };
     }
     const cname = node.rrsets.get(TYPE.CNAME);
-    if (!cname || qtype === TYPE.CNAME || qtype === TYPE.ANY) return dataAt(zone, node, qtype, parts);
+    if (!cname || qtype === TYPE.CNAME || qtype === TYPE.ANY) return dataAt(zone, node, name, qtype, parts);
 
-    parts.push({ kind: 'static', rrset: cname });
+    parts.push({ kind: 'static', rrset: ownedBy(cname, name) });
     visited.add(name);
     const target = String(cname.data[0] ?? '').toLowerCase();
     // Out of zone, looping, or too long: the CNAMEs so far are the answer; the resolver follows the rest.

@@ -52,9 +52,13 @@ export interface ZoneIndex {
   routedByTarget: Map<string, string[]>;
 }
 
-/** A piece of an answer section: a static rrset, or a routed name to be decided per query. */
+/**
+ * A piece of an answer section: a static rrset, or a routed name to be decided per query. `owner` is the query
+ * name when a wildcard routed name answers for it (the records' owner); `name` stays the routed name.
+ */
 export type AnswerPart =
-  { kind: 'static'; rrset: RRset } | { kind: 'routed'; name: string; routed: CompiledRoutedName; family: 'A' | 'AAAA' };
+  | { kind: 'static'; rrset: RRset }
+  | { kind: 'routed'; name: string; owner?: string; routed: CompiledRoutedName; family: 'A' | 'AAAA' };
 
 export type LookupResult =
   /**

@@ -164,6 +164,30 @@ describe('handler', () => {
     expect(data(reply.additionals)).toEqual(['192.0.2.99']);
   });
 
+  it('answers from a wildcard with the client-cased query name as owner', () => {
+    const { ask } = setup();
+    const reply = ask('X.Wild.geo.example');
+    expect(reply.rcode).toBe(0);
+    expect(reply.aa).toBe(true);
+    expect(reply.answers).toEqual([
+      expect.objectContaining({ name: 'X.Wild.geo.example', type: 'A', data: '192.0.2.88' }),
+    ]);
+  });
+
+  it('answers a wildcard routed name with the query name as owner', () => {
+    const www = exampleZone().routed.find((r) => r.name === 'www.geo.example')!;
+    const state = new ServerState({ zones: [exampleZone({ routed: [{ ...www, name: '*.geo.geo.example' }] })], geoip });
+    const reply = decode(
+      createHandler(state, { random: () => 0 })(
+        query('Eu.geo.geo.example', { ecs: { ip: '198.51.100.0', prefix: 24 } }),
+        client,
+      ),
+    );
+    expect(reply.answers).toEqual([
+      expect.objectContaining({ name: 'Eu.geo.geo.example', type: 'A', data: '198.51.100.1' }),
+    ]);
+  });
+
   it('follows CNAMEs into routed names', () => {
     const { ask } = setup();
     const reply = ask('to-www.geo.example', { ecs: { ip: '198.51.100.0', prefix: 24 } });

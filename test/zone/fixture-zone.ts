@@ -36,6 +36,10 @@ export function exampleZone(overrides: Partial<CompiledZone> = {}): CompiledZone
       { name: 'sub.geo.example', type: 'NS', ttl: 3600, data: ['ns.sub.geo.example', 'ns.other.example'] },
       { name: 'ns.sub.geo.example', type: 'A', ttl: 3600, data: ['192.0.2.99'] },
       { name: 'to-sub.geo.example', type: 'CNAME', ttl: 60, data: ['host.sub.geo.example'] },
+      { name: '*.wild.geo.example', type: 'A', ttl: 90, data: ['192.0.2.88'] },
+      { name: '*.wild.geo.example', type: 'TXT', ttl: 90, data: [['wildcard']] },
+      { name: 'exists.wild.geo.example', type: 'AAAA', ttl: 90, data: ['2001:db8::88'] },
+      { name: '*.wcname.geo.example', type: 'CNAME', ttl: 90, data: ['static.geo.example'] },
     ],
     routed: [
       {

@@ -109,6 +109,41 @@ describe('lookup', () => {
     expect(owners(loop)).toEqual(['loop1.geo.example/CNAME', 'loop2.geo.example/CNAME']);
   });
 
+  it('synthesizes answers from a wildcard for names that do not exist, owned by the query name (RFC 4592)', () => {
+    const synthesized = find('x.wild.geo.example', TYPE.A);
+    expect(synthesized.kind).toBe('answer');
+    expect(owners(synthesized)).toEqual(['x.wild.geo.example/A']);
+    expect(owners(find('a.b.wild.geo.example', TYPE.TXT))).toEqual(['a.b.wild.geo.example/TXT']);
+    expect(find('x.wild.geo.example', TYPE.MX).kind).toBe('nodata');
+    expect(owners(find('x.wild.geo.example', TYPE.ANY))).toEqual(['x.wild.geo.example/A']);
+    // The wildcard's own rrset is not changed for other queries.
+    expect(owners(find('*.wild.geo.example', TYPE.A))).toEqual(['*.wild.geo.example/A']);
+  });
+
+  it('does not apply a wildcard to existing names, empty non-terminals, or below an existing name', () => {
+    expect(find('wild.geo.example', TYPE.A).kind).toBe('nodata');
+    expect(find('exists.wild.geo.example', TYPE.A).kind).toBe('nodata');
+    expect(find('x.exists.wild.geo.example', TYPE.A).kind).toBe('nxdomain');
+    expect(find('x.nothing.geo.example', TYPE.A).kind).toBe('nxdomain');
+  });
+
+  it('follows a wildcard CNAME, and answers a wildcard routed name with the query name as owner', () => {
+    expect(owners(find('x.wcname.geo.example', TYPE.A))).toEqual([
+      'x.wcname.geo.example/CNAME',
+      'static.geo.example/A',
+    ]);
+    const base = exampleZone();
+    const www = base.routed.find((r) => r.name === 'www.geo.example')!;
+    const withRouted = createSnapshot([exampleZone({ routed: [{ ...www, name: '*.geo.geo.example' }] })]);
+    const result = lookup(withRouted.findZone('geo.example')!, 'eu.geo.geo.example', TYPE.A);
+    expect(result.kind === 'answer' && result.parts[0]).toMatchObject({
+      kind: 'routed',
+      name: '*.geo.geo.example',
+      owner: 'eu.geo.geo.example',
+      family: 'A',
+    });
+  });
+
   it('answers ANY with one rrset (RFC 8482)', () => {
     expect(owners(find('static.geo.example', TYPE.ANY))).toEqual(['static.geo.example/A']);
     expect(owners(find('www.geo.example', TYPE.ANY))).toEqual(['www.geo.example/routed-A']);
