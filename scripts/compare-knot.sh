@@ -33,6 +33,10 @@ awk -v big="[${big_values%, }]" '
     print "    - { name: loop2, type: CNAME, values: [loop1.geo.example.com.] }"
     print "    - { name: deep.ent, type: A, values: [192.0.2.77] }"
     print "    - { name: deleg-alias, type: CNAME, values: [host.lab.geo.example.com.] }"
+    print "    - { name: \"*.wild\", type: A, values: [192.0.2.88] }"
+    print "    - { name: \"*.wild\", type: TXT, values: [wildcard] }"
+    print "    - { name: exists.wild, type: AAAA, values: [\"2001:db8::88\"] }"
+    print "    - { name: \"*.wcname\", type: CNAME, values: [mail.geo.example.com.] }"
     print "    - { name: big, type: TXT, values: " big " }"
     done = 1
   }' "$RESOURCES/zone.yaml" >"$WORK/resources/zone.yaml"
