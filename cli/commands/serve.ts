@@ -32,8 +32,9 @@ Options:
   --listen ADDR:PORT       DNS listen address, repeatable; [::]:PORT for IPv6 (default ${DEFAULT_LISTEN})
   --geoip FILE             MaxMind-format database (GeoIP2/GeoLite2/DB-IP City or Country, or ip-location-db);
                            default: the embedded CC0 country database
-  --workers N              DNS answering threads (default: cores available): 1 answers in the main thread;
-                           N > 1 starts N worker threads sharing the port with SO_REUSEPORT
+  --workers N              DNS worker threads sharing the port with SO_REUSEPORT (default: cores available);
+                           0 answers in the main thread: least memory, but reloading a large zone there
+                           pauses answering (see docs/serve.md)
   --metrics ADDR:PORT      /metrics, /healthz and /readyz (default 0.0.0.0:${DEFAULT_METRICS_PORT}); 'off' disables
   --log-level LEVEL        fatal, error, warn, info, debug, trace, silent (default info or $GEODNS_LOG_LEVEL)
   --query-log-sample RATE  log this fraction (0..1) of queries (default 0)
@@ -66,6 +67,15 @@ function positiveNumber(text: string | undefined, option: string, fallback: numb
   const value = Number(text);
   if (text.trim() === '' || !Number.isFinite(value) || value <= 0 || (integer && !Number.isInteger(value))) {
     throw new UsageError(`${option}: expected a positive ${integer ? 'whole ' : ''}number, got '${text}'`);
+  }
+  return value;
+}
+
+function workerCount(text: string | undefined): number {
+  if (text === undefined) return availableParallelism();
+  const value = Number(text);
+  if (text.trim() === '' || !Number.isInteger(value) || value < 0 || value > 256) {
+    throw new UsageError(`--workers: expected a whole number from 0 to 256, got '${text}'`);
   }
   return value;
 }
@@ -110,7 +120,7 @@ export function parseServeArgs(args: string[]): ServeOptions {
     config: values.config,
     listen: usage(() => (values.listen ?? [DEFAULT_LISTEN]).map(parseListenAddress)),
     geoip: values.geoip,
-    workers: positiveNumber(values.workers, '--workers', availableParallelism(), true),
+    workers: workerCount(values.workers),
     metrics:
       values.metrics === 'off'
         ? undefined

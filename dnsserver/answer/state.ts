@@ -40,7 +40,11 @@ export class ServerState {
 
   /** Replaces all zones at once. Cached bodies are dropped (zones change rarely). */
   setZones(zones: readonly CompiledZone[]): void {
-    const snapshot = createSnapshot(zones);
+    this.setSnapshot(createSnapshot(zones));
+  }
+
+  /** Replaces all zones with a snapshot built elsewhere (e.g. a slice at a time while answering went on). */
+  setSnapshot(snapshot: ZoneSnapshot): void {
     this.snapshot = snapshot;
     this.locators = new Map();
     this.cache.clear();

@@ -3,7 +3,6 @@
 // the main thread (inline-pool.ts).
 import { createHash, randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { CompiledZone } from '../../api/compiled.ts';
 import type { HealthTable } from '../../api/health.ts';
 import { createHandler, ServerState, type QueryEvent } from '../handler.ts';
 import { geoDatabaseFromBytes } from '../geoip/database.ts';
@@ -14,6 +13,7 @@ import { startUdpServer, type UdpServer } from '../transport/udp.ts';
 import { startTcpServer, type TcpServer } from '../transport/tcp.ts';
 import { QueryCounter } from './query-counter.ts';
 import type { WorkerOptions } from './messages.ts';
+import { ZoneAssembler, type ZoneSlice } from './zone-stream.ts';
 
 export interface BoundAddress {
   transport: 'udp' | 'tcp';
@@ -23,7 +23,8 @@ export interface BoundAddress {
 
 export interface DnsNode {
   readonly bound: BoundAddress[];
-  setZones(zones: CompiledZone[]): void;
+  /** Takes one slice of a zone update (zone-stream.ts); the node swaps to the new zones when the last arrives. */
+  acceptZoneSlice(slice: ZoneSlice): void;
   setHealth(table: HealthTable): void;
   /** Moves the queries counted since the last call into the metrics registry. */
   flushMetrics(): void;
@@ -37,6 +38,7 @@ const DURATION_SAMPLE = 8;
 
 export async function startDnsNode(options: WorkerOptions, log: Logger, metrics: GeodnsMetrics): Promise<DnsNode> {
   const counter = new QueryCounter();
+  const assembler = new ZoneAssembler();
   const state = new ServerState({ geoip: geoDatabaseFromBytes(options.geoip.bytes, options.geoip.path) });
   state.setZones(options.initialZones);
   state.setHealth(options.initialHealth);
@@ -118,9 +120,12 @@ export async function startDnsNode(options: WorkerOptions, log: Logger, metrics:
       ...udpServers.map((s) => ({ transport: 'udp' as const, host: s.address, port: s.port })),
       ...tcpServers.map((s) => ({ transport: 'tcp' as const, host: s.address, port: s.port })),
     ],
-    setZones(zones) {
-      state.setZones(zones);
-      metrics.setZones(zones);
+    acceptZoneSlice(slice) {
+      const done = assembler.accept(slice);
+      if (done) {
+        state.setSnapshot(done.snapshot);
+        metrics.setZones(done.zones);
+      }
     },
     setHealth(table) {
       state.setHealth(table);

@@ -1,4 +1,4 @@
-// The DNS answering side as the main thread sees it: one node in the main thread (--workers 1: no thread to
+// The DNS answering side as the main thread sees it: one node in the main thread (--workers 0: no thread to
 // start, no second copy of the code and zones in memory) or N worker threads sharing the port.
 import type { Logger } from 'pino';
 import type { CompiledZone } from '../../api/compiled.ts';
@@ -7,6 +7,7 @@ import type { GeodnsMetrics, MetricsSnapshot } from '../observability/metrics.ts
 import { startDnsNode, type BoundAddress } from './dns-node.ts';
 import type { WorkerOptions } from './messages.ts';
 import { WorkerPool } from './pool.ts';
+import { sliceZones } from './zone-stream.ts';
 
 export interface DnsPool {
   readonly bound: BoundAddress[];
@@ -19,6 +20,7 @@ export interface DnsPool {
 }
 
 export interface DnsPoolOptions extends WorkerOptions {
+  /** Worker threads; 0 answers in the main thread. */
   workers: number;
   log: Logger;
   /** The main thread's registry: the inline node counts into it directly. */
@@ -28,14 +30,25 @@ export interface DnsPoolOptions extends WorkerOptions {
 
 export async function startDnsPool(options: DnsPoolOptions): Promise<DnsPool> {
   const { workers, log, metrics, onWorkerExit, ...nodeOptions } = options;
-  if (workers > 1) {
+  if (workers > 0) {
     return WorkerPool.start({ ...nodeOptions, workers, ...(onWorkerExit ? { onWorkerExit } : {}) });
   }
   const node = await startDnsNode(nodeOptions, log, metrics);
+  let generation = 0;
   return {
     bound: node.bound,
     size: 1,
-    setZones: (zones) => node.setZones(zones),
+    // Slice by slice with a turn of the event loop between, so queries are answered while a large zone is indexed.
+    setZones: (zones) => {
+      const mine = ++generation;
+      void (async () => {
+        for (const slice of sliceZones(zones, mine)) {
+          if (mine !== generation) return;
+          node.acceptZoneSlice(slice);
+          await new Promise((resolve) => setImmediate(resolve));
+        }
+      })();
+    },
     setHealth: (table) => node.setHealth(table),
     metrics: async () => {
       node.flushMetrics();

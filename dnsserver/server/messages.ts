@@ -2,6 +2,7 @@
 import type { CompiledZone } from '../../api/compiled.ts';
 import type { HealthTable } from '../../api/health.ts';
 import type { ListenAddress } from './listen.ts';
+import type { ZoneSlice } from './zone-stream.ts';
 
 export interface WorkerOptions {
   listen: ListenAddress[];
@@ -17,12 +18,13 @@ export interface WorkerOptions {
 }
 
 export type ToWorker =
-  | { type: 'zones'; zones: CompiledZone[] }
+  | ZoneSlice
   | { type: 'health'; table: HealthTable }
   | { type: 'metrics'; requestId: number }
   | { type: 'drain'; timeoutMs: number };
 
 export type FromWorker =
+  | { type: 'zones-ack'; generation: number }
   | { type: 'listening'; addresses: { transport: 'udp' | 'tcp'; host: string; port: number }[] }
   | { type: 'metrics'; requestId: number; metrics: unknown[] }
   | { type: 'drained' }

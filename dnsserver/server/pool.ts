@@ -5,6 +5,7 @@ import type { CompiledZone } from '../../api/compiled.ts';
 import type { HealthTable } from '../../api/health.ts';
 import type { MetricsSnapshot } from '../observability/metrics.ts';
 import type { FromWorker, ToWorker, WorkerOptions } from './messages.ts';
+import { sliceZones, type ZoneSlice } from './zone-stream.ts';
 
 import type { BoundAddress } from './dns-node.ts';
 
@@ -14,6 +15,7 @@ const WORKER_URL = new URL(import.meta.url.endsWith('.ts') ? './worker.ts' : './
 class DnsWorker {
   readonly thread: Worker;
   #metricsWaiters = new Map<number, (snapshot: MetricsSnapshot) => void>();
+  #ackWaiters: (() => void)[] = [];
   #drained: (() => void) | undefined;
   readonly listening: Promise<BoundAddress[]>;
 
@@ -35,12 +37,16 @@ class DnsWorker {
           case 'drained':
             this.#drained?.();
             break;
+          case 'zones-ack':
+            this.#ackWaiters.shift()?.();
+            break;
         }
       });
       this.thread.on('error', reject);
       this.thread.on('exit', (code) => {
         reject(new Error(`DNS worker exited with code ${code} before listening`));
         for (const waiter of this.#metricsWaiters.values()) waiter([]);
+        for (const waiter of this.#ackWaiters.splice(0)) waiter();
         this.#metricsWaiters.clear();
         this.#drained?.();
         onExit(code);
@@ -50,6 +56,14 @@ class DnsWorker {
 
   post(message: ToWorker): void {
     this.thread.postMessage(message);
+  }
+
+  /** Posts a zone slice and resolves when the worker has taken it. */
+  sendSlice(slice: ZoneSlice): Promise<void> {
+    return new Promise((resolve) => {
+      this.#ackWaiters.push(resolve);
+      this.post(slice);
+    });
   }
 
   metrics(requestId: number): Promise<MetricsSnapshot> {
@@ -76,6 +90,7 @@ export interface WorkerPoolOptions extends WorkerOptions {
 export class WorkerPool {
   readonly #workers: DnsWorker[] = [];
   #requestId = 0;
+  #generation = 0;
   #zones: CompiledZone[] = [];
   #health: HealthTable | undefined;
   #stopping = false;
@@ -117,9 +132,18 @@ export class WorkerPool {
     return this.#workers.length;
   }
 
+  /** Streams the zones to every worker (zone-stream.ts); a newer call abandons an older stream. */
   setZones(zones: CompiledZone[]): void {
     this.#zones = zones;
-    for (const worker of this.#workers) worker.post({ type: 'zones', zones });
+    const generation = ++this.#generation;
+    for (const worker of this.#workers) {
+      void (async () => {
+        for (const slice of sliceZones(zones, generation)) {
+          if (generation !== this.#generation || this.#stopping) return;
+          await worker.sendSlice(slice);
+        }
+      })();
+    }
   }
 
   setHealth(table: HealthTable): void {

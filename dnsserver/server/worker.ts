@@ -17,8 +17,11 @@ try {
   send({ type: 'listening', addresses: node.bound });
   port.on('message', (message: ToWorker) => {
     switch (message.type) {
-      case 'zones':
-        node.setZones(message.zones);
+      case 'zones-begin':
+      case 'zones-slice':
+      case 'zones-end':
+        node.acceptZoneSlice(message);
+        send({ type: 'zones-ack', generation: message.generation });
         break;
       case 'health':
         node.setHealth(message.table);

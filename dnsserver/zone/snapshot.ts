@@ -11,11 +11,13 @@ export interface ZoneSnapshot {
 }
 
 export function createSnapshot(compiled: readonly CompiledZone[]): ZoneSnapshot {
+  return snapshotOf(compiled.map(buildZone));
+}
+
+/** A snapshot of zones already indexed (e.g. by ZoneBuilder, a slice at a time). */
+export function snapshotOf(indexes: readonly ZoneIndex[]): ZoneSnapshot {
   const zones = new Map<string, ZoneIndex>();
-  for (const document of compiled) {
-    const zone = buildZone(document);
-    zones.set(zone.apex, zone);
-  }
+  for (const zone of indexes) zones.set(zone.apex, zone);
   return {
     zones,
     findZone(qname) {
