@@ -166,6 +166,9 @@ export function buildResponse(
   let arcount = body.arcount;
   let tc = false;
   if (start + main.length + additional.length + optLength > limit) {
+    // A non-authoritative body is a referral and its additional section is glue: when the glue does not fit, the
+    // client must be told to retry over TCP (RFC 9471). Other additional records are simply left out.
+    if (!body.authoritative && arcount > 0) tc = true;
     additional = EMPTY;
     arcount = 0;
     if (start + main.length + optLength > limit) {

@@ -68,6 +68,7 @@ export interface Sections {
  */
 export interface EncodedBody {
   rcode: number;
+  /** False for referrals (their additional section is glue, which must fit or set TC) and bare rcode replies. */
   authoritative: boolean;
   ancount: number;
   nscount: number;

@@ -157,6 +157,29 @@ describe('buildResponse', () => {
     expect(decoded.additionals).toHaveLength(0);
   });
 
+  it('sets TC when the glue of a referral does not fit, keeping the NS records (RFC 9471)', () => {
+    const message = query({});
+    const pq = parsed(message);
+    const ns = Array.from({ length: 10 }, (_, i) => `a-long-name-server-label-${i}.sub.example.com`);
+    const sections: Sections = {
+      answers: [],
+      authorities: ns.map((data) => ({ type: 'NS' as const, name: 'sub.example.com', ttl: 60, data })),
+      additionals: ns.map((name, i) => ({ type: 'A' as const, name, ttl: 60, data: `192.0.2.${i}` })),
+    };
+    const referral = dnsPacket.decode(
+      buildResponse(message, pq, encodeBody(pq.qname, sections, 0, false), { transport: 'udp' }),
+    );
+    expect(referral.flag_tc).toBe(true);
+    expect(referral.authorities).toHaveLength(10);
+    expect(referral.additionals).toHaveLength(0);
+    // The same records in an authoritative answer: the additional section is left out without TC.
+    const answer = dnsPacket.decode(
+      buildResponse(message, pq, encodeBody(pq.qname, sections, 0, true), { transport: 'udp' }),
+    );
+    expect(answer.flag_tc).toBe(false);
+    expect(answer.authorities).toHaveLength(10);
+  });
+
   it('allows up to 65535 bytes over TCP', () => {
     const { decoded } = respond({}, { answers: aRecords(300) }, { transport: 'tcp' });
     expect(decoded.flag_tc).toBe(false);
