@@ -37,6 +37,14 @@ awk -v big="[${big_values%, }]" '
     print "    - { name: \"*.wild\", type: TXT, values: [wildcard] }"
     print "    - { name: exists.wild, type: AAAA, values: [\"2001:db8::88\"] }"
     print "    - { name: \"*.wcname\", type: CNAME, values: [mail.geo.example.com.] }"
+    print "    - { name: mxlab, type: MX, values: [\"10 ns1.lab.geo.example.com.\"] }"
+    ns = ""
+    for (i = 1; i <= 10; i++) {
+      ns = ns (i > 1 ? ", " : "") "a-long-name-server-label-" i ".wide.geo.example.com."
+      print "    - { name: a-long-name-server-label-" i ".wide, type: A, values: [192.0.2." (100 + i) "] }"
+      print "    - { name: a-long-name-server-label-" i ".wide, type: AAAA, values: [\"2001:db8::" (100 + i) "\"] }"
+    }
+    print "    - { name: wide, type: NS, values: [" ns "] }"
     print "    - { name: big, type: TXT, values: " big " }"
     done = 1
   }' "$RESOURCES/zone.yaml" >"$WORK/resources/zone.yaml"
