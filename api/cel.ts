@@ -42,6 +42,23 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+/** ajv's JSON pointer → path segments, using the data to tell list indexes (numbers) from keys. */
+export function pointerToPath(pointer: string, data: unknown): PathSegment[] {
+  const path: PathSegment[] = [];
+  let node: unknown = data;
+  for (const raw of pointer === '' ? [] : pointer.slice(1).split('/')) {
+    const key = raw.replace(/~1/g, '/').replace(/~0/g, '~');
+    if (Array.isArray(node)) {
+      path.push(Number(key));
+      node = node[Number(key)];
+    } else {
+      path.push(key);
+      node = isRecord(node) ? node[key] : undefined;
+    }
+  }
+  return path;
+}
+
 /**
  * Runs every CEL rule found in `schema` against `value`. `skip` says whether the subtree at a path already failed
  * schema validation; the rules at that node are not run, since their input has the wrong shape, but the nodes

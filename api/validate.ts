@@ -14,7 +14,7 @@ import {
   type ResourceKind,
 } from './resources.ts';
 import { resourceSchema, type StructuralSchema } from './crd.ts';
-import { checkCelRules, formatPath, type PathSegment } from './cel.ts';
+import { checkCelRules, formatPath, pointerToPath, type PathSegment } from './cel.ts';
 
 export interface FieldError {
   /** Where, e.g. spec.targets[1].addresses[0]; empty for the document as a whole. */
@@ -71,24 +71,6 @@ export function schemaOf(kind: ResourceKind): StructuralSchema {
   const v = getValidators().get(kind);
   if (!v) throw new Error(`no such kind ${kind}`);
   return v.schema;
-}
-
-/** ajv's JSON pointer → path segments, using the data to tell list indexes from keys. */
-function pointerToPath(pointer: string, data: unknown): PathSegment[] {
-  if (pointer === '') return [];
-  const path: PathSegment[] = [];
-  let node: unknown = data;
-  for (const raw of pointer.slice(1).split('/')) {
-    const key = raw.replace(/~1/g, '/').replace(/~0/g, '~');
-    if (Array.isArray(node)) {
-      path.push(Number(key));
-      node = node[Number(key)];
-    } else {
-      path.push(key);
-      node = isRecord(node) ? node[key] : undefined;
-    }
-  }
-  return path;
 }
 
 const TYPE_NAMES: Record<string, string> = {

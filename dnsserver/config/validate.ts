@@ -5,7 +5,7 @@ import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import ipaddr from 'ipaddr.js';
 import { COMPILED_FORMAT, CompiledZoneSchema, type CompiledZone } from '../../api/compiled.ts';
 import { HEALTH_FORMAT, HealthTableSchema, type HealthTable } from '../../api/health.ts';
-import { formatPath, type PathSegment } from '../../api/cel.ts';
+import { formatPath, pointerToPath, type PathSegment } from '../../api/cel.ts';
 
 export type DocumentVerdict =
   | { kind: 'zone'; zone: CompiledZone }
@@ -27,23 +27,6 @@ function validators(): { zone: ValidateFunction; health: ValidateFunction } {
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-/** ajv's JSON pointer → path segments (list indexes as numbers, told apart by looking at the data). */
-function pointerToPath(pointer: string, data: unknown): PathSegment[] {
-  const path: PathSegment[] = [];
-  let node: unknown = data;
-  for (const raw of pointer === '' ? [] : pointer.slice(1).split('/')) {
-    const key = raw.replace(/~1/g, '/').replace(/~0/g, '~');
-    if (Array.isArray(node)) {
-      path.push(Number(key));
-      node = node[Number(key)];
-    } else {
-      path.push(key);
-      node = isRecord(node) ? node[key] : undefined;
-    }
-  }
-  return path;
 }
 
 function where(path: readonly PathSegment[]): string {
