@@ -5,6 +5,7 @@ import type { Static } from '@sinclair/typebox';
 import type { HealthTable } from '../../api/health.ts';
 import type { HealthProbeSpec, ProbedAddressSchema } from '../../api/resources.ts';
 import { parseDuration } from '../../api/duration.ts';
+import { canonicalJson } from '../compile/serialize.ts';
 import { probeOnce, type ProbeResult } from './probe.ts';
 import { applyResult, initialHealth, type AddressHealth, type AddressState } from './thresholds.ts';
 import { buildHealthTable, type AddressView } from './health-table.ts';
@@ -66,17 +67,6 @@ interface Check {
 
 const checkKey = (probeKey: string, address: string): string => `${probeKey} ${address}`;
 
-/** JSON with object keys sorted, so that equal specs compare equal whatever their key order. */
-function canonical(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
-  if (typeof value === 'object' && value !== null) {
-    const entries = Object.entries(value).filter(([, v]) => v !== undefined);
-    entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value);
-}
-
 export class ProbeScheduler {
   readonly #probe: ProbeFunction;
   readonly #random: () => number;
@@ -135,7 +125,8 @@ export class ProbeScheduler {
       }
     }
     for (const [key, want] of wanted) {
-      const specKey = canonical(want.spec);
+      // Keys sorted, so that equal specs compare equal whatever their key order.
+      const specKey = canonicalJson(want.spec);
       const existing = this.#checks.get(key);
       if (existing && existing.specKey === specKey) {
         existing.targetIds = want.targets;
