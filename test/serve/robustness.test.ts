@@ -3,18 +3,7 @@ import dgram from 'node:dgram';
 import dnsPacket from 'dns-packet';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { EXAMPLES, startServe, type ServeProcess } from './harness.ts';
-
-/** mulberry32: a small seeded PRNG, so a failure can be replayed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from '../tools/random.ts';
 
 const SEED = 20261123;
 const PACKETS = 3000;
@@ -72,7 +61,7 @@ describe('robustness against garbled UDP', () => {
     socket.on('error', () => undefined);
     socket.on('message', () => undefined);
     try {
-      const packets = garbage(prng(SEED));
+      const packets = garbage(mulberry32(SEED));
       for (let i = 0; i < packets.length; i += 50) {
         await Promise.all(
           packets

@@ -6,6 +6,7 @@ import type { UdpServer } from '../../dnsserver/transport/udp.ts';
 import type { QueryHandler } from '../../dnsserver/wire/types.ts';
 import { TEST_ADDRESS, testHandler } from './handler.ts';
 import { lookup, sleep, udpExchange } from './tools.ts';
+import { mulberry32 } from '../tools/random.ts';
 
 const open: UdpServer[] = [];
 afterEach(async () => {
@@ -138,14 +139,3 @@ describe('UDP server robustness', () => {
     expect(errors).toEqual([]);
   });
 });
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}

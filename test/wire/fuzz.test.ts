@@ -4,17 +4,7 @@ import { encodeBody } from '../../dnsserver/wire/encode.ts';
 import { parseQuery } from '../../dnsserver/wire/parse.ts';
 import { buildErrorResponse, buildResponse } from '../../dnsserver/wire/respond.ts';
 import { ecsData, query, rawOption } from './packets.ts';
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from '../tools/random.ts';
 
 describe('wire fuzz', () => {
   it('20000 random and mutated packets: the parser never throws and every reply echoes the ID', () => {
