@@ -10,6 +10,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import dnsPacket from 'dns-packet';
 import ipaddr from 'ipaddr.js';
+import { mulberry32 } from '../test/tools/random.ts';
 
 const ZONE = 'bench.example';
 const QNAMES = [`www.${ZONE}`, `www.${ZONE}`, `www.${ZONE}`, `static.${ZONE}`];
@@ -36,18 +37,6 @@ export function readNetworks(file: string): BenchNetwork[] {
       networks.push({ cidr, continent, country });
     });
   return networks;
-}
-
-/** mulberry32: a small seeded PRNG, so query files are reproducible. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** A random client subnet inside the network: /24 for IPv4, /56 for IPv6 (or the network itself if longer). */
@@ -100,7 +89,7 @@ function main(): void {
   if (!Number.isInteger(count) || count < 1)
     throw new Error(`ecsQueryCount must be a positive integer, got '${process.argv[3]}'`);
   const networks = readNetworks(join(benchDir, 'fixtures', 'networks.tsv')).filter((n) => !n.cidr.startsWith('127.'));
-  const random = seededRandom(20261123);
+  const random = mulberry32(20261123);
   const frames: Buffer[] = [];
   for (let i = 0; i < count; i++) {
     const network = networks[i % networks.length];
