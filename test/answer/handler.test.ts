@@ -6,48 +6,9 @@ import { openGeoDatabase, type GeoDatabase } from '../../dnsserver/geoip/databas
 import { createHandler, ServerState, type QueryEvent } from '../../dnsserver/handler.ts';
 import type { ClientInfo } from '../../dnsserver/wire/types.ts';
 import { exampleZone } from '../zone/fixture-zone.ts';
+import { query, type QueryOptions } from '../tools/query.ts';
 
 const client: ClientInfo = { address: '127.0.0.1', port: 5300, family: 4, transport: 'udp' };
-
-interface QueryOptions {
-  type?: string;
-  klass?: string;
-  ecs?: { ip: string; prefix: number };
-  edns?: boolean;
-}
-
-function query(name: string, options: QueryOptions = {}): Buffer {
-  const additionals: Answer[] = [];
-  if (options.ecs || options.edns) {
-    additionals.push({
-      type: 'OPT',
-      name: '.',
-      udpPayloadSize: 1232,
-      extendedRcode: 0,
-      ednsVersion: 0,
-      flags: 0,
-      flag_do: false,
-      options: options.ecs
-        ? [
-            {
-              code: 8 as const,
-              family: options.ecs.ip.includes(':') ? 2 : 1,
-              sourcePrefixLength: options.ecs.prefix,
-              scopePrefixLength: 0,
-              ip: options.ecs.ip,
-            },
-          ]
-        : [],
-    } satisfies OptAnswer);
-  }
-  return dnsPacket.encode({
-    type: 'query',
-    id: 4242,
-    flags: dnsPacket.RECURSION_DESIRED,
-    questions: [{ name, type: (options.type ?? 'A') as 'A', class: (options.klass ?? 'IN') as 'IN' }],
-    additionals,
-  });
-}
 
 interface Reply {
   packet: DecodedPacket;

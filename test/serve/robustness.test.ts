@@ -1,9 +1,9 @@
 // Garbage at a live server: random and mutated datagrams must not crash it or stop it answering.
 import dgram from 'node:dgram';
-import dnsPacket from 'dns-packet';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { EXAMPLES, startServe, type ServeProcess } from './harness.ts';
 import { mulberry32 } from '../tools/random.ts';
+import { query } from '../tools/query.ts';
 
 const SEED = 20261123;
 const PACKETS = 3000;
@@ -11,24 +11,7 @@ const PACKETS = 3000;
 /** Half pure noise, half valid queries with a few bytes changed, lengths cut or junk appended. */
 function garbage(random: () => number): Buffer[] {
   const byte = () => Math.floor(random() * 256);
-  const valid = dnsPacket.encode({
-    type: 'query',
-    id: 1,
-    flags: dnsPacket.RECURSION_DESIRED,
-    questions: [{ type: 'A', name: 'www.geo.example.com' }],
-    additionals: [
-      {
-        type: 'OPT',
-        name: '.',
-        udpPayloadSize: 1232,
-        extendedRcode: 0,
-        ednsVersion: 0,
-        flags: 0,
-        flag_do: false,
-        options: [{ code: 8, family: 1, sourcePrefixLength: 16, scopePrefixLength: 0, ip: '10.1.0.0' }],
-      },
-    ],
-  });
+  const valid = query('www.geo.example.com', { id: 1, ecs: { ip: '10.1.0.0', prefix: 16 } });
   const packets: Buffer[] = [];
   for (let i = 0; i < PACKETS; i++) {
     if (i % 2 === 0) {

@@ -7,6 +7,7 @@ import type { QueryHandler } from '../../dnsserver/wire/types.ts';
 import { TEST_ADDRESS, testHandler } from './handler.ts';
 import { lookup, sleep, udpExchange } from './tools.ts';
 import { mulberry32 } from '../tools/random.ts';
+import { query } from '../tools/query.ts';
 
 const open: UdpServer[] = [];
 afterEach(async () => {
@@ -98,23 +99,7 @@ describe('UDP server robustness', () => {
     const byte = (): number => Math.floor(random() * 256);
     const seeds = [
       aQuery('www.example.com'),
-      dnsPacket.encode({
-        type: 'query',
-        id: 9,
-        questions: [{ type: 'AAAA', name: 'a.b.c.example' }],
-        additionals: [
-          {
-            type: 'OPT',
-            name: '.',
-            udpPayloadSize: 4096,
-            extendedRcode: 0,
-            ednsVersion: 0,
-            flags: 0,
-            flag_do: false,
-            options: [{ code: 8, family: 1, sourcePrefixLength: 24, scopePrefixLength: 0, ip: '198.51.100.0' }],
-          },
-        ],
-      }),
+      query('a.b.c.example', { id: 9, type: 'AAAA', flags: 0, udpSize: 4096, ecs: { ip: '198.51.100.0', prefix: 24 } }),
     ];
     const client = dgram.createSocket('udp4');
     client.on('message', () => undefined);

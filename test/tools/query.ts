@@ -1,0 +1,49 @@
+// One-question DNS query packets for tests that talk to the handler or a server, built with dns-packet.
+import dnsPacket, { type Answer, type OptAnswer } from 'dns-packet';
+
+export interface QueryOptions {
+  id?: number;
+  type?: string;
+  klass?: string;
+  /** Header flags; recursion desired unless told. */
+  flags?: number;
+  /** Adds an OPT record with an EDNS Client Subnet option. */
+  ecs?: { ip: string; prefix: number };
+  /** Adds an OPT record (implied by `ecs`). */
+  edns?: boolean;
+  /** The OPT record's UDP payload size. */
+  udpSize?: number;
+}
+
+export function query(name: string, options: QueryOptions = {}): Buffer {
+  const additionals: Answer[] = [];
+  if (options.ecs || options.edns) {
+    additionals.push({
+      type: 'OPT',
+      name: '.',
+      udpPayloadSize: options.udpSize ?? 1232,
+      extendedRcode: 0,
+      ednsVersion: 0,
+      flags: 0,
+      flag_do: false,
+      options: options.ecs
+        ? [
+            {
+              code: 8 as const,
+              family: options.ecs.ip.includes(':') ? 2 : 1,
+              sourcePrefixLength: options.ecs.prefix,
+              scopePrefixLength: 0,
+              ip: options.ecs.ip,
+            },
+          ]
+        : [],
+    } satisfies OptAnswer);
+  }
+  return dnsPacket.encode({
+    type: 'query',
+    id: options.id ?? 4242,
+    flags: options.flags ?? dnsPacket.RECURSION_DESIRED,
+    questions: [{ name, type: (options.type ?? 'A') as 'A', class: (options.klass ?? 'IN') as 'IN' }],
+    additionals,
+  });
+}
