@@ -441,7 +441,7 @@ async function main(argv: string[]): Promise<void> {
     process.stderr.write('usage: node scripts/compare-knot-cases.ts APEX KNOT_PORT GEODNS_PORT\n');
     process.exit(2);
   }
-  const cell = (text: string) => text.replace(/\|/g, '\\|');
+  const cell = (text: string) => text.replace(/[|*_]/g, (c) => `\\${c}`);
   const filter = process.env.CASE;
   process.stdout.write('| case | knot | geodns | verdict |\n|---|---|---|---|\n');
   let differ = 0;
