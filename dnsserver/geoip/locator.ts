@@ -4,7 +4,8 @@ import { formatNetwork, parseAddress } from './address.ts';
 import type { GeoDatabase } from './database.ts';
 import { continentOf } from './countries.ts';
 import { compileNetworks, type NetworkMatcher } from './networks.ts';
-import { locationFields, type ClientLocation } from './types.ts';
+import { pickLocationFields } from '../../api/location.ts';
+import type { ClientLocation } from './types.ts';
 
 export type Locate = (address: string) => ClientLocation;
 
@@ -29,7 +30,7 @@ export function createLocator(networks: readonly CompiledNetwork[], database: Ge
     const bits = address.family === 4 ? 32 : 128;
     const match = matcher.match(address);
     if (match.network) {
-      const fields = locationFields(match.network.location);
+      const fields: Omit<ClientLocation, 'source' | 'prefixLength'> = pickLocationFields(match.network.location);
       if (fields.continent === undefined && fields.country) {
         const continent = continentOf(fields.country);
         if (continent) fields.continent = continent;

@@ -1,5 +1,4 @@
 // Where a client is, as far as routing cares. Plain data: the routing policies read it, GeoIP produces it.
-import type { CompiledLocation } from '../../api/compiled.ts';
 
 export interface ClientLocation {
   continent?: string;
@@ -23,14 +22,3 @@ export interface ClientLocation {
 
 /** A location with no source, for callers that know nothing about the client. */
 export const UNKNOWN_LOCATION: ClientLocation = Object.freeze({ source: 'none', prefixLength: 0 });
-
-export function locationFields(location: CompiledLocation): Omit<ClientLocation, 'source' | 'prefixLength'> {
-  const out: Omit<ClientLocation, 'source' | 'prefixLength'> = {};
-  if (location.continent !== undefined) out.continent = location.continent;
-  if (location.country !== undefined) out.country = location.country;
-  if (location.subdivision !== undefined) out.subdivision = location.subdivision;
-  if (location.region !== undefined) out.region = location.region;
-  if (location.latitude !== undefined) out.latitude = location.latitude;
-  if (location.longitude !== undefined) out.longitude = location.longitude;
-  return out;
-}

@@ -2,6 +2,7 @@
 // health. Each problem is reported against the target it belongs to; a target that cannot be resolved is left out.
 import type { CompiledLocation, CompiledTarget } from '../../api/compiled.ts';
 import type { GeoEndpoint, Location } from '../../api/resources.ts';
+import { pickLocationFields } from '../../api/location.ts';
 import { normaliseAddresses } from './addresses.ts';
 import { compareStrings } from './names.ts';
 
@@ -113,13 +114,5 @@ export function resolveTargets(endpoint: GeoEndpoint, lookups: TargetLookups): R
 }
 
 export function compiledLocation(location: Location | undefined): CompiledLocation {
-  const result: CompiledLocation = {};
-  if (!location) return result;
-  if (location.continent !== undefined) result.continent = location.continent;
-  if (location.country !== undefined) result.country = location.country;
-  if (location.subdivision !== undefined) result.subdivision = location.subdivision;
-  if (location.region !== undefined) result.region = location.region;
-  if (location.latitude !== undefined) result.latitude = location.latitude;
-  if (location.longitude !== undefined) result.longitude = location.longitude;
-  return result;
+  return location ? pickLocationFields(location) : {};
 }
