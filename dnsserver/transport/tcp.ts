@@ -3,6 +3,7 @@
 import net from 'node:net';
 import type { ClientInfo, QueryHandler } from '../wire/types.ts';
 import { LengthPrefixedReader, frame } from './framing.ts';
+import { handleQuery, safeReporter } from './guard.ts';
 
 export interface TcpServerOptions {
   host: string;
@@ -43,13 +44,7 @@ export function startTcpServer(options: TcpServerOptions): Promise<TcpServer> {
   const sockets = new Map<net.Socket, () => void>();
   let closing = false;
 
-  const report = (error: unknown, where: string): void => {
-    try {
-      onError?.(error, where);
-    } catch {
-      // A failing error reporter must not take the server down.
-    }
-  };
+  const report = safeReporter(onError);
 
   const server = net.createServer({ noDelay: true }, (socket) => {
     if (closing || sockets.size >= maxConnections) {
@@ -93,13 +88,7 @@ export function startTcpServer(options: TcpServerOptions): Promise<TcpServer> {
 
     const answer = (message: Buffer): void => {
       if (ending) return;
-      let response: Buffer | null;
-      try {
-        response = handler(message, client);
-      } catch (error) {
-        report(error, `tcp handler (query from ${client.address}:${client.port})`);
-        return;
-      }
+      const response = handleQuery(handler, message, client, report);
       if (!response) return;
       if (response.length > 0xffff) {
         report(new Error(`response of ${response.length} bytes is too large for TCP`), 'tcp write');

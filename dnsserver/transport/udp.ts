@@ -2,6 +2,7 @@
 // bytes and keeps the socket alive whatever the handler does.
 import dgram from 'node:dgram';
 import type { ClientInfo, QueryHandler } from '../wire/types.ts';
+import { handleQuery, safeReporter } from './guard.ts';
 
 export interface UdpServerOptions {
   host: string;
@@ -28,26 +29,14 @@ export function startUdpServer(options: UdpServerOptions): Promise<UdpServer> {
   const socket = dgram.createSocket({ type, reusePort: options.reusePort === true });
   const family: 4 | 6 = type === 'udp4' ? 4 : 6;
   const { handler, onError } = options;
-  const report = (error: unknown, where: string): void => {
-    try {
-      onError?.(error, where);
-    } catch {
-      // A failing error reporter must not take the socket down either.
-    }
-  };
+  const report = safeReporter(onError);
   const afterSend = (error: Error | null): void => {
     if (error) report(error, 'udp send');
   };
 
   socket.on('message', (message, remote) => {
     const client: ClientInfo = { address: remote.address, port: remote.port, family, transport: 'udp' };
-    let response: Buffer | null;
-    try {
-      response = handler(message, client);
-    } catch (error) {
-      report(error, `udp handler (query from ${remote.address}:${remote.port})`);
-      return;
-    }
+    const response = handleQuery(handler, message, client, report);
     if (response) socket.send(response, remote.port, remote.address, afterSend);
   });
 
