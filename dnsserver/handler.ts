@@ -179,7 +179,7 @@ export function createHandler(state: ServerState, options: HandlerOptions = {}):
         transport: client.transport,
         ecs: false,
       });
-      return buildErrorResponse(message, parsed);
+      return buildErrorResponse(message, parsed, { serverCookie });
     }
     const query = parsed.query;
     try {

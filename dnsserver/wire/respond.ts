@@ -1,6 +1,6 @@
 // Builds response packets: the query's header and question (copied, client's letter case kept), a cached encoded
 // body, and our OPT record. One allocation per response.
-import { RCODE } from './types.ts';
+import { BADVERS, RCODE } from './types.ts';
 import type { EdnsInfo, EncodedBody, ParsedQuery, ParseResult } from './types.ts';
 import { textToAddress } from './address.ts';
 
@@ -35,7 +35,8 @@ interface OptPlan {
   length: number;
 }
 
-function planOpt(edns: EdnsInfo, rcode: number, options: Partial<ResponseOptions>, withOptions: boolean): OptPlan {
+/** `withEcs` false: no ECS option (error replies); a COOKIE is still returned when `options` can make one. */
+function planOpt(edns: EdnsInfo, rcode: number, options: Partial<ResponseOptions>, withEcs: boolean): OptPlan {
   const plan: OptPlan = {
     extendedRcode: rcode >> 4,
     dnssecOk: edns.dnssecOk,
@@ -45,9 +46,8 @@ function planOpt(edns: EdnsInfo, rcode: number, options: Partial<ResponseOptions
     serverCookie: null,
     length: OPT_FIXED_LENGTH,
   };
-  if (!withOptions) return plan;
   const ecs = edns.ecs;
-  if (ecs) {
+  if (withEcs && ecs) {
     plan.ecs = ecs.raw ?? ecsFromText(ecs.family, ecs.sourcePrefix, ecs.address);
     plan.ecsScope = Math.max(0, Math.min(Math.trunc(options.ecsScope ?? 0), ecs.sourcePrefix));
     plan.length += 4 + plan.ecs.length;
@@ -212,16 +212,22 @@ export function buildRcodeResponse(
 
 /**
  * The reply to a query parseQuery could not accept (FORMERR, NOTIMP, BADVERS, NOTAUTH): header, the question when
- * it could be read, a plain OPT record when the query had a well-formed one (BADVERS always carries one), and the
- * parser's TSIG record if any.
+ * it could be read, an OPT record when the query had a well-formed one (BADVERS always carries one) with only a
+ * COOKIE option if any, and the parser's TSIG record if any.
  */
-export function buildErrorResponse(message: Buffer, result: ParseResult & { ok: false; rcode: number }): Buffer {
+export function buildErrorResponse(
+  message: Buffer,
+  result: ParseResult & { ok: false; rcode: number },
+  options: Pick<ResponseOptions, 'serverCookie'> = {},
+): Buffer {
   const known: Partial<ParsedQuery> = ('query' in result ? result.query : undefined) ?? {};
   const hasQuestion = known.questionEnd !== undefined && known.questionEnd <= message.length;
   const questionEnd = hasQuestion ? (known.questionEnd as number) : HEADER_LENGTH;
   const edns = known.edns;
   const rcode = effectiveRcode(result.rcode, edns !== undefined);
-  const opt = edns ? planOpt(edns, rcode, {}, false) : null;
+  // A well-formed client cookie gets its server cookie in NOTIMP and FORMERR replies too (RFC 7873 §5.2, as Knot
+  // does); BADVERS replies carry a bare OPT.
+  const opt = edns ? planOpt(edns, rcode, rcode === BADVERS ? {} : options, false) : null;
   const tsig = 'tsig' in result ? result.tsig : undefined;
   const out = Buffer.allocUnsafe(questionEnd + (opt ? opt.length : 0) + (tsig ? tsig.length : 0));
   message.copy(out, HEADER_LENGTH, HEADER_LENGTH, questionEnd);

@@ -288,6 +288,23 @@ describe('buildErrorResponse', () => {
     );
   });
 
+  it('NOTIMP and FORMERR answer a well-formed client cookie with a server cookie; BADVERS does not', () => {
+    const client = Buffer.from('1122334455667788', 'hex');
+    const server = Buffer.from('aabbccddeeff0011', 'hex');
+    const cookieOf = (message: Buffer) => {
+      const result = parseQuery(message);
+      if (result.ok || 'drop' in result) throw new Error('expected an error result');
+      const opt = optOf(dnsPacket.decode(buildErrorResponse(message, result, { serverCookie: () => server })));
+      return opt?.options.find((o) => (o.code as number) === 10)?.data;
+    };
+    const cookie = rawOption(10, client);
+    expect(cookieOf(query({ flags: 2 << 11, edns: { options: [cookie] } }))).toEqual(Buffer.concat([client, server]));
+    const badEcs = rawOption(8, ecsData(3, 24, 0, [1, 2, 3]));
+    expect(cookieOf(query({ edns: { options: [cookie, badEcs] } }))).toEqual(Buffer.concat([client, server]));
+    expect(cookieOf(query({ edns: { version: 1, options: [cookie] } }))).toBeUndefined();
+    expect(cookieOf(query({ edns: { options: [rawOption(10, Buffer.alloc(12, 1))] } }))).toBeUndefined();
+  });
+
   it('FORMERR for an OPT record whose options overrun it sends no OPT', () => {
     const message = Buffer.concat([
       header({ ar: 1 }),
