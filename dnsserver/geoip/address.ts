@@ -12,8 +12,29 @@ export interface ParsedCidr extends ParsedAddress {
   prefixLength: number;
 }
 
+/** Plain dotted-quad IPv4 ('203.0.113.7'), the common case per query, without the general parser. */
+function parseDottedQuad(text: string): ParsedAddress | undefined {
+  const parts = text.split('.');
+  if (parts.length !== 4) return undefined;
+  const bytes: number[] = [];
+  for (const part of parts) {
+    if (part.length === 0 || part.length > 3 || (part.length > 1 && part[0] === '0')) return undefined;
+    let value = 0;
+    for (let i = 0; i < part.length; i++) {
+      const digit = part.charCodeAt(i) - 48;
+      if (digit < 0 || digit > 9) return undefined;
+      value = value * 10 + digit;
+    }
+    if (value > 255) return undefined;
+    bytes.push(value);
+  }
+  return { family: 4, bytes, text };
+}
+
 /** Parses an IPv4 or IPv6 address; undefined when it is not one. */
 export function parseAddress(text: string): ParsedAddress | undefined {
+  const quad = parseDottedQuad(text);
+  if (quad) return quad;
   if (!ipaddr.isValid(text)) return undefined;
   let address = ipaddr.parse(text);
   if (address.kind() === 'ipv6' && (address as ipaddr.IPv6).isIPv4MappedAddress()) {

@@ -14,7 +14,16 @@ export interface Locator {
   networks: NetworkMatcher;
 }
 
-const MEMO_LIMIT = 4096;
+/** Client addresses (or ECS subnets) remembered per zone; the map is cleared when full. */
+const MEMO_LIMIT = 65_536;
+
+/**
+ * The key of a location's content: clients in the same network get one shared location object, so answers
+ * remembered per location (answer/plans.ts) are shared by every address of the network.
+ */
+function contentKey(l: ClientLocation): string {
+  return `${l.source}|${l.prefixLength}|${l.network ?? ''}|${l.continent ?? ''}|${l.country ?? ''}|${l.subdivision ?? ''}|${l.region ?? ''}|${l.latitude ?? ''}|${l.longitude ?? ''}|${l.centroid === true ? 1 : 0}`;
+}
 
 /**
  * Builds the locator for one zone. Results are memoised per address (a small map cleared when full: cheap, and
@@ -23,6 +32,17 @@ const MEMO_LIMIT = 4096;
 export function createLocator(networks: readonly CompiledNetwork[], database: GeoDatabase | undefined): Locator {
   const matcher = compileNetworks(networks);
   const memo = new Map<string, ClientLocation>();
+  const interned = new Map<string, ClientLocation>();
+  const intern = (location: ClientLocation): ClientLocation => {
+    const key = contentKey(location);
+    let shared = interned.get(key);
+    if (!shared) {
+      if (interned.size >= MEMO_LIMIT) interned.clear();
+      shared = Object.freeze(location);
+      interned.set(key, shared);
+    }
+    return shared;
+  };
 
   function compute(text: string): ClientLocation {
     const address = parseAddress(text);
@@ -60,7 +80,7 @@ export function createLocator(networks: readonly CompiledNetwork[], database: Ge
     locate(text) {
       let location = memo.get(text);
       if (!location) {
-        location = Object.freeze(compute(text));
+        location = intern(compute(text));
         if (memo.size >= MEMO_LIMIT) memo.clear();
         memo.set(text, location);
       }

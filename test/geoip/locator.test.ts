@@ -8,6 +8,13 @@ import { parseAddress, parseCidr } from '../../dnsserver/geoip/address.ts';
 const fixture = (name: string) => fileURLToPath(new URL(`../fixtures/mmdb/${name}`, import.meta.url));
 
 describe('addresses', () => {
+  it('parses dotted quads, and refuses near misses the same way the general parser would', () => {
+    expect(parseAddress('203.0.113.7')).toEqual({ family: 4, bytes: [203, 0, 113, 7], text: '203.0.113.7' });
+    expect(parseAddress('0.0.0.0')).toMatchObject({ bytes: [0, 0, 0, 0] });
+    for (const bad of ['256.1.1.1', '1.2.3.4.5', '1..3.4', '1.2.3.x', '']) {
+      expect(parseAddress(bad), bad).toBeUndefined();
+    }
+  });
   it('turns IPv4-mapped IPv6 into IPv4', () => {
     expect(parseAddress('::ffff:198.51.100.7')).toMatchObject({ family: 4, text: '198.51.100.7' });
     expect(parseCidr('::ffff:10.0.0.0/104')).toMatchObject({ family: 4, prefixLength: 8 });
@@ -69,6 +76,17 @@ describe('GeoIP databases', () => {
     });
     expect(locator.locate('2001:db8:100::1')).toMatchObject({ country: 'FR', prefixLength: 48 });
     expect(locator.locate('::ffff:203.0.113.9')).toMatchObject({ country: 'JP', continent: 'AS' });
+  });
+
+  it('gives every address of one network the same location object, so answers remembered per location are shared', async () => {
+    const locator = createLocator(
+      [{ cidr: '10.1.0.0/16', location: { country: 'DE' } }],
+      await openGeoDatabase(fixture('city.mmdb')),
+    );
+    expect(locator.locate('198.51.100.99')).toBe(locator.locate('198.51.100.7'));
+    expect(locator.locate('10.1.200.1')).toBe(locator.locate('10.1.3.4'));
+    expect(locator.locate('10.1.3.4')).not.toBe(locator.locate('198.51.100.7'));
+    expect(Object.isFrozen(locator.locate('198.51.100.7'))).toBe(true);
   });
 
   it('fills continent and centroid coordinates when the record lacks them', async () => {
