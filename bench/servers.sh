@@ -34,11 +34,11 @@ start_pdns() {
 }
 
 start_geodns() {
-  geodns_ready || { log "geodns: 'node cli/geodns.ts serve --help' fails in $ROOT: geodns is pending"; return 1; }
-  local args=(serve --resources "$FIXTURES/geodns" --listen "127.0.0.1:$1" --workers 1 --geoip "$MMDB"
+  geodns_ready || { log "geodns: 'node $GEODNS_ENTRY serve --help' fails in $ROOT: geodns is pending"; return 1; }
+  local args=(serve --resources "$FIXTURES/geodns" --listen "127.0.0.1:$1" --workers "$GEODNS_WORKERS" --geoip "$MMDB"
     --metrics "127.0.0.1:$(($1 + 100))")
-  SERVER_CMD="node cli/geodns.ts serve --resources bench/fixtures/geodns --listen 127.0.0.1:$1 --workers 1 --geoip bench/fixtures/bench-geo.mmdb --metrics 127.0.0.1:$(($1 + 100))"
-  start_bg "$OUT/geodns.log" "$SERVER_CPU" "$NODE" "$ROOT/cli/geodns.ts" "${args[@]}"
+  SERVER_CMD="node $GEODNS_ENTRY serve --resources bench/fixtures/geodns --listen 127.0.0.1:$1 --workers $GEODNS_WORKERS --geoip bench/fixtures/bench-geo.mmdb --metrics 127.0.0.1:$(($1 + 100))"
+  start_bg "$OUT/geodns.log" "$SERVER_CPU" "$NODE" "$ROOT/$GEODNS_ENTRY" "${args[@]}"
   SERVER_PID=$BG_PID
   wait_answer "$1" "static.$ZONE" A 192.0.2.100 "$SERVER_PID"
 }
@@ -56,15 +56,15 @@ check_geo() {
 }
 GEO_EXPECTED='192.0.2.11 198.51.100.21 203.0.113.31 198.51.100.21 '
 
-# start_geodns_with LOGNAME PORT ZONE SERVE_ARGS... : `geodns serve SERVE_ARGS --listen 127.0.0.1:PORT --workers 1`
+# start_geodns_with LOGNAME PORT ZONE SERVE_ARGS... : `geodns serve SERVE_ARGS --listen 127.0.0.1:PORT --workers N`
 # (metrics on 127.0.0.1:PORT+100, so nothing listens beyond loopback)
 # pinned to SERVER_CPU; waits until ZONE's SOA is served; sets SERVER_PID and READY_MS (start to first answer).
 start_geodns_with() {
   local logname=$1 port=$2 zone=$3 t0
   shift 3
-  geodns_ready || { log "geodns: 'node cli/geodns.ts serve --help' fails in $ROOT: geodns is pending"; return 1; }
+  geodns_ready || { log "geodns: 'node $GEODNS_ENTRY serve --help' fails in $ROOT: geodns is pending"; return 1; }
   t0=$(now_ms)
-  start_bg "$OUT/$logname.log" "$SERVER_CPU" "$NODE" "$ROOT/cli/geodns.ts" serve "$@" --listen "127.0.0.1:$port" --workers 1 \
+  start_bg "$OUT/$logname.log" "$SERVER_CPU" "$NODE" "$ROOT/$GEODNS_ENTRY" serve "$@" --listen "127.0.0.1:$port" --workers "$GEODNS_WORKERS" \
     --metrics "127.0.0.1:$((port + 100))"
   SERVER_PID=$BG_PID
   wait_soa "$port" "$zone" "" "$SERVER_PID" || return 1
