@@ -48,7 +48,14 @@ export function parseQuery(message: Buffer): ParseResult {
     // RFC 8906: answer unknown opcodes with NOTIMP, echoing the question (and a well-formed OPT) when readable.
     return fail(RCODE.NOTIMP, `opcode ${opcode} is not implemented`, echo());
   }
-  if (qdcount !== 1) return fail(RCODE.FORMERR, `QDCOUNT is ${qdcount}, expected 1`, echo());
+  if (qdcount !== 1) {
+    const known = echo();
+    // RFC 7873 §5.4: no question, only a client cookie — the client asks for a server cookie: NOERROR with it.
+    if (qdcount === 0 && ancount + nscount === 0 && known.edns?.cookie) {
+      return fail(RCODE.NOERROR, 'a cookie-only query (RFC 7873 §5.4)', known);
+    }
+    return fail(RCODE.FORMERR, `QDCOUNT is ${qdcount}, expected 1`, known);
+  }
   if (typeof question === 'string') return fail(RCODE.FORMERR, question);
   if (question === undefined) return fail(RCODE.FORMERR, 'no question');
   if (ancount !== 0 || nscount !== 0) {

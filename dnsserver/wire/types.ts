@@ -41,7 +41,10 @@ export interface ParsedQuery {
 
 export type ParseResult =
   | { ok: true; query: ParsedQuery }
-  /** Answerable error: respond with rcode (FORMERR, NOTIMP, BADVERS) echoing what could be read. */
+  /**
+   * Not a normal query: respond with rcode (FORMERR, NOTIMP, BADVERS, NOTAUTH; NOERROR for a cookie-only query)
+   * echoing what could be read.
+   */
   | {
       ok: false;
       rcode: number;

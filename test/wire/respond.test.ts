@@ -305,6 +305,25 @@ describe('buildErrorResponse', () => {
     expect(cookieOf(query({ edns: { options: [rawOption(10, Buffer.alloc(12, 1))] } }))).toBeUndefined();
   });
 
+  it('answers a cookie-only query (QDCOUNT 0, RFC 7873 §5.4) NOERROR with the server cookie', () => {
+    const client = Buffer.from('1122334455667788', 'hex');
+    const server = Buffer.from('aabbccddeeff0011', 'hex');
+    const message = Buffer.concat([
+      header({ qd: 0, ar: 1 }),
+      optRecord({ rdata: Buffer.from('000a00081122334455667788', 'hex') }),
+    ]);
+    const result = parseQuery(message);
+    if (result.ok || 'drop' in result) throw new Error('expected an error-path result');
+    const decoded = dnsPacket.decode(buildErrorResponse(message, result, { serverCookie: () => server }));
+    expect(headerRcode(decoded)).toBe(RCODE.NOERROR);
+    expect(decoded.questions).toHaveLength(0);
+    expect(optOf(decoded)?.options.find((o) => (o.code as number) === 10)?.data).toEqual(
+      Buffer.concat([client, server]),
+    );
+    // Without a cookie it stays FORMERR.
+    expect(parseQuery(Buffer.concat([header({ qd: 0, ar: 1 }), optRecord()]))).toMatchObject({ rcode: RCODE.FORMERR });
+  });
+
   it('FORMERR for an OPT record whose options overrun it sends no OPT', () => {
     const message = Buffer.concat([
       header({ ar: 1 }),
