@@ -291,7 +291,7 @@ function cases(apex: string): Case[] {
     c('referral with glue > 512 bytes, bufsize 512', n('host.wide'), { type: 1, edns: { udpSize: 512 } }),
     c('referral with glue, bufsize 1232', n('host.wide'), { type: 1, edns: e0 }),
     c('CNAME to routed name', n('docs'), { type: 1 }, { routed: true }),
-    c('CNAME chain', n('alias'), { type: 1 }, { routed: true }),
+    c('CNAME chain to routed name', n('alias'), { type: 1 }, { routed: true }),
     c('CNAME, qtype CNAME', n('docs'), { type: 5 }),
     c('CNAME, qtype TXT (target NODATA)', n('docs'), { type: 16 }),
     c('CNAME out of zone', n('ext'), { type: 1 }),
@@ -374,6 +374,19 @@ function cases(apex: string): Case[] {
     c('ECS valid /24', n('mail'), { edns: { options: [[8, '00011800c00002']] } }),
     c('COOKIE client only', n('mail'), { edns: { options: [[10, '0102030405060708']] } }),
     c('COOKIE client+server', n('mail'), { edns: { options: [[10, '01020304050607080011223344556677']] } }),
+    c('COOKIE + opcode 15 (NOTIMP)', n('mail'), { opcode: 15, edns: { ...e0, options: [[10, '0102030405060708']] } }),
+    c('COOKIE + EDNS version 1 (BADVERS)', n('mail'), { edns: { version: 1, options: [[10, '0102030405060708']] } }),
+    c('COOKIE + QDCOUNT 2 (FORMERR)', n('mail'), { qdcount: 2, edns: { ...e0, options: [[10, '0102030405060708']] } }),
+    c('COOKIE + bad ECS (FORMERR)', n('mail'), {
+      edns: {
+        ...e0,
+        options: [
+          [10, '0102030405060708'],
+          [8, '00031800c00002'],
+        ],
+      },
+    }),
+    c('COOKIE + class CH (REFUSED)', n('mail'), { qclass: 3, edns: { ...e0, options: [[10, '0102030405060708']] } }),
     c('COOKIE 7 bytes', n('mail'), { edns: { options: [[10, '01020304050607']] } }),
     c('COOKIE 12 bytes', n('mail'), { edns: { options: [[10, '010203040506070801020304']] } }),
     c('COOKIE 41 bytes', n('mail'), { edns: { options: [[10, '00'.repeat(41)]] } }),

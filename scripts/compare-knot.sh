@@ -134,6 +134,7 @@ for cmd in "${dig_cases[@]}"; do
     echo "| \`$cmd\` | same |"
   else
     echo "| \`$cmd\` | differs |"
+    echo "  $cmd (< knot, > geodns)" >&2
     diff <(echo "$knot") <(echo "$geodns") | sed 's/^/    /' >&2 || true
   fi
 done
