@@ -33,6 +33,11 @@ export interface QueryEvent {
   target?: string;
   /** Whether the query carried EDNS Client Subnet. */
   ecs: boolean;
+  /**
+   * The encoded answer sent: one object for every query answered alike (same zone, type, rcode, policy and
+   * target), so a counter can keep its tallies per answer instead of composing a key per query.
+   */
+  answer?: object;
 }
 
 export interface HandlerOptions {
@@ -153,6 +158,7 @@ export function createHandler(state: ServerState, options: HandlerOptions = {}):
         rcode: body.rcode,
         transport: client.transport,
         ecs: query.edns?.ecs !== undefined,
+        answer: body,
       };
       if (routed) {
         event.policy = routed.policy;

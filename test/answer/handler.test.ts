@@ -191,6 +191,7 @@ describe('handler', () => {
     const { ask, events } = setup();
     ask('lb.geo.example', { ecs: { ip: '198.51.100.0', prefix: 24 } });
     ask('static.geo.example');
+    ask('static.geo.example');
     expect(events).toEqual([
       {
         zone: 'geo.example',
@@ -201,9 +202,22 @@ describe('handler', () => {
         policy: 'weighted',
         target: 'web/lb/a',
         ecs: true,
+        answer: expect.any(Object),
       },
-      { zone: 'geo.example', qname: 'static.geo.example', qtype: 1, rcode: 0, transport: 'udp', ecs: false },
+      {
+        zone: 'geo.example',
+        qname: 'static.geo.example',
+        qtype: 1,
+        rcode: 0,
+        transport: 'udp',
+        ecs: false,
+        answer: expect.any(Object),
+      },
+      expect.any(Object),
     ]);
+    // Queries answered alike carry the very same answer object; different answers carry different ones.
+    expect(events[2]?.answer).toBe(events[1]?.answer);
+    expect(events[0]?.answer).not.toBe(events[1]?.answer);
   });
 
   it('answers weighted names with ECS scope 0', () => {
