@@ -153,6 +153,8 @@ CLK_TCK=$(getconf CLK_TCK)
 # GEODNS_ENTRY=cli/geodns.ts for the TypeScript sources; GEODNS_WORKERS worker threads (0: answer in the main thread).
 GEODNS_ENTRY=${GEODNS_ENTRY:-dist/cli/geodns.js}
 GEODNS_WORKERS=${GEODNS_WORKERS:-1}
+# Node flags for geodns, as docs/serve.md recommends (a small young generation keeps RSS flat under load).
+GEODNS_NODE_FLAGS=${GEODNS_NODE_FLAGS:---max-semi-space-size=4}
 GEODNS_BUILT=
 
 # geodns_ready : whether this checkout can run `geodns serve` (building dist/ once per run when that is the entry).

@@ -63,7 +63,7 @@ done
   machine_block
   echo "- command: \`WARMUP=$WARMUP bench/memory.sh\`; RSS = VmRSS from /proc/PID/status summed over the server process and its children;"
   echo "  warm-up = \`dnsperf -l $WARMUP -c 4 -q 100\` over every name of the zone (examples: bench/zone-queries.ts; big zone: every 10th static name and the routed names)"
-  echo "- geodns: \`node $GEODNS_ENTRY serve (--resources DIR | --config DIR) --listen 127.0.0.1:$PORT --workers $GEODNS_WORKERS --geoip bench/fixtures/bench-geo.mmdb\`"
+  echo "- geodns: \`node $GEODNS_NODE_FLAGS $GEODNS_ENTRY serve (--resources DIR | --config DIR) --listen 127.0.0.1:$PORT --workers $GEODNS_WORKERS --geoip bench/fixtures/bench-geo.mmdb\`"
   echo
   echo "| server, zone | start to first answer (ms) | RSS loaded (MiB) | RSS after warm-up (MiB) | warm-up q/s | processes |"
   echo "|---|---:|---:|---:|---:|---:|"

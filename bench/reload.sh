@@ -95,7 +95,7 @@ row() {
   machine_block
   echo "- command: \`RATE=$RATE RELOADS=$RELOADS GAP=$GAP STATIC=$STATIC ROUTED=$ROUTED bench/reload.sh\`"
   echo "- zone: $BIG, $STATIC static A + $ROUTED geo-routed names, compiled document $((DOC_BYTES / 1048576)) MiB" \
-    "(bench/gen-big-zone.ts); geodns: \`node $GEODNS_ENTRY serve --config bench/out/reload/config --listen 127.0.0.1:$PORT --workers $GEODNS_WORKERS --geoip bench/fixtures/bench-geo.mmdb\`," \
+    "(bench/gen-big-zone.ts); geodns: \`node $GEODNS_NODE_FLAGS $GEODNS_ENTRY serve --config bench/out/reload/config --listen 127.0.0.1:$PORT --workers $GEODNS_WORKERS --geoip bench/fixtures/bench-geo.mmdb\`," \
     "first answer $READY_MS ms after start, RSS after the run $((RSS_AFTER / 1024)) MiB"
   echo "- load: \`dnsperf -d bench/out/reload/queries.txt ${dnsperf_args[*]}\` (static and routed names of $BIG)"
   echo "- reload = rename of a prepared document (serial + 1) into the config folder, until \`dig SOA\` shows the new serial"

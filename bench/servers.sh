@@ -37,8 +37,9 @@ start_geodns() {
   geodns_ready || { log "geodns: 'node $GEODNS_ENTRY serve --help' fails in $ROOT: geodns is pending"; return 1; }
   local args=(serve --resources "$FIXTURES/geodns" --listen "127.0.0.1:$1" --workers "$GEODNS_WORKERS" --geoip "$MMDB"
     --metrics "127.0.0.1:$(($1 + 100))")
-  SERVER_CMD="node $GEODNS_ENTRY serve --resources bench/fixtures/geodns --listen 127.0.0.1:$1 --workers $GEODNS_WORKERS --geoip bench/fixtures/bench-geo.mmdb --metrics 127.0.0.1:$(($1 + 100))"
-  start_bg "$OUT/geodns.log" "$SERVER_CPU" "$NODE" "$ROOT/$GEODNS_ENTRY" "${args[@]}"
+  SERVER_CMD="node $GEODNS_NODE_FLAGS $GEODNS_ENTRY serve --resources bench/fixtures/geodns --listen 127.0.0.1:$1 --workers $GEODNS_WORKERS --geoip bench/fixtures/bench-geo.mmdb --metrics 127.0.0.1:$(($1 + 100))"
+  # shellcheck disable=SC2086 # GEODNS_NODE_FLAGS is a list of flags
+  start_bg "$OUT/geodns.log" "$SERVER_CPU" "$NODE" $GEODNS_NODE_FLAGS "$ROOT/$GEODNS_ENTRY" "${args[@]}"
   SERVER_PID=$BG_PID
   wait_answer "$1" "static.$ZONE" A 192.0.2.100 "$SERVER_PID"
 }
@@ -64,7 +65,8 @@ start_geodns_with() {
   shift 3
   geodns_ready || { log "geodns: 'node $GEODNS_ENTRY serve --help' fails in $ROOT: geodns is pending"; return 1; }
   t0=$(now_ms)
-  start_bg "$OUT/$logname.log" "$SERVER_CPU" "$NODE" "$ROOT/$GEODNS_ENTRY" serve "$@" --listen "127.0.0.1:$port" --workers "$GEODNS_WORKERS" \
+  # shellcheck disable=SC2086 # GEODNS_NODE_FLAGS is a list of flags
+  start_bg "$OUT/$logname.log" "$SERVER_CPU" "$NODE" $GEODNS_NODE_FLAGS "$ROOT/$GEODNS_ENTRY" serve "$@" --listen "127.0.0.1:$port" --workers "$GEODNS_WORKERS" \
     --metrics "127.0.0.1:$((port + 100))"
   SERVER_PID=$BG_PID
   wait_soa "$port" "$zone" "" "$SERVER_PID" || return 1

@@ -8,7 +8,7 @@ import { EMPTY_HEALTH } from '../../dnsserver/answer/state.ts';
 import { embeddedDatabasePath, geoDatabaseFromBytes, readGeoDatabaseBytes } from '../../dnsserver/geoip/database.ts';
 import { createLogger, parseLogLevel, parseSampleRate } from '../../dnsserver/observability/log.ts';
 import { aggregateMetrics, GeodnsMetrics, workerMetricsSnapshot } from '../../dnsserver/observability/metrics.ts';
-import { DEFAULT_METRICS_PORT, startHttpServer } from '../../dnsserver/observability/http.ts';
+import { DEFAULT_METRICS_PORT, startHttpServer, type ObservabilityServer } from '../../dnsserver/observability/http.ts';
 import { formatListenAddress, parseListenAddress, type ListenAddress } from '../../dnsserver/server/listen.ts';
 import { startDnsPool, type DnsPool } from '../../dnsserver/server/dns-pool.ts';
 import type { ZoneSink } from '../../dnsserver/sources/sink.ts';
@@ -163,8 +163,41 @@ class PoolSink implements ZoneSink {
 }
 
 export async function serve(options: ServeOptions, io: CliIO): Promise<number> {
+  // Signals are caught from the very start: one that arrives while starting up stops the server cleanly as soon
+  // as there is something to stop, instead of killing the process mid-way.
+  let signalled: string | undefined;
+  let shutdown: ((reason: string) => Promise<void>) | undefined;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (shutdown) void shutdown(signal);
+    else signalled ??= signal;
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  try {
+    return await run(options, io, {
+      signalled: () => signalled,
+      onShutdown: (fn) => {
+        shutdown = fn;
+      },
+    });
+  } finally {
+    process.off('SIGTERM', onSignal);
+    process.off('SIGINT', onSignal);
+  }
+}
+
+interface SignalHooks {
+  signalled(): string | undefined;
+  onShutdown(shutdown: (reason: string) => Promise<void>): void;
+}
+
+async function run(options: ServeOptions, io: CliIO, signals: SignalHooks): Promise<number> {
   const log = createLogger({ ...(options.logLevel !== undefined ? { level: options.logLevel } : {}), name: 'geodns' });
   const metrics = new GeodnsMetrics({ defaultMetrics: true });
+  const fail = (message: string) => {
+    io.stderr(`geodns serve: ${message}\n`);
+    return EXIT_INVALID;
+  };
 
   // Read (and check) the database once; the workers share these bytes.
   let geoip: { path: string; bytes: SharedArrayBuffer };
@@ -175,8 +208,7 @@ export async function serve(options: ServeOptions, io: CliIO): Promise<number> {
     log.info({ geoip: database.path, type: database.type, built: database.buildEpoch }, 'GeoIP database');
     geoip = { path, bytes };
   } catch (error) {
-    io.stderr(`geodns serve: ${(error as Error).message}\n`);
-    return EXIT_INVALID;
+    return fail((error as Error).message);
   }
 
   const sink = new PoolSink();
@@ -197,9 +229,13 @@ export async function serve(options: ServeOptions, io: CliIO): Promise<number> {
   try {
     await source.start();
   } catch (error) {
-    io.stderr(`geodns serve: ${(error as Error).message}\n`);
     await source.close();
-    return EXIT_INVALID;
+    return fail((error as Error).message);
+  }
+  if (signals.signalled()) {
+    await source.close();
+    log.info({ signal: signals.signalled() }, 'stopped before serving');
+    return EXIT_OK;
   }
 
   let exitCode = EXIT_OK;
@@ -225,24 +261,32 @@ export async function serve(options: ServeOptions, io: CliIO): Promise<number> {
       },
     });
   } catch (error) {
-    io.stderr(`geodns serve: cannot listen: ${(error as Error).message}\n`);
     await source.close();
-    return EXIT_INVALID;
+    return fail(`cannot listen: ${(error as Error).message}`);
   }
   sink.attach(pool);
 
-  const http = options.metrics
-    ? await startHttpServer({
-        ...options.metrics,
-        ready: () => !draining && sink.zones !== undefined,
-        metrics: async () => {
-          // Workers first: with one inline node this flushes its counts into the main registry.
-          const fromWorkers = await pool.metrics();
-          return aggregateMetrics([await workerMetricsSnapshot(metrics), ...fromWorkers]);
-        },
-        onError: (message) => log.error({ message }, 'metrics failed'),
-      })
-    : undefined;
+  let http: ObservabilityServer | undefined;
+  try {
+    http = options.metrics
+      ? await startHttpServer({
+          ...options.metrics,
+          ready: () => !draining && sink.zones !== undefined,
+          metrics: async () => {
+            // Workers first: with one inline node this flushes its counts into the main registry.
+            const fromWorkers = await pool.metrics();
+            return aggregateMetrics([await workerMetricsSnapshot(metrics), ...fromWorkers]);
+          },
+          onError: (message) => log.error({ message }, 'metrics failed'),
+        })
+      : undefined;
+  } catch (error) {
+    await source.close();
+    await pool.drain(0);
+    return fail(
+      `cannot serve metrics on ${formatListenAddress(options.metrics as ListenAddress)}: ${(error as Error).message}`,
+    );
+  }
 
   log.info(
     {
@@ -256,10 +300,10 @@ export async function serve(options: ServeOptions, io: CliIO): Promise<number> {
 
   let resolveDone: () => void = () => undefined;
   const done = new Promise<void>((resolve) => (resolveDone = resolve));
-  async function shutdown(signal: string): Promise<void> {
+  async function shutdown(reason: string): Promise<void> {
     if (draining) return;
     draining = true;
-    log.info({ signal, drainTimeoutMs: options.drainTimeoutMs }, 'draining');
+    log.info({ signal: reason, drainTimeoutMs: options.drainTimeoutMs }, 'draining');
     http?.setDraining();
     await source.close();
     await pool.drain(options.drainTimeoutMs);
@@ -267,12 +311,10 @@ export async function serve(options: ServeOptions, io: CliIO): Promise<number> {
     log.info('stopped');
     resolveDone();
   }
-  const onSignal = (signal: NodeJS.Signals) => void shutdown(signal);
-  process.once('SIGTERM', onSignal);
-  process.once('SIGINT', onSignal);
+  signals.onShutdown(shutdown);
+  const early = signals.signalled();
+  if (early) void shutdown(early);
   await done;
-  process.off('SIGTERM', onSignal);
-  process.off('SIGINT', onSignal);
   return exitCode;
 }
 

@@ -39,6 +39,7 @@ const DURATION_SAMPLE = 8;
 export async function startDnsNode(options: WorkerOptions, log: Logger, metrics: GeodnsMetrics): Promise<DnsNode> {
   const counter = new QueryCounter();
   const assembler = new ZoneAssembler();
+  let updateStarted = 0;
   const state = new ServerState({ geoip: geoDatabaseFromBytes(options.geoip.bytes, options.geoip.path) });
   state.setZones(options.initialZones);
   state.setHealth(options.initialHealth);
@@ -121,10 +122,18 @@ export async function startDnsNode(options: WorkerOptions, log: Logger, metrics:
       ...tcpServers.map((s) => ({ transport: 'tcp' as const, host: s.address, port: s.port })),
     ],
     acceptZoneSlice(slice) {
+      if (slice.type === 'zones-begin') updateStarted = performance.now();
       const done = assembler.accept(slice);
       if (done) {
         state.setSnapshot(done.snapshot);
         metrics.setZones(done.zones);
+        log.info(
+          {
+            zones: done.zones.map((z) => ({ zone: z.zone, serial: z.serial })),
+            ms: Math.round(performance.now() - updateStarted),
+          },
+          'zones swapped in',
+        );
       }
     },
     setHealth(table) {

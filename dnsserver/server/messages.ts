@@ -2,7 +2,7 @@
 import type { CompiledZone } from '../../api/compiled.ts';
 import type { HealthTable } from '../../api/health.ts';
 import type { ListenAddress } from './listen.ts';
-import type { ZoneSlice } from './zone-stream.ts';
+import type { PostedZoneSlice } from './zone-stream.ts';
 
 export interface WorkerOptions {
   listen: ListenAddress[];
@@ -18,7 +18,7 @@ export interface WorkerOptions {
 }
 
 export type ToWorker =
-  | ZoneSlice
+  | PostedZoneSlice
   | { type: 'health'; table: HealthTable }
   | { type: 'metrics'; requestId: number }
   | { type: 'drain'; timeoutMs: number };

@@ -5,11 +5,20 @@ import type { CompiledZone } from '../../api/compiled.ts';
 import type { HealthTable } from '../../api/health.ts';
 import type { MetricsSnapshot } from '../observability/metrics.ts';
 import type { FromWorker, ToWorker, WorkerOptions } from './messages.ts';
-import { sliceZones, type ZoneSlice } from './zone-stream.ts';
+import { sliceZones, toPosted, type ZoneSlice } from './zone-stream.ts';
 
 import type { BoundAddress } from './dns-node.ts';
 
 // Built JavaScript (dist/) runs worker.js beside this file; the TypeScript sources run worker.ts.
+/**
+ * Young generation of a worker's heap. V8 grows it up to tens of MB under a steady allocation rate (every answer
+ * is a fresh Buffer), and that memory stays resident; a few MB keep scavenges short and RSS flat, with no loss of
+ * throughput measured (docs/serve.md, bench/RESULTS.md). The main thread gets the same with --max-semi-space-size.
+ */
+const WORKER_YOUNG_GENERATION_MB = 12;
+
+const SLICES_IN_FLIGHT = 2;
+
 const WORKER_URL = new URL(import.meta.url.endsWith('.ts') ? './worker.ts' : './worker.js', import.meta.url);
 
 class DnsWorker {
@@ -20,7 +29,10 @@ class DnsWorker {
   readonly listening: Promise<BoundAddress[]>;
 
   constructor(options: WorkerOptions, onExit: (code: number) => void) {
-    this.thread = new Worker(WORKER_URL, { workerData: options });
+    this.thread = new Worker(WORKER_URL, {
+      workerData: options,
+      resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB },
+    });
     this.listening = new Promise((resolve, reject) => {
       this.thread.on('message', (message: FromWorker) => {
         switch (message.type) {
@@ -62,7 +74,7 @@ class DnsWorker {
   sendSlice(slice: ZoneSlice): Promise<void> {
     return new Promise((resolve) => {
       this.#ackWaiters.push(resolve);
-      this.post(slice);
+      this.post(toPosted(slice));
     });
   }
 
@@ -138,9 +150,13 @@ export class WorkerPool {
     const generation = ++this.#generation;
     for (const worker of this.#workers) {
       void (async () => {
+        // A couple of slices in flight: the worker has the next one at hand when it finishes one, yet never has
+        // more than a few queued (it takes queued messages in one go, which would block its queries again).
+        const inFlight: Promise<void>[] = [];
         for (const slice of sliceZones(zones, generation)) {
           if (generation !== this.#generation || this.#stopping) return;
-          await worker.sendSlice(slice);
+          inFlight.push(worker.sendSlice(slice));
+          if (inFlight.length >= SLICES_IN_FLIGHT) await inFlight.shift();
         }
       })();
     }

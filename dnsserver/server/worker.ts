@@ -3,6 +3,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { GeodnsMetrics, workerMetricsSnapshot } from '../observability/metrics.ts';
 import { createLogger } from '../observability/log.ts';
 import { startDnsNode } from './dns-node.ts';
+import { fromPosted } from './zone-stream.ts';
 import type { FromWorker, ToWorker, WorkerOptions } from './messages.ts';
 
 const port = parentPort;
@@ -18,9 +19,9 @@ try {
   port.on('message', (message: ToWorker) => {
     switch (message.type) {
       case 'zones-begin':
-      case 'zones-slice':
+      case 'zones-slice-json':
       case 'zones-end':
-        node.acceptZoneSlice(message);
+        node.acceptZoneSlice(fromPosted(message));
         send({ type: 'zones-ack', generation: message.generation });
         break;
       case 'health':

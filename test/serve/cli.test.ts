@@ -1,4 +1,5 @@
 // Usage errors of `geodns serve`: exit status and a message saying what was wrong.
+import net from 'node:net';
 import { describe, expect, test } from 'vitest';
 import { EXAMPLES, runCli } from './harness.ts';
 
@@ -23,5 +24,28 @@ describe('geodns serve usage errors', () => {
     expect(result.code).toBe(1);
     expect(result.stderr).toContain(missing);
     expect(result.stdout).not.toContain('"msg":"serving"');
+  });
+
+  test('a metrics port already taken: exit 1 naming the address, DNS sockets released', async () => {
+    const blocker = net.createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const { port } = blocker.address() as net.AddressInfo;
+    try {
+      const args = ['serve', '--resources', EXAMPLES, '--listen', '127.0.0.1:0', '--workers', '1'];
+      const result = await runCli([...args, '--metrics', `127.0.0.1:${port}`]);
+      expect(result.code).toBe(1);
+      expect(result.stderr).toContain(`cannot serve metrics on 127.0.0.1:${port}`);
+      expect(result.stdout).not.toContain('"msg":"serving"');
+    } finally {
+      await new Promise((resolve) => blocker.close(resolve));
+    }
+  });
+
+  test('a bad --workers value: exit 2', async () => {
+    for (const bad of ['many', '1.5', '300']) {
+      const result = await runCli(['serve', '--resources', EXAMPLES, '--listen', '127.0.0.1:0', '--workers', bad]);
+      expect(result.code).toBe(2);
+      expect(result.stderr).toContain(`--workers: expected a whole number from 0 to 256, got '${bad}'`);
+    }
   });
 });

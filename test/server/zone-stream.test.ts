@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import type { CompiledZone } from '../../api/compiled.ts';
-import { SLICE_SIZE, sliceZones, ZoneAssembler, type ZoneSlice } from '../../dnsserver/server/zone-stream.ts';
+import {
+  fromPosted,
+  SLICE_SIZE,
+  sliceZones,
+  toPosted,
+  ZoneAssembler,
+  type ZoneSlice,
+} from '../../dnsserver/server/zone-stream.ts';
 import { buildZone } from '../../dnsserver/zone/build.ts';
 import { lookup } from '../../dnsserver/zone/lookup.ts';
 import { TYPE } from '../../dnsserver/zone/types.ts';
@@ -70,5 +77,17 @@ describe('zone stream', () => {
   it('an empty list of zones is a complete update too', () => {
     const done = deliver(new ZoneAssembler(), sliceZones([], 3));
     expect(done?.snapshot.zones.size).toBe(0);
+  });
+
+  it('crosses to a worker as JSON text and comes back equal', () => {
+    const slices = [...sliceZones([largeZone(9)], 4)];
+    const posted = slices.map(toPosted);
+    expect(posted.filter((p) => p.type === 'zones-slice-json').length).toBe(
+      slices.filter((s) => s.type === 'zones-slice').length,
+    );
+    // What postMessage does to it, then back.
+    const back = posted.map((p) => fromPosted(structuredClone(p)));
+    expect(back).toEqual(slices);
+    expect(deliver(new ZoneAssembler(), back)?.snapshot.zones.get('big.example')?.serial).toBe(9);
   });
 });
