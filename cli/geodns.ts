@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=4
 // The geodns CLI: one binary, subcommands, --help for each.
 import { pathToFileURL } from 'node:url';
 import { realpathSync } from 'node:fs';
