@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { listConfigFiles } from './load.ts';
 
 export interface WatchOptions {
-  /** Quiet time after the last event before calling back (default 100 ms). */
+  /** Quiet time after the last event before calling back (default 25 ms; a ConfigMap update is one event). */
   debounceMs?: number;
   /** Period of the safety-net re-scan (default 60 s; 0 turns it off). */
   rescanMs?: number;
@@ -40,7 +40,7 @@ export async function dirFingerprint(dir: string): Promise<string> {
 }
 
 export function watchConfigDir(dir: string, onChange: () => void, options: WatchOptions = {}): ConfigWatcher {
-  const debounceMs = options.debounceMs ?? 100;
+  const debounceMs = options.debounceMs ?? 25;
   const rescanMs = options.rescanMs ?? 60_000;
   let closed = false;
   let debounce: NodeJS.Timeout | undefined;

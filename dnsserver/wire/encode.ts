@@ -1,6 +1,7 @@
 // Encodes the records of an answer once, for reuse across many queries. The body is laid out for a packet whose
 // question name sits at offset 12, so names are compressed into the question (and into earlier records): the
 // question's wire length does not depend on the client's letter case, so the pointers stay valid for every query.
+import { HEADER_LENGTH } from './types.ts';
 import dnsPacket from 'dns-packet';
 import type { Answer } from 'dns-packet';
 import type { EncodedBody, Sections } from './types.ts';
@@ -12,7 +13,6 @@ interface RecordCodec {
 // dns-packet's typings leave out the per-record encoder that the package exports.
 const codec = dnsPacket as unknown as RecordCodec;
 
-const HEADER_LENGTH = 12;
 /** Pointers hold 14 bits of offset. */
 const MAX_POINTER_TARGET = 0x3fff;
 const MAX_MESSAGE = 65535;

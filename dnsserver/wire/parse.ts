@@ -1,16 +1,12 @@
 // Reads a DNS query just far enough to answer it: header, the one question, and the OPT record. This runs for every
 // query, so it walks the bytes directly and allocates only the question name string (and small objects).
-import { BADVERS, RCODE } from './types.ts';
+import { BADVERS, RCODE, HEADER_LENGTH, TYPE_OPT, OPTION_ECS, OPTION_COOKIE } from './types.ts';
 import type { ClientSubnet, EdnsInfo, ParsedQuery, ParseResult } from './types.ts';
 import { MAX_LABEL_LENGTH, MAX_NAME_LENGTH, writeLabelText } from './name.ts';
 import { addressToText } from './address.ts';
 
-const HEADER_LENGTH = 12;
-const TYPE_OPT = 41;
 const TYPE_TSIG = 250;
 const TSIG_BADKEY = 17;
-const OPTION_ECS = 8;
-const OPTION_COOKIE = 10;
 const MIN_UDP_SIZE = 512;
 
 /** Scratch for the question name text: 255 wire bytes expand to at most 4 text bytes each. */

@@ -1,6 +1,6 @@
 // Builds response packets: the query's header and question (copied, client's letter case kept), a cached encoded
 // body, and our OPT record. One allocation per response.
-import { BADVERS, RCODE } from './types.ts';
+import { BADVERS, RCODE, HEADER_LENGTH, TYPE_OPT, OPTION_ECS, OPTION_COOKIE } from './types.ts';
 import type { EdnsInfo, EncodedBody, ParsedQuery, ParseResult } from './types.ts';
 import { textToAddress } from './address.ts';
 
@@ -12,14 +12,10 @@ export interface ResponseOptions {
   serverCookie?: (clientCookie: Buffer) => Buffer;
 }
 
-const HEADER_LENGTH = 12;
 /** Our EDNS UDP payload size (DNS flag day 2020). */
 export const OUR_UDP_SIZE = 1232;
 const PLAIN_UDP_LIMIT = 512;
 const TCP_LIMIT = 65535;
-const TYPE_OPT = 41;
-const OPTION_ECS = 8;
-const OPTION_COOKIE = 10;
 const OPT_FIXED_LENGTH = 11;
 
 const EMPTY = Buffer.alloc(0);

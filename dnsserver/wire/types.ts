@@ -5,6 +5,12 @@ export const RCODE = { NOERROR: 0, FORMERR: 1, SERVFAIL: 2, NXDOMAIN: 3, NOTIMP:
 /** Extended RCODE 16 (upper bits carried in OPT). */
 export const BADVERS = 16;
 
+/** Wire constants the parser, the encoder and the response builder share. */
+export const HEADER_LENGTH = 12;
+export const TYPE_OPT = 41;
+export const OPTION_ECS = 8;
+export const OPTION_COOKIE = 10;
+
 export interface ClientSubnet {
   family: 1 | 2;
   sourcePrefix: number;
