@@ -9,6 +9,8 @@ import type { Condition } from '../../api/resources.ts';
 import {
   canonicalJson,
   compile,
+  describeCondition,
+  isRefusal,
   standaloneInput,
   serializeCompiledZone,
   type CompileInput,
@@ -34,20 +36,12 @@ Options:
 Exit status: 0 compiled, 1 invalid input or a resource was refused (nothing is written), 2 usage error.
 `;
 
-/** Problems that make the output incomplete: a refused resource, an unresolved reference, left-out records. */
-function isFailure(c: Condition): boolean {
-  if (c.type === 'Accepted' || c.type === 'ResolvedRefs') return c.status !== 'True' || c.reason === 'RecordsNotValid';
-  return false;
-}
-
 function isNotable(c: Condition): boolean {
   return c.status !== 'True' || c.reason !== c.type;
 }
 
 function describeResult(r: ResourceResult, c: Condition): string {
-  const name = r.namespace ? `${r.namespace}/${r.name}` : r.name;
-  const level = isFailure(c) ? 'error' : 'note';
-  return `${level}: ${r.kind} ${name}: ${c.type}=${c.status} (${c.reason}): ${c.message}\n`;
+  return `${isRefusal(c) ? 'error' : 'note'}: ${describeCondition(r, c)}\n`;
 }
 
 /** Previous serials per zone apex, from compiled documents in `dir`. */
@@ -128,7 +122,7 @@ export const compileCommand: Command = {
     let failed = false;
     for (const result of output.results) {
       for (const c of result.conditions.filter(isNotable)) {
-        failed ||= isFailure(c);
+        failed ||= isRefusal(c);
         io.stderr(describeResult(result, c));
       }
     }

@@ -14,7 +14,7 @@ import { decide, type Candidate, type Decision } from '../../dnsserver/routing/i
 import { buildAnswer } from '../../dnsserver/answer/sections.ts';
 import { createSnapshot, lookup, TYPE } from '../../dnsserver/zone/index.ts';
 import { EXIT_INVALID, EXIT_OK, UsageError, type CliIO, type Command } from '../command.ts';
-import { standaloneInput } from '../../operator/compile/index.ts';
+import { resourceLabel, standaloneInput } from '../../operator/compile/index.ts';
 
 const HELP = `Usage: geodns route (--resources PATH... | --config DIR) --name NAME (--client IP | --subnet CIDR)
                     [--type A|AAAA] [--geoip FILE]
@@ -77,8 +77,7 @@ async function fromResources(paths: string[]): Promise<Sources> {
   for (const result of output.results) {
     for (const c of result.conditions) {
       if (c.type === 'Accepted' && c.status !== 'True') {
-        const name = result.namespace ? `${result.namespace}/${result.name}` : result.name;
-        notes.push(`${result.kind} ${name} is left out: ${c.reason}: ${c.message}`);
+        notes.push(`${resourceLabel(result)} is left out: ${c.reason}: ${c.message}`);
       }
     }
   }

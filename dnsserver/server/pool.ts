@@ -103,8 +103,6 @@ export class WorkerPool {
   readonly #workers: DnsWorker[] = [];
   #requestId = 0;
   #generation = 0;
-  #zones: CompiledZone[] = [];
-  #health: HealthTable | undefined;
   #stopping = false;
   bound: BoundAddress[] = [];
 
@@ -146,7 +144,6 @@ export class WorkerPool {
 
   /** Streams the zones to every worker (zone-stream.ts); a newer call abandons an older stream. */
   setZones(zones: CompiledZone[]): void {
-    this.#zones = zones;
     const generation = ++this.#generation;
     for (const worker of this.#workers) {
       void (async () => {
@@ -163,16 +160,7 @@ export class WorkerPool {
   }
 
   setHealth(table: HealthTable): void {
-    this.#health = table;
     for (const worker of this.#workers) worker.post({ type: 'health', table });
-  }
-
-  get zones(): readonly CompiledZone[] {
-    return this.#zones;
-  }
-
-  get health(): HealthTable | undefined {
-    return this.#health;
   }
 
   metrics(): Promise<MetricsSnapshot[]> {

@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import type { CompiledZone } from '../../api/compiled.ts';
 import { formatLoadError, loadResources } from '../../api/load.ts';
 import type { HealthProbe, HealthProbeSpec } from '../../api/resources.ts';
-import { compile, standaloneInput, type ResourceResult } from '../../operator/compile/index.ts';
+import { compile, describeCondition, isRefusal, resourceLabel, standaloneInput } from '../../operator/compile/index.ts';
 import { checksForZones, ProbeScheduler } from '../../operator/prober/index.ts';
 import type { GeodnsMetrics } from '../observability/metrics.ts';
 import type { ZoneSink } from './sink.ts';
@@ -20,11 +20,6 @@ export interface StandaloneSourceOptions {
 }
 
 const SOURCE = 'resources';
-
-function describe(result: ResourceResult): string {
-  const id = result.namespace === undefined ? result.name : `${result.namespace}/${result.name}`;
-  return `${result.kind} ${id}`;
-}
 
 export class StandaloneSource {
   readonly #options: StandaloneSourceOptions;
@@ -80,11 +75,10 @@ export class StandaloneSource {
     const output = compile(standaloneInput(loaded, this.#previous, new Date()));
     for (const result of output.results) {
       for (const condition of result.conditions) {
-        if (condition.status === 'True' && condition.reason !== 'RecordsNotValid') continue;
-        if (condition.type === 'Ready' && condition.status !== 'False') continue;
+        if (!isRefusal(condition) && condition.status !== 'False') continue;
         log.warn(
-          { source: SOURCE, resource: describe(result), condition: condition.type, reason: condition.reason },
-          `${describe(result)}: ${condition.type} ${condition.status} (${condition.reason}): ${condition.message}`,
+          { source: SOURCE, resource: resourceLabel(result), condition: condition.type, reason: condition.reason },
+          describeCondition(result, condition),
         );
       }
     }

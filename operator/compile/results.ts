@@ -1,0 +1,19 @@
+// How compile results read to people: the CLI, the route explainer and the standalone server's logs say them alike.
+import type { Condition } from '../../api/resources.ts';
+import type { ResourceResult } from './compile.ts';
+
+/** 'GeoEndpoint web/www', or 'GeoZone geo-example' for a cluster-scoped resource. */
+export function resourceLabel(result: ResourceResult): string {
+  return `${result.kind} ${result.namespace ? `${result.namespace}/${result.name}` : result.name}`;
+}
+
+/** Part of the input is not served: a refused resource, an unresolved reference, or records left out. */
+export function isRefusal(condition: Condition): boolean {
+  if (condition.type !== 'Accepted' && condition.type !== 'ResolvedRefs') return false;
+  return condition.status !== 'True' || condition.reason === 'RecordsNotValid';
+}
+
+/** 'GeoEndpoint web/www: Accepted=False (Conflict): ...' */
+export function describeCondition(result: ResourceResult, condition: Condition): string {
+  return `${resourceLabel(result)}: ${condition.type}=${condition.status} (${condition.reason}): ${condition.message}`;
+}
