@@ -1,6 +1,7 @@
 // The query handler: wire bytes in, wire bytes out. A short chain of plain steps:
 // parse → find zone → look up → (routed: locate client, decide) → encoded body (cached) → response.
 import type { ClientLocation } from './geoip/types.ts';
+import type { Locator } from './geoip/locator.ts';
 import { decide, type Decision } from './routing/decide.ts';
 import { lookup } from './zone/lookup.ts';
 import { TYPE } from './zone/types.ts';
@@ -50,10 +51,10 @@ export interface HandlerOptions {
   onError?: (error: unknown, query: ParsedQuery) => void;
 }
 
-/** The address the answer should be for: the ECS subnet when the resolver sent one, else the packet's source. */
-function clientAddress(query: ParsedQuery, client: ClientInfo): string {
+/** Where the answer should be for: the ECS subnet when the resolver sent one, else the packet's source. */
+function locateClient(locator: Locator, query: ParsedQuery, client: ClientInfo): ClientLocation {
   const ecs = query.edns?.ecs;
-  return ecs && ecs.sourcePrefix > 0 ? ecs.address : client.address;
+  return ecs && ecs.sourcePrefix > 0 ? locator.locateSubnet(ecs) : locator.locate(client.address);
 }
 
 export function createHandler(state: ServerState, options: HandlerOptions = {}): QueryHandler {
@@ -142,7 +143,7 @@ export function createHandler(state: ServerState, options: HandlerOptions = {}):
 
     let routed: RoutedAnswer | undefined;
     if (plan.kind === 'routed') {
-      const location = state.locator(plan.zone).locate(clientAddress(query, client));
+      const location = locateClient(state.locator(plan.zone), query, client);
       routed = plan.deterministic ? state.plans.answerFor(location, plan) : undefined;
       if (!routed) {
         routed = decideRouted(plan, query, location);

@@ -6,11 +6,14 @@ import { continentOf } from './countries.ts';
 import { compileNetworks, type NetworkMatcher } from './networks.ts';
 import { pickLocationFields } from '../../api/location.ts';
 import type { ClientLocation } from './types.ts';
+import { SubnetMemo, subnetHash, type Subnet } from './subnet-memo.ts';
 
 export type Locate = (address: string) => ClientLocation;
 
 export interface Locator {
   locate: Locate;
+  /** The location of an ECS subnet (source prefix > 0): the same as locate(subnet.address), memoised by bytes. */
+  locateSubnet(subnet: Subnet): ClientLocation;
   networks: NetworkMatcher;
 }
 
@@ -75,14 +78,26 @@ export function createLocator(networks: readonly CompiledNetwork[], database: Ge
     };
   }
 
+  const subnetMemo = new SubnetMemo(MEMO_LIMIT);
+  function locate(text: string): ClientLocation {
+    let location = memo.get(text);
+    if (!location) {
+      location = intern(compute(text));
+      if (memo.size >= MEMO_LIMIT) memo.clear();
+      memo.set(text, location);
+    }
+    return location;
+  }
+
   return {
     networks: matcher,
-    locate(text) {
-      let location = memo.get(text);
+    locate,
+    locateSubnet(subnet) {
+      const hash = subnetHash(subnet);
+      let location = subnetMemo.get(hash, subnet);
       if (!location) {
-        location = intern(compute(text));
-        if (memo.size >= MEMO_LIMIT) memo.clear();
-        memo.set(text, location);
+        location = intern(compute(subnet.address));
+        subnetMemo.set(hash, subnet, location);
       }
       return location;
     },

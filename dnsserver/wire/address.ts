@@ -1,4 +1,4 @@
-// IP addresses between bytes and text for the EDNS Client Subnet option (no I/O module, so no node:net here).
+// IP address bytes to text for the EDNS Client Subnet option (no I/O module, so no node:net here).
 
 /** Text of a (possibly short) address: missing trailing bytes count as zero. IPv6 follows RFC 5952. */
 export function addressToText(family: 1 | 2, bytes: Uint8Array, start: number, length: number): string {
@@ -35,31 +35,4 @@ export function addressToText(family: 1 | 2, bytes: Uint8Array, start: number, l
       .join(':');
   if (bestStart < 0) return hex(0, 8);
   return `${hex(0, bestStart)}::${hex(bestStart + bestLength, 8)}`;
-}
-
-/** Bytes of an address text (4 or 16 bytes); throws with the reason when the text is not an address. */
-export function textToAddress(family: 1 | 2, text: string): Buffer {
-  if (family === 1) {
-    const parts = text.split('.');
-    if (parts.length !== 4 || parts.some((p) => !/^[0-9]{1,3}$/.test(p) || Number(p) > 255)) {
-      throw new Error(`'${text}' is not an IPv4 address`);
-    }
-    return Buffer.from(parts.map(Number));
-  }
-  const halves = text.split('::');
-  if (halves.length > 2) throw new Error(`'${text}' is not an IPv6 address (more than one '::')`);
-  const groupsOf = (part: string | undefined): string[] => (part ? part.split(':') : []);
-  const head = groupsOf(halves[0]);
-  const tail = groupsOf(halves[1]);
-  const missing = 8 - head.length - tail.length;
-  if (halves.length === 1 ? missing !== 0 : missing < 1) {
-    throw new Error(`'${text}' is not an IPv6 address (wrong number of groups)`);
-  }
-  const groups = [...head, ...Array<string>(halves.length === 2 ? missing : 0).fill('0'), ...tail];
-  const out = Buffer.alloc(16);
-  groups.forEach((g, i) => {
-    if (!/^[0-9a-fA-F]{1,4}$/.test(g)) throw new Error(`'${text}' is not an IPv6 address (bad group '${g}')`);
-    out.writeUInt16BE(parseInt(g, 16), i * 2);
-  });
-  return out;
 }

@@ -3,7 +3,8 @@
 import { BADVERS, RCODE, HEADER_LENGTH, TYPE_OPT, OPTION_ECS, OPTION_COOKIE } from './types.ts';
 import type { ClientSubnet, EdnsInfo, ParsedQuery, ParseResult } from './types.ts';
 import { MAX_LABEL_LENGTH, MAX_NAME_LENGTH, writeLabelText } from './name.ts';
-import { addressToText } from './address.ts';
+import { WireClientSubnet } from './subnet.ts';
+import { internName } from './intern.ts';
 
 const TYPE_TSIG = 250;
 const TSIG_BADKEY = 17;
@@ -121,7 +122,7 @@ function readQuestion(message: Buffer): QuestionRead | string {
   pos += 1;
   if (pos + 4 > message.length) return 'question type and class run past the end of the message';
   return {
-    qname: nameScratch.toString('latin1', 0, textLength),
+    qname: internName(nameScratch, textLength),
     qtype: message.readUInt16BE(pos),
     qclass: message.readUInt16BE(pos + 2),
     questionEnd: pos + 4,
@@ -338,11 +339,5 @@ function readClientSubnet(message: Buffer, start: number, end: number): ClientSu
     const last = message[start + 4 + needed - 1] as number;
     if (last & (0xff >> (sourcePrefix % 8))) return `EDNS Client Subnet address has bits set beyond /${sourcePrefix}`;
   }
-  return {
-    family,
-    sourcePrefix,
-    scopePrefix,
-    address: addressToText(family, message, start + 4, addressLength),
-    raw: message.subarray(start, end),
-  };
+  return new WireClientSubnet(message, start, end);
 }

@@ -1,8 +1,8 @@
 // Builds response packets: the query's header and question (copied, client's letter case kept), a cached encoded
 // body, and our OPT record. One allocation per response.
 import { BADVERS, RCODE, HEADER_LENGTH, TYPE_OPT, OPTION_ECS, OPTION_COOKIE } from './types.ts';
-import type { EdnsInfo, EncodedBody, ParsedQuery, ParseResult } from './types.ts';
-import { textToAddress } from './address.ts';
+import { copyBytes, put16 } from './bytes.ts';
+import type { ClientSubnet, EdnsInfo, EncodedBody, ParsedQuery, ParseResult } from './types.ts';
 
 export interface ResponseOptions {
   transport: 'udp' | 'tcp';
@@ -24,7 +24,7 @@ const EMPTY = Buffer.alloc(0);
 interface OptPlan {
   extendedRcode: number;
   dnssecOk: boolean;
-  ecs: Buffer | null;
+  ecs: ClientSubnet | null;
   ecsScope: number;
   cookie: Buffer | null;
   serverCookie: Buffer | null;
@@ -44,7 +44,7 @@ function planOpt(edns: EdnsInfo, rcode: number, options: Partial<ResponseOptions
   };
   const ecs = edns.ecs;
   if (withEcs && ecs) {
-    plan.ecs = ecs.raw ?? ecsFromText(ecs.family, ecs.sourcePrefix, ecs.address);
+    plan.ecs = ecs;
     plan.ecsScope = Math.max(0, Math.min(Math.trunc(options.ecsScope ?? 0), ecs.sourcePrefix));
     plan.length += 4 + plan.ecs.length;
   }
@@ -64,35 +64,25 @@ function planOpt(edns: EdnsInfo, rcode: number, options: Partial<ResponseOptions
   return plan;
 }
 
-function ecsFromText(family: 1 | 2, sourcePrefix: number, address: string): Buffer {
-  const bytes = textToAddress(family, address).subarray(0, Math.ceil(sourcePrefix / 8));
-  const out = Buffer.allocUnsafe(4 + bytes.length);
-  out.writeUInt16BE(family, 0);
-  out[2] = sourcePrefix;
-  out[3] = 0;
-  bytes.copy(out, 4);
-  return out;
-}
-
 function writeOpt(out: Buffer, pos: number, plan: OptPlan): number {
   out[pos] = 0;
-  out.writeUInt16BE(TYPE_OPT, pos + 1);
-  out.writeUInt16BE(OUR_UDP_SIZE, pos + 3);
+  put16(out, pos + 1, TYPE_OPT);
+  put16(out, pos + 3, OUR_UDP_SIZE);
   out[pos + 5] = plan.extendedRcode & 0xff;
   out[pos + 6] = 0;
-  out.writeUInt16BE(plan.dnssecOk ? 0x8000 : 0, pos + 7);
-  out.writeUInt16BE(plan.length - OPT_FIXED_LENGTH, pos + 9);
+  put16(out, pos + 7, plan.dnssecOk ? 0x8000 : 0);
+  put16(out, pos + 9, plan.length - OPT_FIXED_LENGTH);
   pos += OPT_FIXED_LENGTH;
   if (plan.ecs) {
-    out.writeUInt16BE(OPTION_ECS, pos);
-    out.writeUInt16BE(plan.ecs.length, pos + 2);
-    plan.ecs.copy(out, pos + 4);
+    put16(out, pos, OPTION_ECS);
+    put16(out, pos + 2, plan.ecs.length);
+    plan.ecs.writeTo(out, pos + 4);
     out[pos + 4 + 3] = plan.ecsScope;
     pos += 4 + plan.ecs.length;
   }
   if (plan.cookie && plan.serverCookie) {
-    out.writeUInt16BE(OPTION_COOKIE, pos);
-    out.writeUInt16BE(8 + plan.serverCookie.length, pos + 2);
+    put16(out, pos, OPTION_COOKIE);
+    put16(out, pos + 2, 8 + plan.serverCookie.length);
     plan.cookie.copy(out, pos + 4);
     plan.serverCookie.copy(out, pos + 12);
     pos += 12 + plan.serverCookie.length;
@@ -129,12 +119,12 @@ function writeHeader(
   if (tc) flags |= 0x0200;
   if (h.rd) flags |= 0x0100;
   if (h.cd) flags |= 0x0010;
-  out.writeUInt16BE(h.id, 0);
-  out.writeUInt16BE(flags, 2);
-  out.writeUInt16BE(qdcount, 4);
-  out.writeUInt16BE(ancount, 6);
-  out.writeUInt16BE(nscount, 8);
-  out.writeUInt16BE(arcount, 10);
+  put16(out, 0, h.id);
+  put16(out, 2, flags);
+  put16(out, 4, qdcount);
+  put16(out, 6, ancount);
+  put16(out, 8, nscount);
+  put16(out, 10, arcount);
 }
 
 /** rcode as the header can carry it: values above 15 need OPT; without one, fall back to SERVFAIL. */
@@ -177,11 +167,11 @@ export function buildResponse(
 
   const total = start + main.length + additional.length + optLength;
   const out = Buffer.allocUnsafe(total);
-  message.copy(out, HEADER_LENGTH, HEADER_LENGTH, start);
+  copyBytes(message, HEADER_LENGTH, start, out, HEADER_LENGTH);
   writeHeader(out, query, body.authoritative, tc, rcode, 1, ancount, nscount, arcount + (opt ? 1 : 0));
   let pos = start;
-  pos += main.copy(out, pos);
-  pos += additional.copy(out, pos);
+  pos += copyBytes(main, 0, main.length, out, pos);
+  pos += copyBytes(additional, 0, additional.length, out, pos);
   if (opt) writeOpt(out, pos, opt);
   return out;
 }

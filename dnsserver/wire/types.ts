@@ -12,13 +12,17 @@ export const OPTION_ECS = 8;
 export const OPTION_COOKIE = 10;
 
 export interface ClientSubnet {
-  family: 1 | 2;
-  sourcePrefix: number;
-  scopePrefix: number;
+  readonly family: 1 | 2;
+  readonly sourcePrefix: number;
+  readonly scopePrefix: number;
   /** Address text with the host bits zeroed, e.g. '203.0.113.0' or '2001:db8::'. */
-  address: string;
-  /** The option data as received (family, prefixes, address bytes), a view into the query; echoed back as is. */
-  raw?: Buffer;
+  readonly address: string;
+  /** Byte `index` of the address as sent (0 past the bytes the prefix needed). */
+  addressByte(index: number): number;
+  /** Length of the option data (family, prefixes, address bytes). */
+  readonly length: number;
+  /** Writes the option data as received into `out` at `pos` (echoed back as is); returns the bytes written. */
+  writeTo(out: Buffer, pos: number): number;
 }
 
 export interface EdnsInfo {

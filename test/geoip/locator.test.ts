@@ -4,6 +4,9 @@ import { openGeoDatabase } from '../../dnsserver/geoip/database.ts';
 import { createLocator } from '../../dnsserver/geoip/locator.ts';
 import { compileNetworks } from '../../dnsserver/geoip/networks.ts';
 import { parseAddress, parseCidr } from '../../dnsserver/geoip/address.ts';
+import { WireClientSubnet } from '../../dnsserver/wire/subnet.ts';
+import { SubnetMemo, subnetHash } from '../../dnsserver/geoip/subnet-memo.ts';
+import { mulberry32 } from '../tools/random.ts';
 
 const fixture = (name: string) => fileURLToPath(new URL(`../fixtures/mmdb/${name}`, import.meta.url));
 
@@ -117,6 +120,78 @@ describe('GeoIP databases', () => {
     expect(locator.locate('198.51.100.200')).toMatchObject({ region: 'edge', source: 'network', prefixLength: 25 });
     // Outside the custom /25 but inside the db /24: scope must not be wider than 25 bits.
     expect(locator.locate('198.51.100.1')).toMatchObject({ country: 'DE', source: 'geoip', prefixLength: 25 });
+  });
+
+  it('locates ECS subnets by their bytes exactly as by their text, at every prefix length', async () => {
+    const networks = [
+      { cidr: '198.51.100.128/25', location: { region: 'edge' } },
+      { cidr: '10.0.0.0/8', location: { region: 'corp' } },
+      { cidr: '10.1.2.3/32', location: { region: 'host' } },
+    ];
+    const database = await openGeoDatabase(fixture('city.mmdb'));
+    const bySubnet = createLocator(networks, database);
+    const byText = createLocator(networks, database);
+    const random = mulberry32(7);
+    const starts = [
+      [198, 51, 100, 200],
+      [198, 51, 100, 7],
+      [10, 1, 2, 3],
+      [192, 0, 2, 10],
+      [203, 0, 113, 5],
+      [0x20, 0x01, 0x0d, 0xb8, 0x01, 0x00, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1],
+    ];
+    for (let i = 0; i < 2000; i++) {
+      const start = starts[i % starts.length]!;
+      const family = start.length === 4 ? 1 : 2;
+      const prefix = 1 + Math.floor(random() * start.length * 8);
+      // Keep the first `prefix` bits of the start address (flipping the last one now and then), zero the rest.
+      const bytes = start.slice(0, Math.ceil(prefix / 8)).map((byte, index) => {
+        const keep = Math.min(8, prefix - index * 8);
+        return byte & (0xff << (8 - keep)) & 0xff;
+      });
+      if (random() < 0.3) bytes[bytes.length - 1]! ^= 0x80 >> ((prefix - 1) % 8);
+      const option = Buffer.from([0, family, prefix, 0, ...bytes]);
+      const subnet = new WireClientSubnet(option, 0, option.length);
+      const expected = byText.locate(subnet.address);
+      expect(bySubnet.locateSubnet(subnet), `${subnet.address}/${prefix}`).toEqual(expected);
+      // Asked again, it is the very same object (remembered, and shared with the text path's interning).
+      expect(bySubnet.locateSubnet(new WireClientSubnet(option, 0, option.length))).toBe(bySubnet.locateSubnet(subnet));
+    }
+    expect(bySubnet.locateSubnet(new WireClientSubnet(Buffer.from([0, 1, 32, 0, 10, 1, 2, 3]), 0, 8))).toMatchObject({
+      region: 'host',
+      prefixLength: 32,
+    });
+    expect(bySubnet.locateSubnet(new WireClientSubnet(Buffer.from([0, 1, 31, 0, 10, 1, 2, 2]), 0, 8))).toMatchObject({
+      region: 'corp',
+      prefixLength: 32,
+    });
+  });
+
+  it('keeps two subnets whose hashes collide apart', () => {
+    // Random IPv6 /64s: by the birthday bound, about 2^15 of them share a 30-bit hash.
+    const random = mulberry32(11);
+    const subnets: WireClientSubnet[] = [];
+    const byHash = new Map<number, number>();
+    let pair: [number, number] | undefined;
+    for (let i = 0; !pair && i < 1_000_000; i++) {
+      const option = Buffer.from([0, 2, 64, 0, ...Array.from({ length: 8 }, () => Math.floor(random() * 256))]);
+      subnets.push(new WireClientSubnet(option, 0, option.length));
+      const hash = subnetHash(subnets[i]!);
+      const other = byHash.get(hash);
+      if (other !== undefined) pair = [other, i];
+      else byHash.set(hash, i);
+    }
+    if (!pair) throw new Error('no hash collision among a million subnets');
+    const subnetOf = (i: number) => subnets[i]!;
+    const [a, b] = pair.map(subnetOf) as [WireClientSubnet, WireClientSubnet];
+    const memo = new SubnetMemo(10);
+    const hash = subnetHash(a);
+    memo.set(hash, a, { source: 'none', prefixLength: 1 });
+    expect(memo.get(hash, a)).toEqual({ source: 'none', prefixLength: 1 });
+    expect(memo.get(hash, b)).toBeUndefined();
+    memo.set(hash, b, { source: 'none', prefixLength: 2 });
+    expect(memo.get(hash, b)).toEqual({ source: 'none', prefixLength: 2 });
+    expect(memo.get(hash, a)).toBeUndefined();
   });
 
   it('names the file when a database cannot be opened', async () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { labelsToText, nameToLabels, nameWireLength } from '../../dnsserver/wire/name.ts';
-import { addressToText, textToAddress } from '../../dnsserver/wire/address.ts';
+import ipaddr from 'ipaddr.js';
+import { addressToText } from '../../dnsserver/wire/address.ts';
 
 describe('names', () => {
   it('splits text names into labels, honouring escapes and a trailing dot', () => {
@@ -33,7 +34,7 @@ describe('names', () => {
 
 describe('addresses', () => {
   it('formats IPv6 per RFC 5952', () => {
-    const v6 = (text: string) => addressToText(2, textToAddress(2, text), 0, 16);
+    const v6 = (text: string) => addressToText(2, Uint8Array.from(ipaddr.IPv6.parse(text).toByteArray()), 0, 16);
     expect(v6('2001:0db8:0000:0000:0000:0000:0000:0001')).toBe('2001:db8::1');
     expect(v6('2001:db8:0:1:0:0:0:1')).toBe('2001:db8:0:1::1');
     expect(v6('2001:db8:0:0:1:0:0:1')).toBe('2001:db8::1:0:0:1');
@@ -45,13 +46,5 @@ describe('addresses', () => {
   it('pads short addresses with zero bytes', () => {
     expect(addressToText(1, Buffer.from([10, 1]), 0, 2)).toBe('10.1.0.0');
     expect(addressToText(2, Buffer.from([0x20, 0x01, 0x0d]), 0, 3)).toBe('2001:d00::');
-  });
-
-  it('rejects bad address text', () => {
-    expect(() => textToAddress(1, '1.2.3')).toThrow(/not an IPv4/);
-    expect(() => textToAddress(1, '1.2.3.256')).toThrow(/not an IPv4/);
-    expect(() => textToAddress(2, '1::2::3')).toThrow(/not an IPv6/);
-    expect(() => textToAddress(2, '1:2:3')).toThrow(/not an IPv6/);
-    expect(() => textToAddress(2, 'g::1')).toThrow(/not an IPv6/);
   });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseQuery } from '../../dnsserver/wire/parse.ts';
+import { textHash } from '../../dnsserver/wire/intern.ts';
 import { BADVERS, RCODE } from '../../dnsserver/wire/types.ts';
 import type { ParseResult } from '../../dnsserver/wire/types.ts';
 import { TYPE_A_CLASS_IN, ecsData, header, optRecord, query, rawOption, wireName } from './packets.ts';
@@ -224,5 +225,29 @@ describe('parseQuery: NOTIMP and BADVERS', () => {
   it('answers EDNS version 1 with BADVERS and an OPT of version 0', () => {
     const result = parseQuery(query({ edns: { version: 1, do: true } }));
     expect(result).toMatchObject({ ok: false, rcode: BADVERS, query: { edns: { version: 0, dnssecOk: true } } });
+  });
+});
+
+describe('parseQuery: question names handed out again', () => {
+  it('gives the same string for the same name, and the right one for two names whose hashes collide', () => {
+    const first = ok(parseQuery(query({ name: 'Repeat.Example.com' }))).qname;
+    const again = ok(parseQuery(query({ name: 'REPEAT.example.COM' }))).qname;
+    expect(again).toBe('repeat.example.com');
+    expect(again).toBe(first);
+
+    // Birthday search for two names with the same 30-bit hash: about 2^15 names are enough.
+    const byHash = new Map<number, string>();
+    let pair: [string, string] | undefined;
+    for (let i = 0; !pair && i < 1_000_000; i++) {
+      const name = `n${String(i).padStart(7, '0')}.collide.example`; // one length, so only the bytes tell them apart
+      const hash = textHash(Buffer.from(name, 'latin1'), name.length);
+      const other = byHash.get(hash);
+      if (other !== undefined) pair = [other, name];
+      else byHash.set(hash, name);
+    }
+    if (!pair) throw new Error('no hash collision found among a million names');
+    for (const name of [...pair, ...pair, pair[1], pair[0]]) {
+      expect(ok(parseQuery(query({ name }))).qname).toBe(name);
+    }
   });
 });
