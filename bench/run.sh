@@ -3,7 +3,8 @@
 # then each server at half its own peak rate (dnsperf -Q) to show whether it loses queries below saturation.
 # Usage: bench/run.sh [server...]        (default: floor gdnsd pdns geodns)
 # Environment: DURATION (s, default 10), ROUNDS (default 3), CLIENTS (dnsperf -c, 4), OUTSTANDING (-q, 200),
-#              WARMUP (s, 2), BASE_PORT (25300), RESULTS_FILE (bench/RESULTS.md; "-" for stdout only).
+#              WARMUP (s, 2), BASE_PORT (25300), RESULTS_FILE (bench/RESULTS.md; "-" for stdout only),
+#              QUERIES ("plain ecs", or one of them), HALF (1: also run each server at half its peak; 0: skip).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 source "$BENCH_DIR/servers.sh"
@@ -18,7 +19,8 @@ RESULTS_FILE=${RESULTS_FILE:-$BENCH_DIR/RESULTS.md}
 SERVERS=("$@")
 ((${#SERVERS[@]})) || SERVERS=("${SERVERS_ALL[@]}")
 
-QUERY_FILES=(plain ecs)
+read -r -a QUERY_FILES <<<"${QUERIES:-plain ecs}"
+HALF=${HALF:-1}
 query_path() { [[ $1 == plain ]] && echo "$OUT/queries-plain.txt" || echo "$OUT/queries-ecs.bin"; }
 port_of() {
   local i
@@ -106,6 +108,7 @@ half_round() {
 }
 : >"$OUT/run-half-rates.tsv"
 for CURRENT in "${SERVERS[@]}"; do
+  ((HALF)) || break
   [[ -n ${SKIPPED[$CURRENT]:-} ]] && continue
   with_server "$CURRENT" half_round || true
 done
@@ -120,7 +123,7 @@ report() {
   echo
   machine_block
   echo "- load average (1/5/15 min) before: $LOAD_BEFORE, after: $LOAD_AFTER"
-  echo "- command: \`DURATION=$DURATION ROUNDS=$ROUNDS CLIENTS=$CLIENTS OUTSTANDING=$OUTSTANDING bench/run.sh ${SERVERS[*]}\`"
+  echo "- command: \`QUERIES='${QUERY_FILES[*]}' HALF=$HALF DURATION=$DURATION ROUNDS=$ROUNDS CLIENTS=$CLIENTS OUTSTANDING=$OUTSTANDING bench/run.sh ${SERVERS[*]}\`"
   echo "- dnsperf: \`taskset -c $CLIENT_CPU dnsperf -s 127.0.0.1 -p PORT -d bench/out/queries-plain.txt -l $DURATION -c $CLIENTS -q $OUTSTANDING\`" \
     "(no ECS: www/static 3:1, no EDNS); ECS: \`-B -d bench/out/queries-ecs.bin\` (same mix, EDNS + ECS /24 or /56 spread over bench/fixtures/networks.tsv)"
   echo "- servers (each started with \`taskset -c $SERVER_CPU\`, ${WARMUP} s warm-up, then one run per query file; $ROUNDS rounds interleaved):"
