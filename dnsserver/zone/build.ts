@@ -2,6 +2,8 @@
 import type { CompiledRRset, CompiledRoutedName, CompiledZone } from '../../api/compiled.ts';
 import { TYPE, type RRset, type ZoneIndex, type ZoneNode } from './types.ts';
 
+const NO_RRSETS: readonly RRset[] = Object.freeze([]);
+
 const typeNumber = (type: string): number | undefined => (TYPE as Record<string, number>)[type];
 
 /** True when `name` is `apex` or below it. */
@@ -51,8 +53,7 @@ export class ZoneBuilder {
         },
       ],
     };
-    this.#node(apex).rrsets.set(TYPE.SOA, this.#soa);
-    this.#node(apex).rrsets.set(TYPE.NS, { name: apex, type: 'NS', ttl: header.ns.ttl, data: header.ns.names });
+    this.#node(apex).rrsets = [this.#soa, { name: apex, type: 'NS', ttl: header.ns.ttl, data: header.ns.names }];
     this.addRecords(header.records);
     this.addRouted(header.routed);
   }
@@ -60,7 +61,7 @@ export class ZoneBuilder {
   #node(name: string): ZoneNode {
     let found = this.#nodes.get(name);
     if (!found) {
-      found = { name, rrsets: new Map() };
+      found = { name, rrsets: NO_RRSETS };
       this.#nodes.set(name, found);
     }
     return found;
@@ -76,11 +77,14 @@ export class ZoneBuilder {
       // Apex SOA/NS come from their own fields; a stray apex NS record would duplicate them.
       if (name === apex && type === TYPE.NS) continue;
       const owner = this.#node(name);
-      const existing = owner.rrsets.get(type);
-      if (existing) {
-        owner.rrsets.set(type, { ...existing, data: [...existing.data, ...record.data] });
+      const at = owner.rrsets.findIndex((rrset) => rrset.type === record.type);
+      if (at >= 0) {
+        const existing = owner.rrsets[at] as RRset;
+        owner.rrsets = owner.rrsets.with(at, { ...existing, data: [...existing.data, ...record.data] });
       } else {
-        owner.rrsets.set(type, { name, type: record.type, ttl: record.ttl, data: record.data });
+        // Documents hold canonical (lower-case) names, so the record itself can serve as the rrset.
+        const rrset = record.name === name ? record : { name, type: record.type, ttl: record.ttl, data: record.data };
+        owner.rrsets = owner.rrsets.length === 0 ? [rrset] : [...owner.rrsets, rrset];
       }
       if (type === TYPE.NS && name !== apex) this.#cuts.add(name);
     }

@@ -1,6 +1,14 @@
 // Finds what a zone says about (qname, qtype): data, CNAME chain, referral, NODATA or NXDOMAIN.
 import { inZone, parentOf } from './build.ts';
-import { TYPE, type AnswerPart, type LookupResult, type RRset, type ZoneIndex, type ZoneNode } from './types.ts';
+import {
+  TYPE,
+  rrsetOf,
+  type AnswerPart,
+  type LookupResult,
+  type RRset,
+  type ZoneIndex,
+  type ZoneNode,
+} from './types.ts';
 
 /** Longest CNAME chain followed inside a zone. */
 export const MAX_CNAME_CHAIN = 8;
@@ -22,8 +30,8 @@ function addressesOf(zone: ZoneIndex, names: Iterable<string>): RRset[] {
     const name = raw.toLowerCase();
     if (!inZone(name, zone.apex)) continue;
     const node = zone.nodes.get(name);
-    const a = node?.rrsets.get(TYPE.A);
-    const aaaa = node?.rrsets.get(TYPE.AAAA);
+    const a = rrsetOf(node, TYPE.A);
+    const aaaa = rrsetOf(node, TYPE.AAAA);
     if (a) out.push(a);
     if (aaaa) out.push(aaaa);
   }
@@ -31,7 +39,7 @@ function addressesOf(zone: ZoneIndex, names: Iterable<string>): RRset[] {
 }
 
 function referral(zone: ZoneIndex, cut: string): LookupResult {
-  const ns = zone.nodes.get(cut)?.rrsets.get(TYPE.NS);
+  const ns = rrsetOf(zone.nodes.get(cut), TYPE.NS);
   if (!ns) return { kind: 'nxdomain', parts: [] };
   return { kind: 'referral', ns, glue: addressesOf(zone, ns.data as string[]) };
 }
@@ -87,11 +95,11 @@ function routedPart(node: ZoneNode, owner: string, family: 'A' | 'AAAA'): Answer
 function dataAt(zone: ZoneIndex, node: ZoneNode, owner: string, qtype: number, parts: AnswerPart[]): LookupResult {
   if (qtype === TYPE.ANY) {
     // RFC 8482: answer one rrset rather than everything. The first static type present, else the routed name.
-    const first = node.rrsets.values().next();
-    if (!first.done) {
+    const first = node.rrsets[0];
+    if (first) {
       return {
         kind: 'answer',
-        parts: [...parts, { kind: 'static', rrset: ownedBy(first.value, owner) }],
+        parts: [...parts, { kind: 'static', rrset: ownedBy(first, owner) }],
         additional: [],
       };
     }
@@ -107,7 +115,7 @@ function dataAt(zone: ZoneIndex, node: ZoneNode, owner: string, qtype: number, p
       additional: [],
     };
   }
-  const rrset = node.rrsets.get(qtype);
+  const rrset = rrsetOf(node, qtype);
   if (rrset) {
     const part: AnswerPart = { kind: 'static', rrset: ownedBy(rrset, owner) };
     return { kind: 'answer', parts: [...parts, part], additional: additionalFor(zone, rrset) };
@@ -136,7 +144,7 @@ export function lookup(zone: ZoneIndex, qname: string, qtype: number): LookupRes
       node = wildcardFor(zone, name);
       if (!node) return { kind: 'nxdomain', parts };
     }
-    const cname = node.rrsets.get(TYPE.CNAME);
+    const cname = rrsetOf(node, TYPE.CNAME);
     if (!cname || qtype === TYPE.CNAME || qtype === TYPE.ANY) return dataAt(zone, node, name, qtype, parts);
 
     parts.push({ kind: 'static', rrset: ownedBy(cname, name) });
