@@ -155,10 +155,14 @@ class PoolSink implements ZoneSink {
     this.pool?.setHealth(table);
   }
 
-  attach(pool: DnsPool): void {
+  /**
+   * `started` is what the pool was started with: only what changed since (while the pool was starting) is sent
+   * again, so a large zone is not indexed twice at startup.
+   */
+  attach(pool: DnsPool, started: { zones: CompiledZone[] | undefined; health: HealthTable }): void {
     this.pool = pool;
-    if (this.zones) pool.setZones(this.zones);
-    pool.setHealth(this.health);
+    if (this.zones && this.zones !== started.zones) pool.setZones(this.zones);
+    if (this.health !== started.health) pool.setHealth(this.health);
   }
 }
 
@@ -241,14 +245,15 @@ async function run(options: ServeOptions, io: CliIO, signals: SignalHooks): Prom
   let exitCode = EXIT_OK;
   let draining = false;
   let pool: DnsPool;
+  const started = { zones: sink.zones, health: sink.health };
   try {
     pool = await startDnsPool({
       workers: options.workers,
       log,
       metrics,
       listen: options.listen,
-      initialZones: sink.zones ?? [],
-      initialHealth: sink.health,
+      initialZones: started.zones ?? [],
+      initialHealth: started.health,
       geoip,
       tcpIdleTimeoutMs: options.tcpIdleTimeoutMs,
       tcpMaxConnections: options.tcpMaxConnections,
@@ -264,7 +269,7 @@ async function run(options: ServeOptions, io: CliIO, signals: SignalHooks): Prom
     await source.close();
     return fail(`cannot listen: ${(error as Error).message}`);
   }
-  sink.attach(pool);
+  sink.attach(pool, started);
 
   let http: ObservabilityServer | undefined;
   try {

@@ -42,6 +42,7 @@ export async function startDnsNode(options: WorkerOptions, log: Logger, metrics:
   let updateStarted = 0;
   const state = new ServerState({ geoip: geoDatabaseFromBytes(options.geoip.bytes, options.geoip.path) });
   state.setZones(options.initialZones);
+  metrics.setZones(options.initialZones);
   state.setHealth(options.initialHealth);
 
   // DNS cookies (RFC 7873 / 9018 style): the server cookie is a keyed hash of the client cookie; the secret is per
