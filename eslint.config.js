@@ -22,6 +22,23 @@ const ioModules = [
   '@kubernetes/client-node',
 ];
 
+/**
+ * The DNS worker threads' code: it may use the API's types, but its values only from the plain modules (constants,
+ * location), never the schema modules, which would load TypeBox (hundreds of modules) into every worker.
+ */
+const workerFolders = [
+  'dnsserver/answer/**',
+  'dnsserver/zone/**',
+  'dnsserver/geoip/**',
+  'dnsserver/transport/**',
+  'dnsserver/server/**',
+  'dnsserver/observability/**',
+  'dnsserver/handler.ts',
+];
+const schemaModules = ['resources', 'health', 'compiled', 'validate', 'cel', 'crd', 'load'].map(
+  (m) => `**/api/${m}.ts`,
+);
+
 export default tseslint.config(
   { ignores: ['node_modules/**', 'coverage/**', '.tools/**', 'bench/out/**', 'dist/**'] },
   js.configs.recommended,
@@ -52,6 +69,41 @@ export default tseslint.config(
             {
               group: ['**/zone/**', '**/routing/**', '**/api/**'],
               message: 'the wire code knows nothing of zones or policies',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: workerFolders,
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: schemaModules,
+              allowTypeImports: true,
+              message: 'worker-thread code takes API values from api/constants.ts or api/location.ts, not the schemas',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['dnsserver/routing/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: ioModules.map((name) => ({ name, message: 'pure logic: no I/O here' })),
+          patterns: [
+            {
+              group: schemaModules,
+              allowTypeImports: true,
+              message: 'worker-thread code takes API values from api/constants.ts or api/location.ts, not the schemas',
             },
           ],
         },

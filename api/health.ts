@@ -1,8 +1,9 @@
 // The health table: small and fast-moving, separate from the compiled zone documents. It overrides the health
 // recorded at compile time, keyed by the stable target id (namespace/geoendpoint/target).
 import { Type, type Static } from '@sinclair/typebox';
+import { HEALTH_FORMAT } from './constants.ts';
 
-export const HEALTH_FORMAT = 'geodns.io/health/v1';
+export { HEALTH_FORMAT };
 
 export const TargetHealthSchema = Type.Object(
   {

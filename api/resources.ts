@@ -2,6 +2,7 @@
 // below are derived from them, and crds/*.yaml are generated from them (scripts/gen-crds.ts; a test fails on drift).
 // Every field carries a description so that `kubectl explain` teaches the API.
 import { Type, type Static, type TSchema, type TObject, type TProperties } from '@sinclair/typebox';
+import { Policies, type Policy } from './constants.ts';
 
 export const GROUP = 'geodns.io';
 export const VERSION = 'v1alpha1';
@@ -326,8 +327,7 @@ export const GeoZoneStatusSchema = Type.Object(
 // GeoEndpoint
 // ---------------------------------------------------------------------------------------------------------------
 
-export const Policies = ['geo', 'proximity', 'weighted', 'failover', 'multivalue'] as const;
-export type Policy = (typeof Policies)[number];
+export { Policies, type Policy };
 
 export const TargetSchema = withRules(
   Type.Object(

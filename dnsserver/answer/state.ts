@@ -1,7 +1,8 @@
 // What the query handler answers from: the zone snapshot, the health table, the GeoIP database and the
 // encoded-answer cache. Each input is replaced whole (one reference assignment), never edited in place.
 import type { CompiledZone } from '../../api/compiled.ts';
-import { HEALTH_FORMAT, type HealthTable, type TargetHealth } from '../../api/health.ts';
+import { HEALTH_FORMAT } from '../../api/constants.ts';
+import type { HealthTable, TargetHealth } from '../../api/health.ts';
 import type { GeoDatabase } from '../geoip/database.ts';
 import { createLocator, type Locator } from '../geoip/locator.ts';
 import { createSnapshot, type ZoneSnapshot } from '../zone/snapshot.ts';

@@ -12,7 +12,7 @@ import {
   type MetricObjectWithValues,
   type MetricValue,
 } from 'prom-client';
-import { Policies } from '../../api/resources.ts';
+import { Policies } from '../../api/constants.ts';
 
 export type Transport = 'udp' | 'tcp';
 /** One registry's metrics as plain data (structured-cloneable, so it crosses worker_threads). */
