@@ -14,7 +14,7 @@ type FixedPlan = Extract<Plan, { kind: 'fixed' }>;
 import { encodeBody } from './wire/encode.ts';
 import { parseQuery } from './wire/parse.ts';
 import { buildErrorResponse, buildRcodeResponse, buildResponse } from './wire/respond.ts';
-import { RCODE, type ClientInfo, type ParsedQuery, type QueryHandler } from './wire/types.ts';
+import { EDE, RCODE, type ClientInfo, type ParsedQuery, type QueryHandler } from './wire/types.ts';
 
 export { ServerState, type ServerStateOptions } from './answer/state.ts';
 
@@ -120,7 +120,14 @@ export function createHandler(state: ServerState, options: HandlerOptions = {}):
     return { body, scope, policy, target: decisions[0]?.targets[0] };
   }
 
-  function refuse(message: Buffer, query: ParsedQuery, client: ClientInfo, zone: string | null): Buffer {
+  /** `extendedError`: why, for EDNS clients (RFC 8914), as Knot says it. */
+  function refuse(
+    message: Buffer,
+    query: ParsedQuery,
+    client: ClientInfo,
+    zone: string | null,
+    extendedError?: number,
+  ): Buffer {
     observe?.({
       zone,
       qname: query.qname,
@@ -129,17 +136,20 @@ export function createHandler(state: ServerState, options: HandlerOptions = {}):
       transport: client.transport,
       ecs: query.edns?.ecs !== undefined,
     });
-    return buildRcodeResponse(message, query, RCODE.REFUSED, client.transport, { serverCookie });
+    return buildRcodeResponse(message, query, RCODE.REFUSED, client.transport, {
+      serverCookie,
+      ...(extendedError !== undefined ? { extendedError } : {}),
+    });
   }
 
   function answer(message: Buffer, query: ParsedQuery, client: ClientInfo): Buffer {
     // Like Knot: classes other than IN (and ANY) are refused, as are zone transfers (not offered).
     if (query.qclass !== CLASS_IN && query.qclass !== CLASS_ANY) return refuse(message, query, client, null);
     if (query.qtype === TYPE.AXFR || query.qtype === TYPE.IXFR) {
-      return refuse(message, query, client, state.snapshot.findZone(query.qname)?.apex ?? null);
+      return refuse(message, query, client, state.snapshot.findZone(query.qname)?.apex ?? null, EDE.PROHIBITED);
     }
     const plan = planFor(query);
-    if (!plan) return refuse(message, query, client, null);
+    if (!plan) return refuse(message, query, client, null, EDE.NOT_AUTHORITATIVE);
 
     let routed: RoutedAnswer | undefined;
     if (plan.kind === 'routed') {
@@ -201,7 +211,7 @@ export function createHandler(state: ServerState, options: HandlerOptions = {}):
         transport: client.transport,
         ecs: false,
       });
-      return buildRcodeResponse(message, query, RCODE.SERVFAIL, client.transport);
+      return buildRcodeResponse(message, query, RCODE.SERVFAIL, client.transport, { serverCookie });
     }
   };
 }

@@ -1,6 +1,6 @@
 // Builds response packets: the query's header and question (copied, client's letter case kept), a cached encoded
 // body, and our OPT record. One allocation per response.
-import { BADVERS, RCODE, HEADER_LENGTH, TYPE_OPT, OPTION_ECS, OPTION_COOKIE } from './types.ts';
+import { BADVERS, RCODE, HEADER_LENGTH, TYPE_OPT, OPTION_ECS, OPTION_COOKIE, OPTION_EDE } from './types.ts';
 import { copyBytes, put16 } from './bytes.ts';
 import type { ClientSubnet, EdnsInfo, EncodedBody, ParsedQuery, ParseResult } from './types.ts';
 
@@ -10,6 +10,8 @@ export interface ResponseOptions {
   ecsScope?: number;
   /** Server cookie for a client cookie (RFC 7873/9018); without it no COOKIE option is returned. */
   serverCookie?: (clientCookie: Buffer) => Buffer;
+  /** An Extended DNS Error info code (RFC 8914) to add when the query had EDNS, e.g. EDE.NOT_AUTHORITATIVE. */
+  extendedError?: number;
 }
 
 /** Our EDNS UDP payload size (DNS flag day 2020). */
@@ -28,6 +30,7 @@ interface OptPlan {
   ecsScope: number;
   cookie: Buffer | null;
   serverCookie: Buffer | null;
+  extendedError: number | null;
   length: number;
 }
 
@@ -40,8 +43,13 @@ function planOpt(edns: EdnsInfo, rcode: number, options: Partial<ResponseOptions
     ecsScope: 0,
     cookie: null,
     serverCookie: null,
+    extendedError: null,
     length: OPT_FIXED_LENGTH,
   };
+  if (options.extendedError !== undefined) {
+    plan.extendedError = options.extendedError;
+    plan.length += 4 + 2;
+  }
   const ecs = edns.ecs;
   if (withEcs && ecs) {
     plan.ecs = ecs;
@@ -86,6 +94,12 @@ function writeOpt(out: Buffer, pos: number, plan: OptPlan): number {
     plan.cookie.copy(out, pos + 4);
     plan.serverCookie.copy(out, pos + 12);
     pos += 12 + plan.serverCookie.length;
+  }
+  if (plan.extendedError !== null) {
+    put16(out, pos, OPTION_EDE);
+    put16(out, pos + 2, 2);
+    put16(out, pos + 4, plan.extendedError);
+    pos += 6;
   }
   return pos;
 }

@@ -10,6 +10,10 @@ export const HEADER_LENGTH = 12;
 export const TYPE_OPT = 41;
 export const OPTION_ECS = 8;
 export const OPTION_COOKIE = 10;
+export const OPTION_EDE = 15;
+
+/** Extended DNS Error info codes (RFC 8914 §4) that the server sends. */
+export const EDE = { PROHIBITED: 18, NOT_AUTHORITATIVE: 20 } as const;
 
 export interface ClientSubnet {
   readonly family: 1 | 2;

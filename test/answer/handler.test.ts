@@ -75,6 +75,21 @@ describe('handler', () => {
     expect(events[0]).toMatchObject({ zone: null, rcode: 5, transport: 'udp' });
   });
 
+  it('says why it refuses with an Extended DNS Error (RFC 8914) when the query has EDNS, as Knot does', () => {
+    const { ask } = setup();
+    const extendedError = (reply: ReturnType<typeof ask>) => {
+      const opt = reply.packet.additionals?.find((record) => record.type === 'OPT') as
+        { options: { code: number; data?: Buffer }[] } | undefined;
+      const option = opt?.options.find((o) => o.code === 15);
+      return option?.data?.readUInt16BE(0);
+    };
+    expect(extendedError(ask('www.example.org', { edns: true }))).toBe(20); // Not Authoritative
+    expect(extendedError(ask('geo.example', { type: 'AXFR', edns: true }))).toBe(18); // Prohibited
+    expect(extendedError(ask('static.geo.example', { edns: true }))).toBeUndefined();
+    const withoutEdns = ask('www.example.org');
+    expect(withoutEdns.packet.additionals ?? []).toEqual([]);
+  });
+
   it('answers NXDOMAIN and NODATA with the SOA at TTL min(SOA ttl, minimum)', () => {
     const { ask } = setup();
     const nx = ask('missing.geo.example');
@@ -218,6 +233,28 @@ describe('handler', () => {
     // Queries answered alike carry the very same answer object; different answers carry different ones.
     expect(events[2]?.answer).toBe(events[1]?.answer);
     expect(events[0]?.answer).not.toBe(events[1]?.answer);
+  });
+
+  it('answers SERVFAIL when answering fails, reports the error, keeps the cookie, and goes on answering', () => {
+    const state = new ServerState({ zones: [exampleZone()], geoip });
+    const errors: unknown[] = [];
+    const handler = createHandler(state, {
+      // Weighted names draw a random number: a failing generator makes answering them throw.
+      random: () => {
+        throw new Error('no randomness today');
+      },
+      serverCookie: () => Buffer.alloc(16, 7),
+      onError: (error) => errors.push(error),
+    });
+    const clientCookie = Buffer.from('0123456789abcdef', 'hex');
+    const reply = decode(handler(query('lb.geo.example', { cookie: clientCookie }), client));
+    expect(reply.rcode).toBe(2);
+    expect(String(errors[0])).toContain('no randomness today');
+    const opt = reply.packet.additionals?.find((r) => r.type === 'OPT') as {
+      options: { code: number; data: Buffer }[];
+    };
+    expect(opt.options.find((o) => o.code === 10)?.data).toEqual(Buffer.concat([clientCookie, Buffer.alloc(16, 7)]));
+    expect(decode(handler(query('static.geo.example'), client)).rcode).toBe(0);
   });
 
   it('answers weighted names with ECS scope 0', () => {

@@ -71,6 +71,7 @@ describe('wire rules on a live server', () => {
     expect(result.status).toBe('REFUSED');
     expect(result.answer).toEqual([]);
     expect(result.flags).not.toContain('aa');
+    expect(result.raw).toMatch(/EDE: 20 \(Not Authoritative\)/);
   });
 
   test('NOTIMP for an unknown opcode', async () => {

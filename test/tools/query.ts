@@ -1,5 +1,5 @@
 // One-question DNS query packets for tests that talk to the handler or a server, built with dns-packet.
-import dnsPacket, { type Answer, type OptAnswer } from 'dns-packet';
+import dnsPacket, { type Answer, type OptAnswer, type PacketOpt } from 'dns-packet';
 
 export interface QueryOptions {
   id?: number;
@@ -9,15 +9,22 @@ export interface QueryOptions {
   flags?: number;
   /** Adds an OPT record with an EDNS Client Subnet option. */
   ecs?: { ip: string; prefix: number };
-  /** Adds an OPT record (implied by `ecs`). */
+  /** Adds an OPT record (implied by `ecs` and `cookie`). */
   edns?: boolean;
+  /** Adds an OPT record with a COOKIE option carrying these bytes (a client cookie is 8). */
+  cookie?: Buffer;
   /** The OPT record's UDP payload size. */
   udpSize?: number;
 }
 
+/** A raw EDNS option (code, data): dns-packet encodes any, but its types list only a few codes. */
+export function rawOption(code: number, data: Buffer): PacketOpt {
+  return { code, data } as unknown as PacketOpt;
+}
+
 export function query(name: string, options: QueryOptions = {}): Buffer {
   const additionals: Answer[] = [];
-  if (options.ecs || options.edns) {
+  if (options.ecs || options.edns || options.cookie) {
     additionals.push({
       type: 'OPT',
       name: '.',
@@ -26,17 +33,20 @@ export function query(name: string, options: QueryOptions = {}): Buffer {
       ednsVersion: 0,
       flags: 0,
       flag_do: false,
-      options: options.ecs
-        ? [
-            {
-              code: 8 as const,
-              family: options.ecs.ip.includes(':') ? 2 : 1,
-              sourcePrefixLength: options.ecs.prefix,
-              scopePrefixLength: 0,
-              ip: options.ecs.ip,
-            },
-          ]
-        : [],
+      options: [
+        ...(options.ecs
+          ? [
+              {
+                code: 8 as const,
+                family: options.ecs.ip.includes(':') ? 2 : 1,
+                sourcePrefixLength: options.ecs.prefix,
+                scopePrefixLength: 0,
+                ip: options.ecs.ip,
+              },
+            ]
+          : []),
+        ...(options.cookie ? [rawOption(10, options.cookie)] : []),
+      ],
     } satisfies OptAnswer);
   }
   return dnsPacket.encode({

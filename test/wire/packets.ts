@@ -35,10 +35,7 @@ export function query(options: QueryOptions = {}): Buffer {
   return dnsPacket.encode(packet);
 }
 
-/** A raw EDNS option (code, data) for cases dns-packet will not encode. */
-export function rawOption(code: number, data: Buffer): PacketOpt {
-  return { code, data } as unknown as PacketOpt;
-}
+export { rawOption } from '../tools/query.ts';
 
 /** An OPT record by hand: owner, udp size, version, flags, option bytes. */
 export function optRecord(

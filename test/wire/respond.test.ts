@@ -207,6 +207,19 @@ describe('buildRcodeResponse', () => {
     expect(decoded.questions?.[0]?.name).toBe('Elsewhere.Test');
     expect(optOf(decoded)?.flag_do).toBe(true);
   });
+
+  it('adds an Extended DNS Error option when asked, after the other options', () => {
+    const message = query({ name: 'elsewhere.test', edns: {} });
+    const reply = buildRcodeResponse(message, parsed(message), RCODE.REFUSED, 'udp', { extendedError: 20 });
+    const options = optOf(dnsPacket.decode(reply))?.options ?? [];
+    expect(options.map((o) => o.code)).toEqual([15]);
+    expect((options[0] as { data: Buffer }).data).toEqual(Buffer.from([0, 20]));
+    const plain = query({ name: 'elsewhere.test' });
+    const noOpt = dnsPacket.decode(
+      buildRcodeResponse(plain, parsed(plain), RCODE.REFUSED, 'udp', { extendedError: 20 }),
+    );
+    expect(optOf(noOpt)).toBeUndefined();
+  });
 });
 
 describe('buildErrorResponse', () => {
