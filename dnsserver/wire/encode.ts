@@ -144,7 +144,14 @@ export function encodeBody(qname: string, sections: Sections, rcode: number, aut
   sections.answers.forEach((r, i) => writer.record(r, `answer ${i + 1}`));
   sections.authorities.forEach((r, i) => writer.record(r, `authority ${i + 1}`));
   const mainEnd = writer.pos;
-  sections.additionals.forEach((r, i) => writer.record(r, `additional ${i + 1}`));
+  const additionalRRsets: { end: number; records: number }[] = [];
+  sections.additionals.forEach((r, i) => {
+    writer.record(r, `additional ${i + 1}`);
+    const next = sections.additionals[i + 1];
+    if (!next || next.name !== r.name || next.type !== r.type) {
+      additionalRRsets.push({ end: writer.pos - mainEnd, records: i + 1 });
+    }
+  });
   return {
     rcode,
     authoritative,
@@ -153,5 +160,6 @@ export function encodeBody(qname: string, sections: Sections, rcode: number, aut
     arcount: sections.additionals.length,
     main: Buffer.from(writer.buf.subarray(0, mainEnd)),
     additional: Buffer.from(writer.buf.subarray(mainEnd, writer.pos)),
+    additionalRRsets,
   };
 }

@@ -166,15 +166,25 @@ export function buildResponse(
   let arcount = body.arcount;
   let tc = false;
   if (start + main.length + additional.length + optLength > limit) {
-    // A non-authoritative body is a referral and its additional section is glue: when the glue does not fit, the
-    // client must be told to retry over TCP (RFC 9471). Other additional records are simply left out.
-    if (!body.authoritative && arcount > 0) tc = true;
-    additional = EMPTY;
+    // Keep the whole additional rrsets that fit, in order. A non-authoritative body is a referral and its additional
+    // section is glue: when some of it does not fit, the client must be told to retry over TCP (RFC 9471), as Knot
+    // does. Other additional records are simply left out.
+    const room = limit - start - main.length - optLength;
+    let kept = 0;
     arcount = 0;
+    for (const rrset of body.additionalRRsets) {
+      if (rrset.end > room) break;
+      kept = rrset.end;
+      arcount = rrset.records;
+    }
+    if (!body.authoritative && arcount < body.arcount) tc = true;
+    additional = kept === 0 ? EMPTY : additional.subarray(0, kept);
     if (start + main.length + optLength > limit) {
       main = EMPTY;
+      additional = EMPTY;
       ancount = 0;
       nscount = 0;
+      arcount = 0;
       tc = true;
     }
   }
@@ -206,6 +216,7 @@ export function buildRcodeResponse(
     arcount: 0,
     main: EMPTY,
     additional: EMPTY,
+    additionalRRsets: [],
   };
   return buildResponse(message, query, body, { ...options, transport });
 }

@@ -92,8 +92,13 @@ export interface EncodedBody {
   arcount: number;
   /** Answer and authority sections. */
   main: Buffer;
-  /** Additional section (without OPT); dropped first when space is short. */
+  /** Additional section (without OPT); trimmed first when space is short. */
   additional: Buffer;
+  /**
+   * Where each rrset of the additional section ends: its end offset in `additional` and the records up to it. When
+   * space is short the reply keeps the whole rrsets that fit, in order, and no part of one.
+   */
+  additionalRRsets: readonly { end: number; records: number }[];
 }
 
 export interface ClientInfo {

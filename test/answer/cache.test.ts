@@ -10,6 +10,7 @@ const body = (rcode: number): EncodedBody => ({
   arcount: 0,
   main: Buffer.alloc(0),
   additional: Buffer.alloc(0),
+  additionalRRsets: [],
 });
 
 describe('AnswerCache', () => {

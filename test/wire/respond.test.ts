@@ -150,11 +150,23 @@ describe('buildResponse', () => {
     expect(at(65000, 75).flag_tc).toBe(true); // 1244 > 1232
   });
 
-  it('drops the additional section before truncating', () => {
+  it('trims the additional section, whole rrsets at a time, before truncating', () => {
     const { decoded } = respond({}, { answers: aRecords(20), additionals: aRecords(20, 'ns.example.com') });
     expect(decoded.flag_tc).toBe(false);
     expect(decoded.answers).toHaveLength(20);
     expect(decoded.additionals).toHaveLength(0);
+    // 20 answers take 353 bytes; of two additional rrsets (3 records, then 20) only the first fits in 512.
+    const two = respond(
+      {},
+      { answers: aRecords(20), additionals: [...aRecords(3, 'ns1.example.com'), ...aRecords(20, 'ns2.example.com')] },
+    );
+    expect(two.decoded.flag_tc).toBe(false);
+    expect(two.decoded.additionals?.map((r) => r.name)).toEqual([
+      'ns1.example.com',
+      'ns1.example.com',
+      'ns1.example.com',
+    ]);
+    expect(two.packet.length).toBeLessThanOrEqual(512);
   });
 
   it('sets TC when the glue of a referral does not fit, keeping the NS records (RFC 9471)', () => {
@@ -171,7 +183,11 @@ describe('buildResponse', () => {
     );
     expect(referral.flag_tc).toBe(true);
     expect(referral.authorities).toHaveLength(10);
-    expect(referral.additionals).toHaveLength(0);
+    // Like Knot: the glue that fits stays (whole rrsets, in order), and TC says the rest is missing.
+    const glue = (referral.additionals ?? []).map((r) => r.name);
+    expect(glue.length).toBeGreaterThan(0);
+    expect(glue.length).toBeLessThan(10);
+    expect(glue).toEqual(ns.slice(0, glue.length));
     // The same records in an authoritative answer: the additional section is left out without TC.
     const answer = dnsPacket.decode(
       buildResponse(message, pq, encodeBody(pq.qname, sections, 0, true), { transport: 'udp' }),
