@@ -139,15 +139,22 @@ export function parseServeArgs(args: string[]): ServeOptions {
   };
 }
 
-/** Holds the latest zones and health until the workers are up, then forwards to them. */
+/**
+ * Holds the zones and health until the DNS pool is up, then forwards to it. It keeps no zones once the pool has
+ * them: with worker threads the main thread would otherwise hold its own copy of every zone for nothing.
+ */
 class PoolSink implements ZoneSink {
-  zones: CompiledZone[] | undefined;
+  /** Zones received before the pool started. */
+  pending: CompiledZone[] | undefined;
+  /** Whether any zones were received (readiness). */
+  loaded = false;
   health: HealthTable = EMPTY_HEALTH;
   pool: DnsPool | undefined;
 
   setZones(zones: CompiledZone[]): void {
-    this.zones = zones;
-    this.pool?.setZones(zones);
+    this.loaded = true;
+    if (this.pool) this.pool.setZones(zones);
+    else this.pending = zones;
   }
 
   setHealth(table: HealthTable): void {
@@ -161,7 +168,8 @@ class PoolSink implements ZoneSink {
    */
   attach(pool: DnsPool, started: { zones: CompiledZone[] | undefined; health: HealthTable }): void {
     this.pool = pool;
-    if (this.zones && this.zones !== started.zones) pool.setZones(this.zones);
+    if (this.pending && this.pending !== started.zones) pool.setZones(this.pending);
+    this.pending = undefined;
     if (this.health !== started.health) pool.setHealth(this.health);
   }
 }
@@ -245,7 +253,10 @@ async function run(options: ServeOptions, io: CliIO, signals: SignalHooks): Prom
   let exitCode = EXIT_OK;
   let draining = false;
   let pool: DnsPool;
-  const started = { zones: sink.zones, health: sink.health };
+  const started: { zones: CompiledZone[] | undefined; health: HealthTable } = {
+    zones: sink.pending,
+    health: sink.health,
+  };
   try {
     pool = await startDnsPool({
       workers: options.workers,
@@ -270,13 +281,14 @@ async function run(options: ServeOptions, io: CliIO, signals: SignalHooks): Prom
     return fail(`cannot listen: ${(error as Error).message}`);
   }
   sink.attach(pool, started);
+  started.zones = undefined; // the pool has them; this function's frame lives as long as the server
 
   let http: ObservabilityServer | undefined;
   try {
     http = options.metrics
       ? await startHttpServer({
           ...options.metrics,
-          ready: () => !draining && sink.zones !== undefined,
+          ready: () => !draining && sink.loaded,
           metrics: async () => {
             // Workers first: with one inline node this flushes its counts into the main registry.
             const fromWorkers = await pool.metrics();

@@ -8,7 +8,8 @@ import type { CompiledZone } from '../../api/compiled.ts';
 import type { HealthTable } from '../../api/health.ts';
 import { mergeHealthTables, validateDocument, type DocumentVerdict } from './validate.ts';
 
-export type ScannedFile = { file: string; hash: string } & DocumentVerdict;
+/** One file of a scan: its name, the SHA-256 of its bytes, the bytes themselves, and what they are. */
+export type ScannedFile = { file: string; hash: string; bytes: Buffer } & DocumentVerdict;
 
 export interface ScanResult {
   files: ScannedFile[];
@@ -32,21 +33,31 @@ function errorText(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
+/** Parses and checks a file's bytes (a fresh read, or bytes kept from an earlier scan). */
+export function parseFile(file: string, hash: string, bytes: Buffer): ScannedFile {
+  let data: unknown;
+  try {
+    data = JSON.parse(bytes.toString('utf8'));
+  } catch (error) {
+    return { file, hash, bytes, kind: 'invalid', errors: [`${file}: invalid JSON: ${errorText(error)}`] };
+  }
+  return { file, hash, bytes, ...validateDocument(file, data) };
+}
+
 async function scanFile(dir: string, file: string): Promise<ScannedFile> {
   let bytes: Buffer;
   try {
     bytes = await readFile(join(dir, file));
   } catch (error) {
-    return { file, hash: '', kind: 'invalid', errors: [`${file}: cannot read: ${errorText(error)}`] };
+    return {
+      file,
+      hash: '',
+      bytes: Buffer.alloc(0),
+      kind: 'invalid',
+      errors: [`${file}: cannot read: ${errorText(error)}`],
+    };
   }
-  const hash = createHash('sha256').update(bytes).digest('hex');
-  let data: unknown;
-  try {
-    data = JSON.parse(bytes.toString('utf8'));
-  } catch (error) {
-    return { file, hash, kind: 'invalid', errors: [`${file}: invalid JSON: ${errorText(error)}`] };
-  }
-  return { file, hash, ...validateDocument(file, data) };
+  return parseFile(file, createHash('sha256').update(bytes).digest('hex'), bytes);
 }
 
 /** Reads and validates every visible *.json file of `dir`. Never throws. */

@@ -112,9 +112,7 @@ export class WorkerPool {
    */
   static async start(options: WorkerPoolOptions): Promise<WorkerPool> {
     const pool = new WorkerPool();
-    const onExit = (code: number) => {
-      if (!pool.#stopping) options.onWorkerExit?.(code);
-    };
+    const onExit = WorkerPool.#exitHandler(pool, options.onWorkerExit);
     const { workers, onWorkerExit: _ignored, ...workerOptions } = options;
     const first = new DnsWorker(workerOptions, onExit);
     pool.#workers.push(first);
@@ -136,6 +134,16 @@ export class WorkerPool {
       throw error;
     }
     return pool;
+  }
+
+  /**
+   * Made apart from start() so that the handler, which lives as long as the workers, does not hold start()'s
+   * scope, and with it the initial zones, for the life of the process.
+   */
+  static #exitHandler(pool: WorkerPool, onWorkerExit: ((code: number) => void) | undefined): (code: number) => void {
+    return (code) => {
+      if (!pool.#stopping) onWorkerExit?.(code);
+    };
   }
 
   get size(): number {

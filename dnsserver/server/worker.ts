@@ -15,6 +15,9 @@ const metrics = new GeodnsMetrics();
 
 try {
   const node = await startDnsNode(options, log, metrics);
+  // Indexed now. workerData is kept by Node for the life of the thread: without this it would keep the initial
+  // documents too, a second copy of every zone once the first update has replaced them.
+  options.initialZones = [];
   send({ type: 'listening', addresses: node.bound });
   port.on('message', (message: ToWorker) => {
     switch (message.type) {

@@ -30,7 +30,7 @@ function startReloader(path: string, rescanMs = 0) {
   return { reloader, swaps, failures };
 }
 
-const serials = (snapshot: ConfigSnapshot | undefined): string[] =>
+const serials = (snapshot: { zones: readonly { zone: string; serial: number }[] } | undefined): string[] =>
   (snapshot?.zones ?? []).map((z) => `${z.zone}@${z.serial}`);
 
 /** The kubelet's ConfigMap layout: files in a timestamped folder, `..data` → it, visible names → `..data/name`. */
