@@ -47,6 +47,8 @@ export interface HandlerOptions {
   random?: () => number;
   /** Server cookie generator (RFC 7873), passed to the wire layer. */
   serverCookie?: (clientCookie: Buffer) => Buffer;
+  /** The server's identifier for queries that ask for it (NSID, RFC 5001); none when not set. */
+  nsid?: Buffer;
   /** Called when answering fails unexpectedly (the client gets SERVFAIL). */
   onError?: (error: unknown, query: ParsedQuery) => void;
 }
@@ -61,6 +63,9 @@ export function createHandler(state: ServerState, options: HandlerOptions = {}):
   const random = options.random ?? Math.random;
   const observe = options.observe;
   const serverCookie = options.serverCookie;
+  const nsid = options.nsid;
+  /** What every reply with an OPT record may carry besides its own options. */
+  const replyOptions = { ...(serverCookie ? { serverCookie } : {}), ...(nsid ? { nsid } : {}) };
 
   /**
    * The plan for (name, type) in this snapshot: a finished body, or a lookup whose routed parts need deciding.
@@ -137,7 +142,7 @@ export function createHandler(state: ServerState, options: HandlerOptions = {}):
       ecs: query.edns?.ecs !== undefined,
     });
     return buildRcodeResponse(message, query, RCODE.REFUSED, client.transport, {
-      serverCookie,
+      ...replyOptions,
       ...(extendedError !== undefined ? { extendedError } : {}),
     });
   }
@@ -181,6 +186,7 @@ export function createHandler(state: ServerState, options: HandlerOptions = {}):
       transport: client.transport,
       ecsScope: routed ? routed.scope : 0,
       serverCookie,
+      nsid,
     });
   }
 
@@ -196,7 +202,7 @@ export function createHandler(state: ServerState, options: HandlerOptions = {}):
         transport: client.transport,
         ecs: false,
       });
-      return buildErrorResponse(message, parsed, { serverCookie });
+      return buildErrorResponse(message, parsed, replyOptions);
     }
     const query = parsed.query;
     try {
@@ -211,7 +217,7 @@ export function createHandler(state: ServerState, options: HandlerOptions = {}):
         transport: client.transport,
         ecs: false,
       });
-      return buildRcodeResponse(message, query, RCODE.SERVFAIL, client.transport, { serverCookie });
+      return buildRcodeResponse(message, query, RCODE.SERVFAIL, client.transport, replyOptions);
     }
   };
 }

@@ -38,6 +38,7 @@ Options:
   --metrics ADDR:PORT      /metrics, /healthz and /readyz (default 0.0.0.0:${DEFAULT_METRICS_PORT}); 'off' disables
   --log-level LEVEL        fatal, error, warn, info, debug, trace, silent (default info or $GEODNS_LOG_LEVEL)
   --query-log-sample RATE  log this fraction (0..1) of queries (default 0)
+  --nsid TEXT              answer NSID requests (RFC 5001, dig +nsid) with TEXT, e.g. the pod name (default: off)
   --tcp-idle-timeout SEC   close idle TCP connections after SEC seconds (default ${DEFAULT_IDLE_TIMEOUT_MS / 1000})
   --tcp-max-connections N  open TCP connections per worker (default ${DEFAULT_MAX_CONNECTIONS})
   --drain-timeout SEC      on SIGTERM/SIGINT: stop accepting, let answers in flight finish for up to SEC
@@ -56,6 +57,7 @@ interface ServeOptions {
   workers: number;
   metrics: ListenAddress | undefined;
   logLevel: string | undefined;
+  nsid: string | undefined;
   querySampleRate: number;
   tcpIdleTimeoutMs: number;
   tcpMaxConnections: number;
@@ -102,6 +104,7 @@ export function parseServeArgs(args: string[]): ServeOptions {
         metrics: { type: 'string' },
         'log-level': { type: 'string' },
         'query-log-sample': { type: 'string' },
+        nsid: { type: 'string' },
         'tcp-idle-timeout': { type: 'string' },
         'tcp-max-connections': { type: 'string' },
         'drain-timeout': { type: 'string' },
@@ -126,6 +129,7 @@ export function parseServeArgs(args: string[]): ServeOptions {
         ? undefined
         : usage(() => parseListenAddress(values.metrics ?? `0.0.0.0:${DEFAULT_METRICS_PORT}`)),
     logLevel: values['log-level'],
+    nsid: usage(() => parseNsid(values.nsid)),
     querySampleRate: usage(() => parseSampleRate(values['query-log-sample'] ?? '0')),
     tcpIdleTimeoutMs:
       positiveNumber(values['tcp-idle-timeout'], '--tcp-idle-timeout', DEFAULT_IDLE_TIMEOUT_MS / 1000) * 1000,
@@ -137,6 +141,15 @@ export function parseServeArgs(args: string[]): ServeOptions {
     ),
     drainTimeoutMs: positiveNumber(values['drain-timeout'], '--drain-timeout', 5) * 1000,
   };
+}
+
+/** NSID text: printable ASCII, at most 128 bytes (an identifier, not a message), or undefined when not given. */
+function parseNsid(text: string | undefined): string | undefined {
+  if (text === undefined) return undefined;
+  if (text.length === 0 || text.length > 128 || !/^[\x21-\x7e]+$/.test(text)) {
+    throw new Error(`--nsid: expected 1 to 128 printable ASCII characters without spaces, got '${text}'`);
+  }
+  return text;
 }
 
 /**
@@ -270,6 +283,7 @@ async function run(options: ServeOptions, io: CliIO, signals: SignalHooks): Prom
       tcpMaxConnections: options.tcpMaxConnections,
       querySampleRate: options.querySampleRate,
       logLevel: log.level,
+      ...(options.nsid !== undefined ? { nsid: options.nsid } : {}),
       onWorkerExit: (code) => {
         log.fatal({ code }, 'a DNS worker died; exiting');
         exitCode = 1;

@@ -59,6 +59,7 @@ export async function startDnsNode(options: WorkerOptions, log: Logger, metrics:
       lastEvent = event;
     },
     serverCookie,
+    ...(options.nsid !== undefined ? { nsid: Buffer.from(options.nsid, 'utf8') } : {}),
     onError: (error, query) => log.error({ err: error, qname: query.qname, qtype: query.qtype }, 'answering failed'),
   });
 

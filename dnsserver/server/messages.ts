@@ -15,6 +15,8 @@ export interface WorkerOptions {
   tcpMaxConnections: number;
   querySampleRate: number;
   logLevel: string;
+  /** The server identifier returned to NSID requests (RFC 5001); none when undefined. */
+  nsid?: string;
 }
 
 export type ToWorker =

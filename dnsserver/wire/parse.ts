@@ -1,6 +1,6 @@
 // Reads a DNS query just far enough to answer it: header, the one question, and the OPT record. This runs for every
 // query, so it walks the bytes directly and allocates only the question name string (and small objects).
-import { BADVERS, RCODE, HEADER_LENGTH, TYPE_OPT, OPTION_ECS, OPTION_COOKIE } from './types.ts';
+import { BADVERS, RCODE, HEADER_LENGTH, TYPE_OPT, OPTION_ECS, OPTION_COOKIE, OPTION_NSID } from './types.ts';
 import type { ClientSubnet, EdnsInfo, ParsedQuery, ParseResult } from './types.ts';
 import { MAX_LABEL_LENGTH, MAX_NAME_LENGTH, writeLabelText } from './name.ts';
 import { WireClientSubnet } from './subnet.ts';
@@ -310,6 +310,9 @@ function readOptions(message: Buffer, start: number, end: number, info: EdnsInfo
       const ecs = readClientSubnet(message, dataStart, dataEnd);
       if (typeof ecs === 'string') return contentProblem(ecs);
       info.ecs = ecs;
+    } else if (code === OPTION_NSID) {
+      // RFC 5001 §2.3: a request is empty; any content is not ours to read, so it is a request all the same.
+      info.nsid = true;
     } else if (code === OPTION_COOKIE) {
       if (info.cookie) return contentProblem('more than one COOKIE option');
       // RFC 7873: client cookie alone (8 bytes) or with a server cookie of 8 to 32 bytes.

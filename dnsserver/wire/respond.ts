@@ -1,6 +1,15 @@
 // Builds response packets: the query's header and question (copied, client's letter case kept), a cached encoded
 // body, and our OPT record. One allocation per response.
-import { BADVERS, RCODE, HEADER_LENGTH, TYPE_OPT, OPTION_ECS, OPTION_COOKIE, OPTION_EDE } from './types.ts';
+import {
+  BADVERS,
+  RCODE,
+  HEADER_LENGTH,
+  TYPE_OPT,
+  OPTION_ECS,
+  OPTION_COOKIE,
+  OPTION_EDE,
+  OPTION_NSID,
+} from './types.ts';
 import { copyBytes, put16 } from './bytes.ts';
 import type { ClientSubnet, EdnsInfo, EncodedBody, ParsedQuery, ParseResult } from './types.ts';
 
@@ -12,6 +21,8 @@ export interface ResponseOptions {
   serverCookie?: (clientCookie: Buffer) => Buffer;
   /** An Extended DNS Error info code (RFC 8914) to add when the query had EDNS, e.g. EDE.NOT_AUTHORITATIVE. */
   extendedError?: number;
+  /** The server's identifier, returned to queries that ask for it (NSID, RFC 5001); none when not given. */
+  nsid?: Buffer;
 }
 
 /** Our EDNS UDP payload size (DNS flag day 2020). */
@@ -31,6 +42,7 @@ interface OptPlan {
   cookie: Buffer | null;
   serverCookie: Buffer | null;
   extendedError: number | null;
+  nsid: Buffer | null;
   length: number;
 }
 
@@ -44,8 +56,13 @@ function planOpt(edns: EdnsInfo, rcode: number, options: Partial<ResponseOptions
     cookie: null,
     serverCookie: null,
     extendedError: null,
+    nsid: null,
     length: OPT_FIXED_LENGTH,
   };
+  if (edns.nsid && options.nsid) {
+    plan.nsid = options.nsid;
+    plan.length += 4 + options.nsid.length;
+  }
   if (options.extendedError !== undefined) {
     plan.extendedError = options.extendedError;
     plan.length += 4 + 2;
@@ -81,6 +98,11 @@ function writeOpt(out: Buffer, pos: number, plan: OptPlan): number {
   put16(out, pos + 7, plan.dnssecOk ? 0x8000 : 0);
   put16(out, pos + 9, plan.length - OPT_FIXED_LENGTH);
   pos += OPT_FIXED_LENGTH;
+  if (plan.nsid) {
+    put16(out, pos, OPTION_NSID);
+    put16(out, pos + 2, plan.nsid.length);
+    pos += 4 + copyBytes(plan.nsid, 0, plan.nsid.length, out, pos + 4);
+  }
   if (plan.ecs) {
     put16(out, pos, OPTION_ECS);
     put16(out, pos + 2, plan.ecs.length);
@@ -229,7 +251,7 @@ export function buildRcodeResponse(
 export function buildErrorResponse(
   message: Buffer,
   result: ParseResult & { ok: false; rcode: number },
-  options: Pick<ResponseOptions, 'serverCookie'> = {},
+  options: Pick<ResponseOptions, 'serverCookie' | 'nsid'> = {},
 ): Buffer {
   const known: Partial<ParsedQuery> = ('query' in result ? result.query : undefined) ?? {};
   const hasQuestion = known.questionEnd !== undefined && known.questionEnd <= message.length;

@@ -8,6 +8,7 @@ export const BADVERS = 16;
 /** Wire constants the parser, the encoder and the response builder share. */
 export const HEADER_LENGTH = 12;
 export const TYPE_OPT = 41;
+export const OPTION_NSID = 3;
 export const OPTION_ECS = 8;
 export const OPTION_COOKIE = 10;
 export const OPTION_EDE = 15;
@@ -36,6 +37,8 @@ export interface EdnsInfo {
   ecs?: ClientSubnet;
   /** Client cookie (8 bytes) and server cookie, if any, as sent (RFC 7873). */
   cookie?: Buffer;
+  /** Whether the query asks for the server's identifier (an NSID option, RFC 5001). */
+  nsid?: boolean;
 }
 
 /** A query decoded just far enough to answer it: no per-query object tree of the whole packet. */

@@ -41,6 +41,14 @@ describe('geodns serve usage errors', () => {
     }
   });
 
+  test('a bad --nsid value: exit 2', async () => {
+    const result = await runCli(['serve', '--resources', EXAMPLES, '--listen', '127.0.0.1:0', '--nsid', 'two words']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(
+      "--nsid: expected 1 to 128 printable ASCII characters without spaces, got 'two words'",
+    );
+  });
+
   test('a bad --workers value: exit 2', async () => {
     for (const bad of ['many', '1.5', '300']) {
       const result = await runCli(['serve', '--resources', EXAMPLES, '--listen', '127.0.0.1:0', '--workers', bad]);

@@ -10,7 +10,9 @@ const WIRE_ZONE = path.join(FIXTURES, 'wire');
 describe('wire rules on a live server', () => {
   let server: ServeProcess;
   beforeAll(async () => {
-    server = await startServe(['--resources', EXAMPLES, WIRE_ZONE], { listen: ['127.0.0.1:0', '[::1]:0'] });
+    server = await startServe(['--resources', EXAMPLES, WIRE_ZONE, '--nsid', 'geodns-test-1'], {
+      listen: ['127.0.0.1:0', '[::1]:0'],
+    });
   });
   afterAll(async () => {
     await server?.stop();
@@ -64,6 +66,14 @@ describe('wire rules on a live server', () => {
     const result = await server.dig(['www.geo.example.com', 'TYPE65280']);
     expect(result.status).toBe('NOERROR');
     await expectNegativeSoa(result, 'geo.example.com');
+  });
+
+  test('NSID (RFC 5001): the --nsid text to queries that ask for it, in answers and refusals alike', async () => {
+    const asked = await server.dig(['+nsid', 'www.geo.example.com', 'A']);
+    expect(asked.status).toBe('NOERROR');
+    expect(asked.raw).toMatch(/NSID: .*\("geodns-test-1"\)/);
+    expect((await server.dig(['+nsid', 'www.example.org', 'A'])).raw).toMatch(/NSID: .*\("geodns-test-1"\)/);
+    expect((await server.dig(['www.geo.example.com', 'A'])).raw).not.toContain('NSID');
   });
 
   test('REFUSED outside our zones', async () => {

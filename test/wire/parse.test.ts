@@ -228,6 +228,15 @@ describe('parseQuery: NOTIMP and BADVERS', () => {
   });
 });
 
+describe('parseQuery: NSID', () => {
+  it('notes an NSID request (RFC 5001), empty as it should be or not', () => {
+    const asks = (data: Buffer) => ok(parseQuery(query({ edns: { options: [rawOption(3, data)] } }))).edns?.nsid;
+    expect(asks(Buffer.alloc(0))).toBe(true);
+    expect(asks(Buffer.from('x'))).toBe(true);
+    expect(ok(parseQuery(query({ edns: {} }))).edns?.nsid).toBeUndefined();
+  });
+});
+
 describe('parseQuery: question names handed out again', () => {
   it('gives the same string for the same name, and the right one for two names whose hashes collide', () => {
     const first = ok(parseQuery(query({ name: 'Repeat.Example.com' }))).qname;

@@ -224,6 +224,19 @@ describe('buildRcodeResponse', () => {
     expect(optOf(decoded)?.flag_do).toBe(true);
   });
 
+  it('returns the NSID to queries that ask for it (RFC 5001), and only to them', () => {
+    const nsid = Buffer.from('pod-7');
+    const nsidOf = (asks: boolean, withNsid: boolean) => {
+      const options: ResponseOptions = withNsid ? { transport: 'udp', nsid } : { transport: 'udp' };
+      const edns = { options: asks ? [rawOption(3, Buffer.alloc(0))] : [] };
+      const opt = optOf(respond({ edns }, { answers: aRecords(1) }, options).decoded);
+      return opt?.options.find((o) => (o.code as number) === 3);
+    };
+    expect(nsidOf(true, true)?.data).toEqual(nsid);
+    expect(nsidOf(false, true)).toBeUndefined();
+    expect(nsidOf(true, false)).toBeUndefined();
+  });
+
   it('adds an Extended DNS Error option when asked, after the other options', () => {
     const message = query({ name: 'elsewhere.test', edns: {} });
     const reply = buildRcodeResponse(message, parsed(message), RCODE.REFUSED, 'udp', { extendedError: 20 });
