@@ -1,6 +1,7 @@
 // Locations remembered per ECS subnet, found by a hash of the subnet's bytes: the common ECS query then makes no
 // address text and no string key at all. A direct-mapped cache: two subnets with the same hash take turns in
 // one slot (each lookup checks the bytes), and the whole map is dropped when it is full.
+import { FNV_OFFSET, fnvFinish, fnvStep } from '../wire/hash.ts';
 import type { ClientLocation } from './types.ts';
 
 /** An ECS subnet as the wire layer reads it (wire/subnet.ts), without making its text. */
@@ -18,13 +19,12 @@ interface Entry {
   location: ClientLocation;
 }
 
-/** FNV-1a over family, source prefix and the address bytes the prefix covers, cut to 30 bits. */
+/** FNV-1a over family, source prefix and the address bytes the prefix covers. */
 export function subnetHash(subnet: Subnet): number {
   const prefix = subnet.sourcePrefix;
-  let hash = Math.imul(0x811c9dc5 ^ subnet.family, 0x01000193);
-  hash = Math.imul(hash ^ prefix, 0x01000193);
-  for (let i = 0, n = (prefix + 7) >> 3; i < n; i++) hash = Math.imul(hash ^ subnet.addressByte(i), 0x01000193);
-  return hash & 0x3fffffff;
+  let hash = fnvStep(fnvStep(FNV_OFFSET, subnet.family), prefix);
+  for (let i = 0, n = (prefix + 7) >> 3; i < n; i++) hash = fnvStep(hash, subnet.addressByte(i));
+  return fnvFinish(hash);
 }
 
 export class SubnetMemo {

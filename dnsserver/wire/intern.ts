@@ -1,15 +1,16 @@
 // Question names seen lately, by a hash of their text. Resolvers ask the same names over and over: handing out the
 // same string for the same name spares making a new string per query, and that string's hash (which every map
 // lookup by name needs) is computed once instead of per query.
+import { FNV_OFFSET, fnvFinish, fnvStep } from './hash.ts';
 
 const INTERN_LIMIT = 16_384;
 const interned = new Map<number, string>();
 
-/** FNV-1a of text[0..length), cut to 30 bits so it stays a small integer. */
+/** FNV-1a of text[0..length). */
 export function textHash(text: Uint8Array, length: number): number {
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < length; i++) hash = Math.imul(hash ^ (text[i] as number), 0x01000193);
-  return hash & 0x3fffffff;
+  let hash = FNV_OFFSET;
+  for (let i = 0; i < length; i++) hash = fnvStep(hash, text[i] as number);
+  return fnvFinish(hash);
 }
 
 /** The latin1 string of text[0..length): the one handed out before for the same bytes, when still remembered. */
