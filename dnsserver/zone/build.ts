@@ -84,7 +84,7 @@ export class ZoneBuilder {
       } else {
         // Documents hold canonical (lower-case) names, so the record itself can serve as the rrset.
         const rrset = record.name === name ? record : { name, type: record.type, ttl: record.ttl, data: record.data };
-        owner.rrsets = owner.rrsets.length === 0 ? [rrset] : [...owner.rrsets, rrset];
+        owner.rrsets = [...owner.rrsets, rrset];
       }
       if (type === TYPE.NS && name !== apex) this.#cuts.add(name);
     }
