@@ -11,7 +11,7 @@ import { openGeoDatabase } from '../dnsserver/geoip/database.ts';
 import { createHandler, ServerState } from '../dnsserver/handler.ts';
 import { QueryCounter } from '../dnsserver/server/query-counter.ts';
 import type { ClientInfo } from '../dnsserver/wire/types.ts';
-import dnsPacket from 'dns-packet';
+import { query } from '../test/tools/query.ts';
 
 const BENCH = import.meta.dirname;
 const seconds = Number(process.argv[2] ?? 3);
@@ -42,7 +42,7 @@ function readText(file: string): Buffer[] {
     .filter((line) => line.trim() !== '')
     .map((line) => {
       const [name, type] = line.split(/\s+/);
-      return dnsPacket.encode({ type: 'query', id: 1, questions: [{ name: name ?? '', type: (type ?? 'A') as 'A' }] });
+      return query(name ?? '', { type: type ?? 'A' });
     });
 }
 

@@ -18,6 +18,8 @@ interface Reply {
   authorities: Answer[];
   additionals: Answer[];
   ecsScope: number | undefined;
+  /** The data of the reply's EDNS option `code`, if the reply has one. */
+  option: (code: number) => Buffer | undefined;
 }
 
 function decode(buffer: Buffer | null): Reply {
@@ -33,6 +35,7 @@ function decode(buffer: Buffer | null): Reply {
     authorities: packet.authorities ?? [],
     additionals: (packet.additionals ?? []).filter((r) => r.type !== 'OPT'),
     ecsScope: ecs?.scopePrefixLength,
+    option: (code) => (opt?.options.find((o) => (o.code as number) === code) as { data?: Buffer } | undefined)?.data,
   };
 }
 
@@ -77,12 +80,7 @@ describe('handler', () => {
 
   it('says why it refuses with an Extended DNS Error (RFC 8914) when the query has EDNS, as Knot does', () => {
     const { ask } = setup();
-    const extendedError = (reply: ReturnType<typeof ask>) => {
-      const opt = reply.packet.additionals?.find((record) => record.type === 'OPT') as
-        { options: { code: number; data?: Buffer }[] } | undefined;
-      const option = opt?.options.find((o) => o.code === 15);
-      return option?.data?.readUInt16BE(0);
-    };
+    const extendedError = (reply: Reply) => reply.option(15)?.readUInt16BE(0);
     expect(extendedError(ask('www.example.org', { edns: true }))).toBe(20); // Not Authoritative
     expect(extendedError(ask('geo.example', { type: 'AXFR', edns: true }))).toBe(18); // Prohibited
     expect(extendedError(ask('static.geo.example', { edns: true }))).toBeUndefined();
@@ -250,10 +248,7 @@ describe('handler', () => {
     const reply = decode(handler(query('lb.geo.example', { cookie: clientCookie }), client));
     expect(reply.rcode).toBe(2);
     expect(String(errors[0])).toContain('no randomness today');
-    const opt = reply.packet.additionals?.find((r) => r.type === 'OPT') as {
-      options: { code: number; data: Buffer }[];
-    };
-    expect(opt.options.find((o) => o.code === 10)?.data).toEqual(Buffer.concat([clientCookie, Buffer.alloc(16, 7)]));
+    expect(reply.option(10)).toEqual(Buffer.concat([clientCookie, Buffer.alloc(16, 7)]));
     expect(decode(handler(query('static.geo.example'), client)).rcode).toBe(0);
   });
 
