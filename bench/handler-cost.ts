@@ -5,8 +5,9 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadResources } from '../api/load.ts';
-import { compile, standaloneInput } from '../operator/compile/index.ts';
+import { compile } from '../operator/compile/index.ts';
+import { loadResources } from '../operator/inputs/resource-files.ts';
+import { compileInputOf, snapshotFromFiles } from '../operator/inputs/snapshot.ts';
 import { openGeoDatabase } from '../dnsserver/geoip/database.ts';
 import { createHandler, ServerState } from '../dnsserver/handler.ts';
 import { QueryCounter } from '../dnsserver/server/query-counter.ts';
@@ -18,7 +19,7 @@ const seconds = Number(process.argv[2] ?? 3);
 const only = process.argv[3];
 
 const loaded = await loadResources([join(BENCH, 'fixtures/geodns')]);
-const output = compile(standaloneInput(loaded, {}, new Date()));
+const output = compile(compileInputOf(snapshotFromFiles(loaded), {}, new Date()));
 const state = new ServerState({
   zones: output.zones,
   geoip: await openGeoDatabase(join(BENCH, 'fixtures/bench-geo.mmdb')),

@@ -4,14 +4,14 @@ import { mkdir, readFile, readdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { COMPILED_FORMAT, type CompiledZone } from '../../api/compiled.ts';
-import { formatLoadError, loadResources } from '../../api/load.ts';
+import { formatLoadError, loadResources } from '../../operator/inputs/resource-files.ts';
+import { compileInputOf, snapshotFromFiles } from '../../operator/inputs/snapshot.ts';
 import type { Condition } from '../../api/resources.ts';
 import {
   canonicalJson,
   compile,
   describeCondition,
   isRefusal,
-  standaloneInput,
   serializeCompiledZone,
   type CompileInput,
   type ResourceResult,
@@ -118,7 +118,7 @@ export const compileCommand: Command = {
       return EXIT_INVALID;
     }
 
-    const output = compile(standaloneInput(loaded, previous, new Date()));
+    const output = compile(compileInputOf(snapshotFromFiles(loaded), previous, new Date()));
     let failed = false;
     for (const result of output.results) {
       for (const c of result.conditions.filter(isNotable)) {

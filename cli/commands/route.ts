@@ -3,7 +3,8 @@
 import { parseArgs } from 'node:util';
 import type { CompiledZone } from '../../api/compiled.ts';
 import type { HealthTable } from '../../api/health.ts';
-import { formatLoadError, loadResources } from '../../api/load.ts';
+import { formatLoadError, loadResources } from '../../operator/inputs/resource-files.ts';
+import { compileInputOf, snapshotFromFiles } from '../../operator/inputs/snapshot.ts';
 import { compile } from '../../operator/compile/index.ts';
 import { loadConfigDir } from '../../dnsserver/config/load.ts';
 import { parseAddress, parseCidr } from '../../dnsserver/geoip/address.ts';
@@ -14,7 +15,7 @@ import { decide, type Candidate, type Decision } from '../../dnsserver/routing/i
 import { buildAnswer } from '../../dnsserver/answer/sections.ts';
 import { createSnapshot, lookup, TYPE } from '../../dnsserver/zone/index.ts';
 import { EXIT_INVALID, EXIT_OK, UsageError, type CliIO, type Command } from '../command.ts';
-import { resourceLabel, standaloneInput } from '../../operator/compile/index.ts';
+import { resourceLabel } from '../../operator/compile/index.ts';
 
 const HELP = `Usage: geodns route (--resources PATH... | --config DIR) --name NAME (--client IP | --subnet CIDR)
                     [--type A|AAAA] [--geoip FILE]
@@ -71,7 +72,7 @@ async function fromResources(paths: string[]): Promise<Sources> {
   const loaded = await loadResources(paths);
   const errors = loaded.errors.map(formatLoadError);
   if (errors.length > 0) return { zones: [], health: {}, errors };
-  const output = compile(standaloneInput(loaded, {}, new Date()));
+  const output = compile(compileInputOf(snapshotFromFiles(loaded), {}, new Date()));
   // Refused resources are left out of the zones, as in the server: say so, the name may be missing because of it.
   const notes: string[] = [];
   for (const result of output.results) {

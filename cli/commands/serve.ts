@@ -4,14 +4,13 @@ import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import type { CompiledZone } from '../../api/compiled.ts';
 import type { HealthTable } from '../../api/health.ts';
-import { EMPTY_HEALTH } from '../../dnsserver/answer/state.ts';
 import { embeddedDatabasePath, geoDatabaseFromBytes, readGeoDatabaseBytes } from '../../dnsserver/geoip/database.ts';
 import { createLogger, parseLogLevel, parseSampleRate } from '../../dnsserver/observability/log.ts';
 import { aggregateMetrics, GeodnsMetrics, workerMetricsSnapshot } from '../../dnsserver/observability/metrics.ts';
 import { DEFAULT_METRICS_PORT, startHttpServer, type ObservabilityServer } from '../../dnsserver/observability/http.ts';
 import { formatListenAddress, parseListenAddress, type ListenAddress } from '../../dnsserver/server/listen.ts';
 import { startDnsPool, type DnsPool } from '../../dnsserver/server/dns-pool.ts';
-import type { ZoneSink } from '../../dnsserver/sources/sink.ts';
+import { PoolSink } from '../../dnsserver/server/pool-sink.ts';
 import { DEFAULT_IDLE_TIMEOUT_MS, DEFAULT_MAX_CONNECTIONS } from '../../dnsserver/transport/tcp.ts';
 import { EXIT_INVALID, EXIT_OK, UsageError, type CliIO, type Command } from '../command.ts';
 
@@ -152,41 +151,6 @@ function parseNsid(text: string | undefined): string | undefined {
   return text;
 }
 
-/**
- * Holds the zones and health until the DNS pool is up, then forwards to it. It keeps no zones once the pool has
- * them: with worker threads the main thread would otherwise hold its own copy of every zone for nothing.
- */
-class PoolSink implements ZoneSink {
-  /** Zones received before the pool started. */
-  pending: CompiledZone[] | undefined;
-  /** Whether any zones were received (readiness). */
-  loaded = false;
-  health: HealthTable = EMPTY_HEALTH;
-  pool: DnsPool | undefined;
-
-  setZones(zones: CompiledZone[]): void {
-    this.loaded = true;
-    if (this.pool) this.pool.setZones(zones);
-    else this.pending = zones;
-  }
-
-  setHealth(table: HealthTable): void {
-    this.health = table;
-    this.pool?.setHealth(table);
-  }
-
-  /**
-   * `started` is what the pool was started with: only what changed since (while the pool was starting) is sent
-   * again, so a large zone is not indexed twice at startup.
-   */
-  attach(pool: DnsPool, started: { zones: CompiledZone[] | undefined; health: HealthTable }): void {
-    this.pool = pool;
-    if (this.pending && this.pending !== started.zones) pool.setZones(this.pending);
-    this.pending = undefined;
-    if (this.health !== started.health) pool.setHealth(this.health);
-  }
-}
-
 export async function serve(options: ServeOptions, io: CliIO): Promise<number> {
   // Signals are caught from the very start: one that arrives while starting up stops the server cleanly as soon
   // as there is something to stop, instead of killing the process mid-way.
@@ -245,12 +209,7 @@ async function run(options: ServeOptions, io: CliIO, signals: SignalHooks): Prom
         log,
         metrics,
       })
-    : new (await import('../../dnsserver/sources/standalone.ts')).StandaloneSource({
-        paths: options.resources,
-        sink,
-        log,
-        metrics,
-      });
+    : (await import('../standalone.ts')).standalonePipeline(options.resources, sink, log, metrics);
   try {
     await source.start();
   } catch (error) {

@@ -1,10 +1,11 @@
 // The config-folder source: compiled zone documents and health tables from a folder that the operator writes or
 // a ConfigMap mounts. Validation, last-good keeping and the ..data swap are handled by the ConfigReloader.
 import type { Logger } from 'pino';
+import type { ZoneSink } from '../../api/sink.ts';
 import { EMPTY_HEALTH } from '../answer/state.ts';
 import { ConfigReloader, type ConfigSnapshot } from '../config/index.ts';
 import type { GeodnsMetrics } from '../observability/metrics.ts';
-import type { ZoneSink } from './sink.ts';
+import { MeteredSink } from './metered-sink.ts';
 
 export interface ConfigDirSourceOptions {
   dir: string;
@@ -19,14 +20,11 @@ export class ConfigDirSource {
   readonly #reloader: ConfigReloader;
 
   constructor(options: ConfigDirSourceOptions) {
-    const { sink, log, metrics } = options;
+    const { log } = options;
+    const sink = new MeteredSink(SOURCE, options.sink, options.metrics);
     const publish = (snapshot: ConfigSnapshot) => {
       sink.setZones(snapshot.zones);
-      const health = snapshot.health ?? EMPTY_HEALTH;
-      sink.setHealth(health);
-      metrics?.setZones(snapshot.zones);
-      metrics?.setTargetHealth(health.targets);
-      metrics?.countReload(SOURCE);
+      sink.setHealth(snapshot.health ?? EMPTY_HEALTH);
       log.info(
         { source: SOURCE, dir: options.dir, zones: snapshot.zones.map((z) => ({ zone: z.zone, serial: z.serial })) },
         'zones loaded',
@@ -36,7 +34,7 @@ export class ConfigDirSource {
       dir: options.dir,
       onSwap: publish,
       onErrors: (errors) => {
-        metrics?.countReloadFailure(SOURCE);
+        sink.refused();
         for (const error of errors) log.error({ source: SOURCE }, `${error}; the last good version keeps serving`);
       },
     });

@@ -6,5 +6,4 @@ export { targetId } from './targets.ts';
 export type { ServiceInfo } from './targets.ts';
 export { nextSerial, serialGreater } from './serial.ts';
 export { parseRdata } from './rdata.ts';
-export { standaloneInput } from './standalone-input.ts';
 export { describeCondition, isRefusal, resourceLabel } from './results.ts';

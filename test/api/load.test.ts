@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { formatLoadError, loadResources } from '../../api/load.ts';
+import { formatLoadError, loadResources } from '../../operator/inputs/resource-files.ts';
 
 const DIR = 'test/fixtures/invalid';
 

@@ -1,0 +1,140 @@
+// The one pipeline of the operator side: an input (resource files; informer caches next) → compile() → outputs
+// (the DNS server's in-process state; ConfigMaps and status next), with the prober beside it feeding the health
+// table. An incomplete read after the first good one is refused and the last good zones keep serving.
+import type { Logger } from 'pino';
+import type { CompiledZone } from '../api/compiled.ts';
+import type { HealthTable } from '../api/health.ts';
+import type { HealthProbeSpec } from '../api/resources.ts';
+import type { ZoneSink } from '../api/sink.ts';
+import { compile, describeCondition, isRefusal, resourceLabel, type CompileOutput } from './compile/index.ts';
+import { compileInputOf } from './inputs/snapshot.ts';
+import type { ResourceInput } from './inputs/types.ts';
+import { checksForZones, ProbeScheduler } from './prober/index.ts';
+
+export interface PipelineOutput extends ZoneSink {
+  /** After each accepted read, with every resource's conditions (the status writer's input). */
+  compiled?(output: CompileOutput): void;
+  /** A read was refused; the last good zones keep serving. */
+  refused?(errors: readonly string[]): void;
+}
+
+export interface PipelineOptions {
+  input: ResourceInput;
+  output: PipelineOutput;
+  log: Logger;
+  /** Re-run when the input changes (default true). */
+  watch?: boolean;
+  prober?: ProbeScheduler;
+  now?: () => Date;
+}
+
+export class Pipeline {
+  readonly #options: PipelineOptions;
+  readonly #prober: ProbeScheduler;
+  readonly #now: () => Date;
+  #previous: Record<string, { serial: number; contentHash: string }> = {};
+  #loadedOnce = false;
+  #watcher: { close(): void } | undefined;
+  #running: Promise<void> = Promise.resolve();
+
+  constructor(options: PipelineOptions) {
+    this.#options = options;
+    this.#prober = options.prober ?? new ProbeScheduler();
+    this.#now = options.now ?? (() => new Date());
+    this.#prober.onChange((event) => {
+      options.log.info(
+        {
+          probe: event.probeKey,
+          address: event.address,
+          targets: event.targetIds,
+          from: event.from,
+          to: event.to,
+          error: event.error,
+        },
+        'health changed',
+      );
+      this.#publishHealth();
+    });
+  }
+
+  /** Runs once (throws when nothing at all can be served), then follows the input. */
+  async start(): Promise<void> {
+    await this.run();
+    if (this.#options.watch !== false) {
+      this.#watcher = this.#options.input.watch(() => {
+        this.#running = this.#running
+          .then(() => this.run())
+          .catch((error: unknown) =>
+            this.#options.log.error({ source: this.#options.input.name, err: error }, 'reload failed'),
+          );
+      });
+    }
+  }
+
+  /** Reads the input, compiles, plans the probes and publishes. */
+  async run(): Promise<void> {
+    const { input, output, log } = this.#options;
+    const source = input.name;
+    const read = await input.read();
+    for (const error of read.errors) log.error({ source }, error);
+    if (read.errors.length > 0 && this.#loadedOnce) {
+      output.refused?.(read.errors);
+      log.error(
+        { source, errors: read.errors.length },
+        'reload refused: the input has errors; the last good zones keep serving',
+      );
+      return;
+    }
+    const compiled = compile(compileInputOf(read.snapshot, this.#previous, this.#now()));
+    for (const result of compiled.results) {
+      for (const condition of result.conditions) {
+        if (!isRefusal(condition) && condition.status !== 'False') continue;
+        log.warn(
+          { source, resource: resourceLabel(result), condition: condition.type, reason: condition.reason },
+          describeCondition(result, condition),
+        );
+      }
+    }
+    if (compiled.zones.length === 0 && !this.#loadedOnce) {
+      throw new Error(`no zone could be compiled from ${input.describe()}`);
+    }
+    this.#previous = Object.fromEntries(
+      compiled.zones.map((z) => [z.zone, { serial: z.serial, contentHash: z.contentHash }]),
+    );
+    this.#loadedOnce = true;
+
+    const probes = new Map<string, HealthProbeSpec>(
+      read.snapshot.probes.map((p) => [`${p.metadata.namespace ?? 'default'}/${p.metadata.name}`, p.spec]),
+    );
+    const planned = checksForZones(compiled.zones, probes);
+    this.#prober.update(planned.checks);
+    this.#publishZones(compiled.zones);
+    this.#publishHealth();
+    output.compiled?.(compiled);
+    log.info(
+      {
+        source,
+        zones: compiled.zones.map((z) => ({ zone: z.zone, serial: z.serial })),
+        probes: planned.checks.length,
+      },
+      'zones loaded',
+    );
+  }
+
+  healthTable(): HealthTable {
+    return this.#prober.healthTable();
+  }
+
+  #publishZones(zones: CompiledZone[]): void {
+    this.#options.output.setZones(zones);
+  }
+
+  #publishHealth(): void {
+    this.#options.output.setHealth(this.#prober.healthTable());
+  }
+
+  async close(): Promise<void> {
+    this.#watcher?.close();
+    await this.#prober.stop();
+  }
+}

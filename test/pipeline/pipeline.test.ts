@@ -1,0 +1,159 @@
+// The pipeline with inputs and outputs of the test's own: what it publishes, what it refuses, what the prober beside
+// it feeds into the health table. The probe target is a real HTTP server on loopback.
+import pino from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { CompiledZone } from '../../api/compiled.ts';
+import type { HealthTable } from '../../api/health.ts';
+import type { CompileOutput } from '../../operator/compile/index.ts';
+import type { ResourceSnapshot } from '../../operator/inputs/snapshot.ts';
+import type { InputRead, ResourceInput } from '../../operator/inputs/types.ts';
+import { Pipeline, type PipelineOutput } from '../../operator/pipeline.ts';
+import { endpoint, probe, target, zone } from '../compile/builders.ts';
+import { spec, startHttp, type TestHttpServer } from '../prober/helpers.ts';
+
+class MemoryInput implements ResourceInput {
+  readonly name = 'memory';
+  reads: InputRead[] = [];
+  #onChange: (() => void) | undefined;
+
+  describe(): string {
+    return 'the test';
+  }
+  async read(): Promise<InputRead> {
+    const next = this.reads.shift();
+    if (!next) throw new Error('the test gave no more reads');
+    return next;
+  }
+  watch(onChange: () => void): { close(): void } {
+    this.#onChange = onChange;
+    return { close: () => (this.#onChange = undefined) };
+  }
+  change(read: InputRead): void {
+    this.reads.push(read);
+    this.#onChange?.();
+  }
+}
+
+class MemoryOutput implements PipelineOutput {
+  zones: CompiledZone[][] = [];
+  health: HealthTable[] = [];
+  compiledOutputs: CompileOutput[] = [];
+  refusals: (readonly string[])[] = [];
+  setZones(zones: CompiledZone[]): void {
+    this.zones.push(zones);
+  }
+  setHealth(table: HealthTable): void {
+    this.health.push(table);
+  }
+  compiled(output: CompileOutput): void {
+    this.compiledOutputs.push(output);
+  }
+  refused(errors: readonly string[]): void {
+    this.refusals.push(errors);
+  }
+}
+
+function snapshot(fields: Partial<ResourceSnapshot> = {}): ResourceSnapshot {
+  return {
+    zones: [zone('geo')],
+    endpoints: [endpoint('web', 'www')],
+    probes: [],
+    namespaces: [{ name: 'web', labels: {} }],
+    services: [],
+    ...fields,
+  };
+}
+
+async function until(check: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+const log = pino({ level: 'silent' });
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0)) await cleanup();
+});
+
+function start(input: MemoryInput, output: MemoryOutput, now = () => new Date('2026-12-01T00:00:00Z')): Pipeline {
+  const pipeline = new Pipeline({ input, output, log, now });
+  cleanups.push(() => pipeline.close());
+  return pipeline;
+}
+
+describe('Pipeline', () => {
+  it('publishes compiled zones, the conditions of every resource and the health table', async () => {
+    const input = new MemoryInput();
+    const output = new MemoryOutput();
+    input.reads.push({ snapshot: snapshot(), errors: [] });
+    await start(input, output).start();
+    expect(output.zones).toHaveLength(1);
+    expect(output.zones[0]!.map((z) => z.zone)).toEqual(['geo.example.com']);
+    expect(output.zones[0]![0]!.routed.map((r) => r.name)).toEqual(['www.geo.example.com']);
+    const kinds = output.compiledOutputs[0]!.results.map((r) => `${r.kind} ${r.name}`);
+    expect(kinds).toEqual(expect.arrayContaining(['GeoZone geo', 'GeoEndpoint www']));
+    expect(output.health.at(-1)?.targets).toEqual({});
+  });
+
+  it('refuses a read with errors after the first good one, and keeps the serial growing across reads', async () => {
+    const input = new MemoryInput();
+    const output = new MemoryOutput();
+    let clock = Date.parse('2026-12-01T00:00:00Z');
+    input.reads.push({ snapshot: snapshot(), errors: [] });
+    await start(input, output, () => new Date(clock)).start();
+    const first = output.zones[0]![0]!.serial;
+
+    input.change({ snapshot: snapshot({ endpoints: [] }), errors: ['endpoints.yaml: document 1: YAML syntax error'] });
+    await until(() => output.refusals.length === 1, 'the refusal');
+    expect(output.refusals[0]).toEqual(['endpoints.yaml: document 1: YAML syntax error']);
+    expect(output.zones).toHaveLength(1); // the last good zones keep serving
+
+    clock += 1000;
+    input.change({ snapshot: snapshot({ endpoints: [endpoint('web', 'api')] }), errors: [] });
+    await until(() => output.zones.length === 2, 'the second publication');
+    const second = output.zones[1]![0]!;
+    expect(second.routed.map((r) => r.name)).toEqual(['api.geo.example.com']);
+    expect(second.serial).toBeGreaterThan(first);
+  });
+
+  it('keeps the serial when a read changes nothing', async () => {
+    const input = new MemoryInput();
+    const output = new MemoryOutput();
+    let clock = Date.parse('2026-12-01T00:00:00Z');
+    input.reads.push({ snapshot: snapshot(), errors: [] });
+    const pipeline = start(input, output, () => new Date(clock));
+    await pipeline.start();
+    clock += 60_000;
+    input.reads.push({ snapshot: snapshot(), errors: [] });
+    await pipeline.run();
+    expect(output.zones[1]![0]!.serial).toBe(output.zones[0]![0]!.serial);
+  });
+
+  it('fails to start when the first read yields no zone, and says where it read from', async () => {
+    const input = new MemoryInput();
+    input.reads.push({ snapshot: snapshot({ zones: [] }), errors: [] });
+    await expect(start(input, new MemoryOutput()).start()).rejects.toThrow('no zone could be compiled from the test');
+  });
+
+  it('probes the targets that name a HealthProbe and publishes their health as it changes', async () => {
+    const server: TestHttpServer = await startHttp();
+    cleanups.push(() => server.close());
+    const check = { ...probe('web', 'http'), spec: spec({ port: server.port, failureThreshold: 1 }) };
+    const probed = endpoint('web', 'www', {
+      targets: [target('eu-1', { addresses: ['127.0.0.1'], healthProbeRef: { name: 'http' } })],
+    });
+    const input = new MemoryInput();
+    const output = new MemoryOutput();
+    input.reads.push({ snapshot: snapshot({ endpoints: [probed], probes: [check] }), errors: [] });
+    await start(input, output).start();
+    await until(() => server.received.length > 0, 'a probe request');
+
+    server.status = 503;
+    await until(() => output.health.at(-1)?.targets['web/www/eu-1']?.up === false, 'the target to go down');
+    expect(output.health.at(-1)?.targets['web/www/eu-1']?.downAddresses).toEqual(['127.0.0.1']);
+    expect(output.zones).toHaveLength(1); // health moves without a new zone document
+  });
+});
