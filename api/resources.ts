@@ -342,6 +342,12 @@ export const TargetSchema = withRules(
         Type.Object(
           {
             name: Type.String({ description: 'Name of a Service in the same namespace.', maxLength: 63 }),
+            useClusterIP: Type.Optional(
+              Type.Boolean({
+                description:
+                  "Serve the Service's ClusterIP(s) instead of its load-balancer or external IPs: for clients inside the cluster, and for clusters without load balancers (kind).",
+              }),
+            ),
           },
           {
             description:
