@@ -106,7 +106,7 @@ export class Pipeline {
       );
       return;
     }
-    const fresh = compile(compileInputOf(read.snapshot, this.#previous, this.#now()));
+    const fresh = compile(compileInputOf(read.snapshot, newest(this.#previous, read.published), this.#now()));
     const compiled: CompileOutput = { zones: fresh.zones, results: [...fresh.results, ...(read.invalid ?? [])] };
     for (const result of compiled.results) {
       for (const condition of result.conditions) {
@@ -167,4 +167,17 @@ export class Pipeline {
     this.#watcher?.close();
     await this.#prober.stop();
   }
+}
+
+type Published = Record<string, { serial: number; contentHash: string }>;
+
+/** Per apex, the entry with the higher serial: what this process compiled, or what is already published. */
+function newest(own: Published, published: Published | undefined): Published {
+  if (!published) return own;
+  const out: Published = { ...published };
+  for (const [apex, entry] of Object.entries(own)) {
+    const other = out[apex];
+    if (!other || entry.serial >= other.serial) out[apex] = entry;
+  }
+  return out;
 }

@@ -13,6 +13,8 @@ export interface InputRead {
   invalid?: ResourceResult[];
   /** Target id → why it is down, for health the input knows of itself (a Service without ready endpoints). */
   down?: ReadonlyMap<string, string>;
+  /** The serial and content hash already published per apex (a restarted operator continues from them). */
+  published?: Record<string, { serial: number; contentHash: string }>;
 }
 
 export interface ResourceInput {
