@@ -25,6 +25,8 @@ export interface OperatorOptions {
   metrics: OperatorMetrics;
   /** Coalescing window of health writes (default 50 ms). */
   healthCoalesceMs?: number;
+  /** The most bytes a zone may take in its ConfigMap (default: what fits the API's 1 MiB object limit). */
+  zoneLimitBytes?: number;
 }
 
 export class Operator {
@@ -57,6 +59,7 @@ export class Operator {
       zoneUid: (name) => this.caches.geoZones.get(name)?.metadata?.uid,
       onWrite: (verb) => metrics.writes.inc({ kind: 'zone_configmap', verb }),
       onResult: (zone, result) => this.#published(zone, result),
+      ...(options.zoneLimitBytes !== undefined ? { limitBytes: options.zoneLimitBytes } : {}),
     });
     this.#health = new HealthPublisher({
       writer,

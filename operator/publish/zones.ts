@@ -37,6 +37,8 @@ export interface ZonePublisherOptions {
   /** Told after each write or refusal, per GeoZone. */
   onResult?: (geoZone: string, result: ZonePublishResult) => void;
   onWrite?: (verb: 'create' | 'update' | 'delete') => void;
+  /** The most bytes a zone may take in its ConfigMap (default CONFIGMAP_LIMIT_BYTES). */
+  limitBytes?: number;
 }
 
 export type ZonePublishResult =
@@ -117,12 +119,13 @@ export class ZonePublisher {
       return;
     }
     const encoded = encodeZoneDocument(zone.zone, serializeCompiledZone(zone));
-    if (encoded.size > CONFIGMAP_LIMIT_BYTES) {
+    const limit = this.#options.limitBytes ?? CONFIGMAP_LIMIT_BYTES;
+    if (encoded.size > limit) {
       this.#options.log.error(
-        { zone: geoZone, bytes: encoded.size, limit: CONFIGMAP_LIMIT_BYTES },
+        { zone: geoZone, bytes: encoded.size, limit },
         'zone too large for one ConfigMap; the last published version keeps serving',
       );
-      this.#options.onResult?.(geoZone, { kind: 'tooLarge', bytes: encoded.size, limit: CONFIGMAP_LIMIT_BYTES });
+      this.#options.onResult?.(geoZone, { kind: 'tooLarge', bytes: encoded.size, limit });
       return;
     }
     const uid = this.#options.zoneUid(geoZone);

@@ -38,8 +38,9 @@ afterEach(async () => {
   await server.close();
 });
 
-function startOperator(): Operator {
+function startOperator(extra: { zoneLimitBytes?: number } = {}): Operator {
   const operator = new Operator({
+    ...extra,
     kubeConfig: config,
     namespace: NS,
     log: pino({ level: process.env.TEST_LOG ?? 'silent' }),
@@ -259,5 +260,39 @@ describe('geodns operator', () => {
     const newest = Math.max(...list.items.map((c) => Number(c.metadata?.resourceVersion)));
     expect(newest).toBeLessThanOrEqual(Number(before));
     expect(await versions()).toEqual(statusBefore);
+  });
+
+  it('says ZoneTooLarge and keeps the last published version when the zone outgrows one ConfigMap', async () => {
+    await applyZone();
+    await applyEndpoint('www', [{ name: 'a', addresses: ['192.0.2.1'], location: { continent: 'EU' } }]);
+    const size = await (async () => {
+      const probe = startOperator();
+      const doc = await until('the zone ConfigMap', zoneDocument);
+      await probe.stop();
+      operators.splice(operators.indexOf(probe), 1);
+      return JSON.stringify(doc).length;
+    })();
+    startOperator({ zoneLimitBytes: size + 200 });
+    await applyEndpoint('api', [
+      { name: 'a', addresses: Array.from({ length: 40 }, (_, i) => `192.0.2.${i + 1}`), location: { continent: 'EU' } },
+    ]);
+    const status = await until('ZoneTooLarge', async () => {
+      const zone = (await custom.getClusterCustomObject({ ...GROUP, plural: 'geozones', name: 'geo-example' })) as {
+        status?: Record<string, unknown>;
+      };
+      return condition(zone.status, 'Ready')?.reason === 'ZoneTooLarge' ? zone.status : undefined;
+    });
+    expect(condition(status, 'Ready')?.status).toBe('False');
+    expect(condition(status, 'Ready')?.message).toMatch(/the last published version keeps serving$/);
+    expect((await zoneDocument())?.routed.map((r) => r.name)).toEqual(['www.geo.example.com']);
+  });
+
+  it('deletes the zone ConfigMap when its GeoZone is deleted', async () => {
+    await applyZone();
+    await applyEndpoint('www', [{ name: 'a', addresses: ['192.0.2.1'], location: { continent: 'EU' } }]);
+    startOperator();
+    await until('the zone ConfigMap', zoneDocument);
+    await custom.deleteClusterCustomObject({ ...GROUP, plural: 'geozones', name: 'geo-example' });
+    await until('the zone ConfigMap gone', async () => ((await zoneDocument()) === undefined ? true : undefined));
   });
 });
