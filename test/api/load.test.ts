@@ -181,7 +181,7 @@ describe('loadResources on the examples', () => {
     const result = await loadResources(['examples/cluster']);
     expect(result.errors.map(formatLoadError)).toEqual([]);
     expect(result.resources).toHaveLength(8);
-    expect(result.services).toHaveLength(20);
+    expect(result.services).toHaveLength(18);
     expect(result.services[0]).toEqual({
       namespace: 'web',
       name: 'www-eu-frankfurt',
