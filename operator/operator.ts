@@ -90,7 +90,7 @@ export class Operator {
       },
       refused: () => metrics.reconciles.inc({ result: 'refused' }),
     };
-    this.#pipeline = new Pipeline({ input: new ClusterInput(this.caches), output, log });
+    this.#pipeline = new Pipeline({ input: new ClusterInput(this.caches), output, log, requireZones: false });
     this.#pipeline.prober.onResult((event) => {
       metrics.probeResults.inc({ result: event.result.ok ? 'success' : 'failure' });
       metrics.probeSeconds.observe(event.result.latencyMs / 1000);

@@ -25,6 +25,9 @@ export interface PipelineOptions {
   /** Re-run when the input changes (default true). */
   watch?: boolean;
   prober?: ProbeScheduler;
+  /** Fail the first run when it yields no zone (default true: a standalone server with nothing to serve is a
+   *  mistake; a cluster with no GeoZone yet is not). */
+  requireZones?: boolean;
   now?: () => Date;
 }
 
@@ -117,7 +120,7 @@ export class Pipeline {
         );
       }
     }
-    if (compiled.zones.length === 0 && !this.#loadedOnce) {
+    if (compiled.zones.length === 0 && !this.#loadedOnce && this.#options.requireZones !== false) {
       throw new Error(`no zone could be compiled from ${input.describe()}`);
     }
     this.#previous = Object.fromEntries(
