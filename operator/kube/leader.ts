@@ -153,8 +153,9 @@ export class LeaderElector {
   }
 
   /**
-   * Stops trying, aborts the request in flight and, if this elector leads, stops leading (onStoppedLeading) and
-   * then releases the Lease unless `release` is false. Stop the work guarded by the lease before calling it.
+   * Stops leading at once (isLeader() false, onStoppedLeading, the leadership signal aborted), stops trying, waits
+   * for the request in flight to be abandoned and, unless `release` is false, releases the Lease if it names this
+   * elector. Stop the work guarded by the lease first: the release lets a standby take over on its next try.
    */
   stop(options: StopOptions = {}): Promise<void> {
     this.#stopping ??= this.#stop(options.release ?? true);
@@ -164,10 +165,11 @@ export class LeaderElector {
   async #stop(release: boolean): Promise<void> {
     const wasRunning = this.#status === 'running';
     this.#status = 'stopped';
+    // Before anything is awaited, so isLeader() is false as soon as stop() is called.
+    if (this.#leading) this.#stopLeading('stopping');
     clearTimeout(this.#nextTimer);
     this.#attemptAbort.abort(new Error('leader election stopped'));
     await this.#attempt;
-    if (this.#leading) this.#stopLeading('stopping');
     if (!wasRunning || !release) return;
     const lease = this.#lease;
     const held = this.#observation?.record;
@@ -373,7 +375,8 @@ export class LeaderElector {
     this.#deadlineTimer = undefined;
     this.#leadership?.abort(new Error(reason));
     this.#leadership = undefined;
-    this.#log?.warn({ lease: this.#describeLease(), reason }, 'leader election: stopped leading');
+    const level = this.#status === 'stopped' ? 'info' : 'warn';
+    this.#log?.[level]({ lease: this.#describeLease(), reason }, 'leader election: stopped leading');
     this.#call('onStoppedLeading', () => this.#callbacks.onStoppedLeading());
   }
 

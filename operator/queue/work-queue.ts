@@ -58,8 +58,8 @@ export class WorkQueue {
   #drained: (() => void)[] = [];
 
   constructor(options: WorkQueueOptions = {}) {
-    this.#limiter = options.rateLimiter ?? defaultRateLimiter();
     this.#now = options.now ?? (() => performance.now());
+    this.#limiter = options.rateLimiter ?? defaultRateLimiter({ bucket: { now: this.#now } });
     this.#metrics = options.metrics ?? {};
   }
 

@@ -279,6 +279,20 @@ describe('LeaderElector: options and lifecycle', () => {
     expect(vi.getTimerCount()).toBe(0);
   });
 
+  it('isLeader is false as soon as stop is called, before the release is written', async () => {
+    const a = candidate('a');
+    a.elector.start();
+    await tick(0);
+    fake.latencyMs = 50;
+    const stopping = a.elector.stop();
+    expect(a.elector.isLeader()).toBe(false);
+    expect(a.events).toEqual(['leader a', 'started@0', 'stopped@0']);
+    expect(holder()).toBe('a');
+    await tick(50);
+    await stopping;
+    expect(holder()).toBe('');
+  });
+
   it('a callback that throws does not break the loop', async () => {
     const a = candidate('a', {
       onStartedLeading: () => {
