@@ -6,6 +6,8 @@
 // A leader stops leading the moment its renew deadline passes without a successful renew, counted from the start
 // of the last renew that succeeded: isLeader() turns false then even if the timer that announces it has not run
 // yet, and standbys (which wait a full lease duration from when they saw the last renew) cannot have taken over.
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import { Observable, type ConfigurationOptions, type CoordinationV1Api, type V1Lease } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import {
@@ -21,6 +23,14 @@ import {
   type Observation,
 } from './lease-decision.ts';
 import { leaseWithRecord, newLease, recordFromLease } from './lease-record.ts';
+
+/** The Lease the operator's replicas elect on, in the operator's namespace. */
+export const DEFAULT_LEASE_NAME = 'geodns-operator';
+
+/** As client-go's callers do: the host (the pod name) and a random suffix, unique across restarts. */
+export function defaultIdentity(): string {
+  return `${hostname()}_${randomUUID()}`;
+}
 
 export type LeaseApi = Pick<
   CoordinationV1Api,

@@ -1,7 +1,7 @@
 // The elector's loop on fake timers against an in-memory Lease API, with client-go's default timings
 // (lease 15 s, renew deadline 10 s, retry 2 s).
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { LeaderElector, type LeaderElectorOptions } from '../../operator/kube/leader.ts';
+import { LeaderElector, defaultIdentity, type LeaderElectorOptions } from '../../operator/kube/leader.ts';
 import { FakeLeaseApi } from './fake-lease-api.ts';
 
 const NS = 'geodns';
@@ -259,6 +259,12 @@ describe('LeaderElector: options and lifecycle', () => {
       /renewDeadlineMs \(10000\) must be greater than 1.2 × retryPeriodMs \(9000\)/,
     );
     expect(() => new LeaderElector({ ...base, ...callbacks, requestTimeoutMs: 0 })).toThrow(/requestTimeoutMs/);
+  });
+
+  it('the default identity is the host name and a random suffix, different each time', () => {
+    const one = defaultIdentity();
+    expect(one).toMatch(/^.+_[0-9a-f-]{36}$/);
+    expect(defaultIdentity()).not.toBe(one);
   });
 
   it('refuses an empty identity, name or namespace', () => {
