@@ -21,7 +21,19 @@ export async function runOperator(args: OperatorArgs, io: CliIO): Promise<number
     return EXIT_INVALID;
   }
   const metrics = new OperatorMetrics({ defaultMetrics: true });
-  const operator = new Operator({ kubeConfig, namespace: args.namespace, log, metrics });
+  let operator: Operator;
+  try {
+    operator = new Operator({
+      kubeConfig,
+      namespace: args.namespace,
+      log,
+      metrics,
+      ...(args.leaderElection ? { leaderElection: args.leaderElection } : {}),
+    });
+  } catch (error) {
+    io.stderr(`geodns operator: ${(error as Error).message}\n`);
+    return EXIT_INVALID;
+  }
   let http: ObservabilityServer | undefined;
   let stopping = false;
   if (args.metrics) {

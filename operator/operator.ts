@@ -1,21 +1,34 @@
 // The operator: the cluster input (informer caches) + the pipeline + the cluster outputs (one ConfigMap per zone,
-// the health ConfigMap, status and Events). Nothing is written before every cache has synced.
+// the health ConfigMap, status and Events). Nothing is written before every cache has synced; with leader
+// election only the leader runs the pipeline (writes and probes), standbys keep their caches warm, and every write
+// checks the leadership right before it goes out.
 import type { KubeConfig } from './kube/api.ts';
 import type { Logger } from 'pino';
 import type { CompiledZone } from '../api/compiled.ts';
 import type { HealthTable } from '../api/health.ts';
 import type { CompileOutput } from './compile/index.ts';
 import { ClusterInput } from './inputs/cluster.ts';
-import { KubeApi } from './kube/api.ts';
+import { CoordinationV1Api, KubeApi } from './kube/api.ts';
+import { DEFAULT_LEASE_NAME, defaultIdentity, LeaderElector } from './kube/leader.ts';
 import { OperatorCaches } from './kube/caches.ts';
 import type { OperatorMetrics } from './observability/metrics.ts';
 import { Pipeline, type PipelineOutput } from './pipeline.ts';
 import { HealthPublisher } from './publish/health.ts';
-import type { ObjectRef } from './publish/writer.ts';
+import { ApiError, type ClusterWriter, type ObjectRef } from './publish/writer.ts';
+import { queueMetrics } from './queue/metrics.ts';
 import { ZonePublisher, type ZonePublishResult } from './publish/zones.ts';
 import { desiredStatus, type StatusBody, type ZonePublishState } from './status/desired.ts';
 import { StatusWriter } from './status/writer.ts';
 import type { RawObject } from './inputs/cluster-snapshot.ts';
+
+export interface LeaderElectionOptions {
+  /** Lease name (default geodns-operator), in the operator's namespace. */
+  name?: string;
+  identity?: string;
+  leaseDurationMs?: number;
+  renewDeadlineMs?: number;
+  retryPeriodMs?: number;
+}
 
 export interface OperatorOptions {
   kubeConfig: KubeConfig;
@@ -27,19 +40,44 @@ export interface OperatorOptions {
   healthCoalesceMs?: number;
   /** The most bytes a zone may take in its ConfigMap (default: what fits the API's 1 MiB object limit). */
   zoneLimitBytes?: number;
+  /** Elect a leader on a Lease; without it this operator always leads. */
+  leaderElection?: LeaderElectionOptions;
+}
+
+/** The part of the operator that only the leader runs. */
+interface Leading {
+  pipeline: Pipeline;
+  zones: ZonePublisher;
+  health: HealthPublisher;
+  status: StatusWriter;
+  offConfigMaps: () => void;
+}
+
+/** Writes refused the moment this process stops leading (ApiError 0: not sent). */
+function gated(writer: ClusterWriter, leads: () => boolean): ClusterWriter {
+  const check = (): void => {
+    if (!leads()) throw new ApiError(0, 'not the leader: write not sent');
+  };
+  return {
+    createConfigMap: async (cm) => (check(), writer.createConfigMap(cm)),
+    replaceConfigMap: async (cm) => (check(), writer.replaceConfigMap(cm)),
+    readConfigMap: (namespace, name) => writer.readConfigMap(namespace, name),
+    deleteConfigMap: async (namespace, name) => (check(), writer.deleteConfigMap(namespace, name)),
+    patchStatus: async (ref, status) => (check(), writer.patchStatus(ref, status)),
+    createEvent: async (namespace, event) => (check(), writer.createEvent(namespace, event)),
+  };
 }
 
 export class Operator {
   readonly #options: OperatorOptions;
   readonly caches: OperatorCaches;
-  readonly #pipeline: Pipeline;
-  readonly #zones: ZonePublisher;
-  readonly #health: HealthPublisher;
-  readonly #status: StatusWriter;
+  readonly #writer: ClusterWriter;
+  readonly #elector: LeaderElector | undefined;
   readonly #publishState = new Map<string, ZonePublishState>();
+  #leading: Leading | undefined;
   #compiled: CompileOutput | undefined;
   #table: HealthTable | undefined;
-  #offConfigMaps: (() => void) | undefined;
+  #stopped = false;
 
   constructor(options: OperatorOptions) {
     this.#options = options;
@@ -50,8 +88,68 @@ export class Operator {
       log,
       onError: () => metrics.apiErrors.inc({ verb: 'watch' }),
     });
-    const writer = new KubeApi(kubeConfig, { onError: (verb) => metrics.apiErrors.inc({ verb }) });
-    this.#zones = new ZonePublisher({
+    const election = options.leaderElection;
+    this.#elector = election
+      ? new LeaderElector({
+          api: kubeConfig.makeApiClient(CoordinationV1Api),
+          namespace,
+          name: election.name ?? DEFAULT_LEASE_NAME,
+          identity: election.identity ?? defaultIdentity(),
+          ...(election.leaseDurationMs !== undefined ? { leaseDurationMs: election.leaseDurationMs } : {}),
+          ...(election.renewDeadlineMs !== undefined ? { renewDeadlineMs: election.renewDeadlineMs } : {}),
+          ...(election.retryPeriodMs !== undefined ? { retryPeriodMs: election.retryPeriodMs } : {}),
+          log,
+          onStartedLeading: () => void this.#startLeading(),
+          onStoppedLeading: () => void this.#stopLeading(),
+          onNewLeader: (holder) => log.info({ holder }, 'leader elected'),
+        })
+      : undefined;
+    const api = new KubeApi(kubeConfig, { onError: (verb) => metrics.apiErrors.inc({ verb }) });
+    this.#writer = this.#elector ? gated(api, () => this.#elector?.isLeader() === true) : api;
+  }
+
+  /** Starts the caches and waits until every one has synced; then leads (at once, or once elected). */
+  async start(): Promise<void> {
+    const { log, metrics } = this.#options;
+    await this.caches.start();
+    metrics.cachesSynced.set(1);
+    log.info('caches synced');
+    if (this.#stopped) return;
+    if (this.#elector) this.#elector.start();
+    else await this.#startLeading();
+  }
+
+  get synced(): boolean {
+    return this.caches.hasSynced;
+  }
+
+  get isLeader(): boolean {
+    return this.#leading !== undefined && (this.#elector?.isLeader() ?? true);
+  }
+
+  /** Resolves once the pipeline and the writers have nothing due (tests). */
+  async settled(): Promise<void> {
+    const leading = this.#leading;
+    if (!leading) return;
+    await leading.pipeline.settled();
+    await Promise.all([leading.zones.idle(), leading.health.idle(), leading.status.idle()]);
+  }
+
+  /** Stops leading (the Lease is released), then the caches. */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    await this.#stopLeading();
+    await this.#elector?.stop();
+    await this.caches.stop();
+  }
+
+  async #startLeading(): Promise<void> {
+    if (this.#leading || this.#stopped) return;
+    const { namespace, log, metrics } = this.#options;
+    metrics.leader.set(1);
+    log.info('leading: publishing and probing');
+    const writer = this.#writer;
+    const zones = new ZonePublisher({
       writer,
       namespace,
       log,
@@ -59,17 +157,18 @@ export class Operator {
       zoneUid: (name) => this.caches.geoZones.get(name)?.metadata?.uid,
       onWrite: (verb) => metrics.writes.inc({ kind: 'zone_configmap', verb }),
       onResult: (zone, result) => this.#published(zone, result),
-      ...(options.zoneLimitBytes !== undefined ? { limitBytes: options.zoneLimitBytes } : {}),
+      queueMetrics: queueMetrics(metrics.registry, 'zones'),
+      ...(this.#options.zoneLimitBytes !== undefined ? { limitBytes: this.#options.zoneLimitBytes } : {}),
     });
-    this.#health = new HealthPublisher({
+    const health = new HealthPublisher({
       writer,
       namespace,
       log,
       existing: () => this.caches.healthConfigMap(),
-      ...(options.healthCoalesceMs !== undefined ? { coalesceMs: options.healthCoalesceMs } : {}),
+      ...(this.#options.healthCoalesceMs !== undefined ? { coalesceMs: this.#options.healthCoalesceMs } : {}),
       onWrite: (verb) => metrics.writes.inc({ kind: 'health_configmap', verb }),
     });
-    this.#status = new StatusWriter({
+    const status = new StatusWriter({
       writer,
       log,
       eventNamespace: namespace,
@@ -77,10 +176,10 @@ export class Operator {
       onWrite: (kind) => metrics.writes.inc({ kind, verb: kind === 'status' ? 'patch' : 'create' }),
     });
     const output: PipelineOutput = {
-      setZones: (zones) => this.#setZones(zones),
+      setZones: (compiled) => this.#setZones(compiled),
       setHealth: (table) => {
         this.#table = table;
-        this.#health.setHealth(table);
+        health.setHealth(table);
         this.#refreshStatus();
       },
       compiled: (compiled) => {
@@ -90,56 +189,47 @@ export class Operator {
       },
       refused: () => metrics.reconciles.inc({ result: 'refused' }),
     };
-    this.#pipeline = new Pipeline({ input: new ClusterInput(this.caches), output, log, requireZones: false });
-    this.#pipeline.prober.onResult((event) => {
+    const pipeline = new Pipeline({ input: new ClusterInput(this.caches), output, log, requireZones: false });
+    pipeline.prober.onResult((event) => {
       metrics.probeResults.inc({ result: event.result.ok ? 'success' : 'failure' });
       metrics.probeSeconds.observe(event.result.latencyMs / 1000);
     });
-  }
-
-  /** Starts the caches, waits until every one has synced, then reconciles and follows changes. */
-  async start(): Promise<void> {
-    const { log, metrics } = this.#options;
-    await this.caches.start();
-    metrics.cachesSynced.set(1);
-    log.info('caches synced');
     // Someone else may edit or delete the operator's ConfigMaps: publishing compares again.
-    this.#offConfigMaps = this.caches.onConfigMapChange(() => {
+    const offConfigMaps = this.caches.onConfigMapChange(() => {
       if (this.#compiled) this.#setZones(this.#compiled.zones);
     });
-    await this.#pipeline.start();
+    this.#leading = { pipeline, zones, health, status, offConfigMaps };
+    try {
+      await pipeline.start();
+    } catch (error) {
+      metrics.reconciles.inc({ result: 'error' });
+      log.error({ err: error }, 'the first reconcile failed; following changes all the same');
+    }
   }
 
-  get synced(): boolean {
-    return this.caches.hasSynced;
-  }
-
-  /** Resolves once the pipeline and the writers have nothing due (tests). */
-  async settled(): Promise<void> {
-    await this.#pipeline.settled();
-    await Promise.all([this.#zones.idle(), this.#health.idle(), this.#status.idle()]);
-  }
-
-  async stop(): Promise<void> {
-    this.#offConfigMaps?.();
-    await this.#pipeline.close();
-    this.#zones.close();
-    this.#health.close();
-    this.#status.close();
-    await this.caches.stop();
+  async #stopLeading(): Promise<void> {
+    const leading = this.#leading;
+    if (!leading) return;
+    this.#leading = undefined;
+    this.#options.metrics.leader.set(0);
+    this.#options.log.info('no longer leading: stopped publishing and probing');
+    leading.offConfigMaps();
+    leading.status.close();
+    await Promise.all([leading.pipeline.close(), leading.zones.close(), leading.health.close()]);
   }
 
   #setZones(zones: CompiledZone[]): void {
-    this.#zones.setZones(zones);
+    const leading = this.#leading;
+    if (!leading) return;
+    leading.zones.setZones(zones);
     for (const zone of zones) this.#options.metrics.zoneSerial.set({ zone: zone.zone }, zone.serial);
     // A zone ConfigMap whose GeoZone is gone is deleted now, not only when garbage collection gets to it.
     const served = new Set(zones.map((z) => z.source));
     for (const cm of this.caches.zoneConfigMaps()) {
       const owner = cm.metadata.ownerReferences?.find((o) => o.kind === 'GeoZone')?.name;
-      if (owner && !served.has(owner) && !this.caches.geoZones.get(owner)) this.#zones.forget(owner);
+      if (owner && !served.has(owner) && !this.caches.geoZones.get(owner)) leading.zones.forget(owner);
     }
   }
-
   #published(zone: string, result: ZonePublishResult): void {
     const before = this.#publishState.get(zone);
     const state: ZonePublishState =
@@ -171,8 +261,9 @@ export class Operator {
 
   #refreshStatus(): void {
     const compiled = this.#compiled;
-    if (!compiled) return;
-    const health = this.#table ?? this.#pipeline.healthTable();
+    const leading = this.#leading;
+    if (!compiled || !leading) return;
+    const health = this.#table ?? leading.pipeline.healthTable();
     const now = new Date();
     for (const result of compiled.results) {
       const ref: ObjectRef = {
@@ -185,7 +276,7 @@ export class Operator {
       const publish = result.kind === 'GeoZone' ? this.#publishState.get(result.name) : undefined;
       const probed =
         result.kind === 'HealthProbe'
-          ? this.#pipeline.prober.probeStatus(`${result.namespace ?? 'default'}/${result.name}`)
+          ? leading.pipeline.prober.probeStatus(`${result.namespace ?? 'default'}/${result.name}`)
           : undefined;
       const desired = desiredStatus(result, {
         zones: compiled.zones,
@@ -195,7 +286,7 @@ export class Operator {
         ...(publish ? { publish } : {}),
         ...(probed ? { probed } : {}),
       });
-      this.#status.set(ref, desired);
+      leading.status.set(ref, desired);
     }
   }
 }

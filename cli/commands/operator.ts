@@ -20,6 +20,11 @@ Options:
   --metrics ADDR:PORT /metrics, /healthz and /readyz (ready once the caches synced) (default ${DEFAULT_OPERATOR_METRICS});
                       'off' disables
   --log-level LEVEL   fatal, error, warn, info, debug, trace, silent (default info or $GEODNS_LOG_LEVEL)
+  --leader-elect      elect one leader among replicas on the Lease geodns-operator in --namespace: only the
+                      leader writes and probes, standbys keep their caches warm (see docs/operator.md)
+  --lease-duration S  seconds a standby waits after the last renew it saw before taking over (default 15)
+  --renew-deadline S  seconds the leader keeps leading without a successful renew (default 10)
+  --retry-period S    seconds between attempts to acquire or renew (default 2)
 
 Example:
   KUBECONFIG=~/.kube/config geodns operator --namespace geodns-system --metrics 127.0.0.1:9154
@@ -30,6 +35,16 @@ export interface OperatorArgs {
   namespace: string;
   metrics: ListenAddress | undefined;
   logLevel: string | undefined;
+  leaderElection: { leaseDurationMs?: number; renewDeadlineMs?: number; retryPeriodMs?: number } | undefined;
+}
+
+function seconds(text: string | undefined, option: string): number | undefined {
+  if (text === undefined) return undefined;
+  const value = Number(text);
+  if (text.trim() === '' || !Number.isFinite(value) || value <= 0) {
+    throw new Error(`${option}: expected a positive number of seconds, got '${text}'`);
+  }
+  return value * 1000;
 }
 
 function podNamespace(): string | undefined {
@@ -50,6 +65,10 @@ export function parseOperatorArgs(args: string[]): OperatorArgs {
         namespace: { type: 'string' },
         metrics: { type: 'string' },
         'log-level': { type: 'string' },
+        'leader-elect': { type: 'boolean' },
+        'lease-duration': { type: 'string' },
+        'renew-deadline': { type: 'string' },
+        'retry-period': { type: 'string' },
       },
     }));
     if (values['log-level'] !== undefined) parseLogLevel(values['log-level'], '--log-level');
@@ -58,6 +77,15 @@ export function parseOperatorArgs(args: string[]): OperatorArgs {
       namespace: values.namespace ?? podNamespace() ?? 'geodns-system',
       metrics: values.metrics === 'off' ? undefined : parseListenAddress(values.metrics ?? DEFAULT_OPERATOR_METRICS),
       logLevel: values['log-level'],
+      leaderElection: values['leader-elect']
+        ? Object.fromEntries(
+            Object.entries({
+              leaseDurationMs: seconds(values['lease-duration'], '--lease-duration'),
+              renewDeadlineMs: seconds(values['renew-deadline'], '--renew-deadline'),
+              retryPeriodMs: seconds(values['retry-period'], '--retry-period'),
+            }).filter(([, v]) => v !== undefined),
+          )
+        : undefined,
     };
   } catch (error) {
     throw new UsageError((error as Error).message);

@@ -2,6 +2,7 @@
 // out as ApiError with the HTTP status (0 when the API server could not be reached), counted by verb.
 import {
   ApiException,
+  CoordinationV1Api,
   CoreV1Api,
   CustomObjectsApi,
   EventsV1Api,
@@ -20,8 +21,8 @@ import {
   type ObjectRef,
 } from '../publish/writer.ts';
 
-/** The client configuration, for code outside operator/kube/ that only passes it on. */
-export type { KubeConfig };
+/** The client configuration, and the Lease API, for code outside operator/kube/ that only passes them on. */
+export { CoordinationV1Api, type KubeConfig };
 
 /** Loads --kubeconfig FILE, else $KUBECONFIG / ~/.kube/config / the in-cluster service account. */
 export function loadKubeConfig(file?: string): KubeConfig {

@@ -13,7 +13,7 @@ import {
 } from '../../api/configmaps.ts';
 import type { HealthTable } from '../../api/health.ts';
 import { canonicalJson } from '../compile/index.ts';
-import { KeyedRetries } from './retries.ts';
+import { WorkQueue } from '../queue/work-queue.ts';
 import type { ClusterWriter, ConfigMapObject } from './writer.ts';
 
 export interface HealthPublisherOptions {
@@ -34,7 +34,7 @@ export function revisionOf(configMap: ConfigMapObject | undefined): number {
 
 export class HealthPublisher {
   readonly #options: HealthPublisherOptions;
-  readonly #retries: KeyedRetries;
+  readonly #queue = new WorkQueue();
   #latest: string | undefined;
   #timer: NodeJS.Timeout | undefined;
   #revision = 0;
@@ -44,7 +44,7 @@ export class HealthPublisher {
 
   constructor(options: HealthPublisherOptions) {
     this.#options = options;
-    this.#retries = new KeyedRetries(() => this.#write(), {
+    void this.#queue.run(() => this.#write(), {
       onError: (_key, error) => options.log.error({ err: error }, 'writing the health ConfigMap failed; retrying'),
     });
   }
@@ -54,20 +54,20 @@ export class HealthPublisher {
     if (this.#timer) return;
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
-      this.#retries.add('health');
+      this.#queue.add('health');
     }, this.#options.coalesceMs ?? 50);
   }
 
   /** Resolves once the latest table has been written (or tried once). */
   async idle(): Promise<void> {
     while (this.#timer) await new Promise((resolve) => setTimeout(resolve, 5));
-    await this.#retries.idle();
+    await this.#queue.idle();
   }
 
-  close(): void {
+  close(): Promise<void> {
     clearTimeout(this.#timer);
     this.#timer = undefined;
-    this.#retries.close();
+    return this.#queue.shutDown();
   }
 
   async #write(): Promise<void> {

@@ -19,7 +19,7 @@ import type { CompiledZone } from '../../api/compiled.ts';
 import { API_VERSION } from '../../api/resources.ts';
 import { serializeCompiledZone } from '../compile/index.ts';
 import { statusOf, type ClusterWriter, type ConfigMapObject } from './writer.ts';
-import { KeyedRetries } from './retries.ts';
+import { WorkQueue, type WorkQueueMetrics } from '../queue/work-queue.ts';
 
 export interface PublishedZone {
   serial: number;
@@ -39,6 +39,7 @@ export interface ZonePublisherOptions {
   onWrite?: (verb: 'create' | 'update' | 'delete') => void;
   /** The most bytes a zone may take in its ConfigMap (default CONFIGMAP_LIMIT_BYTES). */
   limitBytes?: number;
+  queueMetrics?: WorkQueueMetrics;
 }
 
 export type ZonePublishResult =
@@ -62,11 +63,13 @@ export function publishedZones(configMaps: readonly ConfigMapObject[]): Record<s
 export class ZonePublisher {
   readonly #options: ZonePublisherOptions;
   readonly #desired = new Map<string, CompiledZone>();
-  readonly #retries: KeyedRetries;
+  readonly #queue: WorkQueue;
 
   constructor(options: ZonePublisherOptions) {
     this.#options = options;
-    this.#retries = new KeyedRetries((geoZone) => this.#sync(geoZone), {
+    this.#queue = new WorkQueue(options.queueMetrics ? { metrics: options.queueMetrics } : {});
+    void this.#queue.run((geoZone) => this.#sync(geoZone), {
+      concurrency: 2,
       onError: (geoZone, error) => {
         options.log.error({ zone: geoZone, err: error }, 'writing the zone ConfigMap failed; retrying');
         options.onResult?.(geoZone, { kind: 'failed', error: error instanceof Error ? error.message : String(error) });
@@ -78,23 +81,23 @@ export class ZonePublisher {
   setZones(zones: readonly CompiledZone[]): void {
     for (const zone of zones) {
       this.#desired.set(zone.source, zone);
-      this.#retries.add(zone.source);
+      this.#queue.add(zone.source);
     }
   }
 
   /** Forgets a GeoZone that was deleted, and deletes its ConfigMap now rather than at garbage collection. */
   forget(geoZone: string): void {
     this.#desired.delete(geoZone);
-    this.#retries.add(geoZone);
+    this.#queue.add(geoZone);
   }
 
   /** Resolves when every queued write has been tried once. */
   idle(): Promise<void> {
-    return this.#retries.idle();
+    return this.#queue.idle();
   }
 
-  close(): void {
-    this.#retries.close();
+  close(): Promise<void> {
+    return this.#queue.shutDown();
   }
 
   async #sync(geoZone: string): Promise<void> {

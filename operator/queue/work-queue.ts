@@ -77,6 +77,13 @@ export class WorkQueue {
     return this.#shuttingDown;
   }
 
+  /** Resolves once no key waits to be handed out and none is held (keys waiting on a delay aside). */
+  async idle(): Promise<void> {
+    while (this.#queue.length > 0 || this.#processing.size > 0) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+  }
+
   add(key: string): void {
     if (this.#shuttingDown || this.#dirty.has(key)) return;
     this.#dirty.add(key);
