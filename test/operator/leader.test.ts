@@ -11,11 +11,12 @@ import { CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeDocuments, zoneConfigMapName } from '../../api/configmaps.ts';
 import type { CompiledZone } from '../../api/compiled.ts';
-import { startWithCrds, until, yamlObjects } from '../apiserver/harness.ts';
+import { until, yamlObjects } from '../apiserver/harness.ts';
+import { ADMIN_TOKEN, OPERATOR_NAMESPACE, OPERATOR_TOKEN, startCluster } from './cluster.ts';
 import type { ApiServer } from '../apiserver/server.ts';
 import { CLI, REPO_ROOT } from '../serve/harness.ts';
 
-const NS = 'geodns-system';
+const NS = OPERATOR_NAMESPACE;
 const GROUP = { group: 'geodns.io', version: 'v1alpha1' };
 
 interface Operator {
@@ -30,13 +31,12 @@ let custom: CustomObjectsApi;
 const operators: Operator[] = [];
 
 beforeAll(async () => {
-  server = await startWithCrds();
-  server.seed({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } });
+  server = await startCluster();
   for (const object of yamlObjects('examples/cluster/zone.yaml')) server.seed(object);
   dir = await mkdtemp(join(tmpdir(), 'geodns-leader-'));
-  await server.writeKubeconfig(join(dir, 'kubeconfig'));
+  await server.writeKubeconfig(join(dir, 'kubeconfig'), OPERATOR_TOKEN);
   const config = new KubeConfig();
-  config.loadFromString(server.kubeconfig());
+  config.loadFromString(server.kubeconfig(ADMIN_TOKEN));
   core = config.makeApiClient(CoreV1Api);
   custom = config.makeApiClient(CustomObjectsApi);
 });

@@ -9,28 +9,31 @@ import type { CompiledZone } from '../../api/compiled.ts';
 import type { HealthTable } from '../../api/health.ts';
 import { OperatorMetrics } from '../../operator/observability/metrics.ts';
 import { Operator } from '../../operator/operator.ts';
-import { startWithCrds, until } from '../apiserver/harness.ts';
+import { until } from '../apiserver/harness.ts';
+import { ADMIN_TOKEN, OPERATOR_NAMESPACE, OPERATOR_TOKEN, startCluster } from './cluster.ts';
 import type { ApiServer } from '../apiserver/server.ts';
 
-const NS = 'geodns-system';
+const NS = OPERATOR_NAMESPACE;
 type Versioned = { metadata: { resourceVersion: string } };
 const GROUP = { group: 'geodns.io', version: 'v1alpha1' };
 
 let server: ApiServer;
 let config: KubeConfig;
+let operatorConfig: KubeConfig;
 let core: CoreV1Api;
 let custom: CustomObjectsApi;
 let discovery: DiscoveryV1Api;
 const operators: Operator[] = [];
 
 beforeEach(async () => {
-  server = await startWithCrds();
+  server = await startCluster();
   config = new KubeConfig();
-  config.loadFromString(server.kubeconfig());
+  config.loadFromString(server.kubeconfig(ADMIN_TOKEN));
+  operatorConfig = new KubeConfig();
+  operatorConfig.loadFromString(server.kubeconfig(OPERATOR_TOKEN));
   core = config.makeApiClient(CoreV1Api);
   custom = config.makeApiClient(CustomObjectsApi);
   discovery = config.makeApiClient(DiscoveryV1Api);
-  await core.createNamespace({ body: { metadata: { name: NS } } });
 });
 
 afterEach(async () => {
@@ -41,7 +44,7 @@ afterEach(async () => {
 function startOperator(extra: { zoneLimitBytes?: number } = {}): Operator {
   const operator = new Operator({
     ...extra,
-    kubeConfig: config,
+    kubeConfig: operatorConfig,
     namespace: NS,
     log: pino({ level: process.env.TEST_LOG ?? 'silent' }),
     metrics: new OperatorMetrics(),

@@ -10,16 +10,18 @@ import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { zoneConfigMapName } from '../../api/configmaps.ts';
-import { startWithCrds, until } from '../apiserver/harness.ts';
+import { until } from '../apiserver/harness.ts';
+import { ADMIN_TOKEN, OPERATOR_NAMESPACE, OPERATOR_TOKEN, startCluster } from './cluster.ts';
 import type { ApiServer } from '../apiserver/server.ts';
 import { CLI, REPO_ROOT } from '../serve/harness.ts';
 
 const run = promisify(execFile);
-const NS = 'geodns-system';
+const NS = OPERATOR_NAMESPACE;
 
 let server: ApiServer;
 let dir: string;
 let kubeconfig: string;
+let operatorKubeconfig: string;
 let child: ChildProcess | undefined;
 const lines: Record<string, unknown>[] = [];
 
@@ -31,11 +33,12 @@ function kubectl(...args: string[]) {
 }
 
 beforeAll(async () => {
-  server = await startWithCrds();
+  server = await startCluster();
   dir = await mkdtemp(join(tmpdir(), 'geodns-operator-'));
   kubeconfig = join(dir, 'kubeconfig');
-  await server.writeKubeconfig(kubeconfig);
-  server.seed({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } });
+  operatorKubeconfig = join(dir, 'operator-kubeconfig');
+  await server.writeKubeconfig(kubeconfig, ADMIN_TOKEN);
+  await server.writeKubeconfig(operatorKubeconfig, OPERATOR_TOKEN);
 });
 
 afterAll(async () => {
@@ -53,7 +56,7 @@ describe('geodns operator (a process)', () => {
     child = spawn(
       process.execPath,
       [CLI, 'operator', '--namespace', NS, '--metrics', '127.0.0.1:0', '--log-level', 'info'],
-      { cwd: REPO_ROOT, env: { ...process.env, KUBECONFIG: kubeconfig }, stdio: ['ignore', 'pipe', 'pipe'] },
+      { cwd: REPO_ROOT, env: { ...process.env, KUBECONFIG: operatorKubeconfig }, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     createInterface({ input: child.stdout! }).on('line', (line) => {
       try {
