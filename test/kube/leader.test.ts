@@ -299,6 +299,19 @@ describe('LeaderElector: options and lifecycle', () => {
     expect(holder()).toBe('');
   });
 
+  it('releases even when the renew stop() abandoned reached the server (409 on release, read, release)', async () => {
+    fake.latencyMs = 50;
+    const a = candidate('a');
+    a.elector.start();
+    await tick(100); // read (404), create: leading from 100
+    await tick(2020); // the renew sent at 2100 is applied at 2150
+    const stopping = a.elector.stop();
+    await tick(500);
+    await stopping;
+    expect(fake.requests.map((r) => r.verb)).toEqual(['read', 'create', 'replace', 'replace', 'read', 'replace']);
+    expect(fake.get(NS, NAME)?.spec).toMatchObject({ holderIdentity: '', leaseDurationSeconds: 1 });
+  });
+
   it('a callback that throws does not break the loop', async () => {
     const a = candidate('a', {
       onStartedLeading: () => {
