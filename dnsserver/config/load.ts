@@ -92,11 +92,14 @@ export function scanFingerprint(scan: ScanResult): string {
   return hash.digest('hex');
 }
 
+/** A document and where it came from (a file name, or a ConfigMap and key). */
+export type SourcedDocument = { file: string } & DocumentVerdict;
+
 /**
  * Picks the zones and health tables to serve from a scan: valid zone files, one per zone (for a zone claimed by
  * two files the first file by name wins and the other is reported), and the merge of the valid health tables.
  */
-export function resolveScan(files: readonly ScannedFile[]): LoadedConfig {
+export function resolveScan(files: readonly SourcedDocument[]): LoadedConfig {
   const errors: string[] = [];
   const byZone = new Map<string, { file: string; zone: CompiledZone }>();
   const tables: HealthTable[] = [];
