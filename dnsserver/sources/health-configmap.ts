@@ -10,7 +10,7 @@ import { describeConfigMap, type ConfigMapObject } from './zone-configmaps.ts';
 export type HealthOffer =
   /** Serve this table from now on. */
   | { kind: 'apply'; table: HealthTable; revision: bigint }
-  /** This version of the ConfigMap was read already. */
+  /** This version of the ConfigMap, or this very table, was read already. */
   | { kind: 'seen' }
   /** Not newer than the table applied: ignored. */
   | { kind: 'stale'; message: string }
@@ -58,6 +58,8 @@ export function readHealthConfigMap(
 
 export class HealthConfigMap {
   #revision: bigint | undefined;
+  /** The applied table, as JSON (it is small). */
+  #table: string | undefined;
   #seen: string | undefined;
 
   /** The revision of the table applied, if any. */
@@ -78,18 +80,22 @@ export class HealthConfigMap {
       return { kind: 'invalid', errors: [...read.errors, `${describeConfigMap(configMap)}: ${kept}`] };
     }
     if (this.#revision !== undefined && read.revision <= this.#revision) {
+      // The same table again (a relist, a change to labels): nothing to say.
+      if (read.revision === this.#revision && JSON.stringify(read.table) === this.#table) return { kind: 'seen' };
       return {
         kind: 'stale',
         message: `${describeConfigMap(configMap)}: revision ${read.revision} is not newer than revision ${this.#revision}, applied; ignored`,
       };
     }
     this.#revision = read.revision;
+    this.#table = JSON.stringify(read.table);
     return { kind: 'apply', table: read.table, revision: read.revision };
   }
 
   /** The ConfigMap is gone; the next one is accepted whatever its revision. */
   clear(): void {
     this.#revision = undefined;
+    this.#table = undefined;
     this.#seen = undefined;
   }
 }

@@ -141,6 +141,7 @@ describe('HealthConfigMap', () => {
       message: 'ConfigMap geodns/geodns-health: revision 9 is not newer than revision 10, applied; ignored',
     });
     expect(health.offer(healthConfigMap('10', table(true))).kind).toBe('stale');
+    expect(health.offer(healthConfigMap('10', table(false)))).toEqual({ kind: 'seen' }); // a relabel, say
     expect(health.revision).toBe(10n);
   });
 
