@@ -121,6 +121,29 @@ describe('geodns serve --kube', () => {
     expect(metric(back, 'geodns_health_age_seconds')).toBeLessThan(age + 0.5);
   });
 
+  it('lists again when the history it would resume from is gone (410), after watches failing with 500', async () => {
+    cluster.api.faults.fail({ status: 500, count: Infinity, match: (_method, url) => url.includes('watch=true') });
+    cluster.api.dropWatches();
+    let lists = 0;
+    await pollUntil(metrics, (t) => metric(t, 'geodns_cluster_connected') === 0, 'disconnected');
+    await put(cluster.core, healthConfigMap(4, ['apps/www/eu']));
+    cluster.api.expireHistory();
+    cluster.api.faults.clear();
+    // A failure that never matches: it counts the lists that follow.
+    cluster.api.faults.fail({
+      status: 500,
+      count: Infinity,
+      match: (method, url) => {
+        if (method === 'GET' && url.includes('/configmaps?') && !url.includes('watch=true')) lists += 1;
+        return false;
+      },
+    });
+    await pollUntil(www, (a) => a.join() === US, 'the change made while it could not watch');
+    await pollUntil(metrics, (t) => metric(t, 'geodns_cluster_connected') === 1, 'connected');
+    expect(lists).toBeGreaterThanOrEqual(2); // zones and health, listed again after 410 Gone
+    cluster.api.faults.clear();
+  });
+
   it('stops serving a zone whose ConfigMap is deleted', async () => {
     await cluster.core.deleteNamespacedConfigMap({ name: 'geodns-zone-geo.test', namespace: NAMESPACE });
     await pollUntil(
