@@ -1,5 +1,6 @@
-// geodns serve: the DNS server. Standalone (--resources: compile YAML, probe in-process) or from compiled
-// documents (--config DIR: what the operator writes or a ConfigMap mounts).
+// geodns serve: the DNS server. Standalone (--resources: compile YAML, probe in-process), from compiled
+// documents (--config DIR: what the operator writes or a ConfigMap mounts), or in a cluster (--kube: the
+// operator's ConfigMaps through the API, with --config DIR as the cold-start fallback).
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import type { CompiledZone } from '../../api/compiled.ts';
@@ -15,8 +16,10 @@ import { DEFAULT_IDLE_TIMEOUT_MS, DEFAULT_MAX_CONNECTIONS } from '../../dnsserve
 import { EXIT_INVALID, EXIT_OK, UsageError, type CliIO, type Command } from '../command.ts';
 
 const DEFAULT_LISTEN = '0.0.0.0:5353';
+/** With --kube: how long to wait for the API at start-up before the fallback (a pod restart should not wait long). */
+const DEFAULT_KUBE_WAIT_MS = 5000;
 
-const HELP = `Usage: geodns serve (--resources PATH... | --config DIR) [options]
+const HELP = `Usage: geodns serve (--resources PATH... | --config DIR | --kube [--config DIR]) [options]
 
 Runs the authoritative GeoDNS server over UDP and TCP.
 
@@ -26,6 +29,17 @@ Sources (exactly one):
                      (an invalid change is refused and the last good zones keep serving)
   --config DIR       serve compiled zone documents (geodns compile --out-dir, the operator, or a mounted
                      ConfigMap) and health tables from DIR; reloaded atomically on change
+  --kube             in a cluster: list and watch the operator's zone ConfigMaps and health ConfigMap
+                     through the API server; keeps serving what it has while the API is down. With
+                     --config DIR, DIR (the same ConfigMaps mounted) is served when the API cannot be
+                     reached at start-up, until it can
+
+Cluster options (with --kube):
+  --namespace NS           where the ConfigMaps are (default: the pod's namespace, else the kubeconfig
+                           context's, else default)
+  --kubeconfig FILE        default: $KUBECONFIG, ~/.kube/config, or the pod's service account
+  --kube-wait SEC          how long to wait for the API at start-up before serving the --config fallback
+                           (or, without one, starting unready) (default ${DEFAULT_KUBE_WAIT_MS / 1000})
 
 Options:
   --listen ADDR:PORT       DNS listen address, repeatable; [::]:PORT for IPv6 (default ${DEFAULT_LISTEN})
@@ -51,6 +65,7 @@ Example:
 interface ServeOptions {
   resources: string[];
   config: string | undefined;
+  kube: { namespace: string | undefined; kubeconfig: string | undefined; startTimeoutMs: number } | undefined;
   listen: ListenAddress[];
   geoip: string | undefined;
   workers: number;
@@ -97,6 +112,10 @@ export function parseServeArgs(args: string[]): ServeOptions {
       options: {
         resources: { type: 'string', multiple: true },
         config: { type: 'string' },
+        kube: { type: 'boolean' },
+        namespace: { type: 'string' },
+        kubeconfig: { type: 'string' },
+        'kube-wait': { type: 'string' },
         listen: { type: 'string', multiple: true },
         geoip: { type: 'string' },
         workers: { type: 'string' },
@@ -113,13 +132,23 @@ export function parseServeArgs(args: string[]): ServeOptions {
   // `--resources a b c` reads naturally; extra positionals belong to --resources.
   const resources = [...(values.resources ?? []), ...(values.resources ? positionals : [])];
   if (!values.resources && positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'`);
-  if (resources.length > 0 === (values.config !== undefined)) {
-    throw new UsageError('give exactly one source: --resources PATH... or --config DIR');
+  const sources = [resources.length > 0, values.config !== undefined && !values.kube, values.kube === true];
+  if (sources.filter(Boolean).length !== 1) {
+    throw new UsageError('give exactly one source: --resources PATH..., --config DIR or --kube [--config DIR]');
   }
+  const clusterOnly = (['namespace', 'kubeconfig', 'kube-wait'] as const).filter((o) => values[o] !== undefined);
+  if (!values.kube && clusterOnly.length > 0) throw new UsageError(`--${clusterOnly[0]} goes with --kube`);
   if (values['log-level'] !== undefined) usage(() => parseLogLevel(values['log-level'] as string, '--log-level'));
   return {
     resources,
     config: values.config,
+    kube: values.kube
+      ? {
+          namespace: values.namespace,
+          kubeconfig: values.kubeconfig,
+          startTimeoutMs: positiveNumber(values['kube-wait'], '--kube-wait', DEFAULT_KUBE_WAIT_MS / 1000) * 1000,
+        }
+      : undefined,
     listen: usage(() => (values.listen ?? [DEFAULT_LISTEN]).map(parseListenAddress)),
     geoip: values.geoip,
     workers: workerCount(values.workers),
@@ -201,15 +230,26 @@ async function run(options: ServeOptions, io: CliIO, signals: SignalHooks): Prom
   }
 
   const sink = new PoolSink();
-  // Imported on demand: the compiler and its validators (the larger part of memory) load only in standalone mode.
-  const source = options.config
-    ? new (await import('../../dnsserver/sources/config-dir.ts')).ConfigDirSource({
-        dir: options.config,
+  // Imported on demand: the compiler and its validators (the larger part of memory) load only in standalone mode,
+  // the Kubernetes client only with --kube.
+  const source = options.kube
+    ? new (await import('../../dnsserver/sources/cluster.ts')).ClusterSource({
         sink,
         log,
         metrics,
+        namespace: options.kube.namespace,
+        kubeconfig: options.kube.kubeconfig,
+        fallbackDir: options.config,
+        startTimeoutMs: options.kube.startTimeoutMs,
       })
-    : (await import('../standalone.ts')).standalonePipeline(options.resources, sink, log, metrics);
+    : options.config
+      ? new (await import('../../dnsserver/sources/config-dir.ts')).ConfigDirSource({
+          dir: options.config,
+          sink,
+          log,
+          metrics,
+        })
+      : (await import('../standalone.ts')).standalonePipeline(options.resources, sink, log, metrics);
   try {
     await source.start();
   } catch (error) {
@@ -283,7 +323,11 @@ async function run(options: ServeOptions, io: CliIO, signals: SignalHooks): Prom
       dns: [...new Set(pool.bound.map((b) => formatListenAddress(b)))],
       metrics: http ? formatListenAddress(http) : 'off',
       workers: pool.size,
-      source: options.config ? { config: options.config } : { resources: options.resources },
+      source: options.kube
+        ? { kube: true, ...(options.config ? { fallback: options.config } : {}) }
+        : options.config
+          ? { config: options.config }
+          : { resources: options.resources },
     },
     'serving',
   );
@@ -310,7 +354,7 @@ async function run(options: ServeOptions, io: CliIO, signals: SignalHooks): Prom
 
 export const serveCommand: Command = {
   name: 'serve',
-  summary: 'run the authoritative GeoDNS server (standalone on resource files, or on compiled documents)',
+  summary: 'run the authoritative GeoDNS server (standalone on resource files, on compiled documents, or in a cluster)',
   help: HELP,
   run: (args, io) => serve(parseServeArgs(args), io),
 };

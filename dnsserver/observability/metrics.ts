@@ -70,6 +70,12 @@ export function rcodeLabel(rcode: string | number): string {
   return name !== undefined && RCODE_LABELS.has(name) ? name : OTHER;
 }
 
+/** What the in-cluster source tells its gauges. */
+export interface ClusterSourceState {
+  healthAgeSeconds(): number;
+  connected(): boolean;
+}
+
 export interface GeodnsMetricsOptions {
   /** Add prom-client's process metrics (the main thread only: workers share the process). */
   defaultMetrics?: boolean;
@@ -206,6 +212,29 @@ export class GeodnsMetrics {
   setTargetHealth(targets: Readonly<Record<string, { up: boolean }>>): void {
     this.#targetUp.reset();
     for (const [target, health] of Object.entries(targets)) this.#targetUp.set({ target }, health.up ? 1 : 0);
+  }
+
+  /**
+   * The in-cluster source's gauges, read at each scrape: how old its health table may be, and whether it is
+   * connected to the API server. Registered by that source only (in the main thread), so other modes have none.
+   */
+  trackClusterSource(state: ClusterSourceState): void {
+    new Gauge({
+      name: 'geodns_health_age_seconds',
+      help: 'Seconds since the API server last confirmed the health table current (a list, watch event or bookmark).',
+      registers: [this.registry],
+      collect() {
+        this.set(state.healthAgeSeconds());
+      },
+    });
+    new Gauge({
+      name: 'geodns_cluster_connected',
+      help: 'Whether the in-cluster source is connected to the API server (1) or retrying (0).',
+      registers: [this.registry],
+      collect() {
+        this.set(state.connected() ? 1 : 0);
+      },
+    });
   }
 
   observeProbe(seconds: number, ok: boolean): void {

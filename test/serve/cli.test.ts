@@ -1,6 +1,8 @@
 // Usage errors of `geodns serve`: exit status and a message saying what was wrong.
 import net from 'node:net';
 import { describe, expect, test } from 'vitest';
+import { parseServeArgs } from '../../cli/commands/serve.ts';
+import { UsageError } from '../../cli/command.ts';
 import { EXAMPLES, runCli } from './harness.ts';
 
 const QUIET = ['--listen', '127.0.0.1:0', '--metrics', 'off', '--workers', '1'];
@@ -55,5 +57,34 @@ describe('geodns serve usage errors', () => {
       expect(result.code).toBe(2);
       expect(result.stderr).toContain(`--workers: expected a whole number from 0 to 256, got '${bad}'`);
     }
+  });
+
+  test('--kube: alone or with a --config fallback, never with --resources; its options only with it', () => {
+    expect(parseServeArgs(['--kube']).kube).toEqual({
+      namespace: undefined,
+      kubeconfig: undefined,
+      startTimeoutMs: 5000,
+    });
+    const withFallback = parseServeArgs(['--kube', '--config', '/mnt', '--namespace', 'dns', '--kube-wait', '2.5']);
+    expect(withFallback).toMatchObject({ config: '/mnt', kube: { namespace: 'dns', startTimeoutMs: 2500 } });
+    expect(parseServeArgs(['--config', '/mnt']).kube).toBeUndefined();
+    const refused: [string[], string][] = [
+      [['--kube', '--resources', EXAMPLES], 'give exactly one source'],
+      [['--config', '/mnt', '--namespace', 'dns'], '--namespace goes with --kube'],
+      [['--resources', EXAMPLES, '--kubeconfig', '/kc'], '--kubeconfig goes with --kube'],
+      [['--kube', '--kube-wait', '0'], "--kube-wait: expected a positive number, got '0'"],
+    ];
+    for (const [args, message] of refused) {
+      expect(() => parseServeArgs(args)).toThrow(UsageError);
+      expect(() => parseServeArgs(args)).toThrow(message);
+    }
+  });
+
+  test('--kube with a kubeconfig that cannot be read: exit 1 naming it', async () => {
+    const missing = '/nonexistent/geodns-test/kubeconfig';
+    const result = await runCli(['serve', '--kube', '--kubeconfig', missing, ...QUIET]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(missing);
+    expect(result.stdout).not.toContain('"msg":"serving"');
   });
 });
