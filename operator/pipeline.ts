@@ -42,6 +42,7 @@ export class Pipeline {
   #again = false;
   #down: ReadonlyMap<string, string> = new Map();
   #health: HealthTable | null = null;
+  #seeded = false;
 
   constructor(options: PipelineOptions) {
     this.#options = options;
@@ -133,6 +134,11 @@ export class Pipeline {
       read.snapshot.probes.map((p) => [`${p.metadata.namespace ?? 'default'}/${p.metadata.name}`, p.spec]),
     );
     const planned = checksForZones(compiled.zones, probes);
+    if (read.publishedHealth && !this.#seeded) {
+      this.#seeded = true;
+      this.#prober.seed(read.publishedHealth);
+      this.#health = read.publishedHealth;
+    }
     this.#prober.update(planned.checks);
     this.#publishZones(compiled.zones);
     this.#publishHealth();
