@@ -153,8 +153,10 @@ function writeHeader(
   let flags = 0x8000 | ((h.opcode & 0xf) << 11) | (rcode & 0xf);
   if (aa) flags |= 0x0400;
   if (tc) flags |= 0x0200;
+  // RD is copied whatever the opcode (RFC 1035 §4.1.1, as Knot does); CD is a DNSSEC bit of QUERY (RFC 4035
+  // §3.1.6), so a reply to another opcode (NOTIMP) does not echo it.
   if (h.rd) flags |= 0x0100;
-  if (h.cd) flags |= 0x0010;
+  if (h.cd && h.opcode === 0) flags |= 0x0010;
   put16(out, 0, h.id);
   put16(out, 2, flags);
   put16(out, 4, qdcount);
