@@ -13,8 +13,8 @@ type RoutedPlan = Extract<Plan, { kind: 'routed' }>;
 type FixedPlan = Extract<Plan, { kind: 'fixed' }>;
 import { encodeBody } from './wire/encode.ts';
 import { parseQuery } from './wire/parse.ts';
-import { buildErrorResponse, buildRcodeResponse, buildResponse } from './wire/respond.ts';
-import { EDE, RCODE, type ClientInfo, type ParsedQuery, type QueryHandler } from './wire/types.ts';
+import { buildErrorResponse, buildRcodeResponse, buildResponse, type ResponseOptions } from './wire/respond.ts';
+import { EDE, RCODE, type ClientInfo, type EdnsInfo, type ParsedQuery, type QueryHandler } from './wire/types.ts';
 
 export { ServerState, type ServerStateOptions } from './answer/state.ts';
 
@@ -45,8 +45,8 @@ export interface HandlerOptions {
   observe?: (event: QueryEvent) => void;
   /** Randomness for weighted and multivalue (default Math.random). */
   random?: () => number;
-  /** Server cookie generator (RFC 7873), passed to the wire layer. */
-  serverCookie?: (clientCookie: Buffer) => Buffer;
+  /** The server cookie (RFC 7873) for a client cookie sent from an address (server/cookies.ts). */
+  serverCookie?: (clientCookie: Buffer, clientAddress: string) => Buffer;
   /** The server's identifier for queries that ask for it (NSID, RFC 5001); none when not set. */
   nsid?: Buffer;
   /** Called when answering fails unexpectedly (the client gets SERVFAIL). */
@@ -62,10 +62,23 @@ function locateClient(locator: Locator, query: ParsedQuery, client: ClientInfo):
 export function createHandler(state: ServerState, options: HandlerOptions = {}): QueryHandler {
   const random = options.random ?? Math.random;
   const observe = options.observe;
-  const serverCookie = options.serverCookie;
+  const makeCookie = options.serverCookie;
   const nsid = options.nsid;
+
+  /** The server cookie maker for this query's client, when it sent a cookie. */
+  function cookieFor(edns: EdnsInfo | undefined, client: ClientInfo): ((clientCookie: Buffer) => Buffer) | undefined {
+    if (!makeCookie || !edns?.cookie) return undefined;
+    return (clientCookie) => makeCookie(clientCookie, client.address);
+  }
+
   /** What every reply with an OPT record may carry besides its own options. */
-  const replyOptions = { ...(serverCookie ? { serverCookie } : {}), ...(nsid ? { nsid } : {}) };
+  function replyOptions(
+    edns: EdnsInfo | undefined,
+    client: ClientInfo,
+  ): Pick<ResponseOptions, 'serverCookie' | 'nsid'> {
+    const serverCookie = cookieFor(edns, client);
+    return { ...(serverCookie ? { serverCookie } : {}), ...(nsid ? { nsid } : {}) };
+  }
 
   /**
    * The plan for (name, type) in this snapshot: a finished body, or a lookup whose routed parts need deciding.
@@ -142,7 +155,7 @@ export function createHandler(state: ServerState, options: HandlerOptions = {}):
       ecs: query.edns?.ecs !== undefined,
     });
     return buildRcodeResponse(message, query, RCODE.REFUSED, client.transport, {
-      ...replyOptions,
+      ...replyOptions(query.edns, client),
       ...(extendedError !== undefined ? { extendedError } : {}),
     });
   }
@@ -185,7 +198,7 @@ export function createHandler(state: ServerState, options: HandlerOptions = {}):
     return buildResponse(message, query, body, {
       transport: client.transport,
       ecsScope: routed ? routed.scope : 0,
-      serverCookie,
+      serverCookie: cookieFor(query.edns, client),
       nsid,
     });
   }
@@ -202,7 +215,7 @@ export function createHandler(state: ServerState, options: HandlerOptions = {}):
         transport: client.transport,
         ecs: false,
       });
-      return buildErrorResponse(message, parsed, replyOptions);
+      return buildErrorResponse(message, parsed, replyOptions(parsed.query?.edns, client));
     }
     const query = parsed.query;
     try {
@@ -217,7 +230,7 @@ export function createHandler(state: ServerState, options: HandlerOptions = {}):
         transport: client.transport,
         ecs: false,
       });
-      return buildRcodeResponse(message, query, RCODE.SERVFAIL, client.transport, replyOptions);
+      return buildRcodeResponse(message, query, RCODE.SERVFAIL, client.transport, replyOptions(query.edns, client));
     }
   };
 }

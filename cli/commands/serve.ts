@@ -10,6 +10,7 @@ import { createLogger, parseLogLevel, parseSampleRate } from '../../dnsserver/ob
 import { aggregateMetrics, GeodnsMetrics, workerMetricsSnapshot } from '../../dnsserver/observability/metrics.ts';
 import { DEFAULT_METRICS_PORT, startHttpServer, type ObservabilityServer } from '../../dnsserver/observability/http.ts';
 import { formatListenAddress, parseListenAddress, type ListenAddress } from '../../dnsserver/server/listen.ts';
+import { newCookieSecret } from '../../dnsserver/server/cookies.ts';
 import { startDnsPool, type DnsPool } from '../../dnsserver/server/dns-pool.ts';
 import type { ZoneSink } from '../../dnsserver/sources/sink.ts';
 import { DEFAULT_IDLE_TIMEOUT_MS, DEFAULT_MAX_CONNECTIONS } from '../../dnsserver/transport/tcp.ts';
@@ -283,6 +284,7 @@ async function run(options: ServeOptions, io: CliIO, signals: SignalHooks): Prom
       tcpMaxConnections: options.tcpMaxConnections,
       querySampleRate: options.querySampleRate,
       logLevel: log.level,
+      cookieSecret: newCookieSecret(),
       ...(options.nsid !== undefined ? { nsid: options.nsid } : {}),
       onWorkerExit: (code) => {
         log.fatal({ code }, 'a DNS worker died; exiting');

@@ -1,7 +1,6 @@
 // One DNS answering unit: the zones and health it answers from, and UDP + TCP sockets on every listen address
 // (SO_REUSEPORT, so several units can share a port). Runs in a worker thread (worker.ts) or, with one worker, in
 // the main thread (inline-pool.ts).
-import { createHash, randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { HealthTable } from '../../api/health.ts';
 import { createHandler, ServerState, type QueryEvent } from '../handler.ts';
@@ -12,6 +11,7 @@ import type { QueryHandler } from '../wire/types.ts';
 import { startUdpServer, type UdpServer } from '../transport/udp.ts';
 import { startTcpServer, type TcpServer } from '../transport/tcp.ts';
 import { QueryCounter } from './query-counter.ts';
+import { ServerCookies } from './cookies.ts';
 import type { WorkerOptions } from './messages.ts';
 import { ZoneAssembler, type ZoneSlice } from './zone-stream.ts';
 
@@ -45,11 +45,7 @@ export async function startDnsNode(options: WorkerOptions, log: Logger, metrics:
   metrics.setZones(options.initialZones);
   state.setHealth(options.initialHealth);
 
-  // DNS cookies (RFC 7873 / 9018 style): the server cookie is a keyed hash of the client cookie; the secret is per
-  // process, so a client simply gets a fresh server cookie after a restart.
-  const cookieSecret = randomBytes(16);
-  const serverCookie = (clientCookie: Buffer): Buffer =>
-    createHash('sha256').update(cookieSecret).update(clientCookie).digest().subarray(0, 16);
+  const cookies = new ServerCookies(options.cookieSecret);
 
   const queryLog = new QueryLog(log, options.querySampleRate);
   let lastEvent: QueryEvent | undefined;
@@ -58,7 +54,7 @@ export async function startDnsNode(options: WorkerOptions, log: Logger, metrics:
       counter.count(event);
       lastEvent = event;
     },
-    serverCookie,
+    serverCookie: (clientCookie, address) => cookies.make(clientCookie, address),
     ...(options.nsid !== undefined ? { nsid: Buffer.from(options.nsid, 'utf8') } : {}),
     onError: (error, query) => log.error({ err: error, qname: query.qname, qtype: query.qtype }, 'answering failed'),
   });

@@ -15,6 +15,8 @@ export interface WorkerOptions {
   tcpMaxConnections: number;
   querySampleRate: number;
   logLevel: string;
+  /** The key of the DNS server cookies (cookies.ts): one per process, so that every worker accepts them. */
+  cookieSecret: Uint8Array;
   /** The server identifier returned to NSID requests (RFC 5001); none when undefined. */
   nsid?: string;
 }
