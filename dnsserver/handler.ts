@@ -49,6 +49,8 @@ export interface HandlerOptions {
   serverCookie?: (clientCookie: Buffer, clientAddress: string) => Buffer;
   /** The server's identifier for queries that ask for it (NSID, RFC 5001); none when not set. */
   nsid?: Buffer;
+  /** Called for a message that is not a query (dropped) or cannot be read (FORMERR): the client's fault. */
+  onClientError?: (client: ClientInfo, reason: 'not-a-query' | 'malformed', detail: string) => void;
   /** Called when answering fails unexpectedly (the client gets SERVFAIL). */
   onError?: (error: unknown, query: ParsedQuery) => void;
 }
@@ -206,7 +208,11 @@ export function createHandler(state: ServerState, options: HandlerOptions = {}):
   return (message, client) => {
     const parsed = parseQuery(message);
     if (!parsed.ok) {
-      if ('drop' in parsed) return null;
+      if ('drop' in parsed) {
+        options.onClientError?.(client, 'not-a-query', parsed.reason);
+        return null;
+      }
+      if (parsed.rcode === RCODE.FORMERR) options.onClientError?.(client, 'malformed', parsed.reason);
       observe?.({
         zone: null,
         qname: parsed.query?.qname ?? '',

@@ -17,6 +17,7 @@ import { DEFAULT_IDLE_TIMEOUT_MS, DEFAULT_MAX_CONNECTIONS } from '../../dnsserve
 import { EXIT_INVALID, EXIT_OK, UsageError, type CliIO, type Command } from '../command.ts';
 
 const DEFAULT_LISTEN = '0.0.0.0:5353';
+const DEFAULT_CLIENT_ERROR_LOG_RATE = 5;
 
 const HELP = `Usage: geodns serve (--resources PATH... | --config DIR) [options]
 
@@ -42,6 +43,9 @@ Options:
   --nsid TEXT              answer NSID requests (RFC 5001, dig +nsid) with TEXT, e.g. the pod name (default: off)
   --tcp-idle-timeout SEC   close idle TCP connections after SEC seconds (default ${DEFAULT_IDLE_TIMEOUT_MS / 1000})
   --tcp-max-connections N  open TCP connections per worker (default ${DEFAULT_MAX_CONNECTIONS})
+  --client-error-log-rate N  log at most N lines a second per worker about client-caused errors (garbled
+                           messages, broken TCP framing, resets, slow connections); all are counted in
+                           geodns_client_errors_total (default ${DEFAULT_CLIENT_ERROR_LOG_RATE}; 0 logs none)
   --drain-timeout SEC      on SIGTERM/SIGINT: stop accepting, let answers in flight finish for up to SEC
                            seconds, then exit (default 5)
 
@@ -62,6 +66,7 @@ interface ServeOptions {
   querySampleRate: number;
   tcpIdleTimeoutMs: number;
   tcpMaxConnections: number;
+  clientErrorLogRate: number;
   drainTimeoutMs: number;
 }
 
@@ -74,13 +79,17 @@ function positiveNumber(text: string | undefined, option: string, fallback: numb
   return value;
 }
 
-function workerCount(text: string | undefined): number {
-  if (text === undefined) return availableParallelism();
+function wholeNumber(text: string | undefined, option: string, fallback: number, max = 1_000_000_000): number {
+  if (text === undefined) return fallback;
   const value = Number(text);
-  if (text.trim() === '' || !Number.isInteger(value) || value < 0 || value > 256) {
-    throw new UsageError(`--workers: expected a whole number from 0 to 256, got '${text}'`);
+  if (text.trim() === '' || !Number.isInteger(value) || value < 0 || value > max) {
+    throw new UsageError(`${option}: expected a whole number from 0 to ${max}, got '${text}'`);
   }
   return value;
+}
+
+function workerCount(text: string | undefined): number {
+  return text === undefined ? availableParallelism() : wholeNumber(text, '--workers', 0, 256);
 }
 
 function usage<T>(fn: () => T): T {
@@ -108,6 +117,7 @@ export function parseServeArgs(args: string[]): ServeOptions {
         nsid: { type: 'string' },
         'tcp-idle-timeout': { type: 'string' },
         'tcp-max-connections': { type: 'string' },
+        'client-error-log-rate': { type: 'string' },
         'drain-timeout': { type: 'string' },
       },
     }),
@@ -139,6 +149,11 @@ export function parseServeArgs(args: string[]): ServeOptions {
       '--tcp-max-connections',
       DEFAULT_MAX_CONNECTIONS,
       true,
+    ),
+    clientErrorLogRate: wholeNumber(
+      values['client-error-log-rate'],
+      '--client-error-log-rate',
+      DEFAULT_CLIENT_ERROR_LOG_RATE,
     ),
     drainTimeoutMs: positiveNumber(values['drain-timeout'], '--drain-timeout', 5) * 1000,
   };
@@ -283,6 +298,7 @@ async function run(options: ServeOptions, io: CliIO, signals: SignalHooks): Prom
       tcpIdleTimeoutMs: options.tcpIdleTimeoutMs,
       tcpMaxConnections: options.tcpMaxConnections,
       querySampleRate: options.querySampleRate,
+      clientErrorLogRate: options.clientErrorLogRate,
       logLevel: log.level,
       cookieSecret: newCookieSecret(),
       ...(options.nsid !== undefined ? { nsid: options.nsid } : {}),

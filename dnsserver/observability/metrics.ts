@@ -88,6 +88,7 @@ export class GeodnsMetrics {
   readonly #serial: Gauge<'zone'>;
   readonly #targetUp: Gauge<'target'>;
   readonly #probeDuration: Histogram<'result'>;
+  readonly #clientErrors: Counter<'transport' | 'reason'>;
 
   constructor(options: GeodnsMetricsOptions = {}) {
     const registers = [this.registry];
@@ -155,6 +156,12 @@ export class GeodnsMetrics {
       buckets: PROBE_DURATION_BUCKETS,
       registers,
     });
+    this.#clientErrors = new Counter({
+      name: 'geodns_client_errors_total',
+      help: 'Errors caused by clients (malformed messages, broken TCP framing, resets, slow connections), by reason.',
+      labelNames: ['transport', 'reason'],
+      registers,
+    });
     if (options.defaultMetrics) collectDefaultMetrics({ register: this.registry });
   }
 
@@ -210,6 +217,11 @@ export class GeodnsMetrics {
 
   observeProbe(seconds: number, ok: boolean): void {
     this.#probeDuration.observe({ result: ok ? 'success' : 'failure' }, seconds);
+  }
+
+  /** `reason` is one of CLIENT_ERROR_REASONS (client-errors.ts). */
+  countClientErrors(transport: Transport, reason: string, by = 1): void {
+    this.#clientErrors.inc({ transport, reason }, by);
   }
 
   /** Prometheus text of this registry alone. */

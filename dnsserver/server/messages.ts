@@ -14,6 +14,8 @@ export interface WorkerOptions {
   tcpIdleTimeoutMs: number;
   tcpMaxConnections: number;
   querySampleRate: number;
+  /** Client-error log lines a second, at most (per worker); the rest are only counted. */
+  clientErrorLogRate: number;
   logLevel: string;
   /** The key of the DNS server cookies (cookies.ts): one per process, so that every worker accepts them. */
   cookieSecret: Uint8Array;
