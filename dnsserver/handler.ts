@@ -11,6 +11,7 @@ import { isDeterministic, type Plan, type RoutedAnswer } from './answer/plans.ts
 
 type RoutedPlan = Extract<Plan, { kind: 'routed' }>;
 type FixedPlan = Extract<Plan, { kind: 'fixed' }>;
+import { VERDICT, type ResponseRateLimiter, type Verdict } from './rrl/limiter.ts';
 import { encodeBody } from './wire/encode.ts';
 import { parseQuery } from './wire/parse.ts';
 import { buildErrorResponse, buildRcodeResponse, buildResponse, type ResponseOptions } from './wire/respond.ts';
@@ -49,6 +50,8 @@ export interface HandlerOptions {
   serverCookie?: (clientCookie: Buffer, clientAddress: string) => Buffer;
   /** The server's identifier for queries that ask for it (NSID, RFC 5001); none when not set. */
   nsid?: Buffer;
+  /** Response rate limiting for UDP (rrl/limiter.ts); none when not given. TCP is never limited. */
+  rateLimiter?: Pick<ResponseRateLimiter, 'check'>;
   /** Called for a message that is not a query (dropped) or cannot be read (FORMERR): the client's fault. */
   onClientError?: (client: ClientInfo, reason: 'not-a-query' | 'malformed', detail: string) => void;
   /** Called when answering fails unexpectedly (the client gets SERVFAIL). */
@@ -71,6 +74,21 @@ export function createHandler(state: ServerState, options: HandlerOptions = {}):
   function cookieFor(edns: EdnsInfo | undefined, client: ClientInfo): ((clientCookie: Buffer) => Buffer) | undefined {
     if (!makeCookie || !edns?.cookie) return undefined;
     return (clientCookie) => makeCookie(clientCookie, client.address);
+  }
+
+  const limiter = options.rateLimiter;
+
+  /** The rate limiter's verdict on a response: send it, drop it or send it truncated. */
+  function limit(
+    client: ClientInfo,
+    rcode: number,
+    authoritative: boolean,
+    query: Partial<ParsedQuery> | undefined,
+    zone: string | null,
+  ): Verdict {
+    if (limiter === undefined || client.transport !== 'udp') return VERDICT.SEND;
+    const qname = query?.qname ?? '';
+    return limiter.check(client.address, rcode, authoritative, qname, query?.qtype ?? 0, zone, query?.edns?.cookie);
   }
 
   /** What every reply with an OPT record may carry besides its own options. */
@@ -147,7 +165,7 @@ export function createHandler(state: ServerState, options: HandlerOptions = {}):
     client: ClientInfo,
     zone: string | null,
     extendedError?: number,
-  ): Buffer {
+  ): Buffer | null {
     observe?.({
       zone,
       qname: query.qname,
@@ -156,13 +174,16 @@ export function createHandler(state: ServerState, options: HandlerOptions = {}):
       transport: client.transport,
       ecs: query.edns?.ecs !== undefined,
     });
+    const verdict = limit(client, RCODE.REFUSED, false, query, zone);
+    if (verdict === VERDICT.DROP) return null;
     return buildRcodeResponse(message, query, RCODE.REFUSED, client.transport, {
       ...replyOptions(query.edns, client),
       ...(extendedError !== undefined ? { extendedError } : {}),
+      truncate: verdict === VERDICT.SLIP,
     });
   }
 
-  function answer(message: Buffer, query: ParsedQuery, client: ClientInfo): Buffer {
+  function answer(message: Buffer, query: ParsedQuery, client: ClientInfo): Buffer | null {
     // Like Knot: classes other than IN (and ANY) are refused, as are zone transfers (not offered).
     if (query.qclass !== CLASS_IN && query.qclass !== CLASS_ANY) return refuse(message, query, client, null);
     if (query.qtype === TYPE.AXFR || query.qtype === TYPE.IXFR) {
@@ -197,11 +218,14 @@ export function createHandler(state: ServerState, options: HandlerOptions = {}):
       }
       observe(event);
     }
+    const verdict = limit(client, body.rcode, body.authoritative, query, plan.zone.apex);
+    if (verdict === VERDICT.DROP) return null;
     return buildResponse(message, query, body, {
       transport: client.transport,
       ecsScope: routed ? routed.scope : 0,
       serverCookie: cookieFor(query.edns, client),
       nsid,
+      truncate: verdict === VERDICT.SLIP,
     });
   }
 
@@ -221,7 +245,12 @@ export function createHandler(state: ServerState, options: HandlerOptions = {}):
         transport: client.transport,
         ecs: false,
       });
-      return buildErrorResponse(message, parsed, replyOptions(parsed.query?.edns, client));
+      const verdict = limit(client, parsed.rcode, false, parsed.query, null);
+      if (verdict === VERDICT.DROP) return null;
+      return buildErrorResponse(message, parsed, {
+        ...replyOptions(parsed.query?.edns, client),
+        truncate: verdict === VERDICT.SLIP,
+      });
     }
     const query = parsed.query;
     try {
@@ -236,7 +265,12 @@ export function createHandler(state: ServerState, options: HandlerOptions = {}):
         transport: client.transport,
         ecs: false,
       });
-      return buildRcodeResponse(message, query, RCODE.SERVFAIL, client.transport, replyOptions(query.edns, client));
+      const verdict = limit(client, RCODE.SERVFAIL, false, query, null);
+      if (verdict === VERDICT.DROP) return null;
+      return buildRcodeResponse(message, query, RCODE.SERVFAIL, client.transport, {
+        ...replyOptions(query.edns, client),
+        truncate: verdict === VERDICT.SLIP,
+      });
     }
   };
 }

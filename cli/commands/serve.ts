@@ -10,6 +10,8 @@ import { createLogger, parseLogLevel, parseSampleRate } from '../../dnsserver/ob
 import { aggregateMetrics, GeodnsMetrics, workerMetricsSnapshot } from '../../dnsserver/observability/metrics.ts';
 import { DEFAULT_METRICS_PORT, startHttpServer, type ObservabilityServer } from '../../dnsserver/observability/http.ts';
 import { formatListenAddress, parseListenAddress, type ListenAddress } from '../../dnsserver/server/listen.ts';
+import { parseCidr } from '../../dnsserver/geoip/address.ts';
+import { RRL_DEFAULTS, type RrlSettings } from '../../dnsserver/rrl/limiter.ts';
 import { newCookieSecret } from '../../dnsserver/server/cookies.ts';
 import { startDnsPool, type DnsPool } from '../../dnsserver/server/dns-pool.ts';
 import type { ZoneSink } from '../../dnsserver/sources/sink.ts';
@@ -44,10 +46,22 @@ Options:
   --tcp-idle-timeout SEC   close idle TCP connections after SEC seconds (default ${DEFAULT_IDLE_TIMEOUT_MS / 1000})
   --tcp-max-connections N  open TCP connections per worker (default ${DEFAULT_MAX_CONNECTIONS})
   --client-error-log-rate N  log at most N lines a second per worker about client-caused errors (garbled
-                           messages, broken TCP framing, resets, slow connections); all are counted in
-                           geodns_client_errors_total (default ${DEFAULT_CLIENT_ERROR_LOG_RATE}; 0 logs none)
+                           messages, broken TCP framing, resets, slow connections; all are counted in
+                           geodns_client_errors_total), and as many about rate-limited networks
+                           (default ${DEFAULT_CLIENT_ERROR_LOG_RATE}; 0 logs none)
   --drain-timeout SEC      on SIGTERM/SIGINT: stop accepting, let answers in flight finish for up to SEC
                            seconds, then exit (default 5)
+
+Response rate limiting (UDP; off by default, see docs/serve.md):
+  --rrl-rate N             at most N responses a second per client network and response class, per worker
+                           thread (0: off, the default)
+  --rrl-slip N             send every Nth limited response truncated (TC=1) so that real clients retry over
+                           TCP; 0 drops them all, 1 truncates them all (default ${RRL_DEFAULTS.slip})
+  --rrl-window SEC         a flooding network stays limited this long after its flood stops (default ${RRL_DEFAULTS.windowSeconds})
+  --rrl-ipv4-prefix N      client networks are IPv4 /N (default ${RRL_DEFAULTS.ipv4Prefix})
+  --rrl-ipv6-prefix N      and IPv6 /N (default ${RRL_DEFAULTS.ipv6Prefix})
+  --rrl-exempt CIDR        never limit this network, repeatable (clients with a valid DNS cookie are exempt too)
+  --rrl-table-size N       buckets per worker, fixed memory of 22 bytes each (default ${RRL_DEFAULTS.tableSize})
 
 Example:
   geodns serve --resources examples/standalone --listen 127.0.0.1:5353
@@ -67,6 +81,7 @@ interface ServeOptions {
   tcpIdleTimeoutMs: number;
   tcpMaxConnections: number;
   clientErrorLogRate: number;
+  rrl: RrlSettings | undefined;
   drainTimeoutMs: number;
 }
 
@@ -118,6 +133,13 @@ export function parseServeArgs(args: string[]): ServeOptions {
         'tcp-idle-timeout': { type: 'string' },
         'tcp-max-connections': { type: 'string' },
         'client-error-log-rate': { type: 'string' },
+        'rrl-rate': { type: 'string' },
+        'rrl-slip': { type: 'string' },
+        'rrl-window': { type: 'string' },
+        'rrl-ipv4-prefix': { type: 'string' },
+        'rrl-ipv6-prefix': { type: 'string' },
+        'rrl-exempt': { type: 'string', multiple: true },
+        'rrl-table-size': { type: 'string' },
         'drain-timeout': { type: 'string' },
       },
     }),
@@ -155,7 +177,38 @@ export function parseServeArgs(args: string[]): ServeOptions {
       '--client-error-log-rate',
       DEFAULT_CLIENT_ERROR_LOG_RATE,
     ),
+    rrl: parseRrl(values),
     drainTimeoutMs: positiveNumber(values['drain-timeout'], '--drain-timeout', 5) * 1000,
+  };
+}
+
+type RrlOption = 'rrl-rate' | 'rrl-slip' | 'rrl-window' | 'rrl-ipv4-prefix' | 'rrl-ipv6-prefix' | 'rrl-table-size';
+
+/** The RRL settings, or undefined when --rrl-rate is 0 or not given (its other options then make no sense). */
+function parseRrl(values: Partial<Record<RrlOption, string>> & { 'rrl-exempt'?: string[] }): RrlSettings | undefined {
+  const rate = wholeNumber(values['rrl-rate'], '--rrl-rate', 0);
+  if (rate === 0) {
+    const stray = (Object.keys(values) as string[]).find((k) => k.startsWith('rrl-') && k !== 'rrl-rate');
+    if (stray) throw new UsageError(`--${stray} needs --rrl-rate N (response rate limiting is off)`);
+    return undefined;
+  }
+  const exempt = values['rrl-exempt'] ?? [];
+  for (const text of exempt) {
+    const cidr = parseCidr(text);
+    if ('error' in cidr) throw new UsageError(`--rrl-exempt: ${cidr.error}`);
+  }
+  const window = wholeNumber(values['rrl-window'], '--rrl-window', RRL_DEFAULTS.windowSeconds, 3600);
+  if (window === 0) throw new UsageError('--rrl-window: expected a whole number from 1 to 3600, got 0');
+  const tableSize = wholeNumber(values['rrl-table-size'], '--rrl-table-size', RRL_DEFAULTS.tableSize, 1 << 24);
+  if (tableSize < 16) throw new UsageError(`--rrl-table-size: expected at least 16, got ${tableSize}`);
+  return {
+    rate,
+    slip: wholeNumber(values['rrl-slip'], '--rrl-slip', RRL_DEFAULTS.slip, 100),
+    windowSeconds: window,
+    ipv4Prefix: wholeNumber(values['rrl-ipv4-prefix'], '--rrl-ipv4-prefix', RRL_DEFAULTS.ipv4Prefix, 32),
+    ipv6Prefix: wholeNumber(values['rrl-ipv6-prefix'], '--rrl-ipv6-prefix', RRL_DEFAULTS.ipv6Prefix, 128),
+    exempt,
+    tableSize,
   };
 }
 
@@ -299,6 +352,7 @@ async function run(options: ServeOptions, io: CliIO, signals: SignalHooks): Prom
       tcpMaxConnections: options.tcpMaxConnections,
       querySampleRate: options.querySampleRate,
       clientErrorLogRate: options.clientErrorLogRate,
+      ...(options.rrl ? { rrl: options.rrl } : {}),
       logLevel: log.level,
       cookieSecret: newCookieSecret(),
       ...(options.nsid !== undefined ? { nsid: options.nsid } : {}),
@@ -342,6 +396,7 @@ async function run(options: ServeOptions, io: CliIO, signals: SignalHooks): Prom
       dns: [...new Set(pool.bound.map((b) => formatListenAddress(b)))],
       metrics: http ? formatListenAddress(http) : 'off',
       workers: pool.size,
+      ...(options.rrl ? { rrl: options.rrl } : {}),
       source: options.config ? { config: options.config } : { resources: options.resources },
     },
     'serving',

@@ -89,6 +89,8 @@ export class GeodnsMetrics {
   readonly #targetUp: Gauge<'target'>;
   readonly #probeDuration: Histogram<'result'>;
   readonly #clientErrors: Counter<'transport' | 'reason'>;
+  readonly #rrlLimited: Counter<'class'>;
+  readonly #rrlSlipped: Counter<'class'>;
 
   constructor(options: GeodnsMetricsOptions = {}) {
     const registers = [this.registry];
@@ -162,6 +164,18 @@ export class GeodnsMetrics {
       labelNames: ['transport', 'reason'],
       registers,
     });
+    this.#rrlLimited = new Counter({
+      name: 'geodns_rrl_limited_total',
+      help: 'UDP responses over the rate limit (dropped or sent truncated), by response class.',
+      labelNames: ['class'],
+      registers,
+    });
+    this.#rrlSlipped = new Counter({
+      name: 'geodns_rrl_slipped_total',
+      help: 'Responses over the rate limit sent truncated (TC=1) instead of dropped, by response class.',
+      labelNames: ['class'],
+      registers,
+    });
     if (options.defaultMetrics) collectDefaultMetrics({ register: this.registry });
   }
 
@@ -222,6 +236,12 @@ export class GeodnsMetrics {
   /** `reason` is one of CLIENT_ERROR_REASONS (client-errors.ts). */
   countClientErrors(transport: Transport, reason: string, by = 1): void {
     this.#clientErrors.inc({ transport, reason }, by);
+  }
+
+  /** `responseClass` is one of RRL_CLASSES (rrl/limiter.ts). */
+  countRateLimited(responseClass: string, limited: number, slipped: number): void {
+    this.#rrlLimited.inc({ class: responseClass }, limited);
+    if (slipped > 0) this.#rrlSlipped.inc({ class: responseClass }, slipped);
   }
 
   /** Prometheus text of this registry alone. */

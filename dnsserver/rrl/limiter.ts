@@ -19,7 +19,7 @@ export interface RrlSettings {
   ipv6Prefix: number;
   /** Networks never limited (CIDR text). */
   exempt: string[];
-  /** Buckets in the table (fixed memory, about 30 bytes each). */
+  /** Buckets in the table (fixed memory, 22 bytes each). */
   tableSize: number;
 }
 

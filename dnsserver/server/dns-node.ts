@@ -14,6 +14,7 @@ import { startUdpServer, type UdpServer } from '../transport/udp.ts';
 import { startTcpServer, type TcpServer } from '../transport/tcp.ts';
 import { QueryCounter } from './query-counter.ts';
 import { ServerCookies } from './cookies.ts';
+import { ResponseRateLimiter, type RrlSettings } from '../rrl/limiter.ts';
 import type { WorkerOptions } from './messages.ts';
 import { ZoneAssembler, type ZoneSlice } from './zone-stream.ts';
 
@@ -45,6 +46,24 @@ function isAddressInUse(error: unknown): boolean {
   return typeof cause === 'object' && cause !== null && (cause as NodeJS.ErrnoException).code === 'EADDRINUSE';
 }
 
+/** The node's rate limiter: cookies exempt, the first limited response of a network logged (sparingly). */
+function rateLimiter(
+  settings: RrlSettings,
+  cookies: ServerCookies,
+  lines: LogLimiter,
+  log: Logger,
+): ResponseRateLimiter {
+  return new ResponseRateLimiter(settings, {
+    now: () => performance.now(),
+    validCookie: (cookie, address) => cookies.isValid(cookie, address),
+    onLimit: (event) => {
+      const held = lines.admit();
+      if (held < 0) return;
+      log.info({ ...event, ...(held > 0 ? { notLogged: held } : {}) }, 'rate limiting responses');
+    },
+  });
+}
+
 export async function startDnsNode(options: WorkerOptions, log: Logger, metrics: GeodnsMetrics): Promise<DnsNode> {
   const counter = new QueryCounter();
   const assembler = new ZoneAssembler();
@@ -57,7 +76,11 @@ export async function startDnsNode(options: WorkerOptions, log: Logger, metrics:
   const cookies = new ServerCookies(options.cookieSecret);
 
   const queryLog = new QueryLog(log, options.querySampleRate);
-  const clientErrors = new ClientErrors(log, new LogLimiter(options.clientErrorLogRate, () => performance.now()));
+  const now = () => performance.now();
+  const clientErrors = new ClientErrors(log, new LogLimiter(options.clientErrorLogRate, now));
+  const rrl = options.rrl
+    ? rateLimiter(options.rrl, cookies, new LogLimiter(options.clientErrorLogRate, now), log)
+    : undefined;
   let lastEvent: QueryEvent | undefined;
   const handler = createHandler(state, {
     observe: (event) => {
@@ -65,6 +88,7 @@ export async function startDnsNode(options: WorkerOptions, log: Logger, metrics:
       lastEvent = event;
     },
     serverCookie: (clientCookie, address) => cookies.make(clientCookie, address),
+    ...(rrl ? { rateLimiter: rrl } : {}),
     ...(options.nsid !== undefined ? { nsid: Buffer.from(options.nsid, 'utf8') } : {}),
     onError: (error, query) => log.error({ err: error, qname: query.qname, qtype: query.qtype }, 'answering failed'),
     onClientError: (client, reason, detail) =>
@@ -164,6 +188,7 @@ export async function startDnsNode(options: WorkerOptions, log: Logger, metrics:
     flushMetrics() {
       counter.flushInto(metrics);
       clientErrors.flushInto(metrics);
+      if (rrl) for (const c of rrl.takeCounts()) metrics.countRateLimited(c.class, c.limited, c.slipped);
     },
     async drain(timeoutMs) {
       await Promise.all([...udpServers.map((s) => s.close()), ...tcpServers.map((s) => s.drain(timeoutMs))]);

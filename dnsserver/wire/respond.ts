@@ -23,6 +23,8 @@ export interface ResponseOptions {
   extendedError?: number;
   /** The server's identifier, returned to queries that ask for it (NSID, RFC 5001); none when not given. */
   nsid?: Buffer;
+  /** Send the header, question and OPT only, with TC=1 (a rate limiter's slip: ask again over TCP). */
+  truncate?: boolean;
 }
 
 /** Our EDNS UDP payload size (DNS flag day 2020). */
@@ -189,7 +191,7 @@ export function buildResponse(
   let nscount = body.nscount;
   let arcount = body.arcount;
   let tc = false;
-  if (start + main.length + additional.length + optLength > limit) {
+  if (options.truncate || start + main.length + additional.length + optLength > limit) {
     // Keep the whole additional rrsets that fit, in order. A non-authoritative body is a referral and its additional
     // section is glue: when some of it does not fit, the client must be told to retry over TCP (RFC 9471), as Knot
     // does. Other additional records are simply left out.
@@ -203,7 +205,7 @@ export function buildResponse(
     }
     if (!body.authoritative && arcount < body.arcount) tc = true;
     additional = kept === 0 ? EMPTY : additional.subarray(0, kept);
-    if (start + main.length + optLength > limit) {
+    if (options.truncate || start + main.length + optLength > limit) {
       main = EMPTY;
       additional = EMPTY;
       ancount = 0;
@@ -253,7 +255,7 @@ export function buildRcodeResponse(
 export function buildErrorResponse(
   message: Buffer,
   result: ParseResult & { ok: false; rcode: number },
-  options: Pick<ResponseOptions, 'serverCookie' | 'nsid'> = {},
+  options: Pick<ResponseOptions, 'serverCookie' | 'nsid' | 'truncate'> = {},
 ): Buffer {
   const known: Partial<ParsedQuery> = ('query' in result ? result.query : undefined) ?? {};
   const hasQuestion = known.questionEnd !== undefined && known.questionEnd <= message.length;
@@ -273,7 +275,8 @@ export function buildErrorResponse(
     rd: known.rd ?? (flags & 0x0100) !== 0,
     cd: known.cd ?? (flags & 0x0010) !== 0,
   };
-  writeHeader(out, header, false, false, rcode, hasQuestion ? 1 : 0, 0, 0, (opt ? 1 : 0) + (tsig ? 1 : 0));
+  const tc = options.truncate === true;
+  writeHeader(out, header, false, tc, rcode, hasQuestion ? 1 : 0, 0, 0, (opt ? 1 : 0) + (tsig ? 1 : 0));
   const pos = opt ? writeOpt(out, questionEnd, opt) : questionEnd;
   if (tsig) tsig.copy(out, pos);
   return out;
