@@ -8,10 +8,10 @@ import { TYPE } from './zone/types.ts';
 import { buildAnswer } from './answer/sections.ts';
 import { routedTag, ServerState } from './answer/state.ts';
 import { isDeterministic, type Plan, type RoutedAnswer } from './answer/plans.ts';
+import { VERDICT, type ResponseRateLimiter, type Verdict } from './rrl/limiter.ts';
 
 type RoutedPlan = Extract<Plan, { kind: 'routed' }>;
 type FixedPlan = Extract<Plan, { kind: 'fixed' }>;
-import { VERDICT, type ResponseRateLimiter, type Verdict } from './rrl/limiter.ts';
 import { encodeBody } from './wire/encode.ts';
 import { parseQuery } from './wire/parse.ts';
 import { buildErrorResponse, buildRcodeResponse, buildResponse, type ResponseOptions } from './wire/respond.ts';

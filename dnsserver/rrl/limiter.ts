@@ -99,6 +99,14 @@ function inNetwork(bytes: readonly number[], exemption: Exemption): boolean {
   return true;
 }
 
+/** A NOERROR without AA is a referral when it comes from a zone, else a bare reply (to a cookie-only query). */
+function classOf(rcode: number, authoritative: boolean, zone: string | null): number {
+  if (rcode === RCODE.NXDOMAIN) return NXDOMAIN;
+  if (rcode !== RCODE.NOERROR) return ERROR;
+  if (authoritative) return ANSWER;
+  return zone === null ? ERROR : REFERRAL;
+}
+
 /** Murmur3's finalizer: spreads the FNV state over all 32 bits before it picks a slot. */
 function mix(hash: number): number {
   hash ^= hash >>> 16;
@@ -179,8 +187,7 @@ export class ResponseRateLimiter {
       for (let w = 0; w < 4; w++) hash = fnvStep(hash, this.#words[w] as number);
     }
 
-    const cls =
-      rcode === RCODE.NOERROR ? (authoritative ? ANSWER : REFERRAL) : rcode === RCODE.NXDOMAIN ? NXDOMAIN : ERROR;
+    const cls = classOf(rcode, authoritative, zone);
     const name = cls === ANSWER ? qname : cls === ERROR ? '' : (zone ?? '');
     const type = cls === ANSWER ? qtype : 0;
     hash = fnvStep(fnvStep(hash, cls), type);

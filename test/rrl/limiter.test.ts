@@ -66,6 +66,8 @@ describe('ResponseRateLimiter', () => {
     const errors = [RCODE.REFUSED, RCODE.FORMERR, RCODE.SERVFAIL, RCODE.NOTIMP, 16];
     const error = () => limiter.check(a, errors[n++ % errors.length]!, false, `q${n}.example.org`, n, null, undefined);
     expect(flood(5, error)).toEqual({ sent: 2, slipped: 0, dropped: 3 });
+    // A bare NOERROR outside any zone (the reply to a cookie-only query) counts with the errors.
+    expect(limiter.check(a, RCODE.NOERROR, false, '', 0, null, undefined)).toBe(VERDICT.DROP);
   });
 
   it('drops every limited response with slip 0, truncates every one with slip 1', () => {
