@@ -36,7 +36,9 @@ if (rrl === 'ab') {
         const out = execFileSync(process.execPath, args, { encoding: 'utf8' }).trim();
         console.log(`round ${round}, RRL ${variant}, ${out}`);
         const ns = Number(/: (\d+) ns\/query/.exec(out)?.[1]);
+        const cpu = Number(/(\d+) ns CPU\/query/.exec(out)?.[1]);
         results.set(`${file} ${variant}`, [...(results.get(`${file} ${variant}`) ?? []), ns]);
+        results.set(`${file} ${variant} cpu`, [...(results.get(`${file} ${variant} cpu`) ?? []), cpu]);
       }
     }
   }
@@ -47,9 +49,14 @@ if (rrl === 'ab') {
   };
   for (const file of files) {
     const off = median(results.get(`${file} off`) ?? []);
+    const offCpu = median(results.get(`${file} off cpu`) ?? []);
     for (const variant of variants) {
       const ns = median(results.get(`${file} ${variant}`) ?? []);
-      console.log(`${file}, RRL ${variant}: median ${ns.toFixed(0)} ns/query, ${(ns / off).toFixed(3)}x off`);
+      const cpu = median(results.get(`${file} ${variant} cpu`) ?? []);
+      console.log(
+        `${file}, RRL ${variant}: median ${ns.toFixed(0)} ns/query (${(ns / off).toFixed(3)}x off), ` +
+          `${cpu.toFixed(0)} ns CPU/query (${(cpu / offCpu).toFixed(3)}x off)`,
+      );
     }
   }
   process.exit(0);
@@ -111,6 +118,7 @@ for (const [label, queries] of files) {
   let bytes = 0;
   const end = performance.now() + seconds * 1000;
   const start = performance.now();
+  const cpuStart = process.cpuUsage();
   while (performance.now() < end) {
     for (const query of queries) {
       const response = handler(Buffer.from(query), client);
@@ -119,5 +127,11 @@ for (const [label, queries] of files) {
     }
   }
   const ns = ((performance.now() - start) * 1e6) / count;
-  console.log(`${label}: ${ns.toFixed(0)} ns/query over ${count} queries (${(bytes / count).toFixed(0)} bytes/answer)`);
+  const cpu = process.cpuUsage(cpuStart);
+  // CPU time as well: on a shared machine the wall clock also counts the time other processes had the core.
+  const cpuNs = ((cpu.user + cpu.system) * 1e3) / count;
+  console.log(
+    `${label}: ${ns.toFixed(0)} ns/query over ${count} queries (${(bytes / count).toFixed(0)} bytes/answer), ` +
+      `${cpuNs.toFixed(0)} ns CPU/query`,
+  );
 }

@@ -3,7 +3,7 @@
 import type { ClientLocation } from './geoip/types.ts';
 import type { Locator } from './geoip/locator.ts';
 import { decide, type Decision } from './routing/decide.ts';
-import { lookup } from './zone/lookup.ts';
+import { lookup, wildcardAnswering } from './zone/lookup.ts';
 import { TYPE } from './zone/types.ts';
 import { buildAnswer } from './answer/sections.ts';
 import { routedTag, ServerState } from './answer/state.ts';
@@ -78,17 +78,17 @@ export function createHandler(state: ServerState, options: HandlerOptions = {}):
 
   const limiter = options.rateLimiter;
 
-  /** The rate limiter's verdict on a response: send it, drop it or send it truncated. */
+  /** The rate limiter's verdict on a response: send it, drop it or send it truncated. `name`: the answer's source. */
   function limit(
     client: ClientInfo,
     rcode: number,
     authoritative: boolean,
     query: Partial<ParsedQuery> | undefined,
     zone: string | null,
+    name = query?.qname ?? '',
   ): Verdict {
     if (limiter === undefined || client.transport !== 'udp') return VERDICT.SEND;
-    const qname = query?.qname ?? '';
-    return limiter.check(client.address, rcode, authoritative, qname, query?.qtype ?? 0, zone, query?.edns?.cookie);
+    return limiter.check(client.address, rcode, authoritative, name, query?.qtype ?? 0, zone, query?.edns?.cookie);
   }
 
   /** What every reply with an OPT record may carry besides its own options. */
@@ -111,11 +111,12 @@ export function createHandler(state: ServerState, options: HandlerOptions = {}):
     if (!zone) return undefined;
     const result = lookup(zone, query.qname, query.qtype);
     const routed = result.kind === 'referral' ? [] : result.parts.filter((p) => p.kind === 'routed');
+    const wildcard = wildcardAnswering(zone, query.qname);
     let plan: Plan;
     if (result.kind === 'referral' || routed.length === 0) {
       const built = buildAnswer(zone, result, []);
       const body = encodeBody(query.qname, built.sections, built.rcode, built.authoritative);
-      plan = { kind: 'fixed', zone, body };
+      plan = { kind: 'fixed', zone, body, wildcard };
     } else {
       plan = {
         kind: 'routed',
@@ -123,6 +124,7 @@ export function createHandler(state: ServerState, options: HandlerOptions = {}):
         result,
         deterministic: isDeterministic(routed.map((p) => p.routed)),
         tags: routed.map((p) => routedTag(zone.apex, p.name)),
+        wildcard,
       };
     }
     state.plans.set(query.qname, query.qtype, plan);
@@ -218,7 +220,10 @@ export function createHandler(state: ServerState, options: HandlerOptions = {}):
       }
       observe(event);
     }
-    const verdict = limit(client, body.rcode, body.authoritative, query, plan.zone.apex);
+    const verdict =
+      limiter === undefined
+        ? VERDICT.SEND
+        : limit(client, body.rcode, body.authoritative, query, plan.zone.apex, plan.wildcard ?? query.qname);
     if (verdict === VERDICT.DROP) return null;
     return buildResponse(message, query, body, {
       transport: client.transport,

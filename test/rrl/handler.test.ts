@@ -53,6 +53,21 @@ describe('handler with response rate limiting', () => {
     expect(slip?.questions).toEqual([{ name: 'mail.geo.example', type: 'A', class: 'IN' }]);
   });
 
+  it('counts answers synthesized by a wildcard under the wildcard: random names below it are one answer', () => {
+    const { handler } = setup(0);
+    const replies = Array.from({ length: 6 }, (_, i) => handler(query(`r${i}.wild.geo.example`), udp));
+    expect(replies.map((r) => (r ? 'sent' : 'dropped'))).toEqual([
+      'sent',
+      'sent',
+      'sent',
+      'dropped',
+      'dropped',
+      'dropped',
+    ]);
+    expect(decode(replies[0] ?? null)?.answers?.[0]).toMatchObject({ name: 'r0.wild.geo.example', data: '192.0.2.88' });
+    expect(decode(handler(query('mail.geo.example'), udp))?.answers).toHaveLength(1);
+  });
+
   it('never limits TCP', () => {
     const { handler } = setup();
     for (let i = 0; i < 50; i++) expect(decode(handler(query('mail.geo.example'), tcp))?.answers).toHaveLength(1);
