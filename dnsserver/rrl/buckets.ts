@@ -90,7 +90,8 @@ export class BucketTable {
     const start = (stored >>> 0) % this.size;
     let victim = start;
     for (let i = 0; i < PROBES; i++) {
-      const slot = (start + i) % this.size;
+      const next = start + i;
+      const slot = next < this.size ? next : next - this.size;
       const key = this.#keys[slot] as number;
       if (key === stored) return slot;
       if (key === 0) {

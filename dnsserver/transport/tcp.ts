@@ -92,6 +92,8 @@ export function startTcpServer(options: TcpServerOptions): Promise<TcpServer> {
     let ending = false;
     /** When the message still incomplete in `reader` began to arrive (0: none pending). */
     let partialSince = 0;
+    /** Messages read from this connection. */
+    let messages = 0;
 
     const finish = (): void => {
       if (ending) return;
@@ -124,6 +126,7 @@ export function startTcpServer(options: TcpServerOptions): Promise<TcpServer> {
     socket.on('close', () => sockets.delete(socket));
 
     const answer = (message: Buffer): void => {
+      messages++;
       if (ending) return;
       const response = handleQuery(handler, message, client, report);
       if (!response) return;
@@ -138,6 +141,7 @@ export function startTcpServer(options: TcpServerOptions): Promise<TcpServer> {
     };
 
     socket.on('data', (chunk: Buffer) => {
+      const before = messages;
       const problem = reader.push(chunk, answer);
       if (problem) {
         clientError('bad-length', client, problem);
@@ -147,7 +151,7 @@ export function startTcpServer(options: TcpServerOptions): Promise<TcpServer> {
       // Each byte restarts the idle timer, so a peer dripping a query byte by byte (slowloris) is caught here: a
       // query must be whole within one idle timeout of its first byte.
       if (reader.buffered === 0) partialSince = 0;
-      else if (partialSince === 0) partialSince = Date.now();
+      else if (partialSince === 0 || messages !== before) partialSince = Date.now();
       else if (Date.now() - partialSince > idleTimeoutMs) {
         clientError('slow', client, `a query still incomplete after ${idleTimeoutMs} ms`);
         socket.destroy();
