@@ -34,7 +34,8 @@ export class ClientErrors {
     else this.#tallies.set(key, { transport, reason, count: 1 });
     const held = this.#limiter.admit();
     if (held < 0) return;
-    const peer = address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
+    // A connection reset before it was accepted has no peer address left to read.
+    const peer = address === '' ? 'unknown' : address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
     this.#log.info({ transport, reason, peer, detail, ...(held > 0 ? { notLogged: held } : {}) }, 'client error');
   }
 
