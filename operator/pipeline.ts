@@ -45,6 +45,7 @@ export class Pipeline {
   #down: ReadonlyMap<string, string> = new Map();
   #health: HealthTable | null = null;
   #seeded = false;
+  #problems = new Set<string>();
 
   constructor(options: PipelineOptions) {
     this.#options = options;
@@ -127,15 +128,21 @@ export class Pipeline {
     }
     const fresh = compile(compileInputOf(read.snapshot, newest(this.#previous, read.published), this.#now()));
     const compiled: CompileOutput = { zones: fresh.zones, results: [...fresh.results, ...(read.invalid ?? [])] };
+    // Each problem is logged when it appears, not again on every run while it stays (a cluster runs often).
+    const problems = new Set<string>();
     for (const result of compiled.results) {
       for (const condition of result.conditions) {
         if (!isRefusal(condition) && condition.status !== 'False') continue;
+        const text = describeCondition(result, condition);
+        problems.add(text);
+        if (this.#problems.has(text)) continue;
         log.warn(
           { source, resource: resourceLabel(result), condition: condition.type, reason: condition.reason },
-          describeCondition(result, condition),
+          text,
         );
       }
     }
+    this.#problems = problems;
     if (compiled.zones.length === 0 && !this.#loadedOnce && this.#options.requireZones !== false) {
       throw new Error(`no zone could be compiled from ${input.describe()}`);
     }
