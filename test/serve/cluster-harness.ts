@@ -1,5 +1,5 @@
-// What the in-cluster source tests share: the API test server with RBAC on and the DNS pods' Role (exactly as
-// docs/serve.md gives it), a kubeconfig for the DNS server's service account, an administrator's client to write
+// What the in-cluster source tests share: the API test server with RBAC on and the DNS pods' Role (exactly
+// deploy/rbac/dnsserver.yaml), a kubeconfig for the DNS server's service account, an administrator's client to write
 // the operator's ConfigMaps, and small compiled zones to put in them.
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -16,21 +16,11 @@ import {
   zoneConfigMapName,
 } from '../../api/configmaps.ts';
 import type { HealthTable } from '../../api/health.ts';
-import { serviceAccountUser } from '../apiserver/rbac.ts';
-import { ApiServer } from '../apiserver/server.ts';
+import type { ApiServer } from '../apiserver/server.ts';
+import { ADMIN_TOKEN, DNS_TOKEN, OPERATOR_NAMESPACE, startCluster as startApiCluster } from '../operator/cluster.ts';
 import { healthDoc, zoneDoc } from '../config/fixtures.ts';
 
-export const NAMESPACE = 'geodns';
-const DNS_TOKEN = 'dns-pod-token';
-const ADMIN_TOKEN = 'admin-token';
-
-/** The DNS pods' Role, as documented: get, list and watch on ConfigMaps, nothing else. */
-export const DNS_ROLE = {
-  apiVersion: 'rbac.authorization.k8s.io/v1',
-  kind: 'Role',
-  metadata: { name: 'geodns-dns', namespace: NAMESPACE },
-  rules: [{ apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'list', 'watch'] }],
-};
+export const NAMESPACE = OPERATOR_NAMESPACE;
 
 export interface Cluster {
   api: ApiServer;
@@ -42,25 +32,9 @@ export interface Cluster {
   kubeconfig: string;
 }
 
-/** The API test server with RBAC on, the namespace, the DNS pods' Role bound to their service account. */
+/** The API test server with RBAC on and the DNS pods bound to exactly deploy/rbac/dnsserver.yaml. */
 export async function startCluster(dir: string): Promise<Cluster> {
-  const api = await ApiServer.start({
-    rbac: true,
-    bookmarkIntervalMs: 200,
-    tokens: {
-      [ADMIN_TOKEN]: { name: 'admin', groups: ['system:masters', 'system:authenticated'] },
-      [DNS_TOKEN]: serviceAccountUser(NAMESPACE, 'geodns-dns'),
-    },
-  });
-  api.seed({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: NAMESPACE } });
-  api.seed(DNS_ROLE);
-  api.seed({
-    apiVersion: 'rbac.authorization.k8s.io/v1',
-    kind: 'RoleBinding',
-    metadata: { name: 'geodns-dns', namespace: NAMESPACE },
-    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'geodns-dns' },
-    subjects: [{ kind: 'ServiceAccount', name: 'geodns-dns', namespace: NAMESPACE }],
-  });
+  const api = await startApiCluster({ bookmarkIntervalMs: 200 });
   const kubeconfig = path.join(dir, 'kubeconfig');
   await writeFile(kubeconfig, api.kubeconfig(DNS_TOKEN));
   const client = (token: string) => {
