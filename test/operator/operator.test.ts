@@ -308,4 +308,26 @@ describe('geodns operator', () => {
     await custom.deleteClusterCustomObject({ ...GROUP, plural: 'geozones', name: 'geo-example' });
     await until('the zone ConfigMap gone', async () => ((await zoneDocument()) === undefined ? true : undefined));
   });
+
+  it('retries a status write the API server refuses with 409, from the fresh object', async () => {
+    await applyZone();
+    await applyEndpoint('www', [{ name: 'a', addresses: ['192.0.2.1'], location: { continent: 'EU' } }]);
+    let refused = 0;
+    server.faults.fail({
+      status: 409,
+      count: 2,
+      match: (method, url) => {
+        const hit = method === 'PATCH' && url.includes('/geoendpoints/www/status');
+        if (hit) refused += 1;
+        return hit;
+      },
+    });
+    startOperator();
+    const status = await until('the status written after the conflicts', async () => {
+      const s = await endpointStatus('www');
+      return condition(s, 'Ready') ? s : undefined;
+    });
+    expect(refused).toBe(2); // both conflicts were met, and the write after them landed
+    expect(condition(status, 'Accepted')).toMatchObject({ status: 'True' });
+  });
 });
