@@ -1,24 +1,15 @@
 // Renders helm/kube-geodns with the helm-template stand-in (no helm binary on these machines; see
 // ../shared/tools/helm-template/README.md) and validates what it renders against the Kubernetes schemas.
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { validateResource } from '../../api/validate.ts';
+import { helmTemplateBinary } from '../../scripts/plain-manifests.ts';
 import { REPO_ROOT } from '../serve/harness.ts';
 
 export const CHART = path.join(REPO_ROOT, 'helm/kube-geodns');
 export const RELEASE = 'geodns';
 export const NAMESPACE = 'geodns-system';
-
-/** $HELM_TEMPLATE, else the shared tool beside the repository (where CI and the worktrees find it). */
-export function helmTemplateBinary(): string {
-  const binary = process.env.HELM_TEMPLATE ?? path.resolve(REPO_ROOT, '../shared/tools/helm-template/helm-template');
-  if (!existsSync(binary)) {
-    throw new Error(`helm-template not found at ${binary}: set HELM_TEMPLATE to the helm-template (or helm) binary`);
-  }
-  return binary;
-}
 
 export interface K8sObject {
   apiVersion: string;
