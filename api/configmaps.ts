@@ -66,6 +66,17 @@ export function encodeZoneDocument(apex: string, json: string): EncodedDocument 
   return { binaryData: { [zoneKey(apex, true)]: base64 }, size: base64.length };
 }
 
+/** A decompressed document larger than this is refused (a few bytes of gzip can claim gigabytes). */
+export const MAX_DOCUMENT_BYTES = 256 * 1024 * 1024;
+
+/**
+ * The JSON text of a gzip-compressed document: a binaryData entry's bytes, or the file a mounted one becomes (the
+ * kubelet writes binaryData decoded). Throws on bytes that are not gzip or that inflate beyond MAX_DOCUMENT_BYTES.
+ */
+export function gunzipDocument(bytes: Uint8Array): string {
+  return gunzipSync(bytes, { maxOutputLength: MAX_DOCUMENT_BYTES }).toString('utf8');
+}
+
 export interface ConfigMapContent {
   data?: Record<string, string> | undefined;
   binaryData?: Record<string, string> | undefined;
@@ -84,7 +95,7 @@ export function decodeDocuments(content: ConfigMapContent): { documents: Map<str
   for (const [key, base64] of Object.entries(content.binaryData ?? {})) {
     if (!key.endsWith('.json.gz')) continue;
     try {
-      documents.set(key.slice(0, -'.gz'.length), gunzipSync(Buffer.from(base64, 'base64')).toString('utf8'));
+      documents.set(key.slice(0, -'.gz'.length), gunzipDocument(Buffer.from(base64, 'base64')));
     } catch (error) {
       errors.push(`${key}: not gzip-compressed JSON: ${error instanceof Error ? error.message : String(error)}`);
     }

@@ -19,6 +19,7 @@ import { queueMetrics } from './queue/metrics.ts';
 import { ZonePublisher, type ZonePublishResult } from './publish/zones.ts';
 import { desiredStatus, type StatusBody, type ZonePublishState } from './status/desired.ts';
 import { StatusWriter } from './status/writer.ts';
+import { countServing, dnsServersOf, type ServingCount } from './status/serving.ts';
 import type { RawObject } from './inputs/cluster-snapshot.ts';
 
 export interface LeaderElectionOptions {
@@ -40,6 +41,10 @@ export interface OperatorOptions {
   healthCoalesceMs?: number;
   /** The most bytes a zone may take in its ConfigMap (default: what fits the API's 1 MiB object limit). */
   zoneLimitBytes?: number;
+  /** The DNS pods' Service in the operator's namespace, asked for each zone's SOA (default geodns-dns). */
+  dnsService?: string;
+  /** How often the DNS pods are asked which serial they serve (default 5 s; also shortly after each write). */
+  servingIntervalMs?: number;
   /** Elect a leader on a Lease; without it this operator always leads. */
   leaderElection?: LeaderElectionOptions;
 }
@@ -51,6 +56,7 @@ interface Leading {
   health: HealthPublisher;
   status: StatusWriter;
   offConfigMaps: () => void;
+  servingTimer: NodeJS.Timeout;
 }
 
 /** Writes refused the moment this process stops leading (ApiError 0: not sent). */
@@ -74,6 +80,8 @@ export class Operator {
   readonly #writer: ClusterWriter;
   readonly #elector: LeaderElector | undefined;
   readonly #publishState = new Map<string, ZonePublishState>();
+  readonly #serving = new Map<string, ServingCount>();
+  #checkingServing = false;
   #leading: Leading | undefined;
   #compiled: CompileOutput | undefined;
   #table: HealthTable | undefined;
@@ -156,7 +164,10 @@ export class Operator {
       existing: () => this.caches.zoneConfigMaps(),
       zoneUid: (name) => this.caches.geoZones.get(name)?.metadata?.uid,
       onWrite: (verb) => metrics.writes.inc({ kind: 'zone_configmap', verb }),
-      onResult: (zone, result) => this.#published(zone, result),
+      onResult: (zone, result) => {
+        this.#published(zone, result);
+        if (result.kind === 'written') setTimeout(() => void this.#checkServing(), 300).unref();
+      },
       queueMetrics: queueMetrics(metrics.registry, 'zones'),
       ...(this.#options.zoneLimitBytes !== undefined ? { limitBytes: this.#options.zoneLimitBytes } : {}),
     });
@@ -184,12 +195,19 @@ export class Operator {
       },
       compiled: (compiled) => {
         this.#compiled = compiled;
-        metrics.reconciles.inc({ result: 'ok' });
         this.#refreshStatus();
       },
-      refused: () => metrics.reconciles.inc({ result: 'refused' }),
     };
-    const pipeline = new Pipeline({ input: new ClusterInput(this.caches), output, log, requireZones: false });
+    const pipeline = new Pipeline({
+      input: new ClusterInput(this.caches),
+      output,
+      log,
+      requireZones: false,
+      onRun: (result, seconds) => {
+        metrics.reconciles.inc({ result });
+        metrics.reconcileSeconds.observe(seconds);
+      },
+    });
     pipeline.prober.onResult((event) => {
       metrics.probeResults.inc({ result: event.result.ok ? 'success' : 'failure' });
       metrics.probeSeconds.observe(event.result.latencyMs / 1000);
@@ -198,11 +216,11 @@ export class Operator {
     const offConfigMaps = this.caches.onConfigMapChange(() => {
       if (this.#compiled) this.#setZones(this.#compiled.zones);
     });
-    this.#leading = { pipeline, zones, health, status, offConfigMaps };
+    const servingTimer = setInterval(() => void this.#checkServing(), this.#options.servingIntervalMs ?? 5000).unref();
+    this.#leading = { pipeline, zones, health, status, offConfigMaps, servingTimer };
     try {
       await pipeline.start();
     } catch (error) {
-      metrics.reconciles.inc({ result: 'error' });
       log.error({ err: error }, 'the first reconcile failed; following changes all the same');
     }
   }
@@ -214,6 +232,7 @@ export class Operator {
     this.#options.metrics.leader.set(0);
     this.#options.log.info('no longer leading: stopped publishing and probing');
     leading.offConfigMaps();
+    clearInterval(leading.servingTimer);
     leading.status.close();
     await Promise.all([leading.pipeline.close(), leading.zones.close(), leading.health.close()]);
   }
@@ -230,6 +249,32 @@ export class Operator {
       if (owner && !served.has(owner) && !this.caches.geoZones.get(owner)) leading.zones.forget(owner);
     }
   }
+  /** Asks every ready DNS pod which serial it serves for each zone; status follows. */
+  async #checkServing(): Promise<void> {
+    const compiled = this.#compiled;
+    if (!compiled || this.#checkingServing) return;
+    this.#checkingServing = true;
+    try {
+      const servers = dnsServersOf(
+        this.caches.endpointSlices.list() as Parameters<typeof dnsServersOf>[0],
+        this.#options.namespace,
+        this.#options.dnsService ?? 'geodns-dns',
+      );
+      let changed = false;
+      for (const zone of compiled.zones) {
+        const count = await countServing(servers, zone.zone, zone.serial, 500);
+        const before = this.#serving.get(zone.source);
+        if (before?.current !== count.current || before.total !== count.total) changed = true;
+        this.#serving.set(zone.source, count);
+        this.#options.metrics.zoneServers.set({ zone: zone.zone, state: 'current' }, count.current);
+        this.#options.metrics.zoneServers.set({ zone: zone.zone, state: 'stale' }, count.total - count.current);
+      }
+      if (changed) this.#refreshStatus();
+    } finally {
+      this.#checkingServing = false;
+    }
+  }
+
   #published(zone: string, result: ZonePublishResult): void {
     const before = this.#publishState.get(zone);
     const state: ZonePublishState =
@@ -274,6 +319,7 @@ export class Operator {
       const current = this.#current(ref);
       if (!current) continue;
       const publish = result.kind === 'GeoZone' ? this.#publishState.get(result.name) : undefined;
+      const serving = result.kind === 'GeoZone' ? this.#serving.get(result.name) : undefined;
       const probed =
         result.kind === 'HealthProbe'
           ? leading.pipeline.prober.probeStatus(`${result.namespace ?? 'default'}/${result.name}`)
@@ -285,6 +331,7 @@ export class Operator {
         generation: current.generation,
         ...(publish ? { publish } : {}),
         ...(probed ? { probed } : {}),
+        ...(serving ? { serving } : {}),
       });
       leading.status.set(ref, desired);
     }

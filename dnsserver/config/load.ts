@@ -1,10 +1,12 @@
 // Reads a config folder: the operator's output folder, or a mounted ConfigMap (whose visible files are symlinks
 // through `..data` into a timestamped folder the kubelet swaps atomically). Hidden and `..`-prefixed entries are
-// skipped; files are read through their symlinks.
+// skipped; files are read through their symlinks. A `*.json.gz` file is a gzip-compressed document: what a
+// ConfigMap's binaryData entry `<apex>.json.gz` becomes when mounted.
 import { createHash } from 'node:crypto';
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { CompiledZone } from '../../api/compiled.ts';
+import { gunzipDocument } from '../../api/configmaps.ts';
 import type { HealthTable } from '../../api/health.ts';
 import { mergeHealthTables, validateDocument, type DocumentVerdict } from './validate.ts';
 
@@ -23,10 +25,15 @@ export interface LoadedConfig {
   errors: string[];
 }
 
-/** The visible *.json file names of `dir`, sorted. */
+const GZIP_SUFFIX = '.json.gz';
+
+function isDocumentFile(name: string): boolean {
+  return !name.startsWith('.') && (name.endsWith('.json') || name.endsWith(GZIP_SUFFIX));
+}
+
+/** The visible *.json and *.json.gz file names of `dir`, sorted. */
 export async function listConfigFiles(dir: string): Promise<string[]> {
-  const names = await readdir(dir);
-  return names.filter((name) => !name.startsWith('.') && name.endsWith('.json')).sort();
+  return (await readdir(dir)).filter(isDocumentFile).sort();
 }
 
 function errorText(error: unknown): string {
@@ -35,9 +42,15 @@ function errorText(error: unknown): string {
 
 /** Parses and checks a file's bytes (a fresh read, or bytes kept from an earlier scan). */
 export function parseFile(file: string, hash: string, bytes: Buffer): ScannedFile {
+  let text: string;
+  try {
+    text = file.endsWith(GZIP_SUFFIX) ? gunzipDocument(bytes) : bytes.toString('utf8');
+  } catch (error) {
+    return { file, hash, bytes, kind: 'invalid', errors: [`${file}: not gzip-compressed JSON: ${errorText(error)}`] };
+  }
   let data: unknown;
   try {
-    data = JSON.parse(bytes.toString('utf8'));
+    data = JSON.parse(text);
   } catch (error) {
     return { file, hash, bytes, kind: 'invalid', errors: [`${file}: invalid JSON: ${errorText(error)}`] };
   }
@@ -60,7 +73,7 @@ async function scanFile(dir: string, file: string): Promise<ScannedFile> {
   return parseFile(file, createHash('sha256').update(bytes).digest('hex'), bytes);
 }
 
-/** Reads and validates every visible *.json file of `dir`. Never throws. */
+/** Reads and validates every visible *.json and *.json.gz file of `dir`. Never throws. */
 export async function scanConfigDir(dir: string): Promise<ScanResult> {
   let names: string[];
   try {
@@ -79,11 +92,14 @@ export function scanFingerprint(scan: ScanResult): string {
   return hash.digest('hex');
 }
 
+/** A document and where it came from (a file name, or a ConfigMap and key). */
+export type SourcedDocument = { file: string } & DocumentVerdict;
+
 /**
  * Picks the zones and health tables to serve from a scan: valid zone files, one per zone (for a zone claimed by
  * two files the first file by name wins and the other is reported), and the merge of the valid health tables.
  */
-export function resolveScan(files: readonly ScannedFile[]): LoadedConfig {
+export function resolveScan(files: readonly SourcedDocument[]): LoadedConfig {
   const errors: string[] = [];
   const byZone = new Map<string, { file: string; zone: CompiledZone }>();
   const tables: HealthTable[] = [];

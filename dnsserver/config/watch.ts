@@ -1,6 +1,6 @@
 // Tells when a config folder may have changed: the shared path watcher on the folder itself (a ConfigMap update is
 // one rename of `..data`; a plain folder gives an event per file), with a short debounce and a slow re-scan that
-// calls back only when the content digest of the visible *.json files differs.
+// calls back only when the content digest of the visible *.json and *.json.gz files differs.
 import { readFile } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
@@ -10,7 +10,7 @@ import { listConfigFiles } from './load.ts';
 export type WatchOptions = Pick<PathWatchOptions, 'debounceMs' | 'rescanMs' | 'onError'>;
 export type ConfigWatcher = PathWatcher;
 
-/** Digest of the visible *.json files' names and contents; unreadable files and folders count as content. */
+/** Digest of the visible *.json and *.json.gz files' names and contents; unreadable files and folders count as content. */
 export async function dirFingerprint(dir: string): Promise<string> {
   const hash = createHash('sha256');
   try {

@@ -70,6 +70,12 @@ export function rcodeLabel(rcode: string | number): string {
   return name !== undefined && RCODE_LABELS.has(name) ? name : OTHER;
 }
 
+/** What the in-cluster source tells its gauges. */
+export interface ClusterSourceState {
+  healthAgeSeconds(): number;
+  connected(): boolean;
+}
+
 export interface GeodnsMetricsOptions {
   /** Add prom-client's process metrics (the main thread only: workers share the process). */
   defaultMetrics?: boolean;
@@ -88,6 +94,9 @@ export class GeodnsMetrics {
   readonly #serial: Gauge<'zone'>;
   readonly #targetUp: Gauge<'target'>;
   readonly #probeDuration: Histogram<'result'>;
+  readonly #clientErrors: Counter<'transport' | 'reason'>;
+  readonly #rrlLimited: Counter<'class'>;
+  readonly #rrlSlipped: Counter<'class'>;
 
   constructor(options: GeodnsMetricsOptions = {}) {
     const registers = [this.registry];
@@ -155,6 +164,24 @@ export class GeodnsMetrics {
       buckets: PROBE_DURATION_BUCKETS,
       registers,
     });
+    this.#clientErrors = new Counter({
+      name: 'geodns_client_errors_total',
+      help: 'Errors caused by clients (malformed messages, broken TCP framing, resets, slow connections), by reason.',
+      labelNames: ['transport', 'reason'],
+      registers,
+    });
+    this.#rrlLimited = new Counter({
+      name: 'geodns_rrl_limited_total',
+      help: 'UDP responses over the rate limit (dropped or sent truncated), by response class.',
+      labelNames: ['class'],
+      registers,
+    });
+    this.#rrlSlipped = new Counter({
+      name: 'geodns_rrl_slipped_total',
+      help: 'Responses over the rate limit sent truncated (TC=1) instead of dropped, by response class.',
+      labelNames: ['class'],
+      registers,
+    });
     if (options.defaultMetrics) collectDefaultMetrics({ register: this.registry });
   }
 
@@ -208,8 +235,42 @@ export class GeodnsMetrics {
     for (const [target, health] of Object.entries(targets)) this.#targetUp.set({ target }, health.up ? 1 : 0);
   }
 
+  /**
+   * The in-cluster source's gauges, read at each scrape: how old its health table may be, and whether it is
+   * connected to the API server. Registered by that source only (in the main thread), so other modes have none.
+   */
+  trackClusterSource(state: ClusterSourceState): void {
+    new Gauge({
+      name: 'geodns_health_age_seconds',
+      help: 'Seconds since the API server last confirmed the health table current (a list, watch event or bookmark).',
+      registers: [this.registry],
+      collect() {
+        this.set(state.healthAgeSeconds());
+      },
+    });
+    new Gauge({
+      name: 'geodns_cluster_connected',
+      help: 'Whether the in-cluster source is connected to the API server (1) or retrying (0).',
+      registers: [this.registry],
+      collect() {
+        this.set(state.connected() ? 1 : 0);
+      },
+    });
+  }
+
   observeProbe(seconds: number, ok: boolean): void {
     this.#probeDuration.observe({ result: ok ? 'success' : 'failure' }, seconds);
+  }
+
+  /** `reason` is one of CLIENT_ERROR_REASONS (client-errors.ts). */
+  countClientErrors(transport: Transport, reason: string, by = 1): void {
+    this.#clientErrors.inc({ transport, reason }, by);
+  }
+
+  /** `responseClass` is one of RRL_CLASSES (rrl/limiter.ts). */
+  countRateLimited(responseClass: string, limited: number, slipped: number): void {
+    this.#rrlLimited.inc({ class: responseClass }, limited);
+    if (slipped > 0) this.#rrlSlipped.inc({ class: responseClass }, slipped);
   }
 
   /** Prometheus text of this registry alone. */

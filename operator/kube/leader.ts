@@ -181,21 +181,34 @@ export class LeaderElector {
     this.#attemptAbort.abort(new Error('leader election stopped'));
     await this.#attempt;
     if (!wasRunning || !release) return;
-    const lease = this.#lease;
-    const held = this.#observation?.record;
-    if (!lease || !held || held.holderIdentity !== this.#identity) return;
-    const record = releasedRecord(held, formatMicroTime(this.#wallClock()));
     try {
-      await this.#request(new AbortController().signal, (options) =>
-        this.#api.replaceNamespacedLease(
-          { name: this.#name, namespace: this.#namespace, body: leaseWithRecord(lease, record) },
-          options,
-        ),
-      );
-      this.#log?.info({ lease: this.#describeLease() }, 'leader election: lease released');
+      if (await this.#release()) this.#log?.info({ lease: this.#describeLease() }, 'leader election: lease released');
     } catch (error) {
       this.#log?.warn({ lease: this.#describeLease(), error: describeError(error) }, 'leader election: release failed');
     }
+  }
+
+  /** Writes the Lease as released if it names this elector; true if it did. */
+  async #release(): Promise<boolean> {
+    const signal = new AbortController().signal;
+    let lease = this.#lease;
+    let held = this.#observation?.record;
+    for (let tries = 0; tries < 2; tries++) {
+      if (!lease || !held || held.holderIdentity !== this.#identity) return false;
+      const record = releasedRecord(held, formatMicroTime(this.#wallClock()));
+      try {
+        await this.#replace(signal, lease, record);
+        return true;
+      } catch (error) {
+        // The renew that stop() abandoned may have reached the server after all: release on top of it.
+        if (errorCode(error) !== 409 || tries > 0) throw error;
+        lease = await this.#request(signal, (options) =>
+          this.#api.readNamespacedLease({ name: this.#name, namespace: this.#namespace }, options),
+        );
+        held = recordFromLease(lease);
+      }
+    }
+    return false;
   }
 
   #runAttempt(): void {

@@ -56,6 +56,13 @@ export class OperatorMetrics {
     registers: [this.registry],
   });
 
+  readonly zoneServers = new Gauge({
+    name: 'geodns_operator_zone_servers',
+    help: 'Ready DNS pods per zone, by whether they answer the published serial (current) or not (stale).',
+    labelNames: ['zone', 'state'] as const,
+    registers: [this.registry],
+  });
+
   constructor(options: { defaultMetrics?: boolean } = {}) {
     if (options.defaultMetrics) collectDefaultMetrics({ register: this.registry });
   }

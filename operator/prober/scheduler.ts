@@ -47,6 +47,8 @@ export interface ProbeSchedulerOptions {
   /** Returns a number in [0, 1); spreads first starts over one interval. */
   random?: () => number;
   now?: () => number;
+  /** Probes in flight at once, over all checks (default 64); the others wait their turn in order. */
+  maxConcurrent?: number;
 }
 
 interface Check {
@@ -71,16 +73,24 @@ export class ProbeScheduler {
   readonly #probe: ProbeFunction;
   readonly #random: () => number;
   readonly #now: () => number;
+  readonly #maxConcurrent: number;
+  #inFlight = 0;
+  readonly #waiting: (() => void)[] = [];
   #checks = new Map<string, Check>();
   #table: HealthTable | null = null;
   #changeListeners = new Set<(event: ProbeChangeEvent) => void>();
   #resultListeners = new Set<(event: ProbeResultEvent) => void>();
   #stopped = false;
+  #seed: HealthTable | undefined;
 
   constructor(checks: readonly ProbeCheck[] = [], options: ProbeSchedulerOptions = {}) {
     this.#probe = options.probe ?? probeOnce;
     this.#random = options.random ?? Math.random;
     this.#now = options.now ?? Date.now;
+    this.#maxConcurrent = options.maxConcurrent ?? 64;
+    if (!Number.isInteger(this.#maxConcurrent) || this.#maxConcurrent < 1) {
+      throw new RangeError(`maxConcurrent must be a positive whole number, got ${this.#maxConcurrent}`);
+    }
     this.update(checks);
   }
 
@@ -97,11 +107,45 @@ export class ProbeScheduler {
   }
 
   /**
+   * States to start new checks from instead of Unknown: the health table this prober's predecessor published (a
+   * restarted or newly elected operator must not forget that an address is Down, or answers would flap). Used by
+   * the next update() only.
+   */
+  seed(table: HealthTable): void {
+    this.#seed = table;
+    this.#table = table;
+  }
+
+  #seeded(targets: ReadonlySet<string>, address: string): AddressHealth | undefined {
+    for (const targetId of targets) {
+      const entry = this.#seed?.targets[targetId];
+      if (!entry) continue;
+      const since = Date.parse(entry.since);
+      const state = entry.downAddresses?.includes(address) ? 'Down' : 'Up';
+      const health: AddressHealth = { ...initialHealth(Number.isFinite(since) ? since : this.#now()), state };
+      // The table's reason is `address: last error` of its first Down address.
+      if (state === 'Down' && entry.reason?.startsWith(`${address}: `)) {
+        health.lastError = entry.reason.slice(address.length + 2);
+      }
+      return health;
+    }
+    return undefined;
+  }
+
+  /**
    * Reconfigures. Unchanged checks keep their state and timers. A check whose spec changed keeps its state
    * (so routing does not flap) but restarts its counters and timer. Removed checks stop.
    */
   update(checks: readonly ProbeCheck[]): void {
     if (this.#stopped) return;
+    try {
+      this.#update(checks);
+    } finally {
+      this.#seed = undefined;
+    }
+  }
+
+  #update(checks: readonly ProbeCheck[]): void {
     const wanted = new Map<
       string,
       { probeKey: string; address: string; spec: HealthProbeSpec; targets: Set<string> }
@@ -132,7 +176,7 @@ export class ProbeScheduler {
         existing.targetIds = want.targets;
         continue;
       }
-      let health = initialHealth(this.#now());
+      let health = this.#seeded(want.targets, want.address) ?? initialHealth(this.#now());
       if (existing) {
         this.#halt(existing);
         health = { ...existing.health, consecutiveFailures: 0, consecutiveSuccesses: 0 };
@@ -212,17 +256,37 @@ export class ProbeScheduler {
     check.timer.unref();
   }
 
+  async #slot(): Promise<void> {
+    if (this.#inFlight < this.#maxConcurrent) {
+      this.#inFlight += 1;
+      return;
+    }
+    await new Promise<void>((resolve) => this.#waiting.push(resolve));
+  }
+
+  #release(): void {
+    const next = this.#waiting.shift();
+    if (next) next();
+    else this.#inFlight -= 1;
+  }
+
   async #run(check: Check): Promise<void> {
+    const started = this.#now();
+    await this.#slot();
+    if (check.stopped) {
+      this.#release();
+      return;
+    }
     const abort = new AbortController();
     check.abort = abort;
-    const started = this.#now();
     const result = await Promise.resolve()
       .then(() => this.#probe(check.spec, check.address, abort.signal))
       .catch((error: unknown): ProbeResult => ({
         ok: false,
         latencyMs: 0,
         error: String(error),
-      }));
+      }))
+      .finally(() => this.#release());
     check.abort = undefined;
     check.running = undefined;
     if (check.stopped) return;

@@ -64,6 +64,7 @@ export function desiredStatus(
     generation: number | undefined;
     publish?: ZonePublishState;
     probed?: ProbedAddress[];
+    serving?: { current: number; total: number };
   },
 ): StatusBody {
   let conditions = result.conditions;
@@ -115,6 +116,11 @@ export function desiredStatus(
     if (result.summary?.serial !== undefined) status.serial = result.summary.serial;
     if (result.summary?.contentHash !== undefined) status.contentHash = result.summary.contentHash;
     if (result.summary?.endpoints !== undefined) status.endpoints = result.summary.endpoints;
+    if (context.serving && context.serving.total > 0) {
+      status.servingServers = context.serving.current;
+      status.totalServers = context.serving.total;
+      status.serving = `${context.serving.current}/${context.serving.total}`;
+    }
     const { tooLarge, failed } = context.publish ?? {};
     if (tooLarge) {
       conditions = setCondition(

@@ -1,5 +1,6 @@
 import { mkdir, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfigDir } from '../../dnsserver/config/load.ts';
 import { validateDocument } from '../../dnsserver/config/validate.ts';
@@ -76,6 +77,40 @@ describe('loadConfigDir', () => {
       'other.json: format: expected "geodns.io/compiled-zone/v1" or "geodns.io/health/v1", got "something/else"',
     );
     expect(loaded.errors).toContain('good.json: zone "good.example.com" is already served from dup.json');
+  });
+
+  it('reads gzip-compressed *.json.gz documents, as a mounted ConfigMap with binaryData holds them', async () => {
+    const path = await dir();
+    // The kubelet's layout: visible names are symlinks through ..data into a timestamped folder.
+    await mkdir(join(path, '..2026_01_01_00_00_00.1'));
+    await writeFile(
+      join(path, '..2026_01_01_00_00_00.1', 'big.example.com.json.gz'),
+      gzipSync(json(zoneDoc('big.example.com', 9))),
+    );
+    await writeFile(
+      join(path, '..2026_01_01_00_00_00.1', 'small.example.com.json'),
+      json(zoneDoc('small.example.com', 4)),
+    );
+    await symlink('..2026_01_01_00_00_00.1', join(path, '..data'));
+    await symlink('..data/big.example.com.json.gz', join(path, 'big.example.com.json.gz'));
+    await symlink('..data/small.example.com.json', join(path, 'small.example.com.json'));
+    await writeFile(join(path, 'notes.gz'), gzipSync('not a document'));
+
+    const loaded = await loadConfigDir(path);
+    expect(loaded.errors).toEqual([]);
+    expect(loaded.zones.map((z) => `${z.zone}@${z.serial}`)).toEqual(['big.example.com@9', 'small.example.com@4']);
+  });
+
+  it('reports a *.json.gz file that is not gzip, or gzip of something that is not JSON', async () => {
+    const path = await dir();
+    await writeFile(join(path, 'plain.example.com.json.gz'), json(zoneDoc('plain.example.com', 1)));
+    await writeFile(join(path, 'text.example.com.json.gz'), gzipSync('{ not json'));
+    const loaded = await loadConfigDir(path);
+    expect(loaded.zones).toEqual([]);
+    expect(loaded.errors).toEqual([
+      expect.stringMatching(/^plain\.example\.com\.json\.gz: not gzip-compressed JSON: /),
+      expect.stringMatching(/^text\.example\.com\.json\.gz: invalid JSON: /),
+    ]);
   });
 
   it('reports a missing folder instead of throwing', async () => {

@@ -16,6 +16,8 @@ export class FakeLeaseApi {
   /** Answer after this many (fake) milliseconds. */
   latencyMs = 0;
   readonly requests: { verb: 'read' | 'create' | 'replace'; holder?: string }[] = [];
+  /** Writes refused with 409, by the holder they tried to write. */
+  readonly conflicts: string[] = [];
 
   get(namespace: string, name: string): V1Lease | undefined {
     const lease = this.#leases.get(`${namespace}/${name}`);
@@ -46,7 +48,10 @@ export class FakeLeaseApi {
       this.#answer('replace', param.body, (body) => {
         const current = this.get(param.namespace, param.name);
         if (!current) throw this.#error(404, 'NotFound');
-        if (body.metadata?.resourceVersion !== current.metadata?.resourceVersion) throw this.#error(409, 'Conflict');
+        if (body.metadata?.resourceVersion !== current.metadata?.resourceVersion) {
+          this.conflicts.push(body.spec?.holderIdentity ?? '');
+          throw this.#error(409, 'Conflict');
+        }
         return this.#store(body);
       }),
   };

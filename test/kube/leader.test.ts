@@ -16,6 +16,8 @@ interface Candidate {
 
 let fake: FakeLeaseApi;
 let running: LeaderElector[];
+const byIdentity = new Map<string, Candidate>();
+const candidates = (identity: string): Candidate => byIdentity.get(identity) as Candidate;
 
 function candidate(identity: string, extra: Partial<LeaderElectorOptions> = {}): Candidate {
   const events: string[] = [];
@@ -36,7 +38,9 @@ function candidate(identity: string, extra: Partial<LeaderElectorOptions> = {}):
     ...extra,
   });
   running.push(elector);
-  return { elector, events, signals };
+  const made = { elector, events, signals };
+  byIdentity.set(identity, made);
+  return made;
 }
 
 const tick = (ms: number): Promise<void> => vi.advanceTimersByTimeAsync(ms).then(() => undefined);
@@ -118,6 +122,29 @@ describe('LeaderElector: taking over', () => {
     expect(b.elector.isLeader()).toBe(true);
     expect(b.events).toEqual(['leader a', 'leader b', 'started@20000']);
     expect(fake.get(NS, NAME)?.spec).toMatchObject({ holderIdentity: 'b', leaseTransitions: 1 });
+  });
+
+  it('two standbys racing for an expired Lease: one wins, the other gets a 409 and waits', async () => {
+    const a = candidate('a');
+    a.elector.start();
+    await tick(0);
+    const b = candidate('b');
+    const c = candidate('c');
+    b.elector.start();
+    c.elector.start(); // the same jitter (random 0): b and c try at the same instants
+    fake.latencyMs = 10; // so that both reads are answered before either write
+    await tick(1000);
+    await a.elector.stop({ release: false });
+    for (let t = 0; t < 40_000; t += 100) {
+      await tick(100);
+      expect([b.elector.isLeader(), c.elector.isLeader()].filter(Boolean).length).toBeLessThanOrEqual(1);
+    }
+    const winner = holder();
+    expect(['b', 'c']).toContain(winner);
+    const loser = winner === 'b' ? 'c' : 'b';
+    expect(fake.conflicts).toContain(loser);
+    expect(fake.get(NS, NAME)?.spec?.leaseTransitions).toBe(1);
+    expect(candidates(loser).events).toEqual(['leader a', `leader ${winner}`]);
   });
 
   it('a clean stop releases the Lease and the standby takes over on its next try', async () => {
@@ -297,6 +324,19 @@ describe('LeaderElector: options and lifecycle', () => {
     await tick(50);
     await stopping;
     expect(holder()).toBe('');
+  });
+
+  it('releases even when the renew stop() abandoned reached the server (409 on release, read, release)', async () => {
+    fake.latencyMs = 50;
+    const a = candidate('a');
+    a.elector.start();
+    await tick(100); // read (404), create: leading from 100
+    await tick(2020); // the renew sent at 2100 is applied at 2150
+    const stopping = a.elector.stop();
+    await tick(500);
+    await stopping;
+    expect(fake.requests.map((r) => r.verb)).toEqual(['read', 'create', 'replace', 'replace', 'read', 'replace']);
+    expect(fake.get(NS, NAME)?.spec).toMatchObject({ holderIdentity: '', leaseDurationSeconds: 1 });
   });
 
   it('a callback that throws does not break the loop', async () => {

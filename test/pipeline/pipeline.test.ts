@@ -78,8 +78,10 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0)) await cleanup();
 });
 
+const runs: string[] = [];
 function start(input: MemoryInput, output: MemoryOutput, now = () => new Date('2026-12-01T00:00:00Z')): Pipeline {
-  const pipeline = new Pipeline({ input, output, log, now });
+  runs.length = 0;
+  const pipeline = new Pipeline({ input, output, log, now, onRun: (result) => runs.push(result) });
   cleanups.push(() => pipeline.close());
   return pipeline;
 }
@@ -110,6 +112,7 @@ describe('Pipeline', () => {
     await until(() => output.refusals.length === 1, 'the refusal');
     expect(output.refusals[0]).toEqual(['endpoints.yaml: document 1: YAML syntax error']);
     expect(output.zones).toHaveLength(1); // the last good zones keep serving
+    expect(runs).toEqual(['ok', 'refused']);
 
     clock += 1000;
     input.change({ snapshot: snapshot({ endpoints: [endpoint('web', 'api')] }), errors: [] });
