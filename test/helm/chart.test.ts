@@ -86,6 +86,7 @@ describe('the chart with default values', () => {
     expect(flagValues(container.args, '--renew-deadline')).toEqual(['10']);
     expect(flagValues(container.args, '--retry-period')).toEqual(['2']);
     expect(flagValues(container.args, '--metrics')).toEqual(['0.0.0.0:9154']);
+    expect(flagValues(container.args, '--dns-service')).toEqual([DNS]);
     expect(pod.affinity).toEqual({
       podAntiAffinity: {
         preferredDuringSchedulingIgnoredDuringExecution: [

@@ -64,6 +64,11 @@ const refused: { what: string; set?: string[]; setJson?: string[]; message: RegE
     message: /dns\.rrl\.exempt\.0: Does not match pattern/,
   },
   {
+    what: 'rate limiting behind SNAT (externalTrafficPolicy Cluster)',
+    set: ['dns.rrl.rate=50', 'dns.service.externalTrafficPolicy=Cluster'],
+    message: /dns\.service\.externalTrafficPolicy must be one of the following: "Local"/,
+  },
+  {
     what: 'a log level that does not exist',
     set: ['operator.logLevel=verbose'],
     message: /operator\.logLevel must be one of the following: "fatal", "error"/,

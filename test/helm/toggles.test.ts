@@ -322,6 +322,19 @@ const cases: Case[] = [
     },
   },
   {
+    name: 'NetworkPolicies that admit DNS from some peers only (and from the operator)',
+    set: ['networkPolicy.enabled=true'],
+    setJson: ['networkPolicy.dnsFrom=[{"ipBlock":{"cidr":"192.0.2.0/24"}}]'],
+    check: (objects) => {
+      const dns = find(objects, 'NetworkPolicy', 'geodns-dns') as unknown as Spec;
+      const [query] = dns.spec.ingress as { from?: unknown[] }[];
+      expect(query!.from).toEqual([
+        { ipBlock: { cidr: '192.0.2.0/24' } },
+        { podSelector: { matchLabels: deployment(objects, 'geodns-operator').spec.selector.matchLabels } },
+      ]);
+    },
+  },
+  {
     name: 'service accounts made elsewhere',
     set: [
       'operator.serviceAccount.create=false',
@@ -425,6 +438,7 @@ const cases: Case[] = [
       expect(dns.spec.template.metadata.labels.tier).toBe('edge');
       expect(operator.spec.template.metadata.labels.tier).toBe('control');
       expect(flagValues(operator.spec.template.spec.containers[0]!.args, '--metrics')).toEqual(['0.0.0.0:9254']);
+      expect(flagValues(operator.spec.template.spec.containers[0]!.args, '--dns-service')).toEqual(['edge-dns-dns']);
       expect(find(objects, 'Service', 'edge-dns-dns-metrics')).toMatchObject({ spec: { ports: [{ port: 9253 }] } });
     },
   },
