@@ -28,6 +28,7 @@ export async function runOperator(args: OperatorArgs, io: CliIO): Promise<number
       namespace: args.namespace,
       log,
       metrics,
+      ...(args.dnsService !== undefined ? { dnsService: args.dnsService } : {}),
       ...(args.leaderElection ? { leaderElection: args.leaderElection } : {}),
     });
   } catch (error) {

@@ -1,13 +1,15 @@
-// Writes crds/*.yaml from the TypeBox schemas in api/resources.ts. Run with `npm run gen:crds`.
+// Writes crds/*.yaml, and the chart's copy in helm/kube-geodns/crds/, from the TypeBox schemas in api/resources.ts.
+// Run with `npm run gen:crds`.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { renderAllCrds } from '../api/crd.ts';
 
-const crdDir = fileURLToPath(new URL('../crds/', import.meta.url));
-
-await mkdir(crdDir, { recursive: true });
-for (const [file, text] of renderAllCrds()) {
-  await writeFile(join(crdDir, file), text);
-  process.stdout.write(`wrote crds/${file}\n`);
+for (const dir of ['crds/', 'helm/kube-geodns/crds/']) {
+  const crdDir = fileURLToPath(new URL(`../${dir}`, import.meta.url));
+  await mkdir(crdDir, { recursive: true });
+  for (const [file, text] of renderAllCrds()) {
+    await writeFile(join(crdDir, file), text);
+    process.stdout.write(`wrote ${dir}${file}\n`);
+  }
 }

@@ -20,6 +20,8 @@ Options:
   --metrics ADDR:PORT /metrics, /healthz and /readyz (ready once the caches synced) (default ${DEFAULT_OPERATOR_METRICS});
                       'off' disables
   --log-level LEVEL   fatal, error, warn, info, debug, trace, silent (default info or $GEODNS_LOG_LEVEL)
+  --dns-service NAME  the DNS pods' Service in --namespace, whose ready endpoints are asked which serial they
+                      serve (the GeoZones' Serving column) (default geodns-dns)
   --leader-elect      elect one leader among replicas on the Lease geodns-operator in --namespace: only the
                       leader writes and probes, standbys keep their caches warm (see docs/operator.md)
   --lease-duration S  seconds a standby waits after the last renew it saw before taking over (default 15)
@@ -35,6 +37,7 @@ export interface OperatorArgs {
   namespace: string;
   metrics: ListenAddress | undefined;
   logLevel: string | undefined;
+  dnsService: string | undefined;
   leaderElection: { leaseDurationMs?: number; renewDeadlineMs?: number; retryPeriodMs?: number } | undefined;
 }
 
@@ -65,6 +68,7 @@ export function parseOperatorArgs(args: string[]): OperatorArgs {
         namespace: { type: 'string' },
         metrics: { type: 'string' },
         'log-level': { type: 'string' },
+        'dns-service': { type: 'string' },
         'leader-elect': { type: 'boolean' },
         'lease-duration': { type: 'string' },
         'renew-deadline': { type: 'string' },
@@ -77,6 +81,7 @@ export function parseOperatorArgs(args: string[]): OperatorArgs {
       namespace: values.namespace ?? podNamespace() ?? 'geodns-system',
       metrics: values.metrics === 'off' ? undefined : parseListenAddress(values.metrics ?? DEFAULT_OPERATOR_METRICS),
       logLevel: values['log-level'],
+      dnsService: values['dns-service'],
       leaderElection: values['leader-elect']
         ? Object.fromEntries(
             Object.entries({
