@@ -4,7 +4,7 @@
 // errors with their stack.
 import type { Logger } from 'pino';
 import type { GeodnsMetrics, Transport } from './metrics.ts';
-import type { LogLimiter } from './log-limiter.ts';
+import { logSparingly, type LogLimiter } from './log-limiter.ts';
 
 export const CLIENT_ERROR_REASONS = [
   'malformed',
@@ -32,11 +32,9 @@ export class ClientErrors {
     const tally = this.#tallies.get(key);
     if (tally) tally.count++;
     else this.#tallies.set(key, { transport, reason, count: 1 });
-    const held = this.#limiter.admit();
-    if (held < 0) return;
     // A connection reset before it was accepted has no peer address left to read.
     const peer = address === '' ? 'unknown' : address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
-    this.#log.info({ transport, reason, peer, detail, ...(held > 0 ? { notLogged: held } : {}) }, 'client error');
+    logSparingly(this.#limiter, this.#log, { transport, reason, peer, detail }, 'client error');
   }
 
   flushInto(metrics: GeodnsMetrics): void {

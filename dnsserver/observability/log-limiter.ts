@@ -1,5 +1,6 @@
 // At most a set number of log lines a second, for messages a client can trigger at will. Lines held back are
 // counted, and the next line that goes out says how many, so the log still tells the size of what happened.
+import type { Logger } from 'pino';
 export class LogLimiter {
   readonly #perSecond: number;
   readonly #now: () => number;
@@ -29,4 +30,11 @@ export class LogLimiter {
     this.#held = 0;
     return held;
   }
+}
+
+/** Writes an info line if `limiter` admits one now; `notLogged` says how many were held back before it. */
+export function logSparingly(limiter: LogLimiter, log: Logger, fields: object, msg: string): void {
+  const held = limiter.admit();
+  if (held < 0) return;
+  log.info(held > 0 ? { ...fields, notLogged: held } : fields, msg);
 }

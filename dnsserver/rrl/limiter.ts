@@ -3,10 +3,10 @@
 // sent truncated (a "slip") so that a real resolver behind a spoofed network retries over TCP and is served.
 // Exempt: configured networks, and clients presenting a valid server cookie (their address is proven real). The
 // decisions only: no sockets, no clock of its own.
-import { dottedQuadValue, formatNetwork, parseAddress, parseCidr } from '../geoip/address.ts';
-import { FNV_OFFSET, fnvStep } from '../wire/hash.ts';
+import { fnvStep } from '../wire/hash.ts';
 import { RCODE } from '../wire/types.ts';
 import { BucketTable } from './buckets.ts';
+import { ClientNetworks } from './network.ts';
 
 export interface RrlSettings {
   /** Responses a second per client network and response class (per worker thread). */
@@ -60,45 +60,6 @@ export interface RrlHooks {
   onLimit?: (event: LimitEvent) => void;
 }
 
-interface Exemption {
-  bytes: number[];
-  prefix: number;
-}
-
-function quadValue(bytes: readonly number[]): number {
-  return (((bytes[0] ?? 0) << 24) | ((bytes[1] ?? 0) << 16) | ((bytes[2] ?? 0) << 8) | (bytes[3] ?? 0)) >>> 0;
-}
-
-function quadBytes(value: number): number[] {
-  return [value >>> 24, (value >>> 16) & 0xff, (value >>> 8) & 0xff, value & 0xff];
-}
-
-function prefixMask(prefix: number): number {
-  return prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) | 0;
-}
-
-/** The 32-bit words of an address, masked to `prefix` bits (IPv4: the first word only). */
-function maskedWords(bytes: readonly number[], prefix: number, out: Int32Array): void {
-  for (let w = 0; w < 4; w++) {
-    let word = 0;
-    for (let b = 0; b < 4; b++) {
-      const index = w * 4 + b;
-      const keep = Math.max(0, Math.min(8, prefix - index * 8));
-      word = (word << 8) | ((bytes[index] ?? 0) & ((0xff << (8 - keep)) & 0xff));
-    }
-    out[w] = word;
-  }
-}
-
-function inNetwork(bytes: readonly number[], exemption: Exemption): boolean {
-  for (let bit = 0; bit < exemption.prefix; bit += 8) {
-    const keep = Math.min(8, exemption.prefix - bit);
-    const mask = (0xff << (8 - keep)) & 0xff;
-    if (((bytes[bit >> 3] ?? 0) & mask) !== ((exemption.bytes[bit >> 3] ?? 0) & mask)) return false;
-  }
-  return true;
-}
-
 /** A NOERROR without AA is a referral when it comes from a zone, else a bare reply (to a cookie-only query). */
 function classOf(rcode: number, authoritative: boolean, zone: string | null): number {
   if (rcode === RCODE.NXDOMAIN) return NXDOMAIN;
@@ -120,10 +81,7 @@ export class ResponseRateLimiter {
   readonly #settings: RrlSettings;
   readonly #hooks: RrlHooks;
   readonly #table: BucketTable;
-  readonly #mask4: number;
-  readonly #exempt4: { network: number; mask: number }[] = [];
-  readonly #exempt6: Exemption[] = [];
-  readonly #words = new Int32Array(4);
+  readonly #networks: ClientNetworks;
   /** Counts since the last takeCounts(), by class. */
   #limited = [0, 0, 0, 0];
   #slipped = [0, 0, 0, 0];
@@ -137,17 +95,7 @@ export class ResponseRateLimiter {
       rate: settings.rate,
       windowSeconds: settings.windowSeconds,
     });
-    this.#mask4 = prefixMask(settings.ipv4Prefix);
-    for (const text of settings.exempt) {
-      const cidr = parseCidr(text);
-      if ('error' in cidr) throw new Error(`RRL exemption: ${cidr.error}`);
-      if (cidr.family === 4) {
-        const mask = prefixMask(cidr.prefixLength);
-        this.#exempt4.push({ network: quadValue(cidr.bytes) & mask, mask });
-      } else {
-        this.#exempt6.push({ bytes: cidr.bytes, prefix: cidr.prefixLength });
-      }
-    }
+    this.#networks = new ClientNetworks(settings.ipv4Prefix, settings.ipv6Prefix, settings.exempt);
   }
 
   /** Buckets in use; never more than the table size. */
@@ -168,25 +116,8 @@ export class ResponseRateLimiter {
     zone: string | null,
     cookie: Buffer | undefined,
   ): Verdict {
-    let v4 = dottedQuadValue(address);
-    let v6: number[] | undefined;
-    if (v4 < 0) {
-      const parsed = parseAddress(address);
-      if (!parsed) return VERDICT.SEND;
-      if (parsed.family === 6) v6 = parsed.bytes;
-      else v4 = quadValue(parsed.bytes);
-    }
-    let hash = FNV_OFFSET;
-    if (v6 === undefined) {
-      for (const exemption of this.#exempt4) if ((v4 & exemption.mask) === exemption.network) return VERDICT.SEND;
-      hash = fnvStep(fnvStep(hash, 4), v4 & this.#mask4);
-    } else {
-      for (const exemption of this.#exempt6) if (inNetwork(v6, exemption)) return VERDICT.SEND;
-      maskedWords(v6, this.#settings.ipv6Prefix, this.#words);
-      hash = fnvStep(hash, 6);
-      for (let w = 0; w < 4; w++) hash = fnvStep(hash, this.#words[w] as number);
-    }
-
+    let hash = this.#networks.hash(address);
+    if (hash === undefined) return VERDICT.SEND;
     const cls = classOf(rcode, authoritative, zone);
     const name = cls === ANSWER ? qname : cls === ERROR ? '' : (zone ?? '');
     const type = cls === ANSWER ? qtype : 0;
@@ -198,10 +129,7 @@ export class ResponseRateLimiter {
     if (cookie !== undefined && this.#hooks.validCookie?.(cookie, address)) return VERDICT.SEND;
     this.#limited[cls]!++;
     if (this.#hooks.onLimit && this.#table.startsEpisode(slot)) {
-      const network =
-        v6 === undefined
-          ? formatNetwork(quadBytes(v4), this.#settings.ipv4Prefix)
-          : formatNetwork(v6, this.#settings.ipv6Prefix);
+      const network = this.#networks.describe(address);
       this.#hooks.onLimit({ network, class: RRL_CLASSES[cls] as RrlClass, name, qtype: type });
     }
     if (this.#settings.slip > 0 && this.#table.slip(slot, this.#settings.slip)) {

@@ -8,7 +8,7 @@ import { geoDatabaseFromBytes } from '../geoip/database.ts';
 import { qtypeLabel, rcodeLabel, type GeodnsMetrics } from '../observability/metrics.ts';
 import { QueryLog } from '../observability/log.ts';
 import { ClientErrors } from '../observability/client-errors.ts';
-import { LogLimiter } from '../observability/log-limiter.ts';
+import { LogLimiter, logSparingly } from '../observability/log-limiter.ts';
 import type { QueryHandler } from '../wire/types.ts';
 import { startUdpServer, type UdpServer } from '../transport/udp.ts';
 import { startTcpServer, type TcpServer } from '../transport/tcp.ts';
@@ -52,15 +52,12 @@ function rateLimiter(
   cookies: ServerCookies,
   lines: LogLimiter,
   log: Logger,
+  now: () => number,
 ): ResponseRateLimiter {
   return new ResponseRateLimiter(settings, {
-    now: () => performance.now(),
+    now,
     validCookie: (cookie, address) => cookies.isValid(cookie, address),
-    onLimit: (event) => {
-      const held = lines.admit();
-      if (held < 0) return;
-      log.info({ ...event, ...(held > 0 ? { notLogged: held } : {}) }, 'rate limiting responses');
-    },
+    onLimit: (event) => logSparingly(lines, log, event, 'rate limiting responses'),
   });
 }
 
@@ -79,7 +76,7 @@ export async function startDnsNode(options: WorkerOptions, log: Logger, metrics:
   const now = () => performance.now();
   const clientErrors = new ClientErrors(log, new LogLimiter(options.clientErrorLogRate, now));
   const rrl = options.rrl
-    ? rateLimiter(options.rrl, cookies, new LogLimiter(options.clientErrorLogRate, now), log)
+    ? rateLimiter(options.rrl, cookies, new LogLimiter(options.clientErrorLogRate, now), log, now)
     : undefined;
   let lastEvent: QueryEvent | undefined;
   const handler = createHandler(state, {

@@ -160,8 +160,6 @@ export function startTcpServer(options: TcpServerOptions): Promise<TcpServer> {
     socket.on('end', finish);
   });
 
-  server.on('error', (error) => report(error, 'tcp server'));
-
   const drain = (timeoutMs: number): Promise<void> => {
     closing = true;
     const serverClosed = new Promise<void>((done) => server.close(() => done()));
@@ -186,6 +184,8 @@ export function startTcpServer(options: TcpServerOptions): Promise<TcpServer> {
     server.once('error', onListenError);
     server.listen({ host: options.host, port: options.port, reusePort: options.reusePort === true }, () => {
       server.off('error', onListenError);
+      // Only now: a failure to listen is the caller's to handle (dns-node.ts may try another port), not a fault.
+      server.on('error', (error) => report(error, 'tcp server'));
       const bound = server.address() as net.AddressInfo;
       let drained: Promise<void> | undefined;
       resolve({
