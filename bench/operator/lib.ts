@@ -31,6 +31,10 @@ export const APP_NS = 'web';
 export const GROUP = { group: 'geodns.io', version: 'v1alpha1' };
 /** What the child processes run: the built CLI (what production runs), or GEODNS_ENTRY (e.g. cli/geodns.ts). */
 export const ENTRY = path.resolve(ROOT, process.env.GEODNS_ENTRY ?? 'dist/cli/geodns.js');
+/** Node flags of the operator: the `geodns` bin's shebang has --max-semi-space-size=4 (OPERATOR_NODE_FLAGS). */
+export const OPERATOR_NODE_FLAGS = (process.env.OPERATOR_NODE_FLAGS ?? '--max-semi-space-size=4')
+  .split(' ')
+  .filter(Boolean);
 
 /** Progress goes to stderr; the results block goes to stdout. */
 export function say(message: string): void {
@@ -156,6 +160,7 @@ export interface OperatorProcess {
 export async function startOperator(kubeconfig: string, extra: string[] = []): Promise<OperatorProcess> {
   checkEntry();
   const proc = new Child('operator', [
+    ...OPERATOR_NODE_FLAGS,
     ENTRY,
     'operator',
     '--kubeconfig',
@@ -341,10 +346,10 @@ export function condition(object: KubeObject | undefined, type: string): { statu
 // ---------------------------------------------------------------------------------------------------------------
 // DNS.
 
-/** One UDP socket; A queries with their own ids; the answer's addresses sorted, or undefined on timeout/error. */
+/** One UDP socket; queries with their own ids. */
 export class DnsClient {
   readonly #socket: Socket;
-  readonly #pending = new Map<number, (addresses: string[] | undefined) => void>();
+  readonly #pending = new Map<number, (packet: dnsPacket.Packet | undefined) => void>();
   #nextId = 1;
 
   private constructor(socket: Socket) {
@@ -359,10 +364,7 @@ export class DnsClient {
       const resolve = this.#pending.get(packet.id ?? -1);
       if (!resolve) return;
       this.#pending.delete(packet.id ?? -1);
-      // The low 4 bits of the flags are the rcode: anything but NOERROR is no answer.
-      if (((packet.flags ?? 0) & 0xf) !== 0) return resolve(undefined);
-      const addresses = (packet.answers ?? []).flatMap((a) => (a.type === 'A' ? [a.data] : [])).sort();
-      resolve(addresses);
+      resolve(packet);
     });
   }
 
@@ -372,26 +374,43 @@ export class DnsClient {
     return new DnsClient(socket);
   }
 
-  query(host: string, port: number, name: string, timeoutMs = 200): Promise<string[] | undefined> {
+  /** The reply, or undefined after `timeoutMs`. */
+  ask(
+    host: string,
+    port: number,
+    name: string,
+    type: 'A' | 'SOA',
+    timeoutMs = 200,
+  ): Promise<dnsPacket.Packet | undefined> {
     const id = this.#nextId;
     this.#nextId = (this.#nextId % 65_000) + 1;
-    const message = dnsPacket.encode({
-      type: 'query',
-      id,
-      flags: 0,
-      questions: [{ type: 'A', class: 'IN', name }],
-    });
+    const message = dnsPacket.encode({ type: 'query', id, flags: 0, questions: [{ type, class: 'IN', name }] });
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
         this.#pending.delete(id);
         resolve(undefined);
       }, timeoutMs);
-      this.#pending.set(id, (addresses) => {
+      this.#pending.set(id, (packet) => {
         clearTimeout(timer);
-        resolve(addresses);
+        resolve(packet);
       });
       this.#socket.send(message, port, host);
     });
+  }
+
+  /** The A addresses of the answer, sorted; undefined on a timeout or an rcode other than NOERROR. */
+  async query(host: string, port: number, name: string, timeoutMs = 200): Promise<string[] | undefined> {
+    const packet = await this.ask(host, port, name, 'A', timeoutMs);
+    // The low 4 bits of the flags are the rcode.
+    if (!packet || ((packet.flags ?? 0) & 0xf) !== 0) return undefined;
+    return (packet.answers ?? []).flatMap((a) => (a.type === 'A' ? [a.data] : [])).sort();
+  }
+
+  /** The SOA serial a pod serves for `apex`, or undefined. */
+  async serial(host: string, port: number, apex: string, timeoutMs = 200): Promise<number | undefined> {
+    const packet = await this.ask(host, port, apex, 'SOA', timeoutMs);
+    const soa = packet?.answers?.find((a) => a.type === 'SOA');
+    return soa?.type === 'SOA' ? soa.data.serial : undefined;
   }
 
   close(): void {
@@ -463,7 +482,7 @@ export function stats(values: readonly number[]): string {
 
 /** A Prometheus text metric's value, summed over every series of that name that matches `labels`. */
 export async function scrape(url: string, name: string, labels: Record<string, string> = {}): Promise<number> {
-  const text = await (await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(5000) })).text();
+  const text = await (await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(30_000) })).text();
   let sum = 0;
   for (const line of text.split('\n')) {
     if (!line.startsWith(name)) continue;
@@ -493,7 +512,7 @@ export function header(title: string, command: string): string {
     `### ${title} — ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC`,
     '',
     `- machine: ${cpu.length} vCPU (${cpu[0]?.model.trim() ?? 'unknown'}), shared with other engineers' test runs; load average at start ${load}`,
-    `- Node ${process.version}, geodns at ${commit}, child processes run ${path.relative(ROOT, ENTRY)}`,
+    `- Node ${process.version}, geodns at ${commit}; children: \`node ${OPERATOR_NODE_FLAGS.join(' ')} ${path.relative(ROOT, ENTRY)} operator\`, \`node --max-semi-space-size=4 ${path.relative(ROOT, ENTRY)} serve --kube\``,
     `- command: \`${command}\``,
     '',
   ].join('\n');
