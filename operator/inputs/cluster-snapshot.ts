@@ -61,6 +61,28 @@ function describeErrors(errors: readonly FieldError[]): string {
   return errors.map((e) => (e.path ? `${e.path}: ${e.message}` : e.message)).join('; ');
 }
 
+type Validation = { ok: true; resource: GeoResource } | { ok: false; errors: readonly FieldError[] };
+
+/**
+ * Each cached object's validation, kept for as long as the informer keeps that object: the informer replaces an
+ * object on every change and never changes one, so an object that is still cached has the same verdict (and
+ * validating every resource again, CEL rules and all, on every reconcile was most of a reconcile's time).
+ */
+const validations = new WeakMap<RawObject, Validation>();
+
+function validation(kind: ResourceKind, object: RawObject): Validation {
+  const known = validations.get(object);
+  if (known) return known;
+  // Validation fills in defaults: it works on a copy, so the cached object stays as the informer gave it.
+  const { status: _status, ...rest } = structuredClone(object);
+  const result = validateResource({ ...rest, apiVersion: rest.apiVersion ?? 'geodns.io/v1alpha1', kind });
+  const verdict: Validation = result.ok
+    ? { ok: true, resource: result.resource as GeoResource }
+    : { ok: false, errors: result.errors };
+  validations.set(object, verdict);
+  return verdict;
+}
+
 function validated<T extends GeoResource>(
   kind: ResourceKind,
   objects: readonly RawObject[],
@@ -70,9 +92,7 @@ function validated<T extends GeoResource>(
   const accepted: T[] = [];
   for (const object of objects) {
     if (isDeleting(object.metadata)) continue;
-    // Validation fills in defaults: it works on a copy, so the cached object stays as the informer gave it.
-    const { status: _status, ...rest } = structuredClone(object);
-    const result = validateResource({ ...rest, apiVersion: rest.apiVersion ?? 'geodns.io/v1alpha1', kind });
+    const result = validation(kind, object);
     if (result.ok) {
       accepted.push(result.resource as T);
       continue;

@@ -22,6 +22,13 @@ import { Informer } from './informer.ts';
 
 type AnyObject = KubernetesObject & Record<string, unknown>;
 
+/** What compile() reads of one of our resources: everything but its status and the server's bookkeeping. */
+export function inputOf(object: AnyObject): string {
+  const { resourceVersion: _rv, managedFields: _mf, ...metadata } = object.metadata ?? {};
+  const { status: _status, metadata: _metadata, ...rest } = object;
+  return JSON.stringify({ ...rest, metadata });
+}
+
 export interface OperatorCachesOptions {
   kubeConfig: KubeConfig;
   /** Where the operator writes its ConfigMaps. */
@@ -90,13 +97,34 @@ export class OperatorCaches implements ClusterCaches {
       () => core.listNamespacedConfigMap({ namespace, labelSelector: documents }),
       documents,
     );
+    const resources = new Set([this.geoZones, this.geoEndpoints, this.healthProbes]);
     for (const { informer } of this.#informers) {
       const listeners = informer === this.configMaps ? this.#configMapListeners : this.#inputListeners;
-      for (const event of ['add', 'update', 'delete'] as const) {
-        informer.on(event, () => {
-          for (const listener of listeners) listener();
-        });
+      const notify = () => {
+        for (const listener of listeners) listener();
+      };
+      if (!resources.has(informer)) {
+        for (const event of ['add', 'update', 'delete'] as const) informer.on(event, notify);
+        continue;
       }
+      // Our resources: a change of status alone (most often the operator's own status write) compiles nothing
+      // differently, so it does not start a reconcile.
+      const seen = new Map<string, string>();
+      const keyOf = (o: AnyObject) => `${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}`;
+      informer.on('add', (o) => {
+        seen.set(keyOf(o), inputOf(o));
+        notify();
+      });
+      informer.on('update', (o) => {
+        const input = inputOf(o);
+        if (seen.get(keyOf(o)) === input) return;
+        seen.set(keyOf(o), input);
+        notify();
+      });
+      informer.on('delete', (o) => {
+        seen.delete(keyOf(o));
+        notify();
+      });
     }
   }
 

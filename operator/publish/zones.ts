@@ -64,6 +64,9 @@ export class ZonePublisher {
   readonly #options: ZonePublisherOptions;
   readonly #desired = new Map<string, CompiledZone>();
   readonly #queue: WorkQueue;
+  /** Per GeoZone, what our last write returned and the resourceVersion it replaced: the cache lags behind our own
+   *  writes, and replacing on the version it still shows would only earn a 409. */
+  readonly #mine = new Map<string, { object: ConfigMapObject; replaced: string | undefined }>();
 
   constructor(options: ZonePublisherOptions) {
     this.#options = options;
@@ -103,9 +106,13 @@ export class ZonePublisher {
   async #sync(geoZone: string): Promise<void> {
     const { writer, namespace } = this.#options;
     const name = zoneConfigMapName(geoZone);
-    const current = this.#options.existing().find((cm) => cm.metadata.name === name);
+    const cached = this.#options.existing().find((cm) => cm.metadata.name === name);
+    const mine = this.#mine.get(geoZone);
+    const lagging = mine && (!cached || cached.metadata.resourceVersion === mine.replaced);
+    const current = lagging ? mine.object : cached;
     const zone = this.#desired.get(geoZone);
     if (!zone) {
+      this.#mine.delete(geoZone);
       if (current) {
         await ignoreNotFound(writer.deleteConfigMap(namespace, name));
         this.#options.onWrite?.('delete');
@@ -152,10 +159,19 @@ export class ZonePublisher {
     };
     if (current) {
       desired.metadata.resourceVersion = current.metadata.resourceVersion;
-      await writer.replaceConfigMap(desired);
+      let written: ConfigMapObject;
+      try {
+        written = await writer.replaceConfigMap(desired);
+      } catch (error) {
+        // Deleted by someone else (or a conflict): the retry starts again from the cache.
+        this.#mine.delete(geoZone);
+        throw error;
+      }
+      this.#mine.set(geoZone, { object: written, replaced: current.metadata.resourceVersion });
       this.#options.onWrite?.('update');
     } else {
-      await writer.createConfigMap(desired);
+      const written = await writer.createConfigMap(desired);
+      this.#mine.set(geoZone, { object: written, replaced: undefined });
       this.#options.onWrite?.('create');
     }
     this.#options.log.info({ zone: zone.zone, serial: zone.serial, bytes: encoded.size }, 'zone published');

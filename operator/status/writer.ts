@@ -43,6 +43,8 @@ export class StatusWriter {
   readonly #lastWrite = new Map<string, { at: number; body: string }>();
   readonly #lastEvent = new Map<string, number>();
   readonly #inFlight = new Set<Promise<void>>();
+  /** Keys with a write in flight. */
+  readonly #writing = new Set<string>();
   #closed = false;
 
   constructor(options: StatusWriterOptions) {
@@ -55,7 +57,13 @@ export class StatusWriter {
     if (this.#closed) return;
     const key = keyOf(ref);
     this.#pending.set(key, { ref, desired });
-    if (this.#timers.has(key)) return;
+    this.#arm(key, ref);
+  }
+
+  /** Flushes the key now or once its interval has passed; never while a write of the same object is in flight
+   *  (the latest status then waits for it to end, and for the interval after it). */
+  #arm(key: string, ref: ObjectRef): void {
+    if (this.#timers.has(key) || this.#writing.has(key)) return;
     const interval =
       ref.kind === 'HealthProbe' ? (this.#options.probeIntervalMs ?? 5000) : (this.#options.intervalMs ?? 1000);
     const last = this.#lastWrite.get(key)?.at;
@@ -81,7 +89,13 @@ export class StatusWriter {
     const pending = this.#pending.get(key);
     this.#pending.delete(key);
     if (!pending || this.#closed) return;
-    const write = this.#write(key, pending).finally(() => this.#inFlight.delete(write));
+    this.#writing.add(key);
+    const write = this.#write(key, pending).finally(() => {
+      this.#inFlight.delete(write);
+      this.#writing.delete(key);
+      const next = this.#pending.get(key);
+      if (next && !this.#closed) this.#arm(key, next.ref);
+    });
     this.#inFlight.add(write);
   }
 
@@ -101,7 +115,8 @@ export class StatusWriter {
       if (statusOf(error) === 404) return;
       this.#options.log.error({ resource: key, err: error }, 'writing status failed; retrying');
       this.#lastWrite.set(key, { at: this.#now(), body: '' });
-      this.set(ref, desired);
+      // Retried after the interval, unless a newer status is already waiting.
+      if (!this.#pending.has(key)) this.#pending.set(key, { ref, desired });
       return;
     }
     await this.#events(key, ref, current, patch.conditions ?? []);

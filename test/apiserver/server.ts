@@ -16,6 +16,7 @@ import { Authorizer, forbiddenMessage, type Attributes, type UserInfo } from './
 import { Registry, type DeleteOptions, type FieldValidation, type WriteOptions } from './registry.ts';
 import { fieldMatcher, labelMatcher } from './selectors.ts';
 import { Store } from './store.ts';
+import { RequestCounter } from './requests.ts';
 import { toTable, wantsTable } from './table.ts';
 import { isRecord, type JsonObject, type KubeObject } from './types.ts';
 import { Watches } from './watch.ts';
@@ -68,6 +69,8 @@ export class ApiServer {
   readonly catalog = new Catalog();
   readonly registry: Registry;
   readonly faults = new Faults();
+  /** How many requests came in, by user, verb and resource (requests.ts). */
+  readonly requests = new RequestCounter();
   readonly watches: Watches;
   private readonly controllers: Controllers;
   private readonly authorizer: Authorizer;
@@ -195,6 +198,7 @@ export class ApiServer {
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const warnings: string[] = [];
+    this.requests.total += 1;
     try {
       const raw = await readBody(req);
       if (this.faults.delayMs > 0) await new Promise((r) => setTimeout(r, this.faults.delayMs));
@@ -380,6 +384,7 @@ export class ApiServer {
     if (!verb || (verb === 'create' && name) || ((verb === 'update' || verb === 'patch') && !name)) {
       throw methodNotAllowed(`the server does not allow this method on the requested resource`);
     }
+    this.requests.record({ user: user.name, verb, group: type.group, resource: type.plural, subresource });
     // Namespaces are addressed as /api/v1/namespaces/NAME: the "namespace" of the URL is their name.
     this.authorize(user, { verb, apiGroup: type.group, resource: type.plural, subresource, namespace, name });
     const write = () => this.writeOptions(params, warnings, req);

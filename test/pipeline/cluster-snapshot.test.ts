@@ -48,6 +48,19 @@ function objects(fields: Partial<ClusterObjects> = {}): ClusterObjects {
 }
 
 describe('clusterSnapshot', () => {
+  it('validates each cached object once, and a changed object (a new one from the informer) again', () => {
+    const valid = endpoint('www', [{ name: 'eu', addresses: ['192.0.2.1'] }]);
+    const first = clusterSnapshot(objects({ geoEndpoints: [valid] }), NOW);
+    const again = clusterSnapshot(objects({ geoEndpoints: [valid] }), NOW);
+    expect(again.snapshot.endpoints).toEqual(first.snapshot.endpoints);
+    // The informer replaces an object when it changes: the new version gets its own verdict.
+    const changed = { ...valid, spec: { ...valid.spec, hostname: 'Not A Hostname!' } };
+    const after = clusterSnapshot(objects({ geoEndpoints: [changed] }), NOW);
+    expect(after.snapshot.endpoints).toEqual([]);
+    expect(after.invalid.map((r) => r.conditions[0]?.reason)).toEqual(['InvalidSpec']);
+    expect(clusterSnapshot(objects({ geoEndpoints: [valid] }), NOW).snapshot.endpoints).toHaveLength(1);
+  });
+
   it('takes valid resources with their defaults, and never changes the cached objects', () => {
     const cached = endpoint('www', [{ name: 'eu', addresses: ['192.0.2.1'], location: { continent: 'EU' } }]);
     const before = structuredClone(cached);
