@@ -31,9 +31,9 @@ export const SERVICE_ACCOUNT_NAMESPACE_FILE = '/var/run/secrets/kubernetes.io/se
 /** A list that takes longer than this is abandoned and retried. */
 const LIST_TIMEOUT_MS = 30_000;
 /**
- * Watches are asked to end after 20 to 28 s (jittered, so that pods do not renew in step). client-node ends a watch
- * that stays silent for 30 s anyway, and a watch the server ends cleanly confirms the view current, so a quiet
- * health table is still confirmed about every half minute.
+ * Watches are asked to end after 20 to 28 s (jittered, so that pods do not renew in step): before client-node's
+ * 30 s inactivity timeout, which then only fires when something is wrong. A watch the server ends cleanly confirms
+ * the view current, so a quiet health table is still confirmed about every half minute.
  */
 const WATCH_TIMEOUT_SECONDS = [20, 28] as const;
 
