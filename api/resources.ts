@@ -318,6 +318,13 @@ export const GeoZoneStatusSchema = Type.Object(
     ),
     contentHash: Type.Optional(Type.String({ description: 'Hash of the compiled content the serial belongs to.' })),
     endpoints: Type.Optional(Type.Integer({ description: 'Number of GeoEndpoints served in this zone.', minimum: 0 })),
+    servingServers: Type.Optional(
+      Type.Integer({ description: 'Ready DNS pods that answer the published serial.', minimum: 0 }),
+    ),
+    totalServers: Type.Optional(Type.Integer({ description: 'Ready DNS pods asked.', minimum: 0 })),
+    serving: Type.Optional(
+      Type.String({ description: "DNS pods on the published serial / ready DNS pods, for kubectl get (e.g. '3/3')." }),
+    ),
     observedGeneration: Type.Optional(Type.Integer({ description: 'The generation last reconciled.', minimum: 0 })),
   },
   { description: 'Observed state of the GeoZone.' },
@@ -342,6 +349,12 @@ export const TargetSchema = withRules(
         Type.Object(
           {
             name: Type.String({ description: 'Name of a Service in the same namespace.', maxLength: 63 }),
+            useClusterIP: Type.Optional(
+              Type.Boolean({
+                description:
+                  "Serve the Service's ClusterIP(s) instead of its load-balancer or external IPs: for clients inside the cluster, and for clusters without load balancers (kind).",
+              }),
+            ),
           },
           {
             description:
@@ -617,6 +630,12 @@ export const KINDS: readonly KindInfo[] = [
       { name: 'Apex', type: 'string', jsonPath: '.spec.apex', description: 'The zone apex.' },
       { name: 'Serial', type: 'integer', jsonPath: '.status.serial', description: 'The published SOA serial.' },
       { name: 'Endpoints', type: 'integer', jsonPath: '.status.endpoints', description: 'GeoEndpoints served.' },
+      {
+        name: 'Serving',
+        type: 'string',
+        jsonPath: '.status.serving',
+        description: 'DNS pods on the published serial / ready DNS pods.',
+      },
       ready,
       age,
     ],

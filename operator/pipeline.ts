@@ -9,7 +9,7 @@ import type { ZoneSink } from '../api/sink.ts';
 import { compile, describeCondition, isRefusal, resourceLabel, type CompileOutput } from './compile/index.ts';
 import { compileInputOf } from './inputs/snapshot.ts';
 import type { ResourceInput } from './inputs/types.ts';
-import { checksForZones, ProbeScheduler } from './prober/index.ts';
+import { checksForZones, overlayDown, ProbeScheduler } from './prober/index.ts';
 
 export interface PipelineOutput extends ZoneSink {
   /** After each accepted read, with every resource's conditions (the status writer's input). */
@@ -25,6 +25,9 @@ export interface PipelineOptions {
   /** Re-run when the input changes (default true). */
   watch?: boolean;
   prober?: ProbeScheduler;
+  /** Fail the first run when it yields no zone (default true: a standalone server with nothing to serve is a
+   *  mistake; a cluster with no GeoZone yet is not). */
+  requireZones?: boolean;
   now?: () => Date;
 }
 
@@ -35,7 +38,10 @@ export class Pipeline {
   #previous: Record<string, { serial: number; contentHash: string }> = {};
   #loadedOnce = false;
   #watcher: { close(): void } | undefined;
-  #running: Promise<void> = Promise.resolve();
+  #running: Promise<void> | undefined;
+  #again = false;
+  #down: ReadonlyMap<string, string> = new Map();
+  #health: HealthTable | null = null;
 
   constructor(options: PipelineOptions) {
     this.#options = options;
@@ -61,14 +67,32 @@ export class Pipeline {
   async start(): Promise<void> {
     await this.run();
     if (this.#options.watch !== false) {
-      this.#watcher = this.#options.input.watch(() => {
-        this.#running = this.#running
-          .then(() => this.run())
-          .catch((error: unknown) =>
-            this.#options.log.error({ source: this.#options.input.name, err: error }, 'reload failed'),
-          );
-      });
+      this.#watcher = this.#options.input.watch(() => this.#schedule());
     }
+  }
+
+  /** Changes that arrive while a run is going coalesce into one more run after it. */
+  #schedule(): void {
+    if (this.#running) {
+      this.#again = true;
+      return;
+    }
+    this.#running = this.run()
+      .catch((error: unknown) =>
+        this.#options.log.error({ source: this.#options.input.name, err: error }, 'reload failed'),
+      )
+      .finally(() => {
+        this.#running = undefined;
+        if (this.#again) {
+          this.#again = false;
+          this.#schedule();
+        }
+      });
+  }
+
+  /** Resolves once no run is going or scheduled (tests and shutdown). */
+  async settled(): Promise<void> {
+    while (this.#running) await this.#running;
   }
 
   /** Reads the input, compiles, plans the probes and publishes. */
@@ -85,7 +109,8 @@ export class Pipeline {
       );
       return;
     }
-    const compiled = compile(compileInputOf(read.snapshot, this.#previous, this.#now()));
+    const fresh = compile(compileInputOf(read.snapshot, newest(this.#previous, read.published), this.#now()));
+    const compiled: CompileOutput = { zones: fresh.zones, results: [...fresh.results, ...(read.invalid ?? [])] };
     for (const result of compiled.results) {
       for (const condition of result.conditions) {
         if (!isRefusal(condition) && condition.status !== 'False') continue;
@@ -95,13 +120,14 @@ export class Pipeline {
         );
       }
     }
-    if (compiled.zones.length === 0 && !this.#loadedOnce) {
+    if (compiled.zones.length === 0 && !this.#loadedOnce && this.#options.requireZones !== false) {
       throw new Error(`no zone could be compiled from ${input.describe()}`);
     }
     this.#previous = Object.fromEntries(
       compiled.zones.map((z) => [z.zone, { serial: z.serial, contentHash: z.contentHash }]),
     );
     this.#loadedOnce = true;
+    this.#down = read.down ?? new Map();
 
     const probes = new Map<string, HealthProbeSpec>(
       read.snapshot.probes.map((p) => [`${p.metadata.namespace ?? 'default'}/${p.metadata.name}`, p.spec]),
@@ -121,8 +147,15 @@ export class Pipeline {
     );
   }
 
+  /** The prober's table with the targets the input knows to be down (Services without ready endpoints). */
   healthTable(): HealthTable {
-    return this.#prober.healthTable();
+    this.#health = overlayDown(this.#prober.healthTable(), this.#down, this.#health, this.#now());
+    return this.#health;
+  }
+
+  /** The prober, for the status of HealthProbes. */
+  get prober(): ProbeScheduler {
+    return this.#prober;
   }
 
   #publishZones(zones: CompiledZone[]): void {
@@ -130,11 +163,24 @@ export class Pipeline {
   }
 
   #publishHealth(): void {
-    this.#options.output.setHealth(this.#prober.healthTable());
+    this.#options.output.setHealth(this.healthTable());
   }
 
   async close(): Promise<void> {
     this.#watcher?.close();
     await this.#prober.stop();
   }
+}
+
+type Published = Record<string, { serial: number; contentHash: string }>;
+
+/** Per apex, the entry with the higher serial: what this process compiled, or what is already published. */
+function newest(own: Published, published: Published | undefined): Published {
+  if (!published) return own;
+  const out: Published = { ...published };
+  for (const [apex, entry] of Object.entries(own)) {
+    const other = out[apex];
+    if (!other || entry.serial >= other.serial) out[apex] = entry;
+  }
+  return out;
 }

@@ -4,5 +4,12 @@ import { serveCommand } from './serve.ts';
 import { compileCommand } from './compile.ts';
 import { routeCommand } from './route.ts';
 import { schemaCommand } from './schema.ts';
+import { operatorCommand } from './operator.ts';
 
-export const commands: readonly Command[] = [serveCommand, compileCommand, routeCommand, schemaCommand];
+export const commands: readonly Command[] = [
+  serveCommand,
+  operatorCommand,
+  compileCommand,
+  routeCommand,
+  schemaCommand,
+];

@@ -8,7 +8,7 @@ import type { HealthTable } from '../../api/health.ts';
 import { embeddedDatabasePath, geoDatabaseFromBytes, readGeoDatabaseBytes } from '../../dnsserver/geoip/database.ts';
 import { createLogger, parseLogLevel, parseSampleRate } from '../../dnsserver/observability/log.ts';
 import { aggregateMetrics, GeodnsMetrics, workerMetricsSnapshot } from '../../dnsserver/observability/metrics.ts';
-import { DEFAULT_METRICS_PORT, startHttpServer, type ObservabilityServer } from '../../dnsserver/observability/http.ts';
+import { DEFAULT_METRICS_PORT, startHttpServer, type ObservabilityServer } from '../../lib/http-endpoint.ts';
 import { formatListenAddress, parseListenAddress, type ListenAddress } from '../../dnsserver/server/listen.ts';
 import { startDnsPool, type DnsPool } from '../../dnsserver/server/dns-pool.ts';
 import { PoolSink } from '../../dnsserver/server/pool-sink.ts';

@@ -7,7 +7,6 @@ export {
   type MetricsSnapshot,
   type Transport,
 } from './metrics.ts';
-export { startHttpServer, DEFAULT_METRICS_PORT, type HttpServerOptions, type ObservabilityServer } from './http.ts';
 export {
   createLogger,
   parseLogLevel,

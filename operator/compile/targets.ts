@@ -9,7 +9,10 @@ import { compareStrings } from './names.ts';
 export interface ServiceInfo {
   namespace: string;
   name: string;
+  /** Load-balancer ingress and external IPs. */
   addresses: string[];
+  /** spec.clusterIPs, for targets with useClusterIP (none for a headless Service). */
+  clusterIPs?: string[];
   ready: boolean;
 }
 
@@ -55,7 +58,7 @@ export function resolveTargets(endpoint: GeoEndpoint, lookups: TargetLookups): R
         });
         continue;
       }
-      rawAddresses = service.addresses;
+      rawAddresses = spec.service.useClusterIP ? (service.clusterIPs ?? []) : service.addresses;
       serviceReady = service.ready;
     } else {
       rawAddresses = spec.addresses ?? [];
@@ -74,7 +77,9 @@ export function resolveTargets(endpoint: GeoEndpoint, lookups: TargetLookups): R
         spec.service
           ? {
               reason: 'ServiceHasNoAddresses',
-              message: `${where}: ${source} has no load-balancer or external addresses`,
+              message: spec.service.useClusterIP
+                ? `${where}: ${source} has no ClusterIP (a headless Service cannot be served by ClusterIP)`
+                : `${where}: ${source} has no load-balancer or external addresses`,
             }
           : { reason: 'NoAddresses', message: `${where}: no usable addresses` },
       );

@@ -12,7 +12,10 @@ import { validateResource } from '../../api/validate.ts';
 export interface StandaloneService {
   namespace: string;
   name: string;
+  /** spec.externalIPs and status.loadBalancer.ingress[].ip */
   addresses: string[];
+  /** spec.clusterIPs (or spec.clusterIP), without "None" */
+  clusterIPs: string[];
 }
 
 export interface LoadError {
@@ -145,6 +148,19 @@ function readService(value: Record<string, unknown>): { service?: StandaloneServ
     if (!Array.isArray(spec.externalIPs)) errors.push({ path: 'spec.externalIPs', message: 'must be a list' });
     else spec.externalIPs.forEach((ip: unknown, i) => add(ip, `spec.externalIPs[${i}]`));
   }
+  const clusterIPs: string[] = [];
+  const cluster = Array.isArray(spec.clusterIPs)
+    ? spec.clusterIPs
+    : spec.clusterIP !== undefined
+      ? [spec.clusterIP]
+      : [];
+  cluster.forEach((ip: unknown, i) => {
+    if (ip === 'None') return;
+    const path = Array.isArray(spec.clusterIPs) ? `spec.clusterIPs[${i}]` : 'spec.clusterIP';
+    if (typeof ip !== 'string' || isIP(ip) === 0) {
+      errors.push({ path, message: `must be an IPv4 or IPv6 address or "None" (got ${JSON.stringify(ip)})` });
+    } else if (!clusterIPs.includes(ip)) clusterIPs.push(ip);
+  });
   const status = isRecord(value.status) ? value.status : {};
   const lb = isRecord(status.loadBalancer) ? status.loadBalancer : {};
   if (lb.ingress !== undefined) {
@@ -157,7 +173,7 @@ function readService(value: Record<string, unknown>): { service?: StandaloneServ
   }
   if (errors.length > 0) return { errors };
   const namespace = typeof meta.namespace === 'string' ? meta.namespace : 'default';
-  return { service: { namespace, name: meta.name as string, addresses }, errors };
+  return { service: { namespace, name: meta.name as string, addresses, clusterIPs }, errors };
 }
 
 function readNamespace(value: Record<string, unknown>): { namespace?: StandaloneNamespace; errors: FieldProblem[] } {

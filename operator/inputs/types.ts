@@ -1,4 +1,5 @@
 // What the pipeline asks of an input: the resource files of standalone mode now, the informer caches next.
+import type { ResourceResult } from '../compile/index.ts';
 import type { ResourceSnapshot } from './snapshot.ts';
 
 export interface InputRead {
@@ -8,6 +9,12 @@ export interface InputRead {
    * the first good read, a read with errors is refused: a half-edited file must not take names away.
    */
   errors: string[];
+  /** Resources left out because they are not valid, with their conditions (the cluster's admission may be late). */
+  invalid?: ResourceResult[];
+  /** Target id → why it is down, for health the input knows of itself (a Service without ready endpoints). */
+  down?: ReadonlyMap<string, string>;
+  /** The serial and content hash already published per apex (a restarted operator continues from them). */
+  published?: Record<string, { serial: number; contentHash: string }>;
 }
 
 export interface ResourceInput {

@@ -2,6 +2,7 @@
 // after 410 Gone, but stops for good on any other error (a failed list, a broken watch connection, a 5xx):
 // this wrapper restarts it with capped exponential backoff (with jitter), keeps a throwing handler from
 // breaking the stream, and tells when the cache first holds a complete list.
+import { Backoff } from '../../lib/backoff.ts';
 import { ListWatch, Watch, type KubeConfig, type KubernetesObject, type ListPromise } from '@kubernetes/client-node';
 
 export type InformerEvent = 'add' | 'update' | 'delete';
@@ -27,7 +28,8 @@ export class Informer<T extends KubernetesObject> {
   private readonly options: InformerOptions<T>;
   private readonly handlers: Record<InformerEvent, ((object: T) => void)[]> = { add: [], update: [], delete: [] };
   private running = false;
-  private failures = 0;
+  private errors = 0;
+  private readonly backoff: Backoff;
   private timer: NodeJS.Timeout | undefined;
   private resolveSynced: () => void = () => {};
   private isSynced = false;
@@ -38,6 +40,7 @@ export class Informer<T extends KubernetesObject> {
 
   constructor(options: InformerOptions<T>) {
     this.options = options;
+    this.backoff = new Backoff({ initialMs: options.initialBackoffMs ?? 500, maxMs: options.maxBackoffMs ?? 30_000 });
     this.synced = new Promise((resolve) => (this.resolveSynced = resolve));
     this.listWatch = new ListWatch<T>(
       options.path,
@@ -93,11 +96,11 @@ export class Informer<T extends KubernetesObject> {
   }
 
   private async run(): Promise<void> {
-    const failuresBefore = this.failures;
+    const errorsBefore = this.errors;
     await this.listWatch.start();
     // start() resolves once the list is in the cache and the watch is open, or after an error stopped it.
-    if (this.running && this.failures === failuresBefore) {
-      this.failures = 0;
+    if (this.running && this.errors === errorsBefore) {
+      this.backoff.reset();
       if (!this.isSynced) {
         this.isSynced = true;
         this.resolveSynced();
@@ -106,13 +109,10 @@ export class Informer<T extends KubernetesObject> {
   }
 
   private failed(error: unknown): void {
-    this.failures += 1;
+    this.errors += 1;
     this.options.onError?.(error, 'informer');
     if (!this.running || this.timer) return;
-    const initial = this.options.initialBackoffMs ?? 500;
-    const max = this.options.maxBackoffMs ?? 30_000;
-    const base = Math.min(max, initial * 2 ** Math.min(this.failures - 1, 30));
-    const delay = base / 2 + Math.random() * (base / 2);
+    const delay = this.backoff.next();
     this.timer = setTimeout(() => {
       this.timer = undefined;
       if (!this.running) return;

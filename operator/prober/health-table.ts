@@ -39,3 +39,23 @@ export function buildHealthTable(
   }
   return { format: HEALTH_FORMAT, targets };
 }
+
+/**
+ * The prober's table with the targets that are down for another reason (a Service without ready endpoints) marked
+ * down. `since` moves only when a target's state changes against `previous`.
+ */
+export function overlayDown(
+  table: HealthTable,
+  down: ReadonlyMap<string, string>,
+  previous: HealthTable | null,
+  now: Date,
+): HealthTable {
+  if (down.size === 0) return table;
+  const targets: Record<string, TargetHealth> = { ...table.targets };
+  for (const [targetId, reason] of [...down].sort(([a], [b]) => (a < b ? -1 : 1))) {
+    const before = previous?.targets[targetId];
+    const since = before && !before.up && before.downAddresses === undefined ? before.since : now.toISOString();
+    targets[targetId] = { up: false, since, reason };
+  }
+  return { format: HEALTH_FORMAT, targets };
+}

@@ -8,5 +8,5 @@ export {
   type ProbeSchedulerOptions,
 } from './scheduler.ts';
 export { applyResult, initialHealth, type AddressState, type AddressHealth, type Thresholds } from './thresholds.ts';
-export { buildHealthTable, type AddressView } from './health-table.ts';
+export { buildHealthTable, overlayDown, type AddressView } from './health-table.ts';
 export { checksForZones, type PlannedChecks } from './checks.ts';

@@ -47,6 +47,8 @@ export interface ProbeSchedulerOptions {
   /** Returns a number in [0, 1); spreads first starts over one interval. */
   random?: () => number;
   now?: () => number;
+  /** Probes in flight at once, over all checks (default 64); the others wait their turn in order. */
+  maxConcurrent?: number;
 }
 
 interface Check {
@@ -71,6 +73,9 @@ export class ProbeScheduler {
   readonly #probe: ProbeFunction;
   readonly #random: () => number;
   readonly #now: () => number;
+  readonly #maxConcurrent: number;
+  #inFlight = 0;
+  readonly #waiting: (() => void)[] = [];
   #checks = new Map<string, Check>();
   #table: HealthTable | null = null;
   #changeListeners = new Set<(event: ProbeChangeEvent) => void>();
@@ -81,6 +86,10 @@ export class ProbeScheduler {
     this.#probe = options.probe ?? probeOnce;
     this.#random = options.random ?? Math.random;
     this.#now = options.now ?? Date.now;
+    this.#maxConcurrent = options.maxConcurrent ?? 64;
+    if (!Number.isInteger(this.#maxConcurrent) || this.#maxConcurrent < 1) {
+      throw new RangeError(`maxConcurrent must be a positive whole number, got ${this.#maxConcurrent}`);
+    }
     this.update(checks);
   }
 
@@ -212,17 +221,37 @@ export class ProbeScheduler {
     check.timer.unref();
   }
 
+  async #slot(): Promise<void> {
+    if (this.#inFlight < this.#maxConcurrent) {
+      this.#inFlight += 1;
+      return;
+    }
+    await new Promise<void>((resolve) => this.#waiting.push(resolve));
+  }
+
+  #release(): void {
+    const next = this.#waiting.shift();
+    if (next) next();
+    else this.#inFlight -= 1;
+  }
+
   async #run(check: Check): Promise<void> {
+    const started = this.#now();
+    await this.#slot();
+    if (check.stopped) {
+      this.#release();
+      return;
+    }
     const abort = new AbortController();
     check.abort = abort;
-    const started = this.#now();
     const result = await Promise.resolve()
       .then(() => this.#probe(check.spec, check.address, abort.signal))
       .catch((error: unknown): ProbeResult => ({
         ok: false,
         latencyMs: 0,
         error: String(error),
-      }));
+      }))
+      .finally(() => this.#release());
     check.abort = undefined;
     check.running = undefined;
     if (check.stopped) return;

@@ -181,8 +181,13 @@ describe('loadResources on the examples', () => {
     const result = await loadResources(['examples/cluster']);
     expect(result.errors.map(formatLoadError)).toEqual([]);
     expect(result.resources).toHaveLength(8);
-    expect(result.services).toHaveLength(20);
-    expect(result.services[0]).toEqual({ namespace: 'web', name: 'www-eu-frankfurt', addresses: [] });
+    expect(result.services).toHaveLength(18);
+    expect(result.services[0]).toEqual({
+      namespace: 'web',
+      name: 'www-eu-frankfurt',
+      addresses: [],
+      clusterIPs: [],
+    });
     expect(result.namespaces).toEqual([{ name: 'web', labels: {} }]);
   });
 
@@ -230,7 +235,7 @@ describe('loadResources on files it makes', () => {
     expect(result.resources.map((r) => r.metadata.namespace)).toEqual(['default', 'default', 'default']);
   });
 
-  it('reads Services: external IPs and load-balancer ingress IPs', async () => {
+  it('reads Services: external IPs, load-balancer ingress IPs and cluster IPs', async () => {
     const file = join(dir, 'svc.yaml');
     await writeFile(
       file,
@@ -238,13 +243,20 @@ describe('loadResources on files it makes', () => {
         'apiVersion: v1',
         'kind: Service',
         'metadata: { name: www, namespace: web }',
-        "spec: { externalIPs: ['192.0.2.1'] }",
+        "spec: { externalIPs: ['192.0.2.1'], clusterIPs: ['10.96.0.10', 'fd00::10'] }",
         "status: { loadBalancer: { ingress: [{ ip: '2001:db8::1' }, { hostname: lb.example.net }, { ip: 192.0.2.1 }] } }",
       ].join('\n'),
     );
     const result = await loadResources([file]);
     expect(result.errors).toEqual([]);
-    expect(result.services).toEqual([{ namespace: 'web', name: 'www', addresses: ['192.0.2.1', '2001:db8::1'] }]);
+    expect(result.services).toEqual([
+      {
+        namespace: 'web',
+        name: 'www',
+        addresses: ['192.0.2.1', '2001:db8::1'],
+        clusterIPs: ['10.96.0.10', 'fd00::10'],
+      },
+    ]);
   });
 
   it('says which path does not exist and refuses other core kinds', async () => {

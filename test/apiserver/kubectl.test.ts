@@ -81,7 +81,7 @@ describe('kubectl', () => {
     const result = await kubectl.run(['get', 'gz,ge,hp', '-A']);
     expect(result.stderr).toBe('');
     const text = result.stdout;
-    expect(text).toMatch(/^NAME\s+APEX\s+SERIAL\s+ENDPOINTS\s+READY\s+AGE$/m);
+    expect(text).toMatch(/^NAME\s+APEX\s+SERIAL\s+ENDPOINTS\s+SERVING\s+READY\s+AGE$/m);
     expect(text).toMatch(/^geozone\.geodns\.io\/geo-example\s+geo\.example\.com\s+\d+s$/m);
     expect(text).toMatch(/^NAMESPACE\s+NAME\s+ZONE\s+HOSTNAME\s+POLICY\s+HEALTHY\s+READY\s+AGE$/m);
     expect(text).toMatch(

@@ -30,6 +30,11 @@ export interface ApiServerOptions {
   maxWatchSeconds?: number;
   /** Bearer tokens and who they stand for. Without any, every request acts as an administrator. */
   tokens?: Record<string, UserInfo>;
+  /**
+   * Who a request without an Authorization header is, when tokens are set (default: nobody, 401). kubectl sends no
+   * bearer token over plain HTTP, so tests that drive kubectl beside token-bound clients make it an administrator.
+   */
+  anonymous?: UserInfo;
   /** Authorize requests with the RBAC objects in the store (system:masters bypasses it). */
   rbac?: boolean;
   /** Objects created at start (namespaces default, kube-system and kube-public always exist). */
@@ -223,6 +228,7 @@ export class ApiServer {
     const tokens = this.options.tokens;
     if (!tokens || Object.keys(tokens).length === 0) return ADMIN;
     const header = req.headers.authorization ?? '';
+    if (header === '' && this.options.anonymous) return this.options.anonymous;
     const token = header.startsWith('Bearer ') ? header.slice(7).trim() : undefined;
     const user = token !== undefined ? tokens[token] : undefined;
     if (!user) throw new ApiError(401, 'Unauthorized', 'Unauthorized');

@@ -121,6 +121,34 @@ describe('targets', () => {
     });
   });
 
+  it('serves the ClusterIPs of a Service target that asks for them, and says when a headless Service has none', () => {
+    const out = compile(
+      input({
+        services: [
+          { namespace: 'web', name: 'lb', addresses: ['203.0.113.5'], clusterIPs: ['10.96.0.10'], ready: true },
+          { namespace: 'web', name: 'headless', addresses: [], clusterIPs: [], ready: true },
+        ],
+        endpoints: [
+          endpoint('web', 'www', {
+            targets: [
+              target('inside', { service: { name: 'lb', useClusterIP: true } }),
+              target('outside', { service: { name: 'lb' } }),
+              target('none', { service: { name: 'headless', useClusterIP: true } }),
+            ],
+          }),
+        ],
+      }),
+    );
+    const targets = doc(out).routed[0]?.targets ?? [];
+    expect(targets.map((t) => [t.name, t.addresses])).toEqual([
+      ['inside', ['10.96.0.10']],
+      ['outside', ['203.0.113.5']],
+    ]);
+    expect(cond(out, 'GeoEndpoint', 'www', 'ResolvedRefs', 'web').message).toBe(
+      'target "none": Service web/headless has no ClusterIP (a headless Service cannot be served by ClusterIP)',
+    );
+  });
+
   it('leaves out targets whose Service is missing or has no addresses, and says which', () => {
     const out = compile(
       input({

@@ -6,7 +6,7 @@ import {
   rcodeLabel,
   workerMetricsSnapshot,
 } from '../../dnsserver/observability/metrics.ts';
-import { startHttpServer, type ObservabilityServer } from '../../dnsserver/observability/http.ts';
+import { startHttpServer, type ObservabilityServer } from '../../lib/http-endpoint.ts';
 
 /** The value of one sample line, e.g. sample(text, 'geodns_dns_requests_total{zone="a",type="A",transport="udp"}'). */
 function sample(text: string, series: string): number | undefined {

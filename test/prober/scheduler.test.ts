@@ -310,3 +310,33 @@ describe('checksForZones', () => {
     expect(planned.missing).toEqual(['target apps/www/us (www.geo.example.com): HealthProbe apps/gone not found']);
   });
 });
+
+describe('ProbeScheduler concurrency', () => {
+  it('keeps at most maxConcurrent probes in flight and lets the others wait their turn', async () => {
+    let inFlight = 0;
+    let most = 0;
+    const seen = new Set<string>();
+    const probe = async (_spec: unknown, address: string) => {
+      inFlight += 1;
+      most = Math.max(most, inFlight);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      inFlight -= 1;
+      seen.add(address);
+      return { ok: true, latencyMs: 20 };
+    };
+    const checks = Array.from({ length: 12 }, (_, i) => ({
+      probeKey: 'web/p',
+      spec: spec({ interval: '10s', timeout: '1s' }),
+      address: `127.0.0.${i + 1}`,
+      targetId: `web/www/t${i}`,
+    }));
+    // random 0: every check starts at once, so only the limit keeps them apart.
+    const scheduler = new ProbeScheduler(checks, { probe, random: () => 0, maxConcurrent: 3 });
+    try {
+      await waitFor(() => seen.size === 12);
+      expect(most).toBe(3);
+    } finally {
+      await scheduler.stop();
+    }
+  });
+});

@@ -1,6 +1,6 @@
-// The observability HTTP endpoint (port 9153 by default, like CoreDNS): GET /metrics (Prometheus text),
-// /healthz (liveness: 200 while the process runs) and /readyz (readiness: 200 once zones are loaded and sockets
-// bound, 503 before that and once draining so that the Service stops sending traffic before shutdown).
+// The observability HTTP endpoint of every geodns process: GET /metrics (Prometheus text), /healthz (liveness: 200
+// while the process runs) and /readyz (readiness: 200 once the process can do its job, 503 before that and once
+// draining, so that a Service stops sending traffic before shutdown). The DNS server listens on 9153, like CoreDNS.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { prometheusContentType } from 'prom-client';

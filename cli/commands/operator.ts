@@ -1,0 +1,101 @@
+// geodns operator: GeoZones, GeoEndpoints and HealthProbes in a cluster become zone ConfigMaps, a health ConfigMap
+// the DNS pods watch, and status on every resource.
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { parseLogLevel } from '../../lib/log.ts';
+import { parseListenAddress, type ListenAddress } from '../../dnsserver/server/listen.ts';
+import { UsageError, type Command } from '../command.ts';
+
+export const DEFAULT_OPERATOR_METRICS = '0.0.0.0:9154';
+const SERVICE_ACCOUNT_NAMESPACE = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
+
+const HELP = `Usage: geodns operator [options]
+
+Watches GeoZones, GeoEndpoints, HealthProbes, Services, EndpointSlices and Namespaces and publishes, in its own
+namespace, one ConfigMap per zone and the health ConfigMap the DNS pods watch; writes status on every resource.
+
+Options:
+  --kubeconfig FILE   kubeconfig to use (default: $KUBECONFIG, ~/.kube/config, or the in-cluster service account)
+  --namespace NS      where the ConfigMaps go (default: the pod's namespace, else geodns-system)
+  --metrics ADDR:PORT /metrics, /healthz and /readyz (ready once the caches synced) (default ${DEFAULT_OPERATOR_METRICS});
+                      'off' disables
+  --log-level LEVEL   fatal, error, warn, info, debug, trace, silent (default info or $GEODNS_LOG_LEVEL)
+  --leader-elect      elect one leader among replicas on the Lease geodns-operator in --namespace: only the
+                      leader writes and probes, standbys keep their caches warm (see docs/operator.md)
+  --lease-duration S  seconds a standby waits after the last renew it saw before taking over (default 15)
+  --renew-deadline S  seconds the leader keeps leading without a successful renew (default 10)
+  --retry-period S    seconds between attempts to acquire or renew (default 2)
+
+Example:
+  KUBECONFIG=~/.kube/config geodns operator --namespace geodns-system --metrics 127.0.0.1:9154
+`;
+
+export interface OperatorArgs {
+  kubeconfig: string | undefined;
+  namespace: string;
+  metrics: ListenAddress | undefined;
+  logLevel: string | undefined;
+  leaderElection: { leaseDurationMs?: number; renewDeadlineMs?: number; retryPeriodMs?: number } | undefined;
+}
+
+function seconds(text: string | undefined, option: string): number | undefined {
+  if (text === undefined) return undefined;
+  const value = Number(text);
+  if (text.trim() === '' || !Number.isFinite(value) || value <= 0) {
+    throw new Error(`${option}: expected a positive number of seconds, got '${text}'`);
+  }
+  return value * 1000;
+}
+
+function podNamespace(): string | undefined {
+  try {
+    return readFileSync(SERVICE_ACCOUNT_NAMESPACE, 'utf8').trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export function parseOperatorArgs(args: string[]): OperatorArgs {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args,
+      options: {
+        kubeconfig: { type: 'string' },
+        namespace: { type: 'string' },
+        metrics: { type: 'string' },
+        'log-level': { type: 'string' },
+        'leader-elect': { type: 'boolean' },
+        'lease-duration': { type: 'string' },
+        'renew-deadline': { type: 'string' },
+        'retry-period': { type: 'string' },
+      },
+    }));
+    if (values['log-level'] !== undefined) parseLogLevel(values['log-level'], '--log-level');
+    return {
+      kubeconfig: values.kubeconfig,
+      namespace: values.namespace ?? podNamespace() ?? 'geodns-system',
+      metrics: values.metrics === 'off' ? undefined : parseListenAddress(values.metrics ?? DEFAULT_OPERATOR_METRICS),
+      logLevel: values['log-level'],
+      leaderElection: values['leader-elect']
+        ? Object.fromEntries(
+            Object.entries({
+              leaseDurationMs: seconds(values['lease-duration'], '--lease-duration'),
+              renewDeadlineMs: seconds(values['renew-deadline'], '--renew-deadline'),
+              retryPeriodMs: seconds(values['retry-period'], '--retry-period'),
+            }).filter(([, v]) => v !== undefined),
+          )
+        : undefined,
+    };
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+}
+
+export const operatorCommand: Command = {
+  name: 'operator',
+  summary: 'run the Kubernetes operator (resources in a cluster → zone and health ConfigMaps, status)',
+  help: HELP,
+  // The operator and the Kubernetes client load only when this command runs, not with every geodns command.
+  run: async (args, io) => (await import('../run-operator.ts')).runOperator(parseOperatorArgs(args), io),
+};

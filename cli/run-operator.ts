@@ -1,0 +1,80 @@
+// geodns operator, once its arguments are parsed: the operator, its metrics endpoint and a clean stop on SIGTERM.
+import { createLogger } from '../lib/log.ts';
+import { startHttpServer, type ObservabilityServer } from '../lib/http-endpoint.ts';
+import { formatListenAddress } from '../dnsserver/server/listen.ts';
+import { loadKubeConfig } from '../operator/kube/api.ts';
+import { OperatorMetrics } from '../operator/observability/metrics.ts';
+import { Operator } from '../operator/operator.ts';
+import { EXIT_INVALID, EXIT_OK, type CliIO } from './command.ts';
+import type { OperatorArgs } from './commands/operator.ts';
+
+export async function runOperator(args: OperatorArgs, io: CliIO): Promise<number> {
+  const log = createLogger({
+    name: 'geodns-operator',
+    ...(args.logLevel !== undefined ? { level: args.logLevel } : {}),
+  });
+  let kubeConfig;
+  try {
+    kubeConfig = loadKubeConfig(args.kubeconfig);
+  } catch (error) {
+    io.stderr(`geodns operator: ${(error as Error).message}\n`);
+    return EXIT_INVALID;
+  }
+  const metrics = new OperatorMetrics({ defaultMetrics: true });
+  let operator: Operator;
+  try {
+    operator = new Operator({
+      kubeConfig,
+      namespace: args.namespace,
+      log,
+      metrics,
+      ...(args.leaderElection ? { leaderElection: args.leaderElection } : {}),
+    });
+  } catch (error) {
+    io.stderr(`geodns operator: ${(error as Error).message}\n`);
+    return EXIT_INVALID;
+  }
+  let http: ObservabilityServer | undefined;
+  let stopping = false;
+  if (args.metrics) {
+    try {
+      http = await startHttpServer({
+        ...args.metrics,
+        ready: () => !stopping && operator.synced,
+        metrics: () => metrics.text(),
+        onError: (message) => log.error({ message }, 'metrics failed'),
+      });
+    } catch (error) {
+      io.stderr(
+        `geodns operator: cannot serve metrics on ${formatListenAddress(args.metrics)}: ${(error as Error).message}\n`,
+      );
+      return EXIT_INVALID;
+    }
+  }
+  let resolveDone: () => void = () => undefined;
+  const done = new Promise<void>((resolve) => (resolveDone = resolve));
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'stopping');
+    http?.setDraining();
+    void operator
+      .stop()
+      .then(() => http?.close())
+      .then(() => {
+        log.info('stopped');
+        resolveDone();
+      });
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+  log.info({ namespace: args.namespace, metrics: http ? formatListenAddress(http) : 'off' }, 'starting');
+  operator.start().catch((error: unknown) => {
+    log.error({ err: error }, 'the operator could not start');
+    stop('start failed');
+  });
+  await done;
+  process.off('SIGTERM', stop);
+  process.off('SIGINT', stop);
+  return EXIT_OK;
+}

@@ -1,0 +1,185 @@
+// The cluster as a snapshot: objects from the informer caches → the resources compile() takes, the resources that
+// are not valid (written before the CRDs' validation existed, or edited around it), and which Service targets are
+// down for want of ready endpoints. Pure: the caches' objects are read, never changed.
+import type { GeoEndpoint, GeoResource, ResourceKind } from '../../api/resources.ts';
+import { validateResource, type FieldError } from '../../api/validate.ts';
+import { condition } from '../compile/conditions.ts';
+import { targetId, type ResourceResult, type ServiceInfo } from '../compile/index.ts';
+import type { ResourceSnapshot } from './snapshot.ts';
+
+/** The parts of Kubernetes objects read here (client-node's types are not imported outside operator/kube/). */
+export interface ObjectMeta {
+  name?: string;
+  namespace?: string;
+  labels?: Record<string, string>;
+  generation?: number;
+  deletionTimestamp?: unknown;
+}
+
+export interface RawObject {
+  apiVersion?: string;
+  kind?: string;
+  metadata?: ObjectMeta;
+  [field: string]: unknown;
+}
+
+export interface ServiceObject {
+  metadata?: ObjectMeta;
+  spec?: { clusterIP?: string; clusterIPs?: string[]; externalIPs?: string[] };
+  status?: { loadBalancer?: { ingress?: { ip?: string; hostname?: string }[] } };
+}
+
+export interface EndpointSliceObject {
+  metadata?: ObjectMeta;
+  endpoints?: { conditions?: { ready?: boolean | null } }[] | null;
+}
+
+export interface ClusterObjects {
+  geoZones: readonly RawObject[];
+  geoEndpoints: readonly RawObject[];
+  healthProbes: readonly RawObject[];
+  namespaces: readonly { metadata?: ObjectMeta }[];
+  services: readonly ServiceObject[];
+  endpointSlices: readonly EndpointSliceObject[];
+}
+
+export interface ClusterSnapshot {
+  snapshot: ResourceSnapshot;
+  /** Resources left out because they are not valid, each with its Accepted=False condition. */
+  invalid: ResourceResult[];
+  /** Target id → why it is down, for Service targets whose Service has no ready endpoint. */
+  down: Map<string, string>;
+}
+
+const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
+
+function isDeleting(meta: ObjectMeta | undefined): boolean {
+  return meta?.deletionTimestamp !== undefined && meta.deletionTimestamp !== null;
+}
+
+function describeErrors(errors: readonly FieldError[]): string {
+  return errors.map((e) => (e.path ? `${e.path}: ${e.message}` : e.message)).join('; ');
+}
+
+function validated<T extends GeoResource>(
+  kind: ResourceKind,
+  objects: readonly RawObject[],
+  invalid: ResourceResult[],
+  now: Date,
+): T[] {
+  const accepted: T[] = [];
+  for (const object of objects) {
+    if (isDeleting(object.metadata)) continue;
+    // Validation fills in defaults: it works on a copy, so the cached object stays as the informer gave it.
+    const { status: _status, ...rest } = structuredClone(object);
+    const result = validateResource({ ...rest, apiVersion: rest.apiVersion ?? 'geodns.io/v1alpha1', kind });
+    if (result.ok) {
+      accepted.push(result.resource as T);
+      continue;
+    }
+    const meta = object.metadata ?? {};
+    const name = meta.name ?? '';
+    invalid.push({
+      kind,
+      ...(meta.namespace ? { namespace: meta.namespace } : {}),
+      name,
+      conditions: [
+        condition(
+          'Accepted',
+          false,
+          'InvalidSpec',
+          `${describeErrors(result.errors)}; left out, everything else keeps being served`,
+          { name, ...(meta.generation !== undefined ? { generation: meta.generation } : {}) },
+          now,
+        ),
+      ],
+    });
+  }
+  return accepted;
+}
+
+function unique(values: Iterable<string | undefined>): string[] {
+  const out: string[] = [];
+  for (const value of values) if (value && !out.includes(value)) out.push(value);
+  return out;
+}
+
+/** A Service's addresses as compile() takes them; readiness travels in the health table, not the zone. */
+export function serviceInfo(service: ServiceObject): ServiceInfo | undefined {
+  const { name, namespace } = service.metadata ?? {};
+  if (!name) return undefined;
+  const ingress = service.status?.loadBalancer?.ingress ?? [];
+  const clusterIPs = service.spec?.clusterIPs ?? (service.spec?.clusterIP ? [service.spec.clusterIP] : []);
+  return {
+    namespace: namespace ?? 'default',
+    name,
+    addresses: unique([...(service.spec?.externalIPs ?? []), ...ingress.map((i) => i.ip)]),
+    clusterIPs: unique(clusterIPs.filter((ip) => ip !== 'None')),
+    ready: true,
+  };
+}
+
+/** "namespace/service" of every Service with at least one ready endpoint (`ready` unset counts as ready). */
+export function readyServices(slices: readonly EndpointSliceObject[]): Set<string> {
+  const ready = new Set<string>();
+  for (const slice of slices) {
+    const service = slice.metadata?.labels?.[SERVICE_NAME_LABEL];
+    if (!service || isDeleting(slice.metadata)) continue;
+    if ((slice.endpoints ?? []).some((e) => e.conditions?.ready !== false)) {
+      ready.add(`${slice.metadata?.namespace ?? 'default'}/${service}`);
+    }
+  }
+  return ready;
+}
+
+function downTargets(
+  endpoints: readonly GeoEndpoint[],
+  services: readonly ServiceInfo[],
+  ready: ReadonlySet<string>,
+): Map<string, string> {
+  const known = new Set(services.map((s) => `${s.namespace}/${s.name}`));
+  const down = new Map<string, string>();
+  for (const endpoint of endpoints) {
+    const namespace = endpoint.metadata.namespace ?? 'default';
+    for (const target of endpoint.spec.targets) {
+      if (!target.service) continue;
+      const key = `${namespace}/${target.service.name}`;
+      if (known.has(key) && !ready.has(key)) {
+        down.set(targetId(namespace, endpoint.metadata.name, target.name), `Service ${key} has no ready endpoints`);
+      }
+    }
+  }
+  return down;
+}
+
+export function clusterSnapshot(objects: ClusterObjects, now: Date): ClusterSnapshot {
+  const invalid: ResourceResult[] = [];
+  const zones = validated<Extract<GeoResource, { kind: 'GeoZone' }>>('GeoZone', objects.geoZones, invalid, now);
+  const endpoints = validated<GeoEndpoint>('GeoEndpoint', objects.geoEndpoints, invalid, now);
+  const probes = validated<Extract<GeoResource, { kind: 'HealthProbe' }>>(
+    'HealthProbe',
+    objects.healthProbes,
+    invalid,
+    now,
+  );
+  const services = objects.services.flatMap((s) => serviceInfo(s) ?? []);
+  const labels = new Map<string, Record<string, string>>();
+  for (const ns of objects.namespaces) if (ns.metadata?.name) labels.set(ns.metadata.name, ns.metadata.labels ?? {});
+  for (const r of [...endpoints, ...probes]) {
+    const name = r.metadata.namespace ?? 'default';
+    if (!labels.has(name)) labels.set(name, {});
+  }
+  return {
+    snapshot: {
+      zones,
+      endpoints,
+      probes,
+      namespaces: [...labels]
+        .map(([name, l]) => ({ name, labels: { ...l } }))
+        .sort((a, b) => (a.name < b.name ? -1 : 1)),
+      services,
+    },
+    invalid,
+    down: downTargets(endpoints, services, readyServices(objects.endpointSlices)),
+  };
+}

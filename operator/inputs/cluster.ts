@@ -1,0 +1,42 @@
+// The cluster input: the informer caches as a snapshot for the pipeline. It reads nothing before every cache has
+// synced, so a partial cache can never empty a served zone.
+import type { PublishedZone } from '../publish/zones.ts';
+import { clusterSnapshot, type ClusterObjects } from './cluster-snapshot.ts';
+import type { InputRead, ResourceInput } from './types.ts';
+
+/** What the input needs of the caches (operator/kube/caches.ts). */
+export interface ClusterCaches {
+  /** Resolves once every cache holds a complete list. */
+  synced(): Promise<void>;
+  objects(): ClusterObjects;
+  /** The serial and content hash each zone ConfigMap holds, by apex. */
+  published(): Record<string, PublishedZone>;
+  /** Calls back on any change of the resources or the cluster facts they depend on. */
+  onChange(callback: () => void): () => void;
+}
+
+export class ClusterInput implements ResourceInput {
+  readonly name = 'cluster';
+  readonly #caches: ClusterCaches;
+  readonly #now: () => Date;
+
+  constructor(caches: ClusterCaches, now: () => Date = () => new Date()) {
+    this.#caches = caches;
+    this.#now = now;
+  }
+
+  describe(): string {
+    return 'the cluster';
+  }
+
+  async read(): Promise<InputRead> {
+    await this.#caches.synced();
+    const { snapshot, invalid, down } = clusterSnapshot(this.#caches.objects(), this.#now());
+    return { snapshot, errors: [], invalid, down, published: this.#caches.published() };
+  }
+
+  watch(onChange: () => void): { close(): void } {
+    const off = this.#caches.onChange(onChange);
+    return { close: off };
+  }
+}

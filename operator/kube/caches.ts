@@ -1,0 +1,154 @@
+// The operator's informer caches: GeoZones, GeoEndpoints, HealthProbes, Namespaces, Services and EndpointSlices
+// cluster-wide, and its own ConfigMaps in its namespace. Handlers only tell that something changed; the cached
+// objects are read by the pipeline and never changed.
+import {
+  CoreV1Api,
+  CustomObjectsApi,
+  DiscoveryV1Api,
+  type KubeConfig,
+  type KubernetesListObject,
+  type KubernetesObject,
+} from '@kubernetes/client-node';
+import type { Logger } from 'pino';
+import { DOCUMENT_LABEL, HEALTH_CONFIGMAP, HEALTH_DOCUMENT, ZONE_DOCUMENT } from '../../api/configmaps.ts';
+import { GROUP, KINDS, VERSION } from '../../api/resources.ts';
+import type { ClusterObjects, EndpointSliceObject, RawObject, ServiceObject } from '../inputs/cluster-snapshot.ts';
+import type { ClusterCaches } from '../inputs/cluster.ts';
+import type { ConfigMapObject } from '../publish/writer.ts';
+import { publishedZones, type PublishedZone } from '../publish/zones.ts';
+import { Informer } from './informer.ts';
+
+type AnyObject = KubernetesObject & Record<string, unknown>;
+
+export interface OperatorCachesOptions {
+  kubeConfig: KubeConfig;
+  /** Where the operator writes its ConfigMaps. */
+  namespace: string;
+  log: Logger;
+  onError?: (cache: string, error: unknown) => void;
+}
+
+export class OperatorCaches implements ClusterCaches {
+  readonly #informers: { name: string; informer: Informer<AnyObject> }[] = [];
+  readonly geoZones: Informer<AnyObject>;
+  readonly geoEndpoints: Informer<AnyObject>;
+  readonly healthProbes: Informer<AnyObject>;
+  readonly namespaces: Informer<AnyObject>;
+  readonly services: Informer<AnyObject>;
+  readonly endpointSlices: Informer<AnyObject>;
+  readonly configMaps: Informer<AnyObject>;
+  readonly #inputListeners = new Set<() => void>();
+  readonly #configMapListeners = new Set<() => void>();
+
+  constructor(options: OperatorCachesOptions) {
+    const { kubeConfig, namespace } = options;
+    const core = kubeConfig.makeApiClient(CoreV1Api);
+    const custom = kubeConfig.makeApiClient(CustomObjectsApi);
+    const discovery = kubeConfig.makeApiClient(DiscoveryV1Api);
+    const make = (
+      name: string,
+      path: string,
+      list: () => Promise<unknown>,
+      labelSelector?: string,
+    ): Informer<AnyObject> => {
+      const informer = new Informer<AnyObject>({
+        kubeConfig,
+        path,
+        list: () => list() as Promise<KubernetesListObject<AnyObject>>,
+        ...(labelSelector ? { labelSelector } : {}),
+        onError: (error, source) => {
+          options.onError?.(name, error);
+          options.log.warn(
+            { cache: name, source, err: error instanceof Error ? error.message : String(error) },
+            source === 'informer' ? 'watch failed; restarting with backoff' : 'a change handler failed',
+          );
+        },
+      });
+      this.#informers.push({ name, informer });
+      return informer;
+    };
+    const custom_ = (kind: string) => {
+      const plural = KINDS.find((k) => k.kind === kind)?.plural ?? '';
+      return make(kind, `/apis/${GROUP}/${VERSION}/${plural}`, () =>
+        custom.listClusterCustomObject({ group: GROUP, version: VERSION, plural }),
+      );
+    };
+    this.geoZones = custom_('GeoZone');
+    this.geoEndpoints = custom_('GeoEndpoint');
+    this.healthProbes = custom_('HealthProbe');
+    this.namespaces = make('Namespace', '/api/v1/namespaces', () => core.listNamespace());
+    this.services = make('Service', '/api/v1/services', () => core.listServiceForAllNamespaces());
+    this.endpointSlices = make('EndpointSlice', '/apis/discovery.k8s.io/v1/endpointslices', () =>
+      discovery.listEndpointSliceForAllNamespaces(),
+    );
+    const documents = `${DOCUMENT_LABEL} in (${ZONE_DOCUMENT},${HEALTH_DOCUMENT})`;
+    this.configMaps = make(
+      'ConfigMap',
+      `/api/v1/namespaces/${namespace}/configmaps`,
+      () => core.listNamespacedConfigMap({ namespace, labelSelector: documents }),
+      documents,
+    );
+    for (const { informer } of this.#informers) {
+      const listeners = informer === this.configMaps ? this.#configMapListeners : this.#inputListeners;
+      for (const event of ['add', 'update', 'delete'] as const) {
+        informer.on(event, () => {
+          for (const listener of listeners) listener();
+        });
+      }
+    }
+  }
+
+  /** Starts every informer; resolves once all of them have synced. */
+  async start(): Promise<void> {
+    await Promise.all(this.#informers.map(({ informer }) => informer.start()));
+    await this.synced();
+  }
+
+  synced(): Promise<void> {
+    return Promise.all(this.#informers.map(({ informer }) => informer.synced)).then(() => undefined);
+  }
+
+  get hasSynced(): boolean {
+    return this.#informers.every(({ informer }) => informer.hasSynced);
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.#informers.map(({ informer }) => informer.stop()));
+  }
+
+  onChange(callback: () => void): () => void {
+    this.#inputListeners.add(callback);
+    return () => this.#inputListeners.delete(callback);
+  }
+
+  /** Calls back when one of the operator's own ConfigMaps changed (someone else may have edited or deleted it). */
+  onConfigMapChange(callback: () => void): () => void {
+    this.#configMapListeners.add(callback);
+    return () => this.#configMapListeners.delete(callback);
+  }
+
+  objects(): ClusterObjects {
+    return {
+      geoZones: this.geoZones.list() as readonly RawObject[],
+      geoEndpoints: this.geoEndpoints.list() as readonly RawObject[],
+      healthProbes: this.healthProbes.list() as readonly RawObject[],
+      namespaces: this.namespaces.list() as readonly RawObject[],
+      services: this.services.list() as readonly ServiceObject[],
+      endpointSlices: this.endpointSlices.list() as readonly EndpointSliceObject[],
+    };
+  }
+
+  zoneConfigMaps(): ConfigMapObject[] {
+    return (this.configMaps.list() as unknown as ConfigMapObject[]).filter(
+      (cm) => cm.metadata.labels?.[DOCUMENT_LABEL] === ZONE_DOCUMENT,
+    );
+  }
+
+  healthConfigMap(): ConfigMapObject | undefined {
+    return this.configMaps.list().find((cm) => cm.metadata?.name === HEALTH_CONFIGMAP) as ConfigMapObject | undefined;
+  }
+
+  published(): Record<string, PublishedZone> {
+    return publishedZones(this.zoneConfigMaps());
+  }
+}

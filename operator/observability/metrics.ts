@@ -1,0 +1,73 @@
+// The operator's Prometheus metrics (prom-client), on its own registry.
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+export class OperatorMetrics {
+  readonly registry = new Registry();
+  readonly reconciles = new Counter({
+    name: 'geodns_operator_reconciles_total',
+    help: 'Pipeline runs (read the caches, compile, publish), by result (ok, refused, error).',
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
+  readonly reconcileSeconds = new Histogram({
+    name: 'geodns_operator_reconcile_duration_seconds',
+    help: 'How long one pipeline run took.',
+    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [this.registry],
+  });
+  readonly apiErrors = new Counter({
+    name: 'geodns_operator_api_errors_total',
+    help: 'Failed Kubernetes API requests, by verb (create, update, get, delete, patch, watch).',
+    labelNames: ['verb'] as const,
+    registers: [this.registry],
+  });
+  readonly writes = new Counter({
+    name: 'geodns_operator_writes_total',
+    help: 'Writes to the Kubernetes API, by what was written (zone_configmap, health_configmap, status, event).',
+    labelNames: ['kind', 'verb'] as const,
+    registers: [this.registry],
+  });
+  readonly probeResults = new Counter({
+    name: 'geodns_operator_probe_results_total',
+    help: 'Health probe results, by outcome (success, failure).',
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
+  readonly probeSeconds = new Histogram({
+    name: 'geodns_operator_probe_duration_seconds',
+    help: 'How long a health probe took.',
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [this.registry],
+  });
+  readonly leader = new Gauge({
+    name: 'geodns_operator_leader',
+    help: '1 while this operator is the leader (writes and probes), 0 while it stands by.',
+    registers: [this.registry],
+  });
+  readonly cachesSynced = new Gauge({
+    name: 'geodns_operator_caches_synced',
+    help: '1 once every informer cache holds a complete list.',
+    registers: [this.registry],
+  });
+  readonly zoneSerial = new Gauge({
+    name: 'geodns_operator_zone_serial',
+    help: 'The SOA serial last published per zone.',
+    labelNames: ['zone'] as const,
+    registers: [this.registry],
+  });
+
+  readonly zoneServers = new Gauge({
+    name: 'geodns_operator_zone_servers',
+    help: 'Ready DNS pods per zone, by whether they answer the published serial (current) or not (stale).',
+    labelNames: ['zone', 'state'] as const,
+    registers: [this.registry],
+  });
+
+  constructor(options: { defaultMetrics?: boolean } = {}) {
+    if (options.defaultMetrics) collectDefaultMetrics({ register: this.registry });
+  }
+
+  text(): Promise<string> {
+    return this.registry.metrics();
+  }
+}

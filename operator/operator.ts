@@ -1,0 +1,333 @@
+// The operator: the cluster input (informer caches) + the pipeline + the cluster outputs (one ConfigMap per zone,
+// the health ConfigMap, status and Events). Nothing is written before every cache has synced; with leader
+// election only the leader runs the pipeline (writes and probes), standbys keep their caches warm, and every write
+// checks the leadership right before it goes out.
+import type { KubeConfig } from './kube/api.ts';
+import type { Logger } from 'pino';
+import type { CompiledZone } from '../api/compiled.ts';
+import type { HealthTable } from '../api/health.ts';
+import type { CompileOutput } from './compile/index.ts';
+import { ClusterInput } from './inputs/cluster.ts';
+import { CoordinationV1Api, KubeApi } from './kube/api.ts';
+import { DEFAULT_LEASE_NAME, defaultIdentity, LeaderElector } from './kube/leader.ts';
+import { OperatorCaches } from './kube/caches.ts';
+import type { OperatorMetrics } from './observability/metrics.ts';
+import { Pipeline, type PipelineOutput } from './pipeline.ts';
+import { HealthPublisher } from './publish/health.ts';
+import { ApiError, type ClusterWriter, type ObjectRef } from './publish/writer.ts';
+import { queueMetrics } from './queue/metrics.ts';
+import { ZonePublisher, type ZonePublishResult } from './publish/zones.ts';
+import { desiredStatus, type StatusBody, type ZonePublishState } from './status/desired.ts';
+import { StatusWriter } from './status/writer.ts';
+import { countServing, dnsServersOf, type ServingCount } from './status/serving.ts';
+import type { RawObject } from './inputs/cluster-snapshot.ts';
+
+export interface LeaderElectionOptions {
+  /** Lease name (default geodns-operator), in the operator's namespace. */
+  name?: string;
+  identity?: string;
+  leaseDurationMs?: number;
+  renewDeadlineMs?: number;
+  retryPeriodMs?: number;
+}
+
+export interface OperatorOptions {
+  kubeConfig: KubeConfig;
+  /** Where the zone and health ConfigMaps (and Events of cluster-scoped objects) are written. */
+  namespace: string;
+  log: Logger;
+  metrics: OperatorMetrics;
+  /** Coalescing window of health writes (default 50 ms). */
+  healthCoalesceMs?: number;
+  /** The most bytes a zone may take in its ConfigMap (default: what fits the API's 1 MiB object limit). */
+  zoneLimitBytes?: number;
+  /** The DNS pods' Service in the operator's namespace, asked for each zone's SOA (default geodns-dns). */
+  dnsService?: string;
+  /** How often the DNS pods are asked which serial they serve (default 5 s; also shortly after each write). */
+  servingIntervalMs?: number;
+  /** Elect a leader on a Lease; without it this operator always leads. */
+  leaderElection?: LeaderElectionOptions;
+}
+
+/** The part of the operator that only the leader runs. */
+interface Leading {
+  pipeline: Pipeline;
+  zones: ZonePublisher;
+  health: HealthPublisher;
+  status: StatusWriter;
+  offConfigMaps: () => void;
+  servingTimer: NodeJS.Timeout;
+}
+
+/** Writes refused the moment this process stops leading (ApiError 0: not sent). */
+function gated(writer: ClusterWriter, leads: () => boolean): ClusterWriter {
+  const check = (): void => {
+    if (!leads()) throw new ApiError(0, 'not the leader: write not sent');
+  };
+  return {
+    createConfigMap: async (cm) => (check(), writer.createConfigMap(cm)),
+    replaceConfigMap: async (cm) => (check(), writer.replaceConfigMap(cm)),
+    readConfigMap: (namespace, name) => writer.readConfigMap(namespace, name),
+    deleteConfigMap: async (namespace, name) => (check(), writer.deleteConfigMap(namespace, name)),
+    patchStatus: async (ref, status) => (check(), writer.patchStatus(ref, status)),
+    createEvent: async (namespace, event) => (check(), writer.createEvent(namespace, event)),
+  };
+}
+
+export class Operator {
+  readonly #options: OperatorOptions;
+  readonly caches: OperatorCaches;
+  readonly #writer: ClusterWriter;
+  readonly #elector: LeaderElector | undefined;
+  readonly #publishState = new Map<string, ZonePublishState>();
+  readonly #serving = new Map<string, ServingCount>();
+  #checkingServing = false;
+  #leading: Leading | undefined;
+  #compiled: CompileOutput | undefined;
+  #table: HealthTable | undefined;
+  #stopped = false;
+
+  constructor(options: OperatorOptions) {
+    this.#options = options;
+    const { kubeConfig, namespace, log, metrics } = options;
+    this.caches = new OperatorCaches({
+      kubeConfig,
+      namespace,
+      log,
+      onError: () => metrics.apiErrors.inc({ verb: 'watch' }),
+    });
+    const election = options.leaderElection;
+    this.#elector = election
+      ? new LeaderElector({
+          api: kubeConfig.makeApiClient(CoordinationV1Api),
+          namespace,
+          name: election.name ?? DEFAULT_LEASE_NAME,
+          identity: election.identity ?? defaultIdentity(),
+          ...(election.leaseDurationMs !== undefined ? { leaseDurationMs: election.leaseDurationMs } : {}),
+          ...(election.renewDeadlineMs !== undefined ? { renewDeadlineMs: election.renewDeadlineMs } : {}),
+          ...(election.retryPeriodMs !== undefined ? { retryPeriodMs: election.retryPeriodMs } : {}),
+          log,
+          onStartedLeading: () => void this.#startLeading(),
+          onStoppedLeading: () => void this.#stopLeading(),
+          onNewLeader: (holder) => log.info({ holder }, 'leader elected'),
+        })
+      : undefined;
+    const api = new KubeApi(kubeConfig, { onError: (verb) => metrics.apiErrors.inc({ verb }) });
+    this.#writer = this.#elector ? gated(api, () => this.#elector?.isLeader() === true) : api;
+  }
+
+  /** Starts the caches and waits until every one has synced; then leads (at once, or once elected). */
+  async start(): Promise<void> {
+    const { log, metrics } = this.#options;
+    await this.caches.start();
+    metrics.cachesSynced.set(1);
+    log.info('caches synced');
+    if (this.#stopped) return;
+    if (this.#elector) this.#elector.start();
+    else await this.#startLeading();
+  }
+
+  get synced(): boolean {
+    return this.caches.hasSynced;
+  }
+
+  get isLeader(): boolean {
+    return this.#leading !== undefined && (this.#elector?.isLeader() ?? true);
+  }
+
+  /** Resolves once the pipeline and the writers have nothing due (tests). */
+  async settled(): Promise<void> {
+    const leading = this.#leading;
+    if (!leading) return;
+    await leading.pipeline.settled();
+    await Promise.all([leading.zones.idle(), leading.health.idle(), leading.status.idle()]);
+  }
+
+  /** Stops leading (the Lease is released), then the caches. */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    await this.#stopLeading();
+    await this.#elector?.stop();
+    await this.caches.stop();
+  }
+
+  async #startLeading(): Promise<void> {
+    if (this.#leading || this.#stopped) return;
+    const { namespace, log, metrics } = this.#options;
+    metrics.leader.set(1);
+    log.info('leading: publishing and probing');
+    const writer = this.#writer;
+    const zones = new ZonePublisher({
+      writer,
+      namespace,
+      log,
+      existing: () => this.caches.zoneConfigMaps(),
+      zoneUid: (name) => this.caches.geoZones.get(name)?.metadata?.uid,
+      onWrite: (verb) => metrics.writes.inc({ kind: 'zone_configmap', verb }),
+      onResult: (zone, result) => {
+        this.#published(zone, result);
+        if (result.kind === 'written') setTimeout(() => void this.#checkServing(), 300).unref();
+      },
+      queueMetrics: queueMetrics(metrics.registry, 'zones'),
+      ...(this.#options.zoneLimitBytes !== undefined ? { limitBytes: this.#options.zoneLimitBytes } : {}),
+    });
+    const health = new HealthPublisher({
+      writer,
+      namespace,
+      log,
+      existing: () => this.caches.healthConfigMap(),
+      ...(this.#options.healthCoalesceMs !== undefined ? { coalesceMs: this.#options.healthCoalesceMs } : {}),
+      onWrite: (verb) => metrics.writes.inc({ kind: 'health_configmap', verb }),
+    });
+    const status = new StatusWriter({
+      writer,
+      log,
+      eventNamespace: namespace,
+      current: (ref) => this.#current(ref),
+      onWrite: (kind) => metrics.writes.inc({ kind, verb: kind === 'status' ? 'patch' : 'create' }),
+    });
+    const output: PipelineOutput = {
+      setZones: (compiled) => this.#setZones(compiled),
+      setHealth: (table) => {
+        this.#table = table;
+        health.setHealth(table);
+        this.#refreshStatus();
+      },
+      compiled: (compiled) => {
+        this.#compiled = compiled;
+        metrics.reconciles.inc({ result: 'ok' });
+        this.#refreshStatus();
+      },
+      refused: () => metrics.reconciles.inc({ result: 'refused' }),
+    };
+    const pipeline = new Pipeline({ input: new ClusterInput(this.caches), output, log, requireZones: false });
+    pipeline.prober.onResult((event) => {
+      metrics.probeResults.inc({ result: event.result.ok ? 'success' : 'failure' });
+      metrics.probeSeconds.observe(event.result.latencyMs / 1000);
+    });
+    // Someone else may edit or delete the operator's ConfigMaps: publishing compares again.
+    const offConfigMaps = this.caches.onConfigMapChange(() => {
+      if (this.#compiled) this.#setZones(this.#compiled.zones);
+    });
+    const servingTimer = setInterval(() => void this.#checkServing(), this.#options.servingIntervalMs ?? 5000).unref();
+    this.#leading = { pipeline, zones, health, status, offConfigMaps, servingTimer };
+    try {
+      await pipeline.start();
+    } catch (error) {
+      metrics.reconciles.inc({ result: 'error' });
+      log.error({ err: error }, 'the first reconcile failed; following changes all the same');
+    }
+  }
+
+  async #stopLeading(): Promise<void> {
+    const leading = this.#leading;
+    if (!leading) return;
+    this.#leading = undefined;
+    this.#options.metrics.leader.set(0);
+    this.#options.log.info('no longer leading: stopped publishing and probing');
+    leading.offConfigMaps();
+    clearInterval(leading.servingTimer);
+    leading.status.close();
+    await Promise.all([leading.pipeline.close(), leading.zones.close(), leading.health.close()]);
+  }
+
+  #setZones(zones: CompiledZone[]): void {
+    const leading = this.#leading;
+    if (!leading) return;
+    leading.zones.setZones(zones);
+    for (const zone of zones) this.#options.metrics.zoneSerial.set({ zone: zone.zone }, zone.serial);
+    // A zone ConfigMap whose GeoZone is gone is deleted now, not only when garbage collection gets to it.
+    const served = new Set(zones.map((z) => z.source));
+    for (const cm of this.caches.zoneConfigMaps()) {
+      const owner = cm.metadata.ownerReferences?.find((o) => o.kind === 'GeoZone')?.name;
+      if (owner && !served.has(owner) && !this.caches.geoZones.get(owner)) leading.zones.forget(owner);
+    }
+  }
+  /** Asks every ready DNS pod which serial it serves for each zone; status follows. */
+  async #checkServing(): Promise<void> {
+    const compiled = this.#compiled;
+    if (!compiled || this.#checkingServing) return;
+    this.#checkingServing = true;
+    try {
+      const servers = dnsServersOf(
+        this.caches.endpointSlices.list() as Parameters<typeof dnsServersOf>[0],
+        this.#options.namespace,
+        this.#options.dnsService ?? 'geodns-dns',
+      );
+      let changed = false;
+      for (const zone of compiled.zones) {
+        const count = await countServing(servers, zone.zone, zone.serial, 500);
+        const before = this.#serving.get(zone.source);
+        if (before?.current !== count.current || before.total !== count.total) changed = true;
+        this.#serving.set(zone.source, count);
+        this.#options.metrics.zoneServers.set({ zone: zone.zone, state: 'current' }, count.current);
+        this.#options.metrics.zoneServers.set({ zone: zone.zone, state: 'stale' }, count.total - count.current);
+      }
+      if (changed) this.#refreshStatus();
+    } finally {
+      this.#checkingServing = false;
+    }
+  }
+
+  #published(zone: string, result: ZonePublishResult): void {
+    const before = this.#publishState.get(zone);
+    const state: ZonePublishState =
+      result.kind === 'tooLarge'
+        ? { tooLarge: { bytes: result.bytes, limit: result.limit } }
+        : result.kind === 'failed'
+          ? { failed: result.error }
+          : {};
+    this.#publishState.set(zone, state);
+    if (JSON.stringify(before ?? {}) !== JSON.stringify(state)) this.#refreshStatus();
+  }
+
+  #current(ref: ObjectRef): { uid?: string; generation?: number; status?: StatusBody } | undefined {
+    const cache =
+      ref.kind === 'GeoZone'
+        ? this.caches.geoZones
+        : ref.kind === 'GeoEndpoint'
+          ? this.caches.geoEndpoints
+          : this.caches.healthProbes;
+    const object = cache.get(ref.name, ref.namespace) as RawObject | undefined;
+    if (!object) return undefined;
+    const meta = object.metadata as { uid?: string; generation?: number } | undefined;
+    return {
+      ...(meta?.uid ? { uid: meta.uid } : {}),
+      ...(meta?.generation !== undefined ? { generation: meta.generation } : {}),
+      ...(object.status ? { status: object.status as StatusBody } : {}),
+    };
+  }
+
+  #refreshStatus(): void {
+    const compiled = this.#compiled;
+    const leading = this.#leading;
+    if (!compiled || !leading) return;
+    const health = this.#table ?? leading.pipeline.healthTable();
+    const now = new Date();
+    for (const result of compiled.results) {
+      const ref: ObjectRef = {
+        kind: result.kind,
+        name: result.name,
+        ...(result.namespace ? { namespace: result.namespace } : {}),
+      };
+      const current = this.#current(ref);
+      if (!current) continue;
+      const publish = result.kind === 'GeoZone' ? this.#publishState.get(result.name) : undefined;
+      const serving = result.kind === 'GeoZone' ? this.#serving.get(result.name) : undefined;
+      const probed =
+        result.kind === 'HealthProbe'
+          ? leading.pipeline.prober.probeStatus(`${result.namespace ?? 'default'}/${result.name}`)
+          : undefined;
+      const desired = desiredStatus(result, {
+        zones: compiled.zones,
+        health,
+        now,
+        generation: current.generation,
+        ...(publish ? { publish } : {}),
+        ...(probed ? { probed } : {}),
+        ...(serving ? { serving } : {}),
+      });
+      leading.status.set(ref, desired);
+    }
+  }
+}

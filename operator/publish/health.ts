@@ -1,0 +1,102 @@
+// The health table as one small ConfigMap the DNS pods watch: changes within a short window coalesce into one
+// write, an unchanged table is never written, and the revision annotation only grows (also across restarts: it
+// continues from what the ConfigMap holds).
+import type { Logger } from 'pino';
+import {
+  DOCUMENT_LABEL,
+  HEALTH_CONFIGMAP,
+  HEALTH_DOCUMENT,
+  HEALTH_KEY,
+  MANAGED_BY_LABEL,
+  MANAGER,
+  REVISION_ANNOTATION,
+} from '../../api/configmaps.ts';
+import type { HealthTable } from '../../api/health.ts';
+import { canonicalJson } from '../compile/index.ts';
+import { WorkQueue } from '../queue/work-queue.ts';
+import type { ClusterWriter, ConfigMapObject } from './writer.ts';
+
+export interface HealthPublisherOptions {
+  writer: ClusterWriter;
+  namespace: string;
+  log: Logger;
+  /** The health ConfigMap as the operator's informer holds it. */
+  existing: () => ConfigMapObject | undefined;
+  /** Changes within this window become one write (default 50 ms). */
+  coalesceMs?: number;
+  onWrite?: (verb: 'create' | 'update') => void;
+}
+
+export function revisionOf(configMap: ConfigMapObject | undefined): number {
+  const value = Number(configMap?.metadata.annotations?.[REVISION_ANNOTATION]);
+  return Number.isSafeInteger(value) && value > 0 ? value : 0;
+}
+
+export class HealthPublisher {
+  readonly #options: HealthPublisherOptions;
+  readonly #queue = new WorkQueue();
+  #latest: string | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  #revision = 0;
+  /** What our last write returned, and the resourceVersion it replaced: the cache lags behind our own writes. */
+  #mine: ConfigMapObject | undefined;
+  #replaced: string | undefined;
+
+  constructor(options: HealthPublisherOptions) {
+    this.#options = options;
+    void this.#queue.run(() => this.#write(), {
+      onError: (_key, error) => options.log.error({ err: error }, 'writing the health ConfigMap failed; retrying'),
+    });
+  }
+
+  setHealth(table: HealthTable): void {
+    this.#latest = `${canonicalJson(table)}\n`;
+    if (this.#timer) return;
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      this.#queue.add('health');
+    }, this.#options.coalesceMs ?? 50);
+  }
+
+  /** Resolves once the latest table has been written (or tried once). */
+  async idle(): Promise<void> {
+    while (this.#timer) await new Promise((resolve) => setTimeout(resolve, 5));
+    await this.#queue.idle();
+  }
+
+  close(): Promise<void> {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    return this.#queue.shutDown();
+  }
+
+  async #write(): Promise<void> {
+    const { writer, namespace } = this.#options;
+    const text = this.#latest;
+    if (text === undefined) return;
+    const cached = this.#options.existing();
+    const lagging = this.#mine && (!cached || cached.metadata.resourceVersion === this.#replaced);
+    const current = lagging ? this.#mine : cached;
+    if (current?.data?.[HEALTH_KEY] === text) return;
+    const revision = Math.max(this.#revision, revisionOf(current)) + 1;
+    const desired: ConfigMapObject = {
+      metadata: {
+        name: HEALTH_CONFIGMAP,
+        namespace,
+        labels: { [DOCUMENT_LABEL]: HEALTH_DOCUMENT, [MANAGED_BY_LABEL]: MANAGER },
+        annotations: { [REVISION_ANNOTATION]: String(revision) },
+        ...(current?.metadata.resourceVersion ? { resourceVersion: current.metadata.resourceVersion } : {}),
+      },
+      data: { [HEALTH_KEY]: text },
+    };
+    if (current) {
+      this.#mine = await writer.replaceConfigMap(desired);
+      this.#options.onWrite?.('update');
+    } else {
+      this.#mine = await writer.createConfigMap(desired);
+      this.#options.onWrite?.('create');
+    }
+    this.#replaced = current?.metadata.resourceVersion;
+    this.#revision = revision;
+  }
+}

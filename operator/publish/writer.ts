@@ -1,0 +1,62 @@
+// What the publishers and the status writer need of the API server, as plain shapes: operator/kube/api.ts
+// implements it with @kubernetes/client-node, tests may implement it in memory.
+
+export interface OwnerReference {
+  apiVersion: string;
+  kind: string;
+  name: string;
+  uid: string;
+  controller?: boolean;
+  blockOwnerDeletion?: boolean;
+}
+
+export interface ConfigMapObject {
+  metadata: {
+    name: string;
+    namespace: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+    resourceVersion?: string;
+    ownerReferences?: OwnerReference[];
+  };
+  data?: Record<string, string>;
+  binaryData?: Record<string, string>;
+}
+
+export interface ObjectRef {
+  kind: 'GeoZone' | 'GeoEndpoint' | 'HealthProbe';
+  namespace?: string;
+  name: string;
+}
+
+export interface EventRecord {
+  regarding: ObjectRef & { uid?: string };
+  type: 'Normal' | 'Warning';
+  reason: string;
+  note: string;
+}
+
+export interface ClusterWriter {
+  createConfigMap(configMap: ConfigMapObject): Promise<ConfigMapObject>;
+  /** Replaces the object; a stale metadata.resourceVersion fails with status 409. */
+  replaceConfigMap(configMap: ConfigMapObject): Promise<ConfigMapObject>;
+  readConfigMap(namespace: string, name: string): Promise<ConfigMapObject | undefined>;
+  deleteConfigMap(namespace: string, name: string): Promise<void>;
+  /** A JSON merge patch of the status subresource. */
+  patchStatus(ref: ObjectRef, status: Record<string, unknown>): Promise<void>;
+  createEvent(namespace: string, event: EventRecord): Promise<void>;
+}
+
+/** An API error with its HTTP status (0 when the server could not be reached). */
+export class ApiError extends Error {
+  readonly status: number;
+  constructor(status: number, message: string) {
+    super(message);
+    this.name = 'ApiError';
+    this.status = status;
+  }
+}
+
+export function statusOf(error: unknown): number | undefined {
+  return error instanceof ApiError ? error.status : undefined;
+}

@@ -1,0 +1,168 @@
+// The status each resource should have, from the compile results, the live health table and what publishing
+// said; and whether that differs from the status it has. Pure.
+import type { CompiledZone } from '../../api/compiled.ts';
+import type { HealthTable } from '../../api/health.ts';
+import type { Condition } from '../../api/resources.ts';
+import { canonicalJson, type ResourceResult } from '../compile/index.ts';
+import type { ProbedAddress } from '../prober/index.ts';
+
+export type StatusBody = Record<string, unknown> & { conditions?: Condition[] };
+
+/** Keeps a condition's lastTransitionTime while its status stays the same, as Kubernetes conventions ask. */
+export function keepTransitionTimes(
+  desired: readonly Condition[],
+  current: readonly Condition[] | undefined,
+): Condition[] {
+  return desired.map((c) => {
+    const before = current?.find((o) => o.type === c.type);
+    return before && before.status === c.status && before.lastTransitionTime
+      ? { ...c, lastTransitionTime: before.lastTransitionTime }
+      : c;
+  });
+}
+
+function setCondition(conditions: Condition[], next: Condition): Condition[] {
+  return [...conditions.filter((c) => c.type !== next.type), next];
+}
+
+/** An endpoint's targets as served now: healthy by the health table, or by compile-time health where it is silent. */
+export function liveTargets(
+  result: ResourceResult,
+  zones: readonly CompiledZone[],
+  health: HealthTable,
+): { healthy: number; total: number; reasons: string[] } {
+  const source = `${result.namespace ?? 'default'}/${result.name}`;
+  let healthy = 0;
+  let total = 0;
+  const reasons: string[] = [];
+  for (const zone of zones) {
+    for (const routed of zone.routed) {
+      if (routed.source !== source) continue;
+      for (const target of routed.targets) {
+        total += 1;
+        const entry = health.targets[target.id];
+        if (entry ? entry.up : target.healthy) healthy += 1;
+        else if (entry?.reason) reasons.push(`${target.name}: ${entry.reason}`);
+      }
+    }
+  }
+  return { healthy, total, reasons };
+}
+
+export interface ZonePublishState {
+  tooLarge?: { bytes: number; limit: number };
+  failed?: string;
+}
+
+/** The status a resource should have now. */
+export function desiredStatus(
+  result: ResourceResult,
+  context: {
+    zones: readonly CompiledZone[];
+    health: HealthTable;
+    now: Date;
+    generation: number | undefined;
+    publish?: ZonePublishState;
+    probed?: ProbedAddress[];
+    serving?: { current: number; total: number };
+  },
+): StatusBody {
+  let conditions = result.conditions;
+  const status: StatusBody = {};
+  const observed = context.generation;
+  const condition = (type: string, ok: boolean, reason: string, message: string): Condition => ({
+    type,
+    status: ok ? 'True' : 'False',
+    reason,
+    message,
+    lastTransitionTime: context.now.toISOString(),
+    ...(observed !== undefined ? { observedGeneration: observed } : {}),
+  });
+  if (result.kind === 'GeoEndpoint') {
+    const live = liveTargets(result, context.zones, context.health);
+    if (live.total > 0) {
+      status.healthyTargets = live.healthy;
+      status.totalTargets = live.total;
+      status.targetsSummary = `${live.healthy}/${live.total}`;
+      const ready = conditions.find((c) => c.type === 'Ready');
+      // A served name's readiness follows the live health, not the health compile() saw.
+      if (ready && (ready.status === 'True' || ready.reason === 'NoHealthyTargets')) {
+        if (live.healthy === 0) {
+          const noEndpoints =
+            live.reasons.length > 0 && live.reasons.every((r) => r.includes('has no ready endpoints'));
+          conditions = setCondition(
+            conditions,
+            condition(
+              'Ready',
+              false,
+              noEndpoints ? 'NoReadyEndpoints' : 'NoHealthyTargets',
+              `0/${live.total} served target(s) healthy; answers fall back to all targets: ${live.reasons.join('; ')}`,
+            ),
+          );
+        } else {
+          conditions = setCondition(
+            conditions,
+            condition('Ready', true, 'Ready', `${live.healthy}/${live.total} served target(s) healthy`),
+          );
+        }
+      }
+    } else {
+      for (const key of ['healthyTargets', 'totalTargets', 'targetsSummary'] as const) {
+        if (result.summary?.[key] !== undefined) status[key] = result.summary[key];
+      }
+    }
+  }
+  if (result.kind === 'GeoZone') {
+    if (result.summary?.serial !== undefined) status.serial = result.summary.serial;
+    if (result.summary?.contentHash !== undefined) status.contentHash = result.summary.contentHash;
+    if (result.summary?.endpoints !== undefined) status.endpoints = result.summary.endpoints;
+    if (context.serving && context.serving.total > 0) {
+      status.servingServers = context.serving.current;
+      status.totalServers = context.serving.total;
+      status.serving = `${context.serving.current}/${context.serving.total}`;
+    }
+    const { tooLarge, failed } = context.publish ?? {};
+    if (tooLarge) {
+      conditions = setCondition(
+        conditions,
+        condition(
+          'Ready',
+          false,
+          'ZoneTooLarge',
+          `the compiled zone takes ${tooLarge.bytes} bytes, more than the ${tooLarge.limit} one ConfigMap can hold; the last published version keeps serving`,
+        ),
+      );
+    } else if (failed) {
+      conditions = setCondition(conditions, condition('Ready', false, 'PublishFailed', failed));
+    }
+  }
+  if (result.kind === 'HealthProbe' && context.probed) {
+    status.addresses = context.probed;
+    const up = context.probed.filter((a) => a.state !== 'Down').length;
+    status.upSummary = `${up}/${context.probed.length}`;
+  }
+  status.conditions = conditions;
+  if (observed !== undefined) status.observedGeneration = observed;
+  return status;
+}
+
+/** Whether `desired` says anything `current` does not (lastTransitionTime kept where the status is unchanged). */
+export function statusPatch(desired: StatusBody, current: StatusBody | undefined): StatusBody | undefined {
+  const conditions = keepTransitionTimes(desired.conditions ?? [], current?.conditions);
+  const next: StatusBody = { ...desired, conditions };
+  const same = canonicalJson(steady(pick(current ?? {}, Object.keys(next)))) === canonicalJson(steady(next));
+  return same ? undefined : next;
+}
+
+/** Without the probe latencies: they change with every probe, and alone are no reason to write. */
+function steady(status: StatusBody): StatusBody {
+  if (!Array.isArray(status.addresses)) return status;
+  return {
+    ...status,
+    addresses: (status.addresses as ProbedAddress[]).map(({ latencyMs: _latency, ...rest }) => rest),
+  };
+}
+
+function pick(value: StatusBody, keys: readonly string[]): StatusBody {
+  return Object.fromEntries(keys.filter((k) => value[k] !== undefined).map((k) => [k, value[k]]));
+}

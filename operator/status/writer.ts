@@ -1,0 +1,133 @@
+// Writes the status of every resource with a merge patch of /status, only when it changed, at most once per
+// object per interval (HealthProbes less often: their addresses move with every probe), and records an Event when
+// a condition changes (at most one per object and condition type per minute).
+import type { Logger } from 'pino';
+import type { Condition } from '../../api/resources.ts';
+import { canonicalJson } from '../compile/index.ts';
+import { statusOf, type ClusterWriter, type ObjectRef } from '../publish/writer.ts';
+import { statusPatch, type StatusBody } from './desired.ts';
+
+export interface CurrentObject {
+  uid?: string;
+  generation?: number;
+  status?: StatusBody;
+}
+
+export interface StatusWriterOptions {
+  writer: ClusterWriter;
+  log: Logger;
+  /** The object as the informer holds it (undefined: gone). */
+  current: (ref: ObjectRef) => CurrentObject | undefined;
+  /** Where Events about cluster-scoped objects go (the operator's namespace). */
+  eventNamespace: string;
+  /** Least time between two status writes of one object (default 1 s; HealthProbes 5 s). */
+  intervalMs?: number;
+  probeIntervalMs?: number;
+  eventIntervalMs?: number;
+  now?: () => number;
+  onWrite?: (kind: 'status' | 'event') => void;
+}
+
+interface Pending {
+  ref: ObjectRef;
+  desired: StatusBody;
+}
+
+const keyOf = (ref: ObjectRef): string => `${ref.kind}/${ref.namespace ?? ''}/${ref.name}`;
+
+export class StatusWriter {
+  readonly #options: StatusWriterOptions;
+  readonly #now: () => number;
+  readonly #pending = new Map<string, Pending>();
+  readonly #timers = new Map<string, NodeJS.Timeout>();
+  readonly #lastWrite = new Map<string, { at: number; body: string }>();
+  readonly #lastEvent = new Map<string, number>();
+  readonly #inFlight = new Set<Promise<void>>();
+  #closed = false;
+
+  constructor(options: StatusWriterOptions) {
+    this.#options = options;
+    this.#now = options.now ?? Date.now;
+  }
+
+  /** The status `ref` should have; written now, or when the object's interval has passed. */
+  set(ref: ObjectRef, desired: StatusBody): void {
+    if (this.#closed) return;
+    const key = keyOf(ref);
+    this.#pending.set(key, { ref, desired });
+    if (this.#timers.has(key)) return;
+    const interval =
+      ref.kind === 'HealthProbe' ? (this.#options.probeIntervalMs ?? 5000) : (this.#options.intervalMs ?? 1000);
+    const last = this.#lastWrite.get(key)?.at;
+    const wait = last === undefined ? 0 : Math.max(0, last + interval - this.#now());
+    if (wait === 0) this.#flush(key);
+    else this.#timers.set(key, setTimeout(() => this.#flush(key), wait).unref());
+  }
+
+  /** Resolves once nothing is due now (throttled writes may still wait). */
+  async idle(): Promise<void> {
+    while (this.#inFlight.size > 0) await Promise.all([...this.#inFlight]);
+  }
+
+  close(): void {
+    this.#closed = true;
+    for (const timer of this.#timers.values()) clearTimeout(timer);
+    this.#timers.clear();
+    this.#pending.clear();
+  }
+
+  #flush(key: string): void {
+    this.#timers.delete(key);
+    const pending = this.#pending.get(key);
+    this.#pending.delete(key);
+    if (!pending || this.#closed) return;
+    const write = this.#write(key, pending).finally(() => this.#inFlight.delete(write));
+    this.#inFlight.add(write);
+  }
+
+  async #write(key: string, { ref, desired }: Pending): Promise<void> {
+    const current = this.#options.current(ref);
+    if (!current) return; // deleted meanwhile
+    const patch = statusPatch(desired, current.status);
+    if (!patch) return;
+    const body = canonicalJson(patch);
+    // The informer shows our own last write a moment later: do not write the same status twice meanwhile.
+    if (this.#lastWrite.get(key)?.body === body) return;
+    try {
+      await this.#options.writer.patchStatus(ref, patch);
+      this.#lastWrite.set(key, { at: this.#now(), body });
+      this.#options.onWrite?.('status');
+    } catch (error) {
+      if (statusOf(error) === 404) return;
+      this.#options.log.error({ resource: key, err: error }, 'writing status failed; retrying');
+      this.#lastWrite.set(key, { at: this.#now(), body: '' });
+      this.set(ref, desired);
+      return;
+    }
+    await this.#events(key, ref, current, patch.conditions ?? []);
+  }
+
+  async #events(key: string, ref: ObjectRef, current: CurrentObject, conditions: readonly Condition[]): Promise<void> {
+    const interval = this.#options.eventIntervalMs ?? 60_000;
+    for (const condition of conditions) {
+      const before = current.status?.conditions?.find((c) => c.type === condition.type);
+      if (before?.status === condition.status && before.reason === condition.reason) continue;
+      const eventKey = `${key}/${condition.type}`;
+      const last = this.#lastEvent.get(eventKey);
+      if (last !== undefined && this.#now() - last < interval) continue;
+      this.#lastEvent.set(eventKey, this.#now());
+      const namespace = ref.namespace ?? this.#options.eventNamespace;
+      try {
+        await this.#options.writer.createEvent(namespace, {
+          regarding: { ...ref, ...(current.uid ? { uid: current.uid } : {}) },
+          type: condition.status === 'False' ? 'Warning' : 'Normal',
+          reason: condition.reason,
+          note: `${condition.type}=${condition.status}: ${condition.message}`.slice(0, 1024),
+        });
+        this.#options.onWrite?.('event');
+      } catch (error) {
+        this.#options.log.warn({ resource: key, err: error }, 'recording an Event failed');
+      }
+    }
+  }
+}

@@ -1,0 +1,301 @@
+// The operator against the API test server, through the real @kubernetes/client-node: resources become zone
+// ConfigMaps, the health ConfigMap and status; readiness moves health without rewriting zones; a restart writes
+// nothing; a bad resource is left out with its condition while the rest keeps being served.
+import { CoreV1Api, CustomObjectsApi, DiscoveryV1Api, KubeConfig } from '@kubernetes/client-node';
+import pino from 'pino';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { decodeDocuments, HEALTH_CONFIGMAP, REVISION_ANNOTATION, zoneConfigMapName } from '../../api/configmaps.ts';
+import type { CompiledZone } from '../../api/compiled.ts';
+import type { HealthTable } from '../../api/health.ts';
+import { OperatorMetrics } from '../../operator/observability/metrics.ts';
+import { Operator } from '../../operator/operator.ts';
+import { until } from '../apiserver/harness.ts';
+import { ADMIN_TOKEN, OPERATOR_NAMESPACE, OPERATOR_TOKEN, startCluster } from './cluster.ts';
+import type { ApiServer } from '../apiserver/server.ts';
+
+const NS = OPERATOR_NAMESPACE;
+type Versioned = { metadata: { resourceVersion: string } };
+const GROUP = { group: 'geodns.io', version: 'v1alpha1' };
+
+let server: ApiServer;
+let config: KubeConfig;
+let operatorConfig: KubeConfig;
+let core: CoreV1Api;
+let custom: CustomObjectsApi;
+let discovery: DiscoveryV1Api;
+const operators: Operator[] = [];
+
+beforeEach(async () => {
+  server = await startCluster();
+  config = new KubeConfig();
+  config.loadFromString(server.kubeconfig(ADMIN_TOKEN));
+  operatorConfig = new KubeConfig();
+  operatorConfig.loadFromString(server.kubeconfig(OPERATOR_TOKEN));
+  core = config.makeApiClient(CoreV1Api);
+  custom = config.makeApiClient(CustomObjectsApi);
+  discovery = config.makeApiClient(DiscoveryV1Api);
+});
+
+afterEach(async () => {
+  for (const operator of operators.splice(0)) await operator.stop();
+  await server.close();
+});
+
+function startOperator(extra: { zoneLimitBytes?: number } = {}): Operator {
+  const operator = new Operator({
+    ...extra,
+    kubeConfig: operatorConfig,
+    namespace: NS,
+    log: pino({ level: process.env.TEST_LOG ?? 'silent' }),
+    metrics: new OperatorMetrics(),
+    healthCoalesceMs: 20,
+  });
+  operators.push(operator);
+  void operator.start();
+  return operator;
+}
+
+async function applyZone(): Promise<void> {
+  await custom.createClusterCustomObject({
+    ...GROUP,
+    plural: 'geozones',
+    body: {
+      apiVersion: 'geodns.io/v1alpha1',
+      kind: 'GeoZone',
+      metadata: { name: 'geo-example' },
+      spec: {
+        apex: 'geo.example.com',
+        soa: { hostmaster: 'hostmaster.example.com' },
+        nameServers: [{ name: 'ns1.geo.example.com', addresses: ['192.0.2.53'] }],
+      },
+    },
+  });
+}
+
+async function applyService(name: string, ip: string, ready: boolean): Promise<void> {
+  await core.createNamespacedService({
+    namespace: 'web',
+    body: { metadata: { name }, spec: { type: 'LoadBalancer', ports: [{ port: 80 }] } },
+  });
+  const created = await core.readNamespacedService({ namespace: 'web', name });
+  created.status = { loadBalancer: { ingress: [{ ip }] } };
+  await core.replaceNamespacedServiceStatus({ namespace: 'web', name, body: created });
+  await discovery.createNamespacedEndpointSlice({
+    namespace: 'web',
+    body: {
+      metadata: { name: `${name}-1`, labels: { 'kubernetes.io/service-name': name } },
+      addressType: 'IPv4',
+      endpoints: [{ addresses: ['10.0.0.1'], conditions: { ready } }],
+    },
+  });
+}
+
+async function setReady(service: string, ready: boolean): Promise<void> {
+  const slice = await discovery.readNamespacedEndpointSlice({ namespace: 'web', name: `${service}-1` });
+  slice.endpoints = [{ addresses: ['10.0.0.1'], conditions: { ready } }];
+  await discovery.replaceNamespacedEndpointSlice({ namespace: 'web', name: `${service}-1`, body: slice });
+}
+
+async function applyEndpoint(name: string, targets: unknown[]): Promise<void> {
+  await custom.createNamespacedCustomObject({
+    ...GROUP,
+    namespace: 'web',
+    plural: 'geoendpoints',
+    body: {
+      apiVersion: 'geodns.io/v1alpha1',
+      kind: 'GeoEndpoint',
+      metadata: { name },
+      spec: { zoneRef: { name: 'geo-example' }, hostname: `${name}.geo.example.com`, policy: 'failover', targets },
+    },
+  });
+}
+
+async function zoneDocument(): Promise<CompiledZone | undefined> {
+  const list = await core.listNamespacedConfigMap({ namespace: NS });
+  const cm = list.items.find((c) => c.metadata?.name === zoneConfigMapName('geo-example'));
+  if (!cm) return undefined;
+  const text = decodeDocuments({ data: cm.data, binaryData: cm.binaryData }).documents.get('geo.example.com.json');
+  return text ? (JSON.parse(text) as CompiledZone) : undefined;
+}
+
+async function healthTable(): Promise<{ table: HealthTable; revision: number } | undefined> {
+  try {
+    const cm = await core.readNamespacedConfigMap({ namespace: NS, name: HEALTH_CONFIGMAP });
+    const text = cm.data?.['health.json'];
+    if (!text) return undefined;
+    return {
+      table: JSON.parse(text) as HealthTable,
+      revision: Number(cm.metadata?.annotations?.[REVISION_ANNOTATION]),
+    };
+  } catch {
+    return undefined;
+  }
+}
+
+async function endpointStatus(name: string): Promise<Record<string, unknown> | undefined> {
+  const object = (await custom.getNamespacedCustomObject({
+    ...GROUP,
+    namespace: 'web',
+    plural: 'geoendpoints',
+    name,
+  })) as {
+    status?: Record<string, unknown>;
+  };
+  return object.status;
+}
+
+function condition(status: Record<string, unknown> | undefined, type: string) {
+  return (status?.conditions as { type: string; status: string; reason: string; message: string }[] | undefined)?.find(
+    (c) => c.type === type,
+  );
+}
+
+describe('geodns operator', () => {
+  it('publishes a zone ConfigMap owned by its GeoZone, and status on the zone and its names', async () => {
+    await applyZone();
+    await applyService('primary', '203.0.113.10', true);
+    await applyEndpoint('www', [
+      { name: 'primary', service: { name: 'primary' }, priority: 0, location: { continent: 'EU' } },
+      { name: 'backup', addresses: ['198.51.100.7'], priority: 1, location: { continent: 'EU' } },
+    ]);
+    startOperator();
+    const doc = await until('the zone ConfigMap', zoneDocument);
+    expect(doc.zone).toBe('geo.example.com');
+    expect(doc.routed.map((r) => r.name)).toEqual(['www.geo.example.com']);
+    expect(doc.routed[0]?.targets.map((t) => [t.name, t.addresses])).toEqual([
+      ['backup', ['198.51.100.7']],
+      ['primary', ['203.0.113.10']],
+    ]);
+    const cm = await core.readNamespacedConfigMap({ namespace: NS, name: zoneConfigMapName('geo-example') });
+    const zone = (await custom.getClusterCustomObject({ ...GROUP, plural: 'geozones', name: 'geo-example' })) as {
+      metadata: { uid: string };
+    };
+    expect(cm.metadata?.ownerReferences).toEqual([
+      expect.objectContaining({ kind: 'GeoZone', name: 'geo-example', uid: zone.metadata.uid, controller: true }),
+    ]);
+    const status = await until('the GeoEndpoint status', async () => {
+      const s = await endpointStatus('www');
+      return condition(s, 'Ready') ? s : undefined;
+    });
+    expect(condition(status, 'Accepted')).toMatchObject({ status: 'True' });
+    expect(condition(status, 'Ready')).toMatchObject({ status: 'True', reason: 'Ready' });
+    expect(status.targetsSummary).toBe('2/2');
+  });
+
+  it('moves health, not zones, when a Service loses its ready endpoints, and says so in status', async () => {
+    await applyZone();
+    await applyService('primary', '203.0.113.10', true);
+    await applyEndpoint('www', [{ name: 'primary', service: { name: 'primary' }, location: { continent: 'EU' } }]);
+    startOperator();
+    const first = await until('the zone ConfigMap', zoneDocument);
+    const zoneCm = await core.readNamespacedConfigMap({ namespace: NS, name: zoneConfigMapName('geo-example') });
+
+    await setReady('primary', false);
+    const health = await until('the target down in the health ConfigMap', async () => {
+      const h = await healthTable();
+      return h?.table.targets['web/www/primary']?.up === false ? h : undefined;
+    });
+    expect(health.table.targets['web/www/primary']?.reason).toBe('Service web/primary has no ready endpoints');
+    const status = await until('Ready=False', async () => {
+      const s = await endpointStatus('www');
+      return condition(s, 'Ready')?.status === 'False' ? s : undefined;
+    });
+    expect(condition(status, 'Ready')?.reason).toBe('NoReadyEndpoints');
+    expect(status.targetsSummary).toBe('0/1');
+
+    await setReady('primary', true);
+    const back = await until('the target up again', async () => {
+      const h = await healthTable();
+      return h && h.table.targets['web/www/primary'] === undefined ? h : undefined;
+    });
+    expect(back.revision).toBeGreaterThan(health.revision);
+    // The zone document was never rewritten for health.
+    const after = await core.readNamespacedConfigMap({ namespace: NS, name: zoneConfigMapName('geo-example') });
+    expect(after.metadata?.resourceVersion).toBe(zoneCm.metadata?.resourceVersion);
+    expect((await zoneDocument())?.serial).toBe(first.serial);
+  });
+
+  it('leaves out a GeoEndpoint whose Service is missing, with its condition, and serves the rest', async () => {
+    await applyZone();
+    await applyEndpoint('www', [{ name: 'a', addresses: ['192.0.2.1'], location: { continent: 'EU' } }]);
+    await applyEndpoint('broken', [{ name: 'a', service: { name: 'nowhere' }, location: { continent: 'EU' } }]);
+    startOperator();
+    const doc = await until('the zone ConfigMap', zoneDocument);
+    expect(doc.routed.map((r) => r.name)).toEqual(['www.geo.example.com']);
+    const status = await until('the broken endpoint status', async () => {
+      const s = await endpointStatus('broken');
+      return condition(s, 'ResolvedRefs') ? s : undefined;
+    });
+    expect(condition(status, 'ResolvedRefs')).toMatchObject({ status: 'False', reason: 'ServiceNotFound' });
+    expect(condition(status, 'ResolvedRefs')?.message).toContain('Service web/nowhere not found');
+  });
+
+  it('writes nothing when restarted over a cluster it already published', async () => {
+    await applyZone();
+    await applyEndpoint('www', [{ name: 'a', addresses: ['192.0.2.1'], location: { continent: 'EU' } }]);
+    const first = startOperator();
+    await until('the zone ConfigMap', zoneDocument);
+    await until('status written', async () => condition(await endpointStatus('www'), 'Ready'));
+    await first.settled();
+    await first.stop();
+    operators.splice(operators.indexOf(first), 1);
+    const before = (await core.listNamespacedConfigMap({ namespace: NS })).metadata?.resourceVersion;
+    const versions = async () => [
+      ((await custom.getClusterCustomObject({ ...GROUP, plural: 'geozones', name: 'geo-example' })) as Versioned)
+        .metadata.resourceVersion,
+      (
+        (await custom.getNamespacedCustomObject({
+          ...GROUP,
+          namespace: 'web',
+          plural: 'geoendpoints',
+          name: 'www',
+        })) as Versioned
+      ).metadata.resourceVersion,
+    ];
+    const statusBefore = await versions();
+
+    const second = startOperator();
+    await until('the second operator synced', () => second.synced);
+    await second.settled();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await second.settled();
+    const list = await core.listNamespacedConfigMap({ namespace: NS });
+    const newest = Math.max(...list.items.map((c) => Number(c.metadata?.resourceVersion)));
+    expect(newest).toBeLessThanOrEqual(Number(before));
+    expect(await versions()).toEqual(statusBefore);
+  });
+
+  it('says ZoneTooLarge and keeps the last published version when the zone outgrows one ConfigMap', async () => {
+    await applyZone();
+    await applyEndpoint('www', [{ name: 'a', addresses: ['192.0.2.1'], location: { continent: 'EU' } }]);
+    const size = await (async () => {
+      const probe = startOperator();
+      const doc = await until('the zone ConfigMap', zoneDocument);
+      await probe.stop();
+      operators.splice(operators.indexOf(probe), 1);
+      return JSON.stringify(doc).length;
+    })();
+    startOperator({ zoneLimitBytes: size + 200 });
+    await applyEndpoint('api', [
+      { name: 'a', addresses: Array.from({ length: 40 }, (_, i) => `192.0.2.${i + 1}`), location: { continent: 'EU' } },
+    ]);
+    const status = await until('ZoneTooLarge', async () => {
+      const zone = (await custom.getClusterCustomObject({ ...GROUP, plural: 'geozones', name: 'geo-example' })) as {
+        status?: Record<string, unknown>;
+      };
+      return condition(zone.status, 'Ready')?.reason === 'ZoneTooLarge' ? zone.status : undefined;
+    });
+    expect(condition(status, 'Ready')?.status).toBe('False');
+    expect(condition(status, 'Ready')?.message).toMatch(/the last published version keeps serving$/);
+    expect((await zoneDocument())?.routed.map((r) => r.name)).toEqual(['www.geo.example.com']);
+  });
+
+  it('deletes the zone ConfigMap when its GeoZone is deleted', async () => {
+    await applyZone();
+    await applyEndpoint('www', [{ name: 'a', addresses: ['192.0.2.1'], location: { continent: 'EU' } }]);
+    startOperator();
+    await until('the zone ConfigMap', zoneDocument);
+    await custom.deleteClusterCustomObject({ ...GROUP, plural: 'geozones', name: 'geo-example' });
+    await until('the zone ConfigMap gone', async () => ((await zoneDocument()) === undefined ? true : undefined));
+  });
+});

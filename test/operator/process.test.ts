@@ -1,0 +1,93 @@
+// `geodns operator` as a user starts it: a separate process with a kubeconfig, against the API test server.
+// Resources applied with kubectl become a zone ConfigMap; /readyz says ready once the caches synced; SIGTERM
+// stops it cleanly.
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { zoneConfigMapName } from '../../api/configmaps.ts';
+import { until } from '../apiserver/harness.ts';
+import { ADMIN_TOKEN, OPERATOR_NAMESPACE, OPERATOR_TOKEN, startCluster } from './cluster.ts';
+import type { ApiServer } from '../apiserver/server.ts';
+import { CLI, REPO_ROOT } from '../serve/harness.ts';
+
+const run = promisify(execFile);
+const NS = OPERATOR_NAMESPACE;
+
+let server: ApiServer;
+let dir: string;
+let kubeconfig: string;
+let operatorKubeconfig: string;
+let child: ChildProcess | undefined;
+const lines: Record<string, unknown>[] = [];
+
+function kubectl(...args: string[]) {
+  return run('kubectl', ['--kubeconfig', kubeconfig, '--cache-dir', join(dir, 'cache'), ...args], {
+    cwd: REPO_ROOT,
+    timeout: 20_000,
+  });
+}
+
+beforeAll(async () => {
+  server = await startCluster();
+  dir = await mkdtemp(join(tmpdir(), 'geodns-operator-'));
+  kubeconfig = join(dir, 'kubeconfig');
+  operatorKubeconfig = join(dir, 'operator-kubeconfig');
+  await server.writeKubeconfig(kubeconfig, ADMIN_TOKEN);
+  await server.writeKubeconfig(operatorKubeconfig, OPERATOR_TOKEN);
+});
+
+afterAll(async () => {
+  if (child && child.exitCode === null) {
+    child.kill('SIGKILL');
+    await once(child, 'exit');
+  }
+  await server.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('geodns operator (a process)', () => {
+  // The cluster starts without any GeoZone: the operator waits for one instead of giving up.
+  it('publishes what kubectl applies, is ready once synced, and stops on SIGTERM', async () => {
+    child = spawn(
+      process.execPath,
+      [CLI, 'operator', '--namespace', NS, '--metrics', '127.0.0.1:0', '--log-level', 'info'],
+      { cwd: REPO_ROOT, env: { ...process.env, KUBECONFIG: operatorKubeconfig }, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      try {
+        lines.push(JSON.parse(line) as Record<string, unknown>);
+      } catch {
+        lines.push({ msg: line });
+      }
+    });
+    const started = await until('the starting line', () => lines.find((l) => l.msg === 'starting'));
+    const metrics = String(started.metrics);
+    await until('the caches synced', () => lines.some((l) => l.msg === 'caches synced'));
+    const ready = await fetch(`http://${metrics}/readyz`);
+    expect(ready.status).toBe(200);
+
+    await kubectl('apply', '-f', 'examples/cluster/00-namespace.yaml', '-f', 'examples/cluster/zone.yaml');
+    await kubectl('apply', '-f', 'examples/cluster/endpoints.yaml', '-f', 'examples/cluster/probes.yaml');
+    const name = zoneConfigMapName('geo-example');
+    const out = await until('the zone ConfigMap', async () => {
+      const { stdout } = await kubectl('get', 'configmap', '-n', NS, name, '-o', 'json').catch(() => ({ stdout: '' }));
+      return stdout ? (JSON.parse(stdout) as { metadata: { annotations: Record<string, string> } }) : undefined;
+    });
+    expect(out.metadata.annotations['geodns.io/zone']).toBe('geo.example.com');
+    const { stdout: table } = await kubectl('get', 'ge', '-n', 'web', 'api');
+    expect(table).toMatch(/^NAME\s+ZONE\s+HOSTNAME\s+POLICY\s+HEALTHY\s+READY\s+AGE/);
+    const metricsText = await (await fetch(`http://${metrics}/metrics`)).text();
+    expect(metricsText).toMatch(/^geodns_operator_caches_synced 1$/m);
+    expect(metricsText).toMatch(/^geodns_operator_writes_total\{kind="zone_configmap",verb="create"\} 1$/m);
+
+    child.kill('SIGTERM');
+    const [code] = (await once(child, 'exit')) as [number | null];
+    expect(code).toBe(0);
+    expect(lines.some((l) => l.msg === 'stopped')).toBe(true);
+  });
+});

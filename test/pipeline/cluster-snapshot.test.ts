@@ -1,0 +1,148 @@
+// Objects as the informer caches hold them → what compile() takes, what is left out as invalid, and which Service
+// targets are down for want of ready endpoints.
+import { describe, expect, it } from 'vitest';
+import {
+  clusterSnapshot,
+  readyServices,
+  serviceInfo,
+  type ClusterObjects,
+} from '../../operator/inputs/cluster-snapshot.ts';
+
+const NOW = new Date('2026-12-04T00:00:00Z');
+
+const zone = {
+  apiVersion: 'geodns.io/v1alpha1',
+  kind: 'GeoZone',
+  metadata: { name: 'geo', generation: 1, creationTimestamp: '2026-01-01T00:00:00Z' },
+  spec: {
+    apex: 'geo.example.com',
+    soa: { hostmaster: 'hostmaster.example.com' },
+    nameServers: [{ name: 'ns1.example.net' }],
+  },
+  status: { serial: 7 },
+};
+
+function endpoint(name: string, targets: unknown[], generation = 1) {
+  return {
+    apiVersion: 'geodns.io/v1alpha1',
+    kind: 'GeoEndpoint',
+    metadata: { name, namespace: 'web', generation },
+    spec: {
+      zoneRef: { name: 'geo' },
+      hostname: `${name}.geo.example.com`,
+      targets: targets.map((t) => ({ location: { continent: 'EU' }, ...(t as object) })),
+    },
+  };
+}
+
+function objects(fields: Partial<ClusterObjects> = {}): ClusterObjects {
+  return {
+    geoZones: [zone],
+    geoEndpoints: [],
+    healthProbes: [],
+    namespaces: [{ metadata: { name: 'web', labels: { team: 'web' } } }],
+    services: [],
+    endpointSlices: [],
+    ...fields,
+  };
+}
+
+describe('clusterSnapshot', () => {
+  it('takes valid resources with their defaults, and never changes the cached objects', () => {
+    const cached = endpoint('www', [{ name: 'eu', addresses: ['192.0.2.1'], location: { continent: 'EU' } }]);
+    const before = structuredClone(cached);
+    const { snapshot, invalid } = clusterSnapshot(objects({ geoEndpoints: [cached] }), NOW);
+    expect(invalid).toEqual([]);
+    expect(snapshot.endpoints[0]?.spec.policy).toBe('geo');
+    expect(snapshot.endpoints[0]?.spec.targets[0]?.weight).toBe(1);
+    expect(snapshot.zones[0]?.spec.defaultTTL).toBe(300);
+    expect(snapshot.namespaces).toEqual([{ name: 'web', labels: { team: 'web' } }]);
+    expect(cached).toEqual(before);
+  });
+
+  it('leaves out a resource that slipped past admission, with a condition that names the field', () => {
+    const bad = endpoint('bad', [{ name: 'eu', addresses: ['192.0.2.300'] }], 4);
+    const good = endpoint('www', [{ name: 'eu', addresses: ['192.0.2.1'] }]);
+    const { snapshot, invalid } = clusterSnapshot(objects({ geoEndpoints: [bad, good] }), NOW);
+    expect(snapshot.endpoints.map((e) => e.metadata.name)).toEqual(['www']);
+    expect(invalid).toHaveLength(1);
+    expect(invalid[0]).toMatchObject({ kind: 'GeoEndpoint', namespace: 'web', name: 'bad' });
+    expect(invalid[0]?.conditions[0]).toMatchObject({
+      type: 'Accepted',
+      status: 'False',
+      reason: 'InvalidSpec',
+      observedGeneration: 4,
+      lastTransitionTime: NOW.toISOString(),
+    });
+    expect(invalid[0]?.conditions[0]?.message).toMatch(
+      /^spec\.targets\[0\]\.addresses\[0\]: must be an IPv4 or IPv6 address.*; left out, everything else keeps being served$/,
+    );
+  });
+
+  it('skips objects that are being deleted', () => {
+    const leaving = { ...endpoint('www', [{ name: 'eu', addresses: ['192.0.2.1'] }]) };
+    leaving.metadata = { ...leaving.metadata, deletionTimestamp: '2026-12-04T00:00:00Z' } as typeof leaving.metadata;
+    expect(clusterSnapshot(objects({ geoEndpoints: [leaving] }), NOW).snapshot.endpoints).toEqual([]);
+  });
+
+  it('marks Service targets down while their Service has no ready endpoint, and only those', () => {
+    const ge = endpoint('www', [
+      { name: 'up', service: { name: 'a' } },
+      { name: 'down', service: { name: 'b' } },
+      { name: 'gone', service: { name: 'missing' } },
+      { name: 'literal', addresses: ['192.0.2.1'] },
+    ]);
+    const service = (name: string) => ({
+      metadata: { name, namespace: 'web' },
+      status: { loadBalancer: { ingress: [{ ip: '203.0.113.1' }] } },
+    });
+    const slice = (service: string, ready: (boolean | null | undefined)[]) => ({
+      metadata: { namespace: 'web', labels: { 'kubernetes.io/service-name': service } },
+      endpoints: ready.map((r) => ({ conditions: r === undefined ? {} : { ready: r } })),
+    });
+    const { down } = clusterSnapshot(
+      objects({
+        geoEndpoints: [ge],
+        services: [service('a'), service('b')],
+        endpointSlices: [slice('a', [false, undefined]), slice('b', [false, false])],
+      }),
+      NOW,
+    );
+    // 'gone' is not down here: its missing Service is a ResolvedRefs problem that compile() reports.
+    expect([...down]).toEqual([['web/www/down', 'Service web/b has no ready endpoints']]);
+  });
+});
+
+describe('serviceInfo', () => {
+  it('serves external and load-balancer IPs, keeps cluster IPs apart and drops "None"', () => {
+    expect(
+      serviceInfo({
+        metadata: { name: 'lb', namespace: 'web' },
+        spec: { clusterIPs: ['10.96.0.1', 'fd00::1'], externalIPs: ['192.0.2.7'] },
+        status: {
+          loadBalancer: { ingress: [{ ip: '203.0.113.1' }, { hostname: 'lb.example.net' }, { ip: '192.0.2.7' }] },
+        },
+      }),
+    ).toEqual({
+      namespace: 'web',
+      name: 'lb',
+      addresses: ['192.0.2.7', '203.0.113.1'],
+      clusterIPs: ['10.96.0.1', 'fd00::1'],
+      ready: true,
+    });
+    expect(serviceInfo({ metadata: { name: 'h', namespace: 'web' }, spec: { clusterIP: 'None' } })?.clusterIPs).toEqual(
+      [],
+    );
+  });
+});
+
+describe('readyServices', () => {
+  it('counts an endpoint with ready unset as ready, as Kubernetes does', () => {
+    const ready = readyServices([
+      { metadata: { namespace: 'a', labels: { 'kubernetes.io/service-name': 'x' } }, endpoints: [{ conditions: {} }] },
+      { metadata: { namespace: 'a', labels: { 'kubernetes.io/service-name': 'y' } }, endpoints: [] },
+      { metadata: { namespace: 'a' }, endpoints: [{ conditions: { ready: true } }] },
+    ]);
+    expect([...ready]).toEqual(['a/x']);
+  });
+});
