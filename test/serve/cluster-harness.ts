@@ -1,5 +1,5 @@
-// What the in-cluster source tests share: the API test server with RBAC on and the DNS pods' Role (exactly as
-// docs/serve.md gives it), a kubeconfig for the DNS server's service account, an administrator's client to write
+// What the in-cluster source tests share: the API test server with RBAC on and the DNS pods' Role and binding
+// (deploy/rbac/dnsserver.yaml, exactly as deployed), a kubeconfig for the DNS server's service account, an administrator's client to write
 // the operator's ConfigMaps, and small compiled zones to put in them.
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -16,21 +16,15 @@ import {
   zoneConfigMapName,
 } from '../../api/configmaps.ts';
 import type { HealthTable } from '../../api/health.ts';
+import { yamlObjects } from '../apiserver/harness.ts';
 import { serviceAccountUser } from '../apiserver/rbac.ts';
 import { ApiServer } from '../apiserver/server.ts';
 import { healthDoc, zoneDoc } from '../config/fixtures.ts';
 
-export const NAMESPACE = 'geodns';
+/** The namespace of deploy/rbac/dnsserver.yaml. */
+export const NAMESPACE = 'geodns-system';
 const DNS_TOKEN = 'dns-pod-token';
 const ADMIN_TOKEN = 'admin-token';
-
-/** The DNS pods' Role, as documented: get, list and watch on ConfigMaps, nothing else. */
-export const DNS_ROLE = {
-  apiVersion: 'rbac.authorization.k8s.io/v1',
-  kind: 'Role',
-  metadata: { name: 'geodns-dns', namespace: NAMESPACE },
-  rules: [{ apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'list', 'watch'] }],
-};
 
 export interface Cluster {
   api: ApiServer;
@@ -53,14 +47,11 @@ export async function startCluster(dir: string): Promise<Cluster> {
     },
   });
   api.seed({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: NAMESPACE } });
-  api.seed(DNS_ROLE);
-  api.seed({
-    apiVersion: 'rbac.authorization.k8s.io/v1',
-    kind: 'RoleBinding',
-    metadata: { name: 'geodns-dns', namespace: NAMESPACE },
-    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'geodns-dns' },
-    subjects: [{ kind: 'ServiceAccount', name: 'geodns-dns', namespace: NAMESPACE }],
-  });
+  // The DNS pods' Role and binding exactly as deployed; the API test server has no ServiceAccount kind (the token
+  // above stands for the account).
+  for (const object of yamlObjects('deploy/rbac/dnsserver.yaml')) {
+    if (object.kind !== 'ServiceAccount') api.seed(object);
+  }
   const kubeconfig = path.join(dir, 'kubeconfig');
   await writeFile(kubeconfig, api.kubeconfig(DNS_TOKEN));
   const client = (token: string) => {

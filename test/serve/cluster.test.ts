@@ -81,8 +81,8 @@ describe('geodns serve --kube', () => {
     await put(cluster.core, broken);
     await server.waitForLog((l) => String(l.msg).includes('refused; still serving'), 'the refusal');
     expect(errors()).toEqual([
-      expect.stringMatching(/^ConfigMap geodns\/geodns-zone-geo\.test geo\.test\.json: invalid JSON: /),
-      'ConfigMap geodns/geodns-zone-geo.test: refused; still serving its last good version (zone "geo.test" serial 2)',
+      expect.stringMatching(/^ConfigMap geodns-system\/geodns-zone-geo\.test geo\.test\.json: invalid JSON: /),
+      'ConfigMap geodns-system/geodns-zone-geo.test: refused; still serving its last good version (zone "geo.test" serial 2)',
     ]);
     expect(await www()).toEqual([US]);
     expect(await metrics()).toContain('geodns_reload_failures_total{source="cluster"} 1');
