@@ -1,7 +1,10 @@
 // Per-query cost of the query handler alone (no sockets): parse, locate, decide, build the response, count.
 // Runs the benchmark's query files through createHandler in a loop and prints nanoseconds per query, so a change
 // on the hot path can be compared in isolation from the kernel and dnsperf (which dominate bench/run.sh).
-// Usage: node bench/handler-cost.ts [seconds per file, default 3] [plain|ecs (default both)]
+// Usage: node bench/handler-cost.ts [seconds per file, default 3] [plain|ecs|both (default both)] [RRL]
+// RRL: off (default), exempt (rate limiting on, the client's network exempt), under (on, every response counted
+// at a rate it never reaches), or ab: ROUNDS (default 5) interleaved rounds of off, exempt and under, each in a
+// process of its own (so that one variant's code paths do not slow another's), with medians and ratios to off.
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -10,13 +13,55 @@ import { loadResources } from '../operator/inputs/resource-files.ts';
 import { compileInputOf, snapshotFromFiles } from '../operator/inputs/snapshot.ts';
 import { openGeoDatabase } from '../dnsserver/geoip/database.ts';
 import { createHandler, ServerState } from '../dnsserver/handler.ts';
+import { ResponseRateLimiter, RRL_DEFAULTS } from '../dnsserver/rrl/limiter.ts';
 import { QueryCounter } from '../dnsserver/server/query-counter.ts';
 import type { ClientInfo } from '../dnsserver/wire/types.ts';
 import { query } from '../test/tools/query.ts';
 
 const BENCH = import.meta.dirname;
 const seconds = Number(process.argv[2] ?? 3);
-const only = process.argv[3];
+const only = process.argv[3] ?? 'both';
+const rrl = process.argv[4] ?? 'off';
+if (!['plain', 'ecs', 'both'].includes(only)) throw new Error(`expected plain, ecs or both, got '${only}'`);
+if (!['off', 'exempt', 'under', 'ab'].includes(rrl)) throw new Error(`expected off, exempt, under or ab, got '${rrl}'`);
+
+if (rrl === 'ab') {
+  const rounds = Number(process.env.ROUNDS ?? 5);
+  const variants = ['off', 'exempt', 'under'];
+  const files = only === 'both' ? ['plain', 'ecs'] : [only];
+  const results = new Map<string, number[]>();
+  for (let round = 1; round <= rounds; round++) {
+    for (const file of files) {
+      for (const variant of variants) {
+        const args = [import.meta.filename, String(seconds), file, variant];
+        const out = execFileSync(process.execPath, args, { encoding: 'utf8' }).trim();
+        console.log(`round ${round}, RRL ${variant}, ${out}`);
+        const ns = Number(/: (\d+) ns\/query/.exec(out)?.[1]);
+        const cpu = Number(/(\d+) ns CPU\/query/.exec(out)?.[1]);
+        results.set(`${file} ${variant}`, [...(results.get(`${file} ${variant}`) ?? []), ns]);
+        results.set(`${file} ${variant} cpu`, [...(results.get(`${file} ${variant} cpu`) ?? []), cpu]);
+      }
+    }
+  }
+  const median = (values: number[]): number => {
+    const sorted = [...values].sort((a, b) => a - b);
+    const mid = sorted.length >> 1;
+    return sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+  };
+  for (const file of files) {
+    const off = median(results.get(`${file} off`) ?? []);
+    const offCpu = median(results.get(`${file} off cpu`) ?? []);
+    for (const variant of variants) {
+      const ns = median(results.get(`${file} ${variant}`) ?? []);
+      const cpu = median(results.get(`${file} ${variant} cpu`) ?? []);
+      console.log(
+        `${file}, RRL ${variant}: median ${ns.toFixed(0)} ns/query (${(ns / off).toFixed(3)}x off), ` +
+          `${cpu.toFixed(0)} ns CPU/query (${(cpu / offCpu).toFixed(3)}x off)`,
+      );
+    }
+  }
+  process.exit(0);
+}
 
 const loaded = await loadResources([join(BENCH, 'fixtures/geodns')]);
 const output = compile(compileInputOf(snapshotFromFiles(loaded), {}, new Date()));
@@ -25,7 +70,20 @@ const state = new ServerState({
   geoip: await openGeoDatabase(join(BENCH, 'fixtures/bench-geo.mmdb')),
 });
 const counter = new QueryCounter();
-const handler = createHandler(state, { observe: (event) => counter.count(event) });
+/** As dns-node.ts makes it when rate limiting is on. */
+const rateLimiter =
+  rrl === 'off'
+    ? undefined
+    : new ResponseRateLimiter(
+        rrl === 'exempt'
+          ? { ...RRL_DEFAULTS, rate: 100, exempt: ['127.0.0.0/8'] }
+          : { ...RRL_DEFAULTS, rate: 1_000_000_000 },
+        { now: () => performance.now() },
+      );
+const handler = createHandler(state, {
+  observe: (event) => counter.count(event),
+  ...(rateLimiter ? { rateLimiter } : {}),
+});
 
 function readBinary(file: string): Buffer[] {
   const data = readFileSync(file);
@@ -61,6 +119,7 @@ for (const [label, queries] of files) {
   let bytes = 0;
   const end = performance.now() + seconds * 1000;
   const start = performance.now();
+  const cpuStart = process.cpuUsage();
   while (performance.now() < end) {
     for (const query of queries) {
       const response = handler(Buffer.from(query), client);
@@ -69,5 +128,11 @@ for (const [label, queries] of files) {
     }
   }
   const ns = ((performance.now() - start) * 1e6) / count;
-  console.log(`${label}: ${ns.toFixed(0)} ns/query over ${count} queries (${(bytes / count).toFixed(0)} bytes/answer)`);
+  const cpu = process.cpuUsage(cpuStart);
+  // CPU time as well: on a shared machine the wall clock also counts the time other processes had the core.
+  const cpuNs = ((cpu.user + cpu.system) * 1e3) / count;
+  console.log(
+    `${label}: ${ns.toFixed(0)} ns/query over ${count} queries (${(bytes / count).toFixed(0)} bytes/answer), ` +
+      `${cpuNs.toFixed(0)} ns CPU/query`,
+  );
 }

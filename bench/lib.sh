@@ -108,6 +108,7 @@ dnsperf_summary() {
 
 # ratio A B : A/B with two decimals, or n/a.
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b + 0 == 0) print "n/a"; else printf "%.2f\n", a / b }'; }
+ratio3() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b + 0 == 0) print "n/a"; else printf "%.3f\n", a / b }'; }
 
 # render TEMPLATE DEST PORT OUTDIR : copy a config template, filling @PORT@, @OUT@ and @FIXTURES@.
 render() {

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Peak queries/s of floor (bare Node dgram), gdnsd, PowerDNS geoip and geodns, with and without ECS, in one run,
 # then each server at half its own peak rate (dnsperf -Q) to show whether it loses queries below saturation.
-# Usage: bench/run.sh [server...]        (default: floor gdnsd pdns geodns)
+# Usage: bench/run.sh [server...]        (default: floor gdnsd pdns geodns; also geodns-rrl-exempt, geodns-rrl-under:
+#                                        geodns with response rate limiting, see servers.sh)
 # Environment: DURATION (s, default 10), ROUNDS (default 3), CLIENTS (dnsperf -c, 4), OUTSTANDING (-q, 200),
 #              WARMUP (s, 2), BASE_PORT (25300), RESULTS_FILE (bench/RESULTS.md; "-" for stdout only),
 #              QUERIES ("plain ecs", or one of them), HALF (1: also run each server at half its peak; 0: skip).
@@ -23,9 +24,10 @@ read -r -a QUERY_FILES <<<"${QUERIES:-plain ecs}"
 HALF=${HALF:-1}
 query_path() { [[ $1 == plain ]] && echo "$OUT/queries-plain.txt" || echo "$OUT/queries-ecs.bin"; }
 port_of() {
-  local i
-  for i in "${!SERVERS_ALL[@]}"; do [[ ${SERVERS_ALL[$i]} == "$1" ]] && echo $((BASE_PORT + 1 + i)); done
+  local i known=("${SERVERS_ALL[@]}" "${SERVERS_VARIANTS[@]}")
+  for i in "${!known[@]}"; do [[ ${known[$i]} == "$1" ]] && echo $((BASE_PORT + 1 + i)); done
 }
+for s in "${SERVERS[@]}"; do [[ -n $(port_of "$s") ]] || die "unknown server '$s'"; done
 
 "$NODE" "$BENCH_DIR/make-queries.ts" "$OUT" >&2
 RAW=$OUT/run-raw.tsv
@@ -116,6 +118,8 @@ LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # ---- the results block -------------------------------------------------------------------------------------------
 label() { [[ $1 == plain ]] && echo "no ECS" || echo "ECS"; }
+# ran SERVER : whether SERVER was measured in this run.
+ran() { [[ " ${SERVERS[*]} " == *" $1 "* && -z ${SKIPPED[$1]:-} ]]; }
 report() {
   local s f
   echo
@@ -147,7 +151,14 @@ report() {
   local pair a b
   for pair in geodns/gdnsd geodns/floor floor/gdnsd geodns/pdns; do
     a=${pair%/*} b=${pair#*/}
+    ran "$a" && ran "$b" || continue
     echo "| $pair | $(ratio "$(median "$a" plain 5)" "$(median "$b" plain 5)") ($(ratio "$(efficiency "$a" plain)" "$(efficiency "$b" plain)")) | $(ratio "$(median "$a" ecs 5)" "$(median "$b" ecs 5)") ($(ratio "$(efficiency "$a" ecs)" "$(efficiency "$b" ecs)")) |"
+  done
+  # Rate limiting A/B: three decimals, since the question is whether it costs more than a few percent.
+  for pair in geodns-rrl-exempt/geodns geodns-rrl-under/geodns; do
+    a=${pair%/*} b=${pair#*/}
+    ran "$a" && ran "$b" || continue
+    echo "| $pair | $(ratio3 "$(median "$a" plain 5)" "$(median "$b" plain 5)") ($(ratio3 "$(efficiency "$a" plain)" "$(efficiency "$b" plain)")) | $(ratio3 "$(median "$a" ecs 5)" "$(median "$b" ecs 5)") ($(ratio3 "$(efficiency "$a" ecs)" "$(efficiency "$b" ecs)")) |"
   done
   echo
   echo "At half of each server's own median peak (dnsperf \`-Q RATE\`, same duration):"

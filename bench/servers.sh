@@ -4,6 +4,10 @@
 # shellcheck shell=bash
 
 SERVERS_ALL=(floor gdnsd pdns geodns)
+# geodns with response rate limiting, for A/B runs against plain geodns (bench/run.sh geodns geodns-rrl-exempt
+# geodns-rrl-under); not in the default set. exempt: the benchmark's client network is exempt; under: every
+# response goes through the buckets, at a rate (per bucket) the benchmark never reaches.
+SERVERS_VARIANTS=(geodns-rrl-exempt geodns-rrl-under)
 
 start_floor() {
   SERVER_CMD="$NODE bench/floor-server.ts --listen 127.0.0.1:$1"
@@ -33,16 +37,22 @@ start_pdns() {
   wait_answer "$1" "static.$ZONE" A 192.0.2.100 "$SERVER_PID"
 }
 
+# start_geodns PORT [SERVE_ARGS...] : the bench zone, with any further `geodns serve` options.
 start_geodns() {
   geodns_ready || { log "geodns: 'node $GEODNS_ENTRY serve --help' fails in $ROOT: geodns is pending"; return 1; }
-  local args=(serve --resources "$FIXTURES/geodns" --listen "127.0.0.1:$1" --workers "$GEODNS_WORKERS" --geoip "$MMDB"
-    --metrics "127.0.0.1:$(($1 + 100))")
-  SERVER_CMD="node $GEODNS_NODE_FLAGS $GEODNS_ENTRY serve --resources bench/fixtures/geodns --listen 127.0.0.1:$1 --workers $GEODNS_WORKERS --geoip bench/fixtures/bench-geo.mmdb --metrics 127.0.0.1:$(($1 + 100))"
+  local port=$1
+  shift
+  local args=(serve --resources "$FIXTURES/geodns" --listen "127.0.0.1:$port" --workers "$GEODNS_WORKERS" --geoip "$MMDB"
+    --metrics "127.0.0.1:$((port + 100))" "$@")
+  SERVER_CMD="node $GEODNS_NODE_FLAGS $GEODNS_ENTRY serve --resources bench/fixtures/geodns --listen 127.0.0.1:$port --workers $GEODNS_WORKERS --geoip bench/fixtures/bench-geo.mmdb --metrics 127.0.0.1:$((port + 100))${*:+ $*}"
   # shellcheck disable=SC2086 # GEODNS_NODE_FLAGS is a list of flags
   start_bg "$OUT/geodns.log" "$SERVER_CPU" "$NODE" $GEODNS_NODE_FLAGS "$ROOT/$GEODNS_ENTRY" "${args[@]}"
   SERVER_PID=$BG_PID
-  wait_answer "$1" "static.$ZONE" A 192.0.2.100 "$SERVER_PID"
+  wait_answer "$port" "static.$ZONE" A 192.0.2.100 "$SERVER_PID"
 }
+
+start_geodns-rrl-exempt() { start_geodns "$1" --rrl-rate 100 --rrl-exempt 127.0.0.0/8; }
+start_geodns-rrl-under() { start_geodns "$1" --rrl-rate 1000000; }
 
 # check_geo PORT : the answers each server must agree on (ECS for US, DE, JP clients and the static record).
 check_geo() {

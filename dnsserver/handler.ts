@@ -3,18 +3,19 @@
 import type { ClientLocation } from './geoip/types.ts';
 import type { Locator } from './geoip/locator.ts';
 import { decide, type Decision } from './routing/decide.ts';
-import { lookup } from './zone/lookup.ts';
+import { lookup, wildcardAnswering } from './zone/lookup.ts';
 import { TYPE } from './zone/types.ts';
 import { buildAnswer } from './answer/sections.ts';
 import { routedTag, ServerState } from './answer/state.ts';
 import { isDeterministic, type Plan, type RoutedAnswer } from './answer/plans.ts';
+import { VERDICT, type ResponseRateLimiter, type Verdict } from './rrl/limiter.ts';
 
 type RoutedPlan = Extract<Plan, { kind: 'routed' }>;
 type FixedPlan = Extract<Plan, { kind: 'fixed' }>;
 import { encodeBody } from './wire/encode.ts';
 import { parseQuery } from './wire/parse.ts';
-import { buildErrorResponse, buildRcodeResponse, buildResponse } from './wire/respond.ts';
-import { EDE, RCODE, type ClientInfo, type ParsedQuery, type QueryHandler } from './wire/types.ts';
+import { buildErrorResponse, buildRcodeResponse, buildResponse, type ResponseOptions } from './wire/respond.ts';
+import { EDE, RCODE, type ClientInfo, type EdnsInfo, type ParsedQuery, type QueryHandler } from './wire/types.ts';
 
 export { ServerState, type ServerStateOptions } from './answer/state.ts';
 
@@ -45,10 +46,14 @@ export interface HandlerOptions {
   observe?: (event: QueryEvent) => void;
   /** Randomness for weighted and multivalue (default Math.random). */
   random?: () => number;
-  /** Server cookie generator (RFC 7873), passed to the wire layer. */
-  serverCookie?: (clientCookie: Buffer) => Buffer;
+  /** The server cookie (RFC 7873) for a client cookie sent from an address (server/cookies.ts). */
+  serverCookie?: (clientCookie: Buffer, clientAddress: string) => Buffer;
   /** The server's identifier for queries that ask for it (NSID, RFC 5001); none when not set. */
   nsid?: Buffer;
+  /** Response rate limiting for UDP (rrl/limiter.ts); none when not given. TCP is never limited. */
+  rateLimiter?: Pick<ResponseRateLimiter, 'check'>;
+  /** Called for a message that is not a query (dropped) or cannot be read (FORMERR): the client's fault. */
+  onClientError?: (client: ClientInfo, reason: 'not-a-query' | 'malformed', detail: string) => void;
   /** Called when answering fails unexpectedly (the client gets SERVFAIL). */
   onError?: (error: unknown, query: ParsedQuery) => void;
 }
@@ -62,10 +67,38 @@ function locateClient(locator: Locator, query: ParsedQuery, client: ClientInfo):
 export function createHandler(state: ServerState, options: HandlerOptions = {}): QueryHandler {
   const random = options.random ?? Math.random;
   const observe = options.observe;
-  const serverCookie = options.serverCookie;
+  const makeCookie = options.serverCookie;
   const nsid = options.nsid;
+
+  /** The server cookie maker for this query's client, when it sent a cookie. */
+  function cookieFor(edns: EdnsInfo | undefined, client: ClientInfo): ((clientCookie: Buffer) => Buffer) | undefined {
+    if (!makeCookie || !edns?.cookie) return undefined;
+    return (clientCookie) => makeCookie(clientCookie, client.address);
+  }
+
+  const limiter = options.rateLimiter;
+
+  /** The rate limiter's verdict on a response: send it, drop it or send it truncated. `name`: the answer's source. */
+  function limit(
+    client: ClientInfo,
+    rcode: number,
+    authoritative: boolean,
+    query: Partial<ParsedQuery> | undefined,
+    zone: string | null,
+    name = query?.qname ?? '',
+  ): Verdict {
+    if (limiter === undefined || client.transport !== 'udp') return VERDICT.SEND;
+    return limiter.check(client.address, rcode, authoritative, name, query?.qtype ?? 0, zone, query?.edns?.cookie);
+  }
+
   /** What every reply with an OPT record may carry besides its own options. */
-  const replyOptions = { ...(serverCookie ? { serverCookie } : {}), ...(nsid ? { nsid } : {}) };
+  function replyOptions(
+    edns: EdnsInfo | undefined,
+    client: ClientInfo,
+  ): Pick<ResponseOptions, 'serverCookie' | 'nsid'> {
+    const serverCookie = cookieFor(edns, client);
+    return { ...(serverCookie ? { serverCookie } : {}), ...(nsid ? { nsid } : {}) };
+  }
 
   /**
    * The plan for (name, type) in this snapshot: a finished body, or a lookup whose routed parts need deciding.
@@ -78,11 +111,12 @@ export function createHandler(state: ServerState, options: HandlerOptions = {}):
     if (!zone) return undefined;
     const result = lookup(zone, query.qname, query.qtype);
     const routed = result.kind === 'referral' ? [] : result.parts.filter((p) => p.kind === 'routed');
+    const wildcard = wildcardAnswering(zone, query.qname);
     let plan: Plan;
     if (result.kind === 'referral' || routed.length === 0) {
       const built = buildAnswer(zone, result, []);
       const body = encodeBody(query.qname, built.sections, built.rcode, built.authoritative);
-      plan = { kind: 'fixed', zone, body };
+      plan = { kind: 'fixed', zone, body, wildcard };
     } else {
       plan = {
         kind: 'routed',
@@ -90,6 +124,7 @@ export function createHandler(state: ServerState, options: HandlerOptions = {}):
         result,
         deterministic: isDeterministic(routed.map((p) => p.routed)),
         tags: routed.map((p) => routedTag(zone.apex, p.name)),
+        wildcard,
       };
     }
     state.plans.set(query.qname, query.qtype, plan);
@@ -132,7 +167,7 @@ export function createHandler(state: ServerState, options: HandlerOptions = {}):
     client: ClientInfo,
     zone: string | null,
     extendedError?: number,
-  ): Buffer {
+  ): Buffer | null {
     observe?.({
       zone,
       qname: query.qname,
@@ -141,13 +176,16 @@ export function createHandler(state: ServerState, options: HandlerOptions = {}):
       transport: client.transport,
       ecs: query.edns?.ecs !== undefined,
     });
+    const verdict = limit(client, RCODE.REFUSED, false, query, zone);
+    if (verdict === VERDICT.DROP) return null;
     return buildRcodeResponse(message, query, RCODE.REFUSED, client.transport, {
-      ...replyOptions,
+      ...replyOptions(query.edns, client),
       ...(extendedError !== undefined ? { extendedError } : {}),
+      truncate: verdict === VERDICT.SLIP,
     });
   }
 
-  function answer(message: Buffer, query: ParsedQuery, client: ClientInfo): Buffer {
+  function answer(message: Buffer, query: ParsedQuery, client: ClientInfo): Buffer | null {
     // Like Knot: classes other than IN (and ANY) are refused, as are zone transfers (not offered).
     if (query.qclass !== CLASS_IN && query.qclass !== CLASS_ANY) return refuse(message, query, client, null);
     if (query.qtype === TYPE.AXFR || query.qtype === TYPE.IXFR) {
@@ -182,18 +220,28 @@ export function createHandler(state: ServerState, options: HandlerOptions = {}):
       }
       observe(event);
     }
+    const verdict =
+      limiter === undefined
+        ? VERDICT.SEND
+        : limit(client, body.rcode, body.authoritative, query, plan.zone.apex, plan.wildcard ?? query.qname);
+    if (verdict === VERDICT.DROP) return null;
     return buildResponse(message, query, body, {
       transport: client.transport,
       ecsScope: routed ? routed.scope : 0,
-      serverCookie,
+      serverCookie: cookieFor(query.edns, client),
       nsid,
+      truncate: verdict === VERDICT.SLIP,
     });
   }
 
   return (message, client) => {
     const parsed = parseQuery(message);
     if (!parsed.ok) {
-      if ('drop' in parsed) return null;
+      if ('drop' in parsed) {
+        options.onClientError?.(client, 'not-a-query', parsed.reason);
+        return null;
+      }
+      if (parsed.rcode === RCODE.FORMERR) options.onClientError?.(client, 'malformed', parsed.reason);
       observe?.({
         zone: null,
         qname: parsed.query?.qname ?? '',
@@ -202,7 +250,12 @@ export function createHandler(state: ServerState, options: HandlerOptions = {}):
         transport: client.transport,
         ecs: false,
       });
-      return buildErrorResponse(message, parsed, replyOptions);
+      const verdict = limit(client, parsed.rcode, false, parsed.query, null);
+      if (verdict === VERDICT.DROP) return null;
+      return buildErrorResponse(message, parsed, {
+        ...replyOptions(parsed.query?.edns, client),
+        truncate: verdict === VERDICT.SLIP,
+      });
     }
     const query = parsed.query;
     try {
@@ -217,7 +270,12 @@ export function createHandler(state: ServerState, options: HandlerOptions = {}):
         transport: client.transport,
         ecs: false,
       });
-      return buildRcodeResponse(message, query, RCODE.SERVFAIL, client.transport, replyOptions);
+      const verdict = limit(client, RCODE.SERVFAIL, false, query, null);
+      if (verdict === VERDICT.DROP) return null;
+      return buildRcodeResponse(message, query, RCODE.SERVFAIL, client.transport, {
+        ...replyOptions(query.edns, client),
+        truncate: verdict === VERDICT.SLIP,
+      });
     }
   };
 }

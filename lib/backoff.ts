@@ -5,7 +5,7 @@
 export interface BackoffOptions {
   /** The delay after the first failure, before jitter (default 250 ms). */
   initialMs?: number;
-  /** The cap on the delay (default 10 s). */
+  /** The cap on the delay (default 5 s: after an API outage, answers should catch up within seconds). */
   maxMs?: number;
   /** Each failure multiplies the delay by this (default 2). */
   factor?: number;
@@ -25,7 +25,7 @@ export class Backoff {
 
   constructor(options: BackoffOptions = {}) {
     this.#initialMs = options.initialMs ?? 250;
-    this.#maxMs = options.maxMs ?? 10_000;
+    this.#maxMs = options.maxMs ?? 5_000;
     this.#factor = options.factor ?? 2;
     this.#jitter = options.jitter ?? 0.5;
     this.#random = options.random ?? Math.random;

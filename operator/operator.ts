@@ -195,12 +195,19 @@ export class Operator {
       },
       compiled: (compiled) => {
         this.#compiled = compiled;
-        metrics.reconciles.inc({ result: 'ok' });
         this.#refreshStatus();
       },
-      refused: () => metrics.reconciles.inc({ result: 'refused' }),
     };
-    const pipeline = new Pipeline({ input: new ClusterInput(this.caches), output, log, requireZones: false });
+    const pipeline = new Pipeline({
+      input: new ClusterInput(this.caches),
+      output,
+      log,
+      requireZones: false,
+      onRun: (result, seconds) => {
+        metrics.reconciles.inc({ result });
+        metrics.reconcileSeconds.observe(seconds);
+      },
+    });
     pipeline.prober.onResult((event) => {
       metrics.probeResults.inc({ result: event.result.ok ? 'success' : 'failure' });
       metrics.probeSeconds.observe(event.result.latencyMs / 1000);
@@ -214,7 +221,6 @@ export class Operator {
     try {
       await pipeline.start();
     } catch (error) {
-      metrics.reconciles.inc({ result: 'error' });
       log.error({ err: error }, 'the first reconcile failed; following changes all the same');
     }
   }

@@ -28,6 +28,8 @@ export interface PipelineOptions {
   /** Fail the first run when it yields no zone (default true: a standalone server with nothing to serve is a
    *  mistake; a cluster with no GeoZone yet is not). */
   requireZones?: boolean;
+  /** Told after every run: how it ended and how long it took. */
+  onRun?: (result: 'ok' | 'refused' | 'error', seconds: number) => void;
   now?: () => Date;
 }
 
@@ -42,6 +44,8 @@ export class Pipeline {
   #again = false;
   #down: ReadonlyMap<string, string> = new Map();
   #health: HealthTable | null = null;
+  #seeded = false;
+  #problems = new Set<string>();
 
   constructor(options: PipelineOptions) {
     this.#options = options;
@@ -97,6 +101,19 @@ export class Pipeline {
 
   /** Reads the input, compiles, plans the probes and publishes. */
   async run(): Promise<void> {
+    const started = performance.now();
+    const report = (result: 'ok' | 'refused' | 'error') =>
+      this.#options.onRun?.(result, (performance.now() - started) / 1000);
+    try {
+      report((await this.#run()) ? 'ok' : 'refused');
+    } catch (error) {
+      report('error');
+      throw error;
+    }
+  }
+
+  /** One run; false when the read was refused. */
+  async #run(): Promise<boolean> {
     const { input, output, log } = this.#options;
     const source = input.name;
     const read = await input.read();
@@ -107,19 +124,25 @@ export class Pipeline {
         { source, errors: read.errors.length },
         'reload refused: the input has errors; the last good zones keep serving',
       );
-      return;
+      return false;
     }
     const fresh = compile(compileInputOf(read.snapshot, newest(this.#previous, read.published), this.#now()));
     const compiled: CompileOutput = { zones: fresh.zones, results: [...fresh.results, ...(read.invalid ?? [])] };
+    // Each problem is logged when it appears, not again on every run while it stays (a cluster runs often).
+    const problems = new Set<string>();
     for (const result of compiled.results) {
       for (const condition of result.conditions) {
         if (!isRefusal(condition) && condition.status !== 'False') continue;
+        const text = describeCondition(result, condition);
+        problems.add(text);
+        if (this.#problems.has(text)) continue;
         log.warn(
           { source, resource: resourceLabel(result), condition: condition.type, reason: condition.reason },
-          describeCondition(result, condition),
+          text,
         );
       }
     }
+    this.#problems = problems;
     if (compiled.zones.length === 0 && !this.#loadedOnce && this.#options.requireZones !== false) {
       throw new Error(`no zone could be compiled from ${input.describe()}`);
     }
@@ -133,6 +156,11 @@ export class Pipeline {
       read.snapshot.probes.map((p) => [`${p.metadata.namespace ?? 'default'}/${p.metadata.name}`, p.spec]),
     );
     const planned = checksForZones(compiled.zones, probes);
+    if (read.publishedHealth && !this.#seeded) {
+      this.#seeded = true;
+      this.#prober.seed(read.publishedHealth);
+      this.#health = read.publishedHealth;
+    }
     this.#prober.update(planned.checks);
     this.#publishZones(compiled.zones);
     this.#publishHealth();
@@ -145,6 +173,7 @@ export class Pipeline {
       },
       'zones loaded',
     );
+    return true;
   }
 
   /** The prober's table with the targets the input knows to be down (Services without ready endpoints). */

@@ -10,6 +10,9 @@ import { createLogger, parseLogLevel, parseSampleRate } from '../../dnsserver/ob
 import { aggregateMetrics, GeodnsMetrics, workerMetricsSnapshot } from '../../dnsserver/observability/metrics.ts';
 import { DEFAULT_METRICS_PORT, startHttpServer, type ObservabilityServer } from '../../lib/http-endpoint.ts';
 import { formatListenAddress, parseListenAddress, type ListenAddress } from '../../dnsserver/server/listen.ts';
+import { parseCidr } from '../../dnsserver/geoip/address.ts';
+import { RRL_DEFAULTS, type RrlSettings } from '../../dnsserver/rrl/limiter.ts';
+import { newCookieSecret } from '../../dnsserver/server/cookies.ts';
 import { startDnsPool, type DnsPool } from '../../dnsserver/server/dns-pool.ts';
 import { PoolSink } from '../../dnsserver/server/pool-sink.ts';
 import { DEFAULT_IDLE_TIMEOUT_MS, DEFAULT_MAX_CONNECTIONS } from '../../dnsserver/transport/tcp.ts';
@@ -18,6 +21,7 @@ import { EXIT_INVALID, EXIT_OK, UsageError, type CliIO, type Command } from '../
 const DEFAULT_LISTEN = '0.0.0.0:5353';
 /** With --kube: how long to wait for the API at start-up before the fallback (a pod restart should not wait long). */
 const DEFAULT_KUBE_WAIT_MS = 5000;
+const DEFAULT_CLIENT_ERROR_LOG_RATE = 5;
 
 const HELP = `Usage: geodns serve (--resources PATH... | --config DIR | --kube [--config DIR]) [options]
 
@@ -54,8 +58,23 @@ Options:
   --nsid TEXT              answer NSID requests (RFC 5001, dig +nsid) with TEXT, e.g. the pod name (default: off)
   --tcp-idle-timeout SEC   close idle TCP connections after SEC seconds (default ${DEFAULT_IDLE_TIMEOUT_MS / 1000})
   --tcp-max-connections N  open TCP connections per worker (default ${DEFAULT_MAX_CONNECTIONS})
+  --client-error-log-rate N  log at most N lines a second per worker about client-caused errors (garbled
+                           messages, broken TCP framing, resets, slow connections; all are counted in
+                           geodns_client_errors_total), and as many about rate-limited networks
+                           (default ${DEFAULT_CLIENT_ERROR_LOG_RATE}; 0 logs none)
   --drain-timeout SEC      on SIGTERM/SIGINT: stop accepting, let answers in flight finish for up to SEC
                            seconds, then exit (default 5)
+
+Response rate limiting (UDP; off by default, see docs/serve.md):
+  --rrl-rate N             at most N responses a second per client network and response class, per worker
+                           thread (0: off, the default)
+  --rrl-slip N             send every Nth limited response truncated (TC=1) so that real clients retry over
+                           TCP; 0 drops them all, 1 truncates them all (default ${RRL_DEFAULTS.slip})
+  --rrl-window SEC         a flooding network stays limited this long after its flood stops (default ${RRL_DEFAULTS.windowSeconds})
+  --rrl-ipv4-prefix N      client networks are IPv4 /N (default ${RRL_DEFAULTS.ipv4Prefix})
+  --rrl-ipv6-prefix N      and IPv6 /N (default ${RRL_DEFAULTS.ipv6Prefix})
+  --rrl-exempt CIDR        never limit this network, repeatable (clients with a valid DNS cookie are exempt too)
+  --rrl-table-size N       buckets per worker, fixed memory of 22 bytes each (default ${RRL_DEFAULTS.tableSize})
 
 Example:
   geodns serve --resources examples/standalone --listen 127.0.0.1:5353
@@ -75,6 +94,8 @@ interface ServeOptions {
   querySampleRate: number;
   tcpIdleTimeoutMs: number;
   tcpMaxConnections: number;
+  clientErrorLogRate: number;
+  rrl: RrlSettings | undefined;
   drainTimeoutMs: number;
 }
 
@@ -87,13 +108,17 @@ function positiveNumber(text: string | undefined, option: string, fallback: numb
   return value;
 }
 
-function workerCount(text: string | undefined): number {
-  if (text === undefined) return availableParallelism();
+function wholeNumber(text: string | undefined, option: string, fallback: number, max = 1_000_000_000): number {
+  if (text === undefined) return fallback;
   const value = Number(text);
-  if (text.trim() === '' || !Number.isInteger(value) || value < 0 || value > 256) {
-    throw new UsageError(`--workers: expected a whole number from 0 to 256, got '${text}'`);
+  if (text.trim() === '' || !Number.isInteger(value) || value < 0 || value > max) {
+    throw new UsageError(`${option}: expected a whole number from 0 to ${max}, got '${text}'`);
   }
   return value;
+}
+
+function workerCount(text: string | undefined): number {
+  return text === undefined ? availableParallelism() : wholeNumber(text, '--workers', 0, 256);
 }
 
 function usage<T>(fn: () => T): T {
@@ -125,6 +150,14 @@ export function parseServeArgs(args: string[]): ServeOptions {
         nsid: { type: 'string' },
         'tcp-idle-timeout': { type: 'string' },
         'tcp-max-connections': { type: 'string' },
+        'client-error-log-rate': { type: 'string' },
+        'rrl-rate': { type: 'string' },
+        'rrl-slip': { type: 'string' },
+        'rrl-window': { type: 'string' },
+        'rrl-ipv4-prefix': { type: 'string' },
+        'rrl-ipv6-prefix': { type: 'string' },
+        'rrl-exempt': { type: 'string', multiple: true },
+        'rrl-table-size': { type: 'string' },
         'drain-timeout': { type: 'string' },
       },
     }),
@@ -167,7 +200,43 @@ export function parseServeArgs(args: string[]): ServeOptions {
       DEFAULT_MAX_CONNECTIONS,
       true,
     ),
+    clientErrorLogRate: wholeNumber(
+      values['client-error-log-rate'],
+      '--client-error-log-rate',
+      DEFAULT_CLIENT_ERROR_LOG_RATE,
+    ),
+    rrl: parseRrl(values),
     drainTimeoutMs: positiveNumber(values['drain-timeout'], '--drain-timeout', 5) * 1000,
+  };
+}
+
+type RrlOption = 'rrl-rate' | 'rrl-slip' | 'rrl-window' | 'rrl-ipv4-prefix' | 'rrl-ipv6-prefix' | 'rrl-table-size';
+
+/** The RRL settings, or undefined when --rrl-rate is 0 or not given (its other options then make no sense). */
+function parseRrl(values: Partial<Record<RrlOption, string>> & { 'rrl-exempt'?: string[] }): RrlSettings | undefined {
+  const rate = wholeNumber(values['rrl-rate'], '--rrl-rate', 0);
+  if (rate === 0) {
+    const stray = (Object.keys(values) as string[]).find((k) => k.startsWith('rrl-') && k !== 'rrl-rate');
+    if (stray) throw new UsageError(`--${stray} needs --rrl-rate N (response rate limiting is off)`);
+    return undefined;
+  }
+  const exempt = values['rrl-exempt'] ?? [];
+  for (const text of exempt) {
+    const cidr = parseCidr(text);
+    if ('error' in cidr) throw new UsageError(`--rrl-exempt: ${cidr.error}`);
+  }
+  const window = wholeNumber(values['rrl-window'], '--rrl-window', RRL_DEFAULTS.windowSeconds, 3600);
+  if (window === 0) throw new UsageError('--rrl-window: expected a whole number from 1 to 3600, got 0');
+  const tableSize = wholeNumber(values['rrl-table-size'], '--rrl-table-size', RRL_DEFAULTS.tableSize, 1 << 24);
+  if (tableSize < 16) throw new UsageError(`--rrl-table-size: expected at least 16, got ${tableSize}`);
+  return {
+    rate,
+    slip: wholeNumber(values['rrl-slip'], '--rrl-slip', RRL_DEFAULTS.slip, 100),
+    windowSeconds: window,
+    ipv4Prefix: wholeNumber(values['rrl-ipv4-prefix'], '--rrl-ipv4-prefix', RRL_DEFAULTS.ipv4Prefix, 32),
+    ipv6Prefix: wholeNumber(values['rrl-ipv6-prefix'], '--rrl-ipv6-prefix', RRL_DEFAULTS.ipv6Prefix, 128),
+    exempt,
+    tableSize,
   };
 }
 
@@ -281,7 +350,10 @@ async function run(options: ServeOptions, io: CliIO, signals: SignalHooks): Prom
       tcpIdleTimeoutMs: options.tcpIdleTimeoutMs,
       tcpMaxConnections: options.tcpMaxConnections,
       querySampleRate: options.querySampleRate,
+      clientErrorLogRate: options.clientErrorLogRate,
+      ...(options.rrl ? { rrl: options.rrl } : {}),
       logLevel: log.level,
+      cookieSecret: newCookieSecret(),
       ...(options.nsid !== undefined ? { nsid: options.nsid } : {}),
       onWorkerExit: (code) => {
         log.fatal({ code }, 'a DNS worker died; exiting');
@@ -323,6 +395,7 @@ async function run(options: ServeOptions, io: CliIO, signals: SignalHooks): Prom
       dns: [...new Set(pool.bound.map((b) => formatListenAddress(b)))],
       metrics: http ? formatListenAddress(http) : 'off',
       workers: pool.size,
+      ...(options.rrl ? { rrl: options.rrl } : {}),
       source: options.kube
         ? { kube: true, ...(options.config ? { fallback: options.config } : {}) }
         : options.config

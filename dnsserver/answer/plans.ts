@@ -8,15 +8,20 @@ import type { ClientLocation } from '../geoip/types.ts';
 import type { LookupResult, ZoneIndex } from '../zone/types.ts';
 import type { EncodedBody } from '../wire/types.ts';
 
-/** `zone` is the zone the name was found in, so a cached plan spares the zone search too. */
+/**
+ * `zone` is the zone the name was found in, so a cached plan spares the zone search too. `wildcard`: the wildcard
+ * that synthesized the answer, which response rate limiting counts it under (random names below it are one
+ * answer, not one each).
+ */
 export type Plan =
-  | { kind: 'fixed'; zone: ZoneIndex; body: EncodedBody }
+  | { kind: 'fixed'; zone: ZoneIndex; body: EncodedBody; wildcard: string | undefined }
   | {
       kind: 'routed';
       zone: ZoneIndex;
       result: Exclude<LookupResult, { kind: 'referral' }>;
       deterministic: boolean;
       tags: string[];
+      wildcard: string | undefined;
     };
 
 /** A finished routed answer, with what metrics and the ECS echo need. */

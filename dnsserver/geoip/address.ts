@@ -12,23 +12,38 @@ export interface ParsedCidr extends ParsedAddress {
   prefixLength: number;
 }
 
-/** Plain dotted-quad IPv4 ('203.0.113.7'), the common case per query, without the general parser. */
-function parseDottedQuad(text: string): ParsedAddress | undefined {
-  const parts = text.split('.');
-  if (parts.length !== 4) return undefined;
-  const bytes: number[] = [];
-  for (const part of parts) {
-    if (part.length === 0 || part.length > 3 || (part.length > 1 && part[0] === '0')) return undefined;
-    let value = 0;
-    for (let i = 0; i < part.length; i++) {
-      const digit = part.charCodeAt(i) - 48;
-      if (digit < 0 || digit > 9) return undefined;
-      value = value * 10 + digit;
+/**
+ * A plain dotted-quad IPv4 address ('203.0.113.7') as an unsigned 32-bit number, -1 when the text is not one (no
+ * leading zeros). Per query, without allocating.
+ */
+export function dottedQuadValue(text: string): number {
+  let value = 0;
+  let part = 0;
+  let digits = 0;
+  let dots = 0;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code === 46) {
+      if (digits === 0 || dots === 3) return -1;
+      value = value * 256 + part;
+      part = 0;
+      digits = 0;
+      dots++;
+      continue;
     }
-    if (value > 255) return undefined;
-    bytes.push(value);
+    const digit = code - 48;
+    if (digit < 0 || digit > 9 || (digits > 0 && part === 0)) return -1;
+    part = part * 10 + digit;
+    if (++digits > 3 || part > 255) return -1;
   }
-  return { family: 4, bytes, text };
+  return dots === 3 && digits > 0 ? value * 256 + part : -1;
+}
+
+/** Plain dotted-quad IPv4, the common case per query, without the general parser. */
+function parseDottedQuad(text: string): ParsedAddress | undefined {
+  const value = dottedQuadValue(text);
+  if (value < 0) return undefined;
+  return { family: 4, bytes: [value >>> 24, (value >>> 16) & 0xff, (value >>> 8) & 0xff, value & 0xff], text };
 }
 
 /** Parses an IPv4 or IPv6 address; undefined when it is not one. */

@@ -94,6 +94,9 @@ export class GeodnsMetrics {
   readonly #serial: Gauge<'zone'>;
   readonly #targetUp: Gauge<'target'>;
   readonly #probeDuration: Histogram<'result'>;
+  readonly #clientErrors: Counter<'transport' | 'reason'>;
+  readonly #rrlLimited: Counter<'class'>;
+  readonly #rrlSlipped: Counter<'class'>;
 
   constructor(options: GeodnsMetricsOptions = {}) {
     const registers = [this.registry];
@@ -159,6 +162,24 @@ export class GeodnsMetrics {
       help: 'Duration of health probes, by result.',
       labelNames: ['result'],
       buckets: PROBE_DURATION_BUCKETS,
+      registers,
+    });
+    this.#clientErrors = new Counter({
+      name: 'geodns_client_errors_total',
+      help: 'Errors caused by clients (malformed messages, broken TCP framing, resets, slow connections), by reason.',
+      labelNames: ['transport', 'reason'],
+      registers,
+    });
+    this.#rrlLimited = new Counter({
+      name: 'geodns_rrl_limited_total',
+      help: 'UDP responses over the rate limit (dropped or sent truncated), by response class.',
+      labelNames: ['class'],
+      registers,
+    });
+    this.#rrlSlipped = new Counter({
+      name: 'geodns_rrl_slipped_total',
+      help: 'Responses over the rate limit sent truncated (TC=1) instead of dropped, by response class.',
+      labelNames: ['class'],
       registers,
     });
     if (options.defaultMetrics) collectDefaultMetrics({ register: this.registry });
@@ -239,6 +260,17 @@ export class GeodnsMetrics {
 
   observeProbe(seconds: number, ok: boolean): void {
     this.#probeDuration.observe({ result: ok ? 'success' : 'failure' }, seconds);
+  }
+
+  /** `reason` is one of CLIENT_ERROR_REASONS (client-errors.ts). */
+  countClientErrors(transport: Transport, reason: string, by = 1): void {
+    this.#clientErrors.inc({ transport, reason }, by);
+  }
+
+  /** `responseClass` is one of RRL_CLASSES (rrl/limiter.ts). */
+  countRateLimited(responseClass: string, limited: number, slipped: number): void {
+    this.#rrlLimited.inc({ class: responseClass }, limited);
+    if (slipped > 0) this.#rrlSlipped.inc({ class: responseClass }, slipped);
   }
 
   /** Prometheus text of this registry alone. */

@@ -1,17 +1,20 @@
 // One DNS answering unit: the zones and health it answers from, and UDP + TCP sockets on every listen address
 // (SO_REUSEPORT, so several units can share a port). Runs in a worker thread (worker.ts) or, with one worker, in
 // the main thread (inline-pool.ts).
-import { createHash, randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { HealthTable } from '../../api/health.ts';
 import { createHandler, ServerState, type QueryEvent } from '../handler.ts';
 import { geoDatabaseFromBytes } from '../geoip/database.ts';
 import { qtypeLabel, rcodeLabel, type GeodnsMetrics } from '../observability/metrics.ts';
 import { QueryLog } from '../observability/log.ts';
+import { ClientErrors } from '../observability/client-errors.ts';
+import { LogLimiter } from '../observability/log-limiter.ts';
 import type { QueryHandler } from '../wire/types.ts';
 import { startUdpServer, type UdpServer } from '../transport/udp.ts';
 import { startTcpServer, type TcpServer } from '../transport/tcp.ts';
 import { QueryCounter } from './query-counter.ts';
+import { ServerCookies } from './cookies.ts';
+import { ResponseRateLimiter, type RrlSettings } from '../rrl/limiter.ts';
 import type { WorkerOptions } from './messages.ts';
 import { ZoneAssembler, type ZoneSlice } from './zone-stream.ts';
 
@@ -35,6 +38,31 @@ export interface DnsNode {
 // Timing every query would cost a measurable share of the hot path, so the duration histogram samples one query
 // in DURATION_SAMPLE (documented in docs/observability.md); the query log times the queries it logs.
 const DURATION_SAMPLE = 64;
+/** Ports to try for UDP and TCP together when asked for any free one (port 0). */
+const PORT_ATTEMPTS = 5;
+
+function isAddressInUse(error: unknown): boolean {
+  const cause = error instanceof Error ? error.cause : undefined;
+  return typeof cause === 'object' && cause !== null && (cause as NodeJS.ErrnoException).code === 'EADDRINUSE';
+}
+
+/** The node's rate limiter: cookies exempt, the first limited response of a network logged (sparingly). */
+function rateLimiter(
+  settings: RrlSettings,
+  cookies: ServerCookies,
+  lines: LogLimiter,
+  log: Logger,
+): ResponseRateLimiter {
+  return new ResponseRateLimiter(settings, {
+    now: () => performance.now(),
+    validCookie: (cookie, address) => cookies.isValid(cookie, address),
+    onLimit: (event) => {
+      const held = lines.admit();
+      if (held < 0) return;
+      log.info({ ...event, ...(held > 0 ? { notLogged: held } : {}) }, 'rate limiting responses');
+    },
+  });
+}
 
 export async function startDnsNode(options: WorkerOptions, log: Logger, metrics: GeodnsMetrics): Promise<DnsNode> {
   const counter = new QueryCounter();
@@ -45,22 +73,26 @@ export async function startDnsNode(options: WorkerOptions, log: Logger, metrics:
   metrics.setZones(options.initialZones);
   state.setHealth(options.initialHealth);
 
-  // DNS cookies (RFC 7873 / 9018 style): the server cookie is a keyed hash of the client cookie; the secret is per
-  // process, so a client simply gets a fresh server cookie after a restart.
-  const cookieSecret = randomBytes(16);
-  const serverCookie = (clientCookie: Buffer): Buffer =>
-    createHash('sha256').update(cookieSecret).update(clientCookie).digest().subarray(0, 16);
+  const cookies = new ServerCookies(options.cookieSecret);
 
   const queryLog = new QueryLog(log, options.querySampleRate);
+  const now = () => performance.now();
+  const clientErrors = new ClientErrors(log, new LogLimiter(options.clientErrorLogRate, now));
+  const rrl = options.rrl
+    ? rateLimiter(options.rrl, cookies, new LogLimiter(options.clientErrorLogRate, now), log)
+    : undefined;
   let lastEvent: QueryEvent | undefined;
   const handler = createHandler(state, {
     observe: (event) => {
       counter.count(event);
       lastEvent = event;
     },
-    serverCookie,
+    serverCookie: (clientCookie, address) => cookies.make(clientCookie, address),
+    ...(rrl ? { rateLimiter: rrl } : {}),
     ...(options.nsid !== undefined ? { nsid: Buffer.from(options.nsid, 'utf8') } : {}),
     onError: (error, query) => log.error({ err: error, qname: query.qname, qtype: query.qtype }, 'answering failed'),
+    onClientError: (client, reason, detail) =>
+      clientErrors.report(client.transport, reason, client.address, client.port, detail),
   });
 
   let sequence = 0;
@@ -88,30 +120,42 @@ export async function startDnsNode(options: WorkerOptions, log: Logger, metrics:
     return response;
   };
 
-  const onTransportError = (error: unknown, where: string) => log.warn({ err: error, where }, 'transport error');
+  // Client-caused problems go to clientErrors; what reaches here is a fault of the server: an error, with its stack.
+  const onTransportError = (error: unknown, where: string) => log.error({ err: error, where }, 'transport error');
   const udpServers: UdpServer[] = [];
   const tcpServers: TcpServer[] = [];
   const closeAll = () => Promise.all([...udpServers, ...tcpServers].map((s) => s.close()));
   try {
     for (const address of options.listen) {
-      const udp = await startUdpServer({
-        ...address,
-        handler: timedHandler,
-        reusePort: true,
-        onError: onTransportError,
-      });
-      udpServers.push(udp);
-      // Port 0: TCP takes the port UDP got, so one number serves both.
-      const tcp = await startTcpServer({
-        host: address.host,
-        port: udp.port,
-        handler: timedHandler,
-        reusePort: true,
-        idleTimeoutMs: options.tcpIdleTimeoutMs,
-        maxConnections: options.tcpMaxConnections,
-        onError: onTransportError,
-      });
-      tcpServers.push(tcp);
+      // Port 0: TCP takes the port UDP got, so one number serves both. That number may be taken for TCP already;
+      // then both try another.
+      for (let attempt = 1; ; attempt++) {
+        const udp = await startUdpServer({
+          ...address,
+          handler: timedHandler,
+          reusePort: true,
+          onError: onTransportError,
+        });
+        try {
+          const tcp = await startTcpServer({
+            host: address.host,
+            port: udp.port,
+            handler: timedHandler,
+            reusePort: true,
+            idleTimeoutMs: options.tcpIdleTimeoutMs,
+            maxConnections: options.tcpMaxConnections,
+            onError: onTransportError,
+            onClientError: (reason, client, detail) =>
+              clientErrors.report('tcp', reason, client.address, client.port, detail),
+          });
+          udpServers.push(udp);
+          tcpServers.push(tcp);
+          break;
+        } catch (error) {
+          await udp.close();
+          if (address.port !== 0 || attempt >= PORT_ATTEMPTS || !isAddressInUse(error)) throw error;
+        }
+      }
     }
   } catch (error) {
     await closeAll();
@@ -143,6 +187,8 @@ export async function startDnsNode(options: WorkerOptions, log: Logger, metrics:
     },
     flushMetrics() {
       counter.flushInto(metrics);
+      clientErrors.flushInto(metrics);
+      if (rrl) for (const c of rrl.takeCounts()) metrics.countRateLimited(c.class, c.limited, c.slipped);
     },
     async drain(timeoutMs) {
       await Promise.all([...udpServers.map((s) => s.close()), ...tcpServers.map((s) => s.drain(timeoutMs))]);

@@ -3,6 +3,7 @@ import type { CompiledZone } from '../../api/compiled.ts';
 import type { HealthTable } from '../../api/health.ts';
 import type { ListenAddress } from './listen.ts';
 import type { PostedZoneSlice } from './zone-stream.ts';
+import type { RrlSettings } from '../rrl/limiter.ts';
 
 export interface WorkerOptions {
   listen: ListenAddress[];
@@ -14,7 +15,13 @@ export interface WorkerOptions {
   tcpIdleTimeoutMs: number;
   tcpMaxConnections: number;
   querySampleRate: number;
+  /** Client-error log lines a second, at most (per worker); the rest are only counted. */
+  clientErrorLogRate: number;
   logLevel: string;
+  /** Response rate limiting for UDP; off when undefined. Each worker keeps its own buckets. */
+  rrl?: RrlSettings;
+  /** The key of the DNS server cookies (cookies.ts): one per process, so that every worker accepts them. */
+  cookieSecret: Uint8Array;
   /** The server identifier returned to NSID requests (RFC 5001); none when undefined. */
   nsid?: string;
 }

@@ -16,8 +16,16 @@ export interface TcpServerOptions {
   maxConnections?: number;
   /** Largest query accepted; a longer length prefix closes the connection (default 65535). */
   maxMessageSize?: number;
+  /** Faults of the server (a handler that throws, a failed write): reported with their stack. */
   onError?: (error: unknown, where: string) => void;
+  /**
+   * Problems a client causes (a broken length prefix, a reset, a connection too slow to send its query, one
+   * connection too many). Without this hook they go to onError as errors.
+   */
+  onClientError?: (reason: TcpClientError, client: ClientInfo, detail: string) => void;
 }
+
+export type TcpClientError = 'bad-length' | 'reset' | 'slow' | 'too-many-connections';
 
 export interface TcpServer {
   readonly port: number;
@@ -33,7 +41,17 @@ export interface TcpServer {
 export const DEFAULT_IDLE_TIMEOUT_MS = 10_000;
 export const DEFAULT_MAX_CONNECTIONS = 1000;
 const DEFAULT_DRAIN_MS = 2_000;
-const QUIET_ERRORS = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED']);
+/** Socket errors a peer causes by going away. */
+const PEER_GONE = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED', 'ETIMEDOUT']);
+
+function clientOf(socket: net.Socket): ClientInfo {
+  return {
+    address: socket.remoteAddress ?? '',
+    port: socket.remotePort ?? 0,
+    family: socket.remoteFamily === 'IPv6' ? 6 : 4,
+    transport: 'tcp',
+  };
+}
 
 export function startTcpServer(options: TcpServerOptions): Promise<TcpServer> {
   const idleTimeoutMs = options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
@@ -45,22 +63,37 @@ export function startTcpServer(options: TcpServerOptions): Promise<TcpServer> {
   let closing = false;
 
   const report = safeReporter(onError);
+  const onClientError = options.onClientError;
+  const clientError = (reason: TcpClientError, client: ClientInfo, detail: string): void => {
+    if (!onClientError) {
+      report(new Error(`tcp connection from ${client.address}:${client.port}: ${detail}`), `tcp ${reason}`);
+      return;
+    }
+    try {
+      onClientError(reason, client, detail);
+    } catch {
+      // A failing reporter must not take the server down.
+    }
+  };
 
   const server = net.createServer({ noDelay: true }, (socket) => {
-    if (closing || sockets.size >= maxConnections) {
+    if (closing) {
       socket.destroy();
       return;
     }
-    const family: 4 | 6 = socket.remoteFamily === 'IPv6' ? 6 : 4;
-    const client: ClientInfo = {
-      address: socket.remoteAddress ?? '',
-      port: socket.remotePort ?? 0,
-      family,
-      transport: 'tcp',
-    };
+    if (sockets.size >= maxConnections) {
+      clientError('too-many-connections', clientOf(socket), `${maxConnections} connections are open`);
+      socket.destroy();
+      return;
+    }
+    const client = clientOf(socket);
     const reader = new LengthPrefixedReader(maxMessageSize);
     let waitingForDrain = false;
     let ending = false;
+    /** When the message still incomplete in `reader` began to arrive (0: none pending). */
+    let partialSince = 0;
+    /** Messages read from this connection. */
+    let messages = 0;
 
     const finish = (): void => {
       if (ending) return;
@@ -72,8 +105,13 @@ export function startTcpServer(options: TcpServerOptions): Promise<TcpServer> {
     socket.setTimeout(idleTimeoutMs);
     socket.on('timeout', () => {
       // First idle period: close politely (queued answers still flush). A second one: the peer is not reading.
-      if (ending) socket.destroy();
-      else finish();
+      if (ending) {
+        if (waitingForDrain) clientError('slow', client, 'does not read its answers');
+        socket.destroy();
+        return;
+      }
+      if (reader.buffered > 0) clientError('slow', client, `idle with ${reader.buffered} bytes of a query`);
+      finish();
     });
     socket.on('drain', () => {
       if (waitingForDrain) {
@@ -82,11 +120,13 @@ export function startTcpServer(options: TcpServerOptions): Promise<TcpServer> {
       }
     });
     socket.on('error', (error: NodeJS.ErrnoException) => {
-      if (!QUIET_ERRORS.has(error.code ?? '')) report(error, `tcp connection from ${client.address}:${client.port}`);
+      if (PEER_GONE.has(error.code ?? '')) clientError('reset', client, error.code ?? error.message);
+      else report(error, `tcp connection from ${client.address}:${client.port}`);
     });
     socket.on('close', () => sockets.delete(socket));
 
     const answer = (message: Buffer): void => {
+      messages++;
       if (ending) return;
       const response = handleQuery(handler, message, client, report);
       if (!response) return;
@@ -101,9 +141,19 @@ export function startTcpServer(options: TcpServerOptions): Promise<TcpServer> {
     };
 
     socket.on('data', (chunk: Buffer) => {
+      const before = messages;
       const problem = reader.push(chunk, answer);
       if (problem) {
-        report(new Error(`tcp connection from ${client.address}:${client.port}: ${problem}`), 'tcp framing');
+        clientError('bad-length', client, problem);
+        socket.destroy();
+        return;
+      }
+      // Each byte restarts the idle timer, so a peer dripping a query byte by byte (slowloris) is caught here: a
+      // query must be whole within one idle timeout of its first byte.
+      if (reader.buffered === 0) partialSince = 0;
+      else if (partialSince === 0 || messages !== before) partialSince = Date.now();
+      else if (Date.now() - partialSince > idleTimeoutMs) {
+        clientError('slow', client, `a query still incomplete after ${idleTimeoutMs} ms`);
         socket.destroy();
       }
     });
@@ -130,7 +180,8 @@ export function startTcpServer(options: TcpServerOptions): Promise<TcpServer> {
 
   return new Promise((resolve, reject) => {
     const onListenError = (error: Error): void => {
-      reject(new Error(`TCP server: cannot listen on ${options.host} port ${options.port}: ${error.message}`));
+      const message = `TCP server: cannot listen on ${options.host} port ${options.port}: ${error.message}`;
+      reject(new Error(message, { cause: error }));
     };
     server.once('error', onListenError);
     server.listen({ host: options.host, port: options.port, reusePort: options.reusePort === true }, () => {

@@ -23,6 +23,8 @@ export interface ResponseOptions {
   extendedError?: number;
   /** The server's identifier, returned to queries that ask for it (NSID, RFC 5001); none when not given. */
   nsid?: Buffer;
+  /** Send the header, question and OPT only, with TC=1 (a rate limiter's slip: ask again over TCP). */
+  truncate?: boolean;
 }
 
 /** Our EDNS UDP payload size (DNS flag day 2020). */
@@ -153,8 +155,10 @@ function writeHeader(
   let flags = 0x8000 | ((h.opcode & 0xf) << 11) | (rcode & 0xf);
   if (aa) flags |= 0x0400;
   if (tc) flags |= 0x0200;
+  // RD is copied whatever the opcode (RFC 1035 §4.1.1, as Knot does); CD is a DNSSEC bit of QUERY (RFC 4035
+  // §3.1.6), so a reply to another opcode (NOTIMP) does not echo it.
   if (h.rd) flags |= 0x0100;
-  if (h.cd) flags |= 0x0010;
+  if (h.cd && h.opcode === 0) flags |= 0x0010;
   put16(out, 0, h.id);
   put16(out, 2, flags);
   put16(out, 4, qdcount);
@@ -187,7 +191,7 @@ export function buildResponse(
   let nscount = body.nscount;
   let arcount = body.arcount;
   let tc = false;
-  if (start + main.length + additional.length + optLength > limit) {
+  if (options.truncate || start + main.length + additional.length + optLength > limit) {
     // Keep the whole additional rrsets that fit, in order. A non-authoritative body is a referral and its additional
     // section is glue: when some of it does not fit, the client must be told to retry over TCP (RFC 9471), as Knot
     // does. Other additional records are simply left out.
@@ -201,7 +205,7 @@ export function buildResponse(
     }
     if (!body.authoritative && arcount < body.arcount) tc = true;
     additional = kept === 0 ? EMPTY : additional.subarray(0, kept);
-    if (start + main.length + optLength > limit) {
+    if (options.truncate || start + main.length + optLength > limit) {
       main = EMPTY;
       additional = EMPTY;
       ancount = 0;
@@ -251,7 +255,7 @@ export function buildRcodeResponse(
 export function buildErrorResponse(
   message: Buffer,
   result: ParseResult & { ok: false; rcode: number },
-  options: Pick<ResponseOptions, 'serverCookie' | 'nsid'> = {},
+  options: Pick<ResponseOptions, 'serverCookie' | 'nsid' | 'truncate'> = {},
 ): Buffer {
   const known: Partial<ParsedQuery> = ('query' in result ? result.query : undefined) ?? {};
   const hasQuestion = known.questionEnd !== undefined && known.questionEnd <= message.length;
@@ -271,7 +275,8 @@ export function buildErrorResponse(
     rd: known.rd ?? (flags & 0x0100) !== 0,
     cd: known.cd ?? (flags & 0x0010) !== 0,
   };
-  writeHeader(out, header, false, false, rcode, hasQuestion ? 1 : 0, 0, 0, (opt ? 1 : 0) + (tsig ? 1 : 0));
+  const tc = options.truncate === true;
+  writeHeader(out, header, false, tc, rcode, hasQuestion ? 1 : 0, 0, 0, (opt ? 1 : 0) + (tsig ? 1 : 0));
   const pos = opt ? writeOpt(out, questionEnd, opt) : questionEnd;
   if (tsig) tsig.copy(out, pos);
   return out;

@@ -123,6 +123,13 @@ function dataAt(zone: ZoneIndex, node: ZoneNode, owner: string, qtype: number, p
   return { kind: 'nodata', parts };
 }
 
+/** The wildcard that answers for `qname` when the name itself does not exist (and lies above any cut). */
+export function wildcardAnswering(zone: ZoneIndex, qname: string): string | undefined {
+  if (zone.nodes.has(qname) || zone.emptyNonTerminals.has(qname) || cutAbove(zone, qname) !== undefined)
+    return undefined;
+  return wildcardFor(zone, qname)?.name;
+}
+
 export function lookup(zone: ZoneIndex, qname: string, qtype: number): LookupResult {
   const parts: AnswerPart[] = [];
   const visited = new Set<string>();

@@ -1,5 +1,6 @@
 // The cluster input: the informer caches as a snapshot for the pipeline. It reads nothing before every cache has
 // synced, so a partial cache can never empty a served zone.
+import type { HealthTable } from '../../api/health.ts';
 import type { PublishedZone } from '../publish/zones.ts';
 import { clusterSnapshot, type ClusterObjects } from './cluster-snapshot.ts';
 import type { InputRead, ResourceInput } from './types.ts';
@@ -11,6 +12,8 @@ export interface ClusterCaches {
   objects(): ClusterObjects;
   /** The serial and content hash each zone ConfigMap holds, by apex. */
   published(): Record<string, PublishedZone>;
+  /** The health table the health ConfigMap holds, if any. */
+  publishedHealth(): HealthTable | undefined;
   /** Calls back on any change of the resources or the cluster facts they depend on. */
   onChange(callback: () => void): () => void;
 }
@@ -32,7 +35,15 @@ export class ClusterInput implements ResourceInput {
   async read(): Promise<InputRead> {
     await this.#caches.synced();
     const { snapshot, invalid, down } = clusterSnapshot(this.#caches.objects(), this.#now());
-    return { snapshot, errors: [], invalid, down, published: this.#caches.published() };
+    const publishedHealth = this.#caches.publishedHealth();
+    return {
+      snapshot,
+      errors: [],
+      invalid,
+      down,
+      published: this.#caches.published(),
+      ...(publishedHealth ? { publishedHealth } : {}),
+    };
   }
 
   watch(onChange: () => void): { close(): void } {

@@ -1,4 +1,5 @@
 // What the pipeline asks of an input: the resource files of standalone mode now, the informer caches next.
+import type { HealthTable } from '../../api/health.ts';
 import type { ResourceResult } from '../compile/index.ts';
 import type { ResourceSnapshot } from './snapshot.ts';
 
@@ -15,6 +16,8 @@ export interface InputRead {
   down?: ReadonlyMap<string, string>;
   /** The serial and content hash already published per apex (a restarted operator continues from them). */
   published?: Record<string, { serial: number; contentHash: string }>;
+  /** The health table already published: a new prober starts from it rather than from Unknown. */
+  publishedHealth?: HealthTable;
 }
 
 export interface ResourceInput {

@@ -10,7 +10,9 @@ import {
   type KubernetesObject,
 } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import { DOCUMENT_LABEL, HEALTH_CONFIGMAP, HEALTH_DOCUMENT, ZONE_DOCUMENT } from '../../api/configmaps.ts';
+import { DOCUMENT_LABEL, HEALTH_CONFIGMAP, HEALTH_DOCUMENT, HEALTH_KEY, ZONE_DOCUMENT } from '../../api/configmaps.ts';
+import { HEALTH_FORMAT } from '../../api/constants.ts';
+import type { HealthTable } from '../../api/health.ts';
 import { GROUP, KINDS, VERSION } from '../../api/resources.ts';
 import type { ClusterObjects, EndpointSliceObject, RawObject, ServiceObject } from '../inputs/cluster-snapshot.ts';
 import type { ClusterCaches } from '../inputs/cluster.ts';
@@ -146,6 +148,17 @@ export class OperatorCaches implements ClusterCaches {
 
   healthConfigMap(): ConfigMapObject | undefined {
     return this.configMaps.list().find((cm) => cm.metadata?.name === HEALTH_CONFIGMAP) as ConfigMapObject | undefined;
+  }
+
+  publishedHealth(): HealthTable | undefined {
+    const text = this.healthConfigMap()?.data?.[HEALTH_KEY];
+    if (!text) return undefined;
+    try {
+      const table = JSON.parse(text) as HealthTable;
+      return table.format === HEALTH_FORMAT && typeof table.targets === 'object' ? table : undefined;
+    } catch {
+      return undefined; // not ours to fix: the next write replaces it
+    }
   }
 
   published(): Record<string, PublishedZone> {

@@ -17,7 +17,7 @@ export interface InformerOptions<T extends KubernetesObject> {
   fieldSelector?: string;
   /** First delay after an error; doubled after each further error in a row (default 500 ms). */
   initialBackoffMs?: number;
-  /** Longest delay between restarts (default 30 s). */
+  /** Longest delay between restarts (default 5 s). */
   maxBackoffMs?: number;
   /** Told of every error that stopped the underlying informer, and of errors thrown by handlers. */
   onError?: (error: unknown, source: 'informer' | 'handler') => void;
@@ -40,7 +40,7 @@ export class Informer<T extends KubernetesObject> {
 
   constructor(options: InformerOptions<T>) {
     this.options = options;
-    this.backoff = new Backoff({ initialMs: options.initialBackoffMs ?? 500, maxMs: options.maxBackoffMs ?? 30_000 });
+    this.backoff = new Backoff({ initialMs: options.initialBackoffMs ?? 500, maxMs: options.maxBackoffMs ?? 5_000 });
     this.synced = new Promise((resolve) => (this.resolveSynced = resolve));
     this.listWatch = new ListWatch<T>(
       options.path,

@@ -81,6 +81,7 @@ export class ProbeScheduler {
   #changeListeners = new Set<(event: ProbeChangeEvent) => void>();
   #resultListeners = new Set<(event: ProbeResultEvent) => void>();
   #stopped = false;
+  #seed: HealthTable | undefined;
 
   constructor(checks: readonly ProbeCheck[] = [], options: ProbeSchedulerOptions = {}) {
     this.#probe = options.probe ?? probeOnce;
@@ -106,11 +107,45 @@ export class ProbeScheduler {
   }
 
   /**
+   * States to start new checks from instead of Unknown: the health table this prober's predecessor published (a
+   * restarted or newly elected operator must not forget that an address is Down, or answers would flap). Used by
+   * the next update() only.
+   */
+  seed(table: HealthTable): void {
+    this.#seed = table;
+    this.#table = table;
+  }
+
+  #seeded(targets: ReadonlySet<string>, address: string): AddressHealth | undefined {
+    for (const targetId of targets) {
+      const entry = this.#seed?.targets[targetId];
+      if (!entry) continue;
+      const since = Date.parse(entry.since);
+      const state = entry.downAddresses?.includes(address) ? 'Down' : 'Up';
+      const health: AddressHealth = { ...initialHealth(Number.isFinite(since) ? since : this.#now()), state };
+      // The table's reason is `address: last error` of its first Down address.
+      if (state === 'Down' && entry.reason?.startsWith(`${address}: `)) {
+        health.lastError = entry.reason.slice(address.length + 2);
+      }
+      return health;
+    }
+    return undefined;
+  }
+
+  /**
    * Reconfigures. Unchanged checks keep their state and timers. A check whose spec changed keeps its state
    * (so routing does not flap) but restarts its counters and timer. Removed checks stop.
    */
   update(checks: readonly ProbeCheck[]): void {
     if (this.#stopped) return;
+    try {
+      this.#update(checks);
+    } finally {
+      this.#seed = undefined;
+    }
+  }
+
+  #update(checks: readonly ProbeCheck[]): void {
     const wanted = new Map<
       string,
       { probeKey: string; address: string; spec: HealthProbeSpec; targets: Set<string> }
@@ -141,7 +176,7 @@ export class ProbeScheduler {
         existing.targetIds = want.targets;
         continue;
       }
-      let health = initialHealth(this.#now());
+      let health = this.#seeded(want.targets, want.address) ?? initialHealth(this.#now());
       if (existing) {
         this.#halt(existing);
         health = { ...existing.health, consecutiveFailures: 0, consecutiveSuccesses: 0 };

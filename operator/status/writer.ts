@@ -1,6 +1,6 @@
 // Writes the status of every resource with a merge patch of /status, only when it changed, at most once per
 // object per interval (HealthProbes less often: their addresses move with every probe), and records an Event when
-// a condition changes (at most one per object and condition type per minute).
+// a condition changes (at most one per object and transition, type + status + reason, per minute).
 import type { Logger } from 'pino';
 import type { Condition } from '../../api/resources.ts';
 import { canonicalJson } from '../compile/index.ts';
@@ -112,7 +112,8 @@ export class StatusWriter {
     for (const condition of conditions) {
       const before = current.status?.conditions?.find((c) => c.type === condition.type);
       if (before?.status === condition.status && before.reason === condition.reason) continue;
-      const eventKey = `${key}/${condition.type}`;
+      // Per transition (a flapping condition is throttled, a different one is not).
+      const eventKey = `${key}/${condition.type}/${condition.status}/${condition.reason}`;
       const last = this.#lastEvent.get(eventKey);
       if (last !== undefined && this.#now() - last < interval) continue;
       this.#lastEvent.set(eventKey, this.#now());

@@ -2,15 +2,16 @@
 // to exactly the rules of deploy/rbac/operator.yaml, and an administrator for the test itself.
 import { startWithCrds, yamlObjects } from '../apiserver/harness.ts';
 import { serviceAccountUser } from '../apiserver/rbac.ts';
-import type { ApiServer } from '../apiserver/server.ts';
+import type { ApiServer, ApiServerOptions } from '../apiserver/server.ts';
 
 export const OPERATOR_NAMESPACE = 'geodns-system';
 export const ADMIN_TOKEN = 'admin-token';
 export const OPERATOR_TOKEN = 'operator-token';
 export const DNS_TOKEN = 'dns-token';
 
-export async function startCluster(): Promise<ApiServer> {
+export async function startCluster(options: Pick<ApiServerOptions, 'bookmarkIntervalMs'> = {}): Promise<ApiServer> {
   const server = await startWithCrds({
+    ...options,
     rbac: true,
     // kubectl sends no bearer token over plain HTTP: the tests' kubectl is the administrator.
     anonymous: { name: 'admin', groups: ['system:masters', 'system:authenticated'] },

@@ -1,7 +1,7 @@
 // The operator against the API test server, through the real @kubernetes/client-node: resources become zone
 // ConfigMaps, the health ConfigMap and status; readiness moves health without rewriting zones; a restart writes
 // nothing; a bad resource is left out with its condition while the rest keeps being served.
-import { CoreV1Api, CustomObjectsApi, DiscoveryV1Api, KubeConfig } from '@kubernetes/client-node';
+import { CoreV1Api, CustomObjectsApi, DiscoveryV1Api, EventsV1Api, KubeConfig } from '@kubernetes/client-node';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { decodeDocuments, HEALTH_CONFIGMAP, REVISION_ANNOTATION, zoneConfigMapName } from '../../api/configmaps.ts';
@@ -23,6 +23,7 @@ let operatorConfig: KubeConfig;
 let core: CoreV1Api;
 let custom: CustomObjectsApi;
 let discovery: DiscoveryV1Api;
+let events: EventsV1Api;
 const operators: Operator[] = [];
 
 beforeEach(async () => {
@@ -34,6 +35,7 @@ beforeEach(async () => {
   core = config.makeApiClient(CoreV1Api);
   custom = config.makeApiClient(CustomObjectsApi);
   discovery = config.makeApiClient(DiscoveryV1Api);
+  events = config.makeApiClient(EventsV1Api);
 });
 
 afterEach(async () => {
@@ -202,6 +204,14 @@ describe('geodns operator', () => {
     });
     expect(condition(status, 'Ready')?.reason).toBe('NoReadyEndpoints');
     expect(status.targetsSummary).toBe('0/1');
+    // The transition is recorded as an Event next to the GeoEndpoint.
+    const event = await until('a NoReadyEndpoints Event', async () => {
+      const list = (await events.listNamespacedEvent({ namespace: 'web' })).items;
+      return list.find((e) => e.reason === 'NoReadyEndpoints' && e.regarding?.name === 'www');
+    });
+    expect(event.type).toBe('Warning');
+    expect(event.regarding?.kind).toBe('GeoEndpoint');
+    expect(event.note).toMatch(/^Ready=False: /);
 
     await setReady('primary', true);
     const back = await until('the target up again', async () => {

@@ -83,6 +83,8 @@ describe('geodns operator (a process)', () => {
     expect(table).toMatch(/^NAME\s+ZONE\s+HOSTNAME\s+POLICY\s+HEALTHY\s+READY\s+AGE/);
     const metricsText = await (await fetch(`http://${metrics}/metrics`)).text();
     expect(metricsText).toMatch(/^geodns_operator_caches_synced 1$/m);
+    expect(metricsText).toMatch(/^geodns_operator_reconciles_total\{result="ok"\} [1-9]\d*$/m);
+    expect(metricsText).toMatch(/^geodns_operator_reconcile_duration_seconds_count [1-9]\d*$/m);
     expect(metricsText).toMatch(/^geodns_operator_writes_total\{kind="zone_configmap",verb="create"\} 1$/m);
 
     child.kill('SIGTERM');

@@ -78,8 +78,10 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0)) await cleanup();
 });
 
+const runs: string[] = [];
 function start(input: MemoryInput, output: MemoryOutput, now = () => new Date('2026-12-01T00:00:00Z')): Pipeline {
-  const pipeline = new Pipeline({ input, output, log, now });
+  runs.length = 0;
+  const pipeline = new Pipeline({ input, output, log, now, onRun: (result) => runs.push(result) });
   cleanups.push(() => pipeline.close());
   return pipeline;
 }
@@ -110,6 +112,7 @@ describe('Pipeline', () => {
     await until(() => output.refusals.length === 1, 'the refusal');
     expect(output.refusals[0]).toEqual(['endpoints.yaml: document 1: YAML syntax error']);
     expect(output.zones).toHaveLength(1); // the last good zones keep serving
+    expect(runs).toEqual(['ok', 'refused']);
 
     clock += 1000;
     input.change({ snapshot: snapshot({ endpoints: [endpoint('web', 'api')] }), errors: [] });
@@ -155,5 +158,27 @@ describe('Pipeline', () => {
     await until(() => output.health.at(-1)?.targets['web/www/eu-1']?.up === false, 'the target to go down');
     expect(output.health.at(-1)?.targets['web/www/eu-1']?.downAddresses).toEqual(['127.0.0.1']);
     expect(output.zones).toHaveLength(1); // health moves without a new zone document
+  });
+
+  it('logs a problem when it appears, not again on every run while it stays', async () => {
+    const lines: { level: number; msg: string }[] = [];
+    const logged = pino({ level: 'warn' }, { write: (line: string) => lines.push(JSON.parse(line)) });
+    const broken = endpoint('web', 'bad', { hostname: 'bad.example.org' });
+    const input = new MemoryInput();
+    const output = new MemoryOutput();
+    const pipeline = new Pipeline({ input, output, log: logged, now: () => new Date('2026-12-01T00:00:00Z') });
+    cleanups.push(() => pipeline.close());
+    input.reads.push({ snapshot: snapshot({ endpoints: [endpoint('web', 'www'), broken] }), errors: [] });
+    await pipeline.start();
+    input.reads.push({ snapshot: snapshot({ endpoints: [endpoint('web', 'www'), broken] }), errors: [] });
+    await pipeline.run();
+    const outside = (l: { msg: string }) =>
+      l.msg.startsWith('GeoEndpoint web/bad: Accepted=False (HostnameOutsideZone)');
+    expect(lines.filter(outside)).toHaveLength(1);
+    input.reads.push({ snapshot: snapshot({ endpoints: [endpoint('web', 'www')] }), errors: [] });
+    await pipeline.run();
+    input.reads.push({ snapshot: snapshot({ endpoints: [endpoint('web', 'www'), broken] }), errors: [] });
+    await pipeline.run();
+    expect(lines.filter(outside)).toHaveLength(2); // gone, then back: said again
   });
 });

@@ -88,3 +88,41 @@ describe('geodns serve usage errors', () => {
     expect(result.stdout).not.toContain('"msg":"serving"');
   });
 });
+
+describe('geodns serve rate limiting options', () => {
+  const parse = (...args: string[]) => parseServeArgs(['--resources', EXAMPLES, ...args]);
+
+  test('off unless --rrl-rate is given; the other options then take their defaults', () => {
+    expect(parse().rrl).toBeUndefined();
+    expect(parse('--rrl-rate', '0').rrl).toBeUndefined();
+    expect(parse('--rrl-rate', '50').rrl).toEqual({
+      rate: 50,
+      slip: 2,
+      windowSeconds: 5,
+      ipv4Prefix: 24,
+      ipv6Prefix: 56,
+      exempt: [],
+      tableSize: 65536,
+    });
+    const all = ['--rrl-slip', '0', '--rrl-window', '15', '--rrl-ipv4-prefix', '16', '--rrl-ipv6-prefix', '48'];
+    const exempt = ['--rrl-exempt', '10.0.0.0/8', '--rrl-exempt', '2001:db8::/32', '--rrl-table-size', '1024'];
+    expect(parse('--rrl-rate', '5', ...all, ...exempt).rrl).toEqual({
+      rate: 5,
+      slip: 0,
+      windowSeconds: 15,
+      ipv4Prefix: 16,
+      ipv6Prefix: 48,
+      exempt: ['10.0.0.0/8', '2001:db8::/32'],
+      tableSize: 1024,
+    });
+  });
+
+  test('refuses settings that make no sense, saying which', () => {
+    expect(() => parse('--rrl-slip', '1')).toThrow('--rrl-slip needs --rrl-rate N');
+    expect(() => parse('--rrl-rate', 'fast')).toThrow('--rrl-rate: expected a whole number from 0 to');
+    expect(() => parse('--rrl-rate', '5', '--rrl-ipv4-prefix', '33')).toThrow('--rrl-ipv4-prefix');
+    expect(() => parse('--rrl-rate', '5', '--rrl-exempt', '10.0.0.0/40')).toThrow('--rrl-exempt');
+    expect(() => parse('--rrl-rate', '5', '--rrl-window', '0')).toThrow('--rrl-window');
+    expect(() => parse('--rrl-rate', '5', '--rrl-table-size', '4')).toThrow('--rrl-table-size');
+  });
+});

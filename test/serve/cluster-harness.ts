@@ -1,5 +1,5 @@
-// What the in-cluster source tests share: the API test server with RBAC on and the DNS pods' Role and binding
-// (deploy/rbac/dnsserver.yaml, exactly as deployed), a kubeconfig for the DNS server's service account, an administrator's client to write
+// What the in-cluster source tests share: the API test server with RBAC on and the DNS pods' Role (exactly
+// deploy/rbac/dnsserver.yaml), a kubeconfig for the DNS server's service account, an administrator's client to write
 // the operator's ConfigMaps, and small compiled zones to put in them.
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -16,15 +16,11 @@ import {
   zoneConfigMapName,
 } from '../../api/configmaps.ts';
 import type { HealthTable } from '../../api/health.ts';
-import { yamlObjects } from '../apiserver/harness.ts';
-import { serviceAccountUser } from '../apiserver/rbac.ts';
-import { ApiServer } from '../apiserver/server.ts';
+import type { ApiServer } from '../apiserver/server.ts';
+import { ADMIN_TOKEN, DNS_TOKEN, OPERATOR_NAMESPACE, startCluster as startApiCluster } from '../operator/cluster.ts';
 import { healthDoc, zoneDoc } from '../config/fixtures.ts';
 
-/** The namespace of deploy/rbac/dnsserver.yaml. */
-export const NAMESPACE = 'geodns-system';
-const DNS_TOKEN = 'dns-pod-token';
-const ADMIN_TOKEN = 'admin-token';
+export const NAMESPACE = OPERATOR_NAMESPACE;
 
 export interface Cluster {
   api: ApiServer;
@@ -36,22 +32,9 @@ export interface Cluster {
   kubeconfig: string;
 }
 
-/** The API test server with RBAC on, the namespace, the DNS pods' Role bound to their service account. */
+/** The API test server with RBAC on and the DNS pods bound to exactly deploy/rbac/dnsserver.yaml. */
 export async function startCluster(dir: string): Promise<Cluster> {
-  const api = await ApiServer.start({
-    rbac: true,
-    bookmarkIntervalMs: 200,
-    tokens: {
-      [ADMIN_TOKEN]: { name: 'admin', groups: ['system:masters', 'system:authenticated'] },
-      [DNS_TOKEN]: serviceAccountUser(NAMESPACE, 'geodns-dns'),
-    },
-  });
-  api.seed({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: NAMESPACE } });
-  // The DNS pods' Role and binding exactly as deployed; the API test server has no ServiceAccount kind (the token
-  // above stands for the account).
-  for (const object of yamlObjects('deploy/rbac/dnsserver.yaml')) {
-    if (object.kind !== 'ServiceAccount') api.seed(object);
-  }
+  const api = await startApiCluster({ bookmarkIntervalMs: 200 });
   const kubeconfig = path.join(dir, 'kubeconfig');
   await writeFile(kubeconfig, api.kubeconfig(DNS_TOKEN));
   const client = (token: string) => {

@@ -254,6 +254,8 @@ export interface StartOptions {
   workers?: number;
   listen?: string[];
   geoip?: string | undefined;
+  /** More `geodns serve` options. */
+  args?: string[];
 }
 
 /** Starts `geodns serve <sourceArgs>` on ephemeral loopback ports and waits for the `serving` line. */
@@ -262,6 +264,7 @@ export async function startServe(sourceArgs: string[], options: StartOptions = {
   for (const listen of options.listen ?? ['127.0.0.1:0']) args.push('--listen', listen);
   args.push('--metrics', '127.0.0.1:0', '--workers', String(options.workers ?? 1));
   if (options.geoip !== undefined) args.push('--geoip', options.geoip);
+  args.push(...(options.args ?? []));
   const child = spawn(process.execPath, args, { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   const server = new ServeProcess(child);
   try {

@@ -90,6 +90,23 @@ describe('wire rules on a live server', () => {
     expect(result.answer).toEqual([]);
   });
 
+  test("genreport's opcodeflg: NOTIMP to opcode 15 with every flag set echoes RD only, as Knot does", async () => {
+    const result = await server.dig([
+      '+noedns',
+      '+header-only',
+      '+opcode=15',
+      '+tcflag',
+      '+rec',
+      '+raflag',
+      '+cd',
+      '+ad',
+      '+aaflag',
+      '+zflag',
+    ]);
+    expect(result.status).toBe('NOTIMP');
+    expect(result.flags.sort()).toEqual(['qr', 'rd']);
+  });
+
   test('FORMERR for a malformed query (raw UDP bytes)', async () => {
     // Header: id 0xbeef, RD, QDCOUNT=1, then a question cut short inside its name.
     const malformed = Buffer.from([0xbe, 0xef, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0, 3, 0x77, 0x77]);

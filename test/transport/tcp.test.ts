@@ -124,6 +124,53 @@ describe('TCP server', () => {
     expect(String(errors[0])).toMatch(/length prefix 0/);
   });
 
+  it('closes a peer that drips a query slower than the idle timeout (slowloris), as a client error', async () => {
+    const problems: string[] = [];
+    const server = await start({ idleTimeoutMs: 300, onClientError: (reason) => problems.push(reason) });
+    const client = await connect(server);
+    const bytes = framed(aQuery('slow.example', 1));
+    for (let i = 0; i < bytes.length && !client.socket.destroyed; i++) {
+      client.socket.write(bytes.subarray(i, i + 1));
+      await sleep(60);
+      if (problems.length > 0) break;
+    }
+    await client.closed;
+    expect(problems).toEqual(['slow']);
+    expect(client.replies).toHaveLength(0);
+  });
+
+  it('keeps a connection that pipelines queries for longer than the idle timeout, even split mid-query', async () => {
+    const problems: string[] = [];
+    const server = await start({ idleTimeoutMs: 200, onClientError: (reason) => problems.push(reason) });
+    const client = await connect(server);
+    // One and a half queries per write: the reader always holds part of one, and every write completes another.
+    const stream = Buffer.concat(Array.from({ length: 31 }, (_, i) => framed(aQuery('steady.example', i))));
+    const piece = Math.floor((stream.length / 31) * 1.5);
+    for (let pos = 0; pos < stream.length; pos += piece) {
+      client.socket.write(stream.subarray(pos, pos + piece));
+      await sleep(40);
+    }
+    await client.waitForReplies(31);
+    expect(problems).toEqual([]);
+    expect(client.socket.destroyed).toBe(false);
+  });
+
+  it('reports a broken length prefix and a reset to onClientError, not onError', async () => {
+    const problems: string[] = [];
+    const errors: unknown[] = [];
+    const server = await start({ onClientError: (reason) => problems.push(reason), onError: (e) => errors.push(e) });
+    const broken = await connect(server);
+    broken.socket.write(Buffer.from([0, 3]));
+    await broken.closed;
+    const reset = await connect(server);
+    reset.socket.write(Buffer.from([0, 40, 1]));
+    await sleep(20);
+    reset.socket.resetAndDestroy();
+    await until(() => problems.length >= 2);
+    expect(problems.sort()).toEqual(['bad-length', 'reset']);
+    expect(errors).toEqual([]);
+  });
+
   it('closes the connection on a length above maxMessageSize', async () => {
     const server = await start({ maxMessageSize: 512 });
     const client = await connect(server);

@@ -385,6 +385,29 @@ describe('buildErrorResponse', () => {
     expect(optOf(decoded)).toBeDefined();
   });
 
+  it('NOTIMP for another opcode copies RD but not CD (CD belongs to QUERY; Knot does the same)', () => {
+    for (const opcode of [1, 2, 4, 5, 15]) {
+      const flags = (opcode << 11) | 0x0100 | 0x0010;
+      for (const message of [query({ flags }), query({ flags, edns: {} }), header({ flags, qd: 0 })]) {
+        const decoded = errorReply(message);
+        expect(decoded, `opcode ${opcode}`).toMatchObject({ rcode: 'NOTIMP', flag_rd: true, flag_cd: false });
+      }
+    }
+  });
+
+  it('FORMERR to a QUERY copies RD and CD, as every reply to a QUERY does', () => {
+    const question = Buffer.concat([wireName('www', 'example', 'com'), Buffer.from([0, 1, 0, 1])]);
+    for (const message of [
+      Buffer.concat([header({ qd: 2, flags: 0x0110 }), question, question]),
+      query({ flags: 0x0110, edns: { options: [rawOption(8, ecsData(3, 24, 0, [1, 2, 3]))] } }),
+      Buffer.concat([header({ flags: 0x0110 }), Buffer.from([0xc0, 12, 0, 1, 0, 1])]),
+    ]) {
+      expect(errorReply(message)).toMatchObject({ rcode: 'FORMERR', flag_rd: true, flag_cd: true });
+    }
+    const noFlags = errorReply(Buffer.concat([header({ qd: 2, flags: 0 }), question, question]));
+    expect(noFlags).toMatchObject({ rcode: 'FORMERR', flag_rd: false, flag_cd: false });
+  });
+
   it('BADVERS: rcode 16 split between header and an OPT of version 0', () => {
     const message = Buffer.concat([
       header({ ar: 1 }),
