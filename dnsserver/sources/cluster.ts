@@ -18,7 +18,6 @@ import {
 import type { Logger } from 'pino';
 import type { ZoneSink } from '../../api/sink.ts';
 import { DOCUMENT_LABEL, HEALTH_CONFIGMAP, HEALTH_DOCUMENT, ZONE_DOCUMENT } from '../../api/configmaps.ts';
-import type { BackoffOptions } from '../../lib/backoff.ts';
 import { EMPTY_HEALTH } from '../answer/state.ts';
 import { loadConfigDir } from '../config/load.ts';
 import type { GeodnsMetrics } from '../observability/metrics.ts';
@@ -32,9 +31,9 @@ export const SERVICE_ACCOUNT_NAMESPACE_FILE = '/var/run/secrets/kubernetes.io/se
 /** A list that takes longer than this is abandoned and retried. */
 const LIST_TIMEOUT_MS = 30_000;
 /**
- * Watches are asked to end after 20 to 28 s (jittered, so that pods do not renew in step). client-node ends a watch
- * that stays silent for 30 s anyway, and a watch the server ends cleanly confirms the view current, so a quiet
- * health table is still confirmed about every half minute.
+ * Watches are asked to end after 20 to 28 s (jittered, so that pods do not renew in step): before client-node's
+ * 30 s inactivity timeout, which then only fires when something is wrong. A watch the server ends cleanly confirms
+ * the view current, so a quiet health table is still confirmed about every half minute.
  */
 const WATCH_TIMEOUT_SECONDS = [20, 28] as const;
 
@@ -50,7 +49,6 @@ export interface ClusterSourceOptions {
   fallbackDir?: string | undefined;
   /** How long start() waits for the API before serving the fallback (or nothing). */
   startTimeoutMs: number;
-  backoff?: BackoffOptions;
 }
 
 /** The namespace to watch: the option, else the pod's own, else the kubeconfig context's, else 'default'. */
@@ -220,15 +218,15 @@ export class ClusterSource {
     log.warn(
       { source: 'cluster', server, waitedMs: waitMs, fallback: fallback ?? null },
       fallback
-        ? 'the API server cannot be reached; serving the mounted fallback until it can'
-        : 'the API server cannot be reached; not ready until it can',
+        ? 'the ConfigMaps could not be read from the API server yet; serving the mounted fallback until they can'
+        : 'the ConfigMaps could not be read from the API server yet; not ready until they can',
     );
     if (fallback) await this.#serveFallback(fallback);
   }
 
   async close(): Promise<void> {
-    this.#view?.close();
     await Promise.all(this.#reflectors.map((r) => r.stop()));
+    this.#view?.close();
   }
 
   #reflector(
@@ -237,22 +235,18 @@ export class ClusterSource {
     handlers: Omit<ReflectorHandlers<V1ConfigMap>, 'connection'>,
   ): Reflector<V1ConfigMap> {
     const { log } = this.#options;
-    return new Reflector(
-      client,
-      {
-        ...handlers,
-        connection: (state) => {
-          if (state.connected) log.info({ source: 'cluster', watch: what }, 'connected to the API server');
-          else {
-            log.warn(
-              { source: 'cluster', watch: what, error: describeApiError(state.error), retryInMs: state.retryInMs },
-              'list/watch failed; serving what was last received',
-            );
-          }
-        },
+    return new Reflector(client, {
+      ...handlers,
+      connection: (state) => {
+        if (state.connected) log.info({ source: 'cluster', watch: what }, 'connected to the API server');
+        else {
+          log.warn(
+            { source: 'cluster', watch: what, error: describeApiError(state.error), retryInMs: state.retryInMs },
+            'list/watch failed; serving what was last received',
+          );
+        }
       },
-      this.#options.backoff ? { backoff: this.#options.backoff } : {},
-    );
+    });
   }
 
   async #serveFallback(dir: string): Promise<void> {

@@ -192,8 +192,9 @@ export class Reflector<T> {
     try {
       await untilAborted(this.#client.watch(cursor.resourceVersion, onEvent, signal), signal);
     } catch (error) {
-      // Ended by us (an ERROR event) or by client-node's inactivity timer: not a failure of the API server.
-      if (stopSignal.aborted || (!abort.signal.aborted && !isTimeout(error))) throw error;
+      // Ended by us after an ERROR event: not a failure of the request. Anything else is (client-node's 30 s
+      // inactivity timeout included: watches ask the server to end them sooner, so silence means trouble).
+      if (stopSignal.aborted || !abort.signal.aborted) throw error;
       endedCleanly = false;
     }
     if (failure !== undefined) throw failure;
@@ -212,11 +213,6 @@ interface WatchOutcome {
   delivered: boolean;
   /** It lasted at least minWatchMs. */
   lasted: boolean;
-}
-
-/** client-node's Watch ends a stream that stays silent for 30 s with a TimeoutError: watch again, no delay. */
-function isTimeout(error: unknown): boolean {
-  return isRecord(error) && error.name === 'TimeoutError';
 }
 
 /** `promise`, or a rejection as soon as `signal` aborts (a request that cannot be cancelled must not hold a stop). */

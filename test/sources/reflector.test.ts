@@ -190,11 +190,12 @@ describe('Reflector', () => {
     expect(delays).toEqual([100, 200]);
   });
 
-  it('treats client-node’s inactivity timeout as the end of a stream, without confirming', async () => {
+  it('counts client-node’s inactivity timeout as a failure (watches are asked to end sooner)', async () => {
     const timeout = Object.assign(new Error('The operation was aborted due to timeout'), { name: 'TimeoutError' });
-    const { calls, events } = await run([listOf(5, 'a'), fails(timeout)]);
+    const { calls, events, delays } = await run([listOf(5, 'a'), fails(timeout)]);
     expect(calls).toEqual(['list', 'watch@5', 'watch@5']);
-    expect(events).toEqual(['connected', 'listed a', 'confirmed']);
+    expect(events).toEqual(['connected', 'listed a', 'confirmed', 'disconnected (retry in 100 ms)']);
+    expect(delays).toEqual([100]);
   });
 
   it('stops a watch in flight', async () => {
