@@ -125,10 +125,11 @@ export class Reflector<T> {
       try {
         if (cursor.resourceVersion === '') {
           const listed = await untilAborted(this.#client.list(signal), signal);
-          cursor.resourceVersion = listed.resourceVersion;
           this.#setConnected();
           this.#handlers.listed(listed.items);
           this.#handlers.confirmed();
+          // Only once the consumer has the list: if it threw, the next attempt lists again.
+          cursor.resourceVersion = listed.resourceVersion;
         }
         outcome = await this.#watchOnce(cursor, signal);
       } catch (error) {
@@ -181,12 +182,19 @@ export class Reflector<T> {
         return;
       }
       if (type !== 'ADDED' && type !== 'MODIFIED' && type !== 'DELETED' && type !== 'BOOKMARK') return;
+      this.#setConnected();
+      try {
+        if (type !== 'BOOKMARK') this.#handlers.changed(type, object as T);
+        this.#handlers.confirmed();
+      } catch (error) {
+        // client-node would swallow it with the event: fail the watch instead, and get the event again.
+        failure = error;
+        abort.abort();
+        return;
+      }
       cursor.resourceVersion = resourceVersionOf(object) ?? cursor.resourceVersion;
       delivered = true;
       this.#backoff.reset();
-      this.#setConnected();
-      if (type !== 'BOOKMARK') this.#handlers.changed(type, object as T);
-      this.#handlers.confirmed();
     };
     let endedCleanly = true;
     try {

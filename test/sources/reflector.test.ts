@@ -198,6 +198,35 @@ describe('Reflector', () => {
     expect(delays).toEqual([100]);
   });
 
+  it('gets an event again when its consumer threw on it, instead of losing it', async () => {
+    const { client, calls, finished } = scripted([
+      listOf(5, 'a'),
+      streams(['MODIFIED', obj('a', 6)]),
+      streams(['MODIFIED', obj('a', 6)]),
+      streams(['MODIFIED', obj('a', 6)]),
+    ]);
+    const r = recorder();
+    let throws = 2;
+    const changed = r.handlers.changed;
+    const reflector = new Reflector(
+      client,
+      {
+        ...r.handlers,
+        changed: (type: string, o: Obj) => {
+          if (throws-- > 0) throw new Error('consumer bug');
+          changed(type, o);
+        },
+      },
+      r.options,
+    );
+    reflector.start();
+    await finished;
+    await reflector.stop();
+    expect(calls).toEqual(['list', 'watch@5', 'watch@5', 'watch@5', 'watch@6']);
+    expect(r.events).toContain('MODIFIED a@6');
+    expect(r.delays).toEqual([100, 200]); // a consumer that keeps throwing backs off like any failure
+  });
+
   it('stops a watch in flight', async () => {
     let aborted = false;
     const { client } = scripted([
