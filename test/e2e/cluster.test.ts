@@ -11,7 +11,7 @@ import { promisify } from 'node:util';
 import { CoreV1Api, CustomObjectsApi, DiscoveryV1Api, KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { zoneConfigMapName } from '../../api/configmaps.ts';
-import { until, yamlObjects } from '../apiserver/harness.ts';
+import { geoEndpoint, until, yamlObjects } from '../apiserver/harness.ts';
 import type { ApiServer } from '../apiserver/server.ts';
 import { ADMIN_TOKEN, DNS_TOKEN, OPERATOR_NAMESPACE, OPERATOR_TOKEN, startCluster } from '../operator/cluster.ts';
 import { CLI, REPO_ROOT, startServe, tempDir, type ServeProcess } from '../serve/harness.ts';
@@ -269,16 +269,9 @@ describe('the operator and the DNS server in a cluster', { timeout: 90_000 }, ()
       ...GROUP,
       namespace: 'web',
       plural: 'geoendpoints',
-      body: {
-        apiVersion: 'geodns.io/v1alpha1',
-        kind: 'GeoEndpoint',
-        metadata: { name: 'broken' },
-        spec: {
-          zoneRef: { name: 'geo-example' },
-          hostname: 'broken.geo.example.com',
-          targets: [{ name: 'a', service: { name: 'missing' }, location: {}, healthProbeRef: { name: 'nope' } }],
-        },
-      },
+      body: geoEndpoint('broken', {
+        targets: [{ name: 'a', service: { name: 'missing' }, location: {}, healthProbeRef: { name: 'nope' } }],
+      }),
     });
     const refs = await until('ResolvedRefs=False', async () =>
       condition('geoendpoints', 'broken', 'ResolvedRefs', 'web'),

@@ -11,7 +11,7 @@ import { CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeDocuments, zoneConfigMapName } from '../../api/configmaps.ts';
 import type { CompiledZone } from '../../api/compiled.ts';
-import { until, yamlObjects } from '../apiserver/harness.ts';
+import { geoEndpoint, until, yamlObjects } from '../apiserver/harness.ts';
 import { ADMIN_TOKEN, OPERATOR_NAMESPACE, OPERATOR_TOKEN, startCluster } from './cluster.ts';
 import type { ApiServer } from '../apiserver/server.ts';
 import { CLI, REPO_ROOT } from '../serve/harness.ts';
@@ -93,16 +93,7 @@ async function applyEndpoint(name: string): Promise<void> {
     ...GROUP,
     namespace: 'web',
     plural: 'geoendpoints',
-    body: {
-      apiVersion: 'geodns.io/v1alpha1',
-      kind: 'GeoEndpoint',
-      metadata: { name },
-      spec: {
-        zoneRef: { name: 'geo-example' },
-        hostname: `${name}.geo.example.com`,
-        targets: [{ name: 'a', addresses: ['192.0.2.1'], location: { continent: 'EU' } }],
-      },
-    },
+    body: geoEndpoint(name),
   });
 }
 

@@ -9,7 +9,7 @@ import type { CompiledZone } from '../../api/compiled.ts';
 import type { HealthTable } from '../../api/health.ts';
 import { OperatorMetrics } from '../../operator/observability/metrics.ts';
 import { Operator } from '../../operator/operator.ts';
-import { until } from '../apiserver/harness.ts';
+import { geoEndpoint, until } from '../apiserver/harness.ts';
 import { ADMIN_TOKEN, OPERATOR_NAMESPACE, OPERATOR_TOKEN, startCluster } from './cluster.ts';
 import type { ApiServer } from '../apiserver/server.ts';
 
@@ -103,12 +103,7 @@ async function applyEndpoint(name: string, targets: unknown[]): Promise<void> {
     ...GROUP,
     namespace: 'web',
     plural: 'geoendpoints',
-    body: {
-      apiVersion: 'geodns.io/v1alpha1',
-      kind: 'GeoEndpoint',
-      metadata: { name },
-      spec: { zoneRef: { name: 'geo-example' }, hostname: `${name}.geo.example.com`, policy: 'failover', targets },
-    },
+    body: geoEndpoint(name, { policy: 'failover', targets }),
   });
 }
 
