@@ -32,7 +32,7 @@ Options:
   --client IP       the client's (or resolver's) address; the query carries no ECS
   --subnet CIDR     an ECS client subnet, e.g. 198.51.100.0/24; the scope is capped at its prefix length
   --geoip FILE      a MaxMind-format database (GeoIP2/GeoLite2/DB-IP City or Country, ip-location-db);
-                    default: the embedded CC0 country database
+                    default: the embedded country database (licence: docs/geoip.md)
   -h, --help        show this help
 
 Health comes from the health tables in --config DIR; with --resources every target has its compiled health.

@@ -23,7 +23,7 @@ export interface GeoDatabase {
   lookup(address: ParsedAddress): GeoLookup;
 }
 
-/** The embedded CC0 country database (ip-location-db geo-whois-asn-country, flat `country_code` shape). */
+/** The embedded country database (ip-location-db geo-whois-asn-country, flat `country_code` shape; licence: docs/geoip.md). */
 export function embeddedDatabasePath(): string {
   return createRequire(import.meta.url).resolve(
     '@ip-location-db/geo-whois-asn-country-mmdb/geo-whois-asn-country.mmdb',
