@@ -215,6 +215,7 @@ export class Operator {
     // Someone else may edit or delete the operator's ConfigMaps: publishing compares again.
     const offConfigMaps = this.caches.onConfigMapChange(() => {
       if (this.#compiled) this.#setZones(this.#compiled.zones);
+      if (this.#table) health.setHealth(this.#table);
     });
     const servingTimer = setInterval(() => void this.#checkServing(), this.#options.servingIntervalMs ?? 5000).unref();
     this.#leading = { pipeline, zones, health, status, offConfigMaps, servingTimer };

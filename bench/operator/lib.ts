@@ -499,7 +499,14 @@ export function header(title: string, command: string): string {
   let commit = 'unknown';
   try {
     commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT }).toString().trim();
-    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd: ROOT }).toString();
+    // RESULTS.md itself changes while bench/operator.sh appends to it.
+    const dirty = execFileSync(
+      'git',
+      ['status', '--porcelain', '--untracked-files=no', '--', '.', ':!bench/RESULTS.md'],
+      {
+        cwd: ROOT,
+      },
+    ).toString();
     if (dirty.trim() !== '') commit += ' (with uncommitted changes)';
   } catch {
     // not a git checkout

@@ -75,8 +75,12 @@ export class HealthPublisher {
     const text = this.#latest;
     if (text === undefined) return;
     const cached = this.#options.existing();
-    const lagging = this.#mine && (!cached || cached.metadata.resourceVersion === this.#replaced);
-    const current = lagging ? this.#mine : cached;
+    // The cache lags behind our own last write while it shows the version that write replaced. When it shows
+    // nothing although we wrote one, it has not seen our create yet, or someone deleted the ConfigMap: ask.
+    let current: ConfigMapObject | undefined;
+    if (!this.#mine) current = cached;
+    else if (cached) current = cached.metadata.resourceVersion === this.#replaced ? this.#mine : cached;
+    else current = await writer.readConfigMap(namespace, HEALTH_CONFIGMAP);
     if (current?.data?.[HEALTH_KEY] === text) return;
     const revision = Math.max(this.#revision, revisionOf(current)) + 1;
     const desired: ConfigMapObject = {
@@ -90,7 +94,14 @@ export class HealthPublisher {
       data: { [HEALTH_KEY]: text },
     };
     if (current) {
-      this.#mine = await writer.replaceConfigMap(desired);
+      try {
+        this.#mine = await writer.replaceConfigMap(desired);
+      } catch (error) {
+        // Gone (or changed) under us: the retry starts again from the cache.
+        this.#mine = undefined;
+        this.#replaced = undefined;
+        throw error;
+      }
       this.#options.onWrite?.('update');
     } else {
       this.#mine = await writer.createConfigMap(desired);

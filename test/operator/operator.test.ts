@@ -220,6 +220,28 @@ describe('geodns operator', () => {
     expect((await zoneDocument())?.serial).toBe(first.serial);
   });
 
+  it('writes the health ConfigMap again when someone deletes it, and keeps it current afterwards', async () => {
+    await applyZone();
+    await applyService('primary', '203.0.113.10', false);
+    await applyEndpoint('www', [{ name: 'primary', service: { name: 'primary' }, location: { continent: 'EU' } }]);
+    startOperator();
+    const first = await until('the target down in the health ConfigMap', async () => {
+      const h = await healthTable();
+      return h?.table.targets['web/www/primary']?.up === false ? h : undefined;
+    });
+    await core.deleteNamespacedConfigMap({ namespace: NS, name: HEALTH_CONFIGMAP });
+    const again = await until('the health ConfigMap written again', async () => {
+      const h = await healthTable();
+      return h?.table.targets['web/www/primary']?.up === false ? h : undefined;
+    });
+    expect(again.revision).toBeGreaterThan(first.revision);
+    await setReady('primary', true);
+    await until('the target up again', async () => {
+      const h = await healthTable();
+      return h && h.table.targets['web/www/primary'] === undefined ? h : undefined;
+    });
+  });
+
   it('leaves out a GeoEndpoint whose Service is missing, with its condition, and serves the rest', async () => {
     await applyZone();
     await applyEndpoint('www', [{ name: 'a', addresses: ['192.0.2.1'], location: { continent: 'EU' } }]);
