@@ -17,7 +17,7 @@ import { HealthPublisher } from './publish/health.ts';
 import { ApiError, type ClusterWriter, type ObjectRef } from './publish/writer.ts';
 import { queueMetrics } from './queue/metrics.ts';
 import { ZonePublisher, type ZonePublishResult } from './publish/zones.ts';
-import { desiredStatus, type StatusBody, type ZonePublishState } from './status/desired.ts';
+import { desiredStatus, routedBySource, type StatusBody, type ZonePublishState } from './status/desired.ts';
 import { StatusWriter } from './status/writer.ts';
 import { countServing, dnsServersOf, type ServingCount } from './status/serving.ts';
 import type { RawObject } from './inputs/cluster-snapshot.ts';
@@ -82,6 +82,7 @@ export class Operator {
   readonly #publishState = new Map<string, ZonePublishState>();
   readonly #serving = new Map<string, ServingCount>();
   #checkingServing = false;
+  #refreshing = false;
   #leading: Leading | undefined;
   #compiled: CompileOutput | undefined;
   #table: HealthTable | undefined;
@@ -191,11 +192,11 @@ export class Operator {
       setHealth: (table) => {
         this.#table = table;
         health.setHealth(table);
-        this.#refreshStatus();
+        this.#scheduleRefresh();
       },
       compiled: (compiled) => {
         this.#compiled = compiled;
-        this.#refreshStatus();
+        this.#scheduleRefresh();
       },
     };
     const pipeline = new Pipeline({
@@ -270,7 +271,7 @@ export class Operator {
         this.#options.metrics.zoneServers.set({ zone: zone.zone, state: 'current' }, count.current);
         this.#options.metrics.zoneServers.set({ zone: zone.zone, state: 'stale' }, count.total - count.current);
       }
-      if (changed) this.#refreshStatus();
+      if (changed) this.#scheduleRefresh();
     } finally {
       this.#checkingServing = false;
     }
@@ -285,7 +286,7 @@ export class Operator {
           ? { failed: result.error }
           : {};
     this.#publishState.set(zone, state);
-    if (JSON.stringify(before ?? {}) !== JSON.stringify(state)) this.#refreshStatus();
+    if (JSON.stringify(before ?? {}) !== JSON.stringify(state)) this.#scheduleRefresh();
   }
 
   #current(ref: ObjectRef): { uid?: string; generation?: number; status?: StatusBody } | undefined {
@@ -305,11 +306,22 @@ export class Operator {
     };
   }
 
+  /** A refresh after the current turn: a reconcile's health and results, arriving one after the other, make one. */
+  #scheduleRefresh(): void {
+    if (this.#refreshing) return;
+    this.#refreshing = true;
+    setImmediate(() => {
+      this.#refreshing = false;
+      this.#refreshStatus();
+    });
+  }
+
   #refreshStatus(): void {
     const compiled = this.#compiled;
     const leading = this.#leading;
     if (!compiled || !leading) return;
     const health = this.#table ?? leading.pipeline.healthTable();
+    const routed = routedBySource(compiled.zones);
     const now = new Date();
     for (const result of compiled.results) {
       const ref: ObjectRef = {
@@ -326,7 +338,7 @@ export class Operator {
           ? leading.pipeline.prober.probeStatus(`${result.namespace ?? 'default'}/${result.name}`)
           : undefined;
       const desired = desiredStatus(result, {
-        zones: compiled.zones,
+        routed,
         health,
         now,
         generation: current.generation,

@@ -1,6 +1,6 @@
 // The status each resource should have, from the compile results, the live health table and what publishing
 // said; and whether that differs from the status it has. Pure.
-import type { CompiledZone } from '../../api/compiled.ts';
+import type { CompiledRoutedName, CompiledZone } from '../../api/compiled.ts';
 import type { HealthTable } from '../../api/health.ts';
 import type { Condition } from '../../api/resources.ts';
 import { canonicalJson, type ResourceResult } from '../compile/index.ts';
@@ -25,19 +25,31 @@ function setCondition(conditions: Condition[], next: Condition): Condition[] {
   return [...conditions.filter((c) => c.type !== next.type), next];
 }
 
+/** The routed names of the zones by their GeoEndpoint (namespace/name): built once per status refresh. */
+export function routedBySource(zones: readonly CompiledZone[]): Map<string, CompiledRoutedName[]> {
+  const index = new Map<string, CompiledRoutedName[]>();
+  for (const zone of zones) {
+    for (const routed of zone.routed) {
+      const list = index.get(routed.source);
+      if (list) list.push(routed);
+      else index.set(routed.source, [routed]);
+    }
+  }
+  return index;
+}
+
 /** An endpoint's targets as served now: healthy by the health table, or by compile-time health where it is silent. */
 export function liveTargets(
   result: ResourceResult,
-  zones: readonly CompiledZone[],
+  routedNames: ReadonlyMap<string, readonly CompiledRoutedName[]>,
   health: HealthTable,
 ): { healthy: number; total: number; reasons: string[] } {
   const source = `${result.namespace ?? 'default'}/${result.name}`;
   let healthy = 0;
   let total = 0;
   const reasons: string[] = [];
-  for (const zone of zones) {
-    for (const routed of zone.routed) {
-      if (routed.source !== source) continue;
+  {
+    for (const routed of routedNames.get(source) ?? []) {
       for (const target of routed.targets) {
         total += 1;
         const entry = health.targets[target.id];
@@ -58,7 +70,8 @@ export interface ZonePublishState {
 export function desiredStatus(
   result: ResourceResult,
   context: {
-    zones: readonly CompiledZone[];
+    /** routedBySource() of the compiled zones. */
+    routed: ReadonlyMap<string, readonly CompiledRoutedName[]>;
     health: HealthTable;
     now: Date;
     generation: number | undefined;
@@ -79,7 +92,7 @@ export function desiredStatus(
     ...(observed !== undefined ? { observedGeneration: observed } : {}),
   });
   if (result.kind === 'GeoEndpoint') {
-    const live = liveTargets(result, context.zones, context.health);
+    const live = liveTargets(result, context.routed, context.health);
     if (live.total > 0) {
       status.healthyTargets = live.healthy;
       status.totalTargets = live.total;

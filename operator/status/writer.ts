@@ -24,6 +24,8 @@ export interface StatusWriterOptions {
   intervalMs?: number;
   probeIntervalMs?: number;
   eventIntervalMs?: number;
+  /** Status writes in flight at once, over all objects (default 16); the others wait their turn. */
+  maxInFlight?: number;
   now?: () => number;
   onWrite?: (kind: 'status' | 'event') => void;
 }
@@ -45,6 +47,8 @@ export class StatusWriter {
   readonly #inFlight = new Set<Promise<void>>();
   /** Keys with a write in flight. */
   readonly #writing = new Set<string>();
+  /** Keys due while the writes in flight were at their limit, in order. */
+  readonly #queued = new Set<string>();
   #closed = false;
 
   constructor(options: StatusWriterOptions) {
@@ -74,7 +78,7 @@ export class StatusWriter {
 
   /** Resolves once nothing is due now (throttled writes may still wait). */
   async idle(): Promise<void> {
-    while (this.#inFlight.size > 0) await Promise.all([...this.#inFlight]);
+    while (this.#inFlight.size > 0 || this.#queued.size > 0) await Promise.all([...this.#inFlight]);
   }
 
   close(): void {
@@ -82,10 +86,16 @@ export class StatusWriter {
     for (const timer of this.#timers.values()) clearTimeout(timer);
     this.#timers.clear();
     this.#pending.clear();
+    this.#queued.clear();
   }
 
   #flush(key: string): void {
     this.#timers.delete(key);
+    if (this.#writing.size >= (this.#options.maxInFlight ?? 16)) {
+      // A burst (a thousand new objects) goes out a few at a time instead of all at once.
+      this.#queued.add(key);
+      return;
+    }
     const pending = this.#pending.get(key);
     this.#pending.delete(key);
     if (!pending || this.#closed) return;
@@ -95,8 +105,18 @@ export class StatusWriter {
       this.#writing.delete(key);
       const next = this.#pending.get(key);
       if (next && !this.#closed) this.#arm(key, next.ref);
+      this.#drainQueue();
     });
     this.#inFlight.add(write);
+  }
+
+  /** Starts the waiting keys while there is room (a key whose status is no longer pending starts nothing). */
+  #drainQueue(): void {
+    for (const key of this.#queued) {
+      if (this.#closed || this.#writing.size >= (this.#options.maxInFlight ?? 16)) return;
+      this.#queued.delete(key);
+      this.#flush(key);
+    }
   }
 
   async #write(key: string, { ref, desired }: Pending): Promise<void> {
@@ -124,6 +144,8 @@ export class StatusWriter {
 
   async #events(key: string, ref: ObjectRef, current: CurrentObject, conditions: readonly Condition[]): Promise<void> {
     const interval = this.#options.eventIntervalMs ?? 60_000;
+    // An object's first status is not a transition: no Event for each condition of every new object.
+    if (!current.status?.conditions?.length) return;
     for (const condition of conditions) {
       const before = current.status?.conditions?.find((c) => c.type === condition.type);
       if (before?.status === condition.status && before.reason === condition.reason) continue;

@@ -93,4 +93,67 @@ describe('StatusWriter', () => {
     await statuses.idle();
     statuses.close();
   });
+
+  it('keeps at most maxInFlight writes going over all objects, and writes every one in turn', async () => {
+    const { writer, patches } = slowWriter();
+    const statuses = new StatusWriter({
+      writer,
+      log: pino({ level: 'silent' }),
+      eventNamespace: 'geodns-system',
+      maxInFlight: 3,
+      now: () => Date.now(),
+      current: () => ({ status: status('0/3') }),
+    });
+    for (let i = 0; i < 10; i += 1) statuses.set({ ...REF, name: `www-${i}` }, status('1/3'));
+    await tick();
+    expect(patches).toHaveLength(3);
+    for (let done = 0; done < 10; done += 1) {
+      patches[done]?.finish();
+      await tick();
+      expect(patches.length - (done + 1)).toBeLessThanOrEqual(3); // never more than 3 unfinished
+    }
+    expect(patches).toHaveLength(10);
+    await statuses.idle();
+    statuses.close();
+  });
+
+  it("records no Event for an object's first status, and one for a later transition", async () => {
+    const events: string[] = [];
+    const { writer, patches } = slowWriter();
+    writer.createEvent = async (_namespace, event) => {
+      events.push(event.reason);
+    };
+    let cached: StatusBody | undefined = undefined;
+    const statuses = new StatusWriter({
+      writer,
+      log: pino({ level: 'silent' }),
+      eventNamespace: 'geodns-system',
+      intervalMs: 10,
+      now: () => Date.now(),
+      current: () => ({ ...(cached ? { status: cached } : {}) }),
+    });
+    const ready = (ok: boolean): StatusBody => ({
+      conditions: [
+        {
+          type: 'Ready',
+          status: ok ? 'True' : 'False',
+          reason: ok ? 'Ready' : 'NoReadyEndpoints',
+          message: '',
+          lastTransitionTime: '2026-12-04T00:00:00Z',
+        },
+      ],
+    });
+    statuses.set(REF, ready(true));
+    await tick();
+    patches[0]?.finish();
+    await tick();
+    expect(events).toEqual([]);
+    cached = ready(true);
+    statuses.set(REF, ready(false));
+    await tick(50);
+    patches[1]?.finish();
+    await tick();
+    expect(events).toEqual(['NoReadyEndpoints']);
+    statuses.close();
+  });
 });
