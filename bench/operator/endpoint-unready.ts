@@ -5,28 +5,21 @@
 // The chain: watch event → operator (health table, 50 ms coalescing) → one write of the health ConfigMap → the
 // pods' watch → swap. Target (issue 12): p95 under 1 s, aim 250 ms.
 //   node bench/operator/endpoint-unready.ts        (TRIALS=20)
-import { APP_NS, envNumber, header, say, serviceObjects, setSliceReady } from './lib.ts';
-import { NAME, rawLine, runTrials, startScenario, stopScenario, TABLE_HEAD, trialRows } from './answers.ts';
+import { benchEndpoint, envNumber, header, say, serviceObjects, setSliceReady } from './lib.ts';
+import { rawLine, runTrials, startScenario, stopScenario, TABLE_HEAD, trialRows } from './answers.ts';
 
 const TRIALS = envNumber('TRIALS', 20);
 const PRIMARY = '192.0.2.1';
 const BACKUP = '192.0.2.2';
 
-const endpoint = {
-  apiVersion: 'geodns.io/v1alpha1',
-  kind: 'GeoEndpoint',
-  metadata: { name: 'www', namespace: APP_NS },
-  spec: {
-    zoneRef: { name: 'bench' },
-    hostname: NAME,
-    ttl: 5,
-    policy: 'failover',
-    targets: [
-      { name: 'primary', service: { name: 'primary' }, priority: 0, location: {} },
-      { name: 'backup', service: { name: 'backup' }, priority: 1, location: {} },
-    ],
-  },
-};
+const endpoint = benchEndpoint('www', {
+  ttl: 5,
+  policy: 'failover',
+  targets: [
+    { name: 'primary', service: { name: 'primary' }, priority: 0, location: {} },
+    { name: 'backup', service: { name: 'backup' }, priority: 1, location: {} },
+  ],
+});
 
 const command = `node bench/operator/endpoint-unready.ts${TRIALS !== 20 ? ` (TRIALS=${TRIALS})` : ''}`;
 const head = header('bench/operator/endpoint-unready.ts', command);

@@ -14,6 +14,7 @@ import { HEALTH_CONFIGMAP, HEALTH_KEY } from '../../api/configmaps.ts';
 import type { HealthTable } from '../../api/health.ts';
 import { isWrite } from '../../test/apiserver/requests.ts';
 import {
+  benchEndpoint,
   APP_NS,
   benchZone,
   cpuSeconds,
@@ -48,21 +49,16 @@ const backup = (i: number) => `198.51.100.${i % 256}`;
 const objects: KubeObject[] = [];
 for (let i = 0; i < TARGETS; i++) {
   objects.push(...serviceObjects(`p${id(i)}`, primary(i), true));
-  objects.push({
-    apiVersion: 'geodns.io/v1alpha1',
-    kind: 'GeoEndpoint',
-    metadata: { name: `f${id(i)}`, namespace: APP_NS },
-    spec: {
-      zoneRef: { name: 'bench' },
-      hostname: `f${id(i)}.bench.example`,
+  objects.push(
+    benchEndpoint(`f${id(i)}`, {
       ttl: 5,
       policy: 'failover',
       targets: [
         { name: 'primary', service: { name: `p${id(i)}` }, priority: 0, location: {} },
         { name: 'backup', addresses: [backup(i)], priority: 1, location: {} },
       ],
-    },
-  });
+    }),
+  );
 }
 
 const knobs = [

@@ -10,6 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { isWrite } from '../../test/apiserver/requests.ts';
 import type { KubeObject } from '../../test/apiserver/types.ts';
 import {
+  benchEndpoint,
   APP_NS,
   benchZone,
   condition,
@@ -41,12 +42,7 @@ for (const host of PROBED) {
   servers.push(server);
 }
 
-const endpoint = (name: string, targets: unknown[]): KubeObject => ({
-  apiVersion: 'geodns.io/v1alpha1',
-  kind: 'GeoEndpoint',
-  metadata: { name, namespace: APP_NS },
-  spec: { zoneRef: { name: 'bench' }, hostname: `${name}.bench.example`, policy: 'failover', targets },
-});
+const endpoint = (name: string, targets: unknown[]): KubeObject => benchEndpoint(name, { policy: 'failover', targets });
 const objects: KubeObject[] = [
   ...serviceObjects('a', '192.0.2.1', true),
   ...serviceObjects('b', '192.0.2.2', true),

@@ -271,6 +271,16 @@ export function benchZone(): KubeObject {
   };
 }
 
+/** A GeoEndpoint `name` (hostname name.bench.example) in the zone `bench`, namespace web; `spec` adds to it. */
+export function benchEndpoint(name: string, spec: Record<string, unknown>): KubeObject {
+  return {
+    apiVersion: 'geodns.io/v1alpha1',
+    kind: 'GeoEndpoint',
+    metadata: { name, namespace: APP_NS },
+    spec: { zoneRef: { name: 'bench' }, hostname: `${name}.bench.example`, ...spec },
+  };
+}
+
 /** The DNS Service and its EndpointSlice: the pods the operator asks for each zone's serial (GeoZone Serving). */
 export function dnsServiceObjects(addresses: string[], port: number): KubeObject[] {
   return [

@@ -6,8 +6,8 @@
 // 0–1 s after the change, the second (the threshold) 1 s later, so 1–2 s plus the chain of endpoint-unready.ts.
 //   node bench/operator/probe-failure.ts        (TRIALS=20, INTERVAL=1s, THRESHOLD=2)
 import { createServer, type Server } from 'node:http';
-import { APP_NS, envNumber, freePort, header, ms, percentile, say } from './lib.ts';
-import { NAME, rawLine, runTrials, startScenario, stopScenario, TABLE_HEAD, trialRows } from './answers.ts';
+import { APP_NS, benchEndpoint, envNumber, freePort, header, ms, percentile, say } from './lib.ts';
+import { rawLine, runTrials, startScenario, stopScenario, TABLE_HEAD, trialRows } from './answers.ts';
 
 const TRIALS = envNumber('TRIALS', 20);
 const INTERVAL_S = envNumber('INTERVAL', 1);
@@ -45,21 +45,14 @@ const probe = {
     successThreshold: 1,
   },
 };
-const endpoint = {
-  apiVersion: 'geodns.io/v1alpha1',
-  kind: 'GeoEndpoint',
-  metadata: { name: 'www', namespace: APP_NS },
-  spec: {
-    zoneRef: { name: 'bench' },
-    hostname: NAME,
-    ttl: 5,
-    policy: 'failover',
-    targets: [
-      { name: 'primary', addresses: [PRIMARY], priority: 0, location: {}, healthProbeRef: { name: 'http' } },
-      { name: 'backup', addresses: [BACKUP], priority: 1, location: {}, healthProbeRef: { name: 'http' } },
-    ],
-  },
-};
+const endpoint = benchEndpoint('www', {
+  ttl: 5,
+  policy: 'failover',
+  targets: [
+    { name: 'primary', addresses: [PRIMARY], priority: 0, location: {}, healthProbeRef: { name: 'http' } },
+    { name: 'backup', addresses: [BACKUP], priority: 1, location: {}, healthProbeRef: { name: 'http' } },
+  ],
+});
 
 const knobs = [
   TRIALS !== 20 ? `TRIALS=${TRIALS}` : '',

@@ -14,6 +14,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { decodeDocuments, zoneConfigMapName } from '../../api/configmaps.ts';
 import type { KubeObject } from '../../test/apiserver/types.ts';
 import {
+  benchEndpoint,
   scrape,
   APP_NS,
   benchZone,
@@ -46,19 +47,12 @@ const address = (i: number, j: number) => `10.${j}.${Math.floor(i / 256)}.${i % 
 const nameOf = (i: number) => `n${String(i).padStart(4, '0')}`;
 
 function endpoint(i: number): KubeObject {
-  return {
-    apiVersion: 'geodns.io/v1alpha1',
-    kind: 'GeoEndpoint',
-    metadata: { name: nameOf(i), namespace: APP_NS },
-    spec: {
-      zoneRef: { name: 'bench' },
-      hostname: `${nameOf(i)}.${APEX}`,
-      ttl: 30,
-      policy: 'multivalue',
-      maxAnswers: 3,
-      targets: [0, 1, 2].map((j) => ({ name: `t${j}`, addresses: [address(i, j)], location: {} })),
-    },
-  };
+  return benchEndpoint(nameOf(i), {
+    ttl: 30,
+    policy: 'multivalue',
+    maxAnswers: 3,
+    targets: [0, 1, 2].map((j) => ({ name: `t${j}`, addresses: [address(i, j)], location: {} })),
+  });
 }
 
 interface Result {
