@@ -208,6 +208,7 @@ export class Operator {
         metrics.reconciles.inc({ result });
         metrics.reconcileSeconds.observe(seconds);
       },
+      onDownChange: () => metrics.healthUpdates.inc(),
     });
     pipeline.prober.onResult((event) => {
       metrics.probeResults.inc({ result: event.result.ok ? 'success' : 'failure' });

@@ -1,6 +1,8 @@
 // The one pipeline of the operator side: an input (resource files; informer caches next) → compile() → outputs
 // (the DNS server's in-process state; ConfigMaps and status next), with the prober beside it feeding the health
-// table. An incomplete read after the first good one is refused and the last good zones keep serving.
+// table. An incomplete read after the first good one is refused and the last good zones keep serving. A change
+// that moves only the input's own health (readDown: a Service's endpoints turning unready) skips compile() and
+// the zones: it changes the health table alone.
 import type { Logger } from 'pino';
 import type { CompiledZone } from '../api/compiled.ts';
 import type { HealthTable } from '../api/health.ts';
@@ -30,6 +32,8 @@ export interface PipelineOptions {
   requireZones?: boolean;
   /** Told after every run: how it ended and how long it took. */
   onRun?: (result: 'ok' | 'refused' | 'error', seconds: number) => void;
+  /** Told after every change of the input's own health that took the short way (no compile). */
+  onDownChange?: () => void;
   now?: () => Date;
 }
 
@@ -40,6 +44,8 @@ export class Pipeline {
   #previous: Record<string, { serial: number; contentHash: string }> = {};
   #loadedOnce = false;
   #watcher: { close(): void } | undefined;
+  #downWatcher: { close(): void } | undefined;
+  #downDue: NodeJS.Immediate | undefined;
   #running: Promise<void> | undefined;
   #again = false;
   #down: ReadonlyMap<string, string> = new Map();
@@ -72,6 +78,7 @@ export class Pipeline {
     await this.run();
     if (this.#options.watch !== false) {
       this.#watcher = this.#options.input.watch(() => this.#schedule());
+      this.#downWatcher = this.#options.input.watchDown?.(() => this.#scheduleDown());
     }
   }
 
@@ -94,9 +101,29 @@ export class Pipeline {
       });
   }
 
+  /** The events of one turn (a relist brings many) make one health update. */
+  #scheduleDown(): void {
+    this.#downDue ??= setImmediate(() => {
+      this.#downDue = undefined;
+      this.#refreshDown();
+    });
+  }
+
+  /** The input's own health again, against the last compiled resources: the health table changes, no zone. */
+  #refreshDown(): void {
+    const down = this.#options.input.readDown?.();
+    if (!down || !this.#loadedOnce || sameEntries(down, this.#down)) return;
+    this.#down = down;
+    this.#options.onDownChange?.();
+    this.#publishHealth();
+  }
+
   /** Resolves once no run is going or scheduled (tests and shutdown). */
   async settled(): Promise<void> {
-    while (this.#running) await this.#running;
+    while (this.#running || this.#downDue) {
+      if (this.#running) await this.#running;
+      else await new Promise((resolve) => setImmediate(resolve));
+    }
   }
 
   /** Reads the input, compiles, plans the probes and publishes. */
@@ -197,8 +224,17 @@ export class Pipeline {
 
   async close(): Promise<void> {
     this.#watcher?.close();
+    this.#downWatcher?.close();
+    if (this.#downDue) clearImmediate(this.#downDue);
+    this.#downDue = undefined;
     await this.#prober.stop();
   }
+}
+
+function sameEntries(a: ReadonlyMap<string, string>, b: ReadonlyMap<string, string>): boolean {
+  if (a.size !== b.size) return false;
+  for (const [key, value] of a) if (b.get(key) !== value) return false;
+  return true;
 }
 
 type Published = Record<string, { serial: number; contentHash: string }>;

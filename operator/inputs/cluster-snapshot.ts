@@ -152,7 +152,8 @@ export function readyServices(slices: readonly EndpointSliceObject[]): Set<strin
   return ready;
 }
 
-function downTargets(
+/** Target id → why it is down, for the Service targets of `endpoints` whose Service has no ready endpoint. */
+export function downTargets(
   endpoints: readonly GeoEndpoint[],
   services: readonly ServiceInfo[],
   ready: ReadonlySet<string>,

@@ -28,4 +28,12 @@ export interface ResourceInput {
   read(): Promise<InputRead>;
   /** Calls back whenever read() may give something new. */
   watch(onChange: () => void): { close(): void };
+  /**
+   * The input's own health (`down` of read()) again, without a whole read: for changes that move health and
+   * nothing a zone holds (a Service's endpoints turning ready or unready), so they skip compile() and the zone
+   * writes. Undefined before the first read.
+   */
+  readDown?(): ReadonlyMap<string, string> | undefined;
+  /** Calls back whenever only readDown() may give something new. */
+  watchDown?(onChange: () => void): { close(): void };
 }

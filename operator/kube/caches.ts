@@ -1,6 +1,7 @@
 // The operator's informer caches: GeoZones, GeoEndpoints, HealthProbes, Namespaces, Services and EndpointSlices
-// cluster-wide, and its own ConfigMaps in its namespace. Handlers only tell that something changed; the cached
-// objects are read by the pipeline and never changed.
+// cluster-wide, and its own ConfigMaps in its namespace. Handlers only tell that something changed (three kinds of
+// listeners: what compile() reads, EndpointSlices, the operator's own ConfigMaps); the cached objects are read by
+// the pipeline and never changed.
 import {
   CoreV1Api,
   CustomObjectsApi,
@@ -48,6 +49,7 @@ export class OperatorCaches implements ClusterCaches {
   readonly configMaps: Informer<AnyObject>;
   readonly #inputListeners = new Set<() => void>();
   readonly #configMapListeners = new Set<() => void>();
+  readonly #endpointListeners = new Set<() => void>();
 
   constructor(options: OperatorCachesOptions) {
     const { kubeConfig, namespace } = options;
@@ -99,7 +101,12 @@ export class OperatorCaches implements ClusterCaches {
     );
     const resources = new Set([this.geoZones, this.geoEndpoints, this.healthProbes]);
     for (const { informer } of this.#informers) {
-      const listeners = informer === this.configMaps ? this.#configMapListeners : this.#inputListeners;
+      const listeners =
+        informer === this.configMaps
+          ? this.#configMapListeners
+          : informer === this.endpointSlices
+            ? this.#endpointListeners
+            : this.#inputListeners;
       const notify = () => {
         for (const listener of listeners) listener();
       };
@@ -151,6 +158,12 @@ export class OperatorCaches implements ClusterCaches {
     return () => this.#inputListeners.delete(callback);
   }
 
+  /** Calls back when an EndpointSlice changed: readiness only, which moves health and no zone. */
+  onEndpointsChange(callback: () => void): () => void {
+    this.#endpointListeners.add(callback);
+    return () => this.#endpointListeners.delete(callback);
+  }
+
   /** Calls back when one of the operator's own ConfigMaps changed (someone else may have edited or deleted it). */
   onConfigMapChange(callback: () => void): () => void {
     this.#configMapListeners.add(callback);
@@ -166,6 +179,10 @@ export class OperatorCaches implements ClusterCaches {
       services: this.services.list() as readonly ServiceObject[],
       endpointSlices: this.endpointSlices.list() as readonly EndpointSliceObject[],
     };
+  }
+
+  endpointSliceObjects(): readonly EndpointSliceObject[] {
+    return this.endpointSlices.list() as readonly EndpointSliceObject[];
   }
 
   zoneConfigMaps(): ConfigMapObject[] {

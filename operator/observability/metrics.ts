@@ -15,6 +15,11 @@ export class OperatorMetrics {
     buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
     registers: [this.registry],
   });
+  readonly healthUpdates = new Counter({
+    name: 'geodns_operator_endpoint_health_updates_total',
+    help: 'Changes of EndpointSlice readiness that moved the health table without a pipeline run (no compile, no zone write).',
+    registers: [this.registry],
+  });
   readonly apiErrors = new Counter({
     name: 'geodns_operator_api_errors_total',
     help: 'Failed Kubernetes API requests, by verb (create, update, get, delete, patch, watch).',

@@ -3,6 +3,7 @@
 // nothing; a bad resource is left out with its condition while the rest keeps being served.
 import { CoreV1Api, CustomObjectsApi, DiscoveryV1Api, EventsV1Api, KubeConfig } from '@kubernetes/client-node';
 import pino from 'pino';
+import type { Counter } from 'prom-client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { decodeDocuments, HEALTH_CONFIGMAP, REVISION_ANNOTATION, zoneConfigMapName } from '../../api/configmaps.ts';
 import type { CompiledZone } from '../../api/compiled.ts';
@@ -43,13 +44,13 @@ afterEach(async () => {
   await server.close();
 });
 
-function startOperator(extra: { zoneLimitBytes?: number } = {}): Operator {
+function startOperator(extra: { zoneLimitBytes?: number; metrics?: OperatorMetrics } = {}): Operator {
   const operator = new Operator({
+    metrics: new OperatorMetrics(),
     ...extra,
     kubeConfig: operatorConfig,
     namespace: NS,
     log: pino({ level: process.env.TEST_LOG ?? 'silent' }),
-    metrics: new OperatorMetrics(),
     healthCoalesceMs: 20,
   });
   operators.push(operator);
@@ -141,6 +142,10 @@ async function endpointStatus(name: string): Promise<Record<string, unknown> | u
   return object.status;
 }
 
+async function total(counter: Counter): Promise<number> {
+  return (await counter.get()).values.reduce((sum, v) => sum + v.value, 0);
+}
+
 function condition(status: Record<string, unknown> | undefined, type: string) {
   return (status?.conditions as { type: string; status: string; reason: string; message: string }[] | undefined)?.find(
     (c) => c.type === type,
@@ -183,9 +188,12 @@ describe('geodns operator', () => {
     await applyZone();
     await applyService('primary', '203.0.113.10', true);
     await applyEndpoint('www', [{ name: 'primary', service: { name: 'primary' }, location: { continent: 'EU' } }]);
-    startOperator();
+    const metrics = new OperatorMetrics();
+    const operator = startOperator({ metrics });
     const first = await until('the zone ConfigMap', zoneDocument);
     const zoneCm = await core.readNamespacedConfigMap({ namespace: NS, name: zoneConfigMapName('geo-example') });
+    await operator.settled();
+    const runsBefore = await total(metrics.reconciles);
 
     await setReady('primary', false);
     const health = await until('the target down in the health ConfigMap', async () => {
@@ -214,6 +222,10 @@ describe('geodns operator', () => {
       return h && h.table.targets['web/www/primary'] === undefined ? h : undefined;
     });
     expect(back.revision).toBeGreaterThan(health.revision);
+    // Readiness took the short way: two health updates and not one pipeline run (no compile).
+    await operator.settled();
+    expect(await total(metrics.reconciles)).toBe(runsBefore);
+    expect(await total(metrics.healthUpdates)).toBe(2);
     // The zone document was never rewritten for health.
     const after = await core.readNamespacedConfigMap({ namespace: NS, name: zoneConfigMapName('geo-example') });
     expect(after.metadata?.resourceVersion).toBe(zoneCm.metadata?.resourceVersion);

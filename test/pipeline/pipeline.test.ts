@@ -32,6 +32,20 @@ class MemoryInput implements ResourceInput {
     this.reads.push(read);
     this.#onChange?.();
   }
+  /** What readDown() gives; changeDown() tells the pipeline. */
+  down: Map<string, string> | undefined;
+  #onDownChange: (() => void) | undefined;
+  readDown(): ReadonlyMap<string, string> | undefined {
+    return this.down;
+  }
+  watchDown(onChange: () => void): { close(): void } {
+    this.#onDownChange = onChange;
+    return { close: () => (this.#onDownChange = undefined) };
+  }
+  changeDown(down: Map<string, string>): void {
+    this.down = down;
+    this.#onDownChange?.();
+  }
 }
 
 class MemoryOutput implements PipelineOutput {
@@ -120,6 +134,41 @@ describe('Pipeline', () => {
     const second = output.zones[1]![0]!;
     expect(second.routed.map((r) => r.name)).toEqual(['api.geo.example.com']);
     expect(second.serial).toBeGreaterThan(first);
+  });
+
+  it("moves the health table alone when only the input's own health changes: no read, no compile, no zones", async () => {
+    const input = new MemoryInput();
+    const output = new MemoryOutput();
+    input.reads.push({ snapshot: snapshot(), errors: [] });
+    const downChanges: number[] = [];
+    const pipeline = new Pipeline({ input, output, log, onDownChange: () => downChanges.push(1) });
+    cleanups.push(() => pipeline.close());
+    await pipeline.start();
+    const healthBefore = output.health.length;
+
+    input.changeDown(new Map([['web/www/t', 'Service web/s has no ready endpoints']]));
+    // Several changes in one turn (a relist) make one update.
+    input.changeDown(new Map([['web/www/t', 'Service web/s has no ready endpoints']]));
+    await pipeline.settled();
+    expect(output.health).toHaveLength(healthBefore + 1);
+    expect(output.health.at(-1)?.targets['web/www/t']).toMatchObject({
+      up: false,
+      reason: 'Service web/s has no ready endpoints',
+    });
+    expect(pipeline.healthTable().targets['web/www/t']?.up).toBe(false);
+    // The same health again is no update at all.
+    input.changeDown(new Map([['web/www/t', 'Service web/s has no ready endpoints']]));
+    await pipeline.settled();
+    expect(output.health).toHaveLength(healthBefore + 1);
+
+    input.changeDown(new Map());
+    await pipeline.settled();
+    expect(output.health).toHaveLength(healthBefore + 2);
+    expect(output.health.at(-1)?.targets['web/www/t']).toBeUndefined();
+    expect(downChanges).toHaveLength(2);
+    // Nothing was read or compiled again: one read at the start (read() throws on a second) and one publication.
+    expect(output.zones).toHaveLength(1);
+    expect(output.compiledOutputs).toHaveLength(1);
   });
 
   it('keeps the serial when a read changes nothing', async () => {
