@@ -74,6 +74,9 @@ function gated(writer: ClusterWriter, leads: () => boolean): ClusterWriter {
   };
 }
 
+/** How long a health change waits for others before status is derived again (status writes wait longer still). */
+const HEALTH_REFRESH_MS = 100;
+
 export class Operator {
   readonly #options: OperatorOptions;
   readonly caches: OperatorCaches;
@@ -82,7 +85,7 @@ export class Operator {
   readonly #publishState = new Map<string, ZonePublishState>();
   readonly #serving = new Map<string, ServingCount>();
   #checkingServing = false;
-  #refreshing = false;
+  #refresh: { timer: NodeJS.Timeout; due: number } | undefined;
   #leading: Leading | undefined;
   #compiled: CompileOutput | undefined;
   #table: HealthTable | undefined;
@@ -141,6 +144,7 @@ export class Operator {
     const leading = this.#leading;
     if (!leading) return;
     await leading.pipeline.settled();
+    while (this.#refresh) await new Promise((resolve) => setTimeout(resolve, 5));
     await Promise.all([leading.zones.idle(), leading.health.idle(), leading.status.idle()]);
   }
 
@@ -192,7 +196,7 @@ export class Operator {
       setHealth: (table) => {
         this.#table = table;
         health.setHealth(table);
-        this.#scheduleRefresh();
+        this.#scheduleRefresh(HEALTH_REFRESH_MS);
       },
       compiled: (compiled) => {
         this.#compiled = compiled;
@@ -236,6 +240,8 @@ export class Operator {
     this.#options.log.info('no longer leading: stopped publishing and probing');
     leading.offConfigMaps();
     clearInterval(leading.servingTimer);
+    if (this.#refresh) clearTimeout(this.#refresh.timer);
+    this.#refresh = undefined;
     leading.status.close();
     await Promise.all([leading.pipeline.close(), leading.zones.close(), leading.health.close()]);
   }
@@ -307,14 +313,17 @@ export class Operator {
     };
   }
 
-  /** A refresh after the current turn: a reconcile's health and results, arriving one after the other, make one. */
-  #scheduleRefresh(): void {
-    if (this.#refreshing) return;
-    this.#refreshing = true;
-    setImmediate(() => {
-      this.#refreshing = false;
+  /** A refresh after the current turn (a reconcile's health and results, arriving one after the other, make one),
+   *  or after `delayMs` at the latest: health changes wait a moment, so that a burst of them makes one refresh. */
+  #scheduleRefresh(delayMs = 0): void {
+    const due = Date.now() + delayMs;
+    if (this.#refresh && this.#refresh.due <= due) return;
+    if (this.#refresh) clearTimeout(this.#refresh.timer);
+    const timer = setTimeout(() => {
+      this.#refresh = undefined;
       this.#refreshStatus();
-    });
+    }, delayMs);
+    this.#refresh = { timer, due };
   }
 
   #refreshStatus(): void {

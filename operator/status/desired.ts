@@ -167,6 +167,29 @@ export function statusPatch(desired: StatusBody, current: StatusBody | undefined
   return same ? undefined : next;
 }
 
+/** Reasons of a GeoEndpoint's Ready condition that follow the live health, and so flap with it. */
+const HEALTH_REASONS = new Set(['Ready', 'NoReadyEndpoints', 'NoHealthyTargets']);
+
+/**
+ * Whether going from `current` to `desired` follows the live health alone (target counts, Ready between its health
+ * reasons): such a change may wait longer, so that flapping targets do not write status once a second each. A first
+ * status, a new observedGeneration, or any other condition's status or reason changing is not health alone.
+ */
+export function followsHealthOnly(kind: string, desired: StatusBody, current: StatusBody | undefined): boolean {
+  if (kind !== 'GeoEndpoint' || !current?.conditions?.length) return false;
+  if (desired.observedGeneration !== current.observedGeneration) return false;
+  const before = new Map(current.conditions.map((c) => [c.type, c]));
+  for (const condition of desired.conditions ?? []) {
+    const was = before.get(condition.type);
+    if (!was) return false;
+    if (was.status === condition.status && was.reason === condition.reason) continue;
+    if (condition.type !== 'Ready' || !HEALTH_REASONS.has(condition.reason) || !HEALTH_REASONS.has(was.reason)) {
+      return false;
+    }
+  }
+  return true;
+}
+
 /** Without the probe latencies: they change with every probe, and alone are no reason to write. */
 function steady(status: StatusBody): StatusBody {
   if (!Array.isArray(status.addresses)) return status;

@@ -1,11 +1,14 @@
 // Writes the status of every resource with a merge patch of /status, only when it changed, at most once per
-// object per interval (HealthProbes less often: their addresses move with every probe), and records an Event when
-// a condition changes (at most one per object and transition, type + status + reason, per minute).
+// object per interval, and records an Event when a condition changes (at most one per object and transition, type +
+// status + reason, per minute). Changes that follow the live health alone (a GeoEndpoint's target counts, its Ready
+// between health reasons) and HealthProbes (their addresses move with every probe) wait longer: a target flapping
+// every second writes its GeoEndpoint's status once per health interval, while the first change after a quiet
+// spell and every change of spec or references go out at once.
 import type { Logger } from 'pino';
 import type { Condition } from '../../api/resources.ts';
 import { canonicalJson } from '../compile/index.ts';
 import { statusOf, type ClusterWriter, type ObjectRef } from '../publish/writer.ts';
-import { statusPatch, type StatusBody } from './desired.ts';
+import { followsHealthOnly, statusPatch, type StatusBody } from './desired.ts';
 
 export interface CurrentObject {
   uid?: string;
@@ -20,8 +23,11 @@ export interface StatusWriterOptions {
   current: (ref: ObjectRef) => CurrentObject | undefined;
   /** Where Events about cluster-scoped objects go (the operator's namespace). */
   eventNamespace: string;
-  /** Least time between two status writes of one object (default 1 s; HealthProbes 5 s). */
+  /** Least time between two status writes of one object (default 1 s). */
   intervalMs?: number;
+  /** Least time before a status that follows the live health alone (default 5 s; see followsHealthOnly). */
+  healthIntervalMs?: number;
+  /** Least time between two status writes of one HealthProbe (default 5 s). */
   probeIntervalMs?: number;
   eventIntervalMs?: number;
   /** Status writes in flight at once, over all objects (default 16); the others wait their turn. */
@@ -41,7 +47,7 @@ export class StatusWriter {
   readonly #options: StatusWriterOptions;
   readonly #now: () => number;
   readonly #pending = new Map<string, Pending>();
-  readonly #timers = new Map<string, NodeJS.Timeout>();
+  readonly #timers = new Map<string, { timer: NodeJS.Timeout; due: number }>();
   readonly #lastWrite = new Map<string, { at: number; body: string }>();
   readonly #lastEvent = new Map<string, number>();
   readonly #inFlight = new Set<Promise<void>>();
@@ -65,15 +71,30 @@ export class StatusWriter {
   }
 
   /** Flushes the key now or once its interval has passed; never while a write of the same object is in flight
-   *  (the latest status then waits for it to end, and for the interval after it). */
+   *  (the latest status then waits for it to end, and for the interval after it). A status that may go out sooner
+   *  than the one waiting (a spec change after a health change) brings the timer forward. */
   #arm(key: string, ref: ObjectRef): void {
-    if (this.#timers.has(key) || this.#writing.has(key)) return;
-    const interval =
-      ref.kind === 'HealthProbe' ? (this.#options.probeIntervalMs ?? 5000) : (this.#options.intervalMs ?? 1000);
+    if (this.#writing.has(key)) return;
     const last = this.#lastWrite.get(key)?.at;
-    const wait = last === undefined ? 0 : Math.max(0, last + interval - this.#now());
-    if (wait === 0) this.#flush(key);
-    else this.#timers.set(key, setTimeout(() => this.#flush(key), wait).unref());
+    const now = this.#now();
+    const due = last === undefined ? now : last + this.#interval(key, ref);
+    const armed = this.#timers.get(key);
+    if (armed) {
+      if (armed.due <= due) return;
+      clearTimeout(armed.timer);
+      this.#timers.delete(key);
+    }
+    if (due <= now) this.#flush(key);
+    else this.#timers.set(key, { timer: setTimeout(() => this.#flush(key), due - now).unref(), due });
+  }
+
+  #interval(key: string, ref: ObjectRef): number {
+    if (ref.kind === 'HealthProbe') return this.#options.probeIntervalMs ?? 5000;
+    const desired = this.#pending.get(key)?.desired;
+    const current = this.#options.current(ref)?.status;
+    return desired && followsHealthOnly(ref.kind, desired, current)
+      ? (this.#options.healthIntervalMs ?? 5000)
+      : (this.#options.intervalMs ?? 1000);
   }
 
   /** Resolves once nothing is due now (throttled writes may still wait). */
@@ -83,7 +104,7 @@ export class StatusWriter {
 
   close(): void {
     this.#closed = true;
-    for (const timer of this.#timers.values()) clearTimeout(timer);
+    for (const { timer } of this.#timers.values()) clearTimeout(timer);
     this.#timers.clear();
     this.#pending.clear();
     this.#queued.clear();

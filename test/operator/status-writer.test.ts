@@ -117,6 +117,63 @@ describe('StatusWriter', () => {
     statuses.close();
   });
 
+  it('writes a change that follows health alone once per health interval, and a spec change within the short one', async () => {
+    const { writer, patches } = slowWriter();
+    const ready = (up: boolean, generation = 1): StatusBody => ({
+      observedGeneration: generation,
+      targetsSummary: up ? '1/1' : '0/1',
+      conditions: [
+        {
+          type: 'Accepted',
+          status: 'True',
+          reason: 'Accepted',
+          message: '',
+          lastTransitionTime: '2026-12-04T00:00:00Z',
+        },
+        {
+          type: 'Ready',
+          status: up ? 'True' : 'False',
+          reason: up ? 'Ready' : 'NoReadyEndpoints',
+          message: '',
+          lastTransitionTime: '2026-12-04T00:00:00Z',
+        },
+      ],
+    });
+    const statuses = new StatusWriter({
+      writer,
+      log: pino({ level: 'silent' }),
+      eventNamespace: 'geodns-system',
+      intervalMs: 1000,
+      healthIntervalMs: 5000,
+      now: () => Date.now(),
+      // The informer never shows the writes: the cached status stays Ready at generation 1.
+      current: () => ({ generation: 1, status: ready(true) }),
+    });
+    // The first change after a quiet spell goes out at once, health or not.
+    statuses.set(REF, ready(false));
+    await tick();
+    expect(patches).toHaveLength(1);
+    patches[0]?.finish();
+    // The target comes back a moment later: health alone, so it waits for the health interval...
+    statuses.set(REF, ready(true));
+    await tick(1500);
+    expect(patches).toHaveLength(1);
+    // ...until a spec change (a new observedGeneration) arrives: that one may go out after the short interval.
+    statuses.set(REF, ready(true, 2));
+    await tick();
+    expect(patches.map((p) => p.status.observedGeneration)).toEqual([1, 2]);
+    patches[1]?.finish();
+    // Flapping again: health alone, written 5 s after the last write and not before.
+    statuses.set(REF, ready(false));
+    await tick(4800);
+    expect(patches).toHaveLength(2);
+    await tick(300);
+    expect(patches.map((p) => p.status.targetsSummary)).toEqual(['0/1', '1/1', '0/1']);
+    patches[2]?.finish();
+    await statuses.idle();
+    statuses.close();
+  });
+
   it("records no Event for an object's first status, and one for a later transition", async () => {
     const events: string[] = [];
     const { writer, patches } = slowWriter();
@@ -129,6 +186,7 @@ describe('StatusWriter', () => {
       log: pino({ level: 'silent' }),
       eventNamespace: 'geodns-system',
       intervalMs: 10,
+      healthIntervalMs: 10,
       now: () => Date.now(),
       current: () => ({ ...(cached ? { status: cached } : {}) }),
     });
