@@ -37,7 +37,7 @@ export interface OperatorOptions {
   namespace: string;
   log: Logger;
   metrics: OperatorMetrics;
-  /** Coalescing window of health writes (default 50 ms). */
+  /** Least time between two health writes; the changes within it become one write (default 50 ms). */
   healthCoalesceMs?: number;
   /** The most bytes a zone may take in its ConfigMap (default: what fits the API's 1 MiB object limit). */
   zoneLimitBytes?: number;

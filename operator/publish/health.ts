@@ -1,6 +1,6 @@
-// The health table as one small ConfigMap the DNS pods watch: changes within a short window coalesce into one
-// write, an unchanged table is never written, and the revision annotation only grows (also across restarts: it
-// continues from what the ConfigMap holds).
+// The health table as one small ConfigMap the DNS pods watch: a change after a quiet spell is written at once, and
+// changes within a short window after a write coalesce into one more write; an unchanged table is never written,
+// and the revision annotation only grows (also across restarts: it continues from what the ConfigMap holds).
 import type { Logger } from 'pino';
 import {
   DOCUMENT_LABEL,
@@ -22,8 +22,9 @@ export interface HealthPublisherOptions {
   log: Logger;
   /** The health ConfigMap as the operator's informer holds it. */
   existing: () => ConfigMapObject | undefined;
-  /** Changes within this window become one write (default 50 ms). */
+  /** Least time between two writes: changes within it become one write (default 50 ms). */
   coalesceMs?: number;
+  now?: () => number;
   onWrite?: (verb: 'create' | 'update') => void;
 }
 
@@ -38,6 +39,8 @@ export class HealthPublisher {
   #latest: string | undefined;
   #timer: NodeJS.Timeout | undefined;
   #revision = 0;
+  /** When the last write was handed to the queue. */
+  #lastQueued = -Infinity;
   /** What our last write returned, and the resourceVersion it replaced: the cache lags behind our own writes. */
   #mine: ConfigMapObject | undefined;
   #replaced: string | undefined;
@@ -52,10 +55,14 @@ export class HealthPublisher {
   setHealth(table: HealthTable): void {
     this.#latest = `${canonicalJson(table)}\n`;
     if (this.#timer) return;
+    const now = this.#options.now ?? Date.now;
+    // The changes of this turn (a reconcile's, a probe round's) still make one write.
+    const wait = Math.max(0, this.#lastQueued + (this.#options.coalesceMs ?? 50) - now());
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
+      this.#lastQueued = now();
       this.#queue.add('health');
-    }, this.#options.coalesceMs ?? 50);
+    }, wait);
   }
 
   /** Resolves once the latest table has been written (or tried once). */
