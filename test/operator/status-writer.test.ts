@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { ClusterWriter, ObjectRef } from '../../operator/publish/writer.ts';
 import { ApiError } from '../../operator/publish/writer.ts';
 import type { StatusBody } from '../../operator/status/desired.ts';
-import { StatusWriter } from '../../operator/status/writer.ts';
+import { StatusWriter, type StatusWriterOptions } from '../../operator/status/writer.ts';
 
 const REF: ObjectRef = { kind: 'GeoEndpoint', namespace: 'web', name: 'www' };
 
@@ -43,7 +43,7 @@ afterEach(() => {
   vi.useRealTimers();
 });
 
-function statusWriter(writer: ClusterWriter): StatusWriter {
+function statusWriter(writer: ClusterWriter, options: Partial<StatusWriterOptions> = {}): StatusWriter {
   return new StatusWriter({
     writer,
     log: pino({ level: 'silent' }),
@@ -52,8 +52,25 @@ function statusWriter(writer: ClusterWriter): StatusWriter {
     now: () => Date.now(),
     // The informer never shows the writes: every desired status differs from the cached one.
     current: () => ({ status: status('0/3') }),
+    ...options,
   });
 }
+
+/** A GeoEndpoint's status with its target up or not, at `generation`. */
+const readyStatus = (up: boolean, generation = 1): StatusBody => ({
+  observedGeneration: generation,
+  targetsSummary: up ? '1/1' : '0/1',
+  conditions: [
+    { type: 'Accepted', status: 'True', reason: 'Accepted', message: '', lastTransitionTime: '2026-12-04T00:00:00Z' },
+    {
+      type: 'Ready',
+      status: up ? 'True' : 'False',
+      reason: up ? 'Ready' : 'NoReadyEndpoints',
+      message: '',
+      lastTransitionTime: '2026-12-04T00:00:00Z',
+    },
+  ],
+});
 
 describe('StatusWriter', () => {
   it('sends one write per object at a time and the latest status after it, once the interval has passed', async () => {
@@ -119,52 +136,27 @@ describe('StatusWriter', () => {
 
   it('writes a change that follows health alone once per health interval, and a spec change within the short one', async () => {
     const { writer, patches } = slowWriter();
-    const ready = (up: boolean, generation = 1): StatusBody => ({
-      observedGeneration: generation,
-      targetsSummary: up ? '1/1' : '0/1',
-      conditions: [
-        {
-          type: 'Accepted',
-          status: 'True',
-          reason: 'Accepted',
-          message: '',
-          lastTransitionTime: '2026-12-04T00:00:00Z',
-        },
-        {
-          type: 'Ready',
-          status: up ? 'True' : 'False',
-          reason: up ? 'Ready' : 'NoReadyEndpoints',
-          message: '',
-          lastTransitionTime: '2026-12-04T00:00:00Z',
-        },
-      ],
-    });
-    const statuses = new StatusWriter({
-      writer,
-      log: pino({ level: 'silent' }),
-      eventNamespace: 'geodns-system',
-      intervalMs: 1000,
+    const statuses = statusWriter(writer, {
       healthIntervalMs: 5000,
-      now: () => Date.now(),
-      // The informer never shows the writes: the cached status stays Ready at generation 1.
-      current: () => ({ generation: 1, status: ready(true) }),
+      // The cached status stays Ready at generation 1.
+      current: () => ({ generation: 1, status: readyStatus(true) }),
     });
     // The first change after a quiet spell goes out at once, health or not.
-    statuses.set(REF, ready(false));
+    statuses.set(REF, readyStatus(false));
     await tick();
     expect(patches).toHaveLength(1);
     patches[0]?.finish();
     // The target comes back a moment later: health alone, so it waits for the health interval...
-    statuses.set(REF, ready(true));
+    statuses.set(REF, readyStatus(true));
     await tick(1500);
     expect(patches).toHaveLength(1);
     // ...until a spec change (a new observedGeneration) arrives: that one may go out after the short interval.
-    statuses.set(REF, ready(true, 2));
+    statuses.set(REF, readyStatus(true, 2));
     await tick();
     expect(patches.map((p) => p.status.observedGeneration)).toEqual([1, 2]);
     patches[1]?.finish();
     // Flapping again: health alone, written 5 s after the last write and not before.
-    statuses.set(REF, ready(false));
+    statuses.set(REF, readyStatus(false));
     await tick(4800);
     expect(patches).toHaveLength(2);
     await tick(300);
@@ -181,33 +173,18 @@ describe('StatusWriter', () => {
       events.push(event.reason);
     };
     let cached: StatusBody | undefined = undefined;
-    const statuses = new StatusWriter({
-      writer,
-      log: pino({ level: 'silent' }),
-      eventNamespace: 'geodns-system',
+    const statuses = statusWriter(writer, {
       intervalMs: 10,
       healthIntervalMs: 10,
-      now: () => Date.now(),
       current: () => ({ ...(cached ? { status: cached } : {}) }),
     });
-    const ready = (ok: boolean): StatusBody => ({
-      conditions: [
-        {
-          type: 'Ready',
-          status: ok ? 'True' : 'False',
-          reason: ok ? 'Ready' : 'NoReadyEndpoints',
-          message: '',
-          lastTransitionTime: '2026-12-04T00:00:00Z',
-        },
-      ],
-    });
-    statuses.set(REF, ready(true));
+    statuses.set(REF, readyStatus(true));
     await tick();
     patches[0]?.finish();
     await tick();
     expect(events).toEqual([]);
-    cached = ready(true);
-    statuses.set(REF, ready(false));
+    cached = readyStatus(true);
+    statuses.set(REF, readyStatus(false));
     await tick(50);
     patches[1]?.finish();
     await tick();
