@@ -3,11 +3,13 @@
 // status + reason, per minute). Changes that follow the live health alone (a GeoEndpoint's target counts, its Ready
 // between health reasons) and HealthProbes (their addresses move with every probe) wait longer: a target flapping
 // every second writes its GeoEndpoint's status once per health interval, while the first change after a quiet
-// spell and every change of spec or references go out at once.
+// spell and every change of spec or references go out at once. Over all objects, health-only writes share a token
+// bucket, so that a thousand flapping targets cannot turn into hundreds of writes a second.
 import type { Logger } from 'pino';
 import type { Condition } from '../../api/resources.ts';
 import { canonicalJson } from '../compile/index.ts';
 import { statusOf, type ClusterWriter, type ObjectRef } from '../publish/writer.ts';
+import { TokenBucket } from '../queue/rate-limiters.ts';
 import { followsHealthOnly, statusPatch, type StatusBody } from './desired.ts';
 
 export interface CurrentObject {
@@ -29,6 +31,10 @@ export interface StatusWriterOptions {
   healthIntervalMs?: number;
   /** Least time between two status writes of one HealthProbe (default 5 s). */
   probeIntervalMs?: number;
+  /** Health-only and HealthProbe writes over all objects: per second (default 50) and at once after a quiet
+   *  spell (default 100). */
+  healthRatePerSecond?: number;
+  healthBurst?: number;
   eventIntervalMs?: number;
   /** Status writes in flight at once, over all objects (default 16); the others wait their turn. */
   maxInFlight?: number;
@@ -55,11 +61,17 @@ export class StatusWriter {
   readonly #writing = new Set<string>();
   /** Keys due while the writes in flight were at their limit, in order. */
   readonly #queued = new Set<string>();
+  readonly #healthBucket: TokenBucket;
   #closed = false;
 
   constructor(options: StatusWriterOptions) {
     this.#options = options;
     this.#now = options.now ?? Date.now;
+    this.#healthBucket = new TokenBucket({
+      ratePerSecond: options.healthRatePerSecond ?? 50,
+      burst: options.healthBurst ?? 100,
+      now: this.#now,
+    });
   }
 
   /** The status `ref` should have; written now, or when the object's interval has passed. */
@@ -77,24 +89,27 @@ export class StatusWriter {
     if (this.#writing.has(key)) return;
     const last = this.#lastWrite.get(key)?.at;
     const now = this.#now();
-    const due = last === undefined ? now : last + this.#interval(key, ref);
+    const { interval, healthOnly } = this.#interval(key, ref);
+    let due = last === undefined ? now : last + interval;
     const armed = this.#timers.get(key);
     if (armed) {
       if (armed.due <= due) return;
       clearTimeout(armed.timer);
       this.#timers.delete(key);
     }
+    // The token is taken for the write this schedules (one brought forward later keeps it taken: on the safe side).
+    if (healthOnly) due = Math.max(due, now + this.#healthBucket.when());
     if (due <= now) this.#flush(key);
     else this.#timers.set(key, { timer: setTimeout(() => this.#flush(key), due - now).unref(), due });
   }
 
-  #interval(key: string, ref: ObjectRef): number {
-    if (ref.kind === 'HealthProbe') return this.#options.probeIntervalMs ?? 5000;
+  #interval(key: string, ref: ObjectRef): { interval: number; healthOnly: boolean } {
+    if (ref.kind === 'HealthProbe') return { interval: this.#options.probeIntervalMs ?? 5000, healthOnly: true };
     const desired = this.#pending.get(key)?.desired;
     const current = this.#options.current(ref)?.status;
     return desired && followsHealthOnly(ref.kind, desired, current)
-      ? (this.#options.healthIntervalMs ?? 5000)
-      : (this.#options.intervalMs ?? 1000);
+      ? { interval: this.#options.healthIntervalMs ?? 5000, healthOnly: true }
+      : { interval: this.#options.intervalMs ?? 1000, healthOnly: false };
   }
 
   /** Resolves once nothing is due now (throttled writes may still wait). */

@@ -166,6 +166,32 @@ describe('StatusWriter', () => {
     statuses.close();
   });
 
+  it('spreads health-only writes over all objects at the health rate; a spec change is not held back by it', async () => {
+    const { writer, patches } = slowWriter();
+    const statuses = statusWriter(writer, {
+      healthRatePerSecond: 2,
+      healthBurst: 2,
+      current: () => ({ generation: 1, status: readyStatus(true) }),
+    });
+    for (let i = 0; i < 6; i += 1) statuses.set({ ...REF, name: `www-${i}` }, readyStatus(false));
+    await tick();
+    expect(patches).toHaveLength(2); // the burst
+    statuses.set({ ...REF, name: 'spec' }, readyStatus(true, 2));
+    await tick();
+    expect(patches).toHaveLength(3);
+    for (const patch of patches) patch.finish();
+    await tick(400);
+    expect(patches).toHaveLength(3);
+    await tick(200);
+    expect(patches).toHaveLength(4); // one more every 500 ms
+    patches[3]?.finish();
+    await tick(1500);
+    expect(patches).toHaveLength(7);
+    for (const patch of patches) patch.finish();
+    await statuses.idle();
+    statuses.close();
+  });
+
   it("records no Event for an object's first status, and one for a later transition", async () => {
     const events: string[] = [];
     const { writer, patches } = slowWriter();
