@@ -74,6 +74,9 @@ function gated(writer: ClusterWriter, leads: () => boolean): ClusterWriter {
   };
 }
 
+/** Least time between two pipeline runs: a thousand GeoEndpoints applied make tens of compiles, not hundreds. */
+const MIN_RUN_INTERVAL_MS = 100;
+
 /** How long a health change waits for others before status is derived again (status writes wait longer still). */
 const HEALTH_REFRESH_MS = 100;
 
@@ -208,6 +211,7 @@ export class Operator {
       output,
       log,
       requireZones: false,
+      minRunIntervalMs: MIN_RUN_INTERVAL_MS,
       onRun: (result, seconds) => {
         metrics.reconciles.inc({ result });
         metrics.reconcileSeconds.observe(seconds);

@@ -34,6 +34,9 @@ export interface PipelineOptions {
   onRun?: (result: 'ok' | 'refused' | 'error', seconds: number) => void;
   /** Told after every change of the input's own health that took the short way (no compile). */
   onDownChange?: () => void;
+  /** Least time from the start of one run to the start of the next (default 0): a change after a quiet spell runs
+   *  at once, a stream of changes (a thousand resources applied) runs a few times instead of once per change. */
+  minRunIntervalMs?: number;
   now?: () => Date;
 }
 
@@ -48,6 +51,8 @@ export class Pipeline {
   #downDue: NodeJS.Immediate | undefined;
   #running: Promise<void> | undefined;
   #again = false;
+  #delayed: NodeJS.Timeout | undefined;
+  #lastRunAt = -Infinity;
   #down: ReadonlyMap<string, string> = new Map();
   #health: HealthTable | null = null;
   #seeded = false;
@@ -88,6 +93,15 @@ export class Pipeline {
       this.#again = true;
       return;
     }
+    if (this.#delayed) return; // the delayed run reads whatever has changed meanwhile
+    const wait = this.#lastRunAt + (this.#options.minRunIntervalMs ?? 0) - performance.now();
+    if (wait > 0) {
+      this.#delayed = setTimeout(() => {
+        this.#delayed = undefined;
+        this.#schedule();
+      }, wait);
+      return;
+    }
     this.#running = this.run()
       .catch((error: unknown) =>
         this.#options.log.error({ source: this.#options.input.name, err: error }, 'reload failed'),
@@ -120,8 +134,9 @@ export class Pipeline {
 
   /** Resolves once no run is going or scheduled (tests and shutdown). */
   async settled(): Promise<void> {
-    while (this.#running || this.#downDue) {
+    while (this.#running || this.#downDue || this.#delayed) {
       if (this.#running) await this.#running;
+      else if (this.#delayed) await new Promise((resolve) => setTimeout(resolve, 5));
       else await new Promise((resolve) => setImmediate(resolve));
     }
   }
@@ -129,6 +144,7 @@ export class Pipeline {
   /** Reads the input, compiles, plans the probes and publishes. */
   async run(): Promise<void> {
     const started = performance.now();
+    this.#lastRunAt = started;
     const report = (result: 'ok' | 'refused' | 'error') =>
       this.#options.onRun?.(result, (performance.now() - started) / 1000);
     try {
@@ -225,6 +241,8 @@ export class Pipeline {
   async close(): Promise<void> {
     this.#watcher?.close();
     this.#downWatcher?.close();
+    clearTimeout(this.#delayed);
+    this.#delayed = undefined;
     if (this.#downDue) clearImmediate(this.#downDue);
     this.#downDue = undefined;
     await this.#prober.stop();

@@ -1,7 +1,7 @@
 // The pipeline with inputs and outputs of the test's own: what it publishes, what it refuses, what the prober beside
 // it feeds into the health table. The probe target is a real HTTP server on loopback.
 import pino from 'pino';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { CompiledZone } from '../../api/compiled.ts';
 import type { HealthTable } from '../../api/health.ts';
 import type { CompileOutput } from '../../operator/compile/index.ts';
@@ -30,6 +30,10 @@ class MemoryInput implements ResourceInput {
   }
   change(read: InputRead): void {
     this.reads.push(read);
+    this.#onChange?.();
+  }
+  /** Tells of a change without a read of its own (the next run reads what is queued). */
+  notify(): void {
     this.#onChange?.();
   }
   /** What readDown() gives; changeDown() tells the pipeline. */
@@ -169,6 +173,31 @@ describe('Pipeline', () => {
     // Nothing was read or compiled again: one read at the start (read() throws on a second) and one publication.
     expect(output.zones).toHaveLength(1);
     expect(output.compiledOutputs).toHaveLength(1);
+  });
+
+  it('runs a change after a quiet spell at once, and a stream of changes once per interval', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setImmediate', 'clearImmediate', 'performance'] });
+    cleanups.push(async () => void vi.useRealTimers());
+    const input = new MemoryInput();
+    const output = new MemoryOutput();
+    input.reads.push({ snapshot: snapshot(), errors: [] });
+    const runs: string[] = [];
+    const pipeline = new Pipeline({ input, output, log, minRunIntervalMs: 200, onRun: (result) => runs.push(result) });
+    cleanups.push(() => pipeline.close());
+    await pipeline.start();
+    // Five changes right after the first run: one more run, once the interval since the first has passed.
+    input.reads.push({ snapshot: snapshot({ endpoints: [endpoint('web', 'api')] }), errors: [] });
+    for (let i = 0; i < 5; i += 1) input.notify();
+    await vi.advanceTimersByTimeAsync(150);
+    expect(runs).toEqual(['ok']);
+    await vi.advanceTimersByTimeAsync(60);
+    expect(runs).toEqual(['ok', 'ok']);
+    expect(output.zones.at(-1)![0]!.routed.map((r) => r.name)).toEqual(['api.geo.example.com']);
+    // After a quiet spell a change runs in the same turn.
+    await vi.advanceTimersByTimeAsync(300);
+    input.change({ snapshot: snapshot(), errors: [] });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(runs).toEqual(['ok', 'ok', 'ok']);
   });
 
   it('keeps the serial when a read changes nothing', async () => {
