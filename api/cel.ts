@@ -1,7 +1,7 @@
 // Evaluates the x-kubernetes-validations (CEL) rules of a structural schema against a value, the way the API server
 // does: each rule runs at the node that carries it, with `self` bound to the value there, and only where that
 // value is present. Pure: no I/O.
-import { evaluate } from '@marcbachmann/cel-js';
+import { parse, type ParseResult } from '@marcbachmann/cel-js';
 import type { StructuralSchema } from './crd.ts';
 
 /** A path into a document: property names and list indexes. */
@@ -59,6 +59,25 @@ export function pointerToPath(pointer: string, data: unknown): PathSegment[] {
   return path;
 }
 
+/** Parsed rules by text (or why a rule does not parse): the rules are the CRDs' few, checked on every object. */
+const programs = new Map<string, ParseResult | Error>();
+const MAX_PROGRAMS = 1000;
+
+function program(rule: string): ParseResult {
+  let parsed = programs.get(rule);
+  if (parsed === undefined) {
+    try {
+      parsed = parse(rule);
+    } catch (error) {
+      parsed = error instanceof Error ? error : new Error(String(error));
+    }
+    if (programs.size >= MAX_PROGRAMS) programs.clear();
+    programs.set(rule, parsed);
+  }
+  if (parsed instanceof Error) throw parsed;
+  return parsed;
+}
+
 /**
  * Runs every CEL rule found in `schema` against `value`. `skip` says whether the subtree at a path already failed
  * schema validation; the rules at that node are not run, since their input has the wrong shape, but the nodes
@@ -77,7 +96,7 @@ export function checkCelRules(
     const at = rule.fieldPath ? [...path, ...parseFieldPath(rule.fieldPath)] : path;
     let result: unknown;
     try {
-      result = evaluate(rule.rule, { self: value });
+      result = program(rule.rule)({ self: value });
     } catch (error) {
       const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
       violations.push({ path: at, message: `rule \`${rule.rule}\` could not be evaluated: ${reason}` });

@@ -5,14 +5,28 @@ import ipaddr from 'ipaddr.js';
 export type AddressFamily = 'ipv4' | 'ipv6';
 
 export interface ParsedAddress {
-  family: AddressFamily;
+  readonly family: AddressFamily;
   /** Normalised text: dotted quad for IPv4, RFC 5952 for IPv6. */
-  text: string;
-  bytes: number[];
+  readonly text: string;
+  readonly bytes: readonly number[];
 }
+
+/** Parses by text, shared between calls (the results are read-only): the operator compiles the same addresses
+ *  over and over, and parsing each anew was a good part of a reconcile's garbage. Cleared when full. */
+const parsedAddresses = new Map<string, ParsedAddress | undefined>();
+const MAX_PARSED = 100_000;
 
 /** Parses a strict IPv4 dotted quad or an IPv6 address (no zone id); undefined when it is neither. */
 export function parseAddress(text: string): ParsedAddress | undefined {
+  const known = parsedAddresses.get(text);
+  if (known !== undefined || parsedAddresses.has(text)) return known;
+  if (parsedAddresses.size >= MAX_PARSED) parsedAddresses.clear();
+  const parsed = parseUncached(text);
+  parsedAddresses.set(text, parsed);
+  return parsed;
+}
+
+function parseUncached(text: string): ParsedAddress | undefined {
   const trimmed = text.trim();
   if (ipaddr.IPv4.isValidFourPartDecimal(trimmed)) {
     const address = ipaddr.IPv4.parse(trimmed);
