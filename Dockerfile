@@ -4,12 +4,13 @@
 # test/image/tree.test.ts assembles the same file tree without Docker (production dependencies, dist/) and runs
 # the CLI from it; keep the two in step.
 
-# Compile the TypeScript sources to dist/ (the only stage with devDependencies).
+# Bundle the TypeScript sources into dist/ with esbuild (the only stage with devDependencies; scripts/bundle.ts).
 FROM node:24-bookworm-slim AS build
 WORKDIR /src
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund --ignore-scripts
-COPY tsconfig.json tsconfig.build.json ./
+COPY tsconfig.json ./
+COPY scripts/bundle.ts ./scripts/bundle.ts
 COPY api ./api
 COPY lib ./lib
 COPY operator ./operator

@@ -9,7 +9,7 @@ import { sliceZones, toPosted, type ZoneSlice } from './zone-stream.ts';
 
 import type { BoundAddress } from './dns-node.ts';
 
-// Built JavaScript (dist/) runs worker.js beside this file; the TypeScript sources run worker.ts.
+// The bundle (dist/cli/geodns.js) runs worker.js beside it (dist/cli/worker.js); the TypeScript sources run worker.ts.
 /**
  * Young generation of a worker's heap. V8 grows it up to tens of MB under a steady allocation rate (every answer
  * is a fresh Buffer), and that memory stays resident; a few MB keep scavenges short and RSS flat, with no loss of
