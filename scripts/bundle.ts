@@ -10,14 +10,18 @@ import { rm } from 'node:fs/promises';
 import path from 'node:path';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
-const outdir = path.resolve(process.argv[2] ?? path.join(ROOT, 'dist'));
+const dist = path.resolve(process.argv[2] ?? path.join(ROOT, 'dist'));
 
-await rm(outdir, { recursive: true, force: true });
+await rm(dist, { recursive: true, force: true });
 await build({
   absWorkingDir: ROOT,
-  // pool.ts starts worker.js beside the module it is in: here, beside the CLI's bundle.
-  entryPoints: { 'cli/geodns': 'cli/geodns.ts', 'cli/worker': 'dnsserver/server/worker.ts' },
-  outdir,
+  entryPoints: { geodns: 'cli/geodns.ts', worker: 'dnsserver/server/worker.ts' },
+  // Every file in one folder: pool.ts starts worker.js beside whichever chunk it lands in.
+  outdir: path.join(dist, 'cli'),
+  // What the CLI imports lazily stays lazy, in chunks of its own: `serve` without --kube never loads the
+  // Kubernetes client, the operator never loads the DNS server.
+  splitting: true,
+  chunkNames: '[name]-[hash]',
   bundle: true,
   platform: 'node',
   format: 'esm',
