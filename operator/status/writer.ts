@@ -62,6 +62,8 @@ export class StatusWriter {
   /** Keys due while the writes in flight were at their limit, in order. */
   readonly #queued = new Set<string>();
   readonly #healthBucket: TokenBucket;
+  /** Keys holding a token of the health bucket for a write due at the given time. */
+  readonly #reserved = new Map<string, number>();
   #closed = false;
 
   constructor(options: StatusWriterOptions) {
@@ -91,14 +93,15 @@ export class StatusWriter {
     const now = this.#now();
     const { interval, healthOnly } = this.#interval(key, ref);
     let due = last === undefined ? now : last + interval;
+    // A health-only write waits for the time its token is for; a spec change does not wait for the bucket.
+    const reserved = this.#reserved.get(key);
+    if (healthOnly && reserved !== undefined) due = Math.max(due, reserved);
     const armed = this.#timers.get(key);
     if (armed) {
       if (armed.due <= due) return;
       clearTimeout(armed.timer);
       this.#timers.delete(key);
     }
-    // The token is taken for the write this schedules (one brought forward later keeps it taken: on the safe side).
-    if (healthOnly) due = Math.max(due, now + this.#healthBucket.when());
     if (due <= now) this.#flush(key);
     else this.#timers.set(key, { timer: setTimeout(() => this.#flush(key), due - now).unref(), due });
   }
@@ -106,10 +109,13 @@ export class StatusWriter {
   #interval(key: string, ref: ObjectRef): { interval: number; healthOnly: boolean } {
     if (ref.kind === 'HealthProbe') return { interval: this.#options.probeIntervalMs ?? 5000, healthOnly: true };
     const desired = this.#pending.get(key)?.desired;
-    const current = this.#options.current(ref)?.status;
-    return desired && followsHealthOnly(ref.kind, desired, current)
+    return desired && this.#healthOnly(ref, desired)
       ? { interval: this.#options.healthIntervalMs ?? 5000, healthOnly: true }
       : { interval: this.#options.intervalMs ?? 1000, healthOnly: false };
+  }
+
+  #healthOnly(ref: ObjectRef, desired: StatusBody): boolean {
+    return ref.kind === 'HealthProbe' || followsHealthOnly(ref.kind, desired, this.#options.current(ref)?.status);
   }
 
   /** Resolves once nothing is due now (throttled writes may still wait). */
@@ -123,6 +129,7 @@ export class StatusWriter {
     this.#timers.clear();
     this.#pending.clear();
     this.#queued.clear();
+    this.#reserved.clear();
   }
 
   #flush(key: string): void {
@@ -133,10 +140,29 @@ export class StatusWriter {
       return;
     }
     const pending = this.#pending.get(key);
-    this.#pending.delete(key);
     if (!pending || this.#closed) return;
+    const patch = this.#patch(key, pending);
+    if (!patch) {
+      // Nothing to write (the object already shows it, or is gone): no token taken, none kept.
+      this.#pending.delete(key);
+      this.#reserved.delete(key);
+      return;
+    }
+    // A health-only write takes a token of the bucket over all objects; without one at hand it waits, holding the
+    // token it reserved (the latest status then goes out at that time).
+    if (!this.#reserved.has(key) && this.#healthOnly(pending.ref, pending.desired)) {
+      const wait = this.#healthBucket.when();
+      if (wait > 0) {
+        const due = this.#now() + wait;
+        this.#reserved.set(key, due);
+        this.#timers.set(key, { timer: setTimeout(() => this.#flush(key), wait).unref(), due });
+        return;
+      }
+    }
+    this.#reserved.delete(key);
+    this.#pending.delete(key);
     this.#writing.add(key);
-    const write = this.#write(key, pending).finally(() => {
+    const write = this.#write(key, pending, patch).finally(() => {
       this.#inFlight.delete(write);
       this.#writing.delete(key);
       const next = this.#pending.get(key);
@@ -155,14 +181,26 @@ export class StatusWriter {
     }
   }
 
-  async #write(key: string, { ref, desired }: Pending): Promise<void> {
+  /** What writing `pending` would patch, if anything. */
+  #patch(
+    key: string,
+    { ref, desired }: Pending,
+  ): { patch: StatusBody; body: string; current: CurrentObject } | undefined {
     const current = this.#options.current(ref);
-    if (!current) return; // deleted meanwhile
+    if (!current) return undefined; // deleted meanwhile
     const patch = statusPatch(desired, current.status);
-    if (!patch) return;
+    if (!patch) return undefined;
     const body = canonicalJson(patch);
     // The informer shows our own last write a moment later: do not write the same status twice meanwhile.
-    if (this.#lastWrite.get(key)?.body === body) return;
+    if (this.#lastWrite.get(key)?.body === body) return undefined;
+    return { patch, body, current };
+  }
+
+  async #write(
+    key: string,
+    { ref, desired }: Pending,
+    { patch, body, current }: { patch: StatusBody; body: string; current: CurrentObject },
+  ): Promise<void> {
     try {
       await this.#options.writer.patchStatus(ref, patch);
       this.#lastWrite.set(key, { at: this.#now(), body });

@@ -192,6 +192,35 @@ describe('StatusWriter', () => {
     statuses.close();
   });
 
+  it('takes no token for a status the object already shows, and keeps the one it took while newer statuses arrive', async () => {
+    const { writer, patches } = slowWriter();
+    const statuses = statusWriter(writer, {
+      healthRatePerSecond: 1,
+      healthBurst: 1,
+      current: () => ({ generation: 1, status: readyStatus(true) }),
+    });
+    // A status refresh every 100 ms that changes nothing writes nothing and spends nothing.
+    for (let i = 0; i < 20; i += 1) {
+      statuses.set({ ...REF, name: 'steady' }, readyStatus(true));
+      await tick(100);
+    }
+    expect(patches).toHaveLength(0);
+    statuses.set({ ...REF, name: 'a' }, readyStatus(false));
+    await tick();
+    expect(patches).toHaveLength(1); // the bucket's one token was still there
+    // b waits for the next token (1 s); the statuses arriving meanwhile do not push it back.
+    for (let i = 0; i < 9; i += 1) {
+      statuses.set({ ...REF, name: 'b' }, readyStatus(false));
+      await tick(100);
+    }
+    expect(patches).toHaveLength(1);
+    await tick(150);
+    expect(patches).toHaveLength(2);
+    for (const patch of patches) patch.finish();
+    await statuses.idle();
+    statuses.close();
+  });
+
   it("records no Event for an object's first status, and one for a later transition", async () => {
     const events: string[] = [];
     const { writer, patches } = slowWriter();
