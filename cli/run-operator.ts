@@ -7,10 +7,10 @@ import { OperatorMetrics } from '../operator/observability/metrics.ts';
 import { Operator } from '../operator/operator.ts';
 import { EXIT_INVALID, EXIT_OK, type CliIO } from './command.ts';
 import type { OperatorArgs } from './commands/operator.ts';
-import { boundHeapGrowth } from './operator-heap.ts';
+import { setOperatorV8Flags } from './operator-v8-flags.ts';
 
 export async function runOperator(args: OperatorArgs, io: CliIO): Promise<number> {
-  boundHeapGrowth();
+  setOperatorV8Flags();
   const log = createLogger({
     name: 'geodns-operator',
     ...(args.logLevel !== undefined ? { level: args.logLevel } : {}),
