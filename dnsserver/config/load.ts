@@ -40,21 +40,27 @@ function errorText(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-/** Parses and checks a file's bytes (a fresh read, or bytes kept from an earlier scan). */
-export function parseFile(file: string, hash: string, bytes: Buffer): ScannedFile {
+/** The document a file's bytes hold, or why they hold none. The JSON text (a 9 MiB external string for a
+ * 100,000-name zone) lives only in this frame, so it is garbage before the document is validated. */
+function decodeFile(file: string, bytes: Buffer): { data: unknown } | { error: string } {
   let text: string;
   try {
     text = file.endsWith(GZIP_SUFFIX) ? gunzipDocument(bytes) : bytes.toString('utf8');
   } catch (error) {
-    return { file, hash, bytes, kind: 'invalid', errors: [`${file}: not gzip-compressed JSON: ${errorText(error)}`] };
+    return { error: `${file}: not gzip-compressed JSON: ${errorText(error)}` };
   }
-  let data: unknown;
   try {
-    data = JSON.parse(text);
+    return { data: JSON.parse(text) };
   } catch (error) {
-    return { file, hash, bytes, kind: 'invalid', errors: [`${file}: invalid JSON: ${errorText(error)}`] };
+    return { error: `${file}: invalid JSON: ${errorText(error)}` };
   }
-  return { file, hash, bytes, ...validateDocument(file, data) };
+}
+
+/** Parses and checks a file's bytes (a fresh read, or bytes kept from an earlier scan). */
+export function parseFile(file: string, hash: string, bytes: Buffer): ScannedFile {
+  const decoded = decodeFile(file, bytes);
+  if ('error' in decoded) return { file, hash, bytes, kind: 'invalid', errors: [decoded.error] };
+  return { file, hash, bytes, ...validateDocument(file, decoded.data) };
 }
 
 async function scanFile(dir: string, file: string): Promise<ScannedFile> {

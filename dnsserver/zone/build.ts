@@ -84,7 +84,9 @@ export class ZoneBuilder {
       } else {
         // Documents hold canonical (lower-case) names, so the record itself can serve as the rrset.
         const rrset = record.name === name ? record : { name, type: record.type, ttl: record.ttl, data: record.data };
-        owner.rrsets = [...owner.rrsets, rrset];
+        // concat allocates exactly; a spread ([...rrsets, rrset]) leaves V8's growth slack (17 slots for one
+        // rrset): 12 MiB more for a 100,000-name zone, where nearly every name has a single rrset.
+        owner.rrsets = owner.rrsets.concat([rrset]);
       }
       if (type === TYPE.NS && name !== apex) this.#cuts.add(name);
     }
