@@ -177,7 +177,7 @@ export class OperatorCaches implements ClusterCaches {
       healthProbes: this.healthProbes.list() as readonly RawObject[],
       namespaces: this.namespaces.list() as readonly RawObject[],
       services: this.services.list() as readonly ServiceObject[],
-      endpointSlices: this.endpointSlices.list() as readonly EndpointSliceObject[],
+      endpointSlices: this.endpointSliceObjects(),
     };
   }
 

@@ -114,8 +114,8 @@ export class StatusWriter {
       : { interval: this.#options.intervalMs ?? 1000, healthOnly: false };
   }
 
-  #healthOnly(ref: ObjectRef, desired: StatusBody): boolean {
-    return ref.kind === 'HealthProbe' || followsHealthOnly(ref.kind, desired, this.#options.current(ref)?.status);
+  #healthOnly(ref: ObjectRef, desired: StatusBody, current = this.#options.current(ref)): boolean {
+    return ref.kind === 'HealthProbe' || followsHealthOnly(ref.kind, desired, current?.status);
   }
 
   /** Resolves once nothing is due now (throttled writes may still wait). */
@@ -141,8 +141,8 @@ export class StatusWriter {
     }
     const pending = this.#pending.get(key);
     if (!pending || this.#closed) return;
-    const patch = this.#patch(key, pending);
-    if (!patch) {
+    const prepared = this.#patch(key, pending);
+    if (!prepared) {
       // Nothing to write (the object already shows it, or is gone): no token taken, none kept.
       this.#pending.delete(key);
       this.#reserved.delete(key);
@@ -150,7 +150,7 @@ export class StatusWriter {
     }
     // A health-only write takes a token of the bucket over all objects; without one at hand it waits, holding the
     // token it reserved (the latest status then goes out at that time).
-    if (!this.#reserved.has(key) && this.#healthOnly(pending.ref, pending.desired)) {
+    if (!this.#reserved.has(key) && this.#healthOnly(pending.ref, pending.desired, prepared.current)) {
       const wait = this.#healthBucket.when();
       if (wait > 0) {
         const due = this.#now() + wait;
@@ -162,7 +162,7 @@ export class StatusWriter {
     this.#reserved.delete(key);
     this.#pending.delete(key);
     this.#writing.add(key);
-    const write = this.#write(key, pending, patch).finally(() => {
+    const write = this.#write(key, pending, prepared).finally(() => {
       this.#inFlight.delete(write);
       this.#writing.delete(key);
       const next = this.#pending.get(key);
