@@ -146,3 +146,17 @@ describe('stopping', () => {
     expect(existsSync(dir)).toBe(false);
   }, 120_000);
 });
+
+describe('the audit log', () => {
+  it('records each request with its user, verb and resource', async () => {
+    const audited = await startControlPlane({ name: 'geodns-cp-audit', audit: true });
+    try {
+      const core = audited.admin().makeApiClient(CoreV1Api);
+      await core.createNamespacedConfigMap({ namespace: 'default', body: { metadata: { name: 'audited' } } });
+      const mine = (await audited.requests()).filter((r) => r.resource === 'configmaps' && r.name === 'audited');
+      expect(mine).toEqual([expect.objectContaining({ user: 'admin', verb: 'create', code: 201 })]);
+    } finally {
+      await audited.stop();
+    }
+  }, 120_000);
+});

@@ -34,6 +34,20 @@ export interface ControlPlaneOptions {
   controllers?: string[];
   /** Prefix of the temporary folder's name. */
   name?: string;
+  /** Write an audit log of every request (user, verb, resource), read by requests(). */
+  audit?: boolean;
+}
+
+/** One request as the API server's audit log records it (stage ResponseComplete). */
+export interface AuditedRequest {
+  user: string;
+  verb: string;
+  resource: string;
+  subresource: string | undefined;
+  namespace: string | undefined;
+  name: string | undefined;
+  code: number | undefined;
+  time: string;
 }
 
 export interface CommandResult {
@@ -74,6 +88,8 @@ export class ControlPlane {
   readonly caFile: string;
   /** An administrator's kubeconfig (system:masters), for kubectl, helm and the test itself. */
   readonly adminKubeconfig: string;
+  /** The audit log (with the audit option). */
+  readonly auditLog: string;
   readonly #options: ControlPlaneOptions;
   readonly #processes = new Map<string, Started>();
   #stopped = false;
@@ -86,6 +102,7 @@ export class ControlPlane {
     this.adminToken = randomBytes(24).toString('hex');
     this.caFile = path.join(dir, 'certs/apiserver.crt');
     this.adminKubeconfig = path.join(dir, 'admin.kubeconfig');
+    this.auditLog = path.join(dir, 'audit.log');
     this.#options = options;
   }
 
@@ -107,6 +124,10 @@ export class ControlPlane {
     await writeFile(path.join(this.dir, 'sa.key'), privateKey.export({ type: 'pkcs8', format: 'pem' }));
     await writeFile(path.join(this.dir, 'sa.pub'), publicKey.export({ type: 'spki', format: 'pem' }));
     await writeFile(path.join(this.dir, 'tokens.csv'), `${this.adminToken},admin,admin,"system:masters"\n`);
+    // Metadata of every request once it completes; watches count when they end.
+    const policy =
+      'apiVersion: audit.k8s.io/v1\nkind: Policy\nomitStages: [RequestReceived, ResponseStarted]\nrules:\n  - level: Metadata\n';
+    await writeFile(path.join(this.dir, 'audit-policy.yaml'), policy);
     await this.#startEtcd();
     await this.#startApiServer();
     await writeFile(this.adminKubeconfig, this.kubeconfigText({ token: this.adminToken, user: 'admin' }));
@@ -163,6 +184,14 @@ export class ControlPlane {
       // an EndpointSlice may hold.
       '--endpoint-reconciler-type=none',
       '--profiling=false',
+      ...(this.#options.audit
+        ? [
+            `--audit-policy-file=${path.join(this.dir, 'audit-policy.yaml')}`,
+            `--audit-log-path=${this.auditLog}`,
+            '--audit-log-format=json',
+            '--audit-log-mode=blocking',
+          ]
+        : []),
       ...(this.#options.apiServerArgs ?? []),
     ];
   }
@@ -333,6 +362,34 @@ export class ControlPlane {
         { stdout: e.stdout ?? '', stderr: e.stderr ?? '', exitCode: e.code },
       );
     }
+  }
+
+  /** Every request the audit log holds so far, oldest first (needs the audit option). */
+  async requests(): Promise<AuditedRequest[]> {
+    if (!this.#options.audit) throw new Error('requests() needs a control plane started with { audit: true }');
+    const text = await readFile(this.auditLog, 'utf8').catch(() => '');
+    const requests: AuditedRequest[] = [];
+    for (const line of text.split('\n')) {
+      if (!line) continue;
+      const event = JSON.parse(line) as {
+        user: { username: string };
+        verb: string;
+        objectRef?: { resource?: string; subresource?: string; namespace?: string; name?: string };
+        responseStatus?: { code?: number };
+        requestReceivedTimestamp: string;
+      };
+      requests.push({
+        user: event.user.username,
+        verb: event.verb,
+        resource: event.objectRef?.resource ?? '',
+        subresource: event.objectRef?.subresource,
+        namespace: event.objectRef?.namespace,
+        name: event.objectRef?.name,
+        code: event.responseStatus?.code,
+        time: event.requestReceivedTimestamp,
+      });
+    }
+    return requests;
   }
 
   /** etcd's current revision (its HTTP gateway). */
