@@ -1,6 +1,6 @@
 // Runs `geodns serve` as a real child process and queries it with dig/kdig. Loopback only; the child is stopped
 // by its own PID (SIGTERM, then SIGKILL if it does not exit in time).
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -256,6 +256,8 @@ export interface StartOptions {
   geoip?: string | undefined;
   /** More `geodns serve` options. */
   args?: string[];
+  /** Starts the process (default: child_process.spawn); a pod host's spawn runs it inside its network namespace. */
+  spawn?: (command: string, args: string[], options: SpawnOptions) => ChildProcess;
 }
 
 /** Starts `geodns serve <sourceArgs>` on ephemeral loopback ports and waits for the `serving` line. */
@@ -265,7 +267,7 @@ export async function startServe(sourceArgs: string[], options: StartOptions = {
   args.push('--metrics', '127.0.0.1:0', '--workers', String(options.workers ?? 1));
   if (options.geoip !== undefined) args.push('--geoip', options.geoip);
   args.push(...(options.args ?? []));
-  const child = spawn(process.execPath, args, { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = (options.spawn ?? spawn)(process.execPath, args, { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   const server = new ServeProcess(child);
   try {
     const serving = await server.waitForLog((l) => l.msg === 'serving', 'serving', START_TIMEOUT_MS);
