@@ -1,10 +1,11 @@
-// Renders helm/kube-geodns with the helm-template stand-in (no helm binary on these machines; see
-// ../shared/tools/helm-template/README.md) and validates what it renders against the Kubernetes schemas.
+// Renders helm/kube-geodns with the real, pinned helm (`helm template`, no cluster: scripts/kube/build-binaries.sh
+// builds it) and validates what it renders against the Kubernetes schemas offline. test/helm/install.test.ts checks
+// the same renderings against a real kube-apiserver.
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { validateResource } from '../../api/validate.ts';
-import { helmTemplateBinary } from '../../scripts/plain-manifests.ts';
+import { helmBinary, renderEnv } from '../../scripts/plain-manifests.ts';
 import { REPO_ROOT } from '../serve/harness.ts';
 
 export const CHART = path.join(REPO_ROOT, 'helm/kube-geodns');
@@ -37,13 +38,14 @@ export interface RenderOptions {
 }
 
 export function renderChart(options: RenderOptions = {}): Promise<Rendered> {
-  const args = [options.release ?? RELEASE, CHART, '-n', options.namespace ?? NAMESPACE];
+  const args = ['template', options.release ?? RELEASE, CHART, '-n', options.namespace ?? NAMESPACE];
   for (const s of options.set ?? []) args.push('--set', s);
   for (const s of options.setJson ?? []) args.push('--set-json', s);
   for (const f of options.values ?? []) args.push('-f', f);
   args.push(...(options.args ?? []));
   return new Promise((resolve, reject) => {
-    execFile(helmTemplateBinary(), args, { timeout: 20_000, maxBuffer: 32 << 20 }, (error, stdout, stderr) => {
+    const settings = { timeout: 20_000, maxBuffer: 32 << 20, env: renderEnv() };
+    execFile(helmBinary(), args, settings, (error, stdout, stderr) => {
       if (error && typeof error.code !== 'number') return reject(error);
       const code = error ? (error.code as number) : 0;
       const { objects, sources } = code === 0 ? parseRendered(stdout) : { objects: [], sources: [] };
@@ -52,10 +54,10 @@ export function renderChart(options: RenderOptions = {}): Promise<Rendered> {
   });
 }
 
-/** Renders and fails with helm-template's message when it refuses. */
+/** Renders and fails with helm's message when it refuses. */
 export async function render(options: RenderOptions = {}): Promise<Rendered> {
   const result = await renderChart(options);
-  if (result.code !== 0) throw new Error(`helm-template exited ${result.code}: ${result.stderr}`);
+  if (result.code !== 0) throw new Error(`helm template exited ${result.code}: ${result.stderr}`);
   return result;
 }
 

@@ -1,4 +1,5 @@
-// values.schema.json refuses wrong values before anything renders, and says which value and why.
+// values.schema.json refuses wrong values before anything renders, and says which value and why (in helm v4's
+// words: `at '/json/pointer': reason`).
 import { describe, expect, it } from 'vitest';
 import { renderChart } from './render.ts';
 
@@ -6,97 +7,97 @@ const refused: { what: string; set?: string[]; setJson?: string[]; message: RegE
   {
     what: 'a string for a count',
     set: ['dns.replicas=three'],
-    message: /dns\.replicas: Invalid type. Expected: integer/,
+    message: /at '\/dns\/replicas': got string, want integer/,
   },
   {
     what: 'zero replicas',
     set: ['operator.replicas=0'],
-    message: /operator\.replicas: Must be greater than or equal to 1/,
+    message: /at '\/operator\/replicas': minimum: got 0, want 1/,
   },
   {
     what: 'a Service type that does not exist',
     set: ['dns.service.type=Ingress'],
-    message: /dns\.service\.type must be one of the following: "ClusterIP", "NodePort", "LoadBalancer"/,
+    message: /at '\/dns\/service\/type': value must be one of 'ClusterIP', 'NodePort', 'LoadBalancer'$/m,
   },
   {
     what: 'a misspelt traffic policy',
     set: ['dns.service.externalTrafficPolicy=local'],
-    message: /dns\.service\.externalTrafficPolicy must be one of the following: "Local", "Cluster"/,
+    message: /at '\/dns\/service\/externalTrafficPolicy': value must be one of 'Local', 'Cluster'$/m,
   },
   {
     what: 'a privileged container port (the pods run as non-root)',
     set: ['dns.port=53'],
-    message: /dns\.port: Must be greater than or equal to 1024/,
+    message: /at '\/dns\/port': minimum: got 53, want 1,024/,
   },
   {
     what: 'a node port outside the node port range',
     set: ['dns.service.type=NodePort', 'dns.service.nodePorts.udp=53'],
-    message: /dns\.service\.nodePorts\.udp: Must be greater than or equal to 30000/,
+    message: /at '\/dns\/service\/nodePorts\/udp': minimum: got 53, want 30,000/,
   },
   {
     what: 'several operator replicas without leader election',
     set: ['operator.replicas=2', 'operator.leaderElection.enabled=false'],
-    message: /operator\.leaderElection\.enabled must be one of the following: true/,
+    message: /at '\/operator\/leaderElection\/enabled': value must be true/,
   },
   {
     what: 'a GeoIP Secret without its name and key',
     set: ['dns.geoip.source=secret'],
-    message: /dns\.geoip\.secret\.name: String length must be greater than or equal to 1/,
+    message: /at '\/dns\/geoip\/secret\/name': minLength: got 0, want 1/,
   },
   {
     what: 'a GeoIP volume without a volume source',
     set: ['dns.geoip.source=volume', 'dns.geoip.file=GeoLite2-City.mmdb'],
-    message: /dns\.geoip\.volume: Must have at least 1 properties/,
+    message: /at '\/dns\/geoip\/volume': minProperties: got 0, want 1/,
   },
   {
     what: 'an unknown GeoIP source',
     set: ['dns.geoip.source=maxmind'],
-    message: /dns\.geoip\.source must be one of the following: "embedded", "secret", "configMap", "volume"/,
+    message: /at '\/dns\/geoip\/source': value must be one of 'embedded', 'secret', 'configMap', 'volume'$/m,
   },
   {
     what: 'a misspelt key',
     set: ['dns.replica=3'],
-    message: /dns: Additional property replica is not allowed/,
+    message: /at '\/dns': additional properties 'replica' not allowed/,
   },
   {
     what: 'a rate-limit exemption that is not a CIDR',
     setJson: ['dns.rrl.exempt=["10.0.0.1"]'],
-    message: /dns\.rrl\.exempt\.0: Does not match pattern/,
+    message: /at '\/dns\/rrl\/exempt\/0': '10\.0\.0\.1' does not match pattern/,
   },
   {
     what: 'rate limiting behind SNAT (externalTrafficPolicy Cluster)',
     set: ['dns.rrl.rate=50', 'dns.service.externalTrafficPolicy=Cluster'],
-    message: /dns\.service\.externalTrafficPolicy must be one of the following: "Local"/,
+    message: /at '\/dns\/service\/externalTrafficPolicy': value must be 'Local'$/m,
   },
   {
     what: 'a log level that does not exist',
     set: ['operator.logLevel=verbose'],
-    message: /operator\.logLevel must be one of the following: "fatal", "error"/,
+    message: /at '\/operator\/logLevel': value must be one of 'fatal', 'error'/,
   },
   {
     what: 'a fallback zone that is not a GeoZone name',
     setJson: ['dns.fallback.zones=["Geo_Example"]'],
-    message: /dns\.fallback\.zones\.0: Does not match pattern/,
+    message: /at '\/dns\/fallback\/zones\/0': 'Geo_Example' does not match pattern/,
   },
   {
     what: 'a GeoZone to create without a name or an apex',
     set: ['geoZone.create=true'],
-    message: /geoZone\.spec: apex is required/,
+    message: /at '\/geoZone\/name': minLength: got 0, want 1[\s\S]*at '\/geoZone\/spec': missing properties 'apex'/,
   },
   {
     what: 'a ServiceMonitor without the metrics Services',
     set: ['metrics.serviceMonitor.enabled=true', 'metrics.service.enabled=false'],
-    message: /metrics\.service\.enabled must be one of the following: true/,
+    message: /at '\/metrics\/service\/enabled': value must be true$/m,
   },
   {
     what: 'a sampling rate above 1',
     set: ['dns.queryLogSample=2'],
-    message: /dns\.queryLogSample: Must be less than or equal to 1/,
+    message: /at '\/dns\/queryLogSample': maximum: got 2, want 1/,
   },
   {
     what: 'an image digest that is not sha256',
     set: ['image.digest=latest'],
-    message: /image\.digest: Does not match pattern/,
+    message: /at '\/image\/digest': 'latest' does not match pattern/,
   },
 ];
 
