@@ -1,12 +1,12 @@
-// Leader election through the real @kubernetes/client-node against an API test server that fails: errors, going
-// away, slow answers. Real clock, short timings; assertions are about order and outcome.
+// Leader election through the real @kubernetes/client-node against the real kube-apiserver behind the fault proxy:
+// errors, going away, slow answers. Real clock, short timings; assertions are about order and outcome.
 import { describe, expect, it } from 'vitest';
 import { until } from '../apiserver/harness.ts';
-import { electionOnApiServer } from './election-harness.ts';
+import { electionOnControlPlane } from './election-harness.ts';
 
-const w = electionOnApiServer();
+const w = electionOnControlPlane();
 
-describe('leader election against a failing API test server', () => {
+describe('leader election against a failing API server', () => {
   it('API errors for longer than the renew deadline stop the leader; when they end one elector leads', async () => {
     const signals: AbortSignal[] = [];
     const a = w.elector('a', {
@@ -20,12 +20,12 @@ describe('leader election against a failing API test server', () => {
     const b = w.elector('b');
     b.start();
     await until('b sees a', () => b.leader === 'a');
-    w.server.faults.fail({ status: 500, count: Infinity });
+    w.proxy.fail({ status: 500 });
     await until('a stops leading', () => w.events.includes('a stopped'));
     expect(a.isLeader()).toBe(false);
     expect(signals[0]?.aborted).toBe(true);
     expect(w.leaders()).toEqual([]);
-    w.server.faults.clear();
+    w.proxy.clear();
     const next = await until('a leader again', () => w.leaders()[0]);
     expect(w.leaders()).toEqual([next]);
     expect(w.events.slice(0, 3)).toEqual(['a started', 'a stopped', `${next} started`]);
@@ -37,10 +37,10 @@ describe('leader election against a failing API test server', () => {
     a.start();
     b.start();
     const first = await until('a leader', () => w.leaders()[0]);
-    await w.server.goAway();
+    await w.proxy.goAway();
     await until('the leader stops', () => w.events.includes(`${first} stopped`));
     expect(w.leaders()).toEqual([]);
-    await w.server.comeBack();
+    await w.proxy.comeBack();
     const next = await until('a leader again', () => w.leaders()[0]);
     expect(w.leaders()).toEqual([next]);
     expect(w.events.slice(0, 2)).toEqual([`${first} started`, `${first} stopped`]);
@@ -50,10 +50,10 @@ describe('leader election against a failing API test server', () => {
     const a = w.elector('a');
     a.start();
     await until('a leads', () => a.isLeader());
-    w.server.faults.delayMs = 1000; // above the 500 ms request timeout
+    const slow = w.proxy.delay({ ms: 1000 }); // above the 500 ms request timeout
     await until('a stops leading', () => w.events.includes('a stopped'));
     expect(a.isLeader()).toBe(false);
-    w.server.faults.delayMs = 0;
+    slow.clear();
     await until('a leads again', () => a.isLeader());
   });
 });
