@@ -69,7 +69,9 @@ export function parseRendered(text: string): { objects: K8sObject[]; sources: st
     const value = doc.toJS() as K8sObject | null;
     if (value === null) continue;
     objects.push(value);
-    sources.push(/# Source: (\S+)/.exec(doc.commentBefore ?? '')?.[1] ?? '');
+    // The `# Source:` line after `---` is the comment of the document's first node (the yaml package's reading).
+    const comment = doc.commentBefore ?? (doc.contents as { commentBefore?: string | null } | null)?.commentBefore;
+    sources.push(/Source: (\S+)/.exec(comment ?? '')?.[1] ?? '');
   }
   return { objects, sources };
 }
