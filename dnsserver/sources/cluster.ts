@@ -121,7 +121,7 @@ function configMapClient(
       const list = await core.listNamespacedConfigMap({ namespace, ...selection }, withSignal(bounded));
       return { items: list.items, resourceVersion: list.metadata?.resourceVersion ?? '' };
     },
-    watch(resourceVersion, onEvent, signal) {
+    watch(resourceVersion, onEvent, signal, opened) {
       return new Promise<void>((resolve, reject) => {
         let controller: AbortController | undefined;
         const onAbort = () => controller?.abort();
@@ -137,9 +137,11 @@ function configMapClient(
           allowWatchBookmarks: true,
           timeoutSeconds: low + Math.floor(Math.random() * (high - low + 1)),
         };
+        // client-node resolves once the server has answered 200 (the stream is open).
         watcher.watch(path, query, onEvent, done).then((c) => {
           controller = c;
           if (signal.aborted) c.abort();
+          else opened?.();
         }, done);
       });
     },
@@ -232,7 +234,7 @@ export class ClusterSource {
   #reflector(
     what: string,
     client: ListWatchClient<V1ConfigMap>,
-    handlers: Omit<ReflectorHandlers<V1ConfigMap>, 'connection'>,
+    handlers: Omit<ReflectorHandlers<V1ConfigMap>, 'connection' | 'expired'>,
   ): Reflector<V1ConfigMap> {
     const { log } = this.#options;
     return new Reflector(client, {
@@ -246,6 +248,11 @@ export class ClusterSource {
           );
         }
       },
+      expired: () =>
+        log.info(
+          { source: 'cluster', watch: what },
+          'the watch history to resume from is gone (410 Gone); listing again',
+        ),
     });
   }
 

@@ -16,10 +16,16 @@ export type ChangeType = 'ADDED' | 'MODIFIED' | 'DELETED';
 export interface ListWatchClient<T> {
   list(signal: AbortSignal): Promise<Listed<T>>;
   /**
-   * Streams the events after `resourceVersion` (with bookmarks) to `onEvent`; resolves when the server ends the
-   * stream, rejects when it fails. Aborting `signal` ends it.
+   * Streams the events after `resourceVersion` (with bookmarks) to `onEvent`; calls `opened` once the server has
+   * accepted the watch (its answer's headers); resolves when the server ends the stream, rejects when it fails.
+   * Aborting `signal` ends it.
    */
-  watch(resourceVersion: string, onEvent: (type: string, object: unknown) => void, signal: AbortSignal): Promise<void>;
+  watch(
+    resourceVersion: string,
+    onEvent: (type: string, object: unknown) => void,
+    signal: AbortSignal,
+    opened?: () => void,
+  ): Promise<void>;
 }
 
 export interface ReflectorHandlers<T> {
@@ -30,6 +36,8 @@ export interface ReflectorHandlers<T> {
   confirmed(): void;
   /** The loop lost its connection (with the error and the delay before the next attempt) or regained it. */
   connection(state: { connected: true } | { connected: false; error: unknown; retryInMs: number }): void;
+  /** The history a watch would resume from is gone (410 Gone): a list follows. */
+  expired?(): void;
 }
 
 export interface ReflectorOptions {
@@ -146,6 +154,7 @@ export class Reflector<T> {
       let waitMs = 0;
       if (outcome.expired) {
         // History gone: list again, at once the first time, after a delay when it happens again straight away.
+        this.#handlers.expired?.();
         cursor.resourceVersion = '';
         if (expiredBefore && !outcome.delivered) waitMs = this.#backoff.next();
         expiredBefore = true;
@@ -198,7 +207,12 @@ export class Reflector<T> {
     };
     let endedCleanly = true;
     try {
-      await untilAborted(this.#client.watch(cursor.resourceVersion, onEvent, signal), signal);
+      // Accepted by the API server: connected, though a quiet watch may bring no event for a long while (the API
+      // server sends bookmarks only about once a minute and shortly before the watch's timeout).
+      const opened = () => {
+        if (!signal.aborted) this.#setConnected();
+      };
+      await untilAborted(this.#client.watch(cursor.resourceVersion, onEvent, signal, opened), signal);
     } catch (error) {
       // Ended by us after an ERROR event: not a failure of the request. Anything else is (client-node's 30 s
       // inactivity timeout included: watches ask the server to end them sooner, so silence means trouble).

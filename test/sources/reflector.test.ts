@@ -12,7 +12,7 @@ const bookmark = (rv: number) => ({ metadata: { resourceVersion: String(rv) } })
 type Emit = (type: string, object: unknown) => void;
 type Step =
   | { list: () => Promise<Listed<Obj>> }
-  | { watch: (emit: Emit, signal: AbortSignal) => Promise<void>; expectFrom?: string };
+  | { watch: (emit: Emit, signal: AbortSignal, opened: () => void) => Promise<void>; expectFrom?: string };
 
 class ApiError extends Error {
   readonly code: number;
@@ -44,10 +44,10 @@ function scripted(steps: Step[]) {
       const step = next('list');
       return step && 'list' in step ? step.list() : hang(signal);
     },
-    watch(from, onEvent, signal) {
+    watch(from, onEvent, signal, opened) {
       calls.push(`watch@${from}`);
       const step = next('watch');
-      return step && 'watch' in step ? step.watch(onEvent, signal) : hang(signal);
+      return step && 'watch' in step ? step.watch(onEvent, signal, opened ?? (() => undefined)) : hang(signal);
     },
   };
   return { client, calls, finished };
@@ -65,6 +65,7 @@ function recorder() {
       confirmed: () => events.push('confirmed'),
       connection: (state: { connected: boolean; retryInMs?: number }) =>
         events.push(state.connected ? 'connected' : `disconnected (retry in ${state.retryInMs} ms)`),
+      expired: () => events.push('expired'),
     },
     options: {
       backoff: { initialMs: 100, maxMs: 400, jitter: 0 },
@@ -149,6 +150,28 @@ describe('Reflector', () => {
     ]);
   });
 
+  it('is connected again once a watch is accepted, before any event arrives (a quiet watch may bring none)', async () => {
+    const { calls, events } = await run([
+      listOf(5, 'a'),
+      fails(new TypeError('fetch failed')),
+      {
+        watch: (_emit, _signal, opened) => {
+          opened();
+          return Promise.resolve(); // ended by the server with nothing in it
+        },
+      },
+    ]);
+    expect(calls).toEqual(['list', 'watch@5', 'watch@5', 'watch@5']);
+    expect(events).toEqual([
+      'connected',
+      'listed a',
+      'confirmed',
+      'disconnected (retry in 100 ms)',
+      'connected',
+      'confirmed',
+    ]);
+  });
+
   it('lists again after a 410 Gone, in an ERROR event or as the HTTP status, at once the first time', async () => {
     const { calls, delays, events } = await run([
       listOf(5, 'a'),
@@ -163,7 +186,15 @@ describe('Reflector', () => {
     expect(calls).toEqual(['list', 'watch@5', 'list', 'watch@20', 'watch@21', 'list', 'watch@30', 'list', 'watch@31']);
     // Only the 410 that follows a 410 straight away waits.
     expect(delays).toEqual([100]);
-    expect(events.filter((e) => e.startsWith('listed'))).toEqual(['listed a', 'listed a,b', 'listed c', 'listed c']);
+    expect(events.filter((e) => e.startsWith('listed') || e === 'expired')).toEqual([
+      'listed a',
+      'expired',
+      'listed a,b',
+      'expired',
+      'listed c',
+      'expired',
+      'listed c',
+    ]);
     expect(events).not.toContain(expect.stringMatching(/^disconnected/));
   });
 
