@@ -4,7 +4,7 @@
 import { mkdir, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { HEALTH_KEY } from '../../api/configmaps.ts';
 import { healthDoc } from '../config/fixtures.ts';
 import { pollUntil, startServe, tempDir, type ServeProcess } from './harness.ts';
@@ -22,25 +22,28 @@ import {
 
 const FROM_API = '192.0.2.77';
 
-let cluster: Cluster | undefined;
+// One control plane for the file; the API holds geo.test (eu at FROM_API, healthy), and each test starts with the
+// proxy between the DNS server and the API server away.
+let cluster: Cluster;
 let server: ServeProcess | undefined;
 let remove: (() => Promise<void>) | undefined;
+beforeAll(async () => {
+  cluster = await startCluster();
+  await put(cluster.core, zoneConfigMap(failoverZone('geo.test', 2, FROM_API)));
+  await put(cluster.core, healthConfigMap(7, []));
+}, 120_000);
+beforeEach(async () => {
+  await cluster.proxy.goAway();
+});
 afterEach(async () => {
   await server?.stop();
-  await cluster?.api.close();
+  await cluster.proxy.comeBack();
   await remove?.();
-  server = cluster = remove = undefined;
+  server = remove = undefined;
 });
-
-/** A cluster whose API holds geo.test (eu at FROM_API, healthy) and is away. */
-async function awayCluster(dir: string): Promise<Cluster> {
-  const started = await startCluster(dir);
-  const zone = failoverZone('geo.test', 2, FROM_API);
-  await put(started.core, zoneConfigMap(zone));
-  await put(started.core, healthConfigMap(7, []));
-  await started.api.goAway();
-  return started;
-}
+afterAll(async () => {
+  await cluster?.stop();
+});
 
 /** The kubelet's layout of a projected volume: files in a timestamped folder, `..data` → it, names → `..data/name`. */
 async function mount(dir: string, files: Record<string, string | Buffer>): Promise<void> {
@@ -53,11 +56,10 @@ async function mount(dir: string, files: Record<string, string | Buffer>): Promi
 
 const www = () => server!.addresses('www.geo.test');
 
-describe('geodns serve --kube at a cold start without the API', () => {
+describe('geodns serve --kube at a cold start without the API', { timeout: 60_000 }, () => {
   it('serves the mounted fallback, then the API’s view once it is reached', async () => {
     const temp = await tempDir('cluster-fallback');
     remove = temp.remove;
-    cluster = await awayCluster(temp.dir);
     const mounted = path.join(temp.dir, 'mounted');
     const since = '2026-01-01T00:00:00Z';
     await mount(mounted, {
@@ -78,7 +80,7 @@ describe('geodns serve --kube at a cold start without the API', () => {
     expect(text).toContain('geodns_reloads_total{source="config"} 1');
     expect(metric(text, 'geodns_cluster_connected')).toBe(0);
 
-    await cluster.api.comeBack();
+    await cluster.proxy.comeBack();
     await pollUntil(www, (a) => a.join() === FROM_API, 'the API’s zone and health');
     expect((await server.dig(['www.small.test'])).status).toBe('REFUSED'); // not in the cluster
   });
@@ -86,14 +88,13 @@ describe('geodns serve --kube at a cold start without the API', () => {
   it('without a fallback, starts unready and becomes ready once the API has been read', async () => {
     const temp = await tempDir('cluster-cold');
     remove = temp.remove;
-    cluster = await awayCluster(temp.dir);
     server = await startServe([
       ...['--kube', '--kubeconfig', cluster.kubeconfig, '--namespace', NAMESPACE, '--kube-wait', '0.5'],
     ]);
     expect((await server.fetch('/readyz')).status).toBe(503);
     expect((await server.dig(['www.geo.test'])).status).toBe('REFUSED');
 
-    await cluster.api.comeBack();
+    await cluster.proxy.comeBack();
     await pollUntil(
       () => server!.fetch('/readyz'),
       (r) => r.status === 200,

@@ -1,7 +1,7 @@
-// What the in-cluster source tests share: the API test server with RBAC on and the DNS pods' Role (exactly
-// deploy/rbac/dnsserver.yaml), a kubeconfig for the DNS server's service account, an administrator's client to write
-// the operator's ConfigMaps, and small compiled zones to put in them.
-import { writeFile } from 'node:fs/promises';
+// What the in-cluster source tests share: the real kube-apiserver (one control plane per test file) with
+// deploy/rbac/ applied, a kubeconfig with a real token of the DNS pods' ServiceAccount (exactly
+// deploy/rbac/dnsserver.yaml) that reaches the API server through the fault proxy, an administrator's client straight
+// to the API server to write the operator's ConfigMaps, and small compiled zones to put in them.
 import path from 'node:path';
 import { CoreV1Api, KubeConfig, type V1ConfigMap } from '@kubernetes/client-node';
 import type { CompiledZone } from '../../api/compiled.ts';
@@ -16,33 +16,56 @@ import {
   zoneConfigMapName,
 } from '../../api/configmaps.ts';
 import type { HealthTable } from '../../api/health.ts';
-import type { ApiServer } from '../apiserver/server.ts';
-import { ADMIN_TOKEN, DNS_TOKEN, OPERATOR_NAMESPACE, startCluster as startApiCluster } from '../operator/cluster.ts';
+import { startControlPlane, type ControlPlane } from '../control-plane/control-plane.ts';
+import { FaultProxy } from '../control-plane/fault-proxy.ts';
 import { healthDoc, zoneDoc } from '../config/fixtures.ts';
 
-export const NAMESPACE = OPERATOR_NAMESPACE;
+export const NAMESPACE = 'geodns-system';
+export const DNS_ACCOUNT = 'geodns-dns';
+export const DNS_USER = `system:serviceaccount:${NAMESPACE}:${DNS_ACCOUNT}`;
 
 export interface Cluster {
-  api: ApiServer;
-  /** The administrator's view (the operator's stand-in). */
+  plane: ControlPlane;
+  /** Between the DNS server and the API server. */
+  proxy: FaultProxy;
+  /** The administrator's view (the operator's stand-in), straight to the API server. */
   core: CoreV1Api;
-  /** The DNS server's service account's view. */
+  /** The DNS server's service account's view, through the proxy. */
   dnsCore: CoreV1Api;
-  /** A kubeconfig file for the DNS server's service account. */
+  /** A kubeconfig file for the DNS server's service account, through the proxy. */
   kubeconfig: string;
+  stop(): Promise<void>;
 }
 
-/** The API test server with RBAC on and the DNS pods bound to exactly deploy/rbac/dnsserver.yaml. */
-export async function startCluster(dir: string): Promise<Cluster> {
-  const api = await startApiCluster({ bookmarkIntervalMs: 200 });
-  const kubeconfig = path.join(dir, 'kubeconfig');
-  await writeFile(kubeconfig, api.kubeconfig(DNS_TOKEN));
-  const client = (token: string) => {
-    const kc = new KubeConfig();
-    kc.loadFromString(api.kubeconfig(token));
-    return kc.makeApiClient(CoreV1Api);
-  };
-  return { api, core: client(ADMIN_TOKEN), dnsCore: client(DNS_TOKEN), kubeconfig };
+/** A real control plane with deploy/rbac/ applied, and the proxy in front of it. */
+export async function startCluster(): Promise<Cluster> {
+  const plane = await startControlPlane({ name: 'geodns-serve-kube' });
+  try {
+    await plane.kubectl(['create', 'namespace', NAMESPACE]);
+    await plane.kubectl(['apply', '-f', 'deploy/rbac/']);
+    const proxy = await FaultProxy.start(plane);
+    const kubeconfig = await proxy.serviceAccountKubeconfig(
+      NAMESPACE,
+      DNS_ACCOUNT,
+      path.join(plane.dir, 'dns.kubeconfig'),
+    );
+    const dns = new KubeConfig();
+    dns.loadFromFile(kubeconfig);
+    return {
+      plane,
+      proxy,
+      core: plane.admin().makeApiClient(CoreV1Api),
+      dnsCore: dns.makeApiClient(CoreV1Api),
+      kubeconfig,
+      stop: async () => {
+        await proxy.close();
+        await plane.stop();
+      },
+    };
+  } catch (error) {
+    await plane.stop();
+    throw error;
+  }
 }
 
 export const EU = '192.0.2.10';

@@ -1,9 +1,11 @@
-// geodns serve --kube against the API test server (RBAC on, the DNS pods' Role only): the zone and health
-// ConfigMaps reach answers, an invalid ConfigMap keeps the last good zone, a deleted one takes its zone away, a
-// gzip-compressed zone in binaryData is served, and the server keeps answering while the API server is away.
+// geodns serve --kube against the real kube-apiserver (a real token of the DNS pods' ServiceAccount, bound to
+// exactly deploy/rbac/dnsserver.yaml), through the fault proxy: the zone and health ConfigMaps reach answers, an
+// invalid ConfigMap keeps the last good zone, a deleted one takes its zone away, a gzip-compressed zone in binaryData
+// is served, the server keeps answering while the API server is away, and a real 410 Gone makes it list again.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { pollUntil, startServe, tempDir, type LogLine, type ServeProcess } from './harness.ts';
+import { pollUntil, startServe, type LogLine, type ServeProcess } from './harness.ts';
 import {
+  DNS_USER,
   EU,
   NAMESPACE,
   US,
@@ -18,12 +20,9 @@ import {
 
 let cluster: Cluster;
 let server: ServeProcess;
-let remove: () => Promise<void>;
 
 beforeAll(async () => {
-  const temp = await tempDir('cluster');
-  remove = temp.remove;
-  cluster = await startCluster(temp.dir);
+  cluster = await startCluster();
   await put(cluster.core, zoneConfigMap(failoverZone('geo.test', 1)));
   await put(cluster.core, healthConfigMap(1, []));
   // Not ours: no document label. The source must not even see it.
@@ -32,19 +31,18 @@ beforeAll(async () => {
     body: { metadata: { name: 'unrelated', namespace: NAMESPACE }, data: { 'x.json': '{ not json' } },
   });
   server = await startServe(['--kube', '--kubeconfig', cluster.kubeconfig, '--namespace', NAMESPACE]);
-});
+}, 120_000);
 
 afterAll(async () => {
   await server?.stop();
-  await cluster?.api.close();
-  await remove?.();
+  await cluster?.stop();
 });
 
 const www = () => server.addresses('www.geo.test');
 const metrics = async () => (await server.fetch('/metrics')).body;
 const errors = () => server.logs.filter((l: LogLine) => l.level === 'error').map((l) => String(l.msg));
 
-describe('geodns serve --kube', () => {
+describe('geodns serve --kube', { timeout: 60_000 }, () => {
   it('runs with nothing but get/list/watch on ConfigMaps', async () => {
     const write = cluster.dnsCore.createNamespacedConfigMap({
       namespace: NAMESPACE,
@@ -106,7 +104,7 @@ describe('geodns serve --kube', () => {
   });
 
   it('keeps answering while the API server is away, with a growing health age, and catches up when it is back', async () => {
-    await cluster.api.goAway();
+    await cluster.proxy.goAway();
     const away = await pollUntil(metrics, (t) => metric(t, 'geodns_cluster_connected') === 0, 'disconnected');
     const age = metric(away, 'geodns_health_age_seconds') ?? NaN;
     expect(await www()).toEqual([US]);
@@ -114,7 +112,7 @@ describe('geodns serve --kube', () => {
     expect(await www()).toEqual([US]);
     expect((await server.fetch('/readyz')).status).toBe(200);
 
-    await cluster.api.comeBack();
+    await cluster.proxy.comeBack();
     await put(cluster.core, healthConfigMap(3, []));
     await pollUntil(www, (a) => a.join() === '192.0.2.99', 'eu healthy again');
     const back = await pollUntil(metrics, (t) => metric(t, 'geodns_cluster_connected') === 1, 'connected');
@@ -122,26 +120,24 @@ describe('geodns serve --kube', () => {
   });
 
   it('lists again when the history it would resume from is gone (410), after watches failing with 500', async () => {
-    cluster.api.faults.fail({ status: 500, count: Infinity, match: (_method, url) => url.includes('watch=true') });
-    cluster.api.dropWatches();
-    let lists = 0;
+    const dns = { user: DNS_USER, resource: 'configmaps' };
+    const failing = cluster.proxy.fail({ status: 500, match: { ...dns, verb: 'watch' } });
+    cluster.proxy.dropWatches({ match: dns });
     await pollUntil(metrics, (t) => metric(t, 'geodns_cluster_connected') === 0, 'disconnected');
     await put(cluster.core, healthConfigMap(4, ['apps/www/eu']));
-    cluster.api.expireHistory();
-    cluster.api.faults.clear();
-    // A failure that never matches: it counts the lists that follow.
-    cluster.api.faults.fail({
-      status: 500,
-      count: Infinity,
-      match: (method, url) => {
-        if (method === 'GET' && url.includes('/configmaps?') && !url.includes('watch=true')) lists += 1;
-        return false;
-      },
-    });
+    // The history it would watch from is gone: etcd compacted past it, and the API server's watch cache starts
+    // again at the current revision.
+    await cluster.plane.stopApiServer();
+    await cluster.plane.compactEtcd();
+    await cluster.plane.startApiServer();
+    const listsBefore = cluster.proxy.count({ ...dns, verb: 'list' });
+    const expired = () => server.logs.filter((l) => String(l.msg).includes('(410 Gone); listing again'));
+    failing.clear();
     await pollUntil(www, (a) => a.join() === US, 'the change made while it could not watch');
     await pollUntil(metrics, (t) => metric(t, 'geodns_cluster_connected') === 1, 'connected');
-    expect(lists).toBeGreaterThanOrEqual(2); // zones and health, listed again after 410 Gone
-    cluster.api.faults.clear();
+    // Both watches (zones and health) got the real server's 410 and listed again.
+    expect(expired().map((l) => l.watch)).toEqual(expect.arrayContaining(['zone ConfigMaps', 'health ConfigMap']));
+    expect(cluster.proxy.count({ ...dns, verb: 'list' }) - listsBefore).toBeGreaterThanOrEqual(2);
   });
 
   it('stops serving a zone whose ConfigMap is deleted', async () => {
