@@ -33,7 +33,7 @@ export interface LeaderElectionOptions {
 
 export interface OperatorOptions {
   kubeConfig: KubeConfig;
-  /** Where the zone and health ConfigMaps (and Events of cluster-scoped objects) are written. */
+  /** Where the zone and health ConfigMaps are written. */
   namespace: string;
   log: Logger;
   metrics: OperatorMetrics;
@@ -73,6 +73,10 @@ function gated(writer: ClusterWriter, leads: () => boolean): ClusterWriter {
     createEvent: async (namespace, event) => (check(), writer.createEvent(namespace, event)),
   };
 }
+
+/** Where Events about cluster-scoped objects (GeoZones) go: the API server accepts an events.k8s.io Event whose
+ *  `regarding` has no namespace only in `default` or `kube-system` (as Node events live in `default`). */
+const CLUSTER_EVENT_NAMESPACE = 'default';
 
 /** Least time between two pipeline runs: a thousand GeoEndpoints applied make tens of compiles, not hundreds. */
 const MIN_RUN_INTERVAL_MS = 100;
@@ -190,7 +194,7 @@ export class Operator {
     const status = new StatusWriter({
       writer,
       log,
-      eventNamespace: namespace,
+      eventNamespace: CLUSTER_EVENT_NAMESPACE,
       current: (ref) => this.#current(ref),
       onWrite: (kind) => metrics.writes.inc({ kind, verb: kind === 'status' ? 'patch' : 'create' }),
     });

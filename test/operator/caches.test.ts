@@ -1,30 +1,40 @@
-// The operator's caches against the API test server: a change of a resource's status alone (the operator's own
-// status writes) is no reason to reconcile; a change of its spec or labels, or of a Service, is.
-import { CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+// The operator's caches against the real kube-apiserver, with the operator's own ServiceAccount: a change of a
+// resource's status alone (the operator's own status writes) is no reason to reconcile; a change of its spec or
+// labels, or of a Service, is.
+import { CustomObjectsApi, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import pino from 'pino';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { OperatorCaches } from '../../operator/kube/caches.ts';
-import { geoEndpoint, startWithCrds, until } from '../apiserver/harness.ts';
-import type { ApiServer } from '../apiserver/server.ts';
+import { geoEndpoint, until } from '../apiserver/harness.ts';
+import { OPERATOR_NAMESPACE, startCluster, type Cluster } from './real-cluster.ts';
 
 const G = { group: 'geodns.io', version: 'v1alpha1', namespace: 'web', plural: 'geoendpoints' };
 const merge = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 
-let server: ApiServer;
+let cluster: Cluster;
 let custom: CustomObjectsApi;
 let caches: OperatorCaches;
 
-beforeEach(async () => {
-  server = await startWithCrds();
-  const kc = new KubeConfig();
-  kc.loadFromString(server.kubeconfig());
-  custom = kc.makeApiClient(CustomObjectsApi);
-  caches = new OperatorCaches({ kubeConfig: kc, namespace: 'geodns-system', log: pino({ level: 'silent' }) });
+beforeAll(async () => {
+  cluster = await startCluster({ name: 'geodns-caches-test' });
+  custom = cluster.admin.makeApiClient(CustomObjectsApi);
+}, 120_000);
+
+afterAll(async () => {
+  await cluster?.stop();
+});
+
+beforeEach(() => {
+  caches = new OperatorCaches({
+    kubeConfig: cluster.operator,
+    namespace: OPERATOR_NAMESPACE,
+    log: pino({ level: 'silent' }),
+  });
 });
 
 afterEach(async () => {
   await caches.stop();
-  await server.close();
+  await cluster.reset();
 });
 
 describe('OperatorCaches', () => {

@@ -1,5 +1,8 @@
 // An API test server as the operator meets it in a cluster: our CRDs, RBAC on, the operator's ServiceAccount bound
 // to exactly the rules of deploy/rbac/operator.yaml, and an administrator for the test itself.
+//
+// The emulator's version, kept only for what still runs on it (test/helm/dashboard.test.ts, bench/operator/lib.ts);
+// the operator suites run on the real control plane through real-cluster.ts. Delete this file with test/apiserver/.
 import { startWithCrds, yamlObjects } from '../apiserver/harness.ts';
 import { serviceAccountUser } from '../apiserver/rbac.ts';
 import type { ApiServer, ApiServerOptions } from '../apiserver/server.ts';

@@ -1,19 +1,15 @@
-// Two `geodns operator --leader-elect` processes against the API test server: one leads and writes, the other
-// stands by; when the leader is killed (no release) the standby takes over after the lease duration and writes
-// resume. Short lease timings keep the test quick.
+// Two `geodns operator --leader-elect` processes against the real kube-apiserver, each with the operator's own
+// ServiceAccount token: one leads and writes, the other stands by; when the leader is killed (no release) the
+// standby takes over the real Lease after its duration and writes resume. Short lease timings keep the test quick.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
+import { CoordinationV1Api, CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeDocuments, zoneConfigMapName } from '../../api/configmaps.ts';
 import type { CompiledZone } from '../../api/compiled.ts';
-import { geoEndpoint, until, yamlObjects } from '../apiserver/harness.ts';
-import { ADMIN_TOKEN, OPERATOR_NAMESPACE, OPERATOR_TOKEN, startCluster } from './cluster.ts';
-import type { ApiServer } from '../apiserver/server.ts';
+import { geoEndpoint, until } from '../apiserver/harness.ts';
+import { OPERATOR_NAMESPACE, startCluster, type Cluster } from './real-cluster.ts';
 import { CLI, REPO_ROOT } from '../serve/harness.ts';
 
 const NS = OPERATOR_NAMESPACE;
@@ -24,22 +20,17 @@ interface Operator {
   lines: Record<string, unknown>[];
 }
 
-let server: ApiServer;
-let dir: string;
+let cluster: Cluster;
 let core: CoreV1Api;
 let custom: CustomObjectsApi;
 const operators: Operator[] = [];
 
 beforeAll(async () => {
-  server = await startCluster();
-  for (const object of yamlObjects('examples/cluster/zone.yaml')) server.seed(object);
-  dir = await mkdtemp(join(tmpdir(), 'geodns-leader-'));
-  await server.writeKubeconfig(join(dir, 'kubeconfig'), OPERATOR_TOKEN);
-  const config = new KubeConfig();
-  config.loadFromString(server.kubeconfig(ADMIN_TOKEN));
-  core = config.makeApiClient(CoreV1Api);
-  custom = config.makeApiClient(CustomObjectsApi);
-});
+  cluster = await startCluster({ name: 'geodns-leader-test' });
+  await cluster.plane.kubectl(['apply', '-f', 'examples/cluster/zone.yaml']);
+  core = cluster.admin.makeApiClient(CoreV1Api);
+  custom = cluster.admin.makeApiClient(CustomObjectsApi);
+}, 120_000);
 
 afterAll(async () => {
   for (const { child } of operators) {
@@ -48,8 +39,7 @@ afterAll(async () => {
       await once(child, 'exit');
     }
   }
-  await server.close();
-  await rm(dir, { recursive: true, force: true });
+  await cluster?.stop();
 });
 
 function startOperator(): Operator {
@@ -59,7 +49,7 @@ function startOperator(): Operator {
       CLI,
       'operator',
       '--kubeconfig',
-      join(dir, 'kubeconfig'),
+      cluster.operatorKubeconfig,
       '--namespace',
       NS,
       '--metrics',
@@ -107,6 +97,13 @@ async function routedNames(): Promise<string[]> {
   }
 }
 
+async function lease() {
+  const object = await cluster.admin
+    .makeApiClient(CoordinationV1Api)
+    .readNamespacedLease({ namespace: NS, name: 'geodns-operator' });
+  return object.spec ?? {};
+}
+
 describe('geodns operator --leader-elect', () => {
   it('has one leader; a killed leader is replaced and writes resume', async () => {
     const a = startOperator();
@@ -117,6 +114,8 @@ describe('geodns operator --leader-elect', () => {
     await until('the leader publishes', async () => (await routedNames()).includes('www.geo.example.com'));
     await until('the standby synced', () => standby.lines.some((l) => l.msg === 'caches synced'));
     expect(leads(standby)).toBe(false);
+    const first = await lease();
+    expect(first.holderIdentity).toBeTruthy();
 
     leader.child.kill('SIGKILL'); // a crash: the Lease is not released
     await once(leader.child, 'exit');
@@ -128,5 +127,11 @@ describe('geodns operator --leader-elect', () => {
       15_000,
     );
     expect(standby.child.exitCode).toBeNull();
+    // The real Lease, as the server stores it, names the new holder and counts the transition.
+    const second = await lease();
+    expect(second.holderIdentity).toBeTruthy();
+    expect(second.holderIdentity).not.toBe(first.holderIdentity);
+    expect(second.leaseTransitions).toBe((first.leaseTransitions ?? 0) + 1);
+    expect(second.leaseDurationSeconds).toBe(2);
   });
 });

@@ -1,54 +1,58 @@
-// The operator against the API test server, through the real @kubernetes/client-node: resources become zone
-// ConfigMaps, the health ConfigMap and status; readiness moves health without rewriting zones; a restart writes
-// nothing; a bad resource is left out with its condition while the rest keeps being served.
+// The operator against the real kube-apiserver, etcd and kube-controller-manager, through the real
+// @kubernetes/client-node with the operator's own ServiceAccount token (deploy/rbac/operator.yaml): resources become
+// zone ConfigMaps, the health ConfigMap and status; readiness (Pod status → the real EndpointSlice controller) moves
+// health without rewriting zones; a restart writes nothing; a bad resource is left out with its condition while the
+// rest keeps being served.
 import { CoreV1Api, CustomObjectsApi, DiscoveryV1Api, EventsV1Api, KubeConfig } from '@kubernetes/client-node';
 import pino from 'pino';
 import type { Counter } from 'prom-client';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { decodeDocuments, HEALTH_CONFIGMAP, REVISION_ANNOTATION, zoneConfigMapName } from '../../api/configmaps.ts';
 import type { CompiledZone } from '../../api/compiled.ts';
 import type { HealthTable } from '../../api/health.ts';
 import { OperatorMetrics } from '../../operator/observability/metrics.ts';
 import { Operator } from '../../operator/operator.ts';
 import { geoEndpoint, until } from '../apiserver/harness.ts';
-import { ADMIN_TOKEN, OPERATOR_NAMESPACE, OPERATOR_TOKEN, startCluster } from './cluster.ts';
-import type { ApiServer } from '../apiserver/server.ts';
+import { createPod, setPodReady, uncontactedAddress } from '../control-plane/pods.ts';
+import { FaultProxy } from '../control-plane/fault-proxy.ts';
+import { OPERATOR_ACCOUNT, OPERATOR_NAMESPACE, startCluster, type Cluster } from './real-cluster.ts';
 
 const NS = OPERATOR_NAMESPACE;
+const OPERATOR_USER = `system:serviceaccount:${NS}:${OPERATOR_ACCOUNT}`;
 type Versioned = { metadata: { resourceVersion: string } };
 const GROUP = { group: 'geodns.io', version: 'v1alpha1' };
 
-let server: ApiServer;
-let config: KubeConfig;
-let operatorConfig: KubeConfig;
+let cluster: Cluster;
 let core: CoreV1Api;
 let custom: CustomObjectsApi;
 let discovery: DiscoveryV1Api;
 let events: EventsV1Api;
 const operators: Operator[] = [];
 
-beforeEach(async () => {
-  server = await startCluster();
-  config = new KubeConfig();
-  config.loadFromString(server.kubeconfig(ADMIN_TOKEN));
-  operatorConfig = new KubeConfig();
-  operatorConfig.loadFromString(server.kubeconfig(OPERATOR_TOKEN));
-  core = config.makeApiClient(CoreV1Api);
-  custom = config.makeApiClient(CustomObjectsApi);
-  discovery = config.makeApiClient(DiscoveryV1Api);
-  events = config.makeApiClient(EventsV1Api);
+beforeAll(async () => {
+  cluster = await startCluster({ name: 'geodns-operator-test', audit: true });
+  core = cluster.admin.makeApiClient(CoreV1Api);
+  custom = cluster.admin.makeApiClient(CustomObjectsApi);
+  discovery = cluster.admin.makeApiClient(DiscoveryV1Api);
+  events = cluster.admin.makeApiClient(EventsV1Api);
+}, 120_000);
+
+afterAll(async () => {
+  await cluster?.stop();
 });
 
 afterEach(async () => {
   for (const operator of operators.splice(0)) await operator.stop();
-  await server.close();
-});
+  await cluster.reset();
+}, 60_000);
 
-function startOperator(extra: { zoneLimitBytes?: number; metrics?: OperatorMetrics } = {}): Operator {
+function startOperator(
+  extra: { zoneLimitBytes?: number; metrics?: OperatorMetrics; kubeConfig?: KubeConfig } = {},
+): Operator {
   const operator = new Operator({
     metrics: new OperatorMetrics(),
+    kubeConfig: cluster.operator,
     ...extra,
-    kubeConfig: operatorConfig,
     namespace: NS,
     log: pino({ level: process.env.TEST_LOG ?? 'silent' }),
     healthCoalesceMs: 20,
@@ -75,28 +79,44 @@ async function applyZone(): Promise<void> {
   });
 }
 
+/** Whether the EndpointSlice controller shows the Service's one Pod ready (undefined: not in a slice yet). */
+async function sliceReady(service: string): Promise<boolean | undefined> {
+  const slices = await discovery.listNamespacedEndpointSlice({
+    namespace: 'web',
+    labelSelector: `kubernetes.io/service-name=${service}`,
+  });
+  return slices.items.flatMap((s) => s.endpoints).find((e) => e?.targetRef?.name === `${service}-0`)?.conditions?.ready;
+}
+
+/**
+ * A LoadBalancer Service (its ingress address set as a cloud's controller would) selecting one Pod bound to the
+ * test Node, ready or not; returns once the real EndpointSlice controller shows that readiness.
+ */
 async function applyService(name: string, ip: string, ready: boolean): Promise<void> {
   await core.createNamespacedService({
     namespace: 'web',
-    body: { metadata: { name }, spec: { type: 'LoadBalancer', ports: [{ port: 80 }] } },
+    body: {
+      metadata: { name },
+      spec: { type: 'LoadBalancer', selector: { app: name }, ports: [{ port: 80, targetPort: 8080 }] },
+    },
   });
   const created = await core.readNamespacedService({ namespace: 'web', name });
   created.status = { loadBalancer: { ingress: [{ ip }] } };
   await core.replaceNamespacedServiceStatus({ namespace: 'web', name, body: created });
-  await discovery.createNamespacedEndpointSlice({
+  // A pod address nothing contacts: the operator reads readiness from the slice and probes nothing here.
+  await createPod(core, {
     namespace: 'web',
-    body: {
-      metadata: { name: `${name}-1`, labels: { 'kubernetes.io/service-name': name } },
-      addressType: 'IPv4',
-      endpoints: [{ addresses: ['10.0.0.1'], conditions: { ready } }],
-    },
+    name: `${name}-0`,
+    labels: { app: name },
+    ip: uncontactedAddress(10),
+    ready,
   });
+  await until(`the slice of ${name} ready=${ready}`, async () => (await sliceReady(name)) === ready, 30_000);
 }
 
+/** Flips the Pod's Ready condition, as its kubelet would; the EndpointSlice controller follows. */
 async function setReady(service: string, ready: boolean): Promise<void> {
-  const slice = await discovery.readNamespacedEndpointSlice({ namespace: 'web', name: `${service}-1` });
-  slice.endpoints = [{ addresses: ['10.0.0.1'], conditions: { ready } }];
-  await discovery.replaceNamespacedEndpointSlice({ namespace: 'web', name: `${service}-1`, body: slice });
+  await setPodReady(core, 'web', `${service}-0`, ready);
 }
 
 async function applyEndpoint(name: string, targets: unknown[]): Promise<void> {
@@ -146,6 +166,14 @@ async function total(counter: Counter): Promise<number> {
   return (await counter.get()).values.reduce((sum, v) => sum + v.value, 0);
 }
 
+/** Every write the operator's ServiceAccount made, as the audit log records them. */
+async function operatorWrites(): Promise<string[]> {
+  const writes = new Set(['create', 'update', 'patch', 'delete', 'deletecollection']);
+  return (await cluster.plane.requests())
+    .filter((r) => r.user === OPERATOR_USER && writes.has(r.verb))
+    .map((r) => `${r.verb} ${r.resource}${r.subresource ? `/${r.subresource}` : ''} ${r.name ?? ''} ${r.time}`);
+}
+
 function condition(status: Record<string, unknown> | undefined, type: string) {
   return (status?.conditions as { type: string; status: string; reason: string; message: string }[] | undefined)?.find(
     (c) => c.type === type,
@@ -182,6 +210,17 @@ describe('geodns operator', () => {
     expect(condition(status, 'Accepted')).toMatchObject({ status: 'True' });
     expect(condition(status, 'Ready')).toMatchObject({ status: 'True', reason: 'Ready' });
     expect(status.targetsSummary).toBe('2/2');
+    // Conditions as the real server stores them: each carries the generation it was derived from and when it moved.
+    const www = (await custom.getNamespacedCustomObject({
+      ...GROUP,
+      namespace: 'web',
+      plural: 'geoendpoints',
+      name: 'www',
+    })) as { metadata: { generation: number } };
+    for (const c of status.conditions as { observedGeneration: number; lastTransitionTime: string }[]) {
+      expect(c.observedGeneration).toBe(www.metadata.generation);
+      expect(Number.isNaN(Date.parse(c.lastTransitionTime))).toBe(false);
+    }
   });
 
   it('moves health, not zones, when a Service loses its ready endpoints, and says so in status', async () => {
@@ -212,8 +251,23 @@ describe('geodns operator', () => {
       const list = (await events.listNamespacedEvent({ namespace: 'web' })).items;
       return list.find((e) => e.reason === 'NoReadyEndpoints' && e.regarding?.name === 'www');
     });
-    expect(event.type).toBe('Warning');
-    expect(event.regarding?.kind).toBe('GeoEndpoint');
+    // As the real server stores it: a name of the regarded object's, a MicroTime, who reported it and about what.
+    const www = (await custom.getNamespacedCustomObject({
+      ...GROUP,
+      namespace: 'web',
+      plural: 'geoendpoints',
+      name: 'www',
+    })) as { metadata: { uid: string } };
+    expect(event).toMatchObject({
+      type: 'Warning',
+      action: 'Reconcile',
+      reportingController: 'geodns.io/operator',
+      reportingInstance: 'geodns-operator',
+      regarding: { apiVersion: 'geodns.io/v1alpha1', kind: 'GeoEndpoint', namespace: 'web', name: 'www' },
+    });
+    expect(event.regarding?.uid).toBe(www.metadata.uid);
+    expect(event.metadata?.name).toMatch(/^www\./);
+    expect(String(event.eventTime)).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/);
     expect(event.note).toMatch(/^Ready=False: /);
 
     await setReady('primary', true);
@@ -292,6 +346,8 @@ describe('geodns operator', () => {
       ).metadata.resourceVersion,
     ];
     const statusBefore = await versions();
+    const writesBefore = await operatorWrites();
+    expect(writesBefore.length).toBeGreaterThan(0); // the first operator's ConfigMaps and status
 
     const second = startOperator();
     await until('the second operator synced', () => second.synced);
@@ -302,6 +358,8 @@ describe('geodns operator', () => {
     const newest = Math.max(...list.items.map((c) => Number(c.metadata?.resourceVersion)));
     expect(newest).toBeLessThanOrEqual(Number(before));
     expect(await versions()).toEqual(statusBefore);
+    // The API server's audit log agrees: the second operator only read and watched.
+    expect(await operatorWrites()).toEqual(writesBefore);
   });
 
   it('says ZoneTooLarge and keeps the last published version when the zone outgrows one ConfigMap', async () => {
@@ -327,6 +385,15 @@ describe('geodns operator', () => {
     expect(condition(status, 'Ready')?.status).toBe('False');
     expect(condition(status, 'Ready')?.message).toMatch(/the last published version keeps serving$/);
     expect((await zoneDocument())?.routed.map((r) => r.name)).toEqual(['www.geo.example.com']);
+    // The GeoZone is cluster-scoped: its Event lives in `default`, where the API server takes it.
+    const event = await until('a ZoneTooLarge Event', async () =>
+      (await events.listEventForAllNamespaces()).items.find(
+        (e) => e.reason === 'ZoneTooLarge' && e.regarding?.name === 'geo-example',
+      ),
+    );
+    expect(event.metadata?.namespace).toBe('default');
+    expect(event).toMatchObject({ type: 'Warning', regarding: { kind: 'GeoZone', name: 'geo-example' } });
+    expect(event.regarding?.namespace).toBeUndefined();
   });
 
   it('deletes the zone ConfigMap when its GeoZone is deleted', async () => {
@@ -341,22 +408,38 @@ describe('geodns operator', () => {
   it('retries a status write the API server refuses with 409, from the fresh object', async () => {
     await applyZone();
     await applyEndpoint('www', [{ name: 'a', addresses: ['192.0.2.1'], location: { continent: 'EU' } }]);
-    let refused = 0;
-    server.faults.fail({
-      status: 409,
-      count: 2,
-      match: (method, url) => {
-        const hit = method === 'PATCH' && url.includes('/geoendpoints/www/status');
-        if (hit) refused += 1;
-        return hit;
-      },
-    });
-    startOperator();
-    const status = await until('the status written after the conflicts', async () => {
-      const s = await endpointStatus('www');
-      return condition(s, 'Ready') ? s : undefined;
-    });
-    expect(refused).toBe(2); // both conflicts were met, and the write after them landed
-    expect(condition(status, 'Accepted')).toMatchObject({ status: 'True' });
+    // The operator reaches the real server through the fault proxy, which answers its first two status patches of
+    // www with the server's own 409 Conflict Status.
+    const proxy = await FaultProxy.start(cluster.plane);
+    try {
+      const file = await proxy.serviceAccountKubeconfig(
+        NS,
+        OPERATOR_ACCOUNT,
+        `${cluster.plane.dir}/proxied.kubeconfig`,
+      );
+      const kubeConfig = new KubeConfig();
+      kubeConfig.loadFromFile(file);
+      const conflicts = proxy.fail({
+        status: 409,
+        count: 2,
+        match: { verb: 'patch', resource: 'geoendpoints', subresource: 'status', name: 'www' },
+      });
+      startOperator({ kubeConfig });
+      const status = await until('the status written after the conflicts', async () => {
+        const s = await endpointStatus('www');
+        return condition(s, 'Ready') ? s : undefined;
+      });
+      expect(conflicts.hits).toBe(2); // both conflicts were met, and the write after them landed
+      const patches = proxy.requests.filter((r) => r.subresource === 'status' && r.name === 'www');
+      expect(patches.map((r) => [r.code, r.injected])).toEqual([
+        [409, true],
+        [409, true],
+        [200, false],
+      ]);
+      expect(condition(status, 'Accepted')).toMatchObject({ status: 'True' });
+    } finally {
+      for (const operator of operators.splice(0)) await operator.stop();
+      await proxy.close();
+    }
   });
 });

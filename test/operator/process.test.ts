@@ -1,53 +1,34 @@
-// `geodns operator` as a user starts it: a separate process with a kubeconfig, against the API test server.
-// Resources applied with kubectl become a zone ConfigMap; /readyz says ready once the caches synced; SIGTERM
-// stops it cleanly.
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+// `geodns operator` as a user starts it: a separate process with its ServiceAccount's kubeconfig, against the real
+// kube-apiserver. Resources applied with the real kubectl become a zone ConfigMap; /readyz says ready once the caches
+// synced; SIGTERM stops it cleanly.
+import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { zoneConfigMapName } from '../../api/configmaps.ts';
 import { until } from '../apiserver/harness.ts';
-import { ADMIN_TOKEN, OPERATOR_NAMESPACE, OPERATOR_TOKEN, startCluster } from './cluster.ts';
-import type { ApiServer } from '../apiserver/server.ts';
+import { OPERATOR_NAMESPACE, startCluster, type Cluster } from './real-cluster.ts';
 import { CLI, REPO_ROOT } from '../serve/harness.ts';
 
-const run = promisify(execFile);
 const NS = OPERATOR_NAMESPACE;
 
-let server: ApiServer;
-let dir: string;
-let kubeconfig: string;
-let operatorKubeconfig: string;
+let cluster: Cluster;
 let child: ChildProcess | undefined;
 const lines: Record<string, unknown>[] = [];
 
-function kubectl(...args: string[]) {
-  return run('kubectl', ['--kubeconfig', kubeconfig, '--cache-dir', join(dir, 'cache'), ...args], {
-    cwd: REPO_ROOT,
-    timeout: 20_000,
-  });
-}
+/** The real kubectl as the administrator. */
+const kubectl = (...args: string[]) => cluster.plane.kubectl(args, { timeoutMs: 20_000 });
 
 beforeAll(async () => {
-  server = await startCluster();
-  dir = await mkdtemp(join(tmpdir(), 'geodns-operator-'));
-  kubeconfig = join(dir, 'kubeconfig');
-  operatorKubeconfig = join(dir, 'operator-kubeconfig');
-  await server.writeKubeconfig(kubeconfig, ADMIN_TOKEN);
-  await server.writeKubeconfig(operatorKubeconfig, OPERATOR_TOKEN);
-});
+  cluster = await startCluster({ name: 'geodns-process-test' });
+}, 120_000);
 
 afterAll(async () => {
   if (child && child.exitCode === null) {
     child.kill('SIGKILL');
     await once(child, 'exit');
   }
-  await server.close();
-  await rm(dir, { recursive: true, force: true });
+  await cluster?.stop();
 });
 
 describe('geodns operator (a process)', () => {
@@ -56,7 +37,11 @@ describe('geodns operator (a process)', () => {
     child = spawn(
       process.execPath,
       [CLI, 'operator', '--namespace', NS, '--metrics', '127.0.0.1:0', '--log-level', 'info'],
-      { cwd: REPO_ROOT, env: { ...process.env, KUBECONFIG: operatorKubeconfig }, stdio: ['ignore', 'pipe', 'pipe'] },
+      {
+        cwd: REPO_ROOT,
+        env: { ...process.env, KUBECONFIG: cluster.operatorKubeconfig },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
     );
     createInterface({ input: child.stdout! }).on('line', (line) => {
       try {
