@@ -194,6 +194,24 @@ describe('the fault proxy', { timeout: 60_000 }, () => {
     expect(order).toEqual(['other', 'delayed']);
   });
 
+  it('holds an answer back after the API server has done the write (phase: response)', async () => {
+    proxy.delay({ ms: 60_000, phase: 'response', count: 1, match: { verb: 'create', resource: 'configmaps' } });
+    const direct = plane.admin().makeApiClient(CoreV1Api);
+    let answered = false;
+    const created = admin.createNamespacedConfigMap({ namespace: NS, body: configMap('held') }).finally(() => {
+      answered = true;
+    });
+    await until('the write done', () =>
+      direct.readNamespacedConfigMap({ namespace: NS, name: 'held' }).then(
+        () => true,
+        () => false,
+      ),
+    );
+    expect(answered).toBe(false);
+    await proxy.goAway(); // the held answer's connection is broken
+    await expect(created).rejects.not.toBeInstanceOf(ApiException);
+  });
+
   it('breaks the connection of matching requests', async () => {
     proxy.reset({ count: 1, match: { verb: 'get', name: 'plain' } });
     const broken = await rejection(admin.readNamespacedConfigMap({ namespace: NS, name: 'plain' }));

@@ -31,7 +31,7 @@ import http, { type IncomingHttpHeaders, type IncomingMessage, type ServerRespon
 import https from 'node:https';
 import type net from 'node:net';
 import path from 'node:path';
-import tls from 'node:tls';
+import type tls from 'node:tls';
 import { KubeConfig } from '@kubernetes/client-node';
 import type { ControlPlane } from './control-plane.ts';
 
@@ -363,9 +363,8 @@ export class FaultProxy {
     server.on('connection', (socket: net.Socket) => proxy.#onConnection(socket));
     server.on('secureConnection', (socket: tls.TLSSocket) => proxy.#track(socket));
     server.on('request', (request: IncomingMessage, response: ServerResponse) => void proxy.#handle(request, response));
-    server.on('upgrade', (request: IncomingMessage, socket: net.Socket, head: Buffer) =>
-      proxy.#upgrade(request, socket, head),
-    );
+    // No kubelet here, so no exec, attach or port-forward: upgrade requests are refused.
+    server.on('upgrade', (_request: IncomingMessage, socket: net.Socket) => socket.destroy());
     server.on('tlsClientError', () => undefined);
     return proxy;
   }
@@ -634,6 +633,7 @@ export class FaultProxy {
       if (!response.headersSent) request.socket.destroy();
       else response.socket?.destroy();
     };
+    let hold: NodeJS.Timeout | undefined;
     const upstream = https.request(
       new URL(request.url ?? '/', this.#upstream),
       {
@@ -656,7 +656,7 @@ export class FaultProxy {
           answer.on('error', broken);
           answer.on('aborted', broken);
         };
-        if (holdMs > 0) setTimeout(send, holdMs);
+        if (holdMs > 0) hold = setTimeout(send, holdMs);
         else send();
       },
     );
@@ -667,36 +667,10 @@ export class FaultProxy {
     // The API server unreachable, or the stream broken: the client's connection is broken too.
     upstream.on('error', broken);
     response.on('close', () => {
+      clearTimeout(hold);
       if (watch) this.#watches.delete(watch);
       if (!upstream.destroyed && !response.writableFinished) upstream.destroy();
     });
     request.pipe(upstream);
-  }
-
-  /** Upgraded connections (kubectl exec, port-forward, websockets): piped both ways as they are. */
-  #upgrade(request: IncomingMessage, socket: net.Socket, head: Buffer): void {
-    if (this.#mode !== 'up') {
-      socket.destroy();
-      return;
-    }
-    const upstream = tls.connect({
-      host: this.#upstream.hostname,
-      port: Number(this.#upstream.port),
-      ca: this.#ca,
-      servername: 'kubernetes',
-    });
-    this.#track(upstream);
-    upstream.once('secureConnect', () => {
-      const lines = [`${request.method} ${request.url} HTTP/1.1`];
-      for (let i = 0; i < request.rawHeaders.length; i += 2) {
-        const key = request.rawHeaders[i]!;
-        lines.push(`${key}: ${key.toLowerCase() === 'host' ? this.#upstream.host : request.rawHeaders[i + 1]}`);
-      }
-      upstream.write(`${lines.join('\r\n')}\r\n\r\n`);
-      if (head.length > 0) upstream.write(head);
-      socket.pipe(upstream).pipe(socket);
-    });
-    upstream.on('error', () => socket.destroy());
-    socket.on('error', () => upstream.destroy());
   }
 }
