@@ -31,6 +31,15 @@ if [[ -f "$out/.complete" ]]; then
   exit 0
 fi
 
+# One generation at a time (test runs in one working tree may start together); the winner's result is reused.
+mkdir -p "$cache_root/crds"
+exec 9>"$cache_root/crds/.lock"
+flock 9
+if [[ -f "$out/.complete" ]]; then
+  echo "$out"
+  exit 0
+fi
+
 command -v go >/dev/null || {
   log "go is not on PATH (Go >= 1.26 generates the prometheus-operator CRDs)"
   exit 1
