@@ -9,6 +9,7 @@ import {
   KubeConfig,
   PatchStrategy,
   setHeaderOptions,
+  V1MicroTime,
   type V1ConfigMap,
 } from '@kubernetes/client-node';
 import { GROUP, KINDS, VERSION } from '../../api/resources.ts';
@@ -66,6 +67,16 @@ function fromConfigMap(cm: V1ConfigMap): ConfigMapObject {
     ...(cm.data ? { data: cm.data } : {}),
     ...(cm.binaryData ? { binaryData: cm.binaryData } : {}),
   };
+}
+
+/**
+ * An Event's name as client-go's recorders make it: the regarded object's name, a dot, the time in hex. A
+ * generateName of `name.` is refused (a generated name's prefix may end in '-' but not in '.'); the nanoseconds of
+ * the high-resolution clock keep two Events of one object in the same millisecond apart.
+ */
+function eventName(regarding: string): string {
+  const nanos = BigInt(Date.now()) * 1_000_000n + (process.hrtime.bigint() % 1_000_000n);
+  return `${regarding}.${nanos.toString(16)}`;
 }
 
 export class KubeApi implements ClusterWriter {
@@ -142,13 +153,15 @@ export class KubeApi implements ClusterWriter {
   }
 
   async createEvent(namespace: string, event: EventRecord): Promise<void> {
-    const now = new Date();
+    // A plain Date reaches the wire with milliseconds, which the API server's MicroTime refuses (400): see
+    // lease-record.ts.
+    const now = new V1MicroTime();
     const { regarding } = event;
     await this.#call('create', `recording an Event for ${regarding.kind} ${regarding.name}`, () =>
       this.#events.createNamespacedEvent({
         namespace,
         body: {
-          metadata: { generateName: `${regarding.name}.`, namespace },
+          metadata: { name: eventName(regarding.name), namespace },
           eventTime: now,
           reportingController: `geodns.io/operator`,
           reportingInstance: MANAGER,

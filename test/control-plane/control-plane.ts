@@ -402,6 +402,21 @@ export class ControlPlane {
     return Number(body.header.revision);
   }
 
+  /** Writes `count` revisions to etcd directly, outside the API server's keys (works while it is down). */
+  async bumpEtcdRevision(count: number): Promise<number> {
+    for (let i = 0; i < count; i++) {
+      const response = await fetch(`${this.etcdUrl}/v3/kv/put`, {
+        method: 'POST',
+        body: JSON.stringify({
+          key: Buffer.from('/test/bump').toString('base64'),
+          value: Buffer.from(String(i)).toString('base64'),
+        }),
+      });
+      if (!response.ok) throw new Error(`etcd put: ${response.status} ${await response.text()}`);
+    }
+    return this.etcdRevision();
+  }
+
   /** Compacts etcd's history up to its current revision: watches from an older resourceVersion get 410 Gone. */
   async compactEtcd(): Promise<number> {
     const revision = await this.etcdRevision();
