@@ -17,14 +17,16 @@
 //   proxy.reset({ count: 1, match: { verb: 'create' } });                  // the connection broken instead of an answer
 //   proxy.dropWatches();                        // every open watch broken ({ clean: true }: ended as a timeout would)
 //   await proxy.goAway(); await proxy.comeBack();                // refused ('reset': accepted and broken; 'hang': no answer)
-//   proxy.count({ verb: 'watch', resource: 'configmaps' });      // requests seen (after the user is known: see requests)
+//   proxy.count({ verb: 'watch', resource: 'configmaps' });      // requests seen so far (proxy.requests: each, with its code)
 //   proxy.clear();                                               // every fault and delay gone
 //   await proxy.close();
 //
 // A match names any of verb (Kubernetes verbs: get list watch create update patch delete deletecollection),
 // group, resource, subresource, namespace, name and user (the authenticated user, from a TokenReview the proxy makes
-// once per token as the administrator), plus `where` for anything else. Each fault applies `count` times (default:
-// until cleared) and for `forMs` (default: until cleared); the first matching rule wins.
+// once per token as the administrator; the TokenReviews are the administrator's requests in the audit log), plus
+// `where` for anything else. Each fault applies `count` times (default: until cleared) and for `forMs` (default: until
+// cleared); the first matching rule of its kind wins. The ControlPlane's own stopApiServer()/startApiServer() is the
+// real outage behind the proxy (the proxy then breaks the connections it cannot forward).
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import http, { type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -362,7 +364,9 @@ export class FaultProxy {
     const proxy = new FaultProxy(plane, server, (server.address() as net.AddressInfo).port);
     server.on('connection', (socket: net.Socket) => proxy.#onConnection(socket));
     server.on('secureConnection', (socket: tls.TLSSocket) => proxy.#track(socket));
-    server.on('request', (request: IncomingMessage, response: ServerResponse) => void proxy.#handle(request, response));
+    server.on('request', (request: IncomingMessage, response: ServerResponse) => {
+      proxy.#handle(request, response).catch(() => request.socket?.destroy());
+    });
     // No kubelet here, so no exec, attach or port-forward: upgrade requests are refused.
     server.on('upgrade', (_request: IncomingMessage, socket: net.Socket) => socket.destroy());
     server.on('tlsClientError', () => undefined);
@@ -432,6 +436,11 @@ export class FaultProxy {
   /** The watches open now. */
   openWatches(match?: Match): RequestInfo[] {
     return [...this.#watches].map((w) => w.info).filter((info) => matches(match, info));
+  }
+
+  /** Forgets the requests seen so far (a long test keeps the list short). */
+  forgetRequests(): void {
+    this.requests.length = 0;
   }
 
   /** How many requests matched so far. */
