@@ -14,6 +14,7 @@ import { CoordinationV1Api, CoreV1Api, CustomObjectsApi, EventsV1Api } from '@ku
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { zoneConfigMapName } from '../../api/configmaps.ts';
 import { until, yamlObjects } from '../apiserver/harness.ts';
+import { binary } from '../control-plane/binaries.ts';
 import { startControlPlane, type ControlPlane } from '../control-plane/control-plane.ts';
 import { PodHost } from '../control-plane/pod-host.ts';
 import { createPod, setPodReady, uncontactedAddress } from '../control-plane/pods.ts';
@@ -264,14 +265,10 @@ describe('the operator and the DNS server on the real control plane', { timeout:
   });
 
   it('fails over when a Pod stops being ready (Pod status → EndpointSlice controller → operator), and back', async () => {
-    const watch = spawn(
-      path.join(process.env.KUBE_GEODNS_BIN ?? '', 'kubectl'),
-      ['get', 'ge', '-n', 'web', 'www', '-w', '--output-watch-events'],
-      {
-        env: { ...process.env, KUBECONFIG: plane.adminKubeconfig },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
+    const watch = spawn(binary('kubectl'), ['get', 'ge', '-n', 'web', 'www', '-w', '--output-watch-events'], {
+      env: { ...process.env, KUBECONFIG: plane.adminKubeconfig },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let watched = '';
     watch.stdout!.on('data', (chunk: Buffer) => (watched += chunk.toString()));
     try {
