@@ -39,7 +39,12 @@ export interface Cluster {
 
 /** A real control plane with deploy/rbac/ applied, and the proxy in front of it. */
 export async function startCluster(): Promise<Cluster> {
-  const plane = await startControlPlane({ name: 'geodns-serve-kube' });
+  const plane = await startControlPlane({
+    name: 'geodns-serve-kube',
+    // On SIGTERM the API server ends its open watches within a second and exits; without this it waits for them
+    // until stopApiServer() kills it (10 s).
+    apiServerArgs: ['--shutdown-watch-termination-grace-period=1s'],
+  });
   try {
     await plane.kubectl(['create', 'namespace', NAMESPACE]);
     await plane.kubectl(['apply', '-f', 'deploy/rbac/']);
