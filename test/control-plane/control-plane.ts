@@ -183,6 +183,8 @@ export class ControlPlane {
       // No kubelet and no Endpoints for the `kubernetes` Service: it would name 127.0.0.1, which is not an address
       // an EndpointSlice may hold.
       '--endpoint-reconciler-type=none',
+      // Open watches end within a second of SIGTERM, rather than holding stopApiServer() until the SIGKILL bound.
+      '--shutdown-watch-termination-grace-period=1s',
       '--profiling=false',
       ...(this.#options.audit
         ? [
