@@ -6,7 +6,7 @@ import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { validateResource } from '../../api/validate.ts';
-import { yamlObjects } from '../apiserver/harness.ts';
+import { yamlObjects } from '../support/objects.ts';
 import { startControlPlane, type ControlPlane } from '../control-plane/control-plane.ts';
 
 const FIXTURES = 'test/fixtures/invalid';

@@ -5,7 +5,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { AuthenticationV1Api, CoreV1Api, DiscoveryV1Api, KubeConfig, VersionApi } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { until } from '../apiserver/harness.ts';
+import { until } from '../support/until.ts';
 import { ControlPlane, startControlPlane } from './control-plane.ts';
 import { PodHost } from './pod-host.ts';
 import { createPod, setPodReady, uncontactedAddress } from './pods.ts';

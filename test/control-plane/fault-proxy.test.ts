@@ -5,7 +5,7 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ApiException, CoreV1Api, KubeConfig, Watch } from '@kubernetes/client-node';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { until } from '../apiserver/harness.ts';
+import { until } from '../support/until.ts';
 import { ControlPlane, startControlPlane } from './control-plane.ts';
 import { FaultProxy, requestInfo } from './fault-proxy.ts';
 

@@ -1,7 +1,7 @@
 // Leader election through the real @kubernetes/client-node against the real kube-apiserver behind the fault proxy:
 // errors, going away, slow answers. Real clock, short timings; assertions are about order and outcome.
 import { describe, expect, it } from 'vitest';
-import { until } from '../apiserver/harness.ts';
+import { until } from '../support/until.ts';
 import { electionOnControlPlane } from './election-harness.ts';
 
 const w = electionOnControlPlane();

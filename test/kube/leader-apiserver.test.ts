@@ -2,7 +2,7 @@
 // ServiceAccount: who leads, takeover after a crash and after a release, conflicts. Real clock, short timings;
 // assertions are about order and outcome.
 import { describe, expect, it } from 'vitest';
-import { until } from '../apiserver/harness.ts';
+import { until } from '../support/until.ts';
 import { NS, electionOnControlPlane } from './election-harness.ts';
 
 const w = electionOnControlPlane();

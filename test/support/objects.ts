@@ -1,0 +1,47 @@
+// Kubernetes objects for tests: the YAML files of the repository as objects, and a GeoEndpoint builder.
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseAllDocuments } from 'yaml';
+
+export const ROOT = join(import.meta.dirname, '..', '..');
+
+/** A Kubernetes object as plain JSON. */
+export interface KubeObject {
+  apiVersion: string;
+  kind: string;
+  metadata: { name?: string; namespace?: string; labels?: Record<string, string>; [field: string]: unknown };
+  [field: string]: unknown;
+}
+
+/** The objects of YAML files, or of every .yaml file of a folder (sorted), relative to the repository root. */
+export function yamlObjects(...paths: string[]): KubeObject[] {
+  const files = paths.flatMap((p) =>
+    p.endsWith('.yaml')
+      ? [join(ROOT, p)]
+      : readdirSync(join(ROOT, p))
+          .filter((f) => f.endsWith('.yaml'))
+          .sort()
+          .map((f) => join(ROOT, p, f)),
+  );
+  return files.flatMap((file) =>
+    parseAllDocuments(readFileSync(file, 'utf8'))
+      .map((d) => d.toJS() as KubeObject | null)
+      .filter((o): o is KubeObject => o !== null),
+  );
+}
+
+/** A GeoEndpoint `name` in namespace web of zone geo-example, with `spec` over a one-target geo default. */
+export function geoEndpoint(name: string, spec: Record<string, unknown> = {}): KubeObject {
+  return {
+    apiVersion: 'geodns.io/v1alpha1',
+    kind: 'GeoEndpoint',
+    metadata: { name, namespace: 'web' },
+    spec: {
+      zoneRef: { name: 'geo-example' },
+      hostname: `${name}.geo.example.com`,
+      policy: 'geo',
+      targets: [{ name: 'a', addresses: ['192.0.2.1'], location: { continent: 'EU' } }],
+      ...spec,
+    },
+  };
+}
