@@ -8,7 +8,8 @@ import { CoordinationV1Api, CoreV1Api, CustomObjectsApi } from '@kubernetes/clie
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeDocuments, zoneConfigMapName } from '../../api/configmaps.ts';
 import type { CompiledZone } from '../../api/compiled.ts';
-import { geoEndpoint, until } from '../apiserver/harness.ts';
+import { geoEndpoint } from '../support/objects.ts';
+import { until } from '../support/until.ts';
 import { OPERATOR_NAMESPACE, startCluster, type Cluster } from './real-cluster.ts';
 import { CLI, REPO_ROOT } from '../serve/harness.ts';
 
