@@ -1,43 +1,50 @@
-// 100 targets flapping every second for a minute. 100 GeoEndpoints f000..f099, each failing over from the Service
-// p000..p099 (load-balancer ingress 10.9.0.i) to a fixed address (198.51.100.i). Every 10 ms the benchmark flips
-// the next Service's EndpointSlice between ready and unready (so each target flips once a second, the 100 spread
-// over the second). For SAMPLE of the targets (every 100/SAMPLE-th), each flip is timed: both DNS pods are polled
+// 100 targets flapping every second for a minute, on a real control plane (bench/operator/lib.ts). 100 GeoEndpoints
+// f000..f099, each failing over from the Service p000..p099 (load-balancer ingress 10.9.0.i; one Pod each, with a
+// TEST-NET-1 address nothing contacts) to a fixed address (198.51.100.i). Every 10 ms the benchmark flips the next
+// Service's Pod between Ready and not (one patch of pods/status; the real EndpointSlice controller then writes the
+// slice), so each target flips once a second, the 100 spread over the second. For SAMPLE of the targets (every 100/SAMPLE-th), each flip is timed: both DNS pods are polled
 // every 10 ms until they answer the new address, for at most 1 s (the next flip of that target); a flip not seen
 // in that second counts as missed. A sampled flip is timed only when both pods still answer the state before it
 // (when the previous flip of that target never reached them, this one changes nothing they show: counted apart).
-// Reported: answer latency percentiles, the operator's writes per second by kind (status that follows health alone
-// is throttled to one write per object per 5 s), its reconciles (none: readiness skips compile) and the API test
-// server's request rate.
+// Reported: answer latency percentiles (and the EndpointSlice controller's share), how many flips reached an
+// EndpointSlice at all, the operator's writes per second by kind (status that follows health alone is throttled to
+// one write per object per 5 s), its reconciles (none: readiness skips compile), the API server's request rate (its
+// audit log) and the control plane's CPU.
 //   node bench/operator/flap.ts        (DURATION=60, TARGETS=100, SAMPLE=10)
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { KubeObject } from '../../test/apiserver/types.ts';
 import { HEALTH_CONFIGMAP, HEALTH_KEY } from '../../api/configmaps.ts';
 import type { HealthTable } from '../../api/health.ts';
-import { isWrite } from '../../test/apiserver/requests.ts';
 import {
-  benchEndpoint,
   APP_NS,
+  auditedRequests,
+  benchEndpoint,
   benchZone,
+  clusterText,
+  controlPlaneCpu,
+  countRequests,
   cpuSeconds,
+  createObjects,
+  createService,
+  DNS_USER,
   DnsClient,
-  dnsServiceObjects,
   envNumber,
-  freePort,
   header,
   memory,
   ms,
+  NS,
   OPERATOR_USER,
   percentile,
   say,
   scrape,
-  seedAll,
-  serviceObjects,
-  setSliceReady,
+  setPodReady,
+  sliceReady,
   startBenchCluster,
-  startDnsPod,
+  startDnsPods,
   startOperator,
   stopChildren,
   waitForAnswers,
+  watch,
+  type KubeObject,
 } from './lib.ts';
 
 const DURATION = envNumber('DURATION', 60);
@@ -47,9 +54,8 @@ const SAMPLE = envNumber('SAMPLE', 10);
 const id = (i: number) => String(i).padStart(3, '0');
 const primary = (i: number) => `10.9.${Math.floor(i / 256)}.${i % 256}`;
 const backup = (i: number) => `198.51.100.${i % 256}`;
-const objects: KubeObject[] = [];
+const objects: KubeObject[] = [benchZone()];
 for (let i = 0; i < TARGETS; i++) {
-  objects.push(...serviceObjects(`p${id(i)}`, primary(i), true));
   objects.push(
     benchEndpoint(`f${id(i)}`, {
       ttl: 5,
@@ -72,17 +78,26 @@ const head = header(
   `${knobs.length ? `${knobs.join(' ')} ` : ''}node bench/operator/flap.ts`,
 );
 const cluster = await startBenchCluster('flap');
-const dnsPort = await freePort();
-const hosts = ['127.0.0.2', '127.0.0.3'];
-seedAll(cluster.server, [...dnsServiceObjects(hosts, dnsPort), benchZone(), ...objects]);
+const stops: (() => void)[] = [];
 try {
+  say(`flap: creating ${TARGETS} Services with one Pod each`);
+  let nextService = 0;
+  await Promise.all(
+    Array.from({ length: 8 }, async () => {
+      for (;;) {
+        const i = nextService++;
+        if (i >= TARGETS) return;
+        await createService(cluster, `p${id(i)}`, primary(i), true, (i % 254) + 1);
+      }
+    }),
+  );
+  await createObjects(cluster, objects, 8);
   const operator = await startOperator(cluster.operatorKubeconfig, ['--leader-elect']);
-  const pods = await Promise.all(hosts.map((h) => startDnsPod(cluster.dnsKubeconfig, h, dnsPort)));
+  const pods = await startDnsPods(cluster);
   const dns = await DnsClient.open();
   const last = TARGETS - 1;
-  await waitForAnswers(dns, pods, `f${id(last)}.bench.example`, [primary(last)], performance.now(), 60_000, 50);
+  await waitForAnswers(dns, pods, `f${id(last)}.bench.example`, [primary(last)], performance.now(), 120_000, 50);
   await sleep(3000);
-  say(`flapping ${TARGETS} targets for ${DURATION} s`);
 
   const ready = Array.from({ length: TARGETS }, () => true);
   const sampled = new Set(Array.from({ length: SAMPLE }, (_, k) => Math.floor((k * TARGETS) / SAMPLE)));
@@ -91,31 +106,59 @@ try {
   let flips = 0;
   let writeErrors = 0;
   const watchers: Promise<void>[] = [];
-  // Sampled flips waiting for the health ConfigMap to say so: target index → (up, sent).
+  // Sampled flips waiting for the health ConfigMap (and the EndpointSlice) to say so: target index → (up, sent).
   const waitingHealth = new Map<number, { up: boolean; sent: number }>();
+  const waitingSlice = new Map<number, { up: boolean; sent: number }>();
   const operatorLatencies: number[] = [];
-  // What the latest health ConfigMap says of each primary (absent: up).
+  const sliceLatencies: number[] = [];
+  // What the latest health ConfigMap says of each primary (absent: up), and each Service's slice.
   const published = Array.from({ length: TARGETS }, () => true);
+  const sliceShows = Array.from({ length: TARGETS }, () => true);
+  let sliceChanges = 0;
+  let counting = false;
   let stale = 0;
-  cluster.onWrite((event) => {
-    if (event.typeKey !== '/configmaps' || event.object.metadata.name !== HEALTH_CONFIGMAP) return;
-    const data = (event.object as KubeObject & { data?: Record<string, string> }).data?.[HEALTH_KEY];
-    if (!data) return;
-    const table = JSON.parse(data) as HealthTable;
-    const at = performance.now();
-    for (let i = 0; i < TARGETS; i++) published[i] = table.targets[`${APP_NS}/f${id(i)}/primary`]?.up ?? true;
-    for (const [i, flip] of waitingHealth) {
-      const up = table.targets[`${APP_NS}/f${id(i)}/primary`]?.up ?? true;
-      if (up !== flip.up) continue;
-      operatorLatencies.push(at - flip.sent);
-      waitingHealth.delete(i);
-    }
-  });
+  stops.push(
+    await watch(
+      cluster,
+      `/api/v1/namespaces/${NS}/configmaps`,
+      (phase, object, at) => {
+        if (phase !== 'ADDED' && phase !== 'MODIFIED') return;
+        const data = (object as KubeObject & { data?: Record<string, string> }).data?.[HEALTH_KEY];
+        if (!data) return;
+        const table = JSON.parse(data) as HealthTable;
+        for (let i = 0; i < TARGETS; i++) published[i] = table.targets[`${APP_NS}/f${id(i)}/primary`]?.up ?? true;
+        for (const [i, flip] of waitingHealth) {
+          const up = table.targets[`${APP_NS}/f${id(i)}/primary`]?.up ?? true;
+          if (up !== flip.up) continue;
+          operatorLatencies.push(at - flip.sent);
+          waitingHealth.delete(i);
+        }
+      },
+      { fieldSelector: `metadata.name=${HEALTH_CONFIGMAP}` },
+    ),
+    await watch(cluster, `/apis/discovery.k8s.io/v1/namespaces/${APP_NS}/endpointslices`, (phase, object, at) => {
+      const service = object.metadata.labels?.['kubernetes.io/service-name'] ?? '';
+      const i = Number(service.slice(1));
+      if (!service.startsWith('p') || !Number.isInteger(i) || phase !== 'MODIFIED') return;
+      const up = sliceReady(object) === true;
+      if (up === sliceShows[i]) return;
+      sliceShows[i] = up;
+      if (counting) sliceChanges += 1;
+      const flip = waitingSlice.get(i);
+      if (flip && flip.up === up) {
+        sliceLatencies.push(at - flip.sent);
+        waitingSlice.delete(i);
+      }
+    }),
+  );
+  say(`flapping ${TARGETS} targets for ${DURATION} s`);
   const writes: Promise<void>[] = [];
-  cluster.server.requests.reset();
   const cpu0 = cpuSeconds(operator.proc.pid);
+  const plane0 = controlPlaneCpu();
   const reconciles0 = await scrape(operator.metricsUrl, 'geodns_operator_reconciles_total');
   const healthUpdates0 = await scrape(operator.metricsUrl, 'geodns_operator_endpoint_health_updates_total');
+  const fromWall = Date.now();
+  counting = true;
   const t0 = performance.now();
   const tickMs = 1000 / TARGETS;
   for (let tick = 0; ; tick++) {
@@ -127,8 +170,8 @@ try {
     ready[i] = !ready[i];
     const up = ready[i]!;
     flips += 1;
-    // A sampled flip is timed only if the pods (and the health ConfigMap) still show the state before it: when the
-    // previous flip never reached them, this one changes nothing they show.
+    // A sampled flip is timed only if the pods still show the state before it: when the previous flip never
+    // reached them, this one changes nothing they show.
     let timed = false;
     if (sampled.has(i)) {
       const before = [up ? backup(i) : primary(i)];
@@ -138,13 +181,15 @@ try {
     }
     const sent = performance.now();
     writes.push(
-      setSliceReady(cluster, `p${id(i)}`, up).catch(() => {
+      setPodReady(cluster, `p${id(i)}`, up).catch(() => {
         writeErrors += 1;
       }),
     );
     if (timed) {
       if (published[i] !== up) waitingHealth.set(i, { up, sent });
       else waitingHealth.delete(i);
+      if (sliceShows[i] !== up) waitingSlice.set(i, { up, sent });
+      else waitingSlice.delete(i);
       const expected = [up ? primary(i) : backup(i)];
       watchers.push(
         waitForAnswers(dns, pods, `f${id(i)}.bench.example`, expected, sent, 1000, 10).then((times) => {
@@ -155,49 +200,60 @@ try {
     }
     if (writes.length > 500) writes.splice(0, 250);
   }
+  const flapped = (performance.now() - t0) / 1000;
   await Promise.all([...writes, ...watchers]);
+  const toWall = Date.now();
+  counting = false;
   const seconds = (performance.now() - t0) / 1000;
   const cpu = cpuSeconds(operator.proc.pid) - cpu0;
+  const plane1 = controlPlaneCpu();
   const reconciles = (await scrape(operator.metricsUrl, 'geodns_operator_reconciles_total')) - reconciles0;
   const healthUpdates =
     (await scrape(operator.metricsUrl, 'geodns_operator_endpoint_health_updates_total')) - healthUpdates0;
   const mem = memory(operator.proc.pid);
   dns.close();
 
-  const requests = cluster.server.requests;
-  const op = (filter: Parameters<typeof requests.count>[0]) => requests.count({ user: OPERATOR_USER, ...filter });
+  const requests = await auditedRequests(cluster, fromWall, toWall);
+  const op = (filter: Parameters<typeof countRequests>[1]) =>
+    countRequests(requests, { user: OPERATOR_USER, ...filter });
   const perSecond = (n: number) => `${n} (${(n / seconds).toFixed(1)}/s)`;
   const statusWrites = op({ subresource: 'status' });
-  const operatorWrites = requests
-    .entries()
-    .filter((e) => e.user === OPERATOR_USER && isWrite(e.verb))
-    .map((e) => `${e.verb} ${e.resource}${e.subresource ? `/${e.subresource}` : ''} ${e.count}`)
-    .join(', ');
-  const benchWrites = requests.count({ user: 'admin', resource: 'endpointslices', verb: 'update' });
+  const operatorWrites = new Map<string, number>();
+  for (const r of requests) {
+    if (r.user !== OPERATOR_USER || !['create', 'update', 'patch', 'delete'].includes(r.verb)) continue;
+    const key = `${r.verb} ${r.resource}${r.subresource ? `/${r.subresource}` : ''}`;
+    operatorWrites.set(key, (operatorWrites.get(key) ?? 0) + 1);
+  }
+  const benchWrites = countRequests(requests, {
+    user: 'admin',
+    resource: 'pods',
+    subresource: 'status',
+    verb: 'patch',
+  });
+  const sliceWrites = countRequests(requests, { user: 'admin', resource: 'endpointslices', write: true });
   const lines = [
     head,
-    `${TARGETS} GeoEndpoints failing over from a Service to a fixed address; the Services' EndpointSlices flip ready ↔ unready, one every ${tickMs.toFixed(0)} ms (each target once a second), for ${seconds.toFixed(1)} s. ` +
-      `Operator with \`--leader-elect\`, two DNS pods (\`serve --kube --workers 0\`), API test server in the benchmark's process with RBAC on. ` +
-      `${SAMPLE} of the targets are timed on every flip: EndpointSlice write sent → both pods answer the new address (polled every 10 ms, at most 1 s).`,
+    `${TARGETS} GeoEndpoints failing over from a Service to a fixed address; the Services' Pods flip Ready ↔ not (a patch of pods/status), one every ${tickMs.toFixed(0)} ms (each target once a second), for ${flapped.toFixed(1)} s (counted until the last write and timed flip ended, ${seconds.toFixed(1)} s); the EndpointSlice controller makes the slices. ` +
+      `${clusterText(cluster)}. Operator with \`--leader-elect\`, two DNS pods (\`serve --kube --workers 0\`). ` +
+      `${SAMPLE} of the targets are timed on every flip: Pod status write sent → both pods answer the new address (polled every 10 ms, at most 1 s). Requests and writes: the audit log over the flapping.`,
     '',
-    `- flips: ${perSecond(flips)}; EndpointSlice writes by the benchmark: ${benchWrites}${writeErrors ? `, ${writeErrors} failed` : ''}`,
+    `- flips: ${perSecond(flips)}; Pod status patches by the benchmark: ${benchWrites}${writeErrors ? `, ${writeErrors} failed` : ''}`,
+    `- **EndpointSlice controller: ${perSecond(sliceWrites)} EndpointSlice writes**; slices whose readiness changed, as the benchmark's watch saw them: ${perSecond(sliceChanges)}`,
     `- **flip → both pods answer** (${latencies.length} timed flips): p50 ${ms(percentile(latencies, 50))}, p95 ${ms(percentile(latencies, 95))}, p99 ${ms(percentile(latencies, 99))}, max ${ms(Math.max(...latencies))}; **not answered within 1 s: ${missed}**; not timed because the pods still showed the flip before (it had not reached them): ${stale}`,
-    `- of which flip → health ConfigMap written (the operator's share, ${operatorLatencies.length} flips): p50 ${ms(percentile(operatorLatencies, 50))}, p95 ${ms(percentile(operatorLatencies, 95))}, max ${ms(Math.max(...operatorLatencies))}`,
+    `- of which flip → EndpointSlice changed (the controller's share, ${sliceLatencies.length} flips): p50 ${ms(percentile(sliceLatencies, 50))}, p95 ${ms(percentile(sliceLatencies, 95))}, max ${ms(Math.max(...sliceLatencies))}`,
+    `- of which flip → health ConfigMap written (the controller's and the operator's share, ${operatorLatencies.length} flips): p50 ${ms(percentile(operatorLatencies, 50))}, p95 ${ms(percentile(operatorLatencies, 95))}, max ${ms(Math.max(...operatorLatencies))}`,
     `- **operator status writes: ${perSecond(statusWrites)}** (status that follows health alone: one object at most once per 5 s, ≤ ${TARGETS / 5}/s)`,
-    `- operator health ConfigMap writes: ${perSecond(op({ resource: 'configmaps', verb: 'update' }) + op({ resource: 'configmaps', verb: 'create' }))}; Events: ${perSecond(op({ resource: 'events' }))}`,
-    `- operator writes: ${operatorWrites}`,
-    `- **API test server: ${perSecond(requests.total)} requests in all**; the operator's ${perSecond(op({}))}, the DNS pods' ${perSecond(
-      requests
-        .entries()
-        .filter((e) => e.user.endsWith(':geodns-dns'))
-        .reduce((s, e) => s + e.count, 0),
-    )}`,
+    `- operator health ConfigMap writes: ${perSecond(op({ resource: 'configmaps', write: true }))}; Events: ${perSecond(op({ resource: 'events' }))}`,
+    `- operator writes: ${[...operatorWrites].map(([key, n]) => `${key} ${n}`).join(', ')}`,
+    `- **kube-apiserver: ${perSecond(requests.length)} requests in all**; the operator's ${perSecond(op({}))}, the DNS pods' ${perSecond(countRequests(requests, { user: DNS_USER }))}`,
+    `- control plane CPU: kube-apiserver ${(plane1.apiserver - plane0.apiserver).toFixed(1)} s, etcd ${(plane1.etcd - plane0.etcd).toFixed(1)} s, kube-controller-manager ${(plane1.controllers - plane0.controllers).toFixed(1)} s`,
     `- operator: ${reconciles} reconciles (${(reconciles / seconds).toFixed(1)}/s), ${healthUpdates} EndpointSlice health updates without a compile (${(healthUpdates / seconds).toFixed(1)}/s), CPU ${cpu.toFixed(1)} s (${((cpu / seconds) * 100).toFixed(0)} % of one core), RSS ${mem.rssMiB.toFixed(0)} MiB (VmHWM ${mem.hwmMiB.toFixed(0)} MiB)`,
     `- operator log lines at warn or error: ${
       Object.entries(
         operator.proc.logs
           .filter((l) => l.level === 'warn' || l.level === 'error')
-          .reduce<Record<string, number>>((m, l) => ((m[String(l.msg)] = (m[String(l.msg)] ?? 0) + 1), m), {}),
+          .map((l) => `${String(l.msg)}${l.cache ? ` (${String(l.cache)}: ${String(l.err).split('\n')[0]})` : ''}`)
+          .reduce<Record<string, number>>((m, text) => ((m[text] = (m[text] ?? 0) + 1), m), {}),
       )
         .map(([msg, n]) => `${msg} × ${n}`)
         .join('; ') || 'none'
@@ -207,6 +263,7 @@ try {
   process.stdout.write(`${lines.join('\n')}\n`);
 } finally {
   say('stopping');
+  for (const stop of stops) stop();
   await stopChildren();
-  await cluster.server.close();
+  await cluster.stop();
 }

@@ -1,33 +1,43 @@
-// Idle for 60 s with nothing changing: every request the API test server receives, by user, verb and resource.
-// Target (issue 12): zero writes other than the lease renewals (`update leases` every retry period, 2 s).
-// The cluster: the zone, 5 GeoEndpoints (Service targets with ready EndpointSlices, and address targets checked by
-// an HTTP HealthProbe every 1 s against node:http servers on 127.0.0.21-23), the DNS Service with two DNS pods
-// (so the operator's serving check runs every 5 s), the operator with --leader-elect. The count starts once
-// everything is Ready and the GeoZone says both pods serve its serial, plus SETTLE seconds.
+// Idle for 60 s with nothing changing: every request the real kube-apiserver receives (its audit log), by user,
+// verb and resource. Target (issue 12): zero writes by the operator and the DNS pods other than the operator's
+// lease renewals (`update leases` every retry period, 2 s).
+// The cluster: the zone, 5 GeoEndpoints (Service targets whose Pods are ready, one Service whose Pod is not, and
+// address targets checked by an HTTP HealthProbe every 1 s against node:http servers on 127.0.0.21-23), the DNS
+// Service with two DNS pods (so the operator's serving check runs every 5 s), the operator with --leader-elect.
+// The count starts once everything is Ready and the GeoZone says both pods serve its serial, plus SETTLE seconds.
+// Besides ours, the control plane's own clients show in the log: kube-controller-manager (as admin, the identity
+// test/control-plane gives it) and kube-apiserver itself (its identity lease, its loopback client).
 //   node bench/operator/idle.ts        (DURATION=60, SETTLE=10)
 import { createServer, type Server } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { isWrite } from '../../test/apiserver/requests.ts';
-import type { KubeObject } from '../../test/apiserver/types.ts';
 import {
-  benchEndpoint,
   APP_NS,
+  auditedRequests,
+  benchEndpoint,
   benchZone,
+  clusterText,
   condition,
+  countRequests,
+  createObjects,
+  createService,
+  DNS_USER,
   DnsClient,
-  dnsServiceObjects,
   envNumber,
   freePort,
+  GROUP,
   header,
   OPERATOR_USER,
+  requestRows,
   say,
-  seedAll,
-  serviceObjects,
   startBenchCluster,
-  startDnsPod,
+  startDnsPods,
   startOperator,
   stopChildren,
   waitForAnswers,
+  who,
+  WRITE_VERBS,
+  type BenchCluster,
+  type KubeObject,
 } from './lib.ts';
 
 const DURATION = envNumber('DURATION', 60);
@@ -44,9 +54,7 @@ for (const host of PROBED) {
 
 const endpoint = (name: string, targets: unknown[]): KubeObject => benchEndpoint(name, { policy: 'failover', targets });
 const objects: KubeObject[] = [
-  ...serviceObjects('a', '192.0.2.1', true),
-  ...serviceObjects('b', '192.0.2.2', true),
-  ...serviceObjects('c', '192.0.2.3', false),
+  benchZone(),
   {
     apiVersion: 'geodns.io/v1alpha1',
     kind: 'HealthProbe',
@@ -69,72 +77,79 @@ const objects: KubeObject[] = [
   endpoint('static', [{ name: 'z', addresses: ['198.51.100.1'], location: {} }]),
 ];
 
+async function settled(cluster: BenchCluster): Promise<boolean> {
+  const zone = (await cluster.custom.getClusterCustomObject({ ...GROUP, plural: 'geozones', name: 'bench' })) as {
+    status?: { serving?: string };
+  };
+  const endpoints = (await cluster.custom.listNamespacedCustomObject({
+    ...GROUP,
+    namespace: APP_NS,
+    plural: 'geoendpoints',
+  })) as { items: KubeObject[] };
+  return zone.status?.serving === '2/2' && endpoints.items.every((e) => condition(e, 'Ready').status !== undefined);
+}
+
 const command = `${DURATION !== 60 ? `DURATION=${DURATION} ` : ''}node bench/operator/idle.ts`;
 const head = header('bench/operator/idle.ts', command);
 const cluster = await startBenchCluster('idle');
-const dnsPort = await freePort();
-const hosts = ['127.0.0.2', '127.0.0.3'];
-seedAll(cluster.server, [...dnsServiceObjects(hosts, dnsPort), benchZone(), ...objects]);
 try {
+  await createService(cluster, 'a', '192.0.2.1', true, 1);
+  await createService(cluster, 'b', '192.0.2.2', true, 2);
+  await createService(cluster, 'c', '192.0.2.3', false, 3);
+  await createObjects(cluster, objects);
   await startOperator(cluster.operatorKubeconfig, ['--leader-elect']);
-  const pods = await Promise.all(hosts.map((h) => startDnsPod(cluster.dnsKubeconfig, h, dnsPort)));
+  const pods = await startDnsPods(cluster);
   const dns = await DnsClient.open();
   await waitForAnswers(dns, pods, 'www.bench.example', ['192.0.2.1'], performance.now(), 60_000, 50);
   dns.close();
   // Settled: every resource Ready (the one without ready endpoints: Ready=False), the zone served by both pods.
-  for (;;) {
-    const zone = cluster.server.store.get('geodns.io/geozones', undefined, 'bench');
-    const serving = (zone?.status as { serving?: string } | undefined)?.serving;
-    const endpoints = cluster.server.store.list('geodns.io/geoendpoints');
-    if (serving === '2/2' && endpoints.every((e) => condition(e, 'Ready').status !== undefined)) break;
-    await sleep(200);
-  }
+  while (!(await settled(cluster))) await sleep(200);
   say(`settled; waiting ${SETTLE} s more, then counting for ${DURATION} s`);
   await sleep(SETTLE * 1000);
-  const before = cluster.server.store.currentRevision;
-  cluster.server.requests.reset();
-  const t0 = performance.now();
+  const revision0 = await cluster.plane.etcdRevision();
+  const from = Date.now();
   await sleep(DURATION * 1000);
-  const seconds = (performance.now() - t0) / 1000;
-  const entries = cluster.server.requests.entries();
-  const total = cluster.server.requests.total;
-  const writes = entries.filter((e) => isWrite(e.verb));
-  const renewals = writes
-    .filter((e) => e.resource === 'leases' && e.verb === 'update' && e.user === OPERATOR_USER)
-    .reduce((sum, e) => sum + e.count, 0);
-  const other = writes.filter((e) => !(e.resource === 'leases' && e.verb === 'update' && e.user === OPERATOR_USER));
-  const stored = cluster.server.store.currentRevision - before;
-  const who = (user: string) =>
-    user === OPERATOR_USER ? 'operator' : user.endsWith(':geodns-dns') ? 'DNS pods' : user;
-  const rows = entries
-    .sort((a, b) => who(a.user).localeCompare(who(b.user)) || a.verb.localeCompare(b.verb) || b.count - a.count)
-    .map(
-      (e) =>
-        `| ${who(e.user)} | ${e.verb} | ${e.group ? `${e.group}/` : ''}${e.resource}${e.subresource ? `/${e.subresource}` : ''} | ${e.count} |`,
-    );
+  const to = Date.now();
+  const revision1 = await cluster.plane.etcdRevision();
+  const seconds = (to - from) / 1000;
+  const requests = await auditedRequests(cluster, from, to);
+  const ours = (user: string) => user === OPERATOR_USER || user === DNS_USER;
+  const isRenewal = (r: (typeof requests)[number]) =>
+    r.user === OPERATOR_USER && r.resource === 'leases' && r.verb === 'update';
+  const writes = requests.filter((r) => WRITE_VERBS.has(r.verb));
+  const renewals = writes.filter(isRenewal).length;
+  const other = writes.filter((r) => ours(r.user) && !isRenewal(r));
+  const theirs = writes.filter((r) => !ours(r.user));
+  const describe = (list: typeof requests) => {
+    const counts = new Map<string, number>();
+    for (const r of list) {
+      const key = `${who(r.user)} ${r.verb} ${r.resource}${r.subresource ? `/${r.subresource}` : ''}${r.name ? ` ${r.name}` : ''}`;
+      counts.set(key, (counts.get(key) ?? 0) + 1);
+    }
+    return [...counts].map(([key, n]) => `${key} × ${n}`).join(', ');
+  };
   const lines = [
     head,
-    `Operator with \`--leader-elect\` (lease renewals every 2 s), two DNS pods (\`serve --kube --workers 0\`), API test server in the benchmark's process with RBAC on. ` +
-      `5 GeoEndpoints (Service targets, one Service without ready endpoints, address targets probed over HTTP every 1 s), the DNS Service's EndpointSlice naming both pods (the operator asks them for the serial every 5 s). ` +
-      `Counted for ${seconds.toFixed(1)} s after everything had settled (+${SETTLE} s); every request to a resource, by who sent it.`,
+    `${clusterText(cluster)}. Operator with \`--leader-elect\` (lease renewals every 2 s), two DNS pods (\`serve --kube --workers 0\`). ` +
+      `5 GeoEndpoints (Service targets, one Service whose Pod is not ready, address targets probed over HTTP every 1 s), the DNS Service's Pods naming both DNS pods (the operator asks them for the serial every 5 s). ` +
+      `Counted for ${seconds.toFixed(1)} s after everything had settled (+${SETTLE} s): every request the audit log records as received in that time (a watch is recorded when it ends, so one still open at the end is not counted), by who sent it.`,
     '',
-    `- **writes other than lease renewals: ${other.reduce((sum, e) => sum + e.count, 0)}** ${other.length === 0 ? '(target met)' : '(**target missed**)'}` +
-      (other.length
-        ? `: ${other.map((e) => `${who(e.user)} ${e.verb} ${e.resource}${e.subresource ? `/${e.subresource}` : ''} × ${e.count}`).join(', ')}`
-        : ''),
+    `- **writes by the operator and the DNS pods other than lease renewals: ${other.length}** ${other.length === 0 ? '(target met)' : '(**target missed**)'}` +
+      (other.length ? `: ${describe(other)}` : ''),
     `- lease renewals (operator \`update leases\`): ${renewals} (${(renewals / seconds).toFixed(2)}/s)`,
-    `- objects stored meanwhile (resourceVersions the store handed out): ${stored}`,
-    `- all HTTP requests: ${total} (${(total / seconds).toFixed(2)}/s), of which to resources ${entries.reduce((s, e) => s + e.count, 0)}`,
+    `- writes by the control plane's own clients: ${theirs.length}${theirs.length ? ` (${describe(theirs)})` : ''}`,
+    `- etcd revisions meanwhile (every write stored): ${revision1 - revision0}`,
+    `- all requests: ${requests.length} (${(requests.length / seconds).toFixed(2)}/s); the operator's ${countRequests(requests, { user: OPERATOR_USER })}, the DNS pods' ${countRequests(requests, { user: DNS_USER })}`,
     '',
     '| who | verb | resource | requests |',
     '|---|---|---|---:|',
-    ...rows,
+    ...requestRows(requests),
     '',
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
 } finally {
   say('stopping');
   await stopChildren();
-  await cluster.server.close();
+  await cluster.stop();
   for (const server of servers) server.close();
 }

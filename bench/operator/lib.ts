@@ -1,32 +1,32 @@
-// What the operator benchmarks share: the API test server in this process (RBAC on, the operator and the DNS
-// pods bound to exactly deploy/rbac/, as test/operator/cluster.ts sets it up), `geodns operator` and
-// `geodns serve --kube` as child processes (the built dist/ by default), a UDP DNS client that polls every pod,
-// RSS from /proc, percentiles, and the machine description for RESULTS.md. Loopback only; every child is stopped
-// by its own PID when the benchmark ends (also on Ctrl-C).
+// What the operator benchmarks share: a real control plane started by the benchmark (etcd, kube-apiserver and
+// kube-controller-manager from scripts/kube/build-binaries.sh, through test/control-plane/), with our CRDs and
+// deploy/rbac/ applied by kubectl and an audit log that counts every request; `geodns operator` and
+// `geodns serve --kube` as child processes (the built dist/ by default) with real ServiceAccount tokens; the DNS pods
+// on pod hosts (network namespaces, because the operator queries their addresses from the EndpointSlices the real
+// controller makes, and Kubernetes refuses loopback there) with a forwarder process to the API server; Services
+// whose Pods' readiness the benchmark sets (TEST-NET-1 addresses nothing contacts); a UDP DNS client that polls every
+// pod, RSS and CPU from /proc, percentiles, and the machine description for RESULTS.md. Traffic goes to loopback
+// and to the pod hosts only; every child is stopped by its own PID when the benchmark ends (also on Ctrl-C), and
+// every pod host removed.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createSocket, type Socket } from 'node:dgram';
 import { once } from 'node:events';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import https from 'node:https';
 import { createServer } from 'node:net';
 import { cpus, loadavg } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CoreV1Api, CustomObjectsApi, DiscoveryV1Api, KubeConfig } from '@kubernetes/client-node';
+import { CoreV1Api, CustomObjectsApi, KubeConfig, VersionApi, Watch } from '@kubernetes/client-node';
 import dnsPacket from 'dns-packet';
-import {
-  ADMIN_TOKEN,
-  DNS_TOKEN,
-  OPERATOR_NAMESPACE,
-  OPERATOR_TOKEN,
-  startCluster,
-} from '../../test/operator/cluster.ts';
-import type { ApiServer } from '../../test/apiserver/server.ts';
-import type { StoreEvent } from '../../test/apiserver/store.ts';
-import type { KubeObject } from '../../test/apiserver/types.ts';
+import { binary } from '../../test/control-plane/binaries.ts';
+import { startControlPlane, type AuditedRequest, type ControlPlane } from '../../test/control-plane/control-plane.ts';
+import { PodHost } from '../../test/control-plane/pod-host.ts';
+import { createPod, ensureNode, uncontactedAddress } from '../../test/control-plane/pods.ts';
 
 export const ROOT = path.resolve(import.meta.dirname, '..', '..');
-export const NS = OPERATOR_NAMESPACE;
+export const NS = 'geodns-system';
 export const APP_NS = 'web';
 export const GROUP = { group: 'geodns.io', version: 'v1alpha1' };
 /** What the child processes run: the built CLI (what production runs), or GEODNS_ENTRY (e.g. cli/geodns.ts). */
@@ -64,13 +64,17 @@ export class Child {
   readonly exited: Promise<void>;
   #waiters: { match: (l: LogLine) => boolean; resolve: (l: LogLine) => void }[] = [];
 
-  constructor(name: string, args: string[], env: NodeJS.ProcessEnv = {}) {
+  /** `node args` as a child of this process, or inside a pod host (its PID is node's: `ip netns exec` execs). */
+  constructor(name: string, args: string[], options: { env?: NodeJS.ProcessEnv; host?: PodHost } = {}) {
     this.name = name;
-    this.child = spawn(process.execPath, args, {
+    const spawnOptions = {
       cwd: ROOT,
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+      env: { ...process.env, ...options.env },
+      stdio: ['ignore', 'pipe', 'pipe'] as ['ignore', 'pipe', 'pipe'],
+    };
+    this.child = options.host
+      ? options.host.spawn(process.execPath, args, spawnOptions)
+      : spawn(process.execPath, args, spawnOptions);
     children.add(this);
     this.exited = once(this.child, 'exit').then(() => {
       children.delete(this);
@@ -137,6 +141,9 @@ export async function stopChildren(): Promise<void> {
   await Promise.all([...children].map((c) => c.stop()));
 }
 
+/** The pod hosts of this process: removed on every way out (`ip netns del` takes the veth pair with it). */
+const podHosts = new Set<PodHost>();
+
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
     for (const c of children) c.child.kill('SIGKILL');
@@ -145,6 +152,13 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 }
 process.once('exit', () => {
   for (const c of children) c.child.kill('SIGKILL');
+  for (const host of podHosts) {
+    try {
+      execFileSync('ip', ['netns', 'del', host.name], { stdio: 'ignore', timeout: 5000 });
+    } catch {
+      // already gone
+    }
+  }
 });
 
 function checkEntry(): void {
@@ -179,31 +193,88 @@ export async function startOperator(kubeconfig: string, extra: string[] = []): P
 
 export interface DnsPod {
   proc: Child;
+  /** The pod's address (its pod host's): what the operator and the benchmark query. */
   host: string;
   port: number;
 }
 
-/** `geodns serve --kube` on host:port (UDP and TCP), as the DNS pods' ServiceAccount; resolves once serving. */
-export async function startDnsPod(kubeconfig: string, host: string, port: number, workers = 0): Promise<DnsPod> {
+/** The port the DNS pods listen on inside their hosts (UDP and TCP), and the DNS Service's targetPort. */
+export const DNS_PORT = 5353;
+export const DNS_SERVICE = 'geodns-dns';
+
+/**
+ * The DNS Service (selector app=geodns-dns, port 53 → DNS_PORT) and `count` DNS pods: each `geodns serve --kube` on
+ * its own pod host, with a real token of the DNS pods' ServiceAccount and a forwarder process to the API server,
+ * then its Pod created Ready with the host's address, so the real EndpointSlice controller names it in the
+ * Service's slice (which the operator reads for its serving check). Resolves once every pod serves.
+ */
+export async function startDnsPods(cluster: BenchCluster, count = 2, workers = 0): Promise<DnsPod[]> {
   checkEntry();
-  const proc = new Child(`dns ${host}`, [
-    '--max-semi-space-size=4',
-    ENTRY,
-    'serve',
-    '--kube',
-    '--kubeconfig',
-    kubeconfig,
-    '--namespace',
-    NS,
-    '--listen',
-    `${host}:${port}`,
-    '--metrics',
-    '127.0.0.1:0',
-    '--workers',
-    String(workers),
-  ]);
-  await proc.waitForLog((l) => l.msg === 'serving', 'serving');
-  return { proc, host, port };
+  await cluster.core.createNamespacedService({
+    namespace: NS,
+    body: {
+      metadata: { name: DNS_SERVICE },
+      spec: {
+        selector: { app: DNS_SERVICE },
+        ports: [
+          { name: 'dns', port: 53, targetPort: DNS_PORT, protocol: 'UDP' },
+          { name: 'dns-tcp', port: 53, targetPort: DNS_PORT, protocol: 'TCP' },
+        ],
+      },
+    },
+  });
+  return Promise.all(
+    Array.from({ length: count }, async (_, index) => {
+      const host = await PodHost.create();
+      podHosts.add(host);
+      cluster.hosts.push(host);
+      const forwarder = new Child(`forwarder ${host.address}`, [
+        path.join(import.meta.dirname, 'forwarder.ts'),
+        host.gateway,
+        String(cluster.plane.apiPort),
+      ]);
+      const { port } = await forwarder.waitForLog((l) => l.msg === 'listening', 'listening');
+      const kubeconfig = await cluster.plane.serviceAccountKubeconfig(
+        NS,
+        DNS_SERVICE,
+        path.join(cluster.dir, `dns-${index}.kubeconfig`),
+        { server: `https://${host.gateway}:${String(port)}` },
+      );
+      const proc = new Child(
+        `dns ${host.address}`,
+        [
+          '--max-semi-space-size=4',
+          ENTRY,
+          'serve',
+          '--kube',
+          '--kubeconfig',
+          kubeconfig,
+          '--namespace',
+          NS,
+          '--listen',
+          `${host.address}:${DNS_PORT}`,
+          '--metrics',
+          '127.0.0.1:0',
+          '--workers',
+          String(workers),
+        ],
+        { host },
+      );
+      await proc.waitForLog((l) => l.msg === 'serving', 'serving', 60_000);
+      await createPod(cluster.core, {
+        namespace: NS,
+        name: `${DNS_SERVICE}-${index}`,
+        labels: { app: DNS_SERVICE },
+        ip: host.address,
+        ready: true,
+        ports: [
+          { name: 'dns', containerPort: DNS_PORT, protocol: 'UDP' },
+          { name: 'dns-tcp', containerPort: DNS_PORT, protocol: 'TCP' },
+        ],
+      });
+      return { proc, host: host.address, port: DNS_PORT };
+    }),
+  );
 }
 
 /** A TCP port free on 127.0.0.1 right now (the DNS pods bind it on 127.0.0.2 and .3, UDP and TCP). */
@@ -219,42 +290,90 @@ export async function freePort(): Promise<number> {
 // ---------------------------------------------------------------------------------------------------------------
 // The cluster.
 
+/** An object as the benchmarks write them. */
+export interface KubeObject {
+  apiVersion: string;
+  kind: string;
+  metadata: { name?: string; namespace?: string; labels?: Record<string, string>; resourceVersion?: string };
+  spec?: Record<string, unknown>;
+  status?: Record<string, unknown>;
+  [key: string]: unknown;
+}
+
 export interface BenchCluster {
-  server: ApiServer;
+  plane: ControlPlane;
+  /** kube-apiserver's /version (gitVersion) and etcd's version, for the results. */
+  versions: string;
   dir: string;
   operatorKubeconfig: string;
-  dnsKubeconfig: string;
+  admin: KubeConfig;
   core: CoreV1Api;
   custom: CustomObjectsApi;
-  discovery: DiscoveryV1Api;
-  /** Subscribes to every write the server stores (in-process, synchronous: its time is the write's). */
-  onWrite: (listener: (event: StoreEvent) => void) => () => void;
+  /** The pod hosts of the DNS pods. */
+  hosts: PodHost[];
+  /** Kept-alive HTTPS connections to the API server (setPodReady). */
+  agent: https.Agent;
+  stop(): Promise<void>;
 }
 
-/** The API test server with RBAC on (test/operator/cluster.ts), kubeconfigs for the operator and the DNS pods. */
+export const OPERATOR_USER = `system:serviceaccount:${NS}:geodns-operator`;
+export const DNS_USER = `system:serviceaccount:${NS}:${DNS_SERVICE}`;
+
+/**
+ * A real control plane (audit log on) with crds/ applied and Established, the namespaces geodns-system and web,
+ * deploy/rbac/ applied with kubectl, the test Node, and the operator's ServiceAccount kubeconfig.
+ */
 export async function startBenchCluster(name: string): Promise<BenchCluster> {
-  const server = await startCluster();
   const dir = path.join(ROOT, 'bench', 'out', 'operator', name);
   mkdirSync(dir, { recursive: true });
-  const operatorKubeconfig = path.join(dir, 'operator.kubeconfig');
-  const dnsKubeconfig = path.join(dir, 'dns.kubeconfig');
-  await server.writeKubeconfig(operatorKubeconfig, OPERATOR_TOKEN);
-  await server.writeKubeconfig(dnsKubeconfig, DNS_TOKEN);
-  const kc = new KubeConfig();
-  kc.loadFromString(server.kubeconfig(ADMIN_TOKEN));
-  return {
-    server,
+  say(`${name}: starting etcd, kube-apiserver and kube-controller-manager`);
+  const plane = await startControlPlane({ name: `geodns-bench-${name}`, audit: true });
+  const hosts: PodHost[] = [];
+  const cluster: BenchCluster = {
+    plane,
+    versions: '',
     dir,
-    operatorKubeconfig,
-    dnsKubeconfig,
-    core: kc.makeApiClient(CoreV1Api),
-    custom: kc.makeApiClient(CustomObjectsApi),
-    discovery: kc.makeApiClient(DiscoveryV1Api),
-    onWrite: (listener) => server.store.subscribe(listener),
+    operatorKubeconfig: path.join(dir, 'operator.kubeconfig'),
+    admin: plane.admin(),
+    core: plane.admin().makeApiClient(CoreV1Api),
+    custom: plane.admin().makeApiClient(CustomObjectsApi),
+    hosts,
+    agent: new https.Agent({ keepAlive: true, maxSockets: 16, ca: readFileSync(plane.caFile) }),
+    stop: async () => {
+      cluster.agent.destroy();
+      for (const host of hosts) {
+        await host.remove();
+        podHosts.delete(host);
+      }
+      await plane.stop();
+    },
   };
+  try {
+    await plane.kubectl(['apply', '-f', 'crds/']);
+    await plane.kubectl(['wait', '--for=condition=Established', '--timeout=60s', '-f', 'crds/']);
+    await plane.kubectl(['create', 'namespace', NS]);
+    await plane.kubectl(['create', 'namespace', APP_NS]);
+    await plane.kubectl(['apply', '-f', 'deploy/rbac/']);
+    await plane.serviceAccountKubeconfig(NS, 'geodns-operator', cluster.operatorKubeconfig);
+    await ensureNode(cluster.core);
+    const version = await plane.admin().makeApiClient(VersionApi).getCode();
+    const etcd = /etcd Version: (\S+)/.exec(execFileSync(binary('etcd'), ['--version']).toString())?.[1] ?? '?';
+    cluster.versions = `kube-apiserver ${version.gitVersion}, etcd ${etcd}`;
+  } catch (error) {
+    await cluster.stop();
+    throw error;
+  }
+  return cluster;
 }
 
-export const OPERATOR_USER = 'system:serviceaccount:geodns-system:geodns-operator';
+/** What each scenario says about where it ran. */
+export function clusterText(cluster: BenchCluster): string {
+  return (
+    `Real control plane (${cluster.versions}, kube-controller-manager with the EndpointSlice controller; RBAC, audit log of every request), each its own process; ` +
+    `the operator and the DNS pods with TokenRequest tokens of their ServiceAccounts bound to deploy/rbac/; ` +
+    `the DNS pods in network namespaces (pod hosts, reached over veth), their API traffic through a forwarder process`
+  );
+}
 
 /** The GeoZone `bench` (apex bench.example), every namespace may publish. */
 export function benchZone(): KubeObject {
@@ -281,76 +400,249 @@ export function benchEndpoint(name: string, spec: Record<string, unknown>): Kube
   };
 }
 
-/** The DNS Service and its EndpointSlice: the pods the operator asks for each zone's serial (GeoZone Serving). */
-export function dnsServiceObjects(addresses: string[], port: number): KubeObject[] {
-  return [
-    {
-      apiVersion: 'v1',
-      kind: 'Service',
-      metadata: { name: 'geodns-dns', namespace: NS },
-      spec: { type: 'ClusterIP', ports: [{ name: 'dns', port: 53, targetPort: port, protocol: 'UDP' }] },
-    },
-    {
-      apiVersion: 'discovery.k8s.io/v1',
-      kind: 'EndpointSlice',
-      metadata: { name: 'geodns-dns-1', namespace: NS, labels: { 'kubernetes.io/service-name': 'geodns-dns' } },
-      addressType: 'IPv4',
-      ports: [{ name: 'dns', port, protocol: 'UDP' }],
-      endpoints: addresses.map((a) => ({ addresses: [a], conditions: { ready: true } })),
-    },
-  ];
+const PLURALS: Record<string, string> = {
+  GeoZone: 'geozones',
+  GeoEndpoint: 'geoendpoints',
+  HealthProbe: 'healthprobes',
+};
+
+/** Creates our resources (GeoZone, HealthProbe, GeoEndpoint) as the administrator, `concurrency` at a time. */
+export async function createObjects(cluster: BenchCluster, objects: KubeObject[], concurrency = 1): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      for (;;) {
+        const object = objects[next++];
+        if (!object) return;
+        const plural = PLURALS[object.kind];
+        if (!plural) throw new Error(`createObjects: no plural for ${object.kind}`);
+        if (object.metadata.namespace) {
+          await cluster.custom.createNamespacedCustomObject({
+            ...GROUP,
+            namespace: object.metadata.namespace,
+            plural,
+            body: object,
+          });
+        } else {
+          await cluster.custom.createClusterCustomObject({ ...GROUP, plural, body: object });
+        }
+      }
+    }),
+  );
 }
 
-/** A LoadBalancer Service with one ingress address and its EndpointSlice, as seeded objects. */
-export function serviceObjects(name: string, ingress: string, ready: boolean, namespace = APP_NS): KubeObject[] {
-  return [
-    {
-      apiVersion: 'v1',
-      kind: 'Service',
-      metadata: { name, namespace },
-      spec: { type: 'LoadBalancer', ports: [{ port: 80 }] },
-      status: { loadBalancer: { ingress: [{ ip: ingress }] } },
+/**
+ * A LoadBalancer Service `name` (selector app=name) with one load-balancer ingress address, and its one Pod
+ * `name-0` on the test Node with the TEST-NET-1 address `uncontactedAddress(index)` (nothing contacts it), Ready as
+ * asked: the real EndpointSlice controller makes the slice.
+ */
+export async function createService(
+  cluster: BenchCluster,
+  name: string,
+  ingress: string,
+  ready: boolean,
+  index: number,
+  namespace = APP_NS,
+): Promise<void> {
+  const service = await cluster.core.createNamespacedService({
+    namespace,
+    body: {
+      metadata: { name },
+      spec: {
+        type: 'LoadBalancer',
+        allocateLoadBalancerNodePorts: false,
+        selector: { app: name },
+        ports: [{ port: 80, targetPort: 8080 }],
+      },
     },
-    sliceObject(name, ready, namespace),
-  ];
+  });
+  service.status = { loadBalancer: { ingress: [{ ip: ingress }] } };
+  await cluster.core.replaceNamespacedServiceStatus({ namespace, name, body: service });
+  await createPod(cluster.core, {
+    namespace,
+    name: `${name}-0`,
+    labels: { app: name },
+    ip: uncontactedAddress(index),
+    ready,
+    ports: [{ containerPort: 8080 }],
+  });
 }
 
-export function sliceObject(service: string, ready: boolean, namespace = APP_NS): KubeObject {
-  return {
-    apiVersion: 'discovery.k8s.io/v1',
-    kind: 'EndpointSlice',
-    metadata: { name: `${service}-1`, namespace, labels: { 'kubernetes.io/service-name': service } },
-    addressType: 'IPv4',
-    endpoints: [{ addresses: ['10.0.0.1'], conditions: { ready } }],
+/**
+ * Sets the Ready condition of a Service's one Pod as its kubelet would: one strategic-merge patch of pods/status
+ * (conditions merge by type), as the administrator; the EndpointSlice controller does the rest. Sent with node:https
+ * over kept-alive connections rather than client-node, whose cost per request held flap.ts's writer below 100/s.
+ */
+export async function setPodReady(cluster: BenchCluster, service: string, ready: boolean): Promise<void> {
+  const status = ready ? 'True' : 'False';
+  const lastTransitionTime = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+  const body = JSON.stringify({
+    status: {
+      conditions: [
+        { type: 'ContainersReady', status, lastTransitionTime },
+        { type: 'Ready', status, lastTransitionTime },
+      ],
+    },
+  });
+  await new Promise<void>((resolve, reject) => {
+    const request = https.request(
+      `${cluster.plane.url}/api/v1/namespaces/${APP_NS}/pods/${service}-0/status`,
+      {
+        method: 'PATCH',
+        agent: cluster.agent,
+        headers: {
+          authorization: `Bearer ${cluster.plane.adminToken}`,
+          'content-type': 'application/strategic-merge-patch+json',
+          'content-length': Buffer.byteLength(body),
+        },
+        timeout: 30_000,
+      },
+      (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('end', () => {
+          if ((response.statusCode ?? 0) < 300) resolve();
+          else reject(new Error(`patch pods/${service}-0/status: ${response.statusCode} ${Buffer.concat(chunks)}`));
+        });
+        response.on('error', reject);
+      },
+    );
+    request.on('error', reject);
+    request.on('timeout', () => request.destroy(new Error('timed out')));
+    request.end(body);
+  });
+}
+
+export type WatchPhase = 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
+
+/**
+ * An administrator's watch of `apiPath` (e.g. /apis/discovery.k8s.io/v1/namespaces/web/endpointslices): every
+ * event with performance.now() at its arrival. Existing objects come first as ADDED. Stop with the returned abort.
+ */
+export async function watch(
+  cluster: BenchCluster,
+  apiPath: string,
+  onEvent: (phase: WatchPhase, object: KubeObject, at: number) => void,
+  query: Record<string, string> = {},
+): Promise<() => void> {
+  let stopped = false;
+  let controller: AbortController | undefined;
+  const start = async (): Promise<void> => {
+    controller = await new Watch(cluster.admin).watch(
+      apiPath,
+      query,
+      (phase: string, object: KubeObject) => onEvent(phase as WatchPhase, object, performance.now()),
+      (error: unknown) => {
+        if (stopped) return;
+        say(`watch ${apiPath} ended (${error ? String(error) : 'done'}): again in 100 ms`);
+        setTimeout(() => {
+          if (!stopped) void start().catch((e: unknown) => say(`watch ${apiPath}: ${String(e)}`));
+        }, 100);
+      },
+    );
+  };
+  await start();
+  return () => {
+    stopped = true;
+    controller?.abort();
   };
 }
 
-/** Seeds a Service with its status (the seed drops status on create, as the API does: it is set afterwards). */
-export function seedAll(server: ApiServer, objects: KubeObject[]): void {
-  for (const object of objects) {
-    const stored = server.seed(object);
-    if (object.kind === 'Service' && object.status) {
-      server.store.put('/services', { ...stored, status: object.status });
-    }
-  }
-}
-
-/** Sets the ready condition of a Service's one endpoint (the EndpointSlice controller's write), as admin. */
-export async function setSliceReady(cluster: BenchCluster, service: string, ready: boolean): Promise<void> {
-  await cluster.discovery.replaceNamespacedEndpointSlice({
-    namespace: APP_NS,
-    name: `${service}-1`,
-    body: {
-      metadata: { name: `${service}-1`, namespace: APP_NS, labels: { 'kubernetes.io/service-name': service } },
-      addressType: 'IPv4',
-      endpoints: [{ addresses: ['10.0.0.1'], conditions: { ready } }],
-    },
-  });
+/** Is a Service's EndpointSlice saying its endpoints are ready (undefined: no endpoints at all)? */
+export function sliceReady(slice: KubeObject): boolean | undefined {
+  const endpoints = (slice.endpoints as { conditions?: { ready?: boolean } }[] | undefined) ?? [];
+  if (endpoints.length === 0) return undefined;
+  return endpoints.some((e) => e.conditions?.ready === true);
 }
 
 export function condition(object: KubeObject | undefined, type: string): { status?: string; reason?: string } {
   const status = object?.status as { conditions?: { type: string; status: string; reason: string }[] } | undefined;
   return status?.conditions?.find((c) => c.type === type) ?? {};
+}
+
+/** The audit log's requests received in [from, to) (Date.now() values), by everyone. */
+export async function auditedRequests(cluster: BenchCluster, from = 0, to = Infinity): Promise<AuditedRequest[]> {
+  return (await cluster.plane.requests()).filter((r) => {
+    const t = Date.parse(r.time);
+    return t >= from && t < to;
+  });
+}
+
+export const WRITE_VERBS = new Set(['create', 'update', 'patch', 'delete', 'deletecollection']);
+
+/** Counts the requests that match `filter` (an undefined field matches anything). */
+export function countRequests(
+  requests: readonly AuditedRequest[],
+  filter: Partial<Pick<AuditedRequest, 'user' | 'verb' | 'resource' | 'subresource' | 'name'>> & { write?: boolean },
+): number {
+  return requests.filter(
+    (r) =>
+      (filter.user === undefined || r.user === filter.user) &&
+      (filter.verb === undefined || r.verb === filter.verb) &&
+      (filter.resource === undefined || r.resource === filter.resource) &&
+      (filter.subresource === undefined || r.subresource === filter.subresource) &&
+      (filter.name === undefined || r.name === filter.name) &&
+      (filter.write === undefined || WRITE_VERBS.has(r.verb) === filter.write),
+  ).length;
+}
+
+/** Who sent a request, in the words of the results tables. */
+export function who(user: string): string {
+  if (user === OPERATOR_USER) return 'operator';
+  if (user === DNS_USER) return 'DNS pods';
+  // kube-controller-manager runs with the administrator's kubeconfig (test/control-plane), as does the benchmark.
+  if (user === 'admin') return 'admin (kube-controller-manager, benchmark)';
+  return user;
+}
+
+/** Requests grouped by who, verb and resource[/subresource], most first within each. */
+export function requestRows(requests: readonly AuditedRequest[]): string[] {
+  const counts = new Map<string, { who: string; verb: string; resource: string; count: number }>();
+  for (const r of requests) {
+    const resource = `${r.resource}${r.subresource ? `/${r.subresource}` : ''}` || '(non-resource)';
+    const key = `${who(r.user)}\u0000${r.verb}\u0000${resource}`;
+    const entry = counts.get(key) ?? { who: who(r.user), verb: r.verb, resource, count: 0 };
+    entry.count += 1;
+    counts.set(key, entry);
+  }
+  return [...counts.values()]
+    .sort((a, b) => a.who.localeCompare(b.who) || a.verb.localeCompare(b.verb) || b.count - a.count)
+    .map((e) => `| ${e.who} | ${e.verb} | ${e.resource} | ${e.count} |`);
+}
+
+/** The PIDs of the control plane's processes (children of this process, by their command name). */
+export function controlPlanePids(): Record<'etcd' | 'kube-apiserver' | 'kube-controller-manager', number | undefined> {
+  const found: Record<string, number> = {};
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const comm = /\((.*)\)/.exec(stat)?.[1] ?? '';
+      const ppid = Number(stat.split(') ')[1]?.split(' ')[1]);
+      if (ppid !== process.pid) continue;
+      if (comm === 'etcd' || comm === 'kube-apiserver' || comm.startsWith('kube-controller')) {
+        found[comm.startsWith('kube-controller') ? 'kube-controller-manager' : comm] = Number(entry);
+      }
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return {
+    etcd: found.etcd,
+    'kube-apiserver': found['kube-apiserver'],
+    'kube-controller-manager': found['kube-controller-manager'],
+  };
+}
+
+/** CPU seconds of the control plane's processes so far. */
+export function controlPlaneCpu(): { apiserver: number; etcd: number; controllers: number } {
+  const pids = controlPlanePids();
+  const of = (pid: number | undefined) => (pid === undefined ? NaN : cpuSeconds(pid));
+  return {
+    apiserver: of(pids['kube-apiserver']),
+    etcd: of(pids.etcd),
+    controllers: of(pids['kube-controller-manager']),
+  };
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -380,7 +672,9 @@ export class DnsClient {
 
   static async open(): Promise<DnsClient> {
     const socket = createSocket('udp4');
-    await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
+    // Any local address: the pods are on pod hosts (reached over their veth pair), which a socket bound to
+    // 127.0.0.1 cannot send to.
+    await new Promise<void>((resolve) => socket.bind(0, resolve));
     return new DnsClient(socket);
   }
 

@@ -1,4 +1,4 @@
-// Probe failure → answer changed. www.bench.example fails over from 127.0.0.11 to 127.0.0.12, both checked by an
+// Probe failure → answer changed, on a real control plane (bench/operator/lib.ts). www.bench.example fails over from 127.0.0.11 to 127.0.0.12, both checked by an
 // HTTP HealthProbe (interval 1s, timeout 500ms, failureThreshold 2, successThreshold 1) against real node:http
 // servers this benchmark runs on those addresses. A trial makes the primary answer 503 and times until both DNS
 // pods answer 127.0.0.12; then makes it answer 200 again and times the way back.
@@ -6,7 +6,7 @@
 // 0–1 s after the change, the second (the threshold) 1 s later, so 1–2 s plus the chain of endpoint-unready.ts.
 //   node bench/operator/probe-failure.ts        (TRIALS=20, INTERVAL=1s, THRESHOLD=2)
 import { createServer, type Server } from 'node:http';
-import { APP_NS, benchEndpoint, envNumber, freePort, header, ms, percentile, say } from './lib.ts';
+import { APP_NS, benchEndpoint, clusterText, envNumber, freePort, header, ms, percentile, say } from './lib.ts';
 import { rawLine, runTrials, startScenario, stopScenario, TABLE_HEAD, trialRows } from './answers.ts';
 
 const TRIALS = envNumber('TRIALS', 20);
@@ -61,7 +61,7 @@ const knobs = [
 ].filter(Boolean);
 const command = `${knobs.length ? `${knobs.join(' ')} ` : ''}node bench/operator/probe-failure.ts`;
 const head = header('bench/operator/probe-failure.ts', command);
-const scenario = await startScenario('probe-failure', [probe, endpoint], [PRIMARY]);
+const scenario = await startScenario('probe-failure', async () => undefined, [probe, endpoint], [PRIMARY]);
 try {
   const { change, restore } = await runTrials(scenario, TRIALS, {
     change: async () => {
@@ -81,7 +81,7 @@ try {
   );
   const lines = [
     head,
-    `Operator with \`--leader-elect\`, two DNS pods (\`serve --kube --workers 0\`), API test server in the benchmark's process with RBAC on. ` +
+    `${clusterText(scenario.cluster)}. Operator with \`--leader-elect\`, two DNS pods (\`serve --kube --workers 0\`). ` +
       `HealthProbe HTTP interval ${INTERVAL_S}s, failureThreshold ${THRESHOLD}, successThreshold 1, against node:http servers on ${PRIMARY} and ${BACKUP} (port ${port}). ` +
       `Each trial makes the primary answer 503 and polls both pods every 5 ms until they answer the backup; then 200 again (the way back).`,
     '',
