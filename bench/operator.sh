@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The operator benchmarks of issue 12, one after the other (see bench/README.md, "Operator benchmarks"): builds
 # dist/, runs each bench/operator/*.ts scenario and appends its results block to RESULTS_FILE. Each scenario starts
-# the API test server in its own process and stops every child process it started, by PID.
+# its own real control plane (etcd, kube-apiserver, kube-controller-manager: scripts/kube/build-binaries.sh builds
+# them once) and two pod hosts (network namespaces: run as root), and stops every child process it started, by PID.
 # Usage: bench/operator.sh [endpoint-unready probe-failure scale idle flap]
 # Environment: RESULTS_FILE (bench/RESULTS.md; "-" for stdout only), NODE, and each scenario's knobs (TRIALS,
 #              COUNT, MODE, DURATION, ...; see the head of each script).
