@@ -20,6 +20,7 @@ import { OPERATOR_ACCOUNT, OPERATOR_NAMESPACE, startCluster, type Cluster } from
 
 const NS = OPERATOR_NAMESPACE;
 const OPERATOR_USER = `system:serviceaccount:${NS}:${OPERATOR_ACCOUNT}`;
+type ManagedFields = { manager: string; operation: string; subresource?: string; fieldsV1?: object }[];
 type Versioned = { metadata: { resourceVersion: string } };
 const GROUP = { group: 'geodns.io', version: 'v1alpha1' };
 
@@ -217,11 +218,19 @@ describe('geodns operator', () => {
       namespace: 'web',
       plural: 'geoendpoints',
       name: 'www',
-    })) as { metadata: { generation: number } };
+    })) as { metadata: { generation: number; managedFields: ManagedFields } };
     for (const c of status.conditions as { observedGeneration: number; lastTransitionTime: string }[]) {
       expect(c.observedGeneration).toBe(www.metadata.generation);
       expect(Number.isNaN(Date.parse(c.lastTransitionTime))).toBe(false);
     }
+    // Who owns what, as the server records it: the operator's status patches own the status (and only that), and
+    // its ConfigMap writes own the ConfigMap, both under the operator's field manager.
+    const statusOwners = www.metadata.managedFields.filter((m) => m.subresource === 'status');
+    expect(statusOwners).toEqual([expect.objectContaining({ manager: 'geodns-operator', operation: 'Update' })]);
+    expect(Object.keys(statusOwners[0]!.fieldsV1 ?? {})).toEqual(['f:status']);
+    expect(cm.metadata?.managedFields).toEqual([
+      expect.objectContaining({ manager: 'geodns-operator', operation: 'Update' }),
+    ]);
   });
 
   it('moves health, not zones, when a Service loses its ready endpoints, and says so in status', async () => {
