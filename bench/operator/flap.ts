@@ -231,6 +231,16 @@ try {
     verb: 'patch',
   });
   const sliceWrites = countRequests(requests, { user: 'admin', resource: 'endpointslices', write: true });
+  // The controller's writes per whole second of the flapping: a flat ceiling is its client's rate limit.
+  const perWholeSecond = Array.from({ length: Math.floor(flapped) }, () => 0);
+  for (const r of requests) {
+    if (r.user !== 'admin' || r.resource !== 'endpointslices' || !['create', 'update', 'patch'].includes(r.verb)) {
+      continue;
+    }
+    const second = Math.floor((Date.parse(r.time) - fromWall) / 1000);
+    if (second >= 0 && second < perWholeSecond.length) perWholeSecond[second]! += 1;
+  }
+  const sorted = [...perWholeSecond].sort((a, b) => a - b);
   const lines = [
     head,
     `${TARGETS} GeoEndpoints failing over from a Service to a fixed address; the Services' Pods flip Ready ↔ not (a patch of pods/status), one every ${tickMs.toFixed(0)} ms (each target once a second), for ${flapped.toFixed(1)} s (counted until the last write and timed flip ended, ${seconds.toFixed(1)} s); the EndpointSlice controller makes the slices. ` +
@@ -238,7 +248,7 @@ try {
       `${SAMPLE} of the targets are timed on every flip: Pod status write sent → both pods answer the new address (polled every 10 ms, at most 1 s). Requests and writes: the audit log over the flapping.`,
     '',
     `- flips: ${perSecond(flips)}; Pod status patches by the benchmark: ${benchWrites}${writeErrors ? `, ${writeErrors} failed` : ''}`,
-    `- **EndpointSlice controller: ${perSecond(sliceWrites)} EndpointSlice writes**; slices whose readiness changed, as the benchmark's watch saw them: ${perSecond(sliceChanges)}`,
+    `- **EndpointSlice controller: ${perSecond(sliceWrites)} EndpointSlice writes** (per whole second of the flapping: min ${sorted[0] ?? 0}, median ${sorted[Math.floor(sorted.length / 2)] ?? 0}, max ${sorted.at(-1) ?? 0}; first seconds ${perWholeSecond.slice(0, 5).join(', ')}); slices whose readiness changed, as the benchmark's watch saw them: ${perSecond(sliceChanges)}`,
     `- **flip → both pods answer** (${latencies.length} timed flips): p50 ${ms(percentile(latencies, 50))}, p95 ${ms(percentile(latencies, 95))}, p99 ${ms(percentile(latencies, 99))}, max ${ms(Math.max(...latencies))}; **not answered within 1 s: ${missed}**; not timed because the pods still showed the flip before (it had not reached them): ${stale}`,
     `- of which flip → EndpointSlice changed (the controller's share, ${sliceLatencies.length} flips): p50 ${ms(percentile(sliceLatencies, 50))}, p95 ${ms(percentile(sliceLatencies, 95))}, max ${ms(Math.max(...sliceLatencies))}`,
     `- of which flip → health ConfigMap written (the controller's and the operator's share, ${operatorLatencies.length} flips): p50 ${ms(percentile(operatorLatencies, 50))}, p95 ${ms(percentile(operatorLatencies, 95))}, max ${ms(Math.max(...operatorLatencies))}`,
