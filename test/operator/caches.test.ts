@@ -1,7 +1,7 @@
 // The operator's caches against the real kube-apiserver, with the operator's own ServiceAccount: a change of a
 // resource's status alone (the operator's own status writes) is no reason to reconcile; a change of its spec or
 // labels, or of a Service, is.
-import { CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { CoreV1Api, CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import pino from 'pino';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { OperatorCaches } from '../../operator/kube/caches.ts';
@@ -66,6 +66,11 @@ describe('OperatorCaches', () => {
     await until('the label change', () => changes === 2);
     await custom.deleteNamespacedCustomObject({ ...G, name: 'www' });
     await until('the deletion', () => changes === 3);
+    await cluster.admin.makeApiClient(CoreV1Api).createNamespacedService({
+      namespace: 'web',
+      body: { metadata: { name: 'api' }, spec: { ports: [{ port: 80 }] } },
+    });
+    await until('the Service', () => changes === 4);
   });
 });
 
