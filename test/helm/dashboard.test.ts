@@ -1,15 +1,13 @@
 // Every metric the Grafana dashboard and the PrometheusRule query exists: a real `geodns serve` and a real
-// `geodns operator` (against the API test server) are scraped, and each name must appear in their /metrics.
+// `geodns operator` (against the real control plane, with the operator's ServiceAccount token) are scraped, and each name must appear in their /metrics.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { until, yamlObjects } from '../apiserver/harness.ts';
-import type { ApiServer } from '../apiserver/server.ts';
-import { DNS_TOKEN, OPERATOR_NAMESPACE, OPERATOR_TOKEN, startCluster } from '../operator/cluster.ts';
+import { OPERATOR_NAMESPACE, startCluster, type Cluster } from '../operator/real-cluster.ts';
+import { until } from '../support/until.ts';
 import { CLI, EXAMPLES, REPO_ROOT, runCli, startServe, type ServeProcess } from '../serve/harness.ts';
 import { CHART, find, render } from './render.ts';
 
@@ -39,20 +37,17 @@ function exported(text: string): Set<string> {
 }
 
 let serve: ServeProcess;
-let server: ApiServer;
+let cluster: Cluster;
 let operator: ChildProcess | undefined;
-let dir: string;
 const scraped = new Set<string>();
 
 beforeAll(async () => {
   serve = await startServe(['--resources', EXAMPLES]);
   for (const name of exported((await serve.fetch('/metrics')).body)) scraped.add(name);
 
-  server = await startCluster();
-  for (const object of yamlObjects('examples/cluster/zone.yaml')) server.seed(object);
-  dir = await mkdtemp(path.join(tmpdir(), 'geodns-dashboard-'));
-  const kubeconfig = path.join(dir, 'kubeconfig');
-  await server.writeKubeconfig(kubeconfig, OPERATOR_TOKEN);
+  cluster = await startCluster({ name: 'geodns-dashboard' });
+  await cluster.plane.kubectl(['apply', '-f', 'examples/cluster/zone.yaml']);
+  const kubeconfig = cluster.operatorKubeconfig;
   operator = spawn(
     process.execPath,
     [CLI, 'operator', '--namespace', OPERATOR_NAMESPACE, '--metrics', '127.0.0.1:0', '--leader-elect'],
@@ -74,7 +69,7 @@ beforeAll(async () => {
     return /^geodns_operator_zone_serial\{/m.test(text) ? text : undefined;
   });
   for (const name of exported(await (await fetch(metrics)).text())) scraped.add(name);
-}, 60_000);
+}, 120_000);
 
 afterAll(async () => {
   await serve?.stop();
@@ -82,8 +77,7 @@ afterAll(async () => {
     operator.kill('SIGTERM');
     await once(operator, 'exit');
   }
-  await server?.close();
-  if (dir) await rm(dir, { recursive: true, force: true });
+  await cluster?.stop();
 });
 
 async function queried(): Promise<Map<string, string>> {
@@ -135,8 +129,7 @@ describe('the Grafana dashboard and the PrometheusRule', () => {
 
   // Until `serve --kube` is in this tree (branch dnssource), its two gauges cannot be scraped here.
   it.skipIf(!KUBE_SERVE)('the serve --kube metrics exist when the DNS server runs with --kube', async () => {
-    const kubeconfig = path.join(dir, 'dns-kubeconfig');
-    await server.writeKubeconfig(kubeconfig, DNS_TOKEN);
+    const kubeconfig = cluster.dnsKubeconfig;
     const kube = await startServe(['--kube', '--kubeconfig', kubeconfig, '--namespace', OPERATOR_NAMESPACE]);
     try {
       const names = exported((await kube.fetch('/metrics')).body);
