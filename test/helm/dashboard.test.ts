@@ -6,7 +6,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { OPERATOR_NAMESPACE, startCluster, type Cluster } from '../operator/real-cluster.ts';
+import { OPERATOR_NAMESPACE, startCluster, type Cluster } from '../operator/cluster.ts';
 import { until } from '../support/until.ts';
 import { CLI, EXAMPLES, REPO_ROOT, runCli, startServe, type ServeProcess } from '../serve/harness.ts';
 import { CHART, find, render } from './render.ts';

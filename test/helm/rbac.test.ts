@@ -1,5 +1,5 @@
 // The chart's RBAC is deploy/rbac/*.yaml rule for rule: the least privilege the operator's and the DNS server's
-// tests run under (test/operator/cluster.ts binds exactly those files), and nothing more.
+// tests run under (test/operator/cluster.ts applies exactly those files to the real control plane), and nothing more.
 import path from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { readFile } from 'node:fs/promises';

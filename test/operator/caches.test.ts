@@ -8,7 +8,7 @@ import { OperatorCaches } from '../../operator/kube/caches.ts';
 import { geoEndpoint } from '../support/objects.ts';
 import { until } from '../support/until.ts';
 import { FaultProxy } from '../control-plane/fault-proxy.ts';
-import { OPERATOR_ACCOUNT, OPERATOR_NAMESPACE, startCluster, type Cluster } from './real-cluster.ts';
+import { OPERATOR_ACCOUNT, OPERATOR_NAMESPACE, startCluster, type Cluster } from './cluster.ts';
 
 const G = { group: 'geodns.io', version: 'v1alpha1', namespace: 'web', plural: 'geoendpoints' };
 // How long the proxy holds the resumed watch: longer than the API server takes to restart and serve GeoEndpoints

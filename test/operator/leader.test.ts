@@ -10,7 +10,7 @@ import { decodeDocuments, zoneConfigMapName } from '../../api/configmaps.ts';
 import type { CompiledZone } from '../../api/compiled.ts';
 import { geoEndpoint } from '../support/objects.ts';
 import { until } from '../support/until.ts';
-import { OPERATOR_NAMESPACE, startCluster, type Cluster } from './real-cluster.ts';
+import { OPERATOR_NAMESPACE, startCluster, type Cluster } from './cluster.ts';
 import { CLI, REPO_ROOT } from '../serve/harness.ts';
 
 const NS = OPERATOR_NAMESPACE;

@@ -16,7 +16,7 @@ import { geoEndpoint } from '../support/objects.ts';
 import { until } from '../support/until.ts';
 import { createPod, setPodReady, uncontactedAddress } from '../control-plane/pods.ts';
 import { FaultProxy } from '../control-plane/fault-proxy.ts';
-import { OPERATOR_ACCOUNT, OPERATOR_NAMESPACE, startCluster, type Cluster } from './real-cluster.ts';
+import { OPERATOR_ACCOUNT, OPERATOR_NAMESPACE, startCluster, type Cluster } from './cluster.ts';
 
 const NS = OPERATOR_NAMESPACE;
 const OPERATOR_USER = `system:serviceaccount:${NS}:${OPERATOR_ACCOUNT}`;

@@ -7,7 +7,7 @@ import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { zoneConfigMapName } from '../../api/configmaps.ts';
 import { until } from '../support/until.ts';
-import { OPERATOR_NAMESPACE, startCluster, type Cluster } from './real-cluster.ts';
+import { OPERATOR_NAMESPACE, startCluster, type Cluster } from './cluster.ts';
 import { CLI, REPO_ROOT } from '../serve/harness.ts';
 
 const NS = OPERATOR_NAMESPACE;
