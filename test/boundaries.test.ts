@@ -78,6 +78,15 @@ describe('module boundaries', () => {
     },
     {
       rule: 'pure-logic-reaches-no-io',
+      // The signer gets its keys as data: reading the key files belongs to a source.
+      files: {
+        'dnsserver/dnssec/keys.ts': "import { readFileSync } from 'node:fs';\nexport const k = readFileSync;\n",
+      },
+      from: 'dnsserver/dnssec/keys.ts',
+      to: /^fs$/,
+    },
+    {
+      rule: 'pure-logic-reaches-no-io',
       files: {
         'operator/compile/kube.ts':
           "import { KubeConfig } from '@kubernetes/client-node';\nexport const k = new KubeConfig();\n",
