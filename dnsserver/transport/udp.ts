@@ -23,9 +23,38 @@ export interface UdpServerOptions {
  */
 export const DEFAULT_RECEIVE_BUFFER_BYTES = 4 * 1024 * 1024;
 
+/** Which code moves the datagrams: Node's dgram (this file) or the batched addon (udp-native.ts). */
+export type UdpIo = 'native' | 'dgram';
+
+/** What a UDP server counted since the last takeCounts(). */
+export interface UdpCounts {
+  /** recvmmsg calls that returned datagrams, and those datagrams (native only). */
+  batches: number;
+  datagrams: number;
+  /** Failed reads of the socket (not a client's fault). */
+  receiveErrors: number;
+  /** Replies not sent, by cause: the socket buffer was full (EAGAIN), the kernel was out of buffers (ENOBUFS), else. */
+  sendErrors: { EAGAIN: number; ENOBUFS: number; other: number };
+  /** Datagrams longer than the receive slot (native only; cannot happen with 64 KiB slots). */
+  truncatedReceives: number;
+}
+
+export function emptyUdpCounts(): UdpCounts {
+  return {
+    batches: 0,
+    datagrams: 0,
+    receiveErrors: 0,
+    sendErrors: { EAGAIN: 0, ENOBUFS: 0, other: 0 },
+    truncatedReceives: 0,
+  };
+}
+
 export interface UdpServer {
   readonly port: number;
   readonly address: string;
+  readonly io: UdpIo;
+  /** The counts since the last call. */
+  takeCounts(): UdpCounts;
   close(): Promise<void>;
 }
 
@@ -45,6 +74,7 @@ export function startUdpServer(options: UdpServerOptions): Promise<UdpServer> {
   });
   const { handler, onError } = options;
   const report = safeReporter(onError);
+  let counts = emptyUdpCounts();
 
   socket.on('message', (message, remote) => {
     const client: ClientInfo = { address: remote.address, port: remote.port, family, transport: 'udp' };
@@ -67,12 +97,23 @@ export function startUdpServer(options: UdpServerOptions): Promise<UdpServer> {
       } catch (error) {
         report(error, 'udp receive buffer');
       }
-      socket.on('error', (error) => report(error, 'udp socket'));
+      socket.on('error', (error: NodeJS.ErrnoException) => {
+        // After bind, errors here are failed sends (no callback is given to send()).
+        const code = error.code === 'EAGAIN' || error.code === 'ENOBUFS' ? error.code : 'other';
+        counts.sendErrors[code]++;
+        report(error, 'udp socket');
+      });
       const bound = socket.address();
       let closed: Promise<void> | undefined;
       resolve({
         port: bound.port,
         address: bound.address,
+        io: 'dgram',
+        takeCounts: () => {
+          const taken = counts;
+          counts = emptyUdpCounts();
+          return taken;
+        },
         close: () => (closed ??= new Promise<void>((done) => socket.close(() => done()))),
       });
     });
