@@ -440,7 +440,11 @@ describe('geodns operator', () => {
         return condition(s, 'Ready') ? s : undefined;
       });
       expect(conflicts.hits).toBe(2); // both conflicts were met, and the write after them landed
-      const patches = proxy.requests.filter((r) => r.subresource === 'status' && r.name === 'www');
+      // The proxy records a request's code when its answer has passed through, which can be after the status read.
+      const patches = await until('the three status patches answered', () => {
+        const seen = proxy.requests.filter((r) => r.subresource === 'status' && r.name === 'www');
+        return seen.length >= 3 && seen.every((r) => r.code !== undefined) ? seen : undefined;
+      });
       expect(patches.map((r) => [r.code, r.injected])).toEqual([
         [409, true],
         [409, true],
