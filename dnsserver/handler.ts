@@ -9,6 +9,9 @@ import { buildAnswer } from './answer/sections.ts';
 import { routedTag, ServerState } from './answer/state.ts';
 import { isDeterministic, type Plan, type RoutedAnswer } from './answer/plans.ts';
 import { VERDICT, type ResponseRateLimiter, type Verdict } from './rrl/limiter.ts';
+import { signedAnswer } from './answer/signed.ts';
+import type { ZoneSigner } from './dnssec/signer.ts';
+import { RRTYPE } from './dnssec/types.ts';
 
 type RoutedPlan = Extract<Plan, { kind: 'routed' }>;
 type FixedPlan = Extract<Plan, { kind: 'fixed' }>;
@@ -56,6 +59,8 @@ export interface HandlerOptions {
   onClientError?: (client: ClientInfo, reason: 'not-a-query' | 'malformed', detail: string) => void;
   /** Called when answering fails unexpectedly (the client gets SERVFAIL). */
   onError?: (error: unknown, query: ParsedQuery) => void;
+  /** The clock of signatures, in seconds since 1970 (default: Date.now() / 1000). Read only for signed answers. */
+  now?: () => number;
 }
 
 /** Where the answer should be for: the ECS subnet when the resolver sent one, else the packet's source. */
@@ -69,6 +74,7 @@ export function createHandler(state: ServerState, options: HandlerOptions = {}):
   const observe = options.observe;
   const makeCookie = options.serverCookie;
   const nsid = options.nsid;
+  const clock = options.now ?? (() => Date.now() / 1000);
 
   /** The server cookie maker for this query's client, when it sent a cookie. */
   function cookieFor(edns: EdnsInfo | undefined, client: ClientInfo): ((clientCookie: Buffer) => Buffer) | undefined {
@@ -160,6 +166,52 @@ export function createHandler(state: ServerState, options: HandlerOptions = {}):
     return { body, scope, policy, target: decisions[0]?.targets[0] };
   }
 
+  /**
+   * A query with the DO bit for a signed zone: the same routing decision as decideRouted, then the signed body for
+   * it (answer/signed.ts), cached apart from the unsigned bodies under the same tags, until its signatures are due
+   * to be refreshed. The client's subnet is never part of what is signed: clients given the same set share it.
+   */
+  function answerSigned(plan: Plan, query: ParsedQuery, client: ClientInfo, signer: ZoneSigner): RoutedAnswer {
+    const compactOk = query.edns?.compactOk === true;
+    const decisions: Decision[] = [];
+    let policy = '';
+    let scope = 0;
+    let key = `${query.qname}|${query.qtype}|${compactOk ? 'co' : 'do'}`;
+    if (plan.kind === 'routed') {
+      const location = locateClient(state.locator(plan.zone), query, client);
+      for (const part of plan.result.parts) {
+        if (part.kind !== 'routed') continue;
+        const decision = decide({
+          routed: part.routed,
+          family: part.family,
+          location,
+          health: state.health.targets,
+          random,
+        });
+        decisions.push(decision);
+        policy ||= part.routed.policy;
+        key += `|${decision.key}`;
+        if (decision.scopePrefix > scope) scope = decision.scopePrefix;
+      }
+    }
+    const now = clock();
+    let signed = state.signed.get(key);
+    if (!signed || now >= signed.refreshAt) {
+      signed = signedAnswer({
+        zone: plan.zone,
+        signer,
+        result: plan.kind === 'routed' ? plan.result : lookup(plan.zone, query.qname, query.qtype),
+        decisions,
+        qname: query.qname,
+        qtype: query.qtype,
+        compactOk,
+        now,
+      });
+      state.signed.set(key, signed, plan.kind === 'routed' ? plan.tags : []);
+    }
+    return { body: signed.body, scope, policy, target: decisions[0]?.targets[0] };
+  }
+
   /** `extendedError`: why, for EDNS clients (RFC 8914), as Knot says it. */
   function refuse(
     message: Buffer,
@@ -195,7 +247,14 @@ export function createHandler(state: ServerState, options: HandlerOptions = {}):
     if (!plan) return refuse(message, query, client, null, EDE.NOT_AUTHORITATIVE);
 
     let routed: RoutedAnswer | undefined;
-    if (plan.kind === 'routed') {
+    // DNSSEC only for a query with the DO bit to a signed zone; with no signed zone this is one size check.
+    const signer =
+      state.signers.size === 0 || query.edns?.dnssecOk !== true ? undefined : state.signers.get(plan.zone.apex);
+    if (signer) {
+      // RFC 9824 §3.5: NXNAME is a meta-type, never asked for.
+      if (query.qtype === RRTYPE.NXNAME) return formerr(message, query, client, plan.zone.apex);
+      routed = answerSigned(plan, query, client, signer);
+    } else if (plan.kind === 'routed') {
       const location = locateClient(state.locator(plan.zone), query, client);
       routed = plan.deterministic ? state.plans.answerFor(location, plan) : undefined;
       if (!routed) {
@@ -230,6 +289,24 @@ export function createHandler(state: ServerState, options: HandlerOptions = {}):
       ecsScope: routed ? routed.scope : 0,
       serverCookie: cookieFor(query.edns, client),
       nsid,
+      truncate: verdict === VERDICT.SLIP,
+      compactOk: signer !== undefined && query.edns?.compactOk === true,
+    });
+  }
+
+  function formerr(message: Buffer, query: ParsedQuery, client: ClientInfo, zone: string): Buffer | null {
+    observe?.({
+      zone,
+      qname: query.qname,
+      qtype: query.qtype,
+      rcode: RCODE.FORMERR,
+      transport: client.transport,
+      ecs: query.edns?.ecs !== undefined,
+    });
+    const verdict = limit(client, RCODE.FORMERR, false, query, zone);
+    if (verdict === VERDICT.DROP) return null;
+    return buildRcodeResponse(message, query, RCODE.FORMERR, client.transport, {
+      ...replyOptions(query.edns, client),
       truncate: verdict === VERDICT.SLIP,
     });
   }

@@ -2,14 +2,15 @@
 // names each body depends on, so a health change drops only the bodies of the names it touches.
 import type { EncodedBody } from '../wire/types.ts';
 
-interface Entry {
-  body: EncodedBody;
+interface Entry<T> {
+  body: T;
   tags: readonly string[];
 }
 
-export class AnswerCache {
+/** Bodies by key; `T` is an encoded body, or a signed one with its refresh time (signed.ts). */
+export class AnswerCache<T = EncodedBody> {
   readonly limit: number;
-  private readonly entries = new Map<string, Entry>();
+  private readonly entries = new Map<string, Entry<T>>();
   private readonly byTag = new Map<string, Set<string>>();
 
   constructor(limit = 50_000) {
@@ -20,12 +21,12 @@ export class AnswerCache {
     return this.entries.size;
   }
 
-  get(key: string): EncodedBody | undefined {
+  get(key: string): T | undefined {
     return this.entries.get(key)?.body;
   }
 
   /** `tags` name what the body depends on (e.g. 'zone|routed name'). */
-  set(key: string, body: EncodedBody, tags: readonly string[] = []): void {
+  set(key: string, body: T, tags: readonly string[] = []): void {
     if (this.entries.has(key)) this.delete(key);
     while (this.entries.size >= this.limit) {
       const oldest = this.entries.keys().next();

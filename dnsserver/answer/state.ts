@@ -9,6 +9,8 @@ import { createSnapshot, type ZoneSnapshot } from '../zone/snapshot.ts';
 import type { ZoneIndex } from '../zone/types.ts';
 import { AnswerCache } from './cache.ts';
 import { PlanCache } from './plans.ts';
+import type { ZoneSigner } from '../dnssec/signer.ts';
+import type { SignedBody } from './signed.ts';
 
 export interface ServerStateOptions {
   zones?: readonly CompiledZone[];
@@ -29,6 +31,10 @@ export class ServerState {
   geoip: GeoDatabase | undefined;
   readonly cache: AnswerCache;
   readonly plans: PlanCache;
+  /** Signers by zone apex: the zones answered with DNSSEC to queries with the DO bit. Empty: nothing is signed. */
+  signers: ReadonlyMap<string, ZoneSigner> = new Map();
+  /** Signed bodies (DO=1), tagged like `cache`, each valid until its refresh time. */
+  readonly signed: AnswerCache<SignedBody>;
   private locators = new Map<string, Locator>();
 
   constructor(options: ServerStateOptions = {}) {
@@ -37,6 +43,13 @@ export class ServerState {
     this.geoip = options.geoip;
     this.cache = new AnswerCache(options.cacheSize);
     this.plans = new PlanCache(options.cacheSize);
+    this.signed = new AnswerCache<SignedBody>(options.cacheSize);
+  }
+
+  /** Replaces the zone signers (keys changed); signed bodies made with the old keys go. */
+  setSigners(signers: ReadonlyMap<string, ZoneSigner>): void {
+    this.signers = signers;
+    this.signed.clear();
   }
 
   /** Replaces all zones at once. Cached bodies are dropped (zones change rarely). */
@@ -50,6 +63,7 @@ export class ServerState {
     this.locators = new Map();
     this.cache.clear();
     this.plans.clear();
+    this.signed.clear();
   }
 
   /**
@@ -73,6 +87,7 @@ export class ServerState {
       }
     }
     this.cache.invalidate(tags);
+    this.signed.invalidate(tags);
     return [...tags];
   }
 

@@ -215,6 +215,8 @@ function readAdditional(message: Buffer, start: number, skip: number, arcount: n
         udpSize: Math.max(message.readUInt16BE(pos + 2), MIN_UDP_SIZE),
         dnssecOk: (message.readUInt16BE(pos + 6) & 0x8000) !== 0,
       };
+      // Compact Answers OK (RFC 9824 §4): the bit after DO. Set only when present, as it rarely is.
+      if ((message.readUInt16BE(pos + 6) & 0x4000) !== 0) info.compactOk = true;
       if (info.version !== 0) {
         edns = { badVersion: info.version, info: { ...info, version: 0 } };
       } else {

@@ -25,6 +25,8 @@ export interface ResponseOptions {
   nsid?: Buffer;
   /** Send the header, question and OPT only, with TC=1 (a rate limiter's slip: ask again over TCP). */
   truncate?: boolean;
+  /** Set the Compact Answers OK flag in our OPT (RFC 9824 §4: a signed answer to a query that set it). */
+  compactOk?: boolean;
 }
 
 /** Our EDNS UDP payload size (DNS flag day 2020). */
@@ -39,6 +41,7 @@ const EMPTY = Buffer.alloc(0);
 interface OptPlan {
   extendedRcode: number;
   dnssecOk: boolean;
+  compactOk: boolean;
   ecs: ClientSubnet | null;
   ecsScope: number;
   cookie: Buffer | null;
@@ -53,6 +56,7 @@ function planOpt(edns: EdnsInfo, rcode: number, options: Partial<ResponseOptions
   const plan: OptPlan = {
     extendedRcode: rcode >> 4,
     dnssecOk: edns.dnssecOk,
+    compactOk: options.compactOk === true && edns.dnssecOk,
     ecs: null,
     ecsScope: 0,
     cookie: null,
@@ -97,7 +101,7 @@ function writeOpt(out: Buffer, pos: number, plan: OptPlan): number {
   put16(out, pos + 3, OUR_UDP_SIZE);
   out[pos + 5] = plan.extendedRcode & 0xff;
   out[pos + 6] = 0;
-  put16(out, pos + 7, plan.dnssecOk ? 0x8000 : 0);
+  put16(out, pos + 7, (plan.dnssecOk ? 0x8000 : 0) | (plan.compactOk ? 0x4000 : 0));
   put16(out, pos + 9, plan.length - OPT_FIXED_LENGTH);
   pos += OPT_FIXED_LENGTH;
   if (plan.nsid) {

@@ -34,6 +34,8 @@ export interface EdnsInfo {
   version: number;
   udpSize: number;
   dnssecOk: boolean;
+  /** The Compact Answers OK flag (RFC 9824 §4), when the query set it. */
+  compactOk?: boolean;
   ecs?: ClientSubnet;
   /** Client cookie (8 bytes) and server cookie, if any, as sent (RFC 7873). */
   cookie?: Buffer;
