@@ -12,6 +12,8 @@ export interface HttpServerOptions {
   port: number;
   metrics: () => Promise<string>;
   ready: () => boolean;
+  /** Lines added to the /readyz body ('key: value'), e.g. which I/O path serves. */
+  details?: () => Record<string, string>;
   /** Told about failures to produce metrics (they are answered with 500). */
   onError?: (message: string) => void;
 }
@@ -55,7 +57,8 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Obser
         return;
       case '/readyz': {
         const ready = !draining && options.ready();
-        send(res, ready ? 200 : 503, draining ? 'draining\n' : ready ? 'ok\n' : 'not ready\n');
+        const details = Object.entries(options.details?.() ?? {}).map(([key, value]) => `${key}: ${value}\n`);
+        send(res, ready ? 200 : 503, (draining ? 'draining\n' : ready ? 'ok\n' : 'not ready\n') + details.join(''));
         return;
       }
       default:

@@ -16,6 +16,7 @@ import { newCookieSecret } from '../../dnsserver/server/cookies.ts';
 import { startDnsPool, type DnsPool } from '../../dnsserver/server/dns-pool.ts';
 import { PoolSink } from '../../dnsserver/server/pool-sink.ts';
 import { DEFAULT_IDLE_TIMEOUT_MS, DEFAULT_MAX_CONNECTIONS } from '../../dnsserver/transport/tcp.ts';
+import { UDP_IO_CHOICES, type UdpIoChoice } from '../../dnsserver/transport/udp-native.ts';
 import { EXIT_INVALID, EXIT_OK, UsageError, type CliIO, type Command } from '../command.ts';
 
 const DEFAULT_LISTEN = '0.0.0.0:5353';
@@ -52,6 +53,10 @@ Options:
   --workers N              DNS worker threads sharing the port with SO_REUSEPORT (default: cores available);
                            0 answers in the main thread: least memory, but reloading a large zone there
                            pauses answering (see docs/serve.md)
+  --udp-io PATH            how UDP is read and written: native (batches of datagrams per recvmmsg/sendmmsg
+                           system call, through the addon npm ci builds; Linux), dgram (Node's sockets, one
+                           call per datagram), or auto: native where the addon loads, else dgram, said once in
+                           the log (default auto); the path in use is in /readyz and geodns_udp_io
   --metrics ADDR:PORT      /metrics, /healthz and /readyz (default 0.0.0.0:${DEFAULT_METRICS_PORT}); 'off' disables
   --log-level LEVEL        fatal, error, warn, info, debug, trace, silent (default info or $GEODNS_LOG_LEVEL)
   --query-log-sample RATE  log this fraction (0..1) of queries (default 0)
@@ -97,6 +102,7 @@ interface ServeOptions {
   clientErrorLogRate: number;
   rrl: RrlSettings | undefined;
   drainTimeoutMs: number;
+  udpIo: UdpIoChoice;
 }
 
 function positiveNumber(text: string | undefined, option: string, fallback: number, integer = false): number {
@@ -159,6 +165,7 @@ export function parseServeArgs(args: string[]): ServeOptions {
         'rrl-exempt': { type: 'string', multiple: true },
         'rrl-table-size': { type: 'string' },
         'drain-timeout': { type: 'string' },
+        'udp-io': { type: 'string' },
       },
     }),
   );
@@ -207,6 +214,7 @@ export function parseServeArgs(args: string[]): ServeOptions {
     ),
     rrl: parseRrl(values),
     drainTimeoutMs: positiveNumber(values['drain-timeout'], '--drain-timeout', 5) * 1000,
+    udpIo: parseUdpIo(values['udp-io']),
   };
 }
 
@@ -238,6 +246,14 @@ function parseRrl(values: Partial<Record<RrlOption, string>> & { 'rrl-exempt'?: 
     exempt,
     tableSize,
   };
+}
+
+function parseUdpIo(text: string | undefined): UdpIoChoice {
+  if (text === undefined) return 'auto';
+  if (!(UDP_IO_CHOICES as readonly string[]).includes(text)) {
+    throw new UsageError(`--udp-io: expected ${UDP_IO_CHOICES.join(', ')}, got '${text}'`);
+  }
+  return text as UdpIoChoice;
 }
 
 /** NSID text: printable ASCII, at most 128 bytes (an identifier, not a message), or undefined when not given. */
@@ -355,6 +371,7 @@ async function run(options: ServeOptions, io: CliIO, signals: SignalHooks): Prom
       logLevel: log.level,
       cookieSecret: newCookieSecret(),
       ...(options.nsid !== undefined ? { nsid: options.nsid } : {}),
+      udpIo: options.udpIo,
       onWorkerExit: (code) => {
         log.fatal({ code }, 'a DNS worker died; exiting');
         exitCode = 1;
@@ -374,6 +391,7 @@ async function run(options: ServeOptions, io: CliIO, signals: SignalHooks): Prom
       ? await startHttpServer({
           ...options.metrics,
           ready: () => !draining && sink.loaded,
+          details: () => ({ 'udp-io': pool.udpIo }),
           metrics: async () => {
             // Workers first: with one inline node this flushes its counts into the main registry.
             const fromWorkers = await pool.metrics();
@@ -395,6 +413,7 @@ async function run(options: ServeOptions, io: CliIO, signals: SignalHooks): Prom
       dns: [...new Set(pool.bound.map((b) => formatListenAddress(b)))],
       metrics: http ? formatListenAddress(http) : 'off',
       workers: pool.size,
+      udpIo: pool.udpIo,
       ...(options.rrl ? { rrl: options.rrl } : {}),
       source: options.kube
         ? { kube: true, ...(options.config ? { fallback: options.config } : {}) }

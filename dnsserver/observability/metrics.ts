@@ -97,6 +97,11 @@ export class GeodnsMetrics {
   readonly #clientErrors: Counter<'transport' | 'reason'>;
   readonly #rrlLimited: Counter<'class'>;
   readonly #rrlSlipped: Counter<'class'>;
+  readonly #udpIo: Gauge<'path'>;
+  readonly #udpSendErrors: Counter<'reason'>;
+  readonly #udpReceiveErrors: Counter;
+  readonly #udpBatches: Counter;
+  readonly #udpBatchDatagrams: Counter;
 
   constructor(options: GeodnsMetricsOptions = {}) {
     const registers = [this.registry];
@@ -180,6 +185,35 @@ export class GeodnsMetrics {
       name: 'geodns_rrl_slipped_total',
       help: 'Responses over the rate limit sent truncated (TC=1) instead of dropped, by response class.',
       labelNames: ['class'],
+      registers,
+    });
+    this.#udpIo = new Gauge({
+      name: 'geodns_udp_io',
+      help: 'Which UDP path serves (1): native (the batched recvmmsg/sendmmsg addon) or dgram (Node).',
+      labelNames: ['path'],
+      aggregator: 'max',
+      registers,
+    });
+    this.#udpSendErrors = new Counter({
+      name: 'geodns_udp_send_errors_total',
+      help: 'UDP replies not sent, by cause (EAGAIN: socket buffer full, ENOBUFS: kernel out of buffers, other).',
+      labelNames: ['reason'],
+      registers,
+    });
+    for (const reason of ['EAGAIN', 'ENOBUFS', 'other']) this.#udpSendErrors.inc({ reason }, 0);
+    this.#udpReceiveErrors = new Counter({
+      name: 'geodns_udp_receive_errors_total',
+      help: 'Failed reads of a UDP socket.',
+      registers,
+    });
+    this.#udpBatches = new Counter({
+      name: 'geodns_udp_batches_total',
+      help: 'recvmmsg calls that returned datagrams (native UDP path).',
+      registers,
+    });
+    this.#udpBatchDatagrams = new Counter({
+      name: 'geodns_udp_batch_datagrams_total',
+      help: 'Datagrams read by those calls; over geodns_udp_batches_total, the average batch (native UDP path).',
       registers,
     });
     if (options.defaultMetrics) collectDefaultMetrics({ register: this.registry });
@@ -271,6 +305,27 @@ export class GeodnsMetrics {
   countRateLimited(responseClass: string, limited: number, slipped: number): void {
     this.#rrlLimited.inc({ class: responseClass }, limited);
     if (slipped > 0) this.#rrlSlipped.inc({ class: responseClass }, slipped);
+  }
+
+  /** The UDP path in use (the main thread says it once for the process). */
+  setUdpIo(path: 'native' | 'dgram'): void {
+    this.#udpIo.reset();
+    this.#udpIo.set({ path }, 1);
+  }
+
+  /** A UDP server's counts (transport/udp.ts UdpCounts) since the last call. */
+  countUdp(counts: {
+    batches: number;
+    datagrams: number;
+    receiveErrors: number;
+    sendErrors: Readonly<Record<'EAGAIN' | 'ENOBUFS' | 'other', number>>;
+  }): void {
+    if (counts.batches > 0) this.#udpBatches.inc(counts.batches);
+    if (counts.datagrams > 0) this.#udpBatchDatagrams.inc(counts.datagrams);
+    if (counts.receiveErrors > 0) this.#udpReceiveErrors.inc(counts.receiveErrors);
+    for (const reason of ['EAGAIN', 'ENOBUFS', 'other'] as const) {
+      if (counts.sendErrors[reason] > 0) this.#udpSendErrors.inc({ reason }, counts.sendErrors[reason]);
+    }
   }
 
   /** Prometheus text of this registry alone. */

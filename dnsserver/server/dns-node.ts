@@ -11,6 +11,7 @@ import { ClientErrors } from '../observability/client-errors.ts';
 import { LogLimiter, logSparingly } from '../observability/log-limiter.ts';
 import type { QueryHandler } from '../wire/types.ts';
 import { startUdpServer, type UdpServer } from '../transport/udp.ts';
+import { startNativeUdpServer } from '../transport/udp-native.ts';
 import { startTcpServer, type TcpServer } from '../transport/tcp.ts';
 import { QueryCounter } from './query-counter.ts';
 import { ServerCookies } from './cookies.ts';
@@ -119,6 +120,7 @@ export async function startDnsNode(options: WorkerOptions, log: Logger, metrics:
 
   // Client-caused problems go to clientErrors; what reaches here is a fault of the server: an error, with its stack.
   const onTransportError = (error: unknown, where: string) => log.error({ err: error, where }, 'transport error');
+  const startUdp = options.udpIo === 'native' ? startNativeUdpServer : startUdpServer;
   const udpServers: UdpServer[] = [];
   const tcpServers: TcpServer[] = [];
   const closeAll = () => Promise.all([...udpServers, ...tcpServers].map((s) => s.close()));
@@ -127,7 +129,7 @@ export async function startDnsNode(options: WorkerOptions, log: Logger, metrics:
       // Port 0: TCP takes the port UDP got, so one number serves both. That number may be taken for TCP already;
       // then both try another.
       for (let attempt = 1; ; attempt++) {
-        const udp = await startUdpServer({
+        const udp = await startUdp({
           ...address,
           handler: timedHandler,
           reusePort: true,
@@ -185,6 +187,7 @@ export async function startDnsNode(options: WorkerOptions, log: Logger, metrics:
     flushMetrics() {
       counter.flushInto(metrics);
       clientErrors.flushInto(metrics);
+      for (const udp of udpServers) metrics.countUdp(udp.takeCounts());
       if (rrl) for (const c of rrl.takeCounts()) metrics.countRateLimited(c.class, c.limited, c.slipped);
     },
     async drain(timeoutMs) {

@@ -8,10 +8,14 @@ import { startDnsNode, type BoundAddress } from './dns-node.ts';
 import type { WorkerOptions } from './messages.ts';
 import { WorkerPool } from './pool.ts';
 import { sliceZones } from './zone-stream.ts';
+import type { UdpIo } from '../transport/udp.ts';
+import { chooseUdpIo, type UdpIoChoice } from '../transport/udp-native.ts';
 
 export interface DnsPool {
   readonly bound: BoundAddress[];
   readonly size: number;
+  /** The UDP path every node serves with. */
+  readonly udpIo: UdpIo;
   setZones(zones: CompiledZone[]): void;
   setHealth(table: HealthTable): void;
   /** Metrics kept outside the main registry (the workers' own), to be summed with it. */
@@ -19,7 +23,9 @@ export interface DnsPool {
   drain(timeoutMs: number): Promise<void>;
 }
 
-export interface DnsPoolOptions extends WorkerOptions {
+export interface DnsPoolOptions extends Omit<WorkerOptions, 'udpIo'> {
+  /** native, dgram, or auto: native where the addon loads (default auto). */
+  udpIo?: UdpIoChoice;
   /** Worker threads; 0 answers in the main thread. */
   workers: number;
   log: Logger;
@@ -29,15 +35,22 @@ export interface DnsPoolOptions extends WorkerOptions {
 }
 
 export async function startDnsPool(options: DnsPoolOptions): Promise<DnsPool> {
-  const { workers, log, metrics, onWorkerExit, ...nodeOptions } = options;
+  const { workers, log, metrics, onWorkerExit, udpIo: choice, ...rest } = options;
+  // Settled once here, so that a missing addon is logged once, not by every worker.
+  const { io: udpIo, fallback } = chooseUdpIo(choice ?? 'auto');
+  if (fallback) log.warn({ reason: fallback }, 'native UDP path unavailable: serving UDP with dgram');
+  metrics.setUdpIo(udpIo);
+  const nodeOptions: WorkerOptions = { ...rest, udpIo };
   if (workers > 0) {
-    return WorkerPool.start({ ...nodeOptions, workers, ...(onWorkerExit ? { onWorkerExit } : {}) });
+    const pool = await WorkerPool.start({ ...nodeOptions, workers, ...(onWorkerExit ? { onWorkerExit } : {}) });
+    return Object.assign(pool, { udpIo });
   }
   const node = await startDnsNode(nodeOptions, log, metrics);
   let generation = 0;
   return {
     bound: node.bound,
     size: 1,
+    udpIo,
     // Slice by slice with a turn of the event loop between, so queries are answered while a large zone is indexed.
     setZones: (zones) => {
       const mine = ++generation;

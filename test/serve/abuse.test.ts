@@ -3,7 +3,7 @@
 import dgram from 'node:dgram';
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { EXAMPLES, pollUntil, startServe, type ServeProcess } from './harness.ts';
+import { EXAMPLES, pollUntil, startServe, type ServeProcess, SERVE_UDP_IOS } from './harness.ts';
 
 const CONNECTIONS = 2000;
 const BATCH = 50;
@@ -58,10 +58,11 @@ function clientErrors(metrics: string): Map<string, number> {
   return counts;
 }
 
-describe('client-caused errors under abuse', () => {
+describe.each(SERVE_UDP_IOS)('client-caused errors under abuse (udp-io %s)', (udpIo) => {
   let server: ServeProcess;
   beforeAll(async () => {
     server = await startServe(['--resources', EXAMPLES], {
+      udpIo,
       args: ['--client-error-log-rate', String(LOG_RATE), '--tcp-idle-timeout', '1'],
     });
   });

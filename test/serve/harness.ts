@@ -7,6 +7,11 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import type { UdpIo } from '../../dnsserver/transport/udp.ts';
+import { skipUdpIo, UDP_IOS } from '../transport/udp-paths.ts';
+
+/** The UDP paths the serve suites run against: both, or dgram alone where the native addon is not built. */
+export const SERVE_UDP_IOS: readonly UdpIo[] = UDP_IOS.filter((io) => !skipUdpIo(io));
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const CLI = path.join(REPO_ROOT, 'cli/geodns.ts');
@@ -252,6 +257,8 @@ export class ServeProcess {
 
 export interface StartOptions {
   workers?: number;
+  /** `--udp-io`; the server must then say it serves with that path. */
+  udpIo?: UdpIo;
   listen?: string[];
   geoip?: string | undefined;
   /** More `geodns serve` options. */
@@ -266,12 +273,16 @@ export async function startServe(sourceArgs: string[], options: StartOptions = {
   for (const listen of options.listen ?? ['127.0.0.1:0']) args.push('--listen', listen);
   args.push('--metrics', '127.0.0.1:0', '--workers', String(options.workers ?? 1));
   if (options.geoip !== undefined) args.push('--geoip', options.geoip);
+  if (options.udpIo !== undefined) args.push('--udp-io', options.udpIo);
   args.push(...(options.args ?? []));
   const child = (options.spawn ?? spawn)(process.execPath, args, { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   const server = new ServeProcess(child);
   try {
     const serving = await server.waitForLog((l) => l.msg === 'serving', 'serving', START_TIMEOUT_MS);
     server.dns = (serving.dns as string[]).map(hostPort);
+    if (options.udpIo !== undefined && serving.udpIo !== options.udpIo) {
+      throw new Error(`asked for --udp-io ${options.udpIo}, serving with ${String(serving.udpIo)}`);
+    }
     if (typeof serving.metrics === 'string' && serving.metrics !== 'off') server.metrics = hostPort(serving.metrics);
   } catch (error) {
     await server.stop();

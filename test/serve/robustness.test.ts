@@ -1,7 +1,7 @@
 // Garbage at a live server: random and mutated datagrams must not crash it or stop it answering.
 import dgram from 'node:dgram';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { EXAMPLES, startServe, type ServeProcess } from './harness.ts';
+import { EXAMPLES, startServe, type ServeProcess, SERVE_UDP_IOS } from './harness.ts';
 import { mulberry32 } from '../tools/random.ts';
 import { query } from '../tools/query.ts';
 
@@ -30,10 +30,10 @@ function garbage(random: () => number): Buffer[] {
   return packets;
 }
 
-describe('robustness against garbled UDP', () => {
+describe.each(SERVE_UDP_IOS)('robustness against garbled UDP (udp-io %s)', (udpIo) => {
   let server: ServeProcess;
   beforeAll(async () => {
-    server = await startServe(['--resources', EXAMPLES]);
+    server = await startServe(['--resources', EXAMPLES], { udpIo });
   });
   afterAll(async () => {
     await server?.stop();

@@ -1,6 +1,6 @@
 // Routed answers from a live `geodns serve`, steered with EDNS Client Subnet (dig +subnet).
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { CITY_MMDB, EXAMPLES, startServe, type ServeProcess } from './harness.ts';
+import { CITY_MMDB, EXAMPLES, startServe, type ServeProcess, SERVE_UDP_IOS } from './harness.ts';
 
 const FRANKFURT = ['192.0.2.10', '192.0.2.11'];
 const VIRGINIA = ['198.51.100.10', '198.51.100.11'];
@@ -8,10 +8,10 @@ const TOKYO = ['203.0.113.10'];
 const SYDNEY = ['203.0.113.20'];
 const PARIS = ['192.0.2.20'];
 
-describe('geo routing with the test city database', () => {
+describe.each(SERVE_UDP_IOS)('geo routing with the test city database (udp-io %s)', (udpIo) => {
   let server: ServeProcess;
   beforeAll(async () => {
-    server = await startServe(['--resources', EXAMPLES], { geoip: CITY_MMDB });
+    server = await startServe(['--resources', EXAMPLES], { udpIo, geoip: CITY_MMDB });
   });
   afterAll(async () => {
     await server?.stop();
@@ -100,10 +100,10 @@ describe('geo routing with the test city database', () => {
   });
 });
 
-describe('the embedded default database (no --geoip)', () => {
+describe.each(SERVE_UDP_IOS)('the embedded default database (no --geoip) (udp-io %s)', (udpIo) => {
   let server: ServeProcess;
   beforeAll(async () => {
-    server = await startServe(['--resources', EXAMPLES]);
+    server = await startServe(['--resources', EXAMPLES], { udpIo });
   });
   afterAll(async () => {
     await server?.stop();

@@ -4,7 +4,7 @@
 import dgram from 'node:dgram';
 import dnsPacket from 'dns-packet';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { EXAMPLES, pollUntil, runTool, startServe, type ServeProcess } from './harness.ts';
+import { EXAMPLES, pollUntil, runTool, startServe, type ServeProcess, SERVE_UDP_IOS } from './harness.ts';
 import { query } from '../tools/query.ts';
 
 const RATE = 20;
@@ -33,10 +33,11 @@ function counter(metrics: string, name: string, responseClass: string): number {
   return line ? Number(line.split(' ').at(-1)) : 0;
 }
 
-describe('response rate limiting (UDP)', () => {
+describe.each(SERVE_UDP_IOS)('response rate limiting (UDP) (udp-io %s)', (udpIo) => {
   let server: ServeProcess;
   beforeAll(async () => {
     server = await startServe(['--resources', EXAMPLES], {
+      udpIo,
       args: ['--rrl-rate', String(RATE), '--rrl-slip', '2', '--rrl-window', '5'],
     });
   });

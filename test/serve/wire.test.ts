@@ -3,14 +3,15 @@ import dnsPacket from 'dns-packet';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { framed, TcpClient, udpExchange } from '../transport/tools.ts';
-import { EXAMPLES, FIXTURES, startServe, type DigResult, type ServeProcess } from './harness.ts';
+import { EXAMPLES, FIXTURES, startServe, type DigResult, type ServeProcess, SERVE_UDP_IOS } from './harness.ts';
 
 const WIRE_ZONE = path.join(FIXTURES, 'wire');
 
-describe('wire rules on a live server', () => {
+describe.each(SERVE_UDP_IOS)('wire rules on a live server (udp-io %s)', (udpIo) => {
   let server: ServeProcess;
   beforeAll(async () => {
     server = await startServe(['--resources', EXAMPLES, WIRE_ZONE, '--nsid', 'geodns-test-1'], {
+      udpIo,
       listen: ['127.0.0.1:0', '[::1]:0'],
     });
   });
