@@ -17,6 +17,10 @@ import { startDnsPool, type DnsPool } from '../../dnsserver/server/dns-pool.ts';
 import { PoolSink } from '../../dnsserver/server/pool-sink.ts';
 import { DEFAULT_IDLE_TIMEOUT_MS, DEFAULT_MAX_CONNECTIONS } from '../../dnsserver/transport/tcp.ts';
 import { UDP_IO_CHOICES, type UdpIoChoice } from '../../dnsserver/transport/udp-native.ts';
+import { readKeyDir } from '../../dnsserver/sources/key-dir.ts';
+import { parseKeyPair, type KeyPairText } from '../../dnsserver/dnssec/bind.ts';
+import { dsText } from '../../dnsserver/dnssec/keys.ts';
+import { signersFor } from '../../dnsserver/dnssec/signer.ts';
 import { EXIT_INVALID, EXIT_OK, UsageError, type CliIO, type Command } from '../command.ts';
 
 const DEFAULT_LISTEN = '0.0.0.0:5353';
@@ -70,6 +74,12 @@ Options:
   --drain-timeout SEC      on SIGTERM/SIGINT: stop accepting, let answers in flight finish for up to SEC
                            seconds, then exit (default 5)
 
+DNSSEC (off by default, see docs/dnssec.md):
+  --dnssec-keys DIR        sign the zones that have keys in DIR (BIND pairs K<zone>.+<alg>+<tag>.key/.private,
+                           as dnssec-keygen writes them; ECDSA P-256 or Ed25519) for queries with the DO bit;
+                           read once at start-up, a bad key stops the server. Queries without DO are answered
+                           as without keys
+
 Response rate limiting (UDP; off by default, see docs/serve.md):
   --rrl-rate N             at most N responses a second per client network and response class, per worker
                            thread (0: off, the default)
@@ -102,6 +112,7 @@ interface ServeOptions {
   clientErrorLogRate: number;
   rrl: RrlSettings | undefined;
   drainTimeoutMs: number;
+  dnssecKeys: string | undefined;
   udpIo: UdpIoChoice;
 }
 
@@ -165,6 +176,7 @@ export function parseServeArgs(args: string[]): ServeOptions {
         'rrl-exempt': { type: 'string', multiple: true },
         'rrl-table-size': { type: 'string' },
         'drain-timeout': { type: 'string' },
+        'dnssec-keys': { type: 'string' },
         'udp-io': { type: 'string' },
       },
     }),
@@ -214,6 +226,7 @@ export function parseServeArgs(args: string[]): ServeOptions {
     ),
     rrl: parseRrl(values),
     drainTimeoutMs: positiveNumber(values['drain-timeout'], '--drain-timeout', 5) * 1000,
+    dnssecKeys: values['dnssec-keys'],
     udpIo: parseUdpIo(values['udp-io']),
   };
 }
@@ -314,6 +327,31 @@ async function run(options: ServeOptions, io: CliIO, signals: SignalHooks): Prom
     return fail((error as Error).message);
   }
 
+  // DNSSEC keys: read and checked here, so a bad key stops the server before it answers; each DNS node parses
+  // the same text again (a KeyObject does not cross threads).
+  let dnssecKeys: KeyPairText[] | undefined;
+  if (options.dnssecKeys !== undefined) {
+    try {
+      dnssecKeys = await readKeyDir(options.dnssecKeys);
+      const keys = dnssecKeys.map(parseKeyPair);
+      signersFor(keys);
+      for (const key of keys) {
+        log.info(
+          {
+            zone: key.zone,
+            keyTag: key.keyTag,
+            algorithm: key.algorithm,
+            flags: key.flags,
+            ds: dsText(key.zone, key.dnskey),
+          },
+          'DNSSEC signing key',
+        );
+      }
+    } catch (error) {
+      return fail((error as Error).message);
+    }
+  }
+
   const sink = new PoolSink();
   // Imported on demand: the compiler and its validators (the larger part of memory) load only in standalone mode,
   // the Kubernetes client only with --kube.
@@ -371,6 +409,7 @@ async function run(options: ServeOptions, io: CliIO, signals: SignalHooks): Prom
       logLevel: log.level,
       cookieSecret: newCookieSecret(),
       ...(options.nsid !== undefined ? { nsid: options.nsid } : {}),
+      ...(dnssecKeys ? { dnssecKeys } : {}),
       udpIo: options.udpIo,
       onWorkerExit: (code) => {
         log.fatal({ code }, 'a DNS worker died; exiting');

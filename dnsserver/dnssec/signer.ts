@@ -97,3 +97,14 @@ export class ZoneSigner {
     return { rrsigs, refreshAt };
   }
 }
+
+/** One signer per zone that has keys, by apex. */
+export function signersFor(keys: readonly SigningKey[], options: SignerOptions = {}): Map<string, ZoneSigner> {
+  const byZone = new Map<string, SigningKey[]>();
+  for (const key of keys) {
+    const list = byZone.get(key.zone);
+    if (list) list.push(key);
+    else byZone.set(key.zone, [key]);
+  }
+  return new Map([...byZone].map(([zone, zoneKeys]) => [zone, new ZoneSigner(zone, zoneKeys, options)]));
+}

@@ -18,6 +18,8 @@ import { ServerCookies } from './cookies.ts';
 import { ResponseRateLimiter, type RrlSettings } from '../rrl/limiter.ts';
 import type { WorkerOptions } from './messages.ts';
 import { ZoneAssembler, type ZoneSlice } from './zone-stream.ts';
+import { parseKeyPair } from '../dnssec/bind.ts';
+import { signersFor } from '../dnssec/signer.ts';
 
 export interface BoundAddress {
   transport: 'udp' | 'tcp';
@@ -70,6 +72,7 @@ export async function startDnsNode(options: WorkerOptions, log: Logger, metrics:
   state.setZones(options.initialZones);
   metrics.setZones(options.initialZones);
   state.setHealth(options.initialHealth);
+  if (options.dnssecKeys) state.setSigners(signersFor(options.dnssecKeys.map(parseKeyPair)));
 
   const cookies = new ServerCookies(options.cookieSecret);
 

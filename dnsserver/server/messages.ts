@@ -4,6 +4,7 @@ import type { HealthTable } from '../../api/health.ts';
 import type { ListenAddress } from './listen.ts';
 import type { PostedZoneSlice } from './zone-stream.ts';
 import type { RrlSettings } from '../rrl/limiter.ts';
+import type { KeyPairText } from '../dnssec/bind.ts';
 import type { UdpIo } from '../transport/udp.ts';
 
 export interface WorkerOptions {
@@ -25,6 +26,8 @@ export interface WorkerOptions {
   cookieSecret: Uint8Array;
   /** The server identifier returned to NSID requests (RFC 5001); none when undefined. */
   nsid?: string;
+  /** DNSSEC signing keys (BIND key pairs, checked by the main thread); zones without keys are not signed. */
+  dnssecKeys?: KeyPairText[];
   /** How UDP is served, already settled by the main thread (dns-pool.ts): the batched addon or Node's dgram. */
   udpIo: UdpIo;
 }
