@@ -17,6 +17,12 @@ COPY operator ./operator
 COPY dnsserver ./dnsserver
 COPY cli ./cli
 RUN npm run build
+# The batched UDP addon (dnsserver/transport/native/, `--udp-io`), against the headers this Node image ships in
+# /usr/local/include/node. Optional like everywhere: if it does not build, build/ stays empty and the server runs
+# the dgram path (auto), saying so once in its log.
+RUN apt-get update && apt-get install -y --no-install-recommends gcc libc6-dev && rm -rf /var/lib/apt/lists/*
+COPY scripts/build-native.ts ./scripts/build-native.ts
+RUN mkdir -p build && node scripts/build-native.ts
 
 # Production dependencies only; the embedded GeoIP database (@ip-location-db/geo-whois-asn-country-mmdb) is one.
 FROM node:24-bookworm-slim AS deps
@@ -29,6 +35,7 @@ ENV NODE_ENV=production
 WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules
 COPY --from=build /src/dist ./dist
+COPY --from=build /src/build ./build
 COPY package.json ./
 # The node image's unprivileged user is 1000; the chart runs the pods as 65532, which needs nothing from the
 # image: every file here is world-readable and nothing is written.

@@ -5,7 +5,7 @@
 import { execFile } from 'node:child_process';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { copyFile, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -14,6 +14,7 @@ import { EXAMPLES, REPO_ROOT, ServeProcess } from '../serve/harness.ts';
 
 const run = promisify(execFile);
 const BUILD_TIMEOUT_MS = 180_000;
+const ADDON = path.join(REPO_ROOT, 'build/geodns_udp.node');
 
 interface Instruction {
   op: string;
@@ -62,6 +63,9 @@ beforeAll(
       cwd: REPO_ROOT,
       timeout: BUILD_TIMEOUT_MS,
     });
+    // The build stage's addon (scripts/build-native.ts into build/), as `npm ci` built it here, if it did.
+    await mkdir(path.join(app, 'build'), { recursive: true });
+    if (existsSync(ADDON)) await copyFile(ADDON, path.join(app, 'build/geodns_udp.node'));
     // The deps stage: `npm ci --omit=dev` from the lock file, offline from the cache the project's own `npm ci` filled,
     // online only when that cache lacks something.
     for (const file of ['package.json', 'package-lock.json'])
@@ -95,10 +99,12 @@ describe('the image (Dockerfile)', () => {
     expect(stages.every((s) => s.from.startsWith('node:24'))).toBe(true);
     const [build, deps, final] = stages as [Stage, Stage, Stage];
     expect(ops(build, 'RUN')).toContain('npm run build');
+    expect(ops(build, 'RUN')).toContain('mkdir -p build && node scripts/build-native.ts');
     expect(ops(deps, 'RUN').some((r) => r.startsWith('npm ci --omit=dev'))).toBe(true);
     expect(ops(final, 'COPY')).toEqual([
       `--from=${deps.name} /app/node_modules ./node_modules`,
       `--from=${build.name} /src/dist ./dist`,
+      `--from=${build.name} /src/build ./build`,
       'package.json ./',
     ]);
     expect(ops(final, 'WORKDIR')).toEqual(['/app']);
@@ -167,6 +173,8 @@ describe('the image (Dockerfile)', () => {
       expect(answer.status).toBe('NOERROR');
       expect(answer.answer.map((r) => r.data)).toEqual(['192.0.2.25']);
       expect((await server.fetch('/readyz')).status).toBe(200);
+      // The addon resolves from dist/cli/ to build/ in the image's layout; without it (not built) dgram serves.
+      expect(serving.udpIo).toBe(existsSync(ADDON) ? 'native' : 'dgram');
     } finally {
       const exit = await server.stop();
       expect(exit.code).toBe(0);
