@@ -3,6 +3,7 @@
 import { fileURLToPath } from 'node:url';
 import dnsPacket from 'dns-packet';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { HEALTH_FORMAT } from '../../api/health.ts';
 import { openGeoDatabase, type GeoDatabase } from '../../dnsserver/geoip/database.ts';
 import { createHandler, ServerState } from '../../dnsserver/handler.ts';
 import { generateSigningKey } from '../../dnsserver/dnssec/keys.ts';
@@ -184,6 +185,22 @@ describe('signed answers', () => {
     const two = rrsig(handler(ask('www.geo.example', 'A', DO, '10.9.9.0'), client));
     expect(one.data.signature.equals(two.data.signature)).toBe(true);
     expect(state.signers.get('geo.example')?.made).toBe(1);
+  });
+
+  it('signs the new answer once health moves a routed name to another target', () => {
+    const keys = [generateSigningKey('geo.example')];
+    const { handler, state } = setup(keys);
+    const before = handler(ask('www.geo.example', 'A', DO, '198.51.100.0'), client);
+    state.setHealth({ format: HEALTH_FORMAT, targets: { 'web/www/eu': { up: false, since: '2026-01-01T00:00:00Z' } } });
+    const after = handler(ask('www.geo.example', 'A', DO, '198.51.100.0'), client);
+    const addresses = (reply: Buffer | null) =>
+      (dnsPacket.decode(reply as Buffer).answers ?? []).flatMap((r) => (r.type === 'A' ? [r.data] : []));
+    expect(addresses(before)).toEqual(['198.51.100.1']);
+    expect(addresses(after)).toEqual(['203.0.113.1']);
+    expect(check(keys, [before, after]).map((r) => r.sets)).toEqual([
+      ['an www.geo.example. A 30 valid'],
+      ['an www.geo.example. A 30 valid'],
+    ]);
   });
 
   it('answers NXNAME queries with FORMERR (RFC 9824 §3.5)', () => {
