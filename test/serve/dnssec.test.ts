@@ -13,6 +13,7 @@ import {
   EXAMPLES,
   parseDig,
   pollUntil,
+  runCli,
   runTool,
   startServe,
   tempDir,
@@ -136,6 +137,42 @@ describe('DNSSEC validated by unbound and delv', () => {
     await server?.stop();
     await temp?.remove();
   });
+
+  test('a folder without usable keys stops the server at start-up, saying which file and why', async () => {
+    const empty = path.join(temp.dir, 'empty');
+    const broken = path.join(temp.dir, 'broken');
+    execFileSync('mkdir', [empty, broken]);
+    const none = await runCli([
+      'serve',
+      '--resources',
+      EXAMPLES,
+      '--listen',
+      '127.0.0.1:0',
+      '--metrics',
+      'off',
+      '--dnssec-keys',
+      empty,
+    ]);
+    expect(none.code).toBe(1);
+    expect(none.stderr).toContain(`--dnssec-keys ${empty}: no key pairs`);
+    const base = execFileSync('dnssec-keygen', ['-q', '-K', broken, '-a', 'ED25519', ZONE], {
+      encoding: 'utf8',
+    }).trim();
+    await writeFile(path.join(broken, `${base}.private`), 'Private-key-format: v1.3\nAlgorithm: 8 (RSASHA256)\n');
+    const rsa = await runCli([
+      'serve',
+      '--resources',
+      EXAMPLES,
+      '--listen',
+      '127.0.0.1:0',
+      '--metrics',
+      'off',
+      '--dnssec-keys',
+      broken,
+    ]);
+    expect(rsa.code).toBe(1);
+    expect(rsa.stderr).toContain(`${base}.private:2: algorithm '8 (RSASHA256)' is not supported`);
+  }, 60_000);
 
   test('the server logs the DS BIND computes for its key', async () => {
     const line = await server.waitForLog((l) => l.msg === 'DNSSEC signing key', 'DNSSEC signing key');
