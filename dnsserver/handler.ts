@@ -11,6 +11,7 @@ import { isDeterministic, type Plan, type RoutedAnswer } from './answer/plans.ts
 import { VERDICT, type ResponseRateLimiter, type Verdict } from './rrl/limiter.ts';
 import { signedAnswer } from './answer/signed.ts';
 import type { ZoneSigner } from './dnssec/signer.ts';
+import { SigningBudgetExceeded, type SigningBudget } from './dnssec/budget.ts';
 import { RRTYPE } from './dnssec/types.ts';
 
 type RoutedPlan = Extract<Plan, { kind: 'routed' }>;
@@ -61,6 +62,11 @@ export interface HandlerOptions {
   onError?: (error: unknown, query: ParsedQuery) => void;
   /** The clock of signatures, in seconds since 1970 (default: Date.now() / 1000). Read only for signed answers. */
   now?: () => number;
+  /**
+   * New DNSSEC signatures a UDP query may cause (dnssec/budget.ts); beyond it the reply is TC=1 and the client
+   * retries over TCP, which is not budgeted. None: unlimited.
+   */
+  signingBudget?: SigningBudget;
 }
 
 /** Where the answer should be for: the ECS subnet when the resolver sent one, else the packet's source. */
@@ -75,6 +81,7 @@ export function createHandler(state: ServerState, options: HandlerOptions = {}):
   const makeCookie = options.serverCookie;
   const nsid = options.nsid;
   const clock = options.now ?? (() => Date.now() / 1000);
+  const signingBudget = options.signingBudget;
 
   /** The server cookie maker for this query's client, when it sent a cookie. */
   function cookieFor(edns: EdnsInfo | undefined, client: ClientInfo): ((clientCookie: Buffer) => Buffer) | undefined {
@@ -206,6 +213,7 @@ export function createHandler(state: ServerState, options: HandlerOptions = {}):
         qtype: query.qtype,
         compactOk,
         now,
+        ...(signingBudget && client.transport === 'udp' ? { budget: signingBudget } : {}),
       });
       state.signed.set(key, signed, plan.kind === 'routed' ? plan.tags : []);
     }
@@ -253,7 +261,17 @@ export function createHandler(state: ServerState, options: HandlerOptions = {}):
     if (signer) {
       // RFC 9824 §3.5: NXNAME is a meta-type, never asked for.
       if (query.qtype === RRTYPE.NXNAME) return formerr(message, query, client, plan.zone.apex);
-      routed = answerSigned(plan, query, client, signer);
+      try {
+        routed = answerSigned(plan, query, client, signer);
+      } catch (error) {
+        if (!(error instanceof SigningBudgetExceeded)) throw error;
+        // Over the signing budget (UDP only): TC=1, so a real client asks again over TCP.
+        state.dnssecBudgetExceeded++;
+        return buildRcodeResponse(message, query, RCODE.NOERROR, client.transport, {
+          ...replyOptions(query.edns, client),
+          truncate: true,
+        });
+      }
     } else if (plan.kind === 'routed') {
       const location = locateClient(state.locator(plan.zone), query, client);
       routed = plan.deterministic ? state.plans.answerFor(location, plan) : undefined;

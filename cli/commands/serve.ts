@@ -21,6 +21,7 @@ import { readKeyDir } from '../../dnsserver/sources/key-dir.ts';
 import { parseKeyPair, type KeyPairText } from '../../dnsserver/dnssec/bind.ts';
 import { dsText } from '../../dnsserver/dnssec/keys.ts';
 import { signersFor } from '../../dnsserver/dnssec/signer.ts';
+import { DEFAULT_SIGNATURES_PER_SECOND } from '../../dnsserver/dnssec/budget.ts';
 import { EXIT_INVALID, EXIT_OK, UsageError, type CliIO, type Command } from '../command.ts';
 
 const DEFAULT_LISTEN = '0.0.0.0:5353';
@@ -79,6 +80,9 @@ DNSSEC (off by default, see docs/dnssec.md):
                            as dnssec-keygen writes them; ECDSA P-256 or Ed25519) for queries with the DO bit;
                            read once at start-up, a bad key stops the server. Queries without DO are answered
                            as without keys
+  --dnssec-sign-rate N     new signatures a second per worker for UDP queries (default ${DEFAULT_SIGNATURES_PER_SECOND}; 0: no
+                           limit): cached signatures cost nothing, beyond it a DO query that needs a new one gets
+                           TC=1 and its client retries over TCP, which is not limited
 
 Response rate limiting (UDP; off by default, see docs/serve.md):
   --rrl-rate N             at most N responses a second per client network and response class, per worker
@@ -113,6 +117,7 @@ interface ServeOptions {
   rrl: RrlSettings | undefined;
   drainTimeoutMs: number;
   dnssecKeys: string | undefined;
+  dnssecSignRate: number | undefined;
   udpIo: UdpIoChoice;
 }
 
@@ -177,6 +182,7 @@ export function parseServeArgs(args: string[]): ServeOptions {
         'rrl-table-size': { type: 'string' },
         'drain-timeout': { type: 'string' },
         'dnssec-keys': { type: 'string' },
+        'dnssec-sign-rate': { type: 'string' },
         'udp-io': { type: 'string' },
       },
     }),
@@ -227,6 +233,7 @@ export function parseServeArgs(args: string[]): ServeOptions {
     rrl: parseRrl(values),
     drainTimeoutMs: positiveNumber(values['drain-timeout'], '--drain-timeout', 5) * 1000,
     dnssecKeys: values['dnssec-keys'],
+    dnssecSignRate: parseSignRate(values['dnssec-sign-rate'], values['dnssec-keys']),
     udpIo: parseUdpIo(values['udp-io']),
   };
 }
@@ -267,6 +274,12 @@ function parseUdpIo(text: string | undefined): UdpIoChoice {
     throw new UsageError(`--udp-io: expected ${UDP_IO_CHOICES.join(', ')}, got '${text}'`);
   }
   return text as UdpIoChoice;
+}
+
+function parseSignRate(text: string | undefined, keys: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  if (keys === undefined) throw new UsageError('--dnssec-sign-rate needs --dnssec-keys DIR (nothing is signed)');
+  return wholeNumber(text, '--dnssec-sign-rate', DEFAULT_SIGNATURES_PER_SECOND);
 }
 
 /** NSID text: printable ASCII, at most 128 bytes (an identifier, not a message), or undefined when not given. */
@@ -410,6 +423,7 @@ async function run(options: ServeOptions, io: CliIO, signals: SignalHooks): Prom
       cookieSecret: newCookieSecret(),
       ...(options.nsid !== undefined ? { nsid: options.nsid } : {}),
       ...(dnssecKeys ? { dnssecKeys } : {}),
+      ...(options.dnssecSignRate !== undefined ? { dnssecSignRate: options.dnssecSignRate } : {}),
       udpIo: options.udpIo,
       onWorkerExit: (code) => {
         log.fatal({ code }, 'a DNS worker died; exiting');

@@ -5,6 +5,7 @@ import type { Answer } from 'dns-packet';
 import { canonicalRdata } from '../dnssec/canonical.ts';
 import { compactNsecRdata, compactNxdomainRcode, nodataTypes, nxdomainTypes } from '../dnssec/denial.ts';
 import type { ZoneSigner } from '../dnssec/signer.ts';
+import type { SigningBudget } from '../dnssec/budget.ts';
 import { RRTYPE } from '../dnssec/types.ts';
 import type { Decision } from '../routing/decide.ts';
 import { wildcardAnswering } from '../zone/lookup.ts';
@@ -68,10 +69,12 @@ class SectionSigner {
   refreshAt = Infinity;
   readonly #signer: ZoneSigner;
   readonly #now: number;
+  readonly #budget: SigningBudget | undefined;
 
-  constructor(signer: ZoneSigner, now: number) {
+  constructor(signer: ZoneSigner, now: number, budget: SigningBudget | undefined) {
     this.#signer = signer;
     this.#now = now;
+    this.#budget = budget;
   }
 
   ttl(ttl: number): number {
@@ -87,6 +90,7 @@ class SectionSigner {
     const { rrsigs, refreshAt } = this.#signer.sign(
       { name: first.name, type, ttl, rdata: records.map((r) => canonicalRdata(r.type, (r as DataRecord).data)) },
       this.#now,
+      this.#budget,
     );
     if (refreshAt < this.refreshAt) this.refreshAt = refreshAt;
     return [...capped, ...rrsigs.map((rrsig) => raw(first.name, RRTYPE.RRSIG, ttl, rrsig))];
@@ -125,12 +129,14 @@ export interface SignedAnswerInput {
   compactOk: boolean;
   /** Seconds since 1970. */
   now: number;
+  /** New signatures are taken from it (UDP); none: unlimited (TCP). Throws SigningBudgetExceeded when spent. */
+  budget?: SigningBudget;
 }
 
 /** The signed body for a query whose unsigned answer is `buildAnswer(zone, result, decisions)`. */
 export function signedAnswer(input: SignedAnswerInput): SignedBody {
   const { zone, signer, result, qname, qtype } = input;
-  const s = new SectionSigner(signer, input.now);
+  const s = new SectionSigner(signer, input.now, input.budget);
   const finish = (sections: Sections, rcode: number, authoritative: boolean): SignedBody => ({
     body: encodeBody(qname, sections, rcode, authoritative),
     refreshAt: s.refreshAt,

@@ -46,6 +46,23 @@ export class ServerState {
     this.signed = new AnswerCache<SignedBody>(options.cacheSize);
   }
 
+  /** DO queries answered TC=1 because the signing budget was spent (counted up; metrics read and reset it). */
+  dnssecBudgetExceeded = 0;
+
+  /** Signatures made and taken from the cache per zone, and budget refusals, since the last call. */
+  takeDnssecCounts(): { zones: { zone: string; made: number; hits: number }[]; budgetExceeded: number } {
+    const zones: { zone: string; made: number; hits: number }[] = [];
+    for (const [zone, signer] of this.signers) {
+      if (signer.made === 0 && signer.hits === 0) continue;
+      zones.push({ zone, made: signer.made, hits: signer.hits });
+      signer.made = 0;
+      signer.hits = 0;
+    }
+    const budgetExceeded = this.dnssecBudgetExceeded;
+    this.dnssecBudgetExceeded = 0;
+    return { zones, budgetExceeded };
+  }
+
   /** Replaces the zone signers (keys changed); signed bodies made with the old keys go. */
   setSigners(signers: ReadonlyMap<string, ZoneSigner>): void {
     this.signers = signers;

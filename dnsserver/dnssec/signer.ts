@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { canonicalRecords } from './canonical.ts';
 import { DEFAULT_BACKDATE_SECONDS, DEFAULT_LIFETIME_SECONDS, signRRset, validityAt } from './sign.ts';
 import { DNSKEY_FLAG, RRTYPE, type CanonicalRRset, type SigningKey } from './types.ts';
+import { SigningBudgetExceeded, type SigningBudget } from './budget.ts';
 
 export interface SignerOptions {
   /** Seconds a signature is valid from when it is made (default 3 h). */
@@ -41,8 +42,9 @@ export class ZoneSigner {
   readonly maxTtl: number;
   readonly #cacheSize: number;
   readonly #cache = new Map<string, Entry>();
-  /** Signatures made (not taken from the cache), for metrics and tests. */
+  /** Signatures made, and signatures taken from the cache (for metrics: counted up, read and reset by the caller). */
   made = 0;
+  hits = 0;
 
   constructor(apex: string, keys: readonly SigningKey[], options: SignerOptions = {}) {
     if (keys.length === 0) throw new Error(`zone '${apex}': no signing keys`);
@@ -71,8 +73,11 @@ export class ZoneSigner {
     return this.keys.map((k) => k.dnskey);
   }
 
-  /** Signatures over `rrset` at `now`: from the cache while fresh, else made (and remembered). */
-  sign(rrset: CanonicalRRset, now: number): Signatures {
+  /**
+   * Signatures over `rrset` at `now`: from the cache while fresh, else made (and remembered). With a `budget`, a
+   * signature that has to be made takes from it, and SigningBudgetExceeded is thrown when it is spent.
+   */
+  sign(rrset: CanonicalRRset, now: number, budget?: SigningBudget): Signatures {
     const keys = rrset.type === RRTYPE.DNSKEY ? this.keySigningKeys : this.zoneKeys;
     const digest = createHash('sha256').update(canonicalRecords(rrset)).digest('base64');
     const rrsigs: Buffer[] = [];
@@ -80,7 +85,10 @@ export class ZoneSigner {
     for (const key of keys) {
       const cacheKey = `${key.keyTag}|${key.algorithm}|${rrset.name}|${rrset.type}|${rrset.ttl}|${digest}`;
       let entry = this.#cache.get(cacheKey);
-      if (!entry || now >= entry.refreshAt) {
+      if (entry && now < entry.refreshAt) {
+        this.hits++;
+      } else {
+        if (budget && !budget.take(now)) throw new SigningBudgetExceeded();
         const validity = validityAt(now, this.lifetime, this.backdate);
         entry = { rrsig: signRRset(key, rrset, validity), refreshAt: Math.floor(now) + Math.floor(this.lifetime / 2) };
         this.made++;

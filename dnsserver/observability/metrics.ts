@@ -97,6 +97,9 @@ export class GeodnsMetrics {
   readonly #clientErrors: Counter<'transport' | 'reason'>;
   readonly #rrlLimited: Counter<'class'>;
   readonly #rrlSlipped: Counter<'class'>;
+  readonly #dnssecSignatures: Counter<'zone'>;
+  readonly #dnssecCacheHits: Counter<'zone'>;
+  readonly #dnssecBudgetExceeded: Counter;
   readonly #udpIo: Gauge<'path'>;
   readonly #udpSendErrors: Counter<'reason'>;
   readonly #udpReceiveErrors: Counter;
@@ -185,6 +188,23 @@ export class GeodnsMetrics {
       name: 'geodns_rrl_slipped_total',
       help: 'Responses over the rate limit sent truncated (TC=1) instead of dropped, by response class.',
       labelNames: ['class'],
+      registers,
+    });
+    this.#dnssecSignatures = new Counter({
+      name: 'geodns_dnssec_signatures_total',
+      help: 'DNSSEC signatures made (RRSIGs not found in the signature cache), by zone.',
+      labelNames: ['zone'],
+      registers,
+    });
+    this.#dnssecCacheHits = new Counter({
+      name: 'geodns_dnssec_signature_cache_hits_total',
+      help: 'DNSSEC signatures taken from the signature cache when a signed answer was built, by zone.',
+      labelNames: ['zone'],
+      registers,
+    });
+    this.#dnssecBudgetExceeded = new Counter({
+      name: 'geodns_dnssec_budget_exceeded_total',
+      help: 'UDP queries with the DO bit answered TC=1 because the signing budget (--dnssec-sign-rate) was spent.',
       registers,
     });
     this.#udpIo = new Gauge({
@@ -305,6 +325,15 @@ export class GeodnsMetrics {
   countRateLimited(responseClass: string, limited: number, slipped: number): void {
     this.#rrlLimited.inc({ class: responseClass }, limited);
     if (slipped > 0) this.#rrlSlipped.inc({ class: responseClass }, slipped);
+  }
+
+  /** DNSSEC counts since the last call (ServerState.takeDnssecCounts). */
+  countDnssec(counts: { zones: { zone: string; made: number; hits: number }[]; budgetExceeded: number }): void {
+    for (const { zone, made, hits } of counts.zones) {
+      if (made > 0) this.#dnssecSignatures.inc({ zone }, made);
+      if (hits > 0) this.#dnssecCacheHits.inc({ zone }, hits);
+    }
+    if (counts.budgetExceeded > 0) this.#dnssecBudgetExceeded.inc(counts.budgetExceeded);
   }
 
   /** The UDP path in use (the main thread says it once for the process). */

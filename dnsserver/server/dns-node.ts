@@ -20,6 +20,7 @@ import type { WorkerOptions } from './messages.ts';
 import { ZoneAssembler, type ZoneSlice } from './zone-stream.ts';
 import { parseKeyPair } from '../dnssec/bind.ts';
 import { signersFor } from '../dnssec/signer.ts';
+import { DEFAULT_SIGNATURES_PER_SECOND, SigningBudget } from '../dnssec/budget.ts';
 
 export interface BoundAddress {
   transport: 'udp' | 'tcp';
@@ -91,6 +92,9 @@ export async function startDnsNode(options: WorkerOptions, log: Logger, metrics:
     serverCookie: (clientCookie, address) => cookies.make(clientCookie, address),
     ...(rrl ? { rateLimiter: rrl } : {}),
     ...(options.nsid !== undefined ? { nsid: Buffer.from(options.nsid, 'utf8') } : {}),
+    ...(options.dnssecKeys && options.dnssecSignRate !== 0
+      ? { signingBudget: new SigningBudget(options.dnssecSignRate ?? DEFAULT_SIGNATURES_PER_SECOND) }
+      : {}),
     onError: (error, query) => log.error({ err: error, qname: query.qname, qtype: query.qtype }, 'answering failed'),
     onClientError: (client, reason, detail) =>
       clientErrors.report(client.transport, reason, client.address, client.port, detail),
@@ -190,6 +194,7 @@ export async function startDnsNode(options: WorkerOptions, log: Logger, metrics:
     flushMetrics() {
       counter.flushInto(metrics);
       clientErrors.flushInto(metrics);
+      if (options.dnssecKeys) metrics.countDnssec(state.takeDnssecCounts());
       for (const udp of udpServers) metrics.countUdp(udp.takeCounts());
       if (rrl) for (const c of rrl.takeCounts()) metrics.countRateLimited(c.class, c.limited, c.slipped);
     },

@@ -28,6 +28,8 @@ export interface WorkerOptions {
   nsid?: string;
   /** DNSSEC signing keys (BIND key pairs, checked by the main thread); zones without keys are not signed. */
   dnssecKeys?: KeyPairText[];
+  /** New signatures a second each node may make for UDP queries (dnssec/budget.ts); 0: unlimited. */
+  dnssecSignRate?: number;
   /** How UDP is served, already settled by the main thread (dns-pool.ts): the batched addon or Node's dgram. */
   udpIo: UdpIo;
 }
