@@ -267,6 +267,14 @@ export function createHandler(state: ServerState, options: HandlerOptions = {}):
         if (!(error instanceof SigningBudgetExceeded)) throw error;
         // Over the signing budget (UDP only): TC=1, so a real client asks again over TCP.
         state.dnssecBudgetExceeded++;
+        observe?.({
+          zone: plan.zone.apex,
+          qname: query.qname,
+          qtype: query.qtype,
+          rcode: RCODE.NOERROR,
+          transport: client.transport,
+          ecs: query.edns?.ecs !== undefined,
+        });
         return buildRcodeResponse(message, query, RCODE.NOERROR, client.transport, {
           ...replyOptions(query.edns, client),
           truncate: true,
