@@ -136,7 +136,7 @@ try {
     head,
     `${clusterText(cluster)}. Operator with \`--leader-elect\` (lease renewals every 2 s), two DNS pods (\`serve --kube --workers 0\`). ` +
       `5 GeoEndpoints (Service targets, one Service whose Pod is not ready, address targets probed over HTTP every 1 s), the DNS Service's Pods naming both DNS pods (the operator asks them for the serial every 5 s). ` +
-      `Counted for ${seconds.toFixed(1)} s after everything had settled (+${SETTLE} s): every request the audit log records as received in that time, read ${AFTER} s later (a watch is recorded when it ends: the DNS pods' end after 20–28 s, the operator's informers' only at the server's timeout, 30–60 min), by who sent it.`,
+      `Counted for ${seconds.toFixed(1)} s after everything had settled (+${SETTLE} s): every request the audit log records as received in that time, read ${AFTER} s later (a watch is recorded when it ends: the DNS pods' end after 20–28 s, the operator's informers' when client-node's 30 s inactivity timeout aborts a quiet one), by who sent it.`,
     '',
     `- **writes by the operator and the DNS pods other than lease renewals: ${other.length}** ${other.length === 0 ? '(target met)' : '(**target missed**)'}` +
       (other.length ? `: ${describe(other)}` : ''),
