@@ -2,7 +2,8 @@
 # Serves the same zone from geodns and from Knot (knotd, foreground, loopback, high ports) and compares their
 # answers to a battery of edge-case queries (scripts/compare-knot-cases.ts). Prints a markdown table.
 # Needs knotd (apt-get install knot); run from the repository root: scripts/compare-knot.sh [RESOURCES_DIR]
-# The table in docs/conformance.md comes from this script.
+# The table in docs/conformance.md comes from this script. DNSSEC_KEYS=DIR serves geodns with --dnssec-keys DIR
+# (docs/dnssec.md): every row without the DO bit must stay as it is.
 set -euo pipefail
 
 RESOURCES=${1:-examples/standalone}
@@ -76,7 +77,7 @@ CONF
 knotd -c "$WORK/knot/knot.conf" 2>"$WORK/knot.log" &
 PIDS+=($!)
 node cli/geodns.ts serve --config "$WORK/compiled" --listen "127.0.0.1:$GEODNS_PORT" --metrics off --workers 1 \
-  --log-level warn 2>"$WORK/geodns.log" &
+  ${DNSSEC_KEYS:+--dnssec-keys "$DNSSEC_KEYS"} --log-level warn 2>"$WORK/geodns.log" &
 PIDS+=($!)
 
 for _ in $(seq 1 50); do
