@@ -1,13 +1,22 @@
 // geodns operator, once its arguments are parsed: the operator, its metrics endpoint and a clean stop on SIGTERM.
 import { createLogger } from '../lib/log.ts';
 import { startHttpServer, type ObservabilityServer } from '../lib/http-endpoint.ts';
-import { formatListenAddress } from '../dnsserver/server/listen.ts';
+import { formatListenAddress, type ListenAddress } from '../dnsserver/server/listen.ts';
 import { loadKubeConfig } from '../operator/kube/api.ts';
 import { OperatorMetrics } from '../operator/observability/metrics.ts';
 import { Operator } from '../operator/operator.ts';
 import { EXIT_INVALID, EXIT_OK, type CliIO } from './command.ts';
-import type { OperatorArgs } from './commands/operator.ts';
 import { setOperatorV8Flags } from './operator-v8-flags.ts';
+
+/** What `geodns operator` was asked for (cli/commands/operator.ts parses it; nothing here imports that module). */
+export interface OperatorArgs {
+  kubeconfig: string | undefined;
+  namespace: string;
+  metrics: ListenAddress | undefined;
+  logLevel: string | undefined;
+  dnsService: string | undefined;
+  leaderElection: { leaseDurationMs?: number; renewDeadlineMs?: number; retryPeriodMs?: number } | undefined;
+}
 
 export async function runOperator(args: OperatorArgs, io: CliIO): Promise<number> {
   setOperatorV8Flags();

@@ -3,8 +3,9 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { parseLogLevel } from '../../lib/log.ts';
-import { parseListenAddress, type ListenAddress } from '../../dnsserver/server/listen.ts';
+import { parseListenAddress } from '../../dnsserver/server/listen.ts';
 import { UsageError, type Command } from '../command.ts';
+import type { OperatorArgs } from '../run-operator.ts';
 
 export const DEFAULT_OPERATOR_METRICS = '0.0.0.0:9154';
 const SERVICE_ACCOUNT_NAMESPACE = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
@@ -31,15 +32,6 @@ Options:
 Example:
   KUBECONFIG=~/.kube/config geodns operator --namespace geodns-system --metrics 127.0.0.1:9154
 `;
-
-export interface OperatorArgs {
-  kubeconfig: string | undefined;
-  namespace: string;
-  metrics: ListenAddress | undefined;
-  logLevel: string | undefined;
-  dnsService: string | undefined;
-  leaderElection: { leaseDurationMs?: number; renewDeadlineMs?: number; retryPeriodMs?: number } | undefined;
-}
 
 function seconds(text: string | undefined, option: string): number | undefined {
   if (text === undefined) return undefined;
