@@ -106,6 +106,16 @@ dnsperf_summary() {
     }' "$1"
 }
 
+# latency_percentiles FILE : "p50 / p90 / p99 / p99.9" in ms from a verbose dnsperf output (-v: one line per answer,
+# its latency in seconds last).
+latency_percentiles() {
+  awk '/^> / { print $NF * 1000 }' "$1" | sort -g | awk '{ v[n++] = $1 } END {
+    if (!n) { print "n/a"; exit }
+    split("0.5 0.9 0.99 0.999", q, " ")
+    for (i = 1; i <= 4; i++) { k = int(q[i] * n); if (k >= n) k = n - 1; out = out (i > 1 ? " / " : "") sprintf("%.3f", v[k]) }
+    print out }'
+}
+
 # ratio A B : A/B with two decimals, or n/a.
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b + 0 == 0) print "n/a"; else printf "%.2f\n", a / b }'; }
 ratio3() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b + 0 == 0) print "n/a"; else printf "%.3f\n", a / b }'; }

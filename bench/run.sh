@@ -47,6 +47,10 @@ measure() {
   summary=$(dnsperf_summary "$result") || die "cannot parse $result"
   cpu_pct=$(awk -v d=$((t1 - t0)) -v hz="$CLK_TCK" -v s="$DURATION" 'BEGIN { printf "%.0f", d / hz / s * 100 }')
   printf '%s\t%s\t%s\t%s\t%s\n' "$server" "$file" "$round" "$cpu_pct" "${summary// /$'\t'}" >>"$RAW"
+  # Half-rate runs are verbose (-v: one line per answer with its latency): their percentiles, one line in $PCT.
+  if [[ $round == half ]]; then
+    printf '%s\t%s\t%s\n' "$server" "$file" "$(latency_percentiles "$result")" >>"$OUT/run-percentiles.tsv"
+  fi
   log "$server $file round $round: $(echo "$summary" | awk '{ print $1 " q/s, lost " $2 ", avg " $4 " ms" }'), server CPU $cpu_pct%"
 }
 
@@ -104,11 +108,12 @@ half_round() {
   for file in "${QUERY_FILES[@]}"; do
     rate=$(awk -v q="$(median "$CURRENT" "$file" 5)" 'BEGIN { printf "%d", q / 2 }')
     ((rate > 0)) || continue
-    measure "$CURRENT" "$file" half "$PORT" "$PID" -Q "$rate"
+    measure "$CURRENT" "$file" half "$PORT" "$PID" -Q "$rate" -v
     printf '%s\t%s\t%s\n' "$CURRENT" "$file" "$rate" >>"$OUT/run-half-rates.tsv"
   done
 }
 : >"$OUT/run-half-rates.tsv"
+: >"$OUT/run-percentiles.tsv"
 for CURRENT in "${SERVERS[@]}"; do
   ((HALF)) || break
   [[ -n ${SKIPPED[$CURRENT]:-} ]] && continue
@@ -149,7 +154,9 @@ report() {
   echo "| ratio | no ECS | ECS |"
   echo "|---|---:|---:|"
   local pair a b
-  for pair in geodns/gdnsd geodns/floor floor/gdnsd geodns/pdns; do
+  for pair in geodns/gdnsd geodns/floor floor/gdnsd geodns/pdns geodns-native/geodns-dgram geodns-native/gdnsd \
+    geodns-native/floor geodns-native/pdns geodns-dgram/gdnsd geodns-dgram/floor geodns-native-w2/geodns-native \
+    geodns-dgram-w2/geodns-dgram; do
     a=${pair%/*} b=${pair#*/}
     ran "$a" && ran "$b" || continue
     echo "| $pair | $(ratio "$(median "$a" plain 5)" "$(median "$b" plain 5)") ($(ratio "$(efficiency "$a" plain)" "$(efficiency "$b" plain)")) | $(ratio "$(median "$a" ecs 5)" "$(median "$b" ecs 5)") ($(ratio "$(efficiency "$a" ecs)" "$(efficiency "$b" ecs)")) |"
@@ -163,11 +170,13 @@ report() {
   echo
   echo "At half of each server's own median peak (dnsperf \`-Q RATE\`, same duration):"
   echo
-  echo "| server | queries | -Q | q/s | lost | avg latency ms | max latency ms | server CPU % |"
-  echo "|---|---|---:|---:|---:|---:|---:|---:|"
+  echo "| server | queries | -Q | q/s | lost | avg latency ms | p50 / p90 / p99 / p99.9 ms | max latency ms | server CPU % |"
+  echo "|---|---|---:|---:|---:|---:|---:|---:|---:|"
   while IFS=$'\t' read -r s f rate; do
-    awk -F'\t' -v s="$s" -v f="$f" -v r="$rate" -v l="$(label "$f")" '$1 == s && $2 == f && $3 == "half" {
-      printf "| %s | %s | %s | %s | %s | %s | %s | %s |\n", s, l, r, $5, $6, $8, $10, $4 }' "$RAW"
+    local pct
+    pct=$(awk -F'\t' -v s="$s" -v f="$f" '$1 == s && $2 == f { print $3 }' "$OUT/run-percentiles.tsv")
+    awk -F'\t' -v s="$s" -v f="$f" -v r="$rate" -v l="$(label "$f")" -v p="$pct" '$1 == s && $2 == f && $3 == "half" {
+      printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", s, l, r, $5, $6, $8, p, $10, $4 }' "$RAW"
   done <"$OUT/run-half-rates.tsv"
   [[ -n ${SKIPPED[geodns]:-} ]] && { echo; echo "geodns: pending (\`node cli/geodns.ts serve\` not runnable in this checkout); ratios with geodns are n/a."; }
   return 0

@@ -7,7 +7,9 @@ SERVERS_ALL=(floor gdnsd pdns geodns)
 # geodns with response rate limiting, for A/B runs against plain geodns (bench/run.sh geodns geodns-rrl-exempt
 # geodns-rrl-under); not in the default set. exempt: the benchmark's client network is exempt; under: every
 # response goes through the buckets, at a rate (per bucket) the benchmark never reaches.
-SERVERS_VARIANTS=(geodns-rrl-exempt geodns-rrl-under)
+SERVERS_VARIANTS=(geodns-rrl-exempt geodns-rrl-under geodns-native geodns-dgram geodns-native-w2 geodns-dgram-w2)
+# geodns on each UDP path (--udp-io, issue 24): bench/run.sh floor gdnsd pdns geodns-native geodns-dgram; the -w2
+# variants run --workers 2 on both CPUs (SERVER_CPU and CLIENT_CPU, so sharing the client's), for scaling.
 
 start_floor() {
   SERVER_CMD="$NODE bench/floor-server.ts --listen 127.0.0.1:$1"
@@ -45,6 +47,7 @@ start_geodns() {
   local args=(serve --resources "$FIXTURES/geodns" --listen "127.0.0.1:$port" --workers "$GEODNS_WORKERS" --geoip "$MMDB"
     --metrics "127.0.0.1:$((port + 100))" "$@")
   SERVER_CMD="node $GEODNS_NODE_FLAGS $GEODNS_ENTRY serve --resources bench/fixtures/geodns --listen 127.0.0.1:$port --workers $GEODNS_WORKERS --geoip bench/fixtures/bench-geo.mmdb --metrics 127.0.0.1:$((port + 100))${*:+ $*}"
+  [[ $SERVER_CPU == *,* ]] && SERVER_CMD+="   # pinned to CPUs $SERVER_CPU"
   # shellcheck disable=SC2086 # GEODNS_NODE_FLAGS is a list of flags
   start_bg "$OUT/geodns.log" "$SERVER_CPU" "$NODE" $GEODNS_NODE_FLAGS "$ROOT/$GEODNS_ENTRY" "${args[@]}"
   SERVER_PID=$BG_PID
@@ -53,6 +56,10 @@ start_geodns() {
 
 start_geodns-rrl-exempt() { start_geodns "$1" --rrl-rate 100 --rrl-exempt 127.0.0.0/8; }
 start_geodns-rrl-under() { start_geodns "$1" --rrl-rate 1000000; }
+start_geodns-native() { start_geodns "$1" --udp-io native; }
+start_geodns-dgram() { start_geodns "$1" --udp-io dgram; }
+start_geodns-native-w2() { GEODNS_WORKERS=2 SERVER_CPU=$SERVER_CPU,$CLIENT_CPU start_geodns "$1" --udp-io native; }
+start_geodns-dgram-w2() { GEODNS_WORKERS=2 SERVER_CPU=$SERVER_CPU,$CLIENT_CPU start_geodns "$1" --udp-io dgram; }
 
 # check_geo PORT : the answers each server must agree on (ECS for US, DE, JP clients and the static record).
 check_geo() {
