@@ -262,7 +262,11 @@ try {
       Object.entries(
         operator.proc.logs
           .filter((l) => l.level === 'warn' || l.level === 'error')
-          .map((l) => `${String(l.msg)}${l.cache ? ` (${String(l.cache)}: ${String(l.err).split('\n')[0]})` : ''}`)
+          .map((l) => {
+            const err = typeof l.err === 'object' && l.err !== null ? (l.err as { message?: unknown }).message : l.err;
+            const why = err === undefined ? '' : String(err).split('\n')[0];
+            return `${String(l.msg)}${why ? ` (${l.cache ? `${String(l.cache)}: ` : ''}${why})` : ''}`;
+          })
           .reduce<Record<string, number>>((m, text) => ((m[text] = (m[text] ?? 0) + 1), m), {}),
       )
         .map(([msg, n]) => `${msg} × ${n}`)
