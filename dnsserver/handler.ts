@@ -16,6 +16,7 @@ import { RRTYPE } from './dnssec/types.ts';
 
 type RoutedPlan = Extract<Plan, { kind: 'routed' }>;
 type FixedPlan = Extract<Plan, { kind: 'fixed' }>;
+
 import { encodeBody } from './wire/encode.ts';
 import { parseQuery } from './wire/parse.ts';
 import { buildErrorResponse, buildRcodeResponse, buildResponse, type ResponseOptions } from './wire/respond.ts';
@@ -44,6 +45,14 @@ export interface QueryEvent {
    * target), so a counter can keep its tallies per answer instead of composing a key per query.
    */
   answer?: object;
+}
+
+/** The routing decisions of a plan's routed parts for one client, and what they make together. */
+interface RoutedDecisions {
+  decisions: Decision[];
+  policy: string;
+  key: string;
+  scope: number;
 }
 
 export interface HandlerOptions {
@@ -144,13 +153,17 @@ export function createHandler(state: ServerState, options: HandlerOptions = {}):
     return plan;
   }
 
-  function decideRouted(plan: RoutedPlan, query: ParsedQuery, location: ClientLocation): RoutedAnswer {
+  /**
+   * The routing decision of every routed part of `result` for a client at `location`, and the key of the body they
+   * make together: `keyStem` and each decision's key (names are lower case and escaped, types are numbers, so the
+   * parts cannot run into each other).
+   */
+  function decideParts(result: RoutedPlan['result'], location: ClientLocation, keyStem: string): RoutedDecisions {
     const decisions: Decision[] = [];
     let policy = '';
-    // Names are lower case and escaped, types are numbers: the parts cannot run into each other.
-    let bodyKey = `${query.qname}|${query.qtype}`;
+    let key = keyStem;
     let scope = 0;
-    for (const part of plan.result.parts) {
+    for (const part of result.parts) {
       if (part.kind !== 'routed') continue;
       const decision = decide({
         routed: part.routed,
@@ -161,14 +174,19 @@ export function createHandler(state: ServerState, options: HandlerOptions = {}):
       });
       decisions.push(decision);
       policy ||= part.routed.policy;
-      bodyKey += `|${decision.key}`;
+      key += `|${decision.key}`;
       if (decision.scopePrefix > scope) scope = decision.scopePrefix;
     }
-    let body = state.cache.get(bodyKey);
+    return { decisions, policy, key, scope };
+  }
+
+  function decideRouted(plan: RoutedPlan, query: ParsedQuery, location: ClientLocation): RoutedAnswer {
+    const { decisions, policy, key, scope } = decideParts(plan.result, location, `${query.qname}|${query.qtype}`);
+    let body = state.cache.get(key);
     if (!body) {
       const built = buildAnswer(plan.zone, plan.result, decisions);
       body = encodeBody(query.qname, built.sections, built.rcode, built.authoritative);
-      state.cache.set(bodyKey, body, plan.tags);
+      state.cache.set(key, body, plan.tags);
     }
     return { body, scope, policy, target: decisions[0]?.targets[0] };
   }
@@ -180,27 +198,11 @@ export function createHandler(state: ServerState, options: HandlerOptions = {}):
    */
   function answerSigned(plan: Plan, query: ParsedQuery, client: ClientInfo, signer: ZoneSigner): RoutedAnswer {
     const compactOk = query.edns?.compactOk === true;
-    const decisions: Decision[] = [];
-    let policy = '';
-    let scope = 0;
-    let key = `${query.qname}|${query.qtype}|${compactOk ? 'co' : 'do'}`;
-    if (plan.kind === 'routed') {
-      const location = locateClient(state.locator(plan.zone), query, client);
-      for (const part of plan.result.parts) {
-        if (part.kind !== 'routed') continue;
-        const decision = decide({
-          routed: part.routed,
-          family: part.family,
-          location,
-          health: state.health.targets,
-          random,
-        });
-        decisions.push(decision);
-        policy ||= part.routed.policy;
-        key += `|${decision.key}`;
-        if (decision.scopePrefix > scope) scope = decision.scopePrefix;
-      }
-    }
+    const stem = `${query.qname}|${query.qtype}|${compactOk ? 'co' : 'do'}`;
+    const { decisions, policy, key, scope } =
+      plan.kind === 'routed'
+        ? decideParts(plan.result, locateClient(state.locator(plan.zone), query, client), stem)
+        : { decisions: [], policy: '', key: stem, scope: 0 };
     const now = clock();
     let signed = state.signed.get(key);
     if (!signed || now >= signed.refreshAt) {
