@@ -96,12 +96,13 @@ export const KNOWLEDGE_RULES: IForbiddenRuleType[] = [
   {
     name: 'kube-client-in-its-rooms',
     comment:
-      '@kubernetes/client-node is imported only under operator/kube/ and by the DNS server\u2019s one in-cluster ' +
-      'source (dnsserver/sources/cluster.ts); everything else talks to those.',
+      '@kubernetes/client-node is imported only under operator/kube/, by the DNS server\u2019s one in-cluster ' +
+      'source (dnsserver/sources/cluster.ts) and by the client configuration both load (lib/kube/); everything ' +
+      'else talks to those.',
     severity: 'error',
     from: {
       path: `^(${PRODUCTION_ROOTS.join('|')})/`,
-      pathNot: '^(operator/kube/|dnsserver/sources/cluster\\.ts$)',
+      pathNot: '^(operator/kube/|lib/kube/|dnsserver/sources/cluster\\.ts$)',
     },
     to: { path: KUBE_CLIENT },
   },

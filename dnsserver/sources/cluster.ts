@@ -3,6 +3,7 @@
 // health ConfigMap (geodns-health), so the pods need nothing beyond get/list/watch on ConfigMaps. While the API
 // server or the operator is down it keeps serving what it last had. When the API cannot be reached at start-up,
 // a mounted copy of the same ConfigMaps (--config DIR) is served until it can.
+import { loadKubeConfig } from '../../lib/kube/kubeconfig.ts';
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
@@ -176,11 +177,8 @@ export class ClusterSource {
    */
   async start(): Promise<void> {
     const { log } = this.#options;
-    const kubeConfig = new KubeConfig();
-    if (this.#options.kubeconfig) kubeConfig.loadFromFile(this.#options.kubeconfig);
-    else kubeConfig.loadFromDefault();
+    const kubeConfig = loadKubeConfig(this.#options.kubeconfig);
     const server = kubeConfig.getCurrentCluster()?.server;
-    if (!server) throw new Error('no Kubernetes cluster in the kubeconfig');
     const namespace = resolveNamespace(this.#options.namespace, kubeConfig, SERVICE_ACCOUNT_NAMESPACE_FILE);
     const view = new ClusterView({ sink: this.#sink, log, namespace });
     this.#view = view;

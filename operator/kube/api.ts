@@ -13,6 +13,7 @@ import {
   type V1ConfigMap,
 } from '@kubernetes/client-node';
 import { GROUP, KINDS, VERSION } from '../../api/resources.ts';
+import { loadKubeConfig } from '../../lib/kube/kubeconfig.ts';
 import { MANAGER } from '../../api/configmaps.ts';
 import {
   ApiError,
@@ -26,17 +27,7 @@ import {
 export { CoordinationV1Api, type KubeConfig };
 
 /** Loads --kubeconfig FILE, else $KUBECONFIG / ~/.kube/config / the in-cluster service account. */
-export function loadKubeConfig(file?: string): KubeConfig {
-  const config = new KubeConfig();
-  if (file) config.loadFromFile(file);
-  else config.loadFromDefault();
-  if (!config.getCurrentCluster()) {
-    throw new Error(
-      `no Kubernetes cluster configured${file ? ` in ${file}` : ' (KUBECONFIG, ~/.kube/config or in-cluster)'}`,
-    );
-  }
-  return config;
-}
+export { loadKubeConfig };
 
 function toApiError(error: unknown, what: string): ApiError {
   if (error instanceof ApiError) return error;
