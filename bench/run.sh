@@ -67,7 +67,7 @@ with_server() {
     return 1
   fi
   COMMANDS[$server]=$SERVER_CMD
-  if [[ $server != floor ]]; then
+  if [[ $server != floor* ]]; then
     local got
     got=$(check_geo "$port")
     [[ $got == "$GEO_EXPECTED" ]] || log "warning: $server answers '$got', expected '$GEO_EXPECTED' (US, DE, JP, loopback)"
@@ -156,7 +156,7 @@ report() {
   local pair a b
   for pair in geodns/gdnsd geodns/floor floor/gdnsd geodns/pdns geodns-native/geodns-dgram geodns-native/gdnsd \
     geodns-native/floor geodns-native/pdns geodns-dgram/gdnsd geodns-dgram/floor geodns-native-w2/geodns-native \
-    geodns-dgram-w2/geodns-dgram; do
+    geodns-dgram-w2/geodns-dgram geodns-native/floor-native floor-native/gdnsd; do
     a=${pair%/*} b=${pair#*/}
     ran "$a" && ran "$b" || continue
     echo "| $pair | $(ratio "$(median "$a" plain 5)" "$(median "$b" plain 5)") ($(ratio "$(efficiency "$a" plain)" "$(efficiency "$b" plain)")) | $(ratio "$(median "$a" ecs 5)" "$(median "$b" ecs 5)") ($(ratio "$(efficiency "$a" ecs)" "$(efficiency "$b" ecs)")) |"

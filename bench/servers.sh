@@ -7,13 +7,22 @@ SERVERS_ALL=(floor gdnsd pdns geodns)
 # geodns with response rate limiting, for A/B runs against plain geodns (bench/run.sh geodns geodns-rrl-exempt
 # geodns-rrl-under); not in the default set. exempt: the benchmark's client network is exempt; under: every
 # response goes through the buckets, at a rate (per bucket) the benchmark never reaches.
-SERVERS_VARIANTS=(geodns-rrl-exempt geodns-rrl-under geodns-native geodns-dgram geodns-native-w2 geodns-dgram-w2)
+SERVERS_VARIANTS=(geodns-rrl-exempt geodns-rrl-under geodns-native geodns-dgram geodns-native-w2 geodns-dgram-w2
+  floor-native)
 # geodns on each UDP path (--udp-io, issue 24): bench/run.sh floor gdnsd pdns geodns-native geodns-dgram; the -w2
 # variants run --workers 2 on both CPUs (SERVER_CPU and CLIENT_CPU, so sharing the client's), for scaling.
 
 start_floor() {
   SERVER_CMD="$NODE bench/floor-server.ts --listen 127.0.0.1:$1"
   start_bg "$OUT/floor.log" "$SERVER_CPU" "$NODE" "$BENCH_DIR/floor-server.ts" --listen "127.0.0.1:$1"
+  SERVER_PID=$BG_PID
+  wait_answer "$1" "www.$ZONE" A 198.51.100.21 "$SERVER_PID"
+}
+
+# The floor through the native UDP path (bench/floor-server.ts --udp-io native): the batched I/O alone.
+start_floor-native() {
+  SERVER_CMD="$NODE bench/floor-server.ts --listen 127.0.0.1:$1 --udp-io native"
+  start_bg "$OUT/floor-native.log" "$SERVER_CPU" "$NODE" "$BENCH_DIR/floor-server.ts" --listen "127.0.0.1:$1" --udp-io native
   SERVER_PID=$BG_PID
   wait_answer "$1" "www.$ZONE" A 198.51.100.21 "$SERVER_PID"
 }
