@@ -12,7 +12,6 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createSocket, type Socket } from 'node:dgram';
 import { once } from 'node:events';
 import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import https from 'node:https';
 import { createServer } from 'node:net';
 import { cpus, loadavg } from 'node:os';
@@ -569,33 +568,20 @@ export async function auditedRequests(cluster: BenchCluster, from = 0, to = Infi
   });
 }
 
-/**
- * How long the API server took over each request that matches (the audit log: received → response complete), in
- * ms; ControlPlane.requests() leaves the completion time out, so this reads the log itself.
- */
+/** How long the API server took over each request that matches (the audit log: received → response complete), ms. */
 export async function serverMs(
   cluster: BenchCluster,
   match: { user?: string; verb: string; resource: string; subresource?: string },
 ): Promise<number[]> {
-  const text = await readFile(cluster.plane.auditLog, 'utf8').catch(() => '');
-  const out: number[] = [];
-  for (const line of text.split('\n')) {
-    if (!line) continue;
-    const event = JSON.parse(line) as {
-      user: { username: string };
-      verb: string;
-      objectRef?: { resource?: string; subresource?: string };
-      requestReceivedTimestamp: string;
-      stageTimestamp: string;
-    };
-    if (match.user !== undefined && event.user.username !== match.user) continue;
-    if (event.verb !== match.verb || event.objectRef?.resource !== match.resource) continue;
-    if (event.objectRef.subresource !== match.subresource) continue;
-    // Microseconds: Date.parse keeps milliseconds only.
-    const micros = (t: string) => Date.parse(t) * 1000 + Number(/\.\d{3}(\d{3})/.exec(t)?.[1] ?? 0);
-    out.push((micros(event.stageTimestamp) - micros(event.requestReceivedTimestamp)) / 1000);
-  }
-  return out;
+  return (await cluster.plane.requests())
+    .filter(
+      (r) =>
+        (match.user === undefined || r.user === match.user) &&
+        r.verb === match.verb &&
+        r.resource === match.resource &&
+        r.subresource === match.subresource,
+    )
+    .map((r) => r.serverMs);
 }
 
 export const WRITE_VERBS = new Set(['create', 'update', 'patch', 'delete', 'deletecollection']);

@@ -155,6 +155,7 @@ describe('the audit log', () => {
       await core.createNamespacedConfigMap({ namespace: 'default', body: { metadata: { name: 'audited' } } });
       const mine = (await audited.requests()).filter((r) => r.resource === 'configmaps' && r.name === 'audited');
       expect(mine).toEqual([expect.objectContaining({ user: 'admin', verb: 'create', code: 201 })]);
+      expect(mine[0]!.serverMs).toBeGreaterThan(0);
     } finally {
       await audited.stop();
     }

@@ -47,8 +47,14 @@ export interface AuditedRequest {
   namespace: string | undefined;
   name: string | undefined;
   code: number | undefined;
+  /** When the API server received it (RFC 3339, microseconds). */
   time: string;
+  /** How long the API server took over it, received → response complete, in ms (microsecond precision). */
+  serverMs: number;
 }
+
+/** An audit timestamp in microseconds since 1970 (Date.parse keeps milliseconds only). */
+const micros = (t: string): number => Date.parse(t) * 1000 + Number(/\.\d{3}(\d{3})/.exec(t)?.[1] ?? 0);
 
 export interface CommandResult {
   stdout: string;
@@ -379,6 +385,7 @@ export class ControlPlane {
         objectRef?: { resource?: string; subresource?: string; namespace?: string; name?: string };
         responseStatus?: { code?: number };
         requestReceivedTimestamp: string;
+        stageTimestamp: string;
       };
       requests.push({
         user: event.user.username,
@@ -389,6 +396,7 @@ export class ControlPlane {
         name: event.objectRef?.name,
         code: event.responseStatus?.code,
         time: event.requestReceivedTimestamp,
+        serverMs: (micros(event.stageTimestamp) - micros(event.requestReceivedTimestamp)) / 1000,
       });
     }
     return requests;
