@@ -222,7 +222,33 @@ export function createHandler(state: ServerState, options: HandlerOptions = {}):
     return { body: signed.body, scope, policy, target: decisions[0]?.targets[0] };
   }
 
-  /** `extendedError`: why, for EDNS clients (RFC 8914), as Knot says it. */
+  /** A reply of `rcode` alone (REFUSED, FORMERR), counted and rate-limited like any other; `extendedError`: why,
+   *  for EDNS clients (RFC 8914), as Knot says it. */
+  function rcodeReply(
+    message: Buffer,
+    query: ParsedQuery,
+    client: ClientInfo,
+    zone: string | null,
+    rcode: number,
+    extendedError?: number,
+  ): Buffer | null {
+    observe?.({
+      zone,
+      qname: query.qname,
+      qtype: query.qtype,
+      rcode,
+      transport: client.transport,
+      ecs: query.edns?.ecs !== undefined,
+    });
+    const verdict = limit(client, rcode, false, query, zone);
+    if (verdict === VERDICT.DROP) return null;
+    return buildRcodeResponse(message, query, rcode, client.transport, {
+      ...replyOptions(query.edns, client),
+      ...(extendedError !== undefined ? { extendedError } : {}),
+      truncate: verdict === VERDICT.SLIP,
+    });
+  }
+
   function refuse(
     message: Buffer,
     query: ParsedQuery,
@@ -230,21 +256,7 @@ export function createHandler(state: ServerState, options: HandlerOptions = {}):
     zone: string | null,
     extendedError?: number,
   ): Buffer | null {
-    observe?.({
-      zone,
-      qname: query.qname,
-      qtype: query.qtype,
-      rcode: RCODE.REFUSED,
-      transport: client.transport,
-      ecs: query.edns?.ecs !== undefined,
-    });
-    const verdict = limit(client, RCODE.REFUSED, false, query, zone);
-    if (verdict === VERDICT.DROP) return null;
-    return buildRcodeResponse(message, query, RCODE.REFUSED, client.transport, {
-      ...replyOptions(query.edns, client),
-      ...(extendedError !== undefined ? { extendedError } : {}),
-      truncate: verdict === VERDICT.SLIP,
-    });
+    return rcodeReply(message, query, client, zone, RCODE.REFUSED, extendedError);
   }
 
   function answer(message: Buffer, query: ParsedQuery, client: ClientInfo): Buffer | null {
@@ -262,7 +274,7 @@ export function createHandler(state: ServerState, options: HandlerOptions = {}):
       state.signers.size === 0 || query.edns?.dnssecOk !== true ? undefined : state.signers.get(plan.zone.apex);
     if (signer) {
       // RFC 9824 §3.5: NXNAME is a meta-type, never asked for.
-      if (query.qtype === RRTYPE.NXNAME) return formerr(message, query, client, plan.zone.apex);
+      if (query.qtype === RRTYPE.NXNAME) return rcodeReply(message, query, client, plan.zone.apex, RCODE.FORMERR);
       try {
         routed = answerSigned(plan, query, client, signer);
       } catch (error) {
@@ -319,23 +331,6 @@ export function createHandler(state: ServerState, options: HandlerOptions = {}):
       nsid,
       truncate: verdict === VERDICT.SLIP,
       compactOk: signer !== undefined && query.edns?.compactOk === true,
-    });
-  }
-
-  function formerr(message: Buffer, query: ParsedQuery, client: ClientInfo, zone: string): Buffer | null {
-    observe?.({
-      zone,
-      qname: query.qname,
-      qtype: query.qtype,
-      rcode: RCODE.FORMERR,
-      transport: client.transport,
-      ecs: query.edns?.ecs !== undefined,
-    });
-    const verdict = limit(client, RCODE.FORMERR, false, query, zone);
-    if (verdict === VERDICT.DROP) return null;
-    return buildRcodeResponse(message, query, RCODE.FORMERR, client.transport, {
-      ...replyOptions(query.edns, client),
-      truncate: verdict === VERDICT.SLIP,
     });
   }
 
