@@ -5,8 +5,8 @@
 //
 // Needs root (ip netns, ip link). remove() deletes the namespace, which takes the veth pair with it.
 import { execFile, spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
-import net from 'node:net';
 import { promisify } from 'node:util';
+import { startForwarder, type Forwarder } from './forwarder.ts';
 
 const run = promisify(execFile);
 let created = 0;
@@ -27,8 +27,7 @@ export class PodHost {
   readonly address: string;
   /** This machine's end of the pair: what the Pod's processes connect to. */
   readonly gateway: string;
-  readonly #proxies: net.Server[] = [];
-  readonly #sockets = new Set<net.Socket>();
+  readonly #forwarders: Forwarder[] = [];
 
   private constructor(name: string, address: string, gateway: string) {
     this.name = name;
@@ -82,34 +81,14 @@ export class PodHost {
    * A TCP forwarder on the gateway address to `port` on this machine's loopback (the API server listens on
    * 127.0.0.1 only): the Pod's processes reach it at `${gateway}:${returned port}`.
    */
-  async forward(port: number, host = '127.0.0.1'): Promise<number> {
-    const server = net.createServer((inbound) => {
-      const outbound = net.connect(port, host);
-      this.#sockets.add(inbound).add(outbound);
-      inbound.pipe(outbound).pipe(inbound);
-      const close = () => {
-        inbound.destroy();
-        outbound.destroy();
-        this.#sockets.delete(inbound);
-        this.#sockets.delete(outbound);
-      };
-      inbound.on('close', close);
-      outbound.on('close', close);
-      inbound.on('error', close);
-      outbound.on('error', close);
-    });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(0, this.gateway, resolve);
-    });
-    this.#proxies.push(server);
-    return (server.address() as net.AddressInfo).port;
+  async forward(port: number): Promise<number> {
+    const forwarder = await startForwarder(this.gateway, port);
+    this.#forwarders.push(forwarder);
+    return forwarder.port;
   }
 
   async remove(): Promise<void> {
-    for (const server of this.#proxies) server.close();
-    // Connections left open would keep the test process alive.
-    for (const socket of this.#sockets) socket.destroy();
+    for (const forwarder of this.#forwarders) forwarder.close();
     await ip('netns', 'del', this.name).catch(() => undefined);
   }
 }
