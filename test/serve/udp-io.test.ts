@@ -5,7 +5,7 @@ import { readFile } from 'node:fs/promises';
 import { spawn, type SpawnOptions } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { EXAMPLES, runCli, startServe, type ServeProcess } from './harness.ts';
-import { nativeUnavailable } from '../transport/udp-paths.ts';
+import { skipNative } from '../transport/udp-paths.ts';
 import { mulberry32 } from '../tools/random.ts';
 import { query } from '../tools/query.ts';
 
@@ -27,7 +27,7 @@ async function rssKib(pid: number): Promise<number> {
 }
 
 describe('--udp-io', () => {
-  test.each(nativeUnavailable ? (['dgram'] as const) : (['dgram', 'native'] as const))(
+  test.each(skipNative ? (['dgram'] as const) : (['dgram', 'native'] as const))(
     '%s: said in the serving line, /readyz and geodns_udp_io',
     async (io) => {
       const server = await startServe(['--resources', EXAMPLES], { udpIo: io });
@@ -46,7 +46,7 @@ describe('--udp-io', () => {
     },
   );
 
-  test.skipIf(nativeUnavailable !== undefined)('auto (the default) serves native where the addon loads', async () => {
+  test.skipIf(skipNative)('auto (the default) serves native where the addon loads', async () => {
     const server = await startServe(['--resources', EXAMPLES]);
     try {
       expect(server.logs.find((l) => l.msg === 'serving')?.udpIo).toBe('native');
@@ -104,7 +104,7 @@ describe('--udp-io', () => {
 // it got, and its resident memory does not grow with the datagrams (measured, with a generous bound).
 const FUZZ_DATAGRAMS = 1_000_000;
 
-describe.skipIf(nativeUnavailable !== undefined)('native path under a million garbled datagrams', () => {
+describe.skipIf(skipNative)('native path under a million garbled datagrams', () => {
   let server: ServeProcess;
   beforeAll(async () => {
     server = await startServe(['--resources', EXAMPLES], { udpIo: 'native' });
