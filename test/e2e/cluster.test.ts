@@ -19,7 +19,7 @@ import { binary } from '../control-plane/binaries.ts';
 import { startControlPlane, type ControlPlane } from '../control-plane/control-plane.ts';
 import { PodHost } from '../control-plane/pod-host.ts';
 import { createPod, setPodReady, uncontactedAddress } from '../control-plane/pods.ts';
-import { CLI, REPO_ROOT, startServe, type ServeProcess } from '../serve/harness.ts';
+import { CLI, pollUntil, REPO_ROOT, startServe, type ServeProcess } from '../serve/harness.ts';
 
 const NS = 'geodns-system';
 const GROUP = { group: 'geodns.io', version: 'v1alpha1' };
@@ -104,19 +104,9 @@ async function rcode(name: string): Promise<string> {
   return each.every((a) => a === each[0]) ? each[0]! : `pods disagree: ${each.join(' | ')}`;
 }
 
-/** Polls `read` until it returns `want` (default 30 s). */
-async function pollUntil<T>(read: () => Promise<T>, want: T, timeoutMs = 30_000): Promise<void> {
-  let last: T | undefined;
-  await until(
-    `${JSON.stringify(want)}`,
-    async () => {
-      last = await read();
-      return last === want ? true : undefined;
-    },
-    timeoutMs,
-  ).catch((error: Error) => {
-    throw new Error(`${error.message} (last: ${JSON.stringify(last)})`);
-  });
+/** Polls `read` until it returns `want` (default 30 s), with the last value in the error. */
+function eventually<T>(read: () => Promise<T>, want: T, timeoutMs = 30_000): Promise<T> {
+  return pollUntil(read, (value) => value === want, JSON.stringify(want), timeoutMs);
 }
 
 async function condition(plural: string, name: string, type: string, namespace?: string) {
@@ -230,7 +220,7 @@ describe('the operator and the DNS server on the real control plane', { timeout:
     await kubectl('wait', '--for=condition=Ready', 'ge', '--all', '-n', 'web', '--timeout=60s');
     await kubectl('wait', '--for=condition=Ready', 'gz', 'geo-example', '--timeout=60s');
     // A client in Frankfurt's network (a custom network of the zone) gets the Frankfurt target from both pods.
-    await pollUntil(() => answers('www.geo.example.com', FRANKFURT_CLIENT), addressOf('www-eu-frankfurt'));
+    await eventually(() => answers('www.geo.example.com', FRANKFURT_CLIENT), addressOf('www-eu-frankfurt'));
     expect(await answers('api.geo.example.com')).toBe(addressOf('api-primary'));
     const { stdout } = await kubectl('get', 'ge', '-n', 'web');
     expect(stdout).toMatch(/^NAME\s+ZONE\s+HOSTNAME\s+POLICY\s+/m);
@@ -275,7 +265,7 @@ describe('the operator and the DNS server on the real control plane', { timeout:
     try {
       await until('kubectl get -w lists www', () => /ADDED\s+www\s/.test(watched), 20_000);
       await setPodReady(core, 'web', 'www-eu-frankfurt', false);
-      await pollUntil(
+      await eventually(
         async () => (await answers('www.geo.example.com', FRANKFURT_CLIENT)).includes(addressOf('www-eu-frankfurt')),
         false,
       );
@@ -286,7 +276,7 @@ describe('the operator and the DNS server on the real control plane', { timeout:
         30_000,
       );
       await setPodReady(core, 'web', 'www-eu-frankfurt', true);
-      await pollUntil(() => answers('www.geo.example.com', FRANKFURT_CLIENT), addressOf('www-eu-frankfurt'));
+      await eventually(() => answers('www.geo.example.com', FRANKFURT_CLIENT), addressOf('www-eu-frankfurt'));
     } finally {
       watch.kill('SIGTERM');
     }
@@ -295,7 +285,7 @@ describe('the operator and the DNS server on the real control plane', { timeout:
   it('fails over when a probed target stops answering, and the HealthProbe status says Down', async () => {
     primary.closeAllConnections();
     await new Promise((resolve) => primary.close(resolve));
-    await pollUntil(() => answers('api.geo.example.com'), addressOf('api-standby'));
+    await eventually(() => answers('api.geo.example.com'), addressOf('api-standby'));
     type Probe = { status?: { addresses?: { address: string; state: string; lastError?: string }[] } };
     const entry = await until(
       'the HealthProbe status says Down',
@@ -332,7 +322,7 @@ describe('the operator and the DNS server on the real control plane', { timeout:
       },
     });
     await kubectl('wait', '--for=condition=Ready', 'ge', '-n', 'web', 'broken', '--timeout=30s');
-    await pollUntil(() => answers('broken.geo.example.com'), addressOf('www-eu-paris'));
+    await eventually(() => answers('broken.geo.example.com'), addressOf('www-eu-paris'));
     // Its Service goes away from under it: a transition, which is worth an Event.
     const patch = [{ op: 'replace', path: '/spec/targets/0/service/name', value: 'missing' }];
     await kubectl('patch', 'ge', '-n', 'web', 'broken', '--type', 'json', '-p', JSON.stringify(patch));
@@ -377,7 +367,7 @@ describe('the operator and the DNS server on the real control plane', { timeout:
     );
     expect([...operators.values()].map(identityOf)).toContain(successor);
     await kubectl('delete', 'ge', '-n', 'web', 'canary');
-    await pollUntil(() => rcode('canary.geo.example.com'), 'NXDOMAIN');
+    await eventually(() => rcode('canary.geo.example.com'), 'NXDOMAIN');
     // The killed one comes back as a standby.
     startOperator(leader.name);
   });
@@ -394,13 +384,13 @@ describe('the operator and the DNS server on the real control plane', { timeout:
       await plane.startApiServer();
     }
     await setPodReady(core, 'web', 'www-eu-frankfurt', false);
-    await pollUntil(
+    await eventually(
       async () => (await answers('www.geo.example.com', FRANKFURT_CLIENT)).includes(addressOf('www-eu-frankfurt')),
       false,
       60_000,
     );
     await setPodReady(core, 'web', 'www-eu-frankfurt', true);
-    await pollUntil(() => answers('www.geo.example.com', FRANKFURT_CLIENT), addressOf('www-eu-frankfurt'), 60_000);
+    await eventually(() => answers('www.geo.example.com', FRANKFURT_CLIENT), addressOf('www-eu-frankfurt'), 60_000);
   });
 
   it('relists after a compacted etcd history answers its watches with 410 Gone', async () => {
@@ -414,7 +404,7 @@ describe('the operator and the DNS server on the real control plane', { timeout:
       await server.waitForLog((l) => /410 Gone/.test(String(l.msg)), '410 Gone, listing again', 60_000);
     }
     await kubectl('delete', 'ge', '-n', 'web', 'near');
-    await pollUntil(() => rcode('near.geo.example.com'), 'NXDOMAIN', 60_000);
+    await eventually(() => rcode('near.geo.example.com'), 'NXDOMAIN', 60_000);
   });
 
   // The garbage collector's latency varies (1-40 s seen here): after the API server restarts above, its informers
@@ -434,7 +424,7 @@ describe('the operator and the DNS server on the real control plane', { timeout:
         },
         150_000,
       );
-      await pollUntil(() => rcode('www.geo.example.com'), 'REFUSED');
+      await eventually(() => rcode('www.geo.example.com'), 'REFUSED');
     },
   );
 });
