@@ -1,7 +1,7 @@
 // geodns operator, once its arguments are parsed: the operator, its metrics endpoint and a clean stop on SIGTERM.
 import { createLogger } from '../lib/log.ts';
 import { startHttpServer, type ObservabilityServer } from '../lib/http-endpoint.ts';
-import { formatListenAddress, type ListenAddress } from '../dnsserver/server/listen.ts';
+import { formatListenAddress, type ListenAddress } from '../lib/listen-address.ts';
 import { loadKubeConfig } from '../operator/kube/api.ts';
 import { OperatorMetrics } from '../operator/observability/metrics.ts';
 import { Operator } from '../operator/operator.ts';

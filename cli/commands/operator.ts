@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { parseLogLevel } from '../../lib/log.ts';
-import { parseListenAddress } from '../../dnsserver/server/listen.ts';
+import { parseListenAddress } from '../../lib/listen-address.ts';
 import { UsageError, type Command } from '../command.ts';
 import type { OperatorArgs } from '../run-operator.ts';
 

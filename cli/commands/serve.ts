@@ -9,7 +9,7 @@ import { embeddedDatabasePath, geoDatabaseFromBytes, readGeoDatabaseBytes } from
 import { createLogger, parseLogLevel, parseSampleRate } from '../../dnsserver/observability/log.ts';
 import { aggregateMetrics, GeodnsMetrics, workerMetricsSnapshot } from '../../dnsserver/observability/metrics.ts';
 import { DEFAULT_METRICS_PORT, startHttpServer, type ObservabilityServer } from '../../lib/http-endpoint.ts';
-import { formatListenAddress, parseListenAddress, type ListenAddress } from '../../dnsserver/server/listen.ts';
+import { formatListenAddress, parseListenAddress, type ListenAddress } from '../../lib/listen-address.ts';
 import { parseCidr } from '../../dnsserver/geoip/address.ts';
 import { RRL_DEFAULTS, type RrlSettings } from '../../dnsserver/rrl/limiter.ts';
 import { newCookieSecret } from '../../dnsserver/server/cookies.ts';

@@ -1,7 +1,6 @@
 // What the query handler answers from: the zone snapshot, the health table, the GeoIP database and the
 // encoded-answer cache. Each input is replaced whole (one reference assignment), never edited in place.
 import type { CompiledZone } from '../../api/compiled.ts';
-import { HEALTH_FORMAT } from '../../api/constants.ts';
 import type { HealthTable, TargetHealth } from '../../api/health.ts';
 import type { GeoDatabase } from '../geoip/database.ts';
 import { createLocator, type Locator } from '../geoip/locator.ts';
@@ -11,6 +10,7 @@ import { AnswerCache } from './cache.ts';
 import { PlanCache } from './plans.ts';
 import type { ZoneSigner } from '../dnssec/signer.ts';
 import type { SignedBody } from './signed.ts';
+import { EMPTY_HEALTH } from '../config/empty-health.ts';
 
 export interface ServerStateOptions {
   zones?: readonly CompiledZone[];
@@ -19,8 +19,6 @@ export interface ServerStateOptions {
   /** Most encoded bodies kept (default 50 000). */
   cacheSize?: number;
 }
-
-export const EMPTY_HEALTH: HealthTable = Object.freeze({ format: HEALTH_FORMAT, targets: Object.freeze({}) });
 
 /** Cache tag of a routed name. */
 export const routedTag = (apex: string, name: string) => `${apex}|${name}`;

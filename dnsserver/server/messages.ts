@@ -1,7 +1,7 @@
 // Messages between the main thread (sources, prober, metrics endpoint) and the DNS worker threads.
 import type { CompiledZone } from '../../api/compiled.ts';
 import type { HealthTable } from '../../api/health.ts';
-import type { ListenAddress } from './listen.ts';
+import type { ListenAddress } from '../../lib/listen-address.ts';
 import type { PostedZoneSlice } from './zone-stream.ts';
 import type { RrlSettings } from '../rrl/limiter.ts';
 import type { KeyPairText } from '../dnssec/bind.ts';

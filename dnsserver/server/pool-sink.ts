@@ -2,7 +2,7 @@
 import type { CompiledZone } from '../../api/compiled.ts';
 import type { HealthTable } from '../../api/health.ts';
 import type { ZoneSink } from '../../api/sink.ts';
-import { EMPTY_HEALTH } from '../answer/state.ts';
+import { EMPTY_HEALTH } from '../config/empty-health.ts';
 import type { DnsPool } from './dns-pool.ts';
 
 /**

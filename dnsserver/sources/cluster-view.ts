@@ -5,7 +5,7 @@
 import type { Logger } from 'pino';
 import type { HealthTable } from '../../api/health.ts';
 import { HEALTH_CONFIGMAP } from '../../api/configmaps.ts';
-import { EMPTY_HEALTH } from '../answer/state.ts';
+import { EMPTY_HEALTH } from '../config/empty-health.ts';
 import { HealthConfigMap } from './health-configmap.ts';
 import type { MeteredSink } from './metered-sink.ts';
 import type { ChangeType } from './reflector.ts';

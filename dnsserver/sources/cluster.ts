@@ -19,7 +19,7 @@ import {
 import type { Logger } from 'pino';
 import type { ZoneSink } from '../../api/sink.ts';
 import { DOCUMENT_LABEL, HEALTH_CONFIGMAP, HEALTH_DOCUMENT, ZONE_DOCUMENT } from '../../api/configmaps.ts';
-import { EMPTY_HEALTH } from '../answer/state.ts';
+import { EMPTY_HEALTH } from '../config/empty-health.ts';
 import { loadConfigDir } from '../config/load.ts';
 import type { GeodnsMetrics } from '../observability/metrics.ts';
 import { ClusterView } from './cluster-view.ts';

@@ -2,7 +2,7 @@
 // a ConfigMap mounts. Validation, last-good keeping and the ..data swap are handled by the ConfigReloader.
 import type { Logger } from 'pino';
 import type { ZoneSink } from '../../api/sink.ts';
-import { EMPTY_HEALTH } from '../answer/state.ts';
+import { EMPTY_HEALTH } from '../config/empty-health.ts';
 import { ConfigReloader, type ConfigSnapshot } from '../config/index.ts';
 import type { GeodnsMetrics } from '../observability/metrics.ts';
 import { MeteredSink } from './metered-sink.ts';

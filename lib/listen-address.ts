@@ -1,4 +1,5 @@
-// Listen addresses: 'HOST:PORT', '[V6]:PORT' or ':PORT'.
+// Listen addresses as the command line gives them: 'HOST:PORT', '[V6]:PORT' or ':PORT' (the DNS sockets and every
+// metrics endpoint).
 export interface ListenAddress {
   host: string;
   port: number;
