@@ -2,7 +2,9 @@
 // Fully resolved: the DNS server needs no lookups to serve it. The TypeBox schema below is the document's JSON
 // schema (docs/compiled-document.md describes it; `geodns schema compiled` prints it).
 import { Type, type Static } from '@sinclair/typebox';
-import { Policies, StaticRecordTypes, StringEnum, Continents } from './resources.ts';
+import { Policies } from './constants.ts';
+import { StaticRecordTypes } from './geozone.ts';
+import { StringEnum, Continents } from './schema.ts';
 
 export const COMPILED_FORMAT = 'geodns.io/compiled-zone/v1';
 

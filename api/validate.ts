@@ -4,15 +4,10 @@
 // in-cluster verdicts agree.
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
-import {
-  API_VERSION,
-  DnsName,
-  HealthProbeSpecSchema,
-  KINDS,
-  type GeoResource,
-  type KindInfo,
-  type ResourceKind,
-} from './resources.ts';
+import { API_VERSION, type KindInfo } from './meta.ts';
+import { DnsName } from './schema.ts';
+import { HealthProbeSpecSchema } from './healthprobe.ts';
+import { KINDS, type GeoResource, type ResourceKind } from './kinds.ts';
 import { resourceSchema, type StructuralSchema } from './crd.ts';
 import { checkCelRules, formatPath, pointerToPath, type PathSegment } from './cel.ts';
 

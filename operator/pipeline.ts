@@ -6,7 +6,7 @@
 import type { Logger } from 'pino';
 import type { CompiledZone } from '../api/compiled.ts';
 import type { HealthTable } from '../api/health.ts';
-import type { HealthProbeSpec } from '../api/resources.ts';
+import type { HealthProbeSpec } from '../api/healthprobe.ts';
 import type { ZoneSink } from '../api/sink.ts';
 import { compile, describeCondition, isRefusal, resourceLabel, type CompileOutput } from './compile/index.ts';
 import { compileInputOf } from './inputs/snapshot.ts';

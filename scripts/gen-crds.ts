@@ -1,4 +1,5 @@
-// Writes crds/*.yaml, and the chart's copy in helm/kube-geodns/crds/, from the TypeBox schemas in api/resources.ts.
+// Writes crds/*.yaml, and the chart's copy in helm/kube-geodns/crds/, from the TypeBox schemas of the kinds
+// (api/geozone.ts, api/geoendpoint.ts, api/healthprobe.ts).
 // Run with `npm run gen:crds`.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';

@@ -6,7 +6,7 @@ import { parseArgs } from 'node:util';
 import { COMPILED_FORMAT, type CompiledZone } from '../../api/compiled.ts';
 import { formatLoadError, loadResources } from '../../operator/inputs/resource-files.ts';
 import { compileInputOf, snapshotFromFiles } from '../../operator/inputs/snapshot.ts';
-import type { Condition } from '../../api/resources.ts';
+import type { Condition } from '../../api/meta.ts';
 import {
   canonicalJson,
   compile,

@@ -2,7 +2,7 @@
 import { parseArgs } from 'node:util';
 import { CompiledZoneSchema } from '../../api/compiled.ts';
 import { resourceSchema } from '../../api/crd.ts';
-import { KINDS } from '../../api/resources.ts';
+import { KINDS } from '../../api/kinds.ts';
 import { EXIT_OK, UsageError, type CliIO, type Command } from '../command.ts';
 
 const NAMES = [...KINDS.map((k) => k.singular), 'compiled'];

@@ -6,7 +6,11 @@ import {
   type CompiledRoutedName,
   type CompiledZone,
 } from '../../api/compiled.ts';
-import type { Condition, GeoEndpoint, GeoZone, HealthProbe, ObjectMeta, ResourceKind } from '../../api/resources.ts';
+import type { Condition, ObjectMeta } from '../../api/meta.ts';
+import type { GeoEndpoint } from '../../api/geoendpoint.ts';
+import type { GeoZone } from '../../api/geozone.ts';
+import type { HealthProbe } from '../../api/healthprobe.ts';
+import type { ResourceKind } from '../../api/kinds.ts';
 import { compareNetworks, parseNetwork, type ParsedNetwork } from './addresses.ts';
 import { condition, joinMessages } from './conditions.ts';
 import { canonicalName, compareStrings, isInZone, nameProblem } from './names.ts';

@@ -1,6 +1,6 @@
 // Gateway-API-style conditions. lastTransitionTime is the compile time; keeping the previous time when a
 // condition's status did not change is the status writer's job, since compile does not see the old status.
-import type { Condition, ObjectMeta } from '../../api/resources.ts';
+import type { Condition, ObjectMeta } from '../../api/meta.ts';
 
 export function condition(
   type: string,

@@ -1,6 +1,6 @@
 // Which namespaces may publish GeoEndpoints into a zone: All, a List of names, or a label Selector with
 // Kubernetes semantics (an empty selector matches every namespace, a missing one matches none).
-import type { AllowedNamespaces, LabelSelector } from '../../api/resources.ts';
+import type { AllowedNamespaces, LabelSelector } from '../../api/geozone.ts';
 
 export type NamespaceLabels = ReadonlyMap<string, Record<string, string>>;
 

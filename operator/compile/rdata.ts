@@ -2,7 +2,7 @@
 // api/compiled.ts. Names in rdata follow zone-file rules: '@' is the apex, a trailing '.' makes a name absolute,
 // anything else is relative to the apex.
 import type { RRData } from '../../api/compiled.ts';
-import type { StaticRecordType } from '../../api/resources.ts';
+import type { StaticRecordType } from '../../api/geozone.ts';
 import { parseAddress } from './addresses.ts';
 import { nameProblem, resolveZoneName } from './names.ts';
 import { parseTxt } from './txt.ts';

@@ -1,5 +1,5 @@
 // How compile results read to people: the CLI, the route explainer and the standalone server's logs say them alike.
-import type { Condition } from '../../api/resources.ts';
+import type { Condition } from '../../api/meta.ts';
 import type { ResourceResult } from './compile.ts';
 
 /** 'GeoEndpoint web/www', or 'GeoZone geo-example' for a cluster-scoped resource. */

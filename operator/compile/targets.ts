@@ -1,7 +1,8 @@
 // Resolving a GeoEndpoint's targets: Service lookups, literal addresses, HealthProbe references and compile-time
 // health. Each problem is reported against the target it belongs to; a target that cannot be resolved is left out.
 import type { CompiledLocation, CompiledTarget } from '../../api/compiled.ts';
-import type { GeoEndpoint, Location } from '../../api/resources.ts';
+import type { GeoEndpoint } from '../../api/geoendpoint.ts';
+import type { Location } from '../../api/schema.ts';
 import { pickLocationFields } from '../../api/location.ts';
 import { normaliseAddresses } from './addresses.ts';
 import { compareStrings } from './names.ts';

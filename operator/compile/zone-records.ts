@@ -1,7 +1,7 @@
 // The static part of a zone: apex NS, glue, static records, delegations. Bad entries are left out with a problem
 // message naming where they came from (records[i] value[j], nameServers[i]); the rest compiles.
 import type { CompiledRRset, RRData } from '../../api/compiled.ts';
-import type { GeoZoneSpec, StaticRecordType } from '../../api/resources.ts';
+import type { GeoZoneSpec, StaticRecordType } from '../../api/geozone.ts';
 import { compareParsedAddresses, normaliseAddresses, parseAddress } from './addresses.ts';
 import { compareStrings, isBelow, isInZone, nameProblem, resolveZoneName, canonicalName } from './names.ts';
 import { parseRdata } from './rdata.ts';

@@ -1,7 +1,8 @@
 // The cluster as a snapshot: objects from the informer caches → the resources compile() takes, the resources that
 // are not valid (written before the CRDs' validation existed, or edited around it), and which Service targets are
 // down for want of ready endpoints. Pure: the caches' objects are read, never changed.
-import type { GeoEndpoint, GeoResource, ResourceKind } from '../../api/resources.ts';
+import type { GeoEndpoint } from '../../api/geoendpoint.ts';
+import type { GeoResource, ResourceKind } from '../../api/kinds.ts';
 import { validateResource, type FieldError } from '../../api/validate.ts';
 import { condition } from '../compile/conditions.ts';
 import { targetId, type ResourceResult, type ServiceInfo } from '../compile/index.ts';

@@ -5,7 +5,7 @@ import { readFile, readdir, stat } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
 import { LineCounter, parseAllDocuments, isMap, isSeq, isPair, isScalar, type Document } from 'yaml';
-import { KINDS, type GeoResource } from '../../api/resources.ts';
+import { KINDS, type GeoResource } from '../../api/kinds.ts';
 import { validateResource } from '../../api/validate.ts';
 
 /** A core v1 Service read from a file: standalone mode has no cluster, so `service:` targets resolve to these. */

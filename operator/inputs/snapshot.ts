@@ -1,6 +1,8 @@
 // What an input hands the pipeline: the resources and the cluster facts compile() needs, before the pipeline adds
 // what it keeps itself (serials published before, compile-time health, the time).
-import type { GeoEndpoint, GeoZone, HealthProbe } from '../../api/resources.ts';
+import type { GeoEndpoint } from '../../api/geoendpoint.ts';
+import type { GeoZone } from '../../api/geozone.ts';
+import type { HealthProbe } from '../../api/healthprobe.ts';
 import type { CompileInput } from '../compile/index.ts';
 import type { LoadResult } from './resource-files.ts';
 

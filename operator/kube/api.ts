@@ -12,7 +12,8 @@ import {
   V1MicroTime,
   type V1ConfigMap,
 } from '@kubernetes/client-node';
-import { GROUP, KINDS, VERSION } from '../../api/resources.ts';
+import { GROUP, VERSION } from '../../api/meta.ts';
+import { KINDS } from '../../api/kinds.ts';
 import { loadKubeConfig } from '../../lib/kube/kubeconfig.ts';
 import { MANAGER } from '../../api/configmaps.ts';
 import {

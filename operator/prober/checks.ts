@@ -1,6 +1,6 @@
 // Which addresses to probe with which HealthProbe, from the compiled zones. Pure.
 import type { CompiledZone } from '../../api/compiled.ts';
-import type { HealthProbeSpec } from '../../api/resources.ts';
+import type { HealthProbeSpec } from '../../api/healthprobe.ts';
 import type { ProbeCheck } from './scheduler.ts';
 
 export interface PlannedChecks {

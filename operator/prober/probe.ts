@@ -5,7 +5,7 @@ import https from 'node:https';
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { StringDecoder } from 'node:string_decoder';
-import type { HealthProbeSpec } from '../../api/resources.ts';
+import type { HealthProbeSpec } from '../../api/healthprobe.ts';
 import { parseDuration } from '../../api/duration.ts';
 
 export interface ProbeResult {

@@ -3,7 +3,7 @@
 // own timer with a jittered first start, and never overlaps itself (the next run is armed when the previous ends).
 import type { Static } from '@sinclair/typebox';
 import type { HealthTable } from '../../api/health.ts';
-import type { HealthProbeSpec, ProbedAddressSchema } from '../../api/resources.ts';
+import type { HealthProbeSpec, ProbedAddressSchema } from '../../api/healthprobe.ts';
 import { parseDuration } from '../../api/duration.ts';
 import { canonicalJson } from '../compile/serialize.ts';
 import { probeOnce, type ProbeResult } from './probe.ts';

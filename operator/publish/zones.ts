@@ -16,7 +16,7 @@ import {
   zoneConfigMapName,
 } from '../../api/configmaps.ts';
 import type { CompiledZone } from '../../api/compiled.ts';
-import { API_VERSION } from '../../api/resources.ts';
+import { API_VERSION } from '../../api/meta.ts';
 import { serializeCompiledZone } from '../compile/index.ts';
 import { statusOf, type ClusterWriter, type ConfigMapObject } from './writer.ts';
 import { WorkQueue, type WorkQueueMetrics } from '../queue/work-queue.ts';

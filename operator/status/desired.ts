@@ -2,7 +2,7 @@
 // said; and whether that differs from the status it has. Pure.
 import type { CompiledRoutedName, CompiledZone } from '../../api/compiled.ts';
 import type { HealthTable } from '../../api/health.ts';
-import type { Condition } from '../../api/resources.ts';
+import type { Condition } from '../../api/meta.ts';
 import { canonicalJson, type ResourceResult } from '../compile/index.ts';
 import type { ProbedAddress } from '../prober/index.ts';
 

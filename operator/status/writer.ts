@@ -6,7 +6,7 @@
 // spell and every change of spec or references go out at once. Over all objects, health-only writes share a token
 // bucket, so that a thousand flapping targets cannot turn into hundreds of writes a second.
 import type { Logger } from 'pino';
-import type { Condition } from '../../api/resources.ts';
+import type { Condition } from '../../api/meta.ts';
 import { canonicalJson } from '../compile/index.ts';
 import { statusOf, type ClusterWriter, type ObjectRef } from '../publish/writer.ts';
 import { TokenBucket } from '../queue/rate-limiters.ts';

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { main } from '../../cli/geodns.ts';
 import { schemaCommand } from '../../cli/commands/schema.ts';
 import { resourceSchema } from '../../api/crd.ts';
-import { KINDS } from '../../api/resources.ts';
+import { KINDS } from '../../api/kinds.ts';
 
 async function run(...args: string[]) {
   let stdout = '';

@@ -1,5 +1,7 @@
 // Small in-memory resources for compiler tests, already "defaulted" the way the validator leaves them.
-import type { GeoEndpoint, GeoZone, HealthProbe, Target } from '../../api/resources.ts';
+import type { GeoEndpoint, Target } from '../../api/geoendpoint.ts';
+import type { GeoZone } from '../../api/geozone.ts';
+import type { HealthProbe } from '../../api/healthprobe.ts';
 import type { CompileInput } from '../../operator/compile/index.ts';
 
 type DeepPartialSpec<T> = { [K in keyof T]?: T[K] };

@@ -1,6 +1,7 @@
 // Assertion helpers over compile() output.
 import type { CompiledZone } from '../../api/compiled.ts';
-import type { Condition, ResourceKind } from '../../api/resources.ts';
+import type { Condition } from '../../api/meta.ts';
+import type { ResourceKind } from '../../api/kinds.ts';
 import type { CompileOutput } from '../../operator/compile/index.ts';
 
 export function doc(output: CompileOutput, apex = 'geo.example.com'): CompiledZone {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { AllowedNamespaces } from '../../api/resources.ts';
+import type { AllowedNamespaces } from '../../api/geozone.ts';
 import { compile } from '../../operator/compile/index.ts';
 import { endpoint, input, zone } from './builders.ts';
 import { cond, doc } from './helpers.ts';

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { GeoEndpoint, GeoZone } from '../../api/resources.ts';
+import type { GeoEndpoint } from '../../api/geoendpoint.ts';
+import type { GeoZone } from '../../api/geozone.ts';
 import { compile } from '../../operator/compile/index.ts';
 import { input } from './builders.ts';
 import { cond, doc } from './helpers.ts';

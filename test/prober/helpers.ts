@@ -3,7 +3,7 @@ import https from 'node:https';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { generate } from 'selfsigned';
-import type { HealthProbeSpec } from '../../api/resources.ts';
+import type { HealthProbeSpec } from '../../api/healthprobe.ts';
 
 export function spec(overrides: Partial<HealthProbeSpec> = {}): HealthProbeSpec {
   return {

@@ -1,0 +1,227 @@
+// GeoZone: one authoritative zone, cluster-scoped like a Gateway (the platform team's resource): apex, SOA, name
+// servers, static records, custom networks and which namespaces may publish names into it.
+import { Type, type Static } from '@sinclair/typebox';
+import { DnsName, LocationSchema, StringEnum, Ttl, withRules } from './schema.ts';
+import { ageColumn, Conditions, readyColumn, resourceEnvelope, type KindInfo } from './meta.ts';
+
+export const StaticRecordTypes = ['A', 'AAAA', 'CNAME', 'MX', 'TXT', 'SRV', 'CAA', 'NS', 'PTR'] as const;
+export type StaticRecordType = (typeof StaticRecordTypes)[number];
+
+export const StaticRecordSchema = Type.Object(
+  {
+    name: Type.String({
+      description:
+        "Owner name relative to the apex ('@' for the apex itself, 'mail' for mail.<apex>), or a fully qualified name ending in a dot.",
+      minLength: 1,
+      maxLength: 253,
+    }),
+    type: StringEnum(StaticRecordTypes, { description: 'Record type.' }),
+    ttl: Type.Optional(Ttl('TTL in seconds; defaults to spec.defaultTTL.')),
+    values: Type.Array(Type.String({ minLength: 1, maxLength: 4096 }), {
+      description:
+        "Record data in zone-file presentation format, one entry per record: '192.0.2.1' (A), '10 mail.example.com.' (MX), '0 issue \"letsencrypt.org\"' (CAA), '10 5 443 svc.example.com.' (SRV), 'some text' (TXT).",
+      minItems: 1,
+      maxItems: 64,
+    }),
+  },
+  {
+    description: 'A static resource record set served as is.',
+    additionalProperties: false,
+  },
+);
+export type StaticRecord = Static<typeof StaticRecordSchema>;
+
+export const NameServerSchema = Type.Object(
+  {
+    name: DnsName('Fully qualified host name of the name server (e.g. ns1.geo.example.com).'),
+    addresses: Type.Optional(
+      Type.Array(
+        Type.String({ description: 'IPv4 or IPv6 address.', anyOf: [{ format: 'ipv4' }, { format: 'ipv6' }] }),
+        {
+          description: 'Glue addresses; required when the name server is inside the zone, ignored otherwise.',
+          maxItems: 16,
+        },
+      ),
+    ),
+  },
+  { description: 'An authoritative name server of the zone.', additionalProperties: false },
+);
+
+export const CustomNetworkSchema = Type.Object(
+  {
+    cidr: Type.String({
+      description: 'IPv4 or IPv6 network in CIDR notation (e.g. 10.20.0.0/16, fd00:1::/48).',
+      pattern: '^([0-9.]+/[0-9]{1,2}|[0-9a-fA-F:.]+/[0-9]{1,3})$',
+    }),
+    location: LocationSchema,
+  },
+  {
+    description:
+      'A network whose clients are placed at the given location, before any GeoIP lookup; the most specific CIDR wins.',
+    additionalProperties: false,
+  },
+);
+export type CustomNetwork = Static<typeof CustomNetworkSchema>;
+
+export const LabelSelectorSchema = Type.Object(
+  {
+    matchLabels: Type.Optional(
+      Type.Record(Type.String(), Type.String(), { description: 'Labels a namespace must carry, all of them.' }),
+    ),
+    matchExpressions: Type.Optional(
+      Type.Array(
+        Type.Object(
+          {
+            key: Type.String({ description: 'Label key.' }),
+            operator: StringEnum(['In', 'NotIn', 'Exists', 'DoesNotExist'] as const, {
+              description: 'How the key relates to the values.',
+            }),
+            values: Type.Optional(Type.Array(Type.String(), { description: 'Values for In and NotIn.' })),
+          },
+          { description: 'A label selector requirement.', additionalProperties: false },
+        ),
+        { description: 'Label requirements, all of which must hold.' },
+      ),
+    ),
+  },
+  { description: 'A Kubernetes label selector over namespaces.', additionalProperties: false },
+);
+export type LabelSelector = Static<typeof LabelSelectorSchema>;
+
+export const AllowedNamespacesSchema = withRules(
+  Type.Object(
+    {
+      from: StringEnum(['All', 'List', 'Selector'] as const, {
+        description:
+          'Which namespaces may publish GeoEndpoints into this zone: All, the ones named in names (List), or the ones matching selector (Selector).',
+        default: 'All',
+      }),
+      names: Type.Optional(
+        Type.Array(Type.String({ maxLength: 63 }), { description: 'Namespace names, for from: List.', maxItems: 256 }),
+      ),
+      selector: Type.Optional(LabelSelectorSchema),
+    },
+    { description: 'Which namespaces may publish names into the zone.', additionalProperties: false },
+  ),
+  [
+    { rule: "self.from != 'List' || (has(self.names) && size(self.names) > 0)", message: 'from: List requires names' },
+    { rule: "self.from != 'Selector' || has(self.selector)", message: 'from: Selector requires selector' },
+  ],
+);
+export type AllowedNamespaces = Static<typeof AllowedNamespacesSchema>;
+
+export const SoaSchema = Type.Object(
+  {
+    primaryNameServer: Type.Optional(DnsName('MNAME: the primary name server; defaults to the first name server.')),
+    hostmaster: DnsName('RNAME as a domain name: hostmaster.example.com stands for hostmaster@example.com.'),
+    refresh: Type.Integer({ description: 'Refresh interval in seconds.', minimum: 1, default: 3600 }),
+    retry: Type.Integer({ description: 'Retry interval in seconds.', minimum: 1, default: 600 }),
+    expire: Type.Integer({ description: 'Expire time in seconds.', minimum: 1, default: 604800 }),
+    minimum: Type.Integer({
+      description: 'Negative-caching TTL in seconds (RFC 2308); NXDOMAIN/NODATA answers use min(SOA TTL, minimum).',
+      minimum: 0,
+      maximum: 86400,
+      default: 60,
+    }),
+    ttl: Type.Integer({ description: 'TTL of the SOA record itself.', minimum: 0, default: 3600 }),
+    serialFloor: Type.Optional(
+      Type.Integer({
+        description: 'Lowest serial to publish; the managed serial never goes below it (useful when migrating a zone).',
+        minimum: 0,
+        maximum: 4294967295,
+      }),
+    ),
+  },
+  {
+    description: 'SOA fields. The serial is managed: it increases whenever the served content changes.',
+    additionalProperties: false,
+  },
+);
+
+export const GeoZoneSpecSchema = withRules(
+  Type.Object(
+    {
+      apex: DnsName('The zone apex, e.g. geo.example.com. Delegate this name to the DNS server.'),
+      soa: SoaSchema,
+      nameServers: Type.Array(NameServerSchema, {
+        description: 'The NS records at the apex; in-zone names need glue addresses.',
+        minItems: 1,
+        maxItems: 16,
+      }),
+      defaultTTL: Type.Integer({
+        description: 'TTL in seconds for records and names that set none.',
+        minimum: 0,
+        maximum: 604800,
+        default: 300,
+      }),
+      records: Type.Optional(
+        Type.Array(StaticRecordSchema, { description: 'Static record sets served as is.', maxItems: 10000 }),
+      ),
+      networks: Type.Optional(
+        Type.Array(CustomNetworkSchema, {
+          description: 'Custom networks (CIDR to location) consulted before the GeoIP database.',
+          maxItems: 10000,
+        }),
+      ),
+      allowedNamespaces: Type.Optional(AllowedNamespacesSchema),
+    },
+    { description: 'GeoZone spec: one authoritative zone.', additionalProperties: false },
+  ),
+  [
+    {
+      rule: 'self.nameServers.all(n, self.nameServers.exists_one(m, m.name == n.name))',
+      message: 'name server names must be unique',
+      fieldPath: '.nameServers',
+    },
+  ],
+);
+export type GeoZoneSpec = Static<typeof GeoZoneSpecSchema>;
+
+export const GeoZoneStatusSchema = Type.Object(
+  {
+    conditions: Type.Optional(Conditions),
+    serial: Type.Optional(
+      Type.Integer({ description: 'The SOA serial currently published.', minimum: 0, maximum: 4294967295 }),
+    ),
+    contentHash: Type.Optional(Type.String({ description: 'Hash of the compiled content the serial belongs to.' })),
+    endpoints: Type.Optional(Type.Integer({ description: 'Number of GeoEndpoints served in this zone.', minimum: 0 })),
+    servingServers: Type.Optional(
+      Type.Integer({ description: 'Ready DNS pods that answer the published serial.', minimum: 0 }),
+    ),
+    totalServers: Type.Optional(Type.Integer({ description: 'Ready DNS pods asked.', minimum: 0 })),
+    serving: Type.Optional(
+      Type.String({ description: "DNS pods on the published serial / ready DNS pods, for kubectl get (e.g. '3/3')." }),
+    ),
+    observedGeneration: Type.Optional(Type.Integer({ description: 'The generation last reconciled.', minimum: 0 })),
+  },
+  { description: 'Observed state of the GeoZone.' },
+);
+
+export const GeoZoneSchema = resourceEnvelope('GeoZone', GeoZoneSpecSchema, GeoZoneStatusSchema);
+export type GeoZone = Static<typeof GeoZoneSchema>;
+
+/** The CRD's names, scope and printer columns. */
+export const GeoZoneKind: KindInfo<'GeoZone'> = {
+  kind: 'GeoZone',
+  plural: 'geozones',
+  singular: 'geozone',
+  shortName: 'gz',
+  scope: 'Cluster',
+  description:
+    'An authoritative DNS zone served by kube-geodns: apex, SOA, name servers, static records and custom networks.',
+  spec: GeoZoneSpecSchema,
+  status: GeoZoneStatusSchema,
+  printerColumns: [
+    { name: 'Apex', type: 'string', jsonPath: '.spec.apex', description: 'The zone apex.' },
+    { name: 'Serial', type: 'integer', jsonPath: '.status.serial', description: 'The published SOA serial.' },
+    { name: 'Endpoints', type: 'integer', jsonPath: '.status.endpoints', description: 'GeoEndpoints served.' },
+    {
+      name: 'Serving',
+      type: 'string',
+      jsonPath: '.status.serving',
+      description: 'DNS pods on the published serial / ready DNS pods.',
+    },
+    readyColumn,
+    ageColumn,
+  ],
+};
