@@ -21,7 +21,7 @@ FAILOVER_LIMIT=${FAILOVER_LIMIT:-60}
 KEEP_CLUSTER=${KEEP_CLUSTER:-0}
 NS=geodns-system
 RELEASE=geodns
-NODE_PORT=30053
+NODE_PORT=30053 # the node port examples/helm/kind.yaml gives the DNS Service
 ZONE=geo.example.com
 BACKEND_IMAGE=registry.k8s.io/e2e-test-images/agnhost:2.52
 DIG_IMAGE=registry.k8s.io/e2e-test-images/jessie-dnsutils:1.7
@@ -141,8 +141,7 @@ log "installing the chart (release $RELEASE in $NS)"
 helm install "$RELEASE" "$root/helm/kube-geodns" -n "$NS" --create-namespace \
   --set image.repository="${IMAGE%:*}" --set image.tag="${IMAGE##*:}" --set image.pullPolicy=Never \
   --set dns.replicas=2 --set dns.workers=1 \
-  --set dns.service.type=NodePort \
-  --set dns.service.nodePorts.udp="$NODE_PORT" --set dns.service.nodePorts.tcp="$NODE_PORT" \
+  -f "$root/examples/helm/kind.yaml" \
   --set-json 'dns.fallback.zones=["geo-example"]' \
   --set tests.name="$ZONE"
 kubectl -n "$NS" rollout status deployment/"$RELEASE"-operator --timeout=180s

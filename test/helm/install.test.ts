@@ -286,9 +286,10 @@ describe('the chart on a real cluster', { timeout: 120_000 }, () => {
       dryRunNamespace = await freshNamespace('dry-run');
     }, 60_000);
 
-    it.each(cases)('$name', async ({ set, setJson }) => {
+    it.each(cases)('$name', async ({ values, set, setJson }) => {
       // Another release and namespace than the installed one: every object is a creation, checked in full.
       const { stdout: manifest, objects } = await render({
+        values: values ?? [],
         set: set ?? [],
         setJson: setJson ?? [],
         release: 'dry',

@@ -15,6 +15,8 @@ export const zoneSpec = (
 
 export interface Case {
   name: string;
+  /** Values files (helm -f), e.g. the platform recipes of examples/helm/. */
+  values?: string[];
   set?: string[];
   setJson?: string[];
   check: (objects: K8sObject[]) => void;
@@ -25,6 +27,57 @@ const operatorPod = (objects: K8sObject[]) => deployment(objects, 'geodns-operat
 const dnsArgs = (objects: K8sObject[]) => dnsPod(objects).containers[0]!.args;
 export const has = (objects: K8sObject[], kind: string) => objects.some((o) => o.kind === kind);
 type Spec = { spec: Record<string, unknown> };
+
+/** The DNS Services a platform recipe of examples/helm/ must give: their names and each one's protocols. */
+const PLATFORMS: Record<
+  string,
+  { type: string; services: Record<string, string[]>; class?: string; loadBalancerIP?: string }
+> = {
+  'eks.yaml': { type: 'LoadBalancer', services: { 'geodns-dns': ['UDP', 'TCP'] }, class: 'service.k8s.aws/nlb' },
+  'eks-in-tree.yaml': { type: 'LoadBalancer', services: { 'geodns-dns': ['UDP'], 'geodns-dns-tcp': ['TCP'] } },
+  'gke.yaml': {
+    type: 'LoadBalancer',
+    services: { 'geodns-dns': ['UDP', 'TCP'] },
+    class: 'networking.gke.io/l4-regional-external',
+  },
+  // Both Services on the one reserved address.
+  'gke-split.yaml': {
+    type: 'LoadBalancer',
+    services: { 'geodns-dns': ['UDP'], 'geodns-dns-tcp': ['TCP'] },
+    loadBalancerIP: '203.0.113.53',
+  },
+  'aks.yaml': { type: 'LoadBalancer', services: { 'geodns-dns': ['UDP', 'TCP'] } },
+  'metallb.yaml': { type: 'LoadBalancer', services: { 'geodns-dns': ['UDP', 'TCP'] } },
+  'kind.yaml': { type: 'NodePort', services: { 'geodns-dns': ['UDP', 'TCP'] } },
+  'minikube.yaml': { type: 'NodePort', services: { 'geodns-dns': ['UDP', 'TCP'] } },
+};
+
+export const PLATFORM_RECIPES = path.join(REPO_ROOT, 'examples/helm');
+
+function platformCases(): Case[] {
+  return Object.entries(PLATFORMS).map(([file, want]) => ({
+    name: `the platform recipe examples/helm/${file}`,
+    values: [path.join(PLATFORM_RECIPES, file)],
+    check: (objects) => {
+      const services = objects.filter((o) => o.kind === 'Service' && !o.metadata.name.endsWith('-metrics'));
+      const protocols = Object.fromEntries(
+        services.map((s) => [
+          s.metadata.name,
+          (s as unknown as { spec: { ports: { protocol: string }[] } }).spec.ports.map((p) => p.protocol),
+        ]),
+      );
+      expect(protocols).toEqual(want.services);
+      for (const service of services) {
+        const spec = (service as unknown as Spec).spec;
+        expect(spec.type).toBe(want.type);
+        // Every recipe keeps the resolvers' addresses (geo routing without ECS depends on it).
+        expect(spec.externalTrafficPolicy).toBe('Local');
+        if (want.class) expect(spec.loadBalancerClass).toBe(want.class);
+        if (want.loadBalancerIP) expect(spec.loadBalancerIP).toBe(want.loadBalancerIP);
+      }
+    },
+  }));
+}
 
 export const cases: Case[] = [
   {
@@ -183,6 +236,37 @@ export const cases: Case[] = [
       });
     },
   },
+  {
+    name: 'split Services: UDP and TCP apart, sharing one address',
+    set: [
+      'dns.service.protocols=split',
+      'dns.service.loadBalancerIP=192.0.2.53',
+      'dns.service.nodePorts.tcp=30054',
+      'dns.service.annotations.example\\.com/team=dns',
+    ],
+    check: (objects) => {
+      const udp = find(objects, 'Service', 'geodns-dns') as unknown as Spec & K8sObject;
+      const tcp = find(objects, 'Service', 'geodns-dns-tcp') as unknown as Spec & K8sObject;
+      const sharing = {
+        'example.com/team': 'dns',
+        'metallb.io/allow-shared-ip': 'geodns-dns',
+        'metallb.universe.tf/allow-shared-ip': 'geodns-dns',
+      };
+      for (const service of [udp, tcp]) {
+        expect(service.spec).toMatchObject({ type: 'LoadBalancer', loadBalancerIP: '192.0.2.53' });
+        expect(service.metadata.annotations).toEqual(sharing);
+        expect(service.spec.selector).toEqual(udp.spec.selector);
+      }
+      expect(udp.spec.ports).toEqual([{ name: 'dns-udp', port: 53, targetPort: 'dns-udp', protocol: 'UDP' }]);
+      expect(tcp.spec.ports).toEqual([
+        { name: 'dns-tcp', port: 53, targetPort: 'dns-tcp', protocol: 'TCP', nodePort: 30054 },
+      ]);
+      // helm test asks over TCP through the TCP Service.
+      const test = find(objects, 'Pod', 'geodns-dns-test') as unknown as { spec: { containers: { args: string[] }[] } };
+      expect(test.spec.containers[0]!.args.join('\n')).toContain('tcp_server=geodns-dns-tcp.geodns-system.svc');
+    },
+  },
+  ...platformCases(),
   {
     name: 'a ClusterIP Service on another port',
     set: ['dns.service.type=ClusterIP', 'dns.service.port=1053', 'dns.service.nodePorts.udp=30053'],

@@ -1,13 +1,13 @@
 // The chart with varied values: every documented toggle (each boolean of values.yaml both ways, each enum of
 // values.schema.json every way) renders objects that validate, and does what values.yaml says it does. The cases
 // are in toggle-cases.ts (install.test.ts sends the same renderings to a real kube-apiserver).
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { expectLockedDown } from './checks.ts';
 import { CHART, render, renderChart, validateObject, type PodSpec } from './render.ts';
-import { cases, has } from './toggle-cases.ts';
+import { cases, has, PLATFORM_RECIPES } from './toggle-cases.ts';
 
 /** Enums the chart copies into one field as they are: one value each is enough to show they arrive. */
 const PASSED_THROUGH = new Set([
@@ -19,8 +19,8 @@ const PASSED_THROUGH = new Set([
 ]);
 
 describe('the chart with varied values', () => {
-  it.each(cases)('$name: renders valid objects', async ({ set, setJson, check }) => {
-    const { objects } = await render({ set: set ?? [], setJson: setJson ?? [] });
+  it.each(cases)('$name: renders valid objects', async ({ values, set, setJson, check }) => {
+    const { objects } = await render({ values: values ?? [], set: set ?? [], setJson: setJson ?? [] });
     for (const object of objects) await validateObject(object);
     for (const pod of objects.filter((o) => o.kind === 'Deployment')) {
       expectLockedDown((pod as unknown as { spec: { template: { spec: PodSpec } } }).spec.template.spec);
@@ -45,6 +45,18 @@ describe('the chart with varied values', () => {
     const result = await renderChart({ set: ['dns.serviceAccount.create=false'] });
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/dns\.serviceAccount\.name is required when dns\.serviceAccount\.create is false/);
+  });
+
+  it('split Services are refused for anything but a LoadBalancer, naming the value', async () => {
+    const result = await renderChart({ set: ['dns.service.protocols=split', 'dns.service.type=NodePort'] });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/at '\/dns\/service\/type': value must be 'LoadBalancer'/);
+  });
+
+  it('every platform recipe in examples/helm/ is one of the cases', async () => {
+    const recipes = (await readdir(PLATFORM_RECIPES)).filter((f) => f.endsWith('.yaml'));
+    const covered = cases.flatMap((c) => c.values ?? []).map((f) => path.basename(f));
+    expect(recipes.sort()).toEqual(covered.sort());
   });
 
   it('the cases flip every boolean of values.yaml and take every value of every enum in values.schema.json', async () => {
