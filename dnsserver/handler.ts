@@ -1,5 +1,8 @@
-// The query handler: wire bytes in, wire bytes out. A short chain of plain steps:
-// parse → find zone → look up → (routed: locate client, decide) → encoded body (cached) → response.
+// The query handler: wire bytes in, wire bytes out, in ordered stages, each a plain function:
+//   parse → admit → plan → locate and decide → body → reply
+// A stage that ends a query early (a refusal, an error) hands reply() what it ends with, as the last stage does:
+// reply() is the one exit, where every reply is counted, rate-limited and built (Knot's query stages, hickory's
+// single error response).
 import type { ClientLocation } from './geoip/types.ts';
 import type { Locator } from './geoip/locator.ts';
 import { decide, type Decision } from './routing/decide.ts';
@@ -13,16 +16,23 @@ import { signedAnswer } from './answer/signed.ts';
 import type { ZoneSigner } from './dnssec/signer.ts';
 import { SigningBudgetExceeded, type SigningBudget } from './dnssec/budget.ts';
 import { RRTYPE } from './dnssec/types.ts';
-
-type RoutedPlan = Extract<Plan, { kind: 'routed' }>;
-type FixedPlan = Extract<Plan, { kind: 'fixed' }>;
-
 import { encodeBody } from './wire/encode.ts';
 import { parseQuery } from './wire/parse.ts';
 import { buildErrorResponse, buildRcodeResponse, buildResponse, type ResponseOptions } from './wire/respond.ts';
-import { EDE, RCODE, type ClientInfo, type EdnsInfo, type ParsedQuery, type QueryHandler } from './wire/types.ts';
+import {
+  EDE,
+  RCODE,
+  type ClientInfo,
+  type EdnsInfo,
+  type EncodedBody,
+  type ParsedQuery,
+  type ParseResult,
+  type QueryHandler,
+} from './wire/types.ts';
 
 export { ServerState, type ServerStateOptions } from './answer/state.ts';
+
+type RoutedPlan = Extract<Plan, { kind: 'routed' }>;
 
 const CLASS_IN = 1;
 const CLASS_ANY = 255;
@@ -55,11 +65,30 @@ interface RoutedDecisions {
   scope: number;
 }
 
+/** What a query ends with, as reply() takes it. */
+type Ending =
+  /** The answer found for it: the body, with its routing when routed. */
+  | {
+      kind: 'answer';
+      query: ParsedQuery;
+      zone: string;
+      body: EncodedBody;
+      routed: RoutedAnswer | undefined;
+      /** What rate limiting counts the reply under: the wildcard that synthesized it, else the question name. */
+      name: string;
+      /** A signed answer to a query that set Compact Answers OK (RFC 9824 §4). */
+      compactOk: boolean;
+    }
+  /** An rcode alone: a refusal, FORMERR, SERVFAIL, or TC=1 over the signing budget (`truncated`). */
+  | { kind: 'rcode'; query: ParsedQuery; zone: string | null; rcode: number; extendedError?: number; truncated?: true }
+  /** A message the parser could not accept as a query (FORMERR, NOTIMP, BADVERS...): what could be read is echoed. */
+  | { kind: 'unparsed'; failure: Extract<ParseResult, { rcode: number }> };
+
 export interface HandlerOptions {
   observe?: (event: QueryEvent) => void;
   /** Randomness for weighted and multivalue (default Math.random). */
   random?: () => number;
-  /** The server cookie (RFC 7873) for a client cookie sent from an address (server/cookies.ts). */
+  /** The server cookie (RFC 7873) for a client cookie sent from an address (workers/cookies.ts). */
   serverCookie?: (clientCookie: Buffer, clientAddress: string) => Buffer;
   /** The server's identifier for queries that ask for it (NSID, RFC 5001); none when not set. */
   nsid?: Buffer;
@@ -84,6 +113,20 @@ function locateClient(locator: Locator, query: ParsedQuery, client: ClientInfo):
   return ecs && ecs.sourcePrefix > 0 ? locator.locateSubnet(ecs) : locator.locate(client.address);
 }
 
+function found(
+  query: ParsedQuery,
+  plan: Plan,
+  body: EncodedBody,
+  routed: RoutedAnswer | undefined,
+  compactOk: boolean,
+): Ending {
+  return { kind: 'answer', query, zone: plan.zone.apex, body, routed, name: plan.wildcard ?? query.qname, compactOk };
+}
+
+function rcodeOnly(query: ParsedQuery, zone: string | null, rcode: number, extendedError?: number): Ending {
+  return { kind: 'rcode', query, zone, rcode, ...(extendedError !== undefined ? { extendedError } : {}) };
+}
+
 export function createHandler(state: ServerState, options: HandlerOptions = {}): QueryHandler {
   const random = options.random ?? Math.random;
   const observe = options.observe;
@@ -91,37 +134,52 @@ export function createHandler(state: ServerState, options: HandlerOptions = {}):
   const nsid = options.nsid;
   const clock = options.now ?? (() => Date.now() / 1000);
   const signingBudget = options.signingBudget;
-
-  /** The server cookie maker for this query's client, when it sent a cookie. */
-  function cookieFor(edns: EdnsInfo | undefined, client: ClientInfo): ((clientCookie: Buffer) => Buffer) | undefined {
-    if (!makeCookie || !edns?.cookie) return undefined;
-    return (clientCookie) => makeCookie(clientCookie, client.address);
-  }
-
   const limiter = options.rateLimiter;
 
-  /** The rate limiter's verdict on a response: send it, drop it or send it truncated. `name`: the answer's source. */
-  function limit(
-    client: ClientInfo,
-    rcode: number,
-    authoritative: boolean,
-    query: Partial<ParsedQuery> | undefined,
-    zone: string | null,
-    name = query?.qname ?? '',
-  ): Verdict {
-    if (limiter === undefined || client.transport !== 'udp') return VERDICT.SEND;
-    return limiter.check(client.address, rcode, authoritative, name, query?.qtype ?? 0, zone, query?.edns?.cookie);
+  function handle(message: Buffer, client: ClientInfo): Buffer | null {
+    // ── parse ──
+    const parsed = parseQuery(message);
+    if (!parsed.ok) {
+      if ('drop' in parsed) {
+        options.onClientError?.(client, 'not-a-query', parsed.reason);
+        return null;
+      }
+      if (parsed.rcode === RCODE.FORMERR) options.onClientError?.(client, 'malformed', parsed.reason);
+      return reply(message, client, { kind: 'unparsed', failure: parsed });
+    }
+    const query = parsed.query;
+    try {
+      return reply(message, client, resolve(query, client));
+    } catch (error) {
+      options.onError?.(error, query);
+      return reply(message, client, rcodeOnly(query, null, RCODE.SERVFAIL));
+    }
   }
 
-  /** What every reply with an OPT record may carry besides its own options. */
-  function replyOptions(
-    edns: EdnsInfo | undefined,
-    client: ClientInfo,
-  ): Pick<ResponseOptions, 'serverCookie' | 'nsid'> {
-    const serverCookie = cookieFor(edns, client);
-    return { ...(serverCookie ? { serverCookie } : {}), ...(nsid ? { nsid } : {}) };
+  /** admit → plan → locate and decide → body: what a parsed query ends with. */
+  function resolve(query: ParsedQuery, client: ClientInfo): Ending {
+    const refused = admit(query);
+    if (refused) return refused;
+    const plan = planFor(query);
+    if (!plan) return rcodeOnly(query, null, RCODE.REFUSED, EDE.NOT_AUTHORITATIVE);
+    const signer = signerFor(plan, query);
+    if (signer) return signed(plan, query, client, signer);
+    if (plan.kind === 'fixed') return found(query, plan, plan.body, undefined, false);
+    const routed = routedAnswer(plan, query, client);
+    return found(query, plan, routed.body, routed, false);
   }
 
+  // ── admit ── Like Knot: classes other than IN (and ANY) are refused, as are zone transfers (not offered).
+  function admit(query: ParsedQuery): Ending | undefined {
+    if (query.qclass !== CLASS_IN && query.qclass !== CLASS_ANY) return rcodeOnly(query, null, RCODE.REFUSED);
+    if (query.qtype === TYPE.AXFR || query.qtype === TYPE.IXFR) {
+      const zone = state.snapshot.findZone(query.qname)?.apex ?? null;
+      return rcodeOnly(query, zone, RCODE.REFUSED, EDE.PROHIBITED);
+    }
+    return undefined;
+  }
+
+  // ── plan ──
   /**
    * The plan for (name, type) in this snapshot: a finished body, or a lookup whose routed parts need deciding.
    * Undefined when no zone holds the name (such names are not remembered).
@@ -153,6 +211,12 @@ export function createHandler(state: ServerState, options: HandlerOptions = {}):
     return plan;
   }
 
+  /** DNSSEC only for a query with the DO bit to a signed zone; with no signed zone this is one size check. */
+  function signerFor(plan: Plan, query: ParsedQuery): ZoneSigner | undefined {
+    return state.signers.size === 0 || query.edns?.dnssecOk !== true ? undefined : state.signers.get(plan.zone.apex);
+  }
+
+  // ── locate and decide ──
   /**
    * The routing decision of every routed part of `result` for a client at `location`, and the key of the body they
    * make together: `keyStem` and each decision's key (names are lower case and escaped, types are numbers, so the
@@ -180,6 +244,18 @@ export function createHandler(state: ServerState, options: HandlerOptions = {}):
     return { decisions, policy, key, scope };
   }
 
+  /** A routed plan's answer for this client: remembered per location for deterministic policies. */
+  function routedAnswer(plan: RoutedPlan, query: ParsedQuery, client: ClientInfo): RoutedAnswer {
+    const location = locateClient(state.locator(plan.zone), query, client);
+    let routed = plan.deterministic ? state.plans.answerFor(location, plan) : undefined;
+    if (!routed) {
+      routed = decideRouted(plan, query, location);
+      if (plan.deterministic) state.plans.rememberAnswer(location, plan, routed);
+    }
+    return routed;
+  }
+
+  // ── body ──
   function decideRouted(plan: RoutedPlan, query: ParsedQuery, location: ClientLocation): RoutedAnswer {
     const { decisions, policy, key, scope } = decideParts(plan.result, location, `${query.qname}|${query.qtype}`);
     let body = state.cache.get(key);
@@ -222,160 +298,109 @@ export function createHandler(state: ServerState, options: HandlerOptions = {}):
     return { body: signed.body, scope, policy, target: decisions[0]?.targets[0] };
   }
 
-  /** A reply of `rcode` alone (REFUSED, FORMERR), counted and rate-limited like any other; `extendedError`: why,
-   *  for EDNS clients (RFC 8914), as Knot says it. */
-  function rcodeReply(
-    message: Buffer,
-    query: ParsedQuery,
-    client: ClientInfo,
-    zone: string | null,
-    rcode: number,
-    extendedError?: number,
-  ): Buffer | null {
-    observe?.({
+  function signed(plan: Plan, query: ParsedQuery, client: ClientInfo, signer: ZoneSigner): Ending {
+    const zone = plan.zone.apex;
+    // RFC 9824 §3.5: NXNAME is a meta-type, never asked for.
+    if (query.qtype === RRTYPE.NXNAME) return rcodeOnly(query, zone, RCODE.FORMERR);
+    let routed: RoutedAnswer;
+    try {
+      routed = answerSigned(plan, query, client, signer);
+    } catch (error) {
+      if (!(error instanceof SigningBudgetExceeded)) throw error;
+      // Over the signing budget (UDP only): TC=1, so a real client asks again over TCP.
+      state.dnssecBudgetExceeded++;
+      return { kind: 'rcode', query, zone, rcode: RCODE.NOERROR, truncated: true };
+    }
+    return found(query, plan, routed.body, routed, query.edns?.compactOk === true);
+  }
+
+  // ── reply ──
+  /** The one exit: counts the query, asks the rate limiter, builds the response (null: send nothing). */
+  function reply(message: Buffer, client: ClientInfo, end: Ending): Buffer | null {
+    if (observe) observe(eventOf(end, client));
+    // A reply truncated already is what a slip would send: the limiter is not asked.
+    const verdict = end.kind === 'rcode' && end.truncated ? VERDICT.SLIP : limit(end, client);
+    if (verdict === VERDICT.DROP) return null;
+    return build(message, client, end, verdict === VERDICT.SLIP);
+  }
+
+  function eventOf(end: Ending, client: ClientInfo): QueryEvent {
+    const transport = client.transport;
+    if (end.kind === 'unparsed') {
+      const query = end.failure.query;
+      const { rcode } = end.failure;
+      return { zone: null, qname: query?.qname ?? '', qtype: query?.qtype ?? 0, rcode, transport, ecs: false };
+    }
+    const { query, zone } = end;
+    const ecs = query.edns?.ecs !== undefined;
+    if (end.kind === 'rcode') return { zone, qname: query.qname, qtype: query.qtype, rcode: end.rcode, transport, ecs };
+    const event: QueryEvent = {
       zone,
       qname: query.qname,
       qtype: query.qtype,
-      rcode,
-      transport: client.transport,
-      ecs: query.edns?.ecs !== undefined,
-    });
-    const verdict = limit(client, rcode, false, query, zone);
-    if (verdict === VERDICT.DROP) return null;
-    return buildRcodeResponse(message, query, rcode, client.transport, {
-      ...replyOptions(query.edns, client),
-      ...(extendedError !== undefined ? { extendedError } : {}),
-      truncate: verdict === VERDICT.SLIP,
-    });
+      rcode: end.body.rcode,
+      transport,
+      ecs,
+      answer: end.body,
+    };
+    if (end.routed) {
+      event.policy = end.routed.policy;
+      if (end.routed.target !== undefined) event.target = end.routed.target;
+    }
+    return event;
   }
 
-  function refuse(
-    message: Buffer,
-    query: ParsedQuery,
+  /** The rate limiter's verdict on a reply: send it, drop it or send it truncated. */
+  function limit(end: Ending, client: ClientInfo): Verdict {
+    if (limiter === undefined || client.transport !== 'udp') return VERDICT.SEND;
+    const address = client.address;
+    if (end.kind === 'unparsed') {
+      const query = end.failure.query;
+      const rcode = end.failure.rcode;
+      return limiter.check(address, rcode, false, query?.qname ?? '', query?.qtype ?? 0, null, query?.edns?.cookie);
+    }
+    const { query, zone } = end;
+    const cookie = query.edns?.cookie;
+    if (end.kind === 'rcode') return limiter.check(address, end.rcode, false, query.qname, query.qtype, zone, cookie);
+    return limiter.check(address, end.body.rcode, end.body.authoritative, end.name, query.qtype, zone, cookie);
+  }
+
+  /** The server cookie maker for this query's client, when it sent a cookie. */
+  function cookieFor(edns: EdnsInfo | undefined, client: ClientInfo): ((clientCookie: Buffer) => Buffer) | undefined {
+    if (!makeCookie || !edns?.cookie) return undefined;
+    return (clientCookie) => makeCookie(clientCookie, client.address);
+  }
+
+  /** What every reply with an OPT record may carry besides its own options. */
+  function replyOptions(
+    edns: EdnsInfo | undefined,
     client: ClientInfo,
-    zone: string | null,
-    extendedError?: number,
-  ): Buffer | null {
-    return rcodeReply(message, query, client, zone, RCODE.REFUSED, extendedError);
+  ): Pick<ResponseOptions, 'serverCookie' | 'nsid'> {
+    const serverCookie = cookieFor(edns, client);
+    return { ...(serverCookie ? { serverCookie } : {}), ...(nsid ? { nsid } : {}) };
   }
 
-  function answer(message: Buffer, query: ParsedQuery, client: ClientInfo): Buffer | null {
-    // Like Knot: classes other than IN (and ANY) are refused, as are zone transfers (not offered).
-    if (query.qclass !== CLASS_IN && query.qclass !== CLASS_ANY) return refuse(message, query, client, null);
-    if (query.qtype === TYPE.AXFR || query.qtype === TYPE.IXFR) {
-      return refuse(message, query, client, state.snapshot.findZone(query.qname)?.apex ?? null, EDE.PROHIBITED);
+  function build(message: Buffer, client: ClientInfo, end: Ending, truncate: boolean): Buffer {
+    if (end.kind === 'unparsed') {
+      return buildErrorResponse(message, end.failure, { ...replyOptions(end.failure.query?.edns, client), truncate });
     }
-    const plan = planFor(query);
-    if (!plan) return refuse(message, query, client, null, EDE.NOT_AUTHORITATIVE);
-
-    let routed: RoutedAnswer | undefined;
-    // DNSSEC only for a query with the DO bit to a signed zone; with no signed zone this is one size check.
-    const signer =
-      state.signers.size === 0 || query.edns?.dnssecOk !== true ? undefined : state.signers.get(plan.zone.apex);
-    if (signer) {
-      // RFC 9824 §3.5: NXNAME is a meta-type, never asked for.
-      if (query.qtype === RRTYPE.NXNAME) return rcodeReply(message, query, client, plan.zone.apex, RCODE.FORMERR);
-      try {
-        routed = answerSigned(plan, query, client, signer);
-      } catch (error) {
-        if (!(error instanceof SigningBudgetExceeded)) throw error;
-        // Over the signing budget (UDP only): TC=1, so a real client asks again over TCP.
-        state.dnssecBudgetExceeded++;
-        observe?.({
-          zone: plan.zone.apex,
-          qname: query.qname,
-          qtype: query.qtype,
-          rcode: RCODE.NOERROR,
-          transport: client.transport,
-          ecs: query.edns?.ecs !== undefined,
-        });
-        return buildRcodeResponse(message, query, RCODE.NOERROR, client.transport, {
-          ...replyOptions(query.edns, client),
-          truncate: true,
-        });
-      }
-    } else if (plan.kind === 'routed') {
-      const location = locateClient(state.locator(plan.zone), query, client);
-      routed = plan.deterministic ? state.plans.answerFor(location, plan) : undefined;
-      if (!routed) {
-        routed = decideRouted(plan, query, location);
-        if (plan.deterministic) state.plans.rememberAnswer(location, plan, routed);
-      }
+    const query = end.query;
+    if (end.kind === 'rcode') {
+      return buildRcodeResponse(message, query, end.rcode, client.transport, {
+        ...replyOptions(query.edns, client),
+        ...(end.extendedError !== undefined ? { extendedError: end.extendedError } : {}),
+        truncate,
+      });
     }
-    const body = routed ? routed.body : (plan as FixedPlan).body;
-    if (observe) {
-      const event: QueryEvent = {
-        zone: plan.zone.apex,
-        qname: query.qname,
-        qtype: query.qtype,
-        rcode: body.rcode,
-        transport: client.transport,
-        ecs: query.edns?.ecs !== undefined,
-        answer: body,
-      };
-      if (routed) {
-        event.policy = routed.policy;
-        if (routed.target !== undefined) event.target = routed.target;
-      }
-      observe(event);
-    }
-    const verdict =
-      limiter === undefined
-        ? VERDICT.SEND
-        : limit(client, body.rcode, body.authoritative, query, plan.zone.apex, plan.wildcard ?? query.qname);
-    if (verdict === VERDICT.DROP) return null;
-    return buildResponse(message, query, body, {
+    return buildResponse(message, query, end.body, {
       transport: client.transport,
-      ecsScope: routed ? routed.scope : 0,
+      ecsScope: end.routed ? end.routed.scope : 0,
       serverCookie: cookieFor(query.edns, client),
       nsid,
-      truncate: verdict === VERDICT.SLIP,
-      compactOk: signer !== undefined && query.edns?.compactOk === true,
+      truncate,
+      compactOk: end.compactOk,
     });
   }
 
-  return (message, client) => {
-    const parsed = parseQuery(message);
-    if (!parsed.ok) {
-      if ('drop' in parsed) {
-        options.onClientError?.(client, 'not-a-query', parsed.reason);
-        return null;
-      }
-      if (parsed.rcode === RCODE.FORMERR) options.onClientError?.(client, 'malformed', parsed.reason);
-      observe?.({
-        zone: null,
-        qname: parsed.query?.qname ?? '',
-        qtype: parsed.query?.qtype ?? 0,
-        rcode: parsed.rcode,
-        transport: client.transport,
-        ecs: false,
-      });
-      const verdict = limit(client, parsed.rcode, false, parsed.query, null);
-      if (verdict === VERDICT.DROP) return null;
-      return buildErrorResponse(message, parsed, {
-        ...replyOptions(parsed.query?.edns, client),
-        truncate: verdict === VERDICT.SLIP,
-      });
-    }
-    const query = parsed.query;
-    try {
-      return answer(message, query, client);
-    } catch (error) {
-      options.onError?.(error, query);
-      observe?.({
-        zone: null,
-        qname: query.qname,
-        qtype: query.qtype,
-        rcode: RCODE.SERVFAIL,
-        transport: client.transport,
-        ecs: false,
-      });
-      const verdict = limit(client, RCODE.SERVFAIL, false, query, null);
-      if (verdict === VERDICT.DROP) return null;
-      return buildRcodeResponse(message, query, RCODE.SERVFAIL, client.transport, {
-        ...replyOptions(query.edns, client),
-        truncate: verdict === VERDICT.SLIP,
-      });
-    }
-  };
+  return handle;
 }
