@@ -1,6 +1,8 @@
 // The compiler's public API: pure functions from resources to compiled zone documents and status conditions.
 export { compile } from './compile.ts';
-export type { CompileInput, CompileOutput, ResourceResult, ResultSummary } from './compile.ts';
+export type { CompileOutput } from './compile.ts';
+export type { CompileInput } from './input.ts';
+export type { ResourceResult, ResultSummary } from './results.ts';
 export { serializeCompiledZone, canonicalJson, contentHashOf } from './serialize.ts';
 export { targetId } from './targets.ts';
 export type { ServiceInfo } from './targets.ts';

@@ -1,6 +1,26 @@
-// How compile results read to people: the CLI, the route explainer and the standalone server's logs say them alike.
+// What compile says of each resource, and how it reads to people: the CLI, the route explainer and the standalone
+// server's logs say it alike.
 import type { Condition } from '../../api/meta.ts';
-import type { ResourceResult } from './compile.ts';
+import type { ResourceKind } from '../../api/kinds.ts';
+
+/** Status fields besides conditions that the status writer can publish. */
+export interface ResultSummary {
+  serial?: number;
+  contentHash?: string;
+  endpoints?: number;
+  healthyTargets?: number;
+  totalTargets?: number;
+  targetsSummary?: string;
+}
+
+/** What compile says of one resource: its conditions, and for zones and GeoEndpoints a summary. */
+export interface ResourceResult {
+  kind: ResourceKind;
+  namespace?: string;
+  name: string;
+  conditions: Condition[];
+  summary?: ResultSummary;
+}
 
 /** 'GeoEndpoint web/www', or 'GeoZone geo-example' for a cluster-scoped resource. */
 export function resourceLabel(result: ResourceResult): string {

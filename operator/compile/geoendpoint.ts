@@ -1,0 +1,142 @@
+// Compiling GeoEndpoints: each one's targets resolved, its name admitted by its zone, one owner per name (the
+// oldest claimant), and the routed names added to the accepted zones; a refused GeoEndpoint is left out and its
+// status says why.
+import type { GeoEndpoint } from '../../api/geoendpoint.ts';
+import type { Condition } from '../../api/meta.ts';
+import { admit, type Admission } from './admission.ts';
+import { condition, joinMessages } from './conditions.ts';
+import type { ZoneVerdict } from './geozone.ts';
+import type { CompileInput } from './input.ts';
+import { compareAge, sortByNamespacedName } from './order.ts';
+import type { ResourceResult } from './results.ts';
+import { resolveTargets, type ResolvedTargets } from './targets.ts';
+
+interface EndpointDraft extends Admission {
+  endpoint: GeoEndpoint;
+  namespace: string;
+  resolved: ResolvedTargets;
+}
+
+/** The GeoEndpoints' status; the admitted ones are added to their zone's routed names. */
+export function compileEndpoints(
+  input: CompileInput,
+  zoneVerdicts: ReadonlyMap<string, ZoneVerdict>,
+): ResourceResult[] {
+  const labels = new Map((input.namespaces ?? []).map((ns) => [ns.name, ns.labels ?? {}]));
+  const services = new Map((input.services ?? []).map((s) => [`${s.namespace}/${s.name}`, s]));
+  const probes = new Set((input.probes ?? []).map((p) => `${p.metadata.namespace ?? 'default'}/${p.metadata.name}`));
+  const lookups = {
+    service: (namespace: string, name: string) => services.get(`${namespace}/${name}`),
+    probeExists: (namespace: string, name: string) => probes.has(`${namespace}/${name}`),
+    health: input.health ?? {},
+  };
+
+  const drafts: EndpointDraft[] = sortByNamespacedName(input.endpoints ?? []).map((endpoint) => {
+    const namespace = endpoint.metadata.namespace ?? 'default';
+    const resolved = resolveTargets(endpoint, lookups);
+    return { endpoint, namespace, resolved, ...admit(endpoint, namespace, zoneVerdicts, labels) };
+  });
+
+  // One name, one owner: the oldest claimant (creationTimestamp, then namespace/name) keeps it.
+  const claims = new Map<string, EndpointDraft[]>();
+  for (const draft of drafts) {
+    if (draft.refusal || !draft.zone || draft.hostname === undefined) continue;
+    const key = `${draft.zone.apex} ${draft.hostname}`;
+    claims.set(key, [...(claims.get(key) ?? []), draft]);
+  }
+  for (const claimants of claims.values()) {
+    const [winner, ...losers] = [...claimants].sort((a, b) =>
+      compareAge(a.endpoint.metadata, b.endpoint.metadata, qualified(a), qualified(b)),
+    );
+    for (const loser of losers) {
+      loser.refusal = {
+        reason: 'Conflict',
+        message: `${loser.hostname} is already published by GeoEndpoint ${qualified(winner as EndpointDraft)}, which is older`,
+      };
+    }
+  }
+
+  for (const draft of drafts) {
+    if (draft.refusal || !draft.zone) continue;
+    if (draft.resolved.targets.length === 0) {
+      draft.refusal = { reason: 'NoResolvedTargets', message: 'no target could be resolved; see ResolvedRefs' };
+      continue;
+    }
+    const spec = draft.endpoint.spec;
+    draft.zone.routed.push({
+      name: draft.hostname as string,
+      source: qualified(draft),
+      ttl: spec.ttl ?? draft.zone.resource.spec.defaultTTL ?? 300,
+      policy: spec.policy ?? 'geo',
+      maxAnswers: spec.maxAnswers ?? 8,
+      targets: draft.resolved.targets,
+    });
+  }
+
+  return drafts.map((draft) => {
+    if (draft.refusal && draft.claimedZone) draft.claimedZone.refusedEndpoints++;
+    return endpointResult(draft, input.now);
+  });
+}
+
+function endpointResult(draft: EndpointDraft, now: Date): ResourceResult {
+  const meta = draft.endpoint.metadata;
+  const { targets, problems } = draft.resolved;
+  const total = draft.endpoint.spec?.targets?.length ?? 0;
+  const healthy = targets.filter((t) => t.healthy).length;
+  const served = !draft.refusal;
+
+  const accepted = served
+    ? condition(
+        'Accepted',
+        true,
+        'Accepted',
+        `served as ${draft.hostname} in GeoZone ${draft.zone?.resource.metadata.name} (policy ${draft.endpoint.spec.policy ?? 'geo'}, ${targets.length} target(s))`,
+        meta,
+        now,
+      )
+    : condition('Accepted', false, draft.refusal?.reason ?? 'Invalid', draft.refusal?.message ?? '', meta, now);
+
+  const resolvedRefs =
+    problems.length === 0
+      ? condition('ResolvedRefs', true, 'ResolvedRefs', `all ${total} target(s) resolved`, meta, now)
+      : condition(
+          'ResolvedRefs',
+          false,
+          (problems[0] as { reason: string }).reason,
+          joinMessages(problems.map((p) => p.message)),
+          meta,
+          now,
+        );
+
+  let ready: Condition;
+  if (!served) ready = condition('Ready', false, 'NotAccepted', 'the name is not served; see Accepted', meta, now);
+  else if (healthy === 0) {
+    ready = condition(
+      'Ready',
+      false,
+      'NoHealthyTargets',
+      `0/${targets.length} served target(s) healthy at compile time; answers fall back to all targets`,
+      meta,
+      now,
+    );
+  } else {
+    ready = condition('Ready', true, 'Ready', `${healthy}/${targets.length} served target(s) healthy`, meta, now);
+  }
+
+  return {
+    kind: 'GeoEndpoint',
+    namespace: draft.namespace,
+    name: meta.name,
+    conditions: [accepted, resolvedRefs, ready],
+    summary: {
+      healthyTargets: served ? healthy : 0,
+      totalTargets: total,
+      targetsSummary: `${served ? healthy : 0}/${total}`,
+    },
+  };
+}
+
+function qualified(draft: EndpointDraft): string {
+  return `${draft.namespace}/${draft.endpoint.metadata.name}`;
+}

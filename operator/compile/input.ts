@@ -1,0 +1,19 @@
+// What compile() reads: the resources, the cluster facts standing in for lookups (namespaces, Services), the
+// health at compile time, the last published serials, and the time (compile reads no clock).
+import type { GeoEndpoint } from '../../api/geoendpoint.ts';
+import type { GeoZone } from '../../api/geozone.ts';
+import type { HealthProbe } from '../../api/healthprobe.ts';
+import type { ServiceInfo } from './targets.ts';
+
+export interface CompileInput {
+  zones: GeoZone[];
+  endpoints: GeoEndpoint[];
+  probes: HealthProbe[];
+  namespaces: { name: string; labels: Record<string, string> }[];
+  services: ServiceInfo[];
+  /** Compile-time health by target id; a missing id is healthy. */
+  health: Record<string, boolean>;
+  /** The serial and content hash last published per zone apex. */
+  previous: Record<string, { serial: number; contentHash: string }>;
+  now: Date;
+}
