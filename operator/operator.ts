@@ -1,7 +1,9 @@
 // The operator: the cluster input (informer caches) + the pipeline + the cluster outputs (one ConfigMap per zone,
 // the health ConfigMap, status and Events). Nothing is written before every cache has synced; with leader
 // election only the leader runs the pipeline (writes and probes), standbys keep their caches warm, and every write
-// checks the leadership right before it goes out.
+// checks the leadership right before it goes out. Everything the leader does on its own time runs on one set of
+// work-queue lanes (queue/lanes.ts): caches and probes → pipeline → zones, health, status (derived again after
+// each change, then written per object) and the serving check, each a key put back when it must wait.
 import type { KubeConfig } from './kube/api.ts';
 import type { Logger } from 'pino';
 import type { CompiledZone } from '../api/compiled.ts';
@@ -15,7 +17,9 @@ import type { OperatorMetrics } from './observability/metrics.ts';
 import { Pipeline, type PipelineOutput } from './pipeline.ts';
 import { HealthPublisher } from './publish/health.ts';
 import { ApiError, type ClusterWriter, type ObjectRef } from './publish/writer.ts';
+import { Lanes } from './queue/lanes.ts';
 import { queueMetrics } from './queue/metrics.ts';
+import type { HandlerResult, WorkQueue } from './queue/work-queue.ts';
 import { ZonePublisher, type ZonePublishResult } from './publish/zones.ts';
 import { desiredStatus, routedBySource, type StatusBody, type ZonePublishState } from './status/desired.ts';
 import { StatusWriter } from './status/writer.ts';
@@ -51,12 +55,14 @@ export interface OperatorOptions {
 
 /** The part of the operator that only the leader runs. */
 interface Leading {
+  lanes: Lanes;
   pipeline: Pipeline;
   zones: ZonePublisher;
   health: HealthPublisher;
   status: StatusWriter;
+  /** Derives every object's desired status again (key REFRESH). */
+  refresh: WorkQueue;
   offConfigMaps: () => void;
-  servingTimer: NodeJS.Timeout;
 }
 
 /** Writes refused the moment this process stops leading (ApiError 0: not sent). */
@@ -84,6 +90,12 @@ const MIN_RUN_INTERVAL_MS = 100;
 /** How long a health change waits for others before status is derived again (status writes wait longer still). */
 const HEALTH_REFRESH_MS = 100;
 
+/** How soon after a zone write the DNS pods are asked for its serial. */
+const SERVING_AFTER_WRITE_MS = 300;
+
+const REFRESH = 'refresh';
+const CHECK = 'check';
+
 export class Operator {
   readonly #options: OperatorOptions;
   readonly caches: OperatorCaches;
@@ -91,8 +103,6 @@ export class Operator {
   readonly #elector: LeaderElector | undefined;
   readonly #publishState = new Map<string, ZonePublishState>();
   readonly #serving = new Map<string, ServingCount>();
-  #checkingServing = false;
-  #refresh: { timer: NodeJS.Timeout; due: number } | undefined;
   #leading: Leading | undefined;
   #compiled: CompileOutput | undefined;
   #table: HealthTable | undefined;
@@ -146,13 +156,16 @@ export class Operator {
     return this.#leading !== undefined && (this.#elector?.isLeader() ?? true);
   }
 
-  /** Resolves once the pipeline and the writers have nothing due (tests). */
+  /** Resolves once nothing is due (tests): no run, refresh, write or check queued, going or in a coalescing window;
+   *  writes held back by their throttle and the periodic serving check may still wait. */
   async settled(): Promise<void> {
     const leading = this.#leading;
     if (!leading) return;
-    await leading.pipeline.settled();
-    while (this.#refresh) await new Promise((resolve) => setTimeout(resolve, 5));
-    await Promise.all([leading.zones.idle(), leading.health.idle(), leading.status.idle()]);
+    // The zone publisher runs a lane of its own; its results add to the others.
+    do {
+      await leading.lanes.idle();
+      await leading.zones.idle();
+    } while (!leading.lanes.isIdle);
   }
 
   /** Stops leading (the Lease is released), then the caches. */
@@ -169,6 +182,14 @@ export class Operator {
     metrics.leader.set(1);
     log.info('leading: publishing and probing');
     const writer = this.#writer;
+    const lanes = new Lanes({ metrics: (lane) => queueMetrics(metrics.registry, lane) });
+    const refresh = lanes.lane(REFRESH, () => this.#refreshStatus());
+    const servingIntervalMs = this.#options.servingIntervalMs ?? 5000;
+    // Asks the DNS pods which serial they serve: every servingIntervalMs, and shortly after each zone write.
+    const serving = lanes.lane('serving', async (): Promise<HandlerResult> => {
+      await this.#checkServing();
+      return { requeueAfterMs: servingIntervalMs };
+    });
     const zones = new ZonePublisher({
       writer,
       namespace,
@@ -178,13 +199,14 @@ export class Operator {
       onWrite: (verb) => metrics.writes.inc({ kind: 'zone_configmap', verb }),
       onResult: (zone, result) => {
         this.#published(zone, result);
-        if (result.kind === 'written') setTimeout(() => void this.#checkServing(), 300).unref();
+        if (result.kind === 'written') serving.addAfter(CHECK, SERVING_AFTER_WRITE_MS);
       },
       queueMetrics: queueMetrics(metrics.registry, 'zones'),
       ...(this.#options.zoneLimitBytes !== undefined ? { limitBytes: this.#options.zoneLimitBytes } : {}),
     });
     const health = new HealthPublisher({
       writer,
+      lanes,
       namespace,
       log,
       existing: () => this.caches.healthConfigMap(),
@@ -193,6 +215,7 @@ export class Operator {
     });
     const status = new StatusWriter({
       writer,
+      lanes,
       log,
       eventNamespace: CLUSTER_EVENT_NAMESPACE,
       current: (ref) => this.#current(ref),
@@ -216,6 +239,7 @@ export class Operator {
       log,
       requireZones: false,
       minRunIntervalMs: MIN_RUN_INTERVAL_MS,
+      lanes,
       onRun: (result, seconds) => {
         metrics.reconciles.inc({ result });
         metrics.reconcileSeconds.observe(seconds);
@@ -231,8 +255,8 @@ export class Operator {
       if (this.#compiled) this.#setZones(this.#compiled.zones);
       if (this.#table) health.setHealth(this.#table);
     });
-    const servingTimer = setInterval(() => void this.#checkServing(), this.#options.servingIntervalMs ?? 5000).unref();
-    this.#leading = { pipeline, zones, health, status, offConfigMaps, servingTimer };
+    serving.addAfter(CHECK, servingIntervalMs);
+    this.#leading = { lanes, pipeline, zones, health, status, refresh, offConfigMaps };
     try {
       await pipeline.start();
     } catch (error) {
@@ -247,11 +271,8 @@ export class Operator {
     this.#options.metrics.leader.set(0);
     this.#options.log.info('no longer leading: stopped publishing and probing');
     leading.offConfigMaps();
-    clearInterval(leading.servingTimer);
-    if (this.#refresh) clearTimeout(this.#refresh.timer);
-    this.#refresh = undefined;
-    leading.status.close();
-    await Promise.all([leading.pipeline.close(), leading.zones.close(), leading.health.close()]);
+    // The drain: what is in flight finishes (a write refused once leadership is gone fails as not sent).
+    await Promise.all([leading.pipeline.close(), leading.lanes.shutDown(), leading.zones.close()]);
   }
 
   #setZones(zones: CompiledZone[]): void {
@@ -269,27 +290,22 @@ export class Operator {
   /** Asks every ready DNS pod which serial it serves for each zone; status follows. */
   async #checkServing(): Promise<void> {
     const compiled = this.#compiled;
-    if (!compiled || this.#checkingServing) return;
-    this.#checkingServing = true;
-    try {
-      const servers = dnsServersOf(
-        this.caches.endpointSlices.list() as Parameters<typeof dnsServersOf>[0],
-        this.#options.namespace,
-        this.#options.dnsService ?? 'geodns-dns',
-      );
-      let changed = false;
-      for (const zone of compiled.zones) {
-        const count = await countServing(servers, zone.zone, zone.serial, 500);
-        const before = this.#serving.get(zone.source);
-        if (before?.current !== count.current || before.total !== count.total) changed = true;
-        this.#serving.set(zone.source, count);
-        this.#options.metrics.zoneServers.set({ zone: zone.zone, state: 'current' }, count.current);
-        this.#options.metrics.zoneServers.set({ zone: zone.zone, state: 'stale' }, count.total - count.current);
-      }
-      if (changed) this.#scheduleRefresh();
-    } finally {
-      this.#checkingServing = false;
+    if (!compiled) return;
+    const servers = dnsServersOf(
+      this.caches.endpointSlices.list() as Parameters<typeof dnsServersOf>[0],
+      this.#options.namespace,
+      this.#options.dnsService ?? 'geodns-dns',
+    );
+    let changed = false;
+    for (const zone of compiled.zones) {
+      const count = await countServing(servers, zone.zone, zone.serial, 500);
+      const before = this.#serving.get(zone.source);
+      if (before?.current !== count.current || before.total !== count.total) changed = true;
+      this.#serving.set(zone.source, count);
+      this.#options.metrics.zoneServers.set({ zone: zone.zone, state: 'current' }, count.current);
+      this.#options.metrics.zoneServers.set({ zone: zone.zone, state: 'stale' }, count.total - count.current);
     }
+    if (changed) this.#scheduleRefresh();
   }
 
   #published(zone: string, result: ZonePublishResult): void {
@@ -324,14 +340,7 @@ export class Operator {
   /** A refresh after the current turn (a reconcile's health and results, arriving one after the other, make one),
    *  or after `delayMs` at the latest: health changes wait a moment, so that a burst of them makes one refresh. */
   #scheduleRefresh(delayMs = 0): void {
-    const due = Date.now() + delayMs;
-    if (this.#refresh && this.#refresh.due <= due) return;
-    if (this.#refresh) clearTimeout(this.#refresh.timer);
-    const timer = setTimeout(() => {
-      this.#refresh = undefined;
-      this.#refreshStatus();
-    }, delayMs);
-    this.#refresh = { timer, due };
+    this.#leading?.refresh.addCoalesced(REFRESH, delayMs);
   }
 
   #refreshStatus(): void {

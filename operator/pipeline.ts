@@ -2,7 +2,8 @@
 // (the DNS server's in-process state; ConfigMaps and status next), with the prober beside it feeding the health
 // table. An incomplete read after the first good one is refused and the last good zones keep serving. A change
 // that moves only the input's own health (readDown: a Service's endpoints turning unready) skips compile() and
-// the zones: it changes the health table alone.
+// the zones: it changes the health table alone. Runs and those health-only refreshes are the keys of the `pipeline`
+// lane: one at a time, a change during a run makes one more run after it.
 import type { Logger } from 'pino';
 import type { CompiledZone } from '../api/compiled.ts';
 import type { HealthTable } from '../api/health.ts';
@@ -12,6 +13,8 @@ import { compile, describeCondition, isRefusal, resourceLabel, type CompileOutpu
 import { compileInputOf } from './inputs/snapshot.ts';
 import type { ResourceInput } from './inputs/types.ts';
 import { checksForZones, overlayDown, ProbeScheduler } from './prober/index.ts';
+import { Lanes } from './queue/lanes.ts';
+import type { WorkQueue } from './queue/work-queue.ts';
 
 export interface PipelineOutput extends ZoneSink {
   /** After each accepted read, with every resource's conditions (the status writer's input). */
@@ -38,7 +41,13 @@ export interface PipelineOptions {
    *  at once, a stream of changes (a thousand resources applied) runs a few times instead of once per change. */
   minRunIntervalMs?: number;
   now?: () => Date;
+  /** Where runs are scheduled (the operator's lanes); default: lanes of the pipeline's own. */
+  lanes?: Lanes;
 }
+
+/** The keys of the pipeline lane: a whole run, and the input's own health alone. */
+const RUN = 'run';
+const DOWN = 'down';
 
 export class Pipeline {
   readonly #options: PipelineOptions;
@@ -46,12 +55,10 @@ export class Pipeline {
   readonly #now: () => Date;
   #previous: Record<string, { serial: number; contentHash: string }> = {};
   #loadedOnce = false;
+  readonly #lanes: Lanes;
+  readonly #lane: WorkQueue;
   #watcher: { close(): void } | undefined;
   #downWatcher: { close(): void } | undefined;
-  #downDue: NodeJS.Immediate | undefined;
-  #running: Promise<void> | undefined;
-  #again = false;
-  #delayed: NodeJS.Timeout | undefined;
   #lastRunAt = -Infinity;
   #down: ReadonlyMap<string, string> = new Map();
   #health: HealthTable | null = null;
@@ -62,6 +69,8 @@ export class Pipeline {
     this.#options = options;
     this.#prober = options.prober ?? new ProbeScheduler();
     this.#now = options.now ?? (() => new Date());
+    this.#lanes = options.lanes ?? new Lanes();
+    this.#lane = this.#lanes.lane('pipeline', (key) => (key === RUN ? this.#runQueued() : this.#refreshDown()));
     this.#prober.onChange((event) => {
       options.log.info(
         {
@@ -87,40 +96,24 @@ export class Pipeline {
     }
   }
 
-  /** Changes that arrive while a run is going coalesce into one more run after it. */
+  /** A change runs at once after a quiet spell; the changes within minRunIntervalMs of a run's start (or during
+   *  it) make one more run. */
   #schedule(): void {
-    if (this.#running) {
-      this.#again = true;
-      return;
-    }
-    if (this.#delayed) return; // the delayed run reads whatever has changed meanwhile
-    const wait = this.#lastRunAt + (this.#options.minRunIntervalMs ?? 0) - performance.now();
-    if (wait > 0) {
-      this.#delayed = setTimeout(() => {
-        this.#delayed = undefined;
-        this.#schedule();
-      }, wait);
-      return;
-    }
-    this.#running = this.run()
-      .catch((error: unknown) =>
-        this.#options.log.error({ source: this.#options.input.name, err: error }, 'reload failed'),
-      )
-      .finally(() => {
-        this.#running = undefined;
-        if (this.#again) {
-          this.#again = false;
-          this.#schedule();
-        }
-      });
+    this.#lane.addCoalesced(RUN, this.#lastRunAt + (this.#options.minRunIntervalMs ?? 0) - performance.now());
   }
 
-  /** The events of one turn (a relist brings many) make one health update. */
+  async #runQueued(): Promise<void> {
+    try {
+      await this.run();
+    } catch (error) {
+      this.#options.log.error({ source: this.#options.input.name, err: error }, 'reload failed');
+    }
+  }
+
+  /** The events of one turn (a relist brings many) make one update: the first takes the key, the others run it once
+   *  more after it, which finds nothing new. */
   #scheduleDown(): void {
-    this.#downDue ??= setImmediate(() => {
-      this.#downDue = undefined;
-      this.#refreshDown();
-    });
+    this.#lane.add(DOWN);
   }
 
   /** The input's own health again, against the last compiled resources: the health table changes, no zone. */
@@ -132,13 +125,9 @@ export class Pipeline {
     this.#publishHealth();
   }
 
-  /** Resolves once no run is going or scheduled (tests and shutdown). */
-  async settled(): Promise<void> {
-    while (this.#running || this.#downDue || this.#delayed) {
-      if (this.#running) await this.#running;
-      else if (this.#delayed) await new Promise((resolve) => setTimeout(resolve, 5));
-      else await new Promise((resolve) => setImmediate(resolve));
-    }
+  /** Resolves once no run is going or due (tests). */
+  settled(): Promise<void> {
+    return this.#lanes.idle();
   }
 
   /** Reads the input, compiles, plans the probes and publishes. */
@@ -238,13 +227,11 @@ export class Pipeline {
     this.#options.output.setHealth(this.healthTable());
   }
 
+  /** Stops following the input, lets a run in flight finish, and stops the prober. */
   async close(): Promise<void> {
     this.#watcher?.close();
     this.#downWatcher?.close();
-    clearTimeout(this.#delayed);
-    this.#delayed = undefined;
-    if (this.#downDue) clearImmediate(this.#downDue);
-    this.#downDue = undefined;
+    await this.#lane.shutDown();
     await this.#prober.stop();
   }
 }

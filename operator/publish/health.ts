@@ -1,6 +1,7 @@
 // The health table as one small ConfigMap the DNS pods watch: a change after a quiet spell is written at once, and
 // changes within a short window after a write coalesce into one more write; an unchanged table is never written,
-// and the revision annotation only grows (also across restarts: it continues from what the ConfigMap holds).
+// and the revision annotation only grows (also across restarts: it continues from what the ConfigMap holds). The
+// write is the one key of the `health` lane; a failed write is retried with the lane's backoff.
 import type { Logger } from 'pino';
 import {
   DOCUMENT_LABEL,
@@ -13,13 +14,16 @@ import {
 } from '../../api/configmaps.ts';
 import type { HealthTable } from '../../api/health.ts';
 import { canonicalJson } from '../compile/index.ts';
-import { WorkQueue } from '../queue/work-queue.ts';
+import type { Lanes } from '../queue/lanes.ts';
+import type { WorkQueue } from '../queue/work-queue.ts';
 import type { ClusterWriter, ConfigMapObject } from './writer.ts';
 
 export interface HealthPublisherOptions {
   writer: ClusterWriter;
   namespace: string;
   log: Logger;
+  /** Where the writes are scheduled: the publisher runs the `health` lane on it. */
+  lanes: Lanes;
   /** The health ConfigMap as the operator's informer holds it. */
   existing: () => ConfigMapObject | undefined;
   /** Least time between two writes: changes within it become one write (default 50 ms). */
@@ -33,51 +37,35 @@ export function revisionOf(configMap: ConfigMapObject | undefined): number {
   return Number.isSafeInteger(value) && value > 0 ? value : 0;
 }
 
+const KEY = 'health';
+
 export class HealthPublisher {
   readonly #options: HealthPublisherOptions;
-  readonly #queue = new WorkQueue();
+  readonly #lane: WorkQueue;
   #latest: string | undefined;
-  #timer: NodeJS.Timeout | undefined;
   #revision = 0;
-  /** When the last write was handed to the queue. */
-  #lastQueued = -Infinity;
+  /** When the last write started. */
+  #lastStarted = -Infinity;
   /** What our last write returned, and the resourceVersion it replaced: the cache lags behind our own writes. */
   #mine: ConfigMapObject | undefined;
   #replaced: string | undefined;
 
   constructor(options: HealthPublisherOptions) {
     this.#options = options;
-    void this.#queue.run(() => this.#write(), {
+    this.#lane = options.lanes.lane(KEY, () => this.#write(), {
       onError: (_key, error) => options.log.error({ err: error }, 'writing the health ConfigMap failed; retrying'),
     });
   }
 
   setHealth(table: HealthTable): void {
     this.#latest = `${canonicalJson(table)}\n`;
-    if (this.#timer) return;
     const now = this.#options.now ?? Date.now;
-    // The changes of this turn (a reconcile's, a probe round's) still make one write.
-    const wait = Math.max(0, this.#lastQueued + (this.#options.coalesceMs ?? 50) - now());
-    this.#timer = setTimeout(() => {
-      this.#timer = undefined;
-      this.#lastQueued = now();
-      this.#queue.add('health');
-    }, wait);
-  }
-
-  /** Resolves once the latest table has been written (or tried once). */
-  async idle(): Promise<void> {
-    while (this.#timer) await new Promise((resolve) => setTimeout(resolve, 5));
-    await this.#queue.idle();
-  }
-
-  close(): Promise<void> {
-    clearTimeout(this.#timer);
-    this.#timer = undefined;
-    return this.#queue.shutDown();
+    // The changes within the window after a write (a reconcile's, a probe round's) make one more write.
+    this.#lane.addCoalesced(KEY, this.#lastStarted + (this.#options.coalesceMs ?? 50) - now());
   }
 
   async #write(): Promise<void> {
+    this.#lastStarted = (this.#options.now ?? Date.now)();
     const { writer, namespace } = this.#options;
     const text = this.#latest;
     if (text === undefined) return;

@@ -3,7 +3,10 @@
 // - a key added while a worker holds it waits until that worker calls done(), then is handed out once more
 //   (the processing set), so two workers never hold the same key;
 // - addAfter() waits before adding (the earliest of several waits wins), addRateLimited() waits as long as the
-//   rate limiter says (per-key backoff, overall bucket) and forget() resets the key's backoff;
+//   rate limiter says (per-key backoff, overall bucket) and forget() resets the key's backoff; add() of a key
+//   that waits drops the wait (it would only hand the key out once more);
+// - addCoalesced() waits like addAfter, but for a window that gathers a burst into one run: idle() counts that
+//   key as work already due, where it does not count a throttle's, a retry's or a resync's wait;
 // - shutDown() hands out nothing more and resolves once the keys being worked on are done.
 import { defaultRateLimiter, type RateLimiter } from './rate-limiters.ts';
 
@@ -50,12 +53,13 @@ export class WorkQueue {
   #queue: string[] = [];
   readonly #dirty = new Set<string>();
   readonly #processing = new Set<string>();
-  readonly #waiting = new Map<string, { readyAt: number; timer: NodeJS.Timeout }>();
+  readonly #waiting = new Map<string, { readyAt: number; timer: NodeJS.Timeout; coalesced: boolean }>();
   readonly #addedAt = new Map<string, number>();
   readonly #startedAt = new Map<string, number>();
   #getters: ((key: string | undefined) => void)[] = [];
   #shuttingDown = false;
   #drained: (() => void)[] = [];
+  #idlers: (() => void)[] = [];
 
   constructor(options: WorkQueueOptions = {}) {
     this.#now = options.now ?? (() => performance.now());
@@ -77,15 +81,23 @@ export class WorkQueue {
     return this.#shuttingDown;
   }
 
-  /** Resolves once no key waits to be handed out and none is held (keys waiting on a delay aside). */
-  async idle(): Promise<void> {
-    while (this.#queue.length > 0 || this.#processing.size > 0) {
-      await new Promise((resolve) => setTimeout(resolve, 5));
-    }
+  /** No key waits to be handed out, none is held and none waits on a coalescing window (other waits aside). */
+  get isIdle(): boolean {
+    if (this.#queue.length > 0 || this.#processing.size > 0) return false;
+    for (const waiting of this.#waiting.values()) if (waiting.coalesced) return false;
+    return true;
+  }
+
+  /** Resolves once isIdle holds (at once if it does now). */
+  idle(): Promise<void> {
+    if (this.isIdle) return Promise.resolve();
+    return new Promise((resolve) => this.#idlers.push(resolve));
   }
 
   add(key: string): void {
-    if (this.#shuttingDown || this.#dirty.has(key)) return;
+    if (this.#shuttingDown) return;
+    this.#cancelWait(key);
+    if (this.#dirty.has(key)) return;
     this.#dirty.add(key);
     this.#addedAt.set(key, this.#now());
     this.#metrics.added?.(key);
@@ -97,6 +109,15 @@ export class WorkQueue {
 
   /** Adds `key` after `ms`; while it waits, a later addAfter with an earlier time moves it forward. */
   addAfter(key: string, ms: number): void {
+    this.#wait(key, ms, false);
+  }
+
+  /** addAfter for a coalescing window: the changes within `ms` make one run, which idle() waits for. */
+  addCoalesced(key: string, ms: number): void {
+    this.#wait(key, ms, true);
+  }
+
+  #wait(key: string, ms: number, coalesced: boolean): void {
     if (this.#shuttingDown) return;
     if (!(ms > 0)) {
       this.add(key);
@@ -112,7 +133,15 @@ export class WorkQueue {
       this.#waiting.delete(key);
       this.add(key);
     }, ms);
-    this.#waiting.set(key, { readyAt, timer });
+    this.#waiting.set(key, { readyAt, timer, coalesced });
+    if (waiting?.coalesced && !coalesced) this.#settle();
+  }
+
+  #cancelWait(key: string): void {
+    const waiting = this.#waiting.get(key);
+    if (!waiting) return;
+    clearTimeout(waiting.timer);
+    this.#waiting.delete(key);
   }
 
   /** Puts `key` back after the delay the rate limiter gives it (the retry after a failure). */
@@ -151,13 +180,17 @@ export class WorkQueue {
     if (startedAt !== undefined) this.#metrics.worked?.(key, this.#now() - startedAt);
     if (this.#shuttingDown) {
       if (this.#processing.size === 0) for (const resolve of this.#drained.splice(0)) resolve();
-      return;
-    }
-    if (this.#dirty.has(key)) {
+    } else if (this.#dirty.has(key)) {
       this.#queue.push(key);
       this.#metrics.depth?.(this.#queue.length);
       this.#dispatch();
     }
+    this.#settle();
+  }
+
+  /** Wakes the idle() waiters once the queue is idle. */
+  #settle(): void {
+    if (this.#idlers.length > 0 && this.isIdle) for (const resolve of this.#idlers.splice(0)) resolve();
   }
 
   /**
@@ -174,6 +207,7 @@ export class WorkQueue {
       this.#addedAt.clear();
       this.#metrics.depth?.(0);
       for (const resolve of this.#getters.splice(0)) resolve(undefined);
+      this.#settle();
     }
     if (this.#processing.size === 0) return Promise.resolve();
     return new Promise((resolve) => this.#drained.push(resolve));

@@ -4,13 +4,17 @@
 // between health reasons) and HealthProbes (their addresses move with every probe) wait longer: a target flapping
 // every second writes its GeoEndpoint's status once per health interval, while the first change after a quiet
 // spell and every change of spec or references go out at once. Over all objects, health-only writes share a token
-// bucket, so that a thousand flapping targets cannot turn into hundreds of writes a second.
+// bucket, so that a thousand flapping targets cannot turn into hundreds of writes a second. Each object is a key of
+// the `status` lane: set() adds it for when it is due, and the handler writes it or puts it back for later.
 import type { Logger } from 'pino';
 import type { Condition } from '../../api/meta.ts';
 import { canonicalJson } from '../compile/index.ts';
 import { statusOf, type ClusterWriter, type ObjectRef } from '../publish/writer.ts';
+import type { Lanes } from '../queue/lanes.ts';
 import { TokenBucket } from '../queue/rate-limiters.ts';
-import { followsHealthOnly, statusPatch, type StatusBody } from './desired.ts';
+import type { HandlerResult, WorkQueue } from '../queue/work-queue.ts';
+import { statusPatch, type StatusBody } from './desired.ts';
+import { dueAt, healthOnly, type ThrottleIntervals } from './throttle.ts';
 
 export interface CurrentObject {
   uid?: string;
@@ -21,6 +25,8 @@ export interface CurrentObject {
 export interface StatusWriterOptions {
   writer: ClusterWriter;
   log: Logger;
+  /** Where the writes are scheduled: the writer runs the `status` lane on it. */
+  lanes: Lanes;
   /** The object as the informer holds it (undefined: gone). */
   current: (ref: ObjectRef) => CurrentObject | undefined;
   /** Where Events about cluster-scoped objects go (the operator's namespace). */
@@ -47,100 +53,72 @@ interface Pending {
   desired: StatusBody;
 }
 
+interface Prepared {
+  patch: StatusBody;
+  body: string;
+  current: CurrentObject;
+}
+
 const keyOf = (ref: ObjectRef): string => `${ref.kind}/${ref.namespace ?? ''}/${ref.name}`;
 
 export class StatusWriter {
   readonly #options: StatusWriterOptions;
   readonly #now: () => number;
+  readonly #intervals: ThrottleIntervals;
+  readonly #lane: WorkQueue;
   readonly #pending = new Map<string, Pending>();
-  readonly #timers = new Map<string, { timer: NodeJS.Timeout; due: number }>();
   readonly #lastWrite = new Map<string, { at: number; body: string }>();
   readonly #lastEvent = new Map<string, number>();
-  readonly #inFlight = new Set<Promise<void>>();
-  /** Keys with a write in flight. */
-  readonly #writing = new Set<string>();
-  /** Keys due while the writes in flight were at their limit, in order. */
-  readonly #queued = new Set<string>();
+  /** Not a retry limiter (the lane's): it spaces the health-only writes over all objects. */
   readonly #healthBucket: TokenBucket;
   /** Keys holding a token of the health bucket for a write due at the given time. */
   readonly #reserved = new Map<string, number>();
-  #closed = false;
 
   constructor(options: StatusWriterOptions) {
     this.#options = options;
     this.#now = options.now ?? Date.now;
+    this.#intervals = {
+      intervalMs: options.intervalMs ?? 1000,
+      healthIntervalMs: options.healthIntervalMs ?? 5000,
+      probeIntervalMs: options.probeIntervalMs ?? 5000,
+    };
     this.#healthBucket = new TokenBucket({
       ratePerSecond: options.healthRatePerSecond ?? 50,
       burst: options.healthBurst ?? 100,
       now: this.#now,
     });
+    // A burst (a thousand new objects) goes out a few at a time instead of all at once.
+    this.#lane = options.lanes.lane('status', (key) => this.#flush(key), { concurrency: options.maxInFlight ?? 16 });
   }
 
-  /** The status `ref` should have; written now, or when the object's interval has passed. */
+  /** The status `ref` should have; written now, or when the object's interval has passed. A status that may go
+   *  out sooner than the one waiting (a spec change after a health change) brings its time forward. */
   set(ref: ObjectRef, desired: StatusBody): void {
-    if (this.#closed) return;
+    if (this.#lane.shuttingDown) return;
     const key = keyOf(ref);
-    this.#pending.set(key, { ref, desired });
-    this.#arm(key, ref);
+    const pending = { ref, desired };
+    this.#pending.set(key, pending);
+    this.#lane.addAfter(key, this.#due(key, pending, this.#options.current(ref)) - this.#now());
   }
 
-  /** Flushes the key now or once its interval has passed; never while a write of the same object is in flight
-   *  (the latest status then waits for it to end, and for the interval after it). A status that may go out sooner
-   *  than the one waiting (a spec change after a health change) brings the timer forward. */
-  #arm(key: string, ref: ObjectRef): void {
-    if (this.#writing.has(key)) return;
-    const last = this.#lastWrite.get(key)?.at;
-    const now = this.#now();
-    const { interval, healthOnly } = this.#interval(key, ref);
-    let due = last === undefined ? now : last + interval;
-    // A health-only write waits for the time its token is for; a spec change does not wait for the bucket.
-    const reserved = this.#reserved.get(key);
-    if (healthOnly && reserved !== undefined) due = Math.max(due, reserved);
-    const armed = this.#timers.get(key);
-    if (armed) {
-      if (armed.due <= due) return;
-      clearTimeout(armed.timer);
-      this.#timers.delete(key);
-    }
-    if (due <= now) this.#flush(key);
-    else this.#timers.set(key, { timer: setTimeout(() => this.#flush(key), due - now).unref(), due });
+  #due(key: string, { ref, desired }: Pending, current: CurrentObject | undefined): number {
+    return dueAt(
+      {
+        now: this.#now(),
+        lastWriteAt: this.#lastWrite.get(key)?.at,
+        healthOnly: healthOnly(ref, desired, current?.status),
+        kind: ref.kind,
+        reservedAt: this.#reserved.get(key),
+      },
+      this.#intervals,
+    );
   }
 
-  #interval(key: string, ref: ObjectRef): { interval: number; healthOnly: boolean } {
-    if (ref.kind === 'HealthProbe') return { interval: this.#options.probeIntervalMs ?? 5000, healthOnly: true };
-    const desired = this.#pending.get(key)?.desired;
-    return desired && this.#healthOnly(ref, desired)
-      ? { interval: this.#options.healthIntervalMs ?? 5000, healthOnly: true }
-      : { interval: this.#options.intervalMs ?? 1000, healthOnly: false };
-  }
-
-  #healthOnly(ref: ObjectRef, desired: StatusBody, current = this.#options.current(ref)): boolean {
-    return ref.kind === 'HealthProbe' || followsHealthOnly(ref.kind, desired, current?.status);
-  }
-
-  /** Resolves once nothing is due now (throttled writes may still wait). */
-  async idle(): Promise<void> {
-    while (this.#inFlight.size > 0 || this.#queued.size > 0) await Promise.all([...this.#inFlight]);
-  }
-
-  close(): void {
-    this.#closed = true;
-    for (const { timer } of this.#timers.values()) clearTimeout(timer);
-    this.#timers.clear();
-    this.#pending.clear();
-    this.#queued.clear();
-    this.#reserved.clear();
-  }
-
-  #flush(key: string): void {
-    this.#timers.delete(key);
-    if (this.#writing.size >= (this.#options.maxInFlight ?? 16)) {
-      // A burst (a thousand new objects) goes out a few at a time instead of all at once.
-      this.#queued.add(key);
-      return;
-    }
+  /** The lane's handler: writes the latest status of `key` if it is due, else asks to be run when it is. A key
+   *  added while its write is in flight runs again after it, and then waits for the interval after that write. */
+  async #flush(key: string): Promise<HandlerResult | void> {
     const pending = this.#pending.get(key);
-    if (!pending || this.#closed) return;
+    if (!pending) return;
     const prepared = this.#patch(key, pending);
     if (!prepared) {
       // Nothing to write (the object already shows it, or is gone): no token taken, none kept.
@@ -148,44 +126,29 @@ export class StatusWriter {
       this.#reserved.delete(key);
       return;
     }
+    const now = this.#now();
+    const due = this.#due(key, pending, prepared.current);
+    if (due > now) return { requeueAfterMs: due - now };
     // A health-only write takes a token of the bucket over all objects; without one at hand it waits, holding the
     // token it reserved (the latest status then goes out at that time).
-    if (!this.#reserved.has(key) && this.#healthOnly(pending.ref, pending.desired, prepared.current)) {
+    if (!this.#reserved.has(key) && healthOnly(pending.ref, pending.desired, prepared.current.status)) {
       const wait = this.#healthBucket.when();
       if (wait > 0) {
-        const due = this.#now() + wait;
-        this.#reserved.set(key, due);
-        this.#timers.set(key, { timer: setTimeout(() => this.#flush(key), wait).unref(), due });
-        return;
+        this.#reserved.set(key, now + wait);
+        return { requeueAfterMs: wait };
       }
     }
     this.#reserved.delete(key);
     this.#pending.delete(key);
-    this.#writing.add(key);
-    const write = this.#write(key, pending, prepared).finally(() => {
-      this.#inFlight.delete(write);
-      this.#writing.delete(key);
-      const next = this.#pending.get(key);
-      if (next && !this.#closed) this.#arm(key, next.ref);
-      this.#drainQueue();
-    });
-    this.#inFlight.add(write);
-  }
-
-  /** Starts the waiting keys while there is room (a key whose status is no longer pending starts nothing). */
-  #drainQueue(): void {
-    for (const key of this.#queued) {
-      if (this.#closed || this.#writing.size >= (this.#options.maxInFlight ?? 16)) return;
-      this.#queued.delete(key);
-      this.#flush(key);
-    }
+    if (await this.#write(key, pending, prepared)) return;
+    // Retried after the interval, unless a newer status is already waiting (which then goes out instead).
+    if (!this.#pending.has(key)) this.#pending.set(key, pending);
+    const retry = this.#pending.get(key) as Pending;
+    return { requeueAfterMs: this.#due(key, retry, this.#options.current(retry.ref)) - this.#now() };
   }
 
   /** What writing `pending` would patch, if anything. */
-  #patch(
-    key: string,
-    { ref, desired }: Pending,
-  ): { patch: StatusBody; body: string; current: CurrentObject } | undefined {
+  #patch(key: string, { ref, desired }: Pending): Prepared | undefined {
     const current = this.#options.current(ref);
     if (!current) return undefined; // deleted meanwhile
     const patch = statusPatch(desired, current.status);
@@ -196,24 +159,20 @@ export class StatusWriter {
     return { patch, body, current };
   }
 
-  async #write(
-    key: string,
-    { ref, desired }: Pending,
-    { patch, body, current }: { patch: StatusBody; body: string; current: CurrentObject },
-  ): Promise<void> {
+  /** Patches the status, then records the Events of its transitions; false when the patch failed. */
+  async #write(key: string, { ref }: Pending, { patch, body, current }: Prepared): Promise<boolean> {
     try {
       await this.#options.writer.patchStatus(ref, patch);
       this.#lastWrite.set(key, { at: this.#now(), body });
       this.#options.onWrite?.('status');
     } catch (error) {
-      if (statusOf(error) === 404) return;
+      if (statusOf(error) === 404) return true;
       this.#options.log.error({ resource: key, err: error }, 'writing status failed; retrying');
       this.#lastWrite.set(key, { at: this.#now(), body: '' });
-      // Retried after the interval, unless a newer status is already waiting.
-      if (!this.#pending.has(key)) this.#pending.set(key, { ref, desired });
-      return;
+      return false;
     }
     await this.#events(key, ref, current, patch.conditions ?? []);
+    return true;
   }
 
   async #events(key: string, ref: ObjectRef, current: CurrentObject, conditions: readonly Condition[]): Promise<void> {

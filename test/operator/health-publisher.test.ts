@@ -7,6 +7,7 @@ import { HEALTH_KEY } from '../../api/configmaps.ts';
 import { HEALTH_FORMAT } from '../../api/constants.ts';
 import type { HealthTable } from '../../api/health.ts';
 import { HealthPublisher, revisionOf } from '../../operator/publish/health.ts';
+import { Lanes } from '../../operator/queue/lanes.ts';
 import type { ClusterWriter, ConfigMapObject } from '../../operator/publish/writer.ts';
 
 function memoryStore(): {
@@ -53,8 +54,10 @@ afterEach(() => {
 describe('HealthPublisher', () => {
   it('writes a change after a quiet spell at once, and coalesces the changes within the window after a write', async () => {
     const store = memoryStore();
+    const lanes = new Lanes({ now: () => Date.now() });
     const health = new HealthPublisher({
       writer: store.writer,
+      lanes,
       namespace: 'geodns-system',
       log: pino({ level: 'silent' }),
       existing: store.current,
@@ -82,6 +85,6 @@ describe('HealthPublisher', () => {
     health.setHealth(table(['web/c/t']));
     await vi.advanceTimersByTimeAsync(100);
     expect(store.writes.map(revisionOf)).toEqual([1, 2]);
-    await health.close();
+    await lanes.shutDown();
   });
 });

@@ -4,6 +4,7 @@ import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { ClusterWriter, ObjectRef } from '../../operator/publish/writer.ts';
 import { ApiError } from '../../operator/publish/writer.ts';
+import { Lanes } from '../../operator/queue/lanes.ts';
 import type { StatusBody } from '../../operator/status/desired.ts';
 import { StatusWriter, type StatusWriterOptions } from '../../operator/status/writer.ts';
 
@@ -35,8 +36,12 @@ const status = (summary: string): StatusBody => ({ targetsSummary: summary, cond
 // Fake timers: the writer's interval timers and clock move only when the test says so.
 const tick = (ms = 0) => vi.advanceTimersByTimeAsync(ms);
 
+// The lanes the writer schedules on, on the fake clock; lanes.idle() is when nothing is due now.
+let lanes: Lanes;
+
 beforeEach(() => {
   vi.useFakeTimers();
+  lanes = new Lanes({ now: () => Date.now() });
 });
 
 afterEach(() => {
@@ -47,6 +52,7 @@ function statusWriter(writer: ClusterWriter, options: Partial<StatusWriterOption
   return new StatusWriter({
     writer,
     log: pino({ level: 'silent' }),
+    lanes,
     eventNamespace: 'geodns-system',
     intervalMs: 1000,
     now: () => Date.now(),
@@ -90,8 +96,8 @@ describe('StatusWriter', () => {
     await tick(200);
     expect(patches.map((p) => p.status.targetsSummary)).toEqual(['1/3', '3/3']);
     patches[1]?.finish();
-    await statuses.idle();
-    statuses.close();
+    await lanes.idle();
+    await lanes.shutDown();
   });
 
   it('retries a failed write after the interval, unless a newer status is waiting', async () => {
@@ -107,8 +113,8 @@ describe('StatusWriter', () => {
     await tick(1100);
     expect(patches.map((p) => p.status.targetsSummary)).toEqual(['1/3', '1/3', '2/3']);
     patches[2]?.finish();
-    await statuses.idle();
-    statuses.close();
+    await lanes.idle();
+    await lanes.shutDown();
   });
 
   it('keeps at most maxInFlight writes going over all objects, and writes every one in turn', async () => {
@@ -116,6 +122,7 @@ describe('StatusWriter', () => {
     const statuses = new StatusWriter({
       writer,
       log: pino({ level: 'silent' }),
+      lanes,
       eventNamespace: 'geodns-system',
       maxInFlight: 3,
       now: () => Date.now(),
@@ -130,8 +137,8 @@ describe('StatusWriter', () => {
       expect(patches.length - (done + 1)).toBeLessThanOrEqual(3); // never more than 3 unfinished
     }
     expect(patches).toHaveLength(10);
-    await statuses.idle();
-    statuses.close();
+    await lanes.idle();
+    await lanes.shutDown();
   });
 
   it('writes a change that follows health alone once per health interval, and a spec change within the short one', async () => {
@@ -162,8 +169,8 @@ describe('StatusWriter', () => {
     await tick(300);
     expect(patches.map((p) => p.status.targetsSummary)).toEqual(['0/1', '1/1', '0/1']);
     patches[2]?.finish();
-    await statuses.idle();
-    statuses.close();
+    await lanes.idle();
+    await lanes.shutDown();
   });
 
   it('spreads health-only writes over all objects at the health rate; a spec change is not held back by it', async () => {
@@ -188,8 +195,8 @@ describe('StatusWriter', () => {
     await tick(1500);
     expect(patches).toHaveLength(7);
     for (const patch of patches) patch.finish();
-    await statuses.idle();
-    statuses.close();
+    await lanes.idle();
+    await lanes.shutDown();
   });
 
   it('takes no token for a status the object already shows, and keeps the one it took while newer statuses arrive', async () => {
@@ -217,8 +224,8 @@ describe('StatusWriter', () => {
     await tick(150);
     expect(patches).toHaveLength(2);
     for (const patch of patches) patch.finish();
-    await statuses.idle();
-    statuses.close();
+    await lanes.idle();
+    await lanes.shutDown();
   });
 
   it("records no Event for an object's first status, and one for a later transition", async () => {
@@ -244,6 +251,6 @@ describe('StatusWriter', () => {
     patches[1]?.finish();
     await tick();
     expect(events).toEqual(['NoReadyEndpoints']);
-    statuses.close();
+    await lanes.shutDown();
   });
 });

@@ -143,6 +143,51 @@ describe('WorkQueue: delays and retries', () => {
   });
 });
 
+describe('WorkQueue: idle', () => {
+  it('resolves once nothing is queued or held, without waiting on a throttle or a retry', async () => {
+    const queue = makeQueue();
+    expect((await settled(queue.idle())).done).toBe(true);
+    queue.add('a');
+    const idle = queue.idle();
+    expect((await settled(idle)).done).toBe(false);
+    const a = (await queue.get()) as string;
+    queue.addAfter('b', 1000); // a throttle: not work due now
+    queue.addRateLimited('c');
+    expect((await settled(idle)).done).toBe(false); // a is held
+    queue.done(a);
+    expect((await settled(idle)).done).toBe(true);
+    expect(queue.isIdle).toBe(true);
+  });
+
+  it('waits on a coalescing window, and on the key it adds', async () => {
+    const queue = makeQueue();
+    queue.addCoalesced('a', 50);
+    queue.addCoalesced('a', 80); // later: the first window stands
+    expect(queue.isIdle).toBe(false);
+    const idle = queue.idle();
+    await vi.advanceTimersByTimeAsync(49);
+    expect((await settled(idle)).done).toBe(false);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(queue.length).toBe(1);
+    queue.done((await queue.get()) as string);
+    expect((await settled(idle)).done).toBe(true);
+  });
+
+  it('add of a waiting key drops its wait: the key is handed out once', async () => {
+    const queue = makeQueue();
+    queue.addCoalesced('a', 100);
+    queue.addAfter('b', 100);
+    queue.add('a');
+    queue.add('b');
+    expect(vi.getTimerCount()).toBe(0);
+    queue.done((await queue.get()) as string);
+    queue.done((await queue.get()) as string);
+    await vi.advanceTimersByTimeAsync(200);
+    expect(queue.length).toBe(0);
+    expect(queue.isIdle).toBe(true);
+  });
+});
+
 describe('WorkQueue: shutdown', () => {
   it('getters get undefined, queued and delayed keys are dropped, adds are ignored', async () => {
     const queue = makeQueue();
