@@ -8,7 +8,7 @@ import { HEALTH_CONFIGMAP } from '../../api/configmaps.ts';
 import { EMPTY_HEALTH } from '../config/empty-health.ts';
 import { HealthConfigMap } from './health-configmap.ts';
 import type { MeteredSink } from './metered-sink.ts';
-import type { ChangeType } from './reflector.ts';
+import type { ChangeType } from '../../lib/kube/reflector.ts';
 import { describeConfigMap, ZoneConfigMaps, type ConfigMapObject } from './zone-configmaps.ts';
 
 export interface ClusterViewOptions {

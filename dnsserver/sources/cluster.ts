@@ -3,40 +3,21 @@
 // health ConfigMap (geodns-health), so the pods need nothing beyond get/list/watch on ConfigMaps. While the API
 // server or the operator is down it keeps serving what it last had. When the API cannot be reached at start-up,
 // a mounted copy of the same ConfigMaps (--config DIR) is served until it can.
-import { loadKubeConfig } from '../../lib/kube/kubeconfig.ts';
-import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import {
-  ApiException,
-  CoreV1Api,
-  KubeConfig,
-  Observable,
-  Watch,
-  type ConfigurationOptions,
-  type ObservableMiddleware,
-  type V1ConfigMap,
-} from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { ZoneSink } from '../../api/sink.ts';
 import { DOCUMENT_LABEL, HEALTH_CONFIGMAP, HEALTH_DOCUMENT, ZONE_DOCUMENT } from '../../api/configmaps.ts';
+import { collectionClient, type Collection } from '../../lib/kube/collection.ts';
+import { describeApiError } from '../../lib/kube/errors.ts';
+import { loadKubeConfig } from '../../lib/kube/kubeconfig.ts';
+import { resolveNamespace } from '../../lib/kube/namespace.ts';
+import { Reflector, type ListWatchClient, type ReflectorHandlers } from '../../lib/kube/reflector.ts';
 import { EMPTY_HEALTH } from '../config/empty-health.ts';
 import { loadConfigDir } from '../config/load.ts';
 import type { GeodnsMetrics } from '../observability/metrics.ts';
 import { ClusterView } from './cluster-view.ts';
 import { MeteredSink } from './metered-sink.ts';
-import { Reflector, statusOf, type ListWatchClient, type ReflectorHandlers } from './reflector.ts';
-
-/** Where a pod's service account token says which namespace it runs in. */
-export const SERVICE_ACCOUNT_NAMESPACE_FILE = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
-
-/** A list that takes longer than this is abandoned and retried. */
-const LIST_TIMEOUT_MS = 30_000;
-/**
- * Watches are asked to end after 20 to 28 s (jittered, so that pods do not renew in step): before client-node's
- * 30 s inactivity timeout, which then only fires when something is wrong. A watch the server ends cleanly confirms
- * the view current, so a quiet health table is still confirmed about every half minute.
- */
-const WATCH_TIMEOUT_SECONDS = [20, 28] as const;
+import type { ConfigMapObject } from './zone-configmaps.ts';
 
 export interface ClusterSourceOptions {
   sink: ZoneSink;
@@ -52,101 +33,9 @@ export interface ClusterSourceOptions {
   startTimeoutMs: number;
 }
 
-/** The namespace to watch: the option, else the pod's own, else the kubeconfig context's, else 'default'. */
-export function resolveNamespace(explicit: string | undefined, kubeConfig: KubeConfig, file: string): string {
-  if (explicit) return explicit;
-  try {
-    const own = readFileSync(file, 'utf8').trim();
-    if (own) return own;
-  } catch {
-    // Not in a pod.
-  }
-  return kubeConfig.getContextObject(kubeConfig.getCurrentContext())?.namespace || 'default';
-}
-
-/** A short account of an API error: the status and the API server's message, or the network error. */
-export function describeApiError(error: unknown): string {
-  const status = statusOf(error);
-  if (error instanceof ApiException) {
-    const body: unknown = typeof error.body === 'string' ? safeParse(error.body) : error.body;
-    const message =
-      typeof body === 'object' && body !== null && typeof (body as { message?: unknown }).message === 'string'
-        ? (body as { message: string }).message
-        : undefined;
-    return `HTTP ${error.code}${message ? `: ${message}` : ''}`;
-  }
-  if (!(error instanceof Error)) return String(error);
-  const cause =
-    error.cause instanceof Error ? `: ${(error.cause as NodeJS.ErrnoException).code ?? error.cause.message}` : '';
-  return `${status !== undefined ? `HTTP ${status}: ` : ''}${error.message}${cause}`;
-}
-
-function safeParse(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-}
-
-/** Request options that end a list when `signal` aborts (client-node has no timeout of its own). */
-function withSignal(signal: AbortSignal): ConfigurationOptions {
-  const middleware: ObservableMiddleware = {
-    pre: (context) => {
-      context.setSignal(signal);
-      return new Observable(Promise.resolve(context));
-    },
-    post: (context) => new Observable(Promise.resolve(context)),
-  };
-  return { middleware: [middleware], middlewareMergeStrategy: 'append' };
-}
-
-interface Selection {
-  labelSelector: string;
-  fieldSelector?: string;
-}
-
-/** client-node's list and watch of the ConfigMaps `selection` picks in `namespace`, as the reflector wants them. */
-function configMapClient(
-  kubeConfig: KubeConfig,
-  namespace: string,
-  selection: Selection,
-): ListWatchClient<V1ConfigMap> {
-  const core = kubeConfig.makeApiClient(CoreV1Api);
-  const watcher = new Watch(kubeConfig);
-  const path = `/api/v1/namespaces/${encodeURIComponent(namespace)}/configmaps`;
-  const [low, high] = WATCH_TIMEOUT_SECONDS;
-  return {
-    async list(signal) {
-      const bounded = AbortSignal.any([signal, AbortSignal.timeout(LIST_TIMEOUT_MS)]);
-      const list = await core.listNamespacedConfigMap({ namespace, ...selection }, withSignal(bounded));
-      return { items: list.items, resourceVersion: list.metadata?.resourceVersion ?? '' };
-    },
-    watch(resourceVersion, onEvent, signal, opened) {
-      return new Promise<void>((resolve, reject) => {
-        let controller: AbortController | undefined;
-        const onAbort = () => controller?.abort();
-        signal.addEventListener('abort', onAbort, { once: true });
-        const done = (error: unknown) => {
-          signal.removeEventListener('abort', onAbort);
-          if (error) reject(error instanceof Error ? error : new Error(String(error)));
-          else resolve();
-        };
-        const query = {
-          ...selection,
-          resourceVersion,
-          allowWatchBookmarks: true,
-          timeoutSeconds: low + Math.floor(Math.random() * (high - low + 1)),
-        };
-        // client-node resolves once the server has answered 200 (the stream is open).
-        watcher.watch(path, query, onEvent, done).then((c) => {
-          controller = c;
-          if (signal.aborted) c.abort();
-          else opened?.();
-        }, done);
-      });
-    },
-  };
+/** The ConfigMaps `selection` picks in `namespace`. */
+function configMaps(namespace: string, selection: Omit<Collection, 'path'>): Collection {
+  return { path: `/api/v1/namespaces/${encodeURIComponent(namespace)}/configmaps`, ...selection };
 }
 
 export class ClusterSource {
@@ -154,7 +43,7 @@ export class ClusterSource {
   readonly #sink: MeteredSink;
   readonly #startedAt = Date.now();
   #view: ClusterView | undefined;
-  #reflectors: Reflector<V1ConfigMap>[] = [];
+  #reflectors: Reflector<ConfigMapObject>[] = [];
   #healthConfirmedAt: number | undefined;
 
   constructor(options: ClusterSourceOptions) {
@@ -179,16 +68,22 @@ export class ClusterSource {
     const { log } = this.#options;
     const kubeConfig = loadKubeConfig(this.#options.kubeconfig);
     const server = kubeConfig.getCurrentCluster()?.server;
-    const namespace = resolveNamespace(this.#options.namespace, kubeConfig, SERVICE_ACCOUNT_NAMESPACE_FILE);
+    const namespace = resolveNamespace(this.#options.namespace, kubeConfig);
     const view = new ClusterView({ sink: this.#sink, log, namespace });
     this.#view = view;
     this.#options.metrics?.trackClusterSource(this);
 
-    const zones = configMapClient(kubeConfig, namespace, { labelSelector: `${DOCUMENT_LABEL}=${ZONE_DOCUMENT}` });
-    const health = configMapClient(kubeConfig, namespace, {
-      labelSelector: `${DOCUMENT_LABEL}=${HEALTH_DOCUMENT}`,
-      fieldSelector: `metadata.name=${HEALTH_CONFIGMAP}`,
-    });
+    const zones = collectionClient<ConfigMapObject>(
+      kubeConfig,
+      configMaps(namespace, { labelSelector: `${DOCUMENT_LABEL}=${ZONE_DOCUMENT}` }),
+    );
+    const health = collectionClient<ConfigMapObject>(
+      kubeConfig,
+      configMaps(namespace, {
+        labelSelector: `${DOCUMENT_LABEL}=${HEALTH_DOCUMENT}`,
+        fieldSelector: `metadata.name=${HEALTH_CONFIGMAP}`,
+      }),
+    );
     this.#reflectors = [
       this.#reflector('zone ConfigMaps', zones, {
         listed: (items) => view.zonesListed(items),
@@ -231,9 +126,9 @@ export class ClusterSource {
 
   #reflector(
     what: string,
-    client: ListWatchClient<V1ConfigMap>,
-    handlers: Omit<ReflectorHandlers<V1ConfigMap>, 'connection' | 'expired'>,
-  ): Reflector<V1ConfigMap> {
+    client: ListWatchClient<ConfigMapObject>,
+    handlers: Omit<ReflectorHandlers<ConfigMapObject>, 'connection' | 'expired'>,
+  ): Reflector<ConfigMapObject> {
     const { log } = this.#options;
     return new Reflector(client, {
       ...handlers,

@@ -9,6 +9,8 @@
 // in-cluster service account rotates) are still read per request; a client certificate is read once.
 import { KubeConfig, type RequestContext } from '@kubernetes/client-node';
 
+export type { KubeConfig };
+
 type Dispatcher = NonNullable<ReturnType<RequestContext['getDispatcher']>>;
 
 export class ConnectionReusingKubeConfig extends KubeConfig {

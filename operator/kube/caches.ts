@@ -2,14 +2,6 @@
 // cluster-wide, and its own ConfigMaps in its namespace. Handlers only tell that something changed (three kinds of
 // listeners: what compile() reads, EndpointSlices, the operator's own ConfigMaps); the cached objects are read by
 // the pipeline and never changed.
-import {
-  CoreV1Api,
-  CustomObjectsApi,
-  DiscoveryV1Api,
-  type KubeConfig,
-  type KubernetesListObject,
-  type KubernetesObject,
-} from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { DOCUMENT_LABEL, HEALTH_CONFIGMAP, HEALTH_DOCUMENT, HEALTH_KEY, ZONE_DOCUMENT } from '../../api/configmaps.ts';
 import { HEALTH_FORMAT } from '../../api/constants.ts';
@@ -20,9 +12,11 @@ import type { ClusterObjects, EndpointSliceObject, RawObject, ServiceObject } fr
 import type { ClusterCaches } from '../inputs/cluster.ts';
 import type { ConfigMapObject } from '../publish/writer.ts';
 import { publishedZones, type PublishedZone } from '../publish/zones.ts';
-import { Informer } from './informer.ts';
+import type { Collection } from '../../lib/kube/collection.ts';
+import { informer, type Informer, type KubeObject } from '../../lib/kube/informer.ts';
+import type { KubeConfig } from '../../lib/kube/kubeconfig.ts';
 
-type AnyObject = KubernetesObject & Record<string, unknown>;
+type AnyObject = KubeObject & Record<string, unknown>;
 
 /** What compile() reads of one of our resources: everything but its status and the server's bookkeeping. */
 export function inputOf(object: AnyObject): string {
@@ -54,20 +48,9 @@ export class OperatorCaches implements ClusterCaches {
 
   constructor(options: OperatorCachesOptions) {
     const { kubeConfig, namespace } = options;
-    const core = kubeConfig.makeApiClient(CoreV1Api);
-    const custom = kubeConfig.makeApiClient(CustomObjectsApi);
-    const discovery = kubeConfig.makeApiClient(DiscoveryV1Api);
-    const make = (
-      name: string,
-      path: string,
-      list: () => Promise<unknown>,
-      labelSelector?: string,
-    ): Informer<AnyObject> => {
-      const informer = new Informer<AnyObject>({
-        kubeConfig,
-        path,
-        list: () => list() as Promise<KubernetesListObject<AnyObject>>,
-        ...(labelSelector ? { labelSelector } : {}),
+    const make = (name: string, collection: Collection): Informer<AnyObject> => {
+      const made = informer<AnyObject>(kubeConfig, collection, {
+        backoff: { initialMs: 500, maxMs: 5_000 },
         onError: (error, source) => {
           options.onError?.(name, error);
           options.log.warn(
@@ -76,30 +59,23 @@ export class OperatorCaches implements ClusterCaches {
           );
         },
       });
-      this.#informers.push({ name, informer });
-      return informer;
+      this.#informers.push({ name, informer: made });
+      return made;
     };
-    const custom_ = (kind: string) => {
+    const custom = (kind: string) => {
       const plural = KINDS.find((k) => k.kind === kind)?.plural ?? '';
-      return make(kind, `/apis/${GROUP}/${VERSION}/${plural}`, () =>
-        custom.listClusterCustomObject({ group: GROUP, version: VERSION, plural }),
-      );
+      return make(kind, { path: `/apis/${GROUP}/${VERSION}/${plural}` });
     };
-    this.geoZones = custom_('GeoZone');
-    this.geoEndpoints = custom_('GeoEndpoint');
-    this.healthProbes = custom_('HealthProbe');
-    this.namespaces = make('Namespace', '/api/v1/namespaces', () => core.listNamespace());
-    this.services = make('Service', '/api/v1/services', () => core.listServiceForAllNamespaces());
-    this.endpointSlices = make('EndpointSlice', '/apis/discovery.k8s.io/v1/endpointslices', () =>
-      discovery.listEndpointSliceForAllNamespaces(),
-    );
-    const documents = `${DOCUMENT_LABEL} in (${ZONE_DOCUMENT},${HEALTH_DOCUMENT})`;
-    this.configMaps = make(
-      'ConfigMap',
-      `/api/v1/namespaces/${namespace}/configmaps`,
-      () => core.listNamespacedConfigMap({ namespace, labelSelector: documents }),
-      documents,
-    );
+    this.geoZones = custom('GeoZone');
+    this.geoEndpoints = custom('GeoEndpoint');
+    this.healthProbes = custom('HealthProbe');
+    this.namespaces = make('Namespace', { path: '/api/v1/namespaces' });
+    this.services = make('Service', { path: '/api/v1/services' });
+    this.endpointSlices = make('EndpointSlice', { path: '/apis/discovery.k8s.io/v1/endpointslices' });
+    this.configMaps = make('ConfigMap', {
+      path: `/api/v1/namespaces/${encodeURIComponent(namespace)}/configmaps`,
+      labelSelector: `${DOCUMENT_LABEL} in (${ZONE_DOCUMENT},${HEALTH_DOCUMENT})`,
+    });
     const resources = new Set([this.geoZones, this.geoEndpoints, this.healthProbes]);
     for (const { informer } of this.#informers) {
       const listeners =
@@ -138,7 +114,7 @@ export class OperatorCaches implements ClusterCaches {
 
   /** Starts every informer; resolves once all of them have synced. */
   async start(): Promise<void> {
-    await Promise.all(this.#informers.map(({ informer }) => informer.start()));
+    for (const { informer } of this.#informers) informer.start();
     await this.synced();
   }
 

@@ -8,7 +8,6 @@
 // yet, and standbys (which wait a full lease duration from when they saw the last renew) cannot have taken over.
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import { Observable, type ConfigurationOptions, type CoordinationV1Api, type V1Lease } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import {
   JITTER_FACTOR,
@@ -22,6 +21,9 @@ import {
   type LeaseRecord,
   type Observation,
 } from './lease-decision.ts';
+import { statusOf } from '../../lib/kube/errors.ts';
+import type { LeaseApi, V1Lease } from '../../lib/kube/leases.ts';
+import { abortable, type RequestOptions } from '../../lib/kube/request.ts';
 import { leaseWithRecord, newLease, recordFromLease } from './lease-record.ts';
 
 /** The Lease the operator's replicas elect on, in the operator's namespace. */
@@ -32,10 +34,7 @@ export function defaultIdentity(): string {
   return `${hostname()}_${randomUUID()}`;
 }
 
-export type LeaseApi = Pick<
-  CoordinationV1Api,
-  'readNamespacedLease' | 'createNamespacedLease' | 'replaceNamespacedLease'
->;
+export type { LeaseApi };
 
 export interface LeaderElectorOptions {
   api: LeaseApi;
@@ -73,12 +72,8 @@ export interface StopOptions {
 
 type Status = 'new' | 'running' | 'stopped';
 
-const errorCode = (error: unknown): number | undefined => {
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === 'number' ? code : undefined;
-};
 const describeError = (error: unknown): string => {
-  const code = errorCode(error);
+  const code = statusOf(error);
   const message = error instanceof Error ? error.message.split('\n')[0] : String(error);
   return code !== undefined ? `HTTP ${code}: ${message}` : (message ?? 'unknown error');
 };
@@ -201,7 +196,7 @@ export class LeaderElector {
         return true;
       } catch (error) {
         // The renew that stop() abandoned may have reached the server after all: release on top of it.
-        if (errorCode(error) !== 409 || tries > 0) throw error;
+        if (statusOf(error) !== 409 || tries > 0) throw error;
         lease = await this.#request(signal, (options) =>
           this.#api.readNamespacedLease({ name: this.#name, namespace: this.#namespace }, options),
         );
@@ -262,7 +257,7 @@ export class LeaderElector {
         this.#api.readNamespacedLease({ name: this.#name, namespace: this.#namespace }, options),
       );
     } catch (error) {
-      if (errorCode(error) !== 404) throw error;
+      if (statusOf(error) !== 404) throw error;
       const record = recordToWrite({ action: 'create' }, undefined, this.#identity, duration, wallTime());
       try {
         this.#accept(
@@ -275,7 +270,7 @@ export class LeaderElector {
         );
         return true;
       } catch (createError) {
-        if (errorCode(createError) !== 409) throw createError;
+        if (statusOf(createError) !== 409) throw createError;
         this.#log?.debug('leader election: another candidate created the lease first');
         return false;
       }
@@ -296,7 +291,7 @@ export class LeaderElector {
       return true;
     } catch (error) {
       // Someone wrote between our read and our write; the next attempt reads what they wrote.
-      if (errorCode(error) === 409) {
+      if (statusOf(error) === 409) {
         this.#log?.debug('leader election: conflict on replace, will read again');
         return false;
       }
@@ -324,7 +319,7 @@ export class LeaderElector {
    * Runs one API call with its own timeout, also abandoned when `outer` aborts. The signal reaches the HTTP
    * request through a middleware; the race makes sure we move on even if a request ignores it.
    */
-  async #request<T>(outer: AbortSignal, call: (options: ConfigurationOptions) => Promise<T>): Promise<T> {
+  async #request<T>(outer: AbortSignal, call: (options: RequestOptions) => Promise<T>): Promise<T> {
     const controller = new AbortController();
     const abort = (reason: unknown): void => controller.abort(reason);
     const timer = setTimeout(
@@ -335,18 +330,7 @@ export class LeaderElector {
     if (outer.aborted) onOuter();
     else outer.addEventListener('abort', onOuter, { once: true });
     const { signal } = controller;
-    const options: ConfigurationOptions = {
-      middleware: [
-        {
-          pre: (context) => {
-            context.setSignal(signal);
-            return new Observable(Promise.resolve(context));
-          },
-          post: (context) => new Observable(Promise.resolve(context)),
-        },
-      ],
-      middlewareMergeStrategy: 'append',
-    };
+    const options = abortable(signal);
     try {
       return await new Promise<T>((resolve, reject) => {
         if (signal.aborted) reject(signal.reason);

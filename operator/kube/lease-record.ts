@@ -5,7 +5,7 @@
 // plain Date would reach the wire with milliseconds ("…05.678Z"), which a real API server's MicroTime refuses;
 // V1MicroTime's toISOString pads it to microseconds ("…05.678000Z"). So times are written as V1MicroTime and read
 // as whatever comes back, turned into a string.
-import { V1MicroTime, type V1Lease, type V1LeaseSpec } from '@kubernetes/client-node';
+import { V1MicroTime, type V1Lease, type V1LeaseSpec } from '../../lib/kube/leases.ts';
 import type { LeaseRecord } from './lease-decision.ts';
 
 const timeText = (value: unknown): string => {

@@ -110,6 +110,8 @@ describe('OperatorCaches and a real 410', () => {
         proxied.onChange(() => (changes += 1));
 
         const watch = { verb: 'watch', resource: 'geoendpoints', user: OPERATOR_USER };
+        // Synced means listed: the watch that follows the list may not be open yet.
+        await until('the GeoEndpoint watch open', () => proxy.openWatches(watch).length === 1);
         const held = proxy.delay({ ms: HOLD_MS, count: 1, match: watch });
         expect(proxy.dropWatches({ clean: true, match: watch })).toBe(1);
         await until('the resumed watch held', () => held.hits === 1);

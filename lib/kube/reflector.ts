@@ -1,10 +1,12 @@
-// List, then watch from the list's resourceVersion, for ever: the loop behind the in-cluster source, written
-// against two plain functions so that it knows nothing of the Kubernetes client (dnsserver/sources/cluster.ts
-// adapts client-node to them). After any error it waits (capped exponential backoff with jitter) and watches again
-// from the last resourceVersion seen; after 410 Gone it lists again. Consumers hear what changed, when the view
-// was last confirmed current, and whether the loop is connected.
+// List, then watch from the list's resourceVersion, for ever: the one list-watch loop of both sides (the operator's
+// informers, lib/kube/informer.ts, and the DNS server's in-cluster source), written against two plain functions so
+// that it can be driven by a script in tests (lib/kube/collection.ts adapts client-node to them). After any error it
+// waits (capped exponential backoff with jitter) and watches again from the last resourceVersion seen; after 410
+// Gone it lists again. Consumers hear what changed, when the view was last confirmed current, and whether the loop
+// is connected.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Backoff, type BackoffOptions } from '../../lib/backoff.ts';
+import { Backoff, type BackoffOptions } from '../backoff.ts';
+import { statusOf } from './errors.ts';
 
 export interface Listed<T> {
   items: T[];
@@ -48,15 +50,6 @@ export interface ReflectorOptions {
   delay?: (ms: number, signal: AbortSignal) => Promise<void>;
   /** The time in ms (default Date.now), for minWatchMs. */
   now?: () => number;
-}
-
-/** The HTTP status an error carries: client-node's ApiException has `code`, its Watch errors `statusCode`. */
-export function statusOf(error: unknown): number | undefined {
-  if (typeof error !== 'object' || error === null) return undefined;
-  const { code, statusCode } = error as { code?: unknown; statusCode?: unknown };
-  if (typeof code === 'number') return code;
-  if (typeof statusCode === 'number') return statusCode;
-  return undefined;
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

@@ -8,8 +8,8 @@ import path from 'node:path';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { generate } from 'selfsigned';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadKubeConfig } from '../../lib/kube/kubeconfig.ts';
-import { tempDir } from '../serve/harness.ts';
+import { loadKubeConfig } from '../../../lib/kube/kubeconfig.ts';
+import { tempDir } from '../../serve/harness.ts';
 
 let server: https.Server;
 let connections = 0;

@@ -1,7 +1,7 @@
 // The list+watch loop against a scripted client: what it lists and watches from, how it restarts after errors
 // and 410 Gone, what it tells its consumer. Delays are recorded, never waited for.
 import { describe, expect, it } from 'vitest';
-import { Reflector, type Listed, type ListWatchClient } from '../../dnsserver/sources/reflector.ts';
+import { Reflector, type Listed, type ListWatchClient } from '../../../lib/kube/reflector.ts';
 
 interface Obj {
   metadata: { name: string; resourceVersion: string };
