@@ -1,0 +1,75 @@
+// ConfigMaps read and written as plain objects (the operator's zone and health documents): client-node's typed
+// calls, with the fields the callers use copied out of its models.
+import { CoreV1Api, type V1ConfigMap } from '@kubernetes/client-node';
+import type { KubeConfig } from './kubeconfig.ts';
+
+export interface OwnerReference {
+  apiVersion: string;
+  kind: string;
+  name: string;
+  uid: string;
+  controller?: boolean;
+  blockOwnerDeletion?: boolean;
+}
+
+export interface ConfigMap {
+  metadata: {
+    name: string;
+    namespace: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+    resourceVersion?: string;
+    ownerReferences?: OwnerReference[];
+  };
+  data?: Record<string, string>;
+  binaryData?: Record<string, string>;
+}
+
+function fromModel(cm: V1ConfigMap): ConfigMap {
+  return {
+    metadata: {
+      name: cm.metadata?.name ?? '',
+      namespace: cm.metadata?.namespace ?? '',
+      ...(cm.metadata?.labels ? { labels: cm.metadata.labels } : {}),
+      ...(cm.metadata?.annotations ? { annotations: cm.metadata.annotations } : {}),
+      ...(cm.metadata?.resourceVersion ? { resourceVersion: cm.metadata.resourceVersion } : {}),
+      ...(cm.metadata?.ownerReferences ? { ownerReferences: cm.metadata.ownerReferences } : {}),
+    },
+    ...(cm.data ? { data: cm.data } : {}),
+    ...(cm.binaryData ? { binaryData: cm.binaryData } : {}),
+  };
+}
+
+/** Errors are client-node's: statusOf() reads their HTTP status (404 for a ConfigMap that is not there). */
+export class ConfigMaps {
+  readonly #core: CoreV1Api;
+  readonly #fieldManager: string;
+
+  constructor(kubeConfig: KubeConfig, fieldManager: string) {
+    this.#core = kubeConfig.makeApiClient(CoreV1Api);
+    this.#fieldManager = fieldManager;
+  }
+
+  async create(cm: ConfigMap): Promise<ConfigMap> {
+    const { namespace } = cm.metadata;
+    return fromModel(
+      await this.#core.createNamespacedConfigMap({ namespace, body: cm, fieldManager: this.#fieldManager }),
+    );
+  }
+
+  /** Replaces the ConfigMap; a stale metadata.resourceVersion fails with 409. */
+  async replace(cm: ConfigMap): Promise<ConfigMap> {
+    const { namespace, name } = cm.metadata;
+    return fromModel(
+      await this.#core.replaceNamespacedConfigMap({ namespace, name, body: cm, fieldManager: this.#fieldManager }),
+    );
+  }
+
+  async read(namespace: string, name: string): Promise<ConfigMap> {
+    return fromModel(await this.#core.readNamespacedConfigMap({ namespace, name }));
+  }
+
+  async delete(namespace: string, name: string): Promise<void> {
+    await this.#core.deleteNamespacedConfigMap({ namespace, name });
+  }
+}
