@@ -10,33 +10,33 @@ interface Entry<T> {
 /** Bodies by key; `T` is an encoded body, or a signed one with its refresh time (signed.ts). */
 export class AnswerCache<T = EncodedBody> {
   readonly limit: number;
-  private readonly entries = new Map<string, Entry<T>>();
-  private readonly byTag = new Map<string, Set<string>>();
+  readonly #entries = new Map<string, Entry<T>>();
+  readonly #byTag = new Map<string, Set<string>>();
 
   constructor(limit = 50_000) {
     this.limit = Math.max(1, limit);
   }
 
   get size(): number {
-    return this.entries.size;
+    return this.#entries.size;
   }
 
   get(key: string): T | undefined {
-    return this.entries.get(key)?.body;
+    return this.#entries.get(key)?.body;
   }
 
   /** `tags` name what the body depends on (e.g. 'zone|routed name'). */
   set(key: string, body: T, tags: readonly string[] = []): void {
-    if (this.entries.has(key)) this.delete(key);
-    while (this.entries.size >= this.limit) {
-      const oldest = this.entries.keys().next();
+    if (this.#entries.has(key)) this.#delete(key);
+    while (this.#entries.size >= this.limit) {
+      const oldest = this.#entries.keys().next();
       if (oldest.done) break;
-      this.delete(oldest.value);
+      this.#delete(oldest.value);
     }
-    this.entries.set(key, { body, tags });
+    this.#entries.set(key, { body, tags });
     for (const tag of tags) {
-      let keys = this.byTag.get(tag);
-      if (!keys) this.byTag.set(tag, (keys = new Set()));
+      let keys = this.#byTag.get(tag);
+      if (!keys) this.#byTag.set(tag, (keys = new Set()));
       keys.add(key);
     }
   }
@@ -45,10 +45,10 @@ export class AnswerCache<T = EncodedBody> {
   invalidate(tags: Iterable<string>): number {
     let dropped = 0;
     for (const tag of tags) {
-      const keys = this.byTag.get(tag);
+      const keys = this.#byTag.get(tag);
       if (!keys) continue;
       for (const key of [...keys]) {
-        this.delete(key);
+        this.#delete(key);
         dropped++;
       }
     }
@@ -56,18 +56,18 @@ export class AnswerCache<T = EncodedBody> {
   }
 
   clear(): void {
-    this.entries.clear();
-    this.byTag.clear();
+    this.#entries.clear();
+    this.#byTag.clear();
   }
 
-  private delete(key: string): void {
-    const entry = this.entries.get(key);
+  #delete(key: string): void {
+    const entry = this.#entries.get(key);
     if (!entry) return;
-    this.entries.delete(key);
+    this.#entries.delete(key);
     for (const tag of entry.tags) {
-      const keys = this.byTag.get(tag);
+      const keys = this.#byTag.get(tag);
       keys?.delete(key);
-      if (keys?.size === 0) this.byTag.delete(tag);
+      if (keys?.size === 0) this.#byTag.delete(tag);
     }
   }
 }

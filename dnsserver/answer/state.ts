@@ -33,7 +33,7 @@ export class ServerState {
   signers: ReadonlyMap<string, ZoneSigner> = new Map();
   /** Signed bodies (DO=1), tagged like `cache`, each valid until its refresh time. */
   readonly signed: AnswerCache<SignedBody>;
-  private locators = new Map<string, Locator>();
+  #locators = new Map<string, Locator>();
 
   constructor(options: ServerStateOptions = {}) {
     this.snapshot = createSnapshot(options.zones ?? []);
@@ -75,7 +75,7 @@ export class ServerState {
   /** Replaces all zones with a snapshot built elsewhere (e.g. a slice at a time while answering went on). */
   setSnapshot(snapshot: ZoneSnapshot): void {
     this.snapshot = snapshot;
-    this.locators = new Map();
+    this.#locators = new Map();
     this.cache.clear();
     this.plans.clear();
     this.signed.clear();
@@ -108,16 +108,16 @@ export class ServerState {
 
   setGeoDatabase(database: GeoDatabase | undefined): void {
     this.geoip = database;
-    this.locators = new Map();
+    this.#locators = new Map();
     this.plans.forgetAnswers();
   }
 
   /** The zone's locator (custom networks + GeoIP), built on first use per snapshot. */
   locator(zone: ZoneIndex): Locator {
-    let locator = this.locators.get(zone.apex);
+    let locator = this.#locators.get(zone.apex);
     if (!locator) {
       locator = createLocator(zone.compiled.networks, this.geoip);
-      this.locators.set(zone.apex, locator);
+      this.#locators.set(zone.apex, locator);
     }
     return locator;
   }

@@ -4,16 +4,16 @@
 const HEADER_LENGTH = 12;
 
 export class LengthPrefixedReader {
-  private pending: Buffer | null = null;
-  private readonly maxMessageSize: number;
+  #pending: Buffer | null = null;
+  readonly #maxMessageSize: number;
 
   constructor(maxMessageSize: number) {
-    this.maxMessageSize = maxMessageSize;
+    this.#maxMessageSize = maxMessageSize;
   }
 
   /** Bytes held back while waiting for the rest of a message. */
   get buffered(): number {
-    return this.pending ? this.pending.length : 0;
+    return this.#pending ? this.#pending.length : 0;
   }
 
   /**
@@ -22,18 +22,18 @@ export class LengthPrefixedReader {
    * the connection.
    */
   push(chunk: Buffer, onMessage: (message: Buffer) => void): string | undefined {
-    const data = this.pending ? Buffer.concat([this.pending, chunk]) : chunk;
-    this.pending = null;
+    const data = this.#pending ? Buffer.concat([this.#pending, chunk]) : chunk;
+    this.#pending = null;
     let pos = 0;
     while (data.length - pos >= 2) {
       const length = data.readUInt16BE(pos);
       if (length < HEADER_LENGTH) return `length prefix ${length} at stream byte ${pos} is too short for a DNS message`;
-      if (length > this.maxMessageSize) return `length prefix ${length} is above the limit of ${this.maxMessageSize}`;
+      if (length > this.#maxMessageSize) return `length prefix ${length} is above the limit of ${this.#maxMessageSize}`;
       if (data.length - pos - 2 < length) break;
       onMessage(data.subarray(pos + 2, pos + 2 + length));
       pos += 2 + length;
     }
-    if (pos < data.length) this.pending = data.subarray(pos);
+    if (pos < data.length) this.#pending = data.subarray(pos);
     return undefined;
   }
 }

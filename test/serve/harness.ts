@@ -156,7 +156,7 @@ export class ServeProcess {
   /** Addresses from the `serving` line. */
   dns: { host: string; port: number }[] = [];
   metrics: { host: string; port: number } | undefined;
-  private logWaiters: { match: (line: LogLine) => boolean; resolve: (line: LogLine) => void }[] = [];
+  #logWaiters: { match: (line: LogLine) => boolean; resolve: (line: LogLine) => void }[] = [];
 
   constructor(child: ChildProcess) {
     this.child = child;
@@ -173,7 +173,7 @@ export class ServeProcess {
           line = { msg: text, unparsed: true };
         }
         this.logs.push(line);
-        this.logWaiters = this.logWaiters.filter((w) => {
+        this.#logWaiters = this.#logWaiters.filter((w) => {
           if (!w.match(line)) return true;
           w.resolve(line);
           return false;
@@ -200,14 +200,14 @@ export class ServeProcess {
     if (seen) return Promise.resolve(seen);
     return new Promise<LogLine>((resolve, reject) => {
       const timer = setTimeout(() => {
-        this.logWaiters = this.logWaiters.filter((w) => w.resolve !== done);
+        this.#logWaiters = this.#logWaiters.filter((w) => w.resolve !== done);
         reject(new Error(`no log line '${what}' within ${timeoutMs} ms; stderr: ${this.stderr.join('')}`));
       }, timeoutMs);
       const done = (line: LogLine) => {
         clearTimeout(timer);
         resolve(line);
       };
-      this.logWaiters.push({ match, resolve: done });
+      this.#logWaiters.push({ match, resolve: done });
       void this.exited.then((exit) => {
         clearTimeout(timer);
         reject(new Error(`server exited (${JSON.stringify(exit)}) before '${what}'; stderr: ${this.stderr.join('')}`));

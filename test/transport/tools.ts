@@ -31,20 +31,20 @@ export class TcpClient {
   readonly socket: net.Socket;
   readonly replies: Buffer[] = [];
   readonly closed: Promise<void>;
-  private received = Buffer.alloc(0);
-  private waiters: { count: number; resolve: () => void }[] = [];
+  #received = Buffer.alloc(0);
+  #waiters: { count: number; resolve: () => void }[] = [];
 
   constructor(socket: net.Socket) {
     this.socket = socket;
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => {
-      this.received = Buffer.concat([this.received, chunk]);
-      while (this.received.length >= 2 && this.received.length >= 2 + this.received.readUInt16BE(0)) {
-        const length = this.received.readUInt16BE(0);
-        this.replies.push(this.received.subarray(2, 2 + length));
-        this.received = this.received.subarray(2 + length);
+      this.#received = Buffer.concat([this.#received, chunk]);
+      while (this.#received.length >= 2 && this.#received.length >= 2 + this.#received.readUInt16BE(0)) {
+        const length = this.#received.readUInt16BE(0);
+        this.replies.push(this.#received.subarray(2, 2 + length));
+        this.#received = this.#received.subarray(2 + length);
       }
-      this.waiters = this.waiters.filter((w) => {
+      this.#waiters = this.#waiters.filter((w) => {
         if (this.replies.length < w.count) return true;
         w.resolve();
         return false;
@@ -64,7 +64,7 @@ export class TcpClient {
   /** Resolves once `count` replies arrived in total; rejects if the connection closes first. */
   waitForReplies(count: number): Promise<Buffer[]> {
     if (this.replies.length >= count) return Promise.resolve(this.replies);
-    const arrived = new Promise<void>((resolve) => this.waiters.push({ count, resolve }));
+    const arrived = new Promise<void>((resolve) => this.#waiters.push({ count, resolve }));
     const closedEarly = this.closed.then(() => {
       if (this.replies.length < count) throw new Error(`connection closed after ${this.replies.length} replies`);
     });
