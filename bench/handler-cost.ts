@@ -14,7 +14,7 @@ import { compileInputOf, snapshotFromFiles } from '../operator/inputs/snapshot.t
 import { openGeoDatabase } from '../dnsserver/geoip/database.ts';
 import { createHandler, ServerState } from '../dnsserver/handler.ts';
 import { ResponseRateLimiter, RRL_DEFAULTS } from '../dnsserver/rrl/limiter.ts';
-import { QueryCounter } from '../dnsserver/server/query-counter.ts';
+import { QueryCounter } from '../dnsserver/observability/query-counter.ts';
 import type { ClientInfo } from '../dnsserver/wire/types.ts';
 import { query } from '../test/tools/query.ts';
 
@@ -70,7 +70,7 @@ const state = new ServerState({
   geoip: await openGeoDatabase(join(BENCH, 'fixtures/bench-geo.mmdb')),
 });
 const counter = new QueryCounter();
-/** As dns-node.ts makes it when rate limiting is on. */
+/** As workers/node.ts makes it when rate limiting is on. */
 const rateLimiter =
   rrl === 'off'
     ? undefined

@@ -19,8 +19,8 @@ for (const file of await readdir(outdir).catch(() => [])) {
 }
 await build({
   absWorkingDir: ROOT,
-  entryPoints: { geodns: 'cli/geodns.ts', worker: 'dnsserver/server/worker.ts' },
-  // Every file in one folder: pool.ts starts worker.js beside whichever chunk it lands in.
+  entryPoints: { geodns: 'cli/geodns.ts', worker: 'dnsserver/workers/thread-entry.ts' },
+  // Every file in one folder: workers/threads.ts starts worker.js beside whichever chunk it lands in.
   outdir,
   // What the CLI imports lazily stays lazy, in chunks of its own: `serve` without --kube never loads the
   // Kubernetes client.

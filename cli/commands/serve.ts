@@ -1,27 +1,24 @@
-// geodns serve: the DNS server. Standalone (--resources: compile YAML, probe in-process), from compiled
-// documents (--config DIR: what the operator writes or a ConfigMap mounts), or in a cluster (--kube: the
-// operator's ConfigMaps through the API, with --config DIR as the cold-start fallback).
+// geodns serve: the DNS server's flags, parsed into the options of dnsserver/server.ts, which starts it. Standalone
+// (--resources: compile YAML, probe in-process), from compiled documents (--config DIR: what the operator writes or
+// a ConfigMap mounts), or in a cluster (--kube: the operator's ConfigMaps through the API, with --config DIR as the
+// cold-start fallback).
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
-import type { CompiledZone } from '../../api/compiled.ts';
-import type { HealthTable } from '../../api/health.ts';
-import { embeddedDatabasePath, geoDatabaseFromBytes, readGeoDatabaseBytes } from '../../dnsserver/geoip/database.ts';
-import { createLogger, parseLogLevel, parseSampleRate } from '../../dnsserver/observability/log.ts';
-import { aggregateMetrics, GeodnsMetrics, workerMetricsSnapshot } from '../../dnsserver/observability/metrics.ts';
-import { DEFAULT_METRICS_PORT, startHttpServer, type ObservabilityServer } from '../../lib/http-endpoint.ts';
-import { formatListenAddress, parseListenAddress, type ListenAddress } from '../../lib/listen-address.ts';
+import { parseLogLevel, parseSampleRate } from '../../dnsserver/observability/log.ts';
+import { DEFAULT_METRICS_PORT } from '../../lib/http-endpoint.ts';
+import { parseListenAddress } from '../../lib/listen-address.ts';
 import { parseCidr } from '../../dnsserver/geoip/address.ts';
 import { RRL_DEFAULTS, type RrlSettings } from '../../dnsserver/rrl/limiter.ts';
-import { newCookieSecret } from '../../dnsserver/server/cookies.ts';
-import { startDnsPool, type DnsPool } from '../../dnsserver/server/dns-pool.ts';
-import { PoolSink } from '../../dnsserver/server/pool-sink.ts';
 import { DEFAULT_IDLE_TIMEOUT_MS, DEFAULT_MAX_CONNECTIONS } from '../../dnsserver/transport/tcp.ts';
 import { UDP_IO_CHOICES, type UdpIoChoice } from '../../dnsserver/transport/udp-native.ts';
-import { readKeyDir } from '../../dnsserver/sources/key-dir.ts';
-import { parseKeyPair, type KeyPairText } from '../../dnsserver/dnssec/bind.ts';
-import { dsText } from '../../dnsserver/dnssec/keys.ts';
-import { signersFor } from '../../dnsserver/dnssec/signer.ts';
 import { DEFAULT_SIGNATURES_PER_SECOND } from '../../dnsserver/dnssec/budget.ts';
+import {
+  clusterSource,
+  configDirSource,
+  startDnsServer,
+  type DnsServerOptions,
+  type SourceSpec,
+} from '../../dnsserver/server.ts';
 import { EXIT_INVALID, EXIT_OK, UsageError, type CliIO, type Command } from '../command.ts';
 
 const DEFAULT_LISTEN = '0.0.0.0:5353';
@@ -100,26 +97,12 @@ Example:
   dig @127.0.0.1 -p 5353 www.geo.example.com +subnet=203.0.113.0/24
 `;
 
-interface ServeOptions {
+/** The server's options, with the source as the flags give it. */
+type ServeOptions = Omit<DnsServerOptions, 'source' | 'signal'> & {
   resources: string[];
   config: string | undefined;
   kube: { namespace: string | undefined; kubeconfig: string | undefined; startTimeoutMs: number } | undefined;
-  listen: ListenAddress[];
-  geoip: string | undefined;
-  workers: number;
-  metrics: ListenAddress | undefined;
-  logLevel: string | undefined;
-  nsid: string | undefined;
-  querySampleRate: number;
-  tcpIdleTimeoutMs: number;
-  tcpMaxConnections: number;
-  clientErrorLogRate: number;
-  rrl: RrlSettings | undefined;
-  drainTimeoutMs: number;
-  dnssecKeys: string | undefined;
-  dnssecSignRate: number | undefined;
-  udpIo: UdpIoChoice;
-}
+};
 
 function positiveNumber(text: string | undefined, option: string, fallback: number, integer = false): number {
   if (text === undefined) return fallback;
@@ -291,210 +274,39 @@ function parseNsid(text: string | undefined): string | undefined {
   return text;
 }
 
+/** Where serve's zones come from: the source flag given. */
+function sourceOf(options: ServeOptions): SourceSpec {
+  if (options.kube) return clusterSource({ ...options.kube, fallbackDir: options.config });
+  if (options.config !== undefined) return configDirSource(options.config);
+  const paths = options.resources;
+  return {
+    describe: { resources: paths },
+    // Imported on demand: the compiler and its validators (the larger part of memory) load only in standalone mode.
+    open: async (sink, log, metrics) =>
+      (await import('../standalone.ts')).standalonePipeline(paths, sink, log, metrics),
+  };
+}
+
 export async function serve(options: ServeOptions, io: CliIO): Promise<number> {
   // Signals are caught from the very start: one that arrives while starting up stops the server cleanly as soon
   // as there is something to stop, instead of killing the process mid-way.
-  let signalled: string | undefined;
-  let shutdown: ((reason: string) => Promise<void>) | undefined;
-  const onSignal = (signal: NodeJS.Signals) => {
-    if (shutdown) void shutdown(signal);
-    else signalled ??= signal;
-  };
+  const stop = new AbortController();
+  const onSignal = (signal: NodeJS.Signals) => stop.abort(signal);
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
   try {
-    return await run(options, io, {
-      signalled: () => signalled,
-      onShutdown: (fn) => {
-        shutdown = fn;
-      },
-    });
+    const { resources: _resources, config: _config, kube: _kube, ...rest } = options;
+    const server = await startDnsServer({ ...rest, source: sourceOf(options), signal: stop.signal });
+    if (!server) return EXIT_OK;
+    const { failed } = await server.stopped;
+    return failed ? EXIT_INVALID : EXIT_OK;
+  } catch (error) {
+    io.stderr(`geodns serve: ${(error as Error).message}\n`);
+    return EXIT_INVALID;
   } finally {
     process.off('SIGTERM', onSignal);
     process.off('SIGINT', onSignal);
   }
-}
-
-interface SignalHooks {
-  signalled(): string | undefined;
-  onShutdown(shutdown: (reason: string) => Promise<void>): void;
-}
-
-async function run(options: ServeOptions, io: CliIO, signals: SignalHooks): Promise<number> {
-  const log = createLogger({ ...(options.logLevel !== undefined ? { level: options.logLevel } : {}), name: 'geodns' });
-  const metrics = new GeodnsMetrics({ defaultMetrics: true });
-  const fail = (message: string) => {
-    io.stderr(`geodns serve: ${message}\n`);
-    return EXIT_INVALID;
-  };
-
-  // Read (and check) the database once; the workers share these bytes.
-  let geoip: { path: string; bytes: SharedArrayBuffer };
-  try {
-    const path = options.geoip ?? embeddedDatabasePath();
-    const bytes = await readGeoDatabaseBytes(path);
-    const database = geoDatabaseFromBytes(bytes, path);
-    log.info({ geoip: database.path, type: database.type, built: database.buildEpoch }, 'GeoIP database');
-    geoip = { path, bytes };
-  } catch (error) {
-    return fail((error as Error).message);
-  }
-
-  // DNSSEC keys: read and checked here, so a bad key stops the server before it answers; each DNS node parses
-  // the same text again (a KeyObject does not cross threads).
-  let dnssecKeys: KeyPairText[] | undefined;
-  if (options.dnssecKeys !== undefined) {
-    try {
-      dnssecKeys = await readKeyDir(options.dnssecKeys);
-      const keys = dnssecKeys.map(parseKeyPair);
-      signersFor(keys);
-      for (const key of keys) {
-        log.info(
-          {
-            zone: key.zone,
-            keyTag: key.keyTag,
-            algorithm: key.algorithm,
-            flags: key.flags,
-            ds: dsText(key.zone, key.dnskey),
-          },
-          'DNSSEC signing key',
-        );
-      }
-    } catch (error) {
-      return fail((error as Error).message);
-    }
-  }
-
-  const sink = new PoolSink();
-  // Imported on demand: the compiler and its validators (the larger part of memory) load only in standalone mode,
-  // the Kubernetes client only with --kube.
-  const source = options.kube
-    ? new (await import('../../dnsserver/sources/cluster.ts')).ClusterSource({
-        sink,
-        log,
-        metrics,
-        namespace: options.kube.namespace,
-        kubeconfig: options.kube.kubeconfig,
-        fallbackDir: options.config,
-        startTimeoutMs: options.kube.startTimeoutMs,
-      })
-    : options.config
-      ? new (await import('../../dnsserver/sources/config-dir.ts')).ConfigDirSource({
-          dir: options.config,
-          sink,
-          log,
-          metrics,
-        })
-      : (await import('../standalone.ts')).standalonePipeline(options.resources, sink, log, metrics);
-  try {
-    await source.start();
-  } catch (error) {
-    await source.close();
-    return fail((error as Error).message);
-  }
-  if (signals.signalled()) {
-    await source.close();
-    log.info({ signal: signals.signalled() }, 'stopped before serving');
-    return EXIT_OK;
-  }
-
-  let exitCode = EXIT_OK;
-  let draining = false;
-  let pool: DnsPool;
-  const started: { zones: CompiledZone[] | undefined; health: HealthTable } = {
-    zones: sink.pending,
-    health: sink.health,
-  };
-  try {
-    pool = await startDnsPool({
-      workers: options.workers,
-      log,
-      metrics,
-      listen: options.listen,
-      initialZones: started.zones ?? [],
-      initialHealth: started.health,
-      geoip,
-      tcpIdleTimeoutMs: options.tcpIdleTimeoutMs,
-      tcpMaxConnections: options.tcpMaxConnections,
-      querySampleRate: options.querySampleRate,
-      clientErrorLogRate: options.clientErrorLogRate,
-      ...(options.rrl ? { rrl: options.rrl } : {}),
-      logLevel: log.level,
-      cookieSecret: newCookieSecret(),
-      ...(options.nsid !== undefined ? { nsid: options.nsid } : {}),
-      ...(dnssecKeys ? { dnssecKeys } : {}),
-      ...(options.dnssecSignRate !== undefined ? { dnssecSignRate: options.dnssecSignRate } : {}),
-      udpIo: options.udpIo,
-      onWorkerExit: (code) => {
-        log.fatal({ code }, 'a DNS worker died; exiting');
-        exitCode = 1;
-        void shutdown('worker exit');
-      },
-    });
-  } catch (error) {
-    await source.close();
-    return fail(`cannot listen: ${(error as Error).message}`);
-  }
-  sink.attach(pool, started);
-  started.zones = undefined; // the pool has them; this function's frame lives as long as the server
-
-  let http: ObservabilityServer | undefined;
-  try {
-    http = options.metrics
-      ? await startHttpServer({
-          ...options.metrics,
-          ready: () => !draining && sink.loaded,
-          details: () => ({ 'udp-io': pool.udpIo }),
-          metrics: async () => {
-            // Workers first: with one inline node this flushes its counts into the main registry.
-            const fromWorkers = await pool.metrics();
-            return aggregateMetrics([await workerMetricsSnapshot(metrics), ...fromWorkers]);
-          },
-          onError: (message) => log.error({ message }, 'metrics failed'),
-        })
-      : undefined;
-  } catch (error) {
-    await source.close();
-    await pool.drain(0);
-    return fail(
-      `cannot serve metrics on ${formatListenAddress(options.metrics as ListenAddress)}: ${(error as Error).message}`,
-    );
-  }
-
-  log.info(
-    {
-      dns: [...new Set(pool.bound.map((b) => formatListenAddress(b)))],
-      metrics: http ? formatListenAddress(http) : 'off',
-      workers: pool.size,
-      udpIo: pool.udpIo,
-      ...(options.rrl ? { rrl: options.rrl } : {}),
-      source: options.kube
-        ? { kube: true, ...(options.config ? { fallback: options.config } : {}) }
-        : options.config
-          ? { config: options.config }
-          : { resources: options.resources },
-    },
-    'serving',
-  );
-
-  let resolveDone: () => void = () => undefined;
-  const done = new Promise<void>((resolve) => (resolveDone = resolve));
-  async function shutdown(reason: string): Promise<void> {
-    if (draining) return;
-    draining = true;
-    log.info({ signal: reason, drainTimeoutMs: options.drainTimeoutMs }, 'draining');
-    http?.setDraining();
-    await source.close();
-    await pool.drain(options.drainTimeoutMs);
-    await http?.close();
-    log.info('stopped');
-    resolveDone();
-  }
-  signals.onShutdown(shutdown);
-  const early = signals.signalled();
-  if (early) void shutdown(early);
-  await done;
-  return exitCode;
 }
 
 export const serveCommand: Command = {

@@ -55,7 +55,7 @@ export interface LimitEvent {
 export interface RrlHooks {
   /** Milliseconds on a monotonic clock. */
   now: () => number;
-  /** Whether a COOKIE option as received carries a server cookie we gave `address` (server/cookies.ts). */
+  /** Whether a COOKIE option as received carries a server cookie we gave `address` (workers/cookies.ts). */
   validCookie?: (cookie: Buffer, address: string) => boolean;
   onLimit?: (event: LimitEvent) => void;
 }

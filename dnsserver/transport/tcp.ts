@@ -184,7 +184,7 @@ export function startTcpServer(options: TcpServerOptions): Promise<TcpServer> {
     server.once('error', onListenError);
     server.listen({ host: options.host, port: options.port, reusePort: options.reusePort === true }, () => {
       server.off('error', onListenError);
-      // Only now: a failure to listen is the caller's to handle (dns-node.ts may try another port), not a fault.
+      // Only now: a failure to listen is the caller's to handle (workers/node.ts may try another port), not a fault.
       server.on('error', (error) => report(error, 'tcp server'));
       const bound = server.address() as net.AddressInfo;
       let drained: Promise<void> | undefined;

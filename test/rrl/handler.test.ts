@@ -6,7 +6,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { openGeoDatabase, type GeoDatabase } from '../../dnsserver/geoip/database.ts';
 import { createHandler, ServerState } from '../../dnsserver/handler.ts';
 import { ResponseRateLimiter, RRL_DEFAULTS } from '../../dnsserver/rrl/limiter.ts';
-import { newCookieSecret, ServerCookies } from '../../dnsserver/server/cookies.ts';
+import { newCookieSecret, ServerCookies } from '../../dnsserver/workers/cookies.ts';
 import type { ClientInfo } from '../../dnsserver/wire/types.ts';
 import { exampleZone } from '../zone/fixture-zone.ts';
 import { query } from '../tools/query.ts';

@@ -1,17 +1,17 @@
-// The DNS answering side as the main thread sees it: one node in the main thread (--workers 0: no thread to
-// start, no second copy of the code and zones in memory) or N worker threads sharing the port.
+// Every DNS node as the main thread sees them: one node in the main thread (--workers 0: no thread to start, no
+// second copy of the code and zones in memory) or one in each of N worker threads sharing the port (threads.ts).
 import type { Logger } from 'pino';
 import type { CompiledZone } from '../../api/compiled.ts';
 import type { HealthTable } from '../../api/health.ts';
 import type { GeodnsMetrics, MetricsSnapshot } from '../observability/metrics.ts';
-import { startDnsNode, type BoundAddress } from './dns-node.ts';
+import { startDnsNode, type BoundAddress } from './node.ts';
 import type { WorkerOptions } from './messages.ts';
-import { WorkerPool } from './pool.ts';
+import { WorkerThreads } from './threads.ts';
 import { sliceZones } from './zone-stream.ts';
 import type { UdpIo } from '../transport/udp.ts';
 import { chooseUdpIo, type UdpIoChoice } from '../transport/udp-native.ts';
 
-export interface DnsPool {
+export interface DnsNodes {
   readonly bound: BoundAddress[];
   readonly size: number;
   /** The UDP path every node serves with. */
@@ -23,7 +23,7 @@ export interface DnsPool {
   drain(timeoutMs: number): Promise<void>;
 }
 
-export interface DnsPoolOptions extends Omit<WorkerOptions, 'udpIo'> {
+export interface DnsNodesOptions extends Omit<WorkerOptions, 'udpIo'> {
   /** native, dgram, or auto: native where the addon loads (default auto). */
   udpIo?: UdpIoChoice;
   /** Worker threads; 0 answers in the main thread. */
@@ -34,7 +34,7 @@ export interface DnsPoolOptions extends Omit<WorkerOptions, 'udpIo'> {
   onWorkerExit?: (code: number) => void;
 }
 
-export async function startDnsPool(options: DnsPoolOptions): Promise<DnsPool> {
+export async function startDnsNodes(options: DnsNodesOptions): Promise<DnsNodes> {
   const { workers, log, metrics, onWorkerExit, udpIo: choice, ...rest } = options;
   // Settled once here, so that a missing addon is logged once, not by every worker.
   const { io: udpIo, fallback } = chooseUdpIo(choice ?? 'auto');
@@ -42,8 +42,8 @@ export async function startDnsPool(options: DnsPoolOptions): Promise<DnsPool> {
   metrics.setUdpIo(udpIo);
   const nodeOptions: WorkerOptions = { ...rest, udpIo };
   if (workers > 0) {
-    const pool = await WorkerPool.start({ ...nodeOptions, workers, ...(onWorkerExit ? { onWorkerExit } : {}) });
-    return Object.assign(pool, { udpIo });
+    const threads = await WorkerThreads.start({ ...nodeOptions, workers, ...(onWorkerExit ? { onWorkerExit } : {}) });
+    return Object.assign(threads, { udpIo });
   }
   const node = await startDnsNode(nodeOptions, log, metrics);
   let generation = 0;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { QueryCounter } from '../../dnsserver/server/query-counter.ts';
+import { QueryCounter } from '../../dnsserver/observability/query-counter.ts';
 import { GeodnsMetrics } from '../../dnsserver/observability/metrics.ts';
 import type { QueryEvent } from '../../dnsserver/handler.ts';
 

@@ -7,7 +7,7 @@ import {
   toPosted,
   ZoneAssembler,
   type ZoneSlice,
-} from '../../dnsserver/server/zone-stream.ts';
+} from '../../dnsserver/workers/zone-stream.ts';
 import { buildZone } from '../../dnsserver/zone/build.ts';
 import { lookup } from '../../dnsserver/zone/lookup.ts';
 import { TYPE } from '../../dnsserver/zone/types.ts';

@@ -1,6 +1,6 @@
 // One DNS answering unit: the zones and health it answers from, and UDP + TCP sockets on every listen address
-// (SO_REUSEPORT, so several units can share a port). Runs in a worker thread (worker.ts) or, with one worker, in
-// the main thread (inline-pool.ts).
+// (SO_REUSEPORT, so several units can share a port). Runs in a worker thread (thread-entry.ts) or, with --workers 0,
+// in the main thread (nodes.ts).
 import type { Logger } from 'pino';
 import type { HealthTable } from '../../api/health.ts';
 import { createHandler, ServerState, type QueryEvent } from '../handler.ts';
@@ -13,7 +13,7 @@ import type { QueryHandler } from '../wire/types.ts';
 import { startUdpServer, type UdpServer } from '../transport/udp.ts';
 import { startNativeUdpServer } from '../transport/udp-native.ts';
 import { startTcpServer, type TcpServer } from '../transport/tcp.ts';
-import { QueryCounter } from './query-counter.ts';
+import { QueryCounter } from '../observability/query-counter.ts';
 import { ServerCookies } from './cookies.ts';
 import { ResponseRateLimiter, type RrlSettings } from '../rrl/limiter.ts';
 import type { WorkerOptions } from './messages.ts';

@@ -2,7 +2,7 @@
 // without one, by a composed key); the tallies reach prom-client only when /metrics is scraped (flushInto), so
 // label handling is paid per scrape, not per query.
 import type { QueryEvent } from '../handler.ts';
-import type { GeodnsMetrics } from '../observability/metrics.ts';
+import type { GeodnsMetrics } from './metrics.ts';
 
 interface Tally {
   zone: string | undefined;

@@ -1,13 +1,13 @@
-// A DNS worker thread: one DNS node (dns-node.ts) driven by messages from the main thread's WorkerPool.
+// A DNS worker thread: one DNS node (node.ts) driven by messages from the main thread's WorkerThreads (threads.ts).
 import { parentPort, workerData } from 'node:worker_threads';
 import { GeodnsMetrics, workerMetricsSnapshot } from '../observability/metrics.ts';
 import { createLogger } from '../observability/log.ts';
-import { startDnsNode } from './dns-node.ts';
+import { startDnsNode } from './node.ts';
 import { fromPosted } from './zone-stream.ts';
 import type { FromWorker, ToWorker, WorkerOptions } from './messages.ts';
 
 const port = parentPort;
-if (!port) throw new Error('dnsserver/server/worker.ts runs as a worker thread');
+if (!port) throw new Error('dnsserver/workers/thread-entry.ts runs as a worker thread');
 const options = workerData as WorkerOptions;
 const log = createLogger({ level: options.logLevel, name: 'dns-worker' });
 const send = (message: FromWorker) => port.postMessage(message);

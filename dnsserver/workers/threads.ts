@@ -7,9 +7,9 @@ import type { MetricsSnapshot } from '../observability/metrics.ts';
 import type { FromWorker, ToWorker, WorkerOptions } from './messages.ts';
 import { sliceZones, toPosted, type ZoneSlice } from './zone-stream.ts';
 
-import type { BoundAddress } from './dns-node.ts';
+import type { BoundAddress } from './node.ts';
 
-// The bundle (dist/cli/geodns.js) runs worker.js beside it (dist/cli/worker.js); the TypeScript sources run worker.ts.
+// The bundle (dist/cli/geodns.js) runs worker.js beside it (dist/cli/worker.js); the TypeScript sources run thread-entry.ts.
 /**
  * Young generation of a worker's heap. V8 grows it up to tens of MB under a steady allocation rate (every answer
  * is a fresh Buffer), and that memory stays resident; a few MB keep scavenges short and RSS flat, with no loss of
@@ -19,9 +19,9 @@ const WORKER_YOUNG_GENERATION_MB = 12;
 
 const SLICES_IN_FLIGHT = 2;
 
-const WORKER_URL = new URL(import.meta.url.endsWith('.ts') ? './worker.ts' : './worker.js', import.meta.url);
+const WORKER_URL = new URL(import.meta.url.endsWith('.ts') ? './thread-entry.ts' : './worker.js', import.meta.url);
 
-class DnsWorker {
+class WorkerThread {
   readonly thread: Worker;
   #metricsWaiters = new Map<number, (snapshot: MetricsSnapshot) => void>();
   #ackWaiters: (() => void)[] = [];
@@ -93,14 +93,14 @@ class DnsWorker {
   }
 }
 
-export interface WorkerPoolOptions extends WorkerOptions {
+export interface WorkerThreadsOptions extends WorkerOptions {
   workers: number;
-  /** Called when a worker dies unexpectedly (the pool does not hide it: the process should exit non-zero). */
+  /** Called when a worker dies unexpectedly (they do not hide it: the process should exit non-zero). */
   onWorkerExit?: (code: number) => void;
 }
 
-export class WorkerPool {
-  readonly #workers: DnsWorker[] = [];
+export class WorkerThreads {
+  readonly #workers: WorkerThread[] = [];
   #requestId = 0;
   #generation = 0;
   #stopping = false;
@@ -110,39 +110,42 @@ export class WorkerPool {
    * Starts the workers. The first binds the requested ports (port 0 picks one); the others bind the very ports
    * it got, with SO_REUSEPORT, so the kernel spreads queries over them.
    */
-  static async start(options: WorkerPoolOptions): Promise<WorkerPool> {
-    const pool = new WorkerPool();
-    const onExit = WorkerPool.#exitHandler(pool, options.onWorkerExit);
+  static async start(options: WorkerThreadsOptions): Promise<WorkerThreads> {
+    const threads = new WorkerThreads();
+    const onExit = WorkerThreads.#exitHandler(threads, options.onWorkerExit);
     const { workers, onWorkerExit: _ignored, ...workerOptions } = options;
-    const first = new DnsWorker(workerOptions, onExit);
-    pool.#workers.push(first);
+    const first = new WorkerThread(workerOptions, onExit);
+    threads.#workers.push(first);
     try {
-      pool.bound = await first.listening;
-      const udpPorts = pool.bound.filter((b) => b.transport === 'udp');
+      threads.bound = await first.listening;
+      const udpPorts = threads.bound.filter((b) => b.transport === 'udp');
       const concrete = workerOptions.listen.map((address, i) => ({
         ...address,
         port: udpPorts[i]?.port ?? address.port,
       }));
       const rest = Array.from(
         { length: workers - 1 },
-        () => new DnsWorker({ ...workerOptions, listen: concrete }, onExit),
+        () => new WorkerThread({ ...workerOptions, listen: concrete }, onExit),
       );
-      pool.#workers.push(...rest);
+      threads.#workers.push(...rest);
       await Promise.all(rest.map((w) => w.listening));
     } catch (error) {
-      await pool.terminate();
+      await threads.terminate();
       throw error;
     }
-    return pool;
+    return threads;
   }
 
   /**
    * Made apart from start() so that the handler, which lives as long as the workers, does not hold start()'s
    * scope, and with it the initial zones, for the life of the process.
    */
-  static #exitHandler(pool: WorkerPool, onWorkerExit: ((code: number) => void) | undefined): (code: number) => void {
+  static #exitHandler(
+    threads: WorkerThreads,
+    onWorkerExit: ((code: number) => void) | undefined,
+  ): (code: number) => void {
     return (code) => {
-      if (!pool.#stopping) onWorkerExit?.(code);
+      if (!threads.#stopping) onWorkerExit?.(code);
     };
   }
 

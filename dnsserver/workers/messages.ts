@@ -30,7 +30,7 @@ export interface WorkerOptions {
   dnssecKeys?: KeyPairText[];
   /** New signatures a second each node may make for UDP queries (dnssec/budget.ts); 0: unlimited. */
   dnssecSignRate?: number;
-  /** How UDP is served, already settled by the main thread (dns-pool.ts): the batched addon or Node's dgram. */
+  /** How UDP is served, already settled by the main thread (nodes.ts): the batched addon or Node's dgram. */
   udpIo: UdpIo;
 }
 

@@ -3,39 +3,39 @@ import type { CompiledZone } from '../../api/compiled.ts';
 import type { HealthTable } from '../../api/health.ts';
 import type { ZoneSink } from '../../api/sink.ts';
 import { EMPTY_HEALTH } from '../config/empty-health.ts';
-import type { DnsPool } from './dns-pool.ts';
+import type { DnsNodes } from './nodes.ts';
 
 /**
- * Holds the zones and health until the DNS pool is up, then forwards to it. It keeps no zones once the pool has
+ * Holds the zones and health until the DNS nodes are up, then forwards to them. It keeps no zones once the nodes have
  * them: with worker threads the main thread would otherwise hold its own copy of every zone for nothing.
  */
-export class PoolSink implements ZoneSink {
-  /** Zones received before the pool started. */
+export class NodesSink implements ZoneSink {
+  /** Zones received before the nodes started. */
   pending: CompiledZone[] | undefined;
   /** Whether any zones were received (readiness). */
   loaded = false;
   health: HealthTable = EMPTY_HEALTH;
-  pool: DnsPool | undefined;
+  nodes: DnsNodes | undefined;
 
   setZones(zones: CompiledZone[]): void {
     this.loaded = true;
-    if (this.pool) this.pool.setZones(zones);
+    if (this.nodes) this.nodes.setZones(zones);
     else this.pending = zones;
   }
 
   setHealth(table: HealthTable): void {
     this.health = table;
-    this.pool?.setHealth(table);
+    this.nodes?.setHealth(table);
   }
 
   /**
-   * `started` is what the pool was started with: only what changed since (while the pool was starting) is sent
+   * `started` is what the nodes were started with: only what changed since (while they were starting) is sent
    * again, so a large zone is not indexed twice at startup.
    */
-  attach(pool: DnsPool, started: { zones: CompiledZone[] | undefined; health: HealthTable }): void {
-    this.pool = pool;
-    if (this.pending && this.pending !== started.zones) pool.setZones(this.pending);
+  attach(nodes: DnsNodes, started: { zones: CompiledZone[] | undefined; health: HealthTable }): void {
+    this.nodes = nodes;
+    if (this.pending && this.pending !== started.zones) nodes.setZones(this.pending);
     this.pending = undefined;
-    if (this.health !== started.health) pool.setHealth(this.health);
+    if (this.health !== started.health) nodes.setHealth(this.health);
   }
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { newCookieSecret, ServerCookies } from '../../dnsserver/server/cookies.ts';
+import { newCookieSecret, ServerCookies } from '../../dnsserver/workers/cookies.ts';
 
 const client = Buffer.from('0102030405060708', 'hex');
 

@@ -1,0 +1,257 @@
+// The DNS server put together: the GeoIP database, the DNSSEC keys, a source of zones and health, the DNS nodes
+// that answer (workers/) and the metrics endpoint, started in that order and stopped in the reverse. Typed options
+// in, a running server out: `geodns serve` (cli/commands/serve.ts) only turns its flags into these options, as
+// CoreDNS's coremain does for core/dnsserver.
+import type { Logger } from 'pino';
+import type { CompiledZone } from '../api/compiled.ts';
+import type { HealthTable } from '../api/health.ts';
+import type { ZoneSink } from '../api/sink.ts';
+import { startHttpServer, type ObservabilityServer } from '../lib/http-endpoint.ts';
+import { formatListenAddress, type ListenAddress } from '../lib/listen-address.ts';
+import { parseKeyPair, type KeyPairText } from './dnssec/bind.ts';
+import { dsText } from './dnssec/keys.ts';
+import { signersFor } from './dnssec/signer.ts';
+import { embeddedDatabasePath, geoDatabaseFromBytes, readGeoDatabaseBytes } from './geoip/database.ts';
+import { createLogger } from './observability/log.ts';
+import { aggregateMetrics, GeodnsMetrics, workerMetricsSnapshot } from './observability/metrics.ts';
+import type { RrlSettings } from './rrl/limiter.ts';
+import type { ClusterSourceOptions } from './sources/cluster.ts';
+import { readKeyDir } from './sources/key-dir.ts';
+import type { UdpIo } from './transport/udp.ts';
+import type { UdpIoChoice } from './transport/udp-native.ts';
+import { newCookieSecret } from './workers/cookies.ts';
+import type { BoundAddress } from './workers/node.ts';
+import { startDnsNodes, type DnsNodes } from './workers/nodes.ts';
+import { NodesSink } from './workers/nodes-sink.ts';
+
+/** Where zones and health come from. Started before the nodes, so that they start with what it has. */
+export interface ZoneSource {
+  start(): Promise<void>;
+  close(): void | Promise<void>;
+}
+
+/** A source to open once the server has the sink, logger and metrics it publishes through. */
+export interface SourceSpec {
+  /** What the 'serving' log line says of it. */
+  readonly describe: Record<string, unknown>;
+  open(sink: ZoneSink, log: Logger, metrics: GeodnsMetrics): Promise<ZoneSource>;
+}
+
+// Sources are imported on demand: the Kubernetes client loads only with a cluster source.
+
+/** Compiled documents in a folder (geodns compile --out-dir, the operator's output, a mounted ConfigMap). */
+export function configDirSource(dir: string): SourceSpec {
+  return {
+    describe: { config: dir },
+    open: async (sink, log, metrics) =>
+      new (await import('./sources/config-dir.ts')).ConfigDirSource({ dir, sink, log, metrics }),
+  };
+}
+
+/** The operator's ConfigMaps through the Kubernetes API, with a mounted copy as the cold-start fallback. */
+export function clusterSource(options: Omit<ClusterSourceOptions, 'sink' | 'log' | 'metrics'>): SourceSpec {
+  return {
+    describe: { kube: true, ...(options.fallbackDir ? { fallback: options.fallbackDir } : {}) },
+    open: async (sink, log, metrics) =>
+      new (await import('./sources/cluster.ts')).ClusterSource({ ...options, sink, log, metrics }),
+  };
+}
+
+export interface DnsServerOptions {
+  source: SourceSpec;
+  listen: ListenAddress[];
+  /** A MaxMind-format database; default: the embedded country database. */
+  geoip?: string | undefined;
+  /** Worker threads; 0 answers in the main thread. */
+  workers: number;
+  /** /metrics, /healthz and /readyz; none when undefined. */
+  metrics: ListenAddress | undefined;
+  logLevel?: string | undefined;
+  /** The server identifier returned to NSID requests (RFC 5001); none when undefined. */
+  nsid?: string | undefined;
+  querySampleRate: number;
+  tcpIdleTimeoutMs: number;
+  tcpMaxConnections: number;
+  clientErrorLogRate: number;
+  /** Response rate limiting for UDP; off when undefined. */
+  rrl?: RrlSettings | undefined;
+  /** How long drain() lets answers in flight finish. */
+  drainTimeoutMs: number;
+  /** A folder of DNSSEC keys (BIND pairs); nothing is signed when undefined. */
+  dnssecKeys?: string | undefined;
+  dnssecSignRate?: number | undefined;
+  udpIo: UdpIoChoice;
+  /**
+   * Drains the server when aborted (its reason is logged). Aborted while starting, the server stops once what had
+   * started is closed, and startDnsServer resolves undefined.
+   */
+  signal?: AbortSignal;
+}
+
+export interface DnsServer {
+  /** The DNS addresses bound, UDP and TCP (port 0 resolved). */
+  readonly bound: readonly BoundAddress[];
+  /** Where /metrics is served; undefined when off. */
+  readonly metricsAddress: ListenAddress | undefined;
+  readonly udpIo: UdpIo;
+  readonly workers: number;
+  /**
+   * Stops: /readyz answers 503, the source closes, the nodes stop accepting and finish the answers in flight (for at
+   * most drainTimeoutMs), then the metrics endpoint closes. Once: later calls wait for the first.
+   */
+  drain(reason: string): Promise<void>;
+  /** drain() with no time for answers in flight. */
+  close(): Promise<void>;
+  /** Settles once the server has stopped; `failed` when it stopped because a DNS worker died. */
+  readonly stopped: Promise<{ failed: boolean }>;
+}
+
+/** Reads (and checks) the database once; the workers share these bytes. */
+async function loadGeoip(path: string, log: Logger): Promise<{ path: string; bytes: SharedArrayBuffer }> {
+  const bytes = await readGeoDatabaseBytes(path);
+  const database = geoDatabaseFromBytes(bytes, path);
+  log.info({ geoip: database.path, type: database.type, built: database.buildEpoch }, 'GeoIP database');
+  return { path, bytes };
+}
+
+/**
+ * Reads and checks the keys here, so that a bad key stops the server before it answers; each DNS node parses the
+ * same text again (a KeyObject does not cross threads).
+ */
+async function loadKeys(dir: string, log: Logger): Promise<KeyPairText[]> {
+  const texts = await readKeyDir(dir);
+  const keys = texts.map(parseKeyPair);
+  signersFor(keys);
+  for (const key of keys) {
+    const { zone, keyTag, algorithm, flags } = key;
+    log.info({ zone, keyTag, algorithm, flags, ds: dsText(zone, key.dnskey) }, 'DNSSEC signing key');
+  }
+  return texts;
+}
+
+/** Starts the server; throws, with what went wrong, when it cannot (after closing what it had started). */
+export async function startDnsServer(options: DnsServerOptions): Promise<DnsServer | undefined> {
+  const log = createLogger({ ...(options.logLevel !== undefined ? { level: options.logLevel } : {}), name: 'geodns' });
+  const metrics = new GeodnsMetrics({ defaultMetrics: true });
+  const geoip = await loadGeoip(options.geoip ?? embeddedDatabasePath(), log);
+  const dnssecKeys = options.dnssecKeys !== undefined ? await loadKeys(options.dnssecKeys, log) : undefined;
+
+  const sink = new NodesSink();
+  const source = await options.source.open(sink, log, metrics);
+  try {
+    await source.start();
+  } catch (error) {
+    await source.close();
+    throw error;
+  }
+  if (options.signal?.aborted) {
+    await source.close();
+    log.info({ signal: String(options.signal.reason) }, 'stopped before serving');
+    return undefined;
+  }
+
+  let failed = false;
+  let draining = false;
+  let nodes: DnsNodes | undefined;
+  let http: ObservabilityServer | undefined;
+  const { promise: stopped, resolve: resolveStopped } = Promise.withResolvers<{ failed: boolean }>();
+  let stopping: Promise<void> | undefined;
+  const stop = (reason: string, timeoutMs: number): Promise<void> =>
+    (stopping ??= (async () => {
+      draining = true;
+      log.info({ signal: reason, drainTimeoutMs: timeoutMs }, 'draining');
+      http?.setDraining();
+      await source.close();
+      await nodes?.drain(timeoutMs);
+      await http?.close();
+      log.info('stopped');
+      resolveStopped({ failed });
+    })());
+
+  const started: { zones: CompiledZone[] | undefined; health: HealthTable } = {
+    zones: sink.pending,
+    health: sink.health,
+  };
+  try {
+    nodes = await startDnsNodes({
+      workers: options.workers,
+      log,
+      metrics,
+      listen: options.listen,
+      initialZones: started.zones ?? [],
+      initialHealth: started.health,
+      geoip,
+      tcpIdleTimeoutMs: options.tcpIdleTimeoutMs,
+      tcpMaxConnections: options.tcpMaxConnections,
+      querySampleRate: options.querySampleRate,
+      clientErrorLogRate: options.clientErrorLogRate,
+      ...(options.rrl ? { rrl: options.rrl } : {}),
+      logLevel: log.level,
+      cookieSecret: newCookieSecret(),
+      ...(options.nsid !== undefined ? { nsid: options.nsid } : {}),
+      ...(dnssecKeys ? { dnssecKeys } : {}),
+      ...(options.dnssecSignRate !== undefined ? { dnssecSignRate: options.dnssecSignRate } : {}),
+      udpIo: options.udpIo,
+      onWorkerExit: (code) => {
+        log.fatal({ code }, 'a DNS worker died; exiting');
+        failed = true;
+        void stop('worker exit', options.drainTimeoutMs);
+      },
+    });
+  } catch (error) {
+    await source.close();
+    throw new Error(`cannot listen: ${(error as Error).message}`, { cause: error });
+  }
+  const running = nodes;
+  sink.attach(running, started);
+  started.zones = undefined; // the nodes have them; this frame lives as long as the server
+
+  if (options.metrics) {
+    try {
+      http = await startHttpServer({
+        ...options.metrics,
+        ready: () => !draining && sink.loaded,
+        details: () => ({ 'udp-io': running.udpIo }),
+        metrics: async () => {
+          // Workers first: with one inline node this flushes its counts into the main registry.
+          const fromWorkers = await running.metrics();
+          return aggregateMetrics([await workerMetricsSnapshot(metrics), ...fromWorkers]);
+        },
+        onError: (message) => log.error({ message }, 'metrics failed'),
+      });
+    } catch (error) {
+      await source.close();
+      await running.drain(0);
+      const where = formatListenAddress(options.metrics);
+      throw new Error(`cannot serve metrics on ${where}: ${(error as Error).message}`, { cause: error });
+    }
+  }
+
+  log.info(
+    {
+      dns: [...new Set(running.bound.map((b) => formatListenAddress(b)))],
+      metrics: http ? formatListenAddress(http) : 'off',
+      workers: running.size,
+      udpIo: running.udpIo,
+      ...(options.rrl ? { rrl: options.rrl } : {}),
+      source: options.source.describe,
+    },
+    'serving',
+  );
+
+  const drain = (reason: string) => stop(reason, options.drainTimeoutMs);
+
+  const signal = options.signal;
+  if (signal?.aborted) void drain(String(signal.reason));
+  else signal?.addEventListener('abort', () => void drain(String(signal.reason)), { once: true });
+
+  return {
+    bound: running.bound,
+    metricsAddress: http ? { host: http.host, port: http.port } : undefined,
+    udpIo: running.udpIo,
+    workers: running.size,
+    drain,
+    close: () => stop('close', 0),
+    stopped,
+  };
+}
