@@ -61,10 +61,25 @@ export const CompiledTargetSchema = Type.Object(
     priority: Type.Integer({ minimum: 0 }),
     healthy: Type.Boolean({ description: 'Health at compile time; the health table overrides it.' }),
     probe: Type.Optional(Type.String({ description: 'namespace/name of the HealthProbe checking this target.' })),
+    region: Type.Optional(Type.String({ description: 'The region the target serves (regional policy only).' })),
   },
   { additionalProperties: false },
 );
 export type CompiledTarget = Static<typeof CompiledTargetSchema>;
+
+export const CompiledRegionSchema = Type.Object(
+  {
+    name: Type.String({ description: 'Region name.' }),
+    locations: Type.Array(CompiledLocationSchema, {
+      description: "Where the region's clients are; the most specific match wins, ties go to the earlier region.",
+    }),
+    backups: Type.Array(Type.String(), {
+      description: 'Regions walked in this order when this one has no healthy target of the family.',
+    }),
+  },
+  { additionalProperties: false, description: 'A region of the regional policy.' },
+);
+export type CompiledRegion = Static<typeof CompiledRegionSchema>;
 
 export const CompiledRoutedNameSchema = Type.Object(
   {
@@ -74,6 +89,15 @@ export const CompiledRoutedNameSchema = Type.Object(
     policy: StringEnum(Policies, { description: 'Routing policy.' }),
     maxAnswers: Type.Integer({ minimum: 1 }),
     targets: Type.Array(CompiledTargetSchema, { description: 'Targets, sorted by id.' }),
+    regions: Type.Optional(
+      Type.Array(CompiledRegionSchema, {
+        minItems: 1,
+        description: 'Regions in spec order (the order breaks ties); regional policy only.',
+      }),
+    ),
+    defaultRegion: Type.Optional(
+      Type.String({ description: 'The region of clients no region matches; regional policy only.' }),
+    ),
   },
   { additionalProperties: false },
 );

@@ -3,5 +3,5 @@
 
 export const HEALTH_FORMAT = 'geodns.io/health/v1';
 
-export const Policies = ['geo', 'proximity', 'weighted', 'failover', 'multivalue'] as const;
+export const Policies = ['geo', 'proximity', 'weighted', 'failover', 'multivalue', 'regional'] as const;
 export type Policy = (typeof Policies)[number];

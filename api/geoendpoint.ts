@@ -1,9 +1,68 @@
 // GeoEndpoint: one routed name in a GeoZone, namespaced like an HTTPRoute (the application team's resource): its
-// policy and its targets (a Service or literal addresses, each with a location, weight, priority and probe).
+// policy, its targets (a Service or literal addresses, each with a location, weight, priority and probe) and, for
+// the regional policy, its regions (where clients are, and the ordered backups of each).
 import { Type, type Static } from '@sinclair/typebox';
 import { Policies } from './constants.ts';
 import { DnsName, LocationSchema, StringEnum, Ttl, withRules } from './schema.ts';
 import { ageColumn, Conditions, readyColumn, resourceEnvelope, type KindInfo } from './meta.ts';
+
+const NAME_PATTERN = '^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$';
+
+/** A region's name, or a reference to one (lower case, digits, '-'; maxLength bounds the CEL rules' cost). */
+const RegionName = (description: string) => Type.String({ description, maxLength: 63, pattern: NAME_PATTERN });
+
+export const RegionSchema = withRules(
+  Type.Object(
+    {
+      name: RegionName('Name of the region, unique within the GeoEndpoint (e.g. us, eu, apac).'),
+      locations: Type.Optional(
+        Type.Array(
+          withRules(LocationSchema, [
+            ...LocationSchema['x-kubernetes-validations'],
+            {
+              rule: 'has(self.continent) || has(self.country) || has(self.region)',
+              message: "a region's location needs a continent, country or region (coordinates are not matched)",
+            },
+            {
+              rule: '!has(self.latitude)',
+              message:
+                "a region's location is matched by continent, country, subdivision and region; coordinates are not used",
+            },
+          ]),
+          {
+            description:
+              "Where this region's clients are: a client belongs to the region whose location matches it most specifically (region > subdivision > country > continent; a tie goes to the region listed first). Clients no region matches go to defaultRegion.",
+            maxItems: 64,
+          },
+        ),
+      ),
+      backups: Type.Optional(
+        Type.Array(RegionName('Name of another region of this GeoEndpoint.'), {
+          description:
+            "Regions that answer, in this order, when this region has no healthy target of the query's address family. Only this list is walked (a backup's own backups are not): name every region a client may go to.",
+          maxItems: 16,
+        }),
+      ),
+    },
+    {
+      description: 'A region of the regional policy: where its clients are and where they go when it fails.',
+      additionalProperties: false,
+    },
+  ),
+  [
+    {
+      rule: '!has(self.backups) || !self.backups.exists(b, b == self.name)',
+      message: 'a region cannot be its own backup',
+      fieldPath: '.backups',
+    },
+    {
+      rule: '!has(self.backups) || self.backups.all(b, self.backups.exists_one(c, c == b))',
+      message: 'a region is named at most once in backups',
+      fieldPath: '.backups',
+    },
+  ],
+);
+export type Region = Static<typeof RegionSchema>;
 
 export const TargetSchema = withRules(
   Type.Object(
@@ -12,7 +71,7 @@ export const TargetSchema = withRules(
         description: 'Name of the target, unique within the GeoEndpoint; part of its stable target id.',
         // maxLength (implied by the pattern) bounds the API server's cost estimate of the uniqueness rule.
         maxLength: 63,
-        pattern: '^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$',
+        pattern: NAME_PATTERN,
       }),
       service: Type.Optional(
         Type.Object(
@@ -42,9 +101,15 @@ export const TargetSchema = withRules(
           },
         ),
       ),
-      location: LocationSchema,
+      location: Type.Optional({
+        ...LocationSchema,
+        description:
+          "Where the target is, for the geo and proximity policies (default {}: a catch-all there; the regional policy uses the target's region instead).",
+        default: {},
+      }),
       weight: Type.Integer({
-        description: 'Relative weight for the weighted policy (0 disables the target there).',
+        description:
+          'Relative weight for the weighted and regional policies (0 disables the target there; regional: within its region, over the healthy targets).',
         minimum: 0,
         maximum: 1000,
         default: 1,
@@ -55,6 +120,11 @@ export const TargetSchema = withRules(
         maximum: 100,
         default: 0,
       }),
+      region: Type.Optional(
+        RegionName(
+          'The region (spec.regions[].name) this target serves, for the regional policy; every target of a regional GeoEndpoint has one.',
+        ),
+      ),
       healthProbeRef: Type.Optional(
         Type.Object(
           { name: Type.String({ description: 'Name of a HealthProbe in the same namespace.', maxLength: 253 }) },
@@ -79,16 +149,28 @@ export const GeoEndpointSpecSchema = withRules(
       ttl: Type.Optional(Ttl("TTL of the answers in seconds; defaults to the zone's defaultTTL.")),
       policy: StringEnum(Policies, {
         description:
-          'How a target is chosen: geo (most specific location match, then fallback), proximity (nearest healthy target), weighted, failover (lowest priority tier with a healthy target), multivalue (up to maxAnswers healthy addresses).',
+          "How a target is chosen: geo (most specific location match, then fallback), proximity (nearest healthy target), weighted, failover (lowest priority tier with a healthy target), multivalue (up to maxAnswers healthy addresses), regional (the client's region, else its backups in order, then a weighted shuffle of that region's healthy targets).",
         default: 'geo',
       }),
       maxAnswers: Type.Integer({
-        description: 'Most addresses in one answer (multivalue; also caps the others).',
+        description: 'Most addresses in one answer (multivalue and regional; also caps the others).',
         minimum: 1,
         maximum: 32,
         default: 8,
       }),
       targets: Type.Array(TargetSchema, { description: 'Where the name can point.', minItems: 1, maxItems: 256 }),
+      regions: Type.Optional(
+        Type.Array(RegionSchema, {
+          description: 'The regions of the regional policy (ignored by the others).',
+          minItems: 1,
+          maxItems: 32,
+        }),
+      ),
+      defaultRegion: Type.Optional(
+        RegionName(
+          'The region of clients that no region location matches (unknown locations), for the regional policy.',
+        ),
+      ),
     },
     { description: 'GeoEndpoint spec: one routed name.', additionalProperties: false },
   ),
@@ -102,6 +184,48 @@ export const GeoEndpointSpecSchema = withRules(
       rule: "self.policy != 'weighted' || self.targets.exists(t, t.weight > 0)",
       message: 'the weighted policy needs at least one target with weight > 0',
       fieldPath: '.targets',
+    },
+    {
+      rule: "self.policy != 'regional' || has(self.regions)",
+      message: 'the regional policy needs regions',
+      fieldPath: '.regions',
+      reason: 'FieldValueRequired',
+    },
+    {
+      rule: "self.policy != 'regional' || has(self.defaultRegion)",
+      message: 'the regional policy needs defaultRegion (the region of clients no region matches)',
+      fieldPath: '.defaultRegion',
+      reason: 'FieldValueRequired',
+    },
+    {
+      rule: '!has(self.regions) || self.regions.all(r, self.regions.exists_one(s, s.name == r.name))',
+      message: 'region names must be unique',
+      fieldPath: '.regions',
+    },
+    {
+      rule: '!has(self.defaultRegion) || !has(self.regions) || self.regions.exists(r, r.name == self.defaultRegion)',
+      message: 'defaultRegion must name one of spec.regions',
+      fieldPath: '.defaultRegion',
+    },
+    {
+      rule: '!has(self.regions) || self.regions.all(r, !has(r.backups) || r.backups.all(b, self.regions.exists(s, s.name == b)))',
+      message: 'every backup must name one of spec.regions',
+      fieldPath: '.regions',
+    },
+    {
+      rule: "self.policy != 'regional' || self.targets.all(t, has(t.region))",
+      message: 'every target of the regional policy needs a region',
+      fieldPath: '.targets',
+    },
+    {
+      rule: '!has(self.regions) || self.targets.all(t, !has(t.region) || self.regions.exists(r, r.name == t.region))',
+      message: "a target's region must name one of spec.regions",
+      fieldPath: '.targets',
+    },
+    {
+      rule: "self.policy != 'regional' || !has(self.regions) || self.regions.all(r, self.targets.exists(t, has(t.region) && t.region == r.name && t.weight > 0))",
+      message: 'every region needs a target with weight > 0',
+      fieldPath: '.regions',
     },
   ],
 );

@@ -3,7 +3,10 @@
 import type { CompiledRoutedName } from '../../api/compiled.ts';
 import type { ClientLocation } from '../geoip/types.ts';
 import { candidatesFor, type Candidate, type HealthOverrides, type RecordFamily } from './candidates.ts';
-import { policies } from './policies.ts';
+import { policies, type Choice, type PolicyInput } from './policies.ts';
+import { regional } from './regional.ts';
+
+const table: Record<CompiledRoutedName['policy'], (input: PolicyInput) => Choice> = { ...policies, regional };
 
 export interface Decision {
   /** Ids of the targets whose addresses are in the answer. */
@@ -18,6 +21,8 @@ export interface Decision {
   key: string;
   /** The candidates as seen by this query (for explanations). */
   candidates: Candidate[];
+  /** The region that answered (regional policy). */
+  region?: string;
 }
 
 export interface DecideInput {
@@ -43,7 +48,7 @@ export function decide({ routed, family, location, health, random }: DecideInput
       candidates,
     };
   }
-  const choice = policies[routed.policy]({ candidates, location, random });
+  const choice = table[routed.policy]({ candidates, location, random, routed });
   steps.push(...choice.steps);
 
   const pairs: Array<[address: string, id: string]> = [];
@@ -65,7 +70,7 @@ export function decide({ routed, family, location, health, random }: DecideInput
   const locationDependent = choice.locationDependent && location !== undefined;
   const scopePrefix = locationDependent ? (location?.prefixLength ?? 0) : 0;
   steps.push(`answer: ${addresses.join(' ') || '(none)'}, ECS scope /${scopePrefix}`);
-  return {
+  const decision: Decision = {
     targets,
     addresses,
     locationDependent,
@@ -74,4 +79,6 @@ export function decide({ routed, family, location, health, random }: DecideInput
     key: `${family}:${addresses.join(',')}`,
     candidates,
   };
+  if (choice.region !== undefined) decision.region = choice.region;
+  return decision;
 }

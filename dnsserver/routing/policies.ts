@@ -1,8 +1,11 @@
 // The routing policies. Each one picks targets from the candidates; decide() (decide.ts) turns that into
 // addresses, the ECS scope and the cache key. Pure: randomness comes in as a function.
-import type { CompiledLocation } from '../../api/compiled.ts';
+import type { CompiledRoutedName } from '../../api/compiled.ts';
 import type { ClientLocation } from '../geoip/types.ts';
 import type { Candidate } from './candidates.ts';
+import { matchLevel, MATCH_LEVELS } from './match.ts';
+
+export { matchLevel, MATCH_LEVELS };
 
 export interface Choice {
   chosen: Candidate[];
@@ -11,12 +14,16 @@ export interface Choice {
   steps: string[];
   /** Rotate the combined address list by this offset (multivalue), before the maxAnswers cap. */
   rotate?: number;
+  /** The region that answered (regional). */
+  region?: string;
 }
 
 export interface PolicyInput {
   candidates: Candidate[];
   location: ClientLocation | undefined;
   random: () => number;
+  /** The routed name (its regions, maxAnswers); only the regional policy reads it. */
+  routed: CompiledRoutedName;
 }
 
 const describe = (c: Candidate) => c.target.name;
@@ -29,27 +36,6 @@ function usable(candidates: Candidate[], steps: string[]): { pool: Candidate[]; 
   if (healthy.length > 0) return { pool: healthy, degraded: false };
   steps.push('no healthy target: degrading to all targets');
   return { pool: candidates, degraded: true };
-}
-
-export const MATCH_LEVELS = ['default', 'continent', 'country', 'subdivision', 'region'] as const;
-
-/**
- * How specifically a target's location matches the client: every location field the target sets must equal
- * the client's, and the level is the target's most specific field (a target without any is a catch-all,
- * level 0). -1: no match.
- */
-export function matchLevel(target: CompiledLocation, client: ClientLocation | undefined): number {
-  const same = (a: string | undefined, b: string | undefined) =>
-    a === undefined || (b !== undefined && a.toUpperCase() === b.toUpperCase());
-  if (!same(target.continent, client?.continent)) return -1;
-  if (!same(target.country, client?.country)) return -1;
-  if (!same(target.subdivision, client?.subdivision)) return -1;
-  if (!same(target.region, client?.region)) return -1;
-  if (target.region !== undefined) return 4;
-  if (target.subdivision !== undefined) return 3;
-  if (target.country !== undefined) return 2;
-  if (target.continent !== undefined) return 1;
-  return 0;
 }
 
 /** The candidates at the smallest distance (ties kept); empty when no candidate has a distance. */

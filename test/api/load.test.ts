@@ -17,7 +17,7 @@ const INVALID: [string, string[]][] = [
   [
     'bad-enum.yaml',
     [
-      `${DIR}/bad-enum.yaml: document 1 (GeoEndpoint web/www), line 9: spec.policy: must be one of geo, proximity, weighted, failover, multivalue (got "nearest")`,
+      `${DIR}/bad-enum.yaml: document 1 (GeoEndpoint web/www), line 9: spec.policy: must be one of geo, proximity, weighted, failover, multivalue, regional (got "nearest")`,
     ],
   ],
   [
