@@ -38,7 +38,7 @@ export const RUNTIME_RULES: IForbiddenRuleType[] = [
       'DNS worker threads must not load TypeBox (hundreds of modules in every thread): worker code takes API ' +
       'values from api/constants.ts or api/location.ts and only type imports from the schema modules.',
     severity: 'error',
-    from: { path: '^dnsserver/server/worker\\.ts$' },
+    from: { path: '^dnsserver/workers/thread-entry\\.ts$' },
     to: { path: 'node_modules/@sinclair/typebox/', reachable: true },
   },
   {

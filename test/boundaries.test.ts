@@ -105,10 +105,10 @@ describe('module boundaries', () => {
     {
       rule: 'workers-load-no-typebox',
       files: {
-        'dnsserver/server/worker.ts': "import { S } from '../../api/schema.ts';\nexport const w = S;\n",
+        'dnsserver/workers/thread-entry.ts': "import { S } from '../../api/schema.ts';\nexport const w = S;\n",
         'api/schema.ts': "import { Type } from '@sinclair/typebox';\nexport const S = Type.String();\n",
       },
-      from: 'dnsserver/server/worker.ts',
+      from: 'dnsserver/workers/thread-entry.ts',
       to: /node_modules\/@sinclair\/typebox\//,
     },
     {
@@ -153,11 +153,11 @@ describe('module boundaries', () => {
     {
       rule: 'operator-never-imports-server',
       files: {
-        'operator/pipeline.ts': "import type { Pool } from '../dnsserver/server/pool.ts';\nexport type P = Pool;\n",
-        'dnsserver/server/pool.ts': 'export interface Pool { size: number }\n',
+        'operator/pipeline.ts': "import type { Nodes } from '../dnsserver/workers/nodes.ts';\nexport type N = Nodes;\n",
+        'dnsserver/workers/nodes.ts': 'export interface Nodes { size: number }\n',
       },
       from: 'operator/pipeline.ts',
-      to: /^dnsserver\/server\/pool\.ts$/,
+      to: /^dnsserver\/workers\/nodes\.ts$/,
     },
     {
       rule: 'contract-imports-only-contract',
