@@ -2,7 +2,7 @@
 import { createLogger } from '../lib/log.ts';
 import { startHttpServer, type ObservabilityServer } from '../lib/http-endpoint.ts';
 import { formatListenAddress, type ListenAddress } from '../lib/listen-address.ts';
-import { loadKubeConfig } from '../operator/kube/api.ts';
+import { loadKubeConfig } from '../lib/kube/kubeconfig.ts';
 import { OperatorMetrics } from '../operator/observability/metrics.ts';
 import { Operator } from '../operator/operator.ts';
 import { EXIT_INVALID, EXIT_OK, type CliIO } from './command.ts';

@@ -6,7 +6,7 @@ import { MANAGER } from '../../api/configmaps.ts';
 import { ConfigMaps } from '../../lib/kube/configmaps.ts';
 import { apiMessage, statusOf } from '../../lib/kube/errors.ts';
 import { Events } from '../../lib/kube/events.ts';
-import { loadKubeConfig, type KubeConfig } from '../../lib/kube/kubeconfig.ts';
+import type { KubeConfig } from '../../lib/kube/kubeconfig.ts';
 import { CoordinationV1Api } from '../../lib/kube/leases.ts';
 import { CustomObjectStatus } from '../../lib/kube/status.ts';
 import {
@@ -19,9 +19,6 @@ import {
 
 /** The client configuration, and the Lease API, for code outside operator/kube/ that only passes them on. */
 export { CoordinationV1Api, type KubeConfig };
-
-/** Loads --kubeconfig FILE, else $KUBECONFIG / ~/.kube/config / the in-cluster service account. */
-export { loadKubeConfig };
 
 function toApiError(error: unknown, what: string): ApiError {
   if (error instanceof ApiError) return error;
