@@ -1,7 +1,7 @@
 // geodns route: explains which answer a routed name gives a client, without sending a query. It runs the same
 // code the server runs (zone lookup, locator, routing policy, answer sections) on compiled zones.
 import { parseArgs } from 'node:util';
-import type { CompiledZone } from '../../api/compiled.ts';
+import type { CompiledRoutedName, CompiledZone } from '../../api/compiled.ts';
 import type { HealthTable } from '../../api/health.ts';
 import { formatLoadError, loadResources } from '../../operator/inputs/resource-files.ts';
 import { compileInputOf, snapshotFromFiles } from '../../operator/inputs/snapshot.ts';
@@ -11,7 +11,12 @@ import { parseAddress, parseCidr } from '../../dnsserver/geoip/address.ts';
 import { embeddedDatabasePath, openGeoDatabase, type GeoDatabase } from '../../dnsserver/geoip/database.ts';
 import { createLocator } from '../../dnsserver/geoip/locator.ts';
 import type { ClientLocation } from '../../dnsserver/geoip/types.ts';
-import { decide, type Candidate, type Decision } from '../../dnsserver/routing/index.ts';
+import {
+  decide,
+  describeLocation as describeMatch,
+  type Candidate,
+  type Decision,
+} from '../../dnsserver/routing/index.ts';
 import { buildAnswer } from '../../dnsserver/answer/sections.ts';
 import { createSnapshot, lookup, TYPE } from '../../dnsserver/zone/index.ts';
 import { EXIT_INVALID, EXIT_OK, UsageError, type CliIO, type Command } from '../command.ts';
@@ -21,8 +26,10 @@ const HELP = `Usage: geodns route (--resources PATH... | --config DIR) --name NA
                     [--type A|AAAA] [--geoip FILE]
 
 Explains the answer a name gives a client, without sending a query: where the client is (custom network, GeoIP
-database or unknown), the candidate targets with their health, weight, priority and distance, each step of the
-routing policy, and the final answer with the ECS scope the server would return.
+database or unknown), the candidate targets with their health, weight, priority and distance (for the regional
+policy: the regions and each target's region), each step of the routing policy (regional: the client's region,
+the walk through its backups, each region's health, the weighted order), and the final answer with the ECS scope
+the server would return.
 
 Options:
   --resources PATH  resource files or folders (as for geodns compile); repeatable, extra PATHs may follow
@@ -36,7 +43,7 @@ Options:
   -h, --help        show this help
 
 Health comes from the health tables in --config DIR; with --resources every target has its compiled health.
-Weighted and multivalue answers are random per query: running twice may show different picks.
+Weighted, multivalue and regional answers are random per query: running twice may show different picks.
 
 Exit status: 0 explained, 1 invalid input or the name is not in any zone, 2 usage error.
 `;
@@ -111,6 +118,35 @@ function table(rows: string[][]): string {
   return rows
     .map((row) => `  ${row.map((cell, col) => cell.padEnd(widths[col] ?? 0)).join('  ')}`.trimEnd())
     .join('\n');
+}
+
+/** The regional policy's regions: where their clients are, their backups, and the default. */
+function describeRegions(routed: CompiledRoutedName): string {
+  if (!routed.regions?.length) return '  (none: the compiled document names no regions)';
+  const rows = [['region', 'locations', 'backups']];
+  for (const region of routed.regions ?? []) {
+    rows.push([
+      region.name + (region.name === routed.defaultRegion ? ' (default)' : ''),
+      region.locations.map(describeMatch).join('; ') || '-',
+      region.backups.join(', ') || '-',
+    ]);
+  }
+  return table(rows);
+}
+
+function describeRegionalCandidates(candidates: Candidate[]): string {
+  const rows = [['target', 'id', 'region', 'health', 'weight', 'addresses']];
+  for (const c of candidates) {
+    rows.push([
+      c.target.name,
+      c.target.id,
+      c.target.region ?? '-',
+      `${c.healthy ? 'up' : 'down'} (${c.healthSource})`,
+      String(c.target.weight),
+      c.addresses.join(' '),
+    ]);
+  }
+  return table(rows);
 }
 
 function describeCandidates(candidates: Candidate[]): string {
@@ -211,8 +247,13 @@ export const routeCommand: Command = {
         out.push(
           `routed name:  ${part.name} from ${r.source}, policy ${r.policy}, TTL ${r.ttl}, maxAnswers ${r.maxAnswers}`,
         );
+        if (r.policy === 'regional') {
+          out.push('regions:');
+          out.push(describeRegions(r));
+        }
         out.push(`candidates (${part.family}):`);
-        out.push(decision.candidates.length > 0 ? describeCandidates(decision.candidates) : '  (none)');
+        const describe = r.policy === 'regional' ? describeRegionalCandidates : describeCandidates;
+        out.push(decision.candidates.length > 0 ? describe(decision.candidates) : '  (none)');
         out.push('steps:');
         for (const step of decision.steps) out.push(`  - ${step}`);
       }
