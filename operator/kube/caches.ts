@@ -13,6 +13,7 @@ import type { ClusterCaches } from '../inputs/cluster.ts';
 import type { ConfigMapObject } from '../publish/writer.ts';
 import { publishedZones, type PublishedZone } from '../publish/zones.ts';
 import type { Collection } from '../../lib/kube/collection.ts';
+import { describeApiError } from '../../lib/kube/errors.ts';
 import { informer, type Informer, type KubeObject } from '../../lib/kube/informer.ts';
 import type { KubeConfig } from '../../lib/kube/kubeconfig.ts';
 
@@ -53,8 +54,10 @@ export class OperatorCaches implements ClusterCaches {
         backoff: { initialMs: 500, maxMs: 5_000 },
         onError: (error, source) => {
           options.onError?.(name, error);
+          const err =
+            source === 'informer' ? describeApiError(error) : error instanceof Error ? error.message : String(error);
           options.log.warn(
-            { cache: name, source, err: error instanceof Error ? error.message : String(error) },
+            { cache: name, source, err },
             source === 'informer' ? 'watch failed; restarting with backoff' : 'a change handler failed',
           );
         },
