@@ -14,4 +14,20 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
     },
   },
+  {
+    // One private-member style: JavaScript's #private, which the runtime enforces, not TypeScript's `private`,
+    // which only the compiler does. A private constructor has no # form and stays allowed.
+    files: ['{api,lib,operator,dnsserver,cli}/**/*.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        ...[
+          'PropertyDefinition[accessibility="private"]',
+          'AccessorProperty[accessibility="private"]',
+          'MethodDefinition[accessibility="private"][kind!="constructor"]',
+          'TSParameterProperty[accessibility="private"]',
+        ].map((selector) => ({ selector, message: 'Use a #private member instead of TypeScript `private`.' })),
+      ],
+    },
+  },
 );
