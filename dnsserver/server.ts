@@ -129,6 +129,27 @@ async function loadKeys(dir: string, log: Logger): Promise<KeyPairText[]> {
   return texts;
 }
 
+/** /metrics (the main registry summed with every worker's), /healthz, and /readyz while `ready()`. */
+function serveMetrics(
+  address: ListenAddress,
+  nodes: DnsNodes,
+  metrics: GeodnsMetrics,
+  log: Logger,
+  ready: () => boolean,
+): Promise<ObservabilityServer> {
+  return startHttpServer({
+    ...address,
+    ready,
+    details: () => ({ 'udp-io': nodes.udpIo }),
+    metrics: async () => {
+      // Workers first: with one inline node this flushes its counts into the main registry.
+      const fromWorkers = await nodes.metrics();
+      return aggregateMetrics([await workerMetricsSnapshot(metrics), ...fromWorkers]);
+    },
+    onError: (message) => log.error({ message }, 'metrics failed'),
+  });
+}
+
 /** Starts the server; throws, with what went wrong, when it cannot (after closing what it had started). */
 export async function startDnsServer(options: DnsServerOptions): Promise<DnsServer | undefined> {
   const log = createLogger({ ...(options.logLevel !== undefined ? { level: options.logLevel } : {}), name: 'geodns' });
@@ -208,17 +229,7 @@ export async function startDnsServer(options: DnsServerOptions): Promise<DnsServ
 
   if (options.metrics) {
     try {
-      http = await startHttpServer({
-        ...options.metrics,
-        ready: () => !draining && sink.loaded,
-        details: () => ({ 'udp-io': running.udpIo }),
-        metrics: async () => {
-          // Workers first: with one inline node this flushes its counts into the main registry.
-          const fromWorkers = await running.metrics();
-          return aggregateMetrics([await workerMetricsSnapshot(metrics), ...fromWorkers]);
-        },
-        onError: (message) => log.error({ message }, 'metrics failed'),
-      });
+      http = await serveMetrics(options.metrics, running, metrics, log, () => !draining && sink.loaded);
     } catch (error) {
       await source.close();
       await running.drain(0);
