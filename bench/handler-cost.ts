@@ -4,7 +4,9 @@
 // Usage: node bench/handler-cost.ts [seconds per file, default 3] [plain|ecs|both (default both)] [RRL]
 // RRL: off (default), exempt (rate limiting on, the client's network exempt), under (on, every response counted
 // at a rate it never reaches), or ab: ROUNDS (default 5) interleaved rounds of off, exempt and under, each in a
-// process of its own (so that one variant's code paths do not slow another's), with medians and ratios to off.
+// process of its own (so that one variant's code paths do not slow another's), with medians and ratios to off;
+// or base: the same interleaved rounds of the checkout at $BASE (say a `git worktree` of the commit before a
+// change) and of this one, RRL off, with medians and ratios to the base.
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -23,19 +25,34 @@ const seconds = Number(process.argv[2] ?? 3);
 const only = process.argv[3] ?? 'both';
 const rrl = process.argv[4] ?? 'off';
 if (!['plain', 'ecs', 'both'].includes(only)) throw new Error(`expected plain, ecs or both, got '${only}'`);
-if (!['off', 'exempt', 'under', 'ab'].includes(rrl)) throw new Error(`expected off, exempt, under or ab, got '${rrl}'`);
+if (!['off', 'exempt', 'under', 'ab', 'base'].includes(rrl)) {
+  throw new Error(`expected off, exempt, under, ab or base, got '${rrl}'`);
+}
 
-if (rrl === 'ab') {
+if (rrl === 'ab' || rrl === 'base') {
   const rounds = Number(process.env.ROUNDS ?? 5);
-  const variants = ['off', 'exempt', 'under'];
+  const base = process.env.BASE;
+  if (rrl === 'base' && !base) throw new Error('base: set BASE to the checkout to compare with');
+  // Each variant: a label, and the script and RRL argument that run it.
+  const runs: Record<string, [string, string]> =
+    rrl === 'base'
+      ? { base: [join(base ?? '', 'bench/handler-cost.ts'), 'off'], this: [import.meta.filename, 'off'] }
+      : {
+          off: [import.meta.filename, 'off'],
+          exempt: [import.meta.filename, 'exempt'],
+          under: [import.meta.filename, 'under'],
+        };
+  const variants = Object.keys(runs);
   const files = only === 'both' ? ['plain', 'ecs'] : [only];
   const results = new Map<string, number[]>();
   for (let round = 1; round <= rounds; round++) {
     for (const file of files) {
       for (const variant of variants) {
-        const args = [import.meta.filename, String(seconds), file, variant];
-        const out = execFileSync(process.execPath, args, { encoding: 'utf8' }).trim();
-        console.log(`round ${round}, RRL ${variant}, ${out}`);
+        const [script, setting] = runs[variant] as [string, string];
+        const out = execFileSync(process.execPath, [script, String(seconds), file, setting], {
+          encoding: 'utf8',
+        }).trim();
+        console.log(`round ${round}, ${rrl === 'base' ? 'checkout' : 'RRL'} ${variant}, ${out}`);
         const ns = Number(/: (\d+) ns\/query/.exec(out)?.[1]);
         const cpu = Number(/(\d+) ns CPU\/query/.exec(out)?.[1]);
         results.set(`${file} ${variant}`, [...(results.get(`${file} ${variant}`) ?? []), ns]);
@@ -48,15 +65,16 @@ if (rrl === 'ab') {
     const mid = sorted.length >> 1;
     return sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
   };
+  const reference = variants[0] as string;
   for (const file of files) {
-    const off = median(results.get(`${file} off`) ?? []);
-    const offCpu = median(results.get(`${file} off cpu`) ?? []);
+    const off = median(results.get(`${file} ${reference}`) ?? []);
+    const offCpu = median(results.get(`${file} ${reference} cpu`) ?? []);
     for (const variant of variants) {
       const ns = median(results.get(`${file} ${variant}`) ?? []);
       const cpu = median(results.get(`${file} ${variant} cpu`) ?? []);
       console.log(
-        `${file}, RRL ${variant}: median ${ns.toFixed(0)} ns/query (${(ns / off).toFixed(3)}x off), ` +
-          `${cpu.toFixed(0)} ns CPU/query (${(cpu / offCpu).toFixed(3)}x off)`,
+        `${file}, ${rrl === 'base' ? 'checkout' : 'RRL'} ${variant}: median ${ns.toFixed(0)} ns/query ` +
+          `(${(ns / off).toFixed(3)}x ${reference}), ${cpu.toFixed(0)} ns CPU/query (${(cpu / offCpu).toFixed(3)}x ${reference})`,
       );
     }
   }

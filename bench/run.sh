@@ -2,7 +2,8 @@
 # Peak queries/s of floor (bare Node dgram), gdnsd, PowerDNS geoip and geodns, with and without ECS, in one run,
 # then each server at half its own peak rate (dnsperf -Q) to show whether it loses queries below saturation.
 # Usage: bench/run.sh [server...]        (default: floor gdnsd pdns geodns; also geodns-rrl-exempt, geodns-rrl-under:
-#                                        geodns with response rate limiting, see servers.sh)
+#                                        geodns with response rate limiting; geodns-base: geodns from the checkout
+#                                        GEODNS_BASE, for a side-by-side A/B; see servers.sh)
 # Environment: DURATION (s, default 10), ROUNDS (default 3), CLIENTS (dnsperf -c, 4), OUTSTANDING (-q, 200),
 #              WARMUP (s, 2), BASE_PORT (25300), RESULTS_FILE (bench/RESULTS.md; "-" for stdout only),
 #              QUERIES ("plain ecs", or one of them), HALF (1: also run each server at half its peak; 0: skip).
@@ -161,8 +162,8 @@ report() {
     ran "$a" && ran "$b" || continue
     echo "| $pair | $(ratio "$(median "$a" plain 5)" "$(median "$b" plain 5)") ($(ratio "$(efficiency "$a" plain)" "$(efficiency "$b" plain)")) | $(ratio "$(median "$a" ecs 5)" "$(median "$b" ecs 5)") ($(ratio "$(efficiency "$a" ecs)" "$(efficiency "$b" ecs)")) |"
   done
-  # Rate limiting A/B: three decimals, since the question is whether it costs more than a few percent.
-  for pair in geodns-rrl-exempt/geodns geodns-rrl-under/geodns; do
+  # Rate limiting and base-checkout A/B: three decimals, since the question is whether it costs a few percent.
+  for pair in geodns-rrl-exempt/geodns geodns-rrl-under/geodns geodns/geodns-base geodns-base/floor; do
     a=${pair%/*} b=${pair#*/}
     ran "$a" && ran "$b" || continue
     echo "| $pair | $(ratio3 "$(median "$a" plain 5)" "$(median "$b" plain 5)") ($(ratio3 "$(efficiency "$a" plain)" "$(efficiency "$b" plain)")) | $(ratio3 "$(median "$a" ecs 5)" "$(median "$b" ecs 5)") ($(ratio3 "$(efficiency "$a" ecs)" "$(efficiency "$b" ecs)")) |"

@@ -8,7 +8,7 @@ SERVERS_ALL=(floor gdnsd pdns geodns)
 # geodns-rrl-under); not in the default set. exempt: the benchmark's client network is exempt; under: every
 # response goes through the buckets, at a rate (per bucket) the benchmark never reaches.
 SERVERS_VARIANTS=(geodns-rrl-exempt geodns-rrl-under geodns-native geodns-dgram geodns-native-w2 geodns-dgram-w2
-  floor-native)
+  floor-native geodns-base)
 # geodns on each UDP path (--udp-io, issue 24): bench/run.sh floor gdnsd pdns geodns-native geodns-dgram; the -w2
 # variants run --workers 2 on both CPUs (SERVER_CPU and CLIENT_CPU, so sharing the client's), for scaling.
 
@@ -69,6 +69,22 @@ start_geodns-native() { start_geodns "$1" --udp-io native; }
 start_geodns-dgram() { start_geodns "$1" --udp-io dgram; }
 start_geodns-native-w2() { GEODNS_WORKERS=2 SERVER_CPU=$SERVER_CPU,$CLIENT_CPU start_geodns "$1" --udp-io native; }
 start_geodns-dgram-w2() { GEODNS_WORKERS=2 SERVER_CPU=$SERVER_CPU,$CLIENT_CPU start_geodns "$1" --udp-io dgram; }
+
+# geodns from another checkout, for a change measured side by side with the commit before it in one run:
+# `git worktree add ../base COMMIT`, then GEODNS_BASE=../base bench/run.sh floor geodns-base geodns. The same
+# fixtures and Node; GEODNS_ENTRY is built there as here.
+GEODNS_BASE_BUILT=
+start_geodns-base() {
+  [[ -n ${GEODNS_BASE:-} ]] || { log "geodns-base: set GEODNS_BASE to the checkout to compare with"; return 1; }
+  local base
+  base=$(cd "$GEODNS_BASE" && pwd) || return 1
+  if [[ $GEODNS_ENTRY == dist/* && -z $GEODNS_BASE_BUILT ]]; then
+    (cd "$base" && PATH="$(dirname "$NODE"):$PATH" npm run --silent build >&2) || return 1
+    GEODNS_BASE_BUILT=1
+  fi
+  ROOT=$base GEODNS_BUILT=1 start_geodns "$1" || return 1
+  SERVER_CMD+="   # in $base ($(git -C "$base" rev-parse --short HEAD))"
+}
 
 # check_geo PORT : the answers each server must agree on (ECS for US, DE, JP clients and the static record).
 check_geo() {
