@@ -6,6 +6,7 @@ import ipaddr from 'ipaddr.js';
 import { COMPILED_FORMAT, CompiledZoneSchema, type CompiledZone } from '../../api/compiled.ts';
 import { HEALTH_FORMAT, HealthTableSchema, type HealthTable } from '../../api/health.ts';
 import { formatPath, pointerToPath, type PathSegment } from '../../api/cel.ts';
+import { regionalProblems } from '../routing/regional.ts';
 
 export type DocumentVerdict =
   | { kind: 'zone'; zone: CompiledZone }
@@ -78,6 +79,7 @@ export function semanticZoneErrors(zone: CompiledZone): string[] {
     checkName(['routed', i, 'name'], routed.name);
     if (seen.has(routed.name)) errors.push(`${where(['routed', i, 'name'])}: "${routed.name}" is routed twice`);
     seen.add(routed.name);
+    for (const problem of regionalProblems(routed)) errors.push(`${where(['routed', i])}.${problem}`);
     routed.targets.forEach((target, t) =>
       target.addresses.forEach((address, a) => {
         if (!ipaddr.isValid(address)) {

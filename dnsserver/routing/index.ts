@@ -10,4 +10,4 @@ export {
 } from './candidates.ts';
 export { matchLevel, MATCH_LEVELS } from './policies.ts';
 export { haversineKm, coordinatesOf } from './distance.ts';
-export { regional, regionOf, walkOf, weightedOrder, describeLocation } from './regional.ts';
+export { regional, regionOf, walkOf, weightedOrder, describeLocation, regionalProblems } from './regional.ts';

@@ -10,7 +10,7 @@
 //   4. degrade: nothing healthy anywhere → every target of the first region of the walk that has one of the
 //      family, health ignored, so the answer stays in the client's region.
 // The answer depends on the client's location whenever there is more than one region. Pure: randomness comes in.
-import type { CompiledLocation, CompiledRegion } from '../../api/compiled.ts';
+import type { CompiledLocation, CompiledRegion, CompiledRoutedName } from '../../api/compiled.ts';
 import type { ClientLocation } from '../geoip/types.ts';
 import type { Candidate } from './candidates.ts';
 import type { Choice, PolicyInput } from './policies.ts';
@@ -166,4 +166,33 @@ export function regional({ candidates, location, random, routed }: PolicyInput):
   const order = weightedOrder(draw, random, routed.maxAnswers);
   steps.push(shuffleStep(draw, order));
   return { chosen: order, locationDependent, steps, region: fallback };
+}
+
+/**
+ * What a compiled regional name needs and the schema cannot say (compile never writes it otherwise; the config
+ * loader refuses a hand-written document that breaks it, keeping the last good one): messages relative to the
+ * routed name, e.g. 'regions[2].backups[0]: "latam" is not a region'.
+ */
+export function regionalProblems(routed: CompiledRoutedName): string[] {
+  if (routed.policy !== 'regional') return [];
+  const problems: string[] = [];
+  const regions = routed.regions ?? [];
+  if (regions.length === 0) problems.push('regions: the regional policy needs regions');
+  const names = new Set<string>();
+  regions.forEach((region, i) => {
+    if (names.has(region.name)) problems.push(`regions[${i}].name: "${region.name}" is used twice`);
+    names.add(region.name);
+  });
+  if (routed.defaultRegion === undefined) problems.push('defaultRegion: the regional policy needs defaultRegion');
+  else if (!names.has(routed.defaultRegion)) problems.push(`defaultRegion: "${routed.defaultRegion}" is not a region`);
+  regions.forEach((region, i) =>
+    region.backups.forEach((backup, b) => {
+      if (!names.has(backup)) problems.push(`regions[${i}].backups[${b}]: "${backup}" is not a region`);
+    }),
+  );
+  routed.targets.forEach((target, t) => {
+    if (target.region === undefined) problems.push(`targets[${t}].region: the regional policy needs a region`);
+    else if (!names.has(target.region)) problems.push(`targets[${t}].region: "${target.region}" is not a region`);
+  });
+  return problems;
 }

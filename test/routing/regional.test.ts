@@ -3,7 +3,9 @@
 import { describe, expect, it } from 'vitest';
 import type { CompiledRegion, CompiledRoutedName, CompiledTarget } from '../../api/compiled.ts';
 import type { ClientLocation } from '../../dnsserver/geoip/types.ts';
+import { semanticZoneErrors } from '../../dnsserver/config/validate.ts';
 import { decide, type Decision, type HealthOverrides, type RecordFamily } from '../../dnsserver/routing/index.ts';
+import { exampleZone } from '../zone/fixture-zone.ts';
 
 /** mulberry32: a small seeded PRNG, so every run draws the same numbers. */
 function seeded(seed: number): () => number {
@@ -323,5 +325,28 @@ describe('regional: answer size and degradation', () => {
     expect(decision.addresses).toHaveLength(3);
     expect(decision.scopePrefix).toBe(0);
     expect(decision.steps[1]).toContain('no region to start from');
+  });
+});
+
+describe('regional: a compiled document the server refuses', () => {
+  it('names each broken reference (the config loader keeps the last good zone)', () => {
+    const zone = exampleZone();
+    zone.routed.push(
+      design([server('us', 1), server('eu', 1, { region: 'latam' }), server('apac', 1, { region: undefined })], 2, {
+        name: 'app.geo.example',
+        defaultRegion: 'mars',
+        regions: [{ name: 'us', locations: [{ continent: 'NA' }], backups: ['eu'] }],
+      }),
+    );
+    const i = zone.routed.length - 1;
+    expect(semanticZoneErrors(zone)).toEqual([
+      `routed[${i}].defaultRegion: "mars" is not a region`,
+      `routed[${i}].regions[0].backups[0]: "eu" is not a region`,
+      `routed[${i}].targets[0].region: the regional policy needs a region`,
+      `routed[${i}].targets[1].region: "latam" is not a region`,
+    ]);
+    expect(semanticZoneErrors({ ...zone, routed: [design()].map((r) => ({ ...r, name: 'app.geo.example' })) })).toEqual(
+      [],
+    );
   });
 });
