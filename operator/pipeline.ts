@@ -99,7 +99,9 @@ export class Pipeline {
   /** A change runs at once after a quiet spell; the changes within minRunIntervalMs of a run's start (or during
    *  it) make one more run. */
   #schedule(): void {
-    this.#lane.addCoalesced(RUN, this.#lastRunAt + (this.#options.minRunIntervalMs ?? 0) - performance.now());
+    const wait = this.#lastRunAt + (this.#options.minRunIntervalMs ?? 0) - performance.now();
+    if (wait > 0) this.#lane.addCoalesced(RUN, wait);
+    else this.#lane.add(RUN);
   }
 
   async #runQueued(): Promise<void> {
@@ -110,10 +112,9 @@ export class Pipeline {
     }
   }
 
-  /** The events of one turn (a relist brings many) make one update: the first takes the key, the others run it once
-   *  more after it, which finds nothing new. */
+  /** The events of one turn (a relist brings many) make one update. */
   #scheduleDown(): void {
-    this.#lane.add(DOWN);
+    this.#lane.addCoalesced(DOWN, 0);
   }
 
   /** The input's own health again, against the last compiled resources: the health table changes, no zone. */

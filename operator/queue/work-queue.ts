@@ -5,8 +5,9 @@
 // - addAfter() waits before adding (the earliest of several waits wins), addRateLimited() waits as long as the
 //   rate limiter says (per-key backoff, overall bucket) and forget() resets the key's backoff; add() of a key
 //   that waits drops the wait (it would only hand the key out once more);
-// - addCoalesced() waits like addAfter, but for a window that gathers a burst into one run: idle() counts that
-//   key as work already due, where it does not count a throttle's, a retry's or a resync's wait;
+// - addCoalesced() waits like addAfter, but for a window that gathers a burst into one run: at least until the
+//   current turn has ended (the events a watch delivers together make one run), and idle() counts that key as
+//   work already due, where it does not count a throttle's, a retry's or a resync's wait;
 // - shutDown() hands out nothing more and resolves once the keys being worked on are done.
 import { defaultRateLimiter, type RateLimiter } from './rate-limiters.ts';
 
@@ -112,7 +113,8 @@ export class WorkQueue {
     this.#wait(key, ms, false);
   }
 
-  /** addAfter for a coalescing window: the changes within `ms` make one run, which idle() waits for. */
+  /** addAfter for a coalescing window: the changes within `ms`, and at least those of this turn, make one run,
+   *  which idle() waits for. */
   addCoalesced(key: string, ms: number): void {
     this.#wait(key, ms, true);
   }
@@ -120,8 +122,11 @@ export class WorkQueue {
   #wait(key: string, ms: number, coalesced: boolean): void {
     if (this.#shuttingDown) return;
     if (!(ms > 0)) {
-      this.add(key);
-      return;
+      if (!coalesced) {
+        this.add(key);
+        return;
+      }
+      ms = 0;
     }
     const readyAt = this.#now() + ms;
     const waiting = this.#waiting.get(key);

@@ -85,6 +85,15 @@ describe('HealthPublisher', () => {
     health.setHealth(table(['web/c/t']));
     await vi.advanceTimersByTimeAsync(100);
     expect(store.writes.map(revisionOf)).toEqual([1, 2]);
+
+    // The changes of one turn, each in a microtask of its own (a watch delivering several events), make one write.
+    await vi.advanceTimersByTimeAsync(100);
+    health.setHealth(table(['web/d/t']));
+    await Promise.resolve();
+    health.setHealth(table(['web/e/t']));
+    await vi.advanceTimersByTimeAsync(1);
+    expect(store.writes).toHaveLength(3);
+    expect(JSON.parse(store.writes[2]!.data?.[HEALTH_KEY] ?? '')).toEqual(table(['web/e/t']));
     await lanes.shutDown();
   });
 });

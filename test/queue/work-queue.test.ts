@@ -173,6 +173,16 @@ describe('WorkQueue: idle', () => {
     expect((await settled(idle)).done).toBe(true);
   });
 
+  it('a window of no time still gathers the adds of this turn', async () => {
+    const queue = makeQueue();
+    queue.addCoalesced('a', 0);
+    queue.addCoalesced('a', -5);
+    expect(queue.length).toBe(0);
+    expect(queue.isIdle).toBe(false);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(queue.length).toBe(1);
+  });
+
   it('add of a waiting key drops its wait: the key is handed out once', async () => {
     const queue = makeQueue();
     queue.addCoalesced('a', 100);
