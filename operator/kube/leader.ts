@@ -21,7 +21,7 @@ import {
   type LeaseRecord,
   type Observation,
 } from './lease-decision.ts';
-import { statusOf } from '../../lib/kube/errors.ts';
+import { describeApiError, statusOf } from '../../lib/kube/errors.ts';
 import type { LeaseApi, V1Lease } from '../../lib/kube/leases.ts';
 import { abortable, type RequestOptions } from '../../lib/kube/request.ts';
 import { leaseWithRecord, newLease, recordFromLease } from './lease-record.ts';
@@ -71,12 +71,6 @@ export interface StopOptions {
 }
 
 type Status = 'new' | 'running' | 'stopped';
-
-const describeError = (error: unknown): string => {
-  const code = statusOf(error);
-  const message = error instanceof Error ? error.message.split('\n')[0] : String(error);
-  return code !== undefined ? `HTTP ${code}: ${message}` : (message ?? 'unknown error');
-};
 
 export class LeaderElector {
   readonly #api: LeaseApi;
@@ -179,7 +173,10 @@ export class LeaderElector {
     try {
       if (await this.#release()) this.#log?.info({ lease: this.#describeLease() }, 'leader election: lease released');
     } catch (error) {
-      this.#log?.warn({ lease: this.#describeLease(), error: describeError(error) }, 'leader election: release failed');
+      this.#log?.warn(
+        { lease: this.#describeLease(), error: describeApiError(error) },
+        'leader election: release failed',
+      );
     }
   }
 
@@ -223,7 +220,10 @@ export class LeaderElector {
     try {
       succeeded = await this.#tryAcquireOrRenew();
     } catch (error) {
-      this.#log?.warn({ lease: this.#describeLease(), error: describeError(error) }, 'leader election: attempt failed');
+      this.#log?.warn(
+        { lease: this.#describeLease(), error: describeApiError(error) },
+        'leader election: attempt failed',
+      );
     }
     if (this.#status !== 'running') return;
     // Stop writing before anything else once the Lease names someone else.
@@ -247,7 +247,10 @@ export class LeaderElector {
         return true;
       } catch (error) {
         if (signal.aborted) return false;
-        this.#log?.debug({ error: describeError(error) }, 'leader election: renew on the last version failed, reading');
+        this.#log?.debug(
+          { error: describeApiError(error) },
+          'leader election: renew on the last version failed, reading',
+        );
       }
     }
 
@@ -399,7 +402,7 @@ export class LeaderElector {
     try {
       callback();
     } catch (error) {
-      this.#log?.warn({ error: describeError(error) }, `leader election: ${name} threw`);
+      this.#log?.warn({ error: describeApiError(error) }, `leader election: ${name} threw`);
     }
   }
 
