@@ -1,5 +1,5 @@
-// The in-cluster source of `geodns serve --kube`, and the DNS server's only code that imports the Kubernetes
-// client: it lists and watches, in one namespace, the zone ConfigMaps (label geodns.io/document=zone) and the
+// The in-cluster source of `geodns serve --kube`, and the DNS server's only door to the Kubernetes API (the shared
+// plumbing of lib/kube/): it lists and watches, in one namespace, the zone ConfigMaps (label geodns.io/document=zone) and the
 // health ConfigMap (geodns-health), so the pods need nothing beyond get/list/watch on ConfigMaps. While the API
 // server or the operator is down it keeps serving what it last had. When the API cannot be reached at start-up,
 // a mounted copy of the same ConfigMaps (--config DIR) is served until it can.

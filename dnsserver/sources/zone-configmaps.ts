@@ -8,7 +8,7 @@ import { decodeDocuments } from '../../api/configmaps.ts';
 import { resolveScan, type SourcedDocument } from '../config/load.ts';
 import { validateDocument } from '../config/validate.ts';
 
-/** The parts of a ConfigMap the DNS server reads (client-node's V1ConfigMap fits it). */
+/** The parts of a ConfigMap the DNS server reads, as the API server sends it. */
 export interface ConfigMapObject {
   metadata?: {
     namespace?: string | undefined;
