@@ -1,10 +1,13 @@
 // The shared list-watch (lib/kube/reflector.ts over lib/kube/collection.ts, and the informer built on them) against
 // the real kube-apiserver: it lists and watches a collection; when the API server goes away it says so, retries,
 // and is connected again once it is back; when the history it would resume from is gone (etcd compacted while the
-// API server was down) the real server answers 410 Gone and it lists again, dropping what was deleted meanwhile.
+// API server was down) the real server answers 410 Gone and it lists again, dropping what was deleted meanwhile; a
+// list the server refuses (RBAC) is a failure with the server's reason, retried, and never counts as connected.
 import { CoreV1Api } from '@kubernetes/client-node';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import path from 'node:path';
 import { collectionClient } from '../../../lib/kube/collection.ts';
+import { describeApiError, statusOf } from '../../../lib/kube/errors.ts';
 import { informer, type Informer, type KubeObject } from '../../../lib/kube/informer.ts';
 import { loadKubeConfig, type KubeConfig } from '../../../lib/kube/kubeconfig.ts';
 import { Reflector } from '../../../lib/kube/reflector.ts';
@@ -50,14 +53,16 @@ const put = (label: string, name: string, value: string) =>
 
 type ConfigMap = KubeObject & { data?: Record<string, string> };
 
-function recorded(path: string, labelSelector: string) {
+function recorded(path: string, labelSelector: string, config: KubeConfig = kubeConfig) {
   const events: string[] = [];
   const view = new Map<string, string>();
   let connected = false;
+  let everConnected = false;
   let failures = 0;
+  let lastError: unknown;
   const name = (o: ConfigMap) => o.metadata?.name ?? '';
   const reflector = new Reflector<ConfigMap>(
-    collectionClient<ConfigMap>(kubeConfig, { path, labelSelector }),
+    collectionClient<ConfigMap>(config, { path, labelSelector }),
     {
       listed: (items) => {
         events.push(`listed ${items.map(name).sort().join(',')}`);
@@ -72,7 +77,11 @@ function recorded(path: string, labelSelector: string) {
       confirmed: () => undefined,
       connection: (state) => {
         connected = state.connected;
-        if (!state.connected) failures += 1;
+        everConnected ||= state.connected;
+        if (!state.connected) {
+          failures += 1;
+          lastError = state.error;
+        }
       },
       expired: () => events.push('expired'),
     },
@@ -88,6 +97,12 @@ function recorded(path: string, labelSelector: string) {
     },
     get failures() {
       return failures;
+    },
+    get everConnected() {
+      return everConnected;
+    },
+    get lastError() {
+      return lastError;
     },
   };
 }
@@ -160,4 +175,18 @@ describe('the shared list-watch against the real API server', () => {
     expect(r.events).not.toContain('DELETED f');
     await until('connected', () => r.connected, 30_000);
   }, 120_000);
+
+  it('counts a refused list (403) as a failure with the API server’s reason, and never as connected', async () => {
+    const { path: collection, labelSelector } = selection();
+    await core.createNamespacedServiceAccount({ namespace: NS, body: { metadata: { name: 'nobody' } } });
+    const file = await plane.serviceAccountKubeconfig(NS, 'nobody', path.join(plane.dir, 'nobody.kubeconfig'));
+    const r = recorded(collection, labelSelector, loadKubeConfig(file));
+    r.reflector.start();
+    await until('retried after a failure', () => r.failures >= 2);
+    expect(r.everConnected).toBe(false);
+    expect(statusOf(r.lastError)).toBe(403);
+    expect(describeApiError(r.lastError)).toMatch(
+      /^HTTP 403: configmaps is forbidden: User "system:serviceaccount:list-watch:nobody" cannot list/,
+    );
+  });
 });
