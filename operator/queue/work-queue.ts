@@ -121,14 +121,12 @@ export class WorkQueue {
 
   #wait(key: string, ms: number, coalesced: boolean): void {
     if (this.#shuttingDown) return;
-    if (!(ms > 0)) {
-      if (!coalesced) {
-        this.add(key);
-        return;
-      }
-      ms = 0;
+    if (!(ms > 0) && !coalesced) {
+      this.add(key);
+      return;
     }
-    const readyAt = this.#now() + ms;
+    const delay = ms > 0 ? ms : 0;
+    const readyAt = this.#now() + delay;
     const waiting = this.#waiting.get(key);
     if (waiting) {
       if (waiting.readyAt <= readyAt) return;
@@ -137,7 +135,7 @@ export class WorkQueue {
     const timer = setTimeout(() => {
       this.#waiting.delete(key);
       this.add(key);
-    }, ms);
+    }, delay);
     this.#waiting.set(key, { readyAt, timer, coalesced });
     if (waiting?.coalesced && !coalesced) this.#settle();
   }
