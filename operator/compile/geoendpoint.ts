@@ -9,12 +9,14 @@ import type { ZoneVerdict } from './geozone.ts';
 import type { CompileInput } from './input.ts';
 import { compareAge, sortByNamespacedName } from './order.ts';
 import type { ResourceResult } from './results.ts';
+import { judgePolicy, type PolicyVerdict } from './policy-fields.ts';
 import { resolveTargets, type ResolvedTargets } from './targets.ts';
 
 interface EndpointDraft extends Admission {
   endpoint: GeoEndpoint;
   namespace: string;
   resolved: ResolvedTargets;
+  policy: PolicyVerdict;
 }
 
 /** The GeoEndpoints' status; the admitted ones are added to their zone's routed names. */
@@ -34,7 +36,11 @@ export function compileEndpoints(
   const drafts: EndpointDraft[] = sortByNamespacedName(input.endpoints ?? []).map((endpoint) => {
     const namespace = endpoint.metadata.namespace ?? 'default';
     const resolved = resolveTargets(endpoint, lookups);
-    return { endpoint, namespace, resolved, ...admit(endpoint, namespace, zoneVerdicts, labels) };
+    const admission = admit(endpoint, namespace, zoneVerdicts, labels);
+    // A policy that cannot work is refused before it claims its name (an older broken claimant never blocks).
+    const policy = judgePolicy(endpoint.spec, resolved.targets);
+    if (!admission.refusal && policy.refusal) admission.refusal = policy.refusal;
+    return { endpoint, namespace, resolved, policy, ...admission };
   });
 
   // One name, one owner: the oldest claimant (creationTimestamp, then namespace/name) keeps it.
@@ -63,13 +69,16 @@ export function compileEndpoints(
       continue;
     }
     const spec = draft.endpoint.spec;
+    const regional = draft.policy.regional;
     draft.zone.routed.push({
       name: draft.hostname as string,
       source: qualified(draft),
       ttl: spec.ttl ?? draft.zone.resource.spec.defaultTTL ?? 300,
       policy: spec.policy ?? 'geo',
       maxAnswers: spec.maxAnswers ?? 8,
-      targets: draft.resolved.targets,
+      targets: regional ? regional.targets : draft.resolved.targets,
+      // Only for regional: the documents of the other policies stay byte for byte what they were.
+      ...(regional ? { regions: regional.regions, defaultRegion: regional.defaultRegion } : {}),
     });
   }
 
@@ -86,15 +95,12 @@ function endpointResult(draft: EndpointDraft, now: Date): ResourceResult {
   const healthy = targets.filter((t) => t.healthy).length;
   const served = !draft.refusal;
 
+  const servedAs = `served as ${draft.hostname} in GeoZone ${draft.zone?.resource.metadata.name} (policy ${draft.endpoint.spec.policy ?? 'geo'}, ${targets.length} target(s))`;
+  const warnings = draft.policy.warnings;
   const accepted = served
-    ? condition(
-        'Accepted',
-        true,
-        'Accepted',
-        `served as ${draft.hostname} in GeoZone ${draft.zone?.resource.metadata.name} (policy ${draft.endpoint.spec.policy ?? 'geo'}, ${targets.length} target(s))`,
-        meta,
-        now,
-      )
+    ? warnings.length === 0
+      ? condition('Accepted', true, 'Accepted', servedAs, meta, now)
+      : condition('Accepted', true, 'IgnoredFields', `${servedAs}; ${joinMessages(warnings)}`, meta, now)
     : condition('Accepted', false, draft.refusal?.reason ?? 'Invalid', draft.refusal?.message ?? '', meta, now);
 
   const resolvedRefs =

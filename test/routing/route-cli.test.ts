@@ -112,6 +112,36 @@ describe('geodns route', () => {
     expect(outside.stderr).toContain('www.example.org is in none of the zones (geo.example)');
   }, 30_000);
 
+  it('explains the regional policy: regions, the client region, the walk, the weighted order (AAAA)', async () => {
+    const result = await geodns(
+      '--resources',
+      'examples/standalone',
+      'examples/regional',
+      '--name',
+      'app.geo.example.com',
+      '--subnet',
+      '2001:db8:100::/48',
+      '--type',
+      'AAAA',
+      '--geoip',
+      cityDb,
+    );
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/us \(default\)\s+continent NA; continent SA\s+eu/);
+    expect(result.stdout).toMatch(/eu-3\s+web\/app\/eu-3\s+eu\s+up \(compiled\)\s+1\s+2001:db8:e1::3/);
+    expect(result.stdout).toContain(
+      '- client continent EU country FR: region eu (matches its continent EU, by continent)',
+    );
+    expect(result.stdout).toContain('- walk: eu, then us; last resort: apac');
+    expect(result.stdout).toContain('- region eu: healthy eu-1, eu-2, eu-3, eu-4, eu-5');
+    expect(result.stdout).toMatch(
+      /- weighted order, weights eu-1=1, eu-2=1, eu-3=1, eu-4=1, eu-5=1 of 5: eu-\d, eu-\d/,
+    );
+    expect(result.stdout).toMatch(/answer\s+app\.geo\.example\.com\. 60 IN AAAA 2001:db8:e1::\d/);
+    expect(result.stdout).toContain('ECS scope:    /48');
+  }, 30_000);
+
   it('rejects bad usage with exit 2', async () => {
     const both = await geodns('--config', dir, '--name', 'www.geo.example');
     expect(both.code).toBe(2);
