@@ -25,7 +25,8 @@ the cluster) from the given files and folders (*.yaml, *.yml, *.json, recursivel
 server would (schema, defaults, CEL rules) and compiles one document per zone.
 
 Output: a JSON array of compiled zone documents on stdout, or with --out-dir one file <apex>.json per zone.
-Problems go to stderr, one line each, with file, document, line and field.
+Problems go to stderr, one line each, with file, document, line and field: error (invalid or refused: nothing is
+written), warning (served, but part of it does nothing, e.g. a field the policy ignores), note (worth knowing).
 
 Options:
   --out-dir DIR    write <apex>.json per zone into DIR (atomically) instead of printing
@@ -40,8 +41,12 @@ function isNotable(c: Condition): boolean {
   return c.status !== 'True' || c.reason !== c.type;
 }
 
+/** Served as written, but part of it does nothing (a field the policy ignores): worth a look, not a failure. */
+const WARNINGS = new Set(['IgnoredFields']);
+
 function describeResult(r: ResourceResult, c: Condition): string {
-  return `${isRefusal(c) ? 'error' : 'note'}: ${describeCondition(r, c)}\n`;
+  const level = isRefusal(c) ? 'error' : WARNINGS.has(c.reason) ? 'warning' : 'note';
+  return `${level}: ${describeCondition(r, c)}\n`;
 }
 
 /** Previous serials per zone apex, from compiled documents in `dir`. */

@@ -1,11 +1,14 @@
 // compile() and the regional policy: the regions and each target's region in the compiled document, refusals
 // (Accepted=False, InvalidRegions) that name what and where, and warnings (Accepted=True, IgnoredFields) for the
 // fields a policy does not read.
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { GeoEndpoint, Target } from '../../api/geoendpoint.ts';
 import { compile } from '../../operator/compile/index.ts';
 import { endpoint, input, target } from './builders.ts';
 import { cond, doc } from './helpers.ts';
+import { runCli, tempDir } from '../serve/harness.ts';
 
 type Spec = GeoEndpoint['spec'];
 
@@ -242,4 +245,39 @@ describe('compile warns about fields the policy ignores (Accepted=True, IgnoredF
     );
     expect(accepted(out)).toMatchObject({ status: 'True', reason: 'Accepted' });
   });
+});
+
+describe('geodns compile says the warnings and still compiles', () => {
+  it('prints "warning:" with the field, exits 0 and writes the document', async () => {
+    const { dir, remove } = await tempDir('regional-warning');
+    try {
+      const file = path.join(dir, 'www.yaml');
+      await writeFile(
+        file,
+        [
+          'apiVersion: geodns.io/v1alpha1',
+          'kind: GeoEndpoint',
+          'metadata: { name: www, namespace: web }',
+          'spec:',
+          '  zoneRef: { name: geo-example }',
+          '  hostname: weights.geo.example.com',
+          '  policy: geo',
+          '  targets:',
+          '    - { name: a, addresses: [192.0.2.1], location: { continent: EU }, weight: 5 }',
+          '    - { name: b, addresses: [192.0.2.2], location: { continent: NA } }',
+          '',
+        ].join('\n'),
+      );
+      const run = await runCli(['compile', 'examples/standalone/zone.yaml', file]);
+      expect(run.code, run.stderr).toBe(0);
+      expect(run.stderr).toBe(
+        'warning: GeoEndpoint web/www: Accepted=True (IgnoredFields): served as weights.geo.example.com in GeoZone geo-example (policy geo, 2 target(s)); spec.targets[].weight on a: policy geo ignores weights (only weighted and regional read them)\n',
+      );
+      expect(JSON.parse(run.stdout)[0].routed.map((r: { name: string }) => r.name)).toEqual([
+        'weights.geo.example.com',
+      ]);
+    } finally {
+      await remove();
+    }
+  }, 30_000);
 });
