@@ -118,16 +118,27 @@ function endpointResult(draft: EndpointDraft, now: Date): ResourceResult {
   let ready: Condition;
   if (!served) ready = condition('Ready', false, 'NotAccepted', 'the name is not served; see Accepted', meta, now);
   else if (healthy === 0) {
+    const fallback = draft.policy.regional
+      ? "answers fall back to every target of the client's region"
+      : 'answers fall back to all targets';
     ready = condition(
       'Ready',
       false,
       'NoHealthyTargets',
-      `0/${targets.length} served target(s) healthy at compile time; answers fall back to all targets`,
+      `0/${targets.length} served target(s) healthy at compile time; ${fallback}`,
       meta,
       now,
     );
   } else {
-    ready = condition('Ready', true, 'Ready', `${healthy}/${targets.length} served target(s) healthy`, meta, now);
+    const regions = draft.policy.regional ? `; ${regionsHealth(draft.policy.regional)}` : '';
+    ready = condition(
+      'Ready',
+      true,
+      'Ready',
+      `${healthy}/${targets.length} served target(s) healthy${regions}`,
+      meta,
+      now,
+    );
   }
 
   return {
@@ -141,6 +152,17 @@ function endpointResult(draft: EndpointDraft, now: Date): ResourceResult {
       targetsSummary: `${served ? healthy : 0}/${total}`,
     },
   };
+}
+
+/** 'by region: us 5/5, eu 4/5, apac 0/5 (its clients go to us)' (compile-time health). */
+function regionsHealth(regional: NonNullable<PolicyVerdict['regional']>): string {
+  const parts = regional.regions.map((region) => {
+    const members = regional.targets.filter((t) => t.region === region.name);
+    const up = members.filter((t) => t.healthy && t.weight > 0).length;
+    const spill = up === 0 && region.backups.length > 0 ? ` (its clients go to ${region.backups.join(', then ')})` : '';
+    return `${region.name} ${up}/${members.length}${spill}`;
+  });
+  return `by region: ${parts.join(', ')}`;
 }
 
 function qualified(draft: EndpointDraft): string {

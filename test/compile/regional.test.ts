@@ -281,3 +281,29 @@ describe('geodns compile says the warnings and still compiles', () => {
     }
   }, 30_000);
 });
+
+describe('compile: Ready says each region', () => {
+  it('counts the healthy targets per region and says where a down region sends its clients', () => {
+    const out = compile(
+      input({
+        endpoints: [endpoint('web', 'app', regionalSpec())],
+        health: { 'web/app/apac-4': false },
+      }),
+    );
+    expect(cond(out, 'GeoEndpoint', 'app', 'Ready', 'web')).toMatchObject({
+      status: 'True',
+      reason: 'Ready',
+      message: '3/4 served target(s) healthy; by region: us 2/2, eu 1/1, apac 0/1 (its clients go to us)',
+    });
+  });
+
+  it('nothing healthy: answers stay in the client region', () => {
+    const health = Object.fromEntries(['us-1', 'us-2', 'eu-3', 'apac-4'].map((n) => [`web/app/${n}`, false]));
+    const out = compile(input({ endpoints: [endpoint('web', 'app', regionalSpec())], health }));
+    expect(cond(out, 'GeoEndpoint', 'app', 'Ready', 'web')).toMatchObject({
+      status: 'False',
+      reason: 'NoHealthyTargets',
+      message: "0/4 served target(s) healthy at compile time; answers fall back to every target of the client's region",
+    });
+  });
+});
