@@ -10,7 +10,7 @@ import { lookup, wildcardAnswering } from './zone/lookup.ts';
 import { TYPE } from './zone/types.ts';
 import { buildAnswer } from './answer/sections.ts';
 import { routedTag, ServerState } from './answer/state.ts';
-import { isDeterministic, type Plan, type RoutedAnswer } from './answer/plans.ts';
+import { isDeterministic, type Answer, type Plan } from './answer/plans.ts';
 import { VERDICT, type ResponseRateLimiter, type Verdict } from './rrl/limiter.ts';
 import { signedAnswer } from './answer/signed.ts';
 import type { ZoneSigner } from './dnssec/signer.ts';
@@ -24,7 +24,6 @@ import {
   RCODE,
   type ClientInfo,
   type EdnsInfo,
-  type EncodedBody,
   type ParsedQuery,
   type ParseResult,
   type QueryHandler,
@@ -65,24 +64,14 @@ interface RoutedDecisions {
   scope: number;
 }
 
-/** What a query ends with, as reply() takes it. */
-type Ending =
-  /** The answer found for it: the body, with its routing when routed. */
-  | {
-      kind: 'answer';
-      query: ParsedQuery;
-      zone: string;
-      body: EncodedBody;
-      routed: RoutedAnswer | undefined;
-      /** What rate limiting counts the reply under: the wildcard that synthesized it, else the question name. */
-      name: string;
-      /** A signed answer to a query that set Compact Answers OK (RFC 9824 §4). */
-      compactOk: boolean;
-    }
-  /** An rcode alone: a refusal, FORMERR, SERVFAIL, or TC=1 over the signing budget (`truncated`). */
-  | { kind: 'rcode'; query: ParsedQuery; zone: string | null; rcode: number; extendedError?: number; truncated?: true }
-  /** A message the parser could not accept as a query (FORMERR, NOTIMP, BADVERS...): what could be read is echoed. */
-  | { kind: 'unparsed'; failure: Extract<ParseResult, { rcode: number }> };
+/** A message reply() answers: a parsed query, or one the parser refused with an rcode (FORMERR, NOTIMP...). */
+type Answerable = Exclude<ParseResult, { drop: true }>;
+
+/**
+ * What a query ends with, as reply() takes it: the answer found for it, or an rcode alone (a refusal, FORMERR,
+ * SERVFAIL, the parser's rcode for a message it refused, or TC=1 over the signing budget: `truncated`).
+ */
+type Ending = Answer | { kind: 'rcode'; zone: string | null; rcode: number; extendedError?: number; truncated?: true };
 
 export interface HandlerOptions {
   observe?: (event: QueryEvent) => void;
@@ -113,18 +102,8 @@ function locateClient(locator: Locator, query: ParsedQuery, client: ClientInfo):
   return ecs && ecs.sourcePrefix > 0 ? locator.locateSubnet(ecs) : locator.locate(client.address);
 }
 
-function found(
-  query: ParsedQuery,
-  plan: Plan,
-  body: EncodedBody,
-  routed: RoutedAnswer | undefined,
-  compactOk: boolean,
-): Ending {
-  return { kind: 'answer', query, zone: plan.zone.apex, body, routed, name: plan.wildcard ?? query.qname, compactOk };
-}
-
-function rcodeOnly(query: ParsedQuery, zone: string | null, rcode: number, extendedError?: number): Ending {
-  return { kind: 'rcode', query, zone, rcode, ...(extendedError !== undefined ? { extendedError } : {}) };
+function rcodeOnly(zone: string | null, rcode: number, extendedError?: number): Ending {
+  return { kind: 'rcode', zone, rcode, ...(extendedError !== undefined ? { extendedError } : {}) };
 }
 
 export function createHandler(state: ServerState, options: HandlerOptions = {}): QueryHandler {
@@ -145,14 +124,13 @@ export function createHandler(state: ServerState, options: HandlerOptions = {}):
         return null;
       }
       if (parsed.rcode === RCODE.FORMERR) options.onClientError?.(client, 'malformed', parsed.reason);
-      return reply(message, client, { kind: 'unparsed', failure: parsed });
+      return reply(message, client, parsed, rcodeOnly(null, parsed.rcode));
     }
-    const query = parsed.query;
     try {
-      return reply(message, client, resolve(query, client));
+      return reply(message, client, parsed, resolve(parsed.query, client));
     } catch (error) {
-      options.onError?.(error, query);
-      return reply(message, client, rcodeOnly(query, null, RCODE.SERVFAIL));
+      options.onError?.(error, parsed.query);
+      return reply(message, client, parsed, rcodeOnly(null, RCODE.SERVFAIL));
     }
   }
 
@@ -161,27 +139,25 @@ export function createHandler(state: ServerState, options: HandlerOptions = {}):
     const refused = admit(query);
     if (refused) return refused;
     const plan = planFor(query);
-    if (!plan) return rcodeOnly(query, null, RCODE.REFUSED, EDE.NOT_AUTHORITATIVE);
+    if (!plan) return rcodeOnly(null, RCODE.REFUSED, EDE.NOT_AUTHORITATIVE);
     const signer = signerFor(plan, query);
     if (signer) return signed(plan, query, client, signer);
-    if (plan.kind === 'fixed') return found(query, plan, plan.body, undefined, false);
-    const routed = routedAnswer(plan, query, client);
-    return found(query, plan, routed.body, routed, false);
+    return plan.kind === 'fixed' ? plan.answer : routedAnswer(plan, query, client);
   }
 
   // ── admit ── Like Knot: classes other than IN (and ANY) are refused, as are zone transfers (not offered).
   function admit(query: ParsedQuery): Ending | undefined {
-    if (query.qclass !== CLASS_IN && query.qclass !== CLASS_ANY) return rcodeOnly(query, null, RCODE.REFUSED);
+    if (query.qclass !== CLASS_IN && query.qclass !== CLASS_ANY) return rcodeOnly(null, RCODE.REFUSED);
     if (query.qtype === TYPE.AXFR || query.qtype === TYPE.IXFR) {
       const zone = state.snapshot.findZone(query.qname)?.apex ?? null;
-      return rcodeOnly(query, zone, RCODE.REFUSED, EDE.PROHIBITED);
+      return rcodeOnly(zone, RCODE.REFUSED, EDE.PROHIBITED);
     }
     return undefined;
   }
 
   // ── plan ──
   /**
-   * The plan for (name, type) in this snapshot: a finished body, or a lookup whose routed parts need deciding.
+   * The plan for (name, type) in this snapshot: a finished answer, or a lookup whose routed parts need deciding.
    * Undefined when no zone holds the name (such names are not remembered).
    */
   function planFor(query: ParsedQuery): Plan | undefined {
@@ -196,7 +172,17 @@ export function createHandler(state: ServerState, options: HandlerOptions = {}):
     if (result.kind === 'referral' || routed.length === 0) {
       const built = buildAnswer(zone, result, []);
       const body = encodeBody(query.qname, built.sections, built.rcode, built.authoritative);
-      plan = { kind: 'fixed', zone, body, wildcard };
+      const answer: Answer = {
+        kind: 'answer',
+        zone: zone.apex,
+        body,
+        name: wildcard ?? query.qname,
+        scope: 0,
+        policy: undefined,
+        target: undefined,
+        compactOk: false,
+      };
+      plan = { kind: 'fixed', zone, answer, wildcard };
     } else {
       plan = {
         kind: 'routed',
@@ -245,18 +231,18 @@ export function createHandler(state: ServerState, options: HandlerOptions = {}):
   }
 
   /** A routed plan's answer for this client: remembered per location for deterministic policies. */
-  function routedAnswer(plan: RoutedPlan, query: ParsedQuery, client: ClientInfo): RoutedAnswer {
+  function routedAnswer(plan: RoutedPlan, query: ParsedQuery, client: ClientInfo): Answer {
     const location = locateClient(state.locator(plan.zone), query, client);
-    let routed = plan.deterministic ? state.plans.answerFor(location, plan) : undefined;
-    if (!routed) {
-      routed = decideRouted(plan, query, location);
-      if (plan.deterministic) state.plans.rememberAnswer(location, plan, routed);
+    let answer = plan.deterministic ? state.plans.answerFor(location, plan) : undefined;
+    if (!answer) {
+      answer = decideRouted(plan, query, location);
+      if (plan.deterministic) state.plans.rememberAnswer(location, plan, answer);
     }
-    return routed;
+    return answer;
   }
 
   // ── body ──
-  function decideRouted(plan: RoutedPlan, query: ParsedQuery, location: ClientLocation): RoutedAnswer {
+  function decideRouted(plan: RoutedPlan, query: ParsedQuery, location: ClientLocation): Answer {
     const { decisions, policy, key, scope } = decideParts(plan.result, location, `${query.qname}|${query.qtype}`);
     let body = state.cache.get(key);
     if (!body) {
@@ -264,7 +250,9 @@ export function createHandler(state: ServerState, options: HandlerOptions = {}):
       body = encodeBody(query.qname, built.sections, built.rcode, built.authoritative);
       state.cache.set(key, body, plan.tags);
     }
-    return { body, scope, policy, target: decisions[0]?.targets[0] };
+    const target = decisions[0]?.targets[0];
+    const name = plan.wildcard ?? query.qname;
+    return { kind: 'answer', zone: plan.zone.apex, body, name, scope, policy, target, compactOk: false };
   }
 
   /**
@@ -272,7 +260,7 @@ export function createHandler(state: ServerState, options: HandlerOptions = {}):
    * it (answer/signed.ts), cached apart from the unsigned bodies under the same tags, until its signatures are due
    * to be refreshed. The client's subnet is never part of what is signed: clients given the same set share it.
    */
-  function answerSigned(plan: Plan, query: ParsedQuery, client: ClientInfo, signer: ZoneSigner): RoutedAnswer {
+  function answerSigned(plan: Plan, query: ParsedQuery, client: ClientInfo, signer: ZoneSigner): Answer {
     const compactOk = query.edns?.compactOk === true;
     const stem = `${query.qname}|${query.qtype}|${compactOk ? 'co' : 'do'}`;
     const { decisions, policy, key, scope } =
@@ -295,74 +283,61 @@ export function createHandler(state: ServerState, options: HandlerOptions = {}):
       });
       state.signed.set(key, signed, plan.kind === 'routed' ? plan.tags : []);
     }
-    return { body: signed.body, scope, policy, target: decisions[0]?.targets[0] };
+    const target = decisions[0]?.targets[0];
+    const name = plan.wildcard ?? query.qname;
+    return { kind: 'answer', zone: plan.zone.apex, body: signed.body, name, scope, policy, target, compactOk };
   }
 
   function signed(plan: Plan, query: ParsedQuery, client: ClientInfo, signer: ZoneSigner): Ending {
     const zone = plan.zone.apex;
     // RFC 9824 §3.5: NXNAME is a meta-type, never asked for.
-    if (query.qtype === RRTYPE.NXNAME) return rcodeOnly(query, zone, RCODE.FORMERR);
-    let routed: RoutedAnswer;
+    if (query.qtype === RRTYPE.NXNAME) return rcodeOnly(zone, RCODE.FORMERR);
     try {
-      routed = answerSigned(plan, query, client, signer);
+      return answerSigned(plan, query, client, signer);
     } catch (error) {
       if (!(error instanceof SigningBudgetExceeded)) throw error;
       // Over the signing budget (UDP only): TC=1, so a real client asks again over TCP.
       state.dnssecBudgetExceeded++;
-      return { kind: 'rcode', query, zone, rcode: RCODE.NOERROR, truncated: true };
+      return { kind: 'rcode', zone, rcode: RCODE.NOERROR, truncated: true };
     }
-    return found(query, plan, routed.body, routed, query.edns?.compactOk === true);
   }
 
   // ── reply ──
   /** The one exit: counts the query, asks the rate limiter, builds the response (null: send nothing). */
-  function reply(message: Buffer, client: ClientInfo, end: Ending): Buffer | null {
-    if (observe) observe(eventOf(end, client));
+  function reply(message: Buffer, client: ClientInfo, parsed: Answerable, end: Ending): Buffer | null {
+    if (observe) observe(eventOf(parsed, end, client));
     // A reply truncated already is what a slip would send: the limiter is not asked.
-    const verdict = end.kind === 'rcode' && end.truncated ? VERDICT.SLIP : limit(end, client);
+    const verdict = end.kind === 'rcode' && end.truncated ? VERDICT.SLIP : limit(parsed, end, client);
     if (verdict === VERDICT.DROP) return null;
-    return build(message, client, end, verdict === VERDICT.SLIP);
+    return build(message, client, parsed, end, verdict === VERDICT.SLIP);
   }
 
-  function eventOf(end: Ending, client: ClientInfo): QueryEvent {
+  function eventOf(parsed: Answerable, end: Ending, client: ClientInfo): QueryEvent {
+    const asked = parsed.query;
+    const qname = asked?.qname ?? '';
+    const qtype = asked?.qtype ?? 0;
+    const ecs = parsed.ok && parsed.query.edns?.ecs !== undefined;
+    const { zone } = end;
     const transport = client.transport;
-    if (end.kind === 'unparsed') {
-      const query = end.failure.query;
-      const { rcode } = end.failure;
-      return { zone: null, qname: query?.qname ?? '', qtype: query?.qtype ?? 0, rcode, transport, ecs: false };
-    }
-    const { query, zone } = end;
-    const ecs = query.edns?.ecs !== undefined;
-    if (end.kind === 'rcode') return { zone, qname: query.qname, qtype: query.qtype, rcode: end.rcode, transport, ecs };
-    const event: QueryEvent = {
-      zone,
-      qname: query.qname,
-      qtype: query.qtype,
-      rcode: end.body.rcode,
-      transport,
-      ecs,
-      answer: end.body,
-    };
-    if (end.routed) {
-      event.policy = end.routed.policy;
-      if (end.routed.target !== undefined) event.target = end.routed.target;
+    if (end.kind === 'rcode') return { zone, qname, qtype, rcode: end.rcode, transport, ecs };
+    const event: QueryEvent = { zone, qname, qtype, rcode: end.body.rcode, transport, ecs, answer: end.body };
+    if (end.policy !== undefined) {
+      event.policy = end.policy;
+      if (end.target !== undefined) event.target = end.target;
     }
     return event;
   }
 
   /** The rate limiter's verdict on a reply: send it, drop it or send it truncated. */
-  function limit(end: Ending, client: ClientInfo): Verdict {
+  function limit(parsed: Answerable, end: Ending, client: ClientInfo): Verdict {
     if (limiter === undefined || client.transport !== 'udp') return VERDICT.SEND;
+    const asked = parsed.query;
     const address = client.address;
-    if (end.kind === 'unparsed') {
-      const query = end.failure.query;
-      const rcode = end.failure.rcode;
-      return limiter.check(address, rcode, false, query?.qname ?? '', query?.qtype ?? 0, null, query?.edns?.cookie);
-    }
-    const { query, zone } = end;
-    const cookie = query.edns?.cookie;
-    if (end.kind === 'rcode') return limiter.check(address, end.rcode, false, query.qname, query.qtype, zone, cookie);
-    return limiter.check(address, end.body.rcode, end.body.authoritative, end.name, query.qtype, zone, cookie);
+    const qtype = asked?.qtype ?? 0;
+    const cookie = asked?.edns?.cookie;
+    if (end.kind === 'rcode')
+      return limiter.check(address, end.rcode, false, asked?.qname ?? '', qtype, end.zone, cookie);
+    return limiter.check(address, end.body.rcode, end.body.authoritative, end.name, qtype, end.zone, cookie);
   }
 
   /** The server cookie maker for this query's client, when it sent a cookie. */
@@ -380,25 +355,25 @@ export function createHandler(state: ServerState, options: HandlerOptions = {}):
     return { ...(serverCookie ? { serverCookie } : {}), ...(nsid ? { nsid } : {}) };
   }
 
-  function build(message: Buffer, client: ClientInfo, end: Ending, truncate: boolean): Buffer {
-    if (end.kind === 'unparsed') {
-      return buildErrorResponse(message, end.failure, { ...replyOptions(end.failure.query?.edns, client), truncate });
+  function build(message: Buffer, client: ClientInfo, parsed: Answerable, end: Ending, truncate: boolean): Buffer {
+    if (!parsed.ok) {
+      return buildErrorResponse(message, parsed, { ...replyOptions(parsed.query?.edns, client), truncate });
     }
-    const query = end.query;
-    if (end.kind === 'rcode') {
-      return buildRcodeResponse(message, query, end.rcode, client.transport, {
-        ...replyOptions(query.edns, client),
-        ...(end.extendedError !== undefined ? { extendedError: end.extendedError } : {}),
+    const query = parsed.query;
+    if (end.kind === 'answer') {
+      return buildResponse(message, query, end.body, {
+        transport: client.transport,
+        ecsScope: end.scope,
+        serverCookie: cookieFor(query.edns, client),
+        nsid,
         truncate,
+        compactOk: end.compactOk,
       });
     }
-    return buildResponse(message, query, end.body, {
-      transport: client.transport,
-      ecsScope: end.routed ? end.routed.scope : 0,
-      serverCookie: cookieFor(query.edns, client),
-      nsid,
+    return buildRcodeResponse(message, query, end.rcode, client.transport, {
+      ...replyOptions(query.edns, client),
+      ...(end.extendedError !== undefined ? { extendedError: end.extendedError } : {}),
       truncate,
-      compactOk: end.compactOk,
     });
   }
 

@@ -1,5 +1,5 @@
 // What the handler remembers between queries, so the common path is a few map lookups:
-// - a plan per (name, type) and zone snapshot: either a finished body (nothing routed) or the lookup result whose
+// - a plan per (name, type) and zone snapshot: either a finished answer (nothing routed) or the lookup result whose
 //   routed parts still need a decision;
 // - for plans whose policies are deterministic (geo, proximity, failover), the answer per client location, until
 //   the health table or the zones change. Weighted and multivalue decide on every query.
@@ -11,10 +11,10 @@ import type { EncodedBody } from '../wire/types.ts';
 /**
  * `zone` is the zone the name was found in, so a cached plan spares the zone search too. `wildcard`: the wildcard
  * that synthesized the answer, which response rate limiting counts it under (random names below it are one
- * answer, not one each).
+ * answer, not one each). A fixed plan holds its finished answer.
  */
 export type Plan =
-  | { kind: 'fixed'; zone: ZoneIndex; body: EncodedBody; wildcard: string | undefined }
+  | { kind: 'fixed'; zone: ZoneIndex; answer: Answer; wildcard: string | undefined }
   | {
       kind: 'routed';
       zone: ZoneIndex;
@@ -24,12 +24,24 @@ export type Plan =
       wildcard: string | undefined;
     };
 
-/** A finished routed answer, with what metrics and the ECS echo need. */
-export interface RoutedAnswer {
-  body: EncodedBody;
-  scope: number;
-  policy: string;
-  target: string | undefined;
+/**
+ * A finished answer to one name and type, with what the reply needs besides the body: made once per plan (fixed),
+ * per plan and client location (deterministic policies) or per query (weighted, multivalue, signed).
+ */
+export interface Answer {
+  readonly kind: 'answer';
+  /** The apex of the zone it comes from. */
+  readonly zone: string;
+  readonly body: EncodedBody;
+  /** What response rate limiting counts it under: the wildcard that synthesized it, else the question name. */
+  readonly name: string;
+  /** The ECS scope prefix to return: 0 where the answer does not depend on where the client is. */
+  readonly scope: number;
+  /** Routed answers: the policy, and the first target id (for metrics). */
+  readonly policy: string | undefined;
+  readonly target: string | undefined;
+  /** A signed answer to a query that set Compact Answers OK (RFC 9824 §4). */
+  readonly compactOk: boolean;
 }
 
 const DETERMINISTIC = new Set<CompiledRoutedName['policy']>(['geo', 'proximity', 'failover']);
@@ -43,7 +55,7 @@ export class PlanCache {
   // Name, then type: two lookups on strings and numbers the parser already made, no key to build per query.
   #plans = new Map<string, Map<number, Plan>>();
   #size = 0;
-  #answers = new WeakMap<ClientLocation, Map<Plan, RoutedAnswer>>();
+  #answers = new WeakMap<ClientLocation, Map<Plan, Answer>>();
 
   constructor(limit = 50_000) {
     this.#limit = Math.max(1, limit);
@@ -64,11 +76,11 @@ export class PlanCache {
     byType.set(qtype, plan);
   }
 
-  answerFor(location: ClientLocation, plan: Plan): RoutedAnswer | undefined {
+  answerFor(location: ClientLocation, plan: Plan): Answer | undefined {
     return this.#answers.get(location)?.get(plan);
   }
 
-  rememberAnswer(location: ClientLocation, plan: Plan, answer: RoutedAnswer): void {
+  rememberAnswer(location: ClientLocation, plan: Plan, answer: Answer): void {
     let byPlan = this.#answers.get(location);
     if (!byPlan) this.#answers.set(location, (byPlan = new Map()));
     byPlan.set(plan, answer);
