@@ -1,14 +1,13 @@
 // geodns operator: GeoZones, GeoEndpoints and HealthProbes in a cluster become zone ConfigMaps, a health ConfigMap
 // the DNS pods watch, and status on every resource.
-import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { parseLogLevel } from '../../lib/log.ts';
 import { parseListenAddress } from '../../lib/listen-address.ts';
+import { podNamespace } from '../../lib/kube/namespace.ts';
 import { UsageError, type Command } from '../command.ts';
 import type { OperatorArgs } from '../run-operator.ts';
 
 export const DEFAULT_OPERATOR_METRICS = '0.0.0.0:9154';
-const SERVICE_ACCOUNT_NAMESPACE = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
 
 const HELP = `Usage: geodns operator [options]
 
@@ -40,14 +39,6 @@ function seconds(text: string | undefined, option: string): number | undefined {
     throw new Error(`${option}: expected a positive number of seconds, got '${text}'`);
   }
   return value * 1000;
-}
-
-function podNamespace(): string | undefined {
-  try {
-    return readFileSync(SERVICE_ACCOUNT_NAMESPACE, 'utf8').trim() || undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 export function parseOperatorArgs(args: string[]): OperatorArgs {

@@ -8,7 +8,7 @@ import { condition } from '../compile/conditions.ts';
 import { targetId, type ResourceResult, type ServiceInfo } from '../compile/index.ts';
 import type { ResourceSnapshot } from './snapshot.ts';
 
-/** The parts of Kubernetes objects read here (client-node's types are not imported outside operator/kube/). */
+/** The parts of Kubernetes objects read here (client-node's types are imported only under lib/kube/). */
 export interface ObjectMeta {
   name?: string;
   namespace?: string;
