@@ -54,7 +54,7 @@ export class WorkQueue {
   #queue: string[] = [];
   readonly #dirty = new Set<string>();
   readonly #processing = new Set<string>();
-  readonly #waiting = new Map<string, { readyAt: number; timer: NodeJS.Timeout; coalesced: boolean }>();
+  readonly #waiting = new Map<string, { readyAt: number; cancel: () => void; coalesced: boolean }>();
   readonly #addedAt = new Map<string, number>();
   readonly #startedAt = new Map<string, number>();
   #getters: ((key: string | undefined) => void)[] = [];
@@ -130,20 +130,29 @@ export class WorkQueue {
     const waiting = this.#waiting.get(key);
     if (waiting) {
       if (waiting.readyAt <= readyAt) return;
-      clearTimeout(waiting.timer);
+      waiting.cancel();
     }
-    const timer = setTimeout(() => {
+    const ready = (): void => {
       this.#waiting.delete(key);
       this.add(key);
-    }, delay);
-    this.#waiting.set(key, { readyAt, timer, coalesced });
+    };
+    let cancel: () => void;
+    if (delay > 0) {
+      const timer = setTimeout(ready, delay);
+      cancel = () => clearTimeout(timer);
+    } else {
+      // A window of no time ends with the turn: once the I/O callbacks of this loop iteration have run.
+      const immediate = setImmediate(ready);
+      cancel = () => clearImmediate(immediate);
+    }
+    this.#waiting.set(key, { readyAt, cancel, coalesced });
     if (waiting?.coalesced && !coalesced) this.#settle();
   }
 
   #cancelWait(key: string): void {
     const waiting = this.#waiting.get(key);
     if (!waiting) return;
-    clearTimeout(waiting.timer);
+    waiting.cancel();
     this.#waiting.delete(key);
   }
 
@@ -203,7 +212,7 @@ export class WorkQueue {
   shutDown(): Promise<void> {
     if (!this.#shuttingDown) {
       this.#shuttingDown = true;
-      for (const { timer } of this.#waiting.values()) clearTimeout(timer);
+      for (const { cancel } of this.#waiting.values()) cancel();
       this.#waiting.clear();
       this.#queue = [];
       this.#dirty.clear();
