@@ -15,7 +15,7 @@ export interface Decision {
   locationDependent: boolean;
   /** ECS scope prefix: the location's prefix length when location dependent, else 0. */
   scopePrefix: number;
-  /** Explanation for people (geodns route, debug logs). */
+  /** Explanation for people (geodns route, debug logs); empty unless asked for with `explain`. */
   steps: string[];
   /** Identity of the answer (family and addresses in order): equal keys mean equal answers. */
   key: string;
@@ -31,25 +31,29 @@ export interface DecideInput {
   location?: ClientLocation | undefined;
   health?: HealthOverrides | undefined;
   random: () => number;
+  /**
+   * Build the explanation (default true). The answer path passes false: the strings would cost more than the
+   * decision itself, and policies that decide on every query (weighted, multivalue, regional) pay it each time.
+   */
+  explain?: boolean;
 }
 
-export function decide({ routed, family, location, health, random }: DecideInput): Decision {
+export function decide({ routed, family, location, health, random, explain = true }: DecideInput): Decision {
   const candidates = candidatesFor(routed, family, health, location);
-  const steps = [`policy ${routed.policy}, ${family}, maxAnswers ${routed.maxAnswers}`];
+  const steps = explain ? [`policy ${routed.policy}, ${family}, maxAnswers ${routed.maxAnswers}`] : undefined;
   if (candidates.length === 0) {
-    steps.push(`no target has an ${family === 'A' ? 'IPv4' : 'IPv6'} address: NODATA`);
+    steps?.push(`no target has an ${family === 'A' ? 'IPv4' : 'IPv6'} address: NODATA`);
     return {
       targets: [],
       addresses: [],
       locationDependent: false,
       scopePrefix: 0,
-      steps,
+      steps: steps ?? [],
       key: `${family}:`,
       candidates,
     };
   }
-  const choice = table[routed.policy]({ candidates, location, random, routed });
-  steps.push(...choice.steps);
+  const choice = table[routed.policy]({ candidates, location, random, routed, steps });
 
   const pairs: Array<[address: string, id: string]> = [];
   const seen = new Set<string>();
@@ -63,19 +67,19 @@ export function decide({ routed, family, location, health, random }: DecideInput
   const offset = choice.rotate ?? 0;
   const rotated = offset > 0 ? [...pairs.slice(offset), ...pairs.slice(0, offset)] : pairs;
   const kept = rotated.slice(0, routed.maxAnswers);
-  if (kept.length < rotated.length) steps.push(`capped at maxAnswers ${routed.maxAnswers}`);
+  if (kept.length < rotated.length) steps?.push(`capped at maxAnswers ${routed.maxAnswers}`);
 
   const addresses = kept.map(([address]) => address);
   const targets = [...new Set(kept.map(([, id]) => id))];
   const locationDependent = choice.locationDependent && location !== undefined;
   const scopePrefix = locationDependent ? (location?.prefixLength ?? 0) : 0;
-  steps.push(`answer: ${addresses.join(' ') || '(none)'}, ECS scope /${scopePrefix}`);
+  steps?.push(`answer: ${addresses.join(' ') || '(none)'}, ECS scope /${scopePrefix}`);
   const decision: Decision = {
     targets,
     addresses,
     locationDependent,
     scopePrefix,
-    steps,
+    steps: steps ?? [],
     key: `${family}:${addresses.join(',')}`,
     candidates,
   };

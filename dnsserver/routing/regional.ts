@@ -105,67 +105,66 @@ function shuffleStep(pool: readonly Candidate[], order: readonly Candidate[]): s
   return `weighted order, weights ${weights} of ${total}: ${names(order)}${drawn}`;
 }
 
-export function regional({ candidates, location, random, routed }: PolicyInput): Choice {
-  const steps: string[] = [];
+export function regional({ candidates, location, random, routed, steps }: PolicyInput): Choice {
   const regions = routed.regions ?? [];
   const family = candidates[0]?.addresses[0]?.includes(':') ? 'IPv6' : 'IPv4';
   const locationDependent = regions.length > 1;
   const home = regionOf(regions, routed.defaultRegion, location);
   if (!home) {
     // Not from compile (it refuses a regional name without regions or default): a document written by hand.
-    steps.push('no region to start from (no regions, or defaultRegion names none): all healthy targets');
+    steps?.push('no region to start from (no regions, or defaultRegion names none): all healthy targets');
     const healthy = candidates.filter((c) => c.healthy);
     const pool = healthy.length > 0 ? healthy : candidates;
     const order = weightedOrder(pool, random, routed.maxAnswers);
-    steps.push(shuffleStep(pool, order));
-    return { chosen: order, locationDependent: false, steps };
+    steps?.push(shuffleStep(pool, order));
+    return { chosen: order, locationDependent: false };
   }
 
-  const where = location && location.source !== 'none' ? describeLocation(location) : 'unknown';
-  steps.push(
+  const where = () => (location && location.source !== 'none' ? describeLocation(location) : 'unknown');
+  steps?.push(
     home.location
-      ? `client ${where}: region ${home.region.name} (matches its ${describeLocation(home.location)}, by ${MATCH_LEVELS[home.level]})`
-      : `client ${where}: no region matches, default region ${home.region.name}`,
+      ? `client ${where()}: region ${home.region.name} (matches its ${describeLocation(home.location)}, by ${MATCH_LEVELS[home.level]})`
+      : `client ${where()}: no region matches, default region ${home.region.name}`,
   );
   const { listed, others } = walkOf(regions, home.region);
-  steps.push(`walk: ${listed.join(', then ')}${others.length > 0 ? `; last resort: ${others.join(', ')}` : ''}`);
+  steps?.push(`walk: ${listed.join(', then ')}${others.length > 0 ? `; last resort: ${others.join(', ')}` : ''}`);
 
   const members = (name: string) => candidates.filter((c) => c.target.region === name);
   for (const name of [...listed, ...others]) {
     const all = members(name);
     if (all.length === 0) {
-      steps.push(`region ${name}: no target with an ${family} address`);
+      steps?.push(`region ${name}: no target with an ${family} address`);
       continue;
     }
     const healthy = all.filter((c) => c.healthy && c.target.weight > 0);
     const down = all.filter((c) => !c.healthy);
     const downText = down.length > 0 ? ` (down: ${names(down)})` : '';
     if (healthy.length === 0) {
-      steps.push(`region ${name}: no healthy target with weight > 0${downText}`);
+      steps?.push(`region ${name}: no healthy target with weight > 0${downText}`);
       continue;
     }
-    steps.push(`region ${name}: healthy ${names(healthy)}${downText}`);
+    steps?.push(`region ${name}: healthy ${names(healthy)}${downText}`);
     const order = weightedOrder(healthy, random, routed.maxAnswers);
-    steps.push(shuffleStep(healthy, order));
-    return { chosen: order, locationDependent, steps, region: name };
+    steps?.push(shuffleStep(healthy, order));
+    return { chosen: order, locationDependent, region: name };
   }
 
   // Nothing healthy of the family anywhere: stay in the first region of the walk that has targets of the family.
   const fallback = [...listed, ...others].find((name) => members(name).length > 0);
   if (fallback === undefined) {
     // Only targets whose region is no region of the document (not from compile): all of them.
-    steps.push('no region holds a target of the family: degrading to all targets');
+    steps?.push('no region holds a target of the family: degrading to all targets');
     const order = weightedOrder(candidates, random, routed.maxAnswers);
-    steps.push(shuffleStep(candidates, order));
-    return { chosen: order, locationDependent: false, steps };
+    steps?.push(shuffleStep(candidates, order));
+    return { chosen: order, locationDependent: false };
   }
   const pool = members(fallback);
   const weighed = pool.filter((c) => c.target.weight > 0);
   const draw = weighed.length > 0 ? weighed : pool;
-  steps.push(`no healthy target in any region: degrading to every target of region ${fallback}, health ignored`);
+  steps?.push(`no healthy target in any region: degrading to every target of region ${fallback}, health ignored`);
   const order = weightedOrder(draw, random, routed.maxAnswers);
-  steps.push(shuffleStep(draw, order));
-  return { chosen: order, locationDependent, steps, region: fallback };
+  steps?.push(shuffleStep(draw, order));
+  return { chosen: order, locationDependent, region: fallback };
 }
 
 /**

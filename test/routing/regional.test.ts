@@ -315,6 +315,24 @@ describe('regional: answer size and degradation', () => {
     expect(run(unknown).steps[1]).toBe('client unknown: no region matches, default region us');
   });
 
+  it('the answer path (explain: false) decides the same without building a step', () => {
+    for (const [location, health] of [
+      [munich, undefined],
+      [munich, regionDown('eu')],
+      [tokyo, regionDown('apac')],
+      [unknown, { ...regionDown('us'), ...regionDown('eu'), ...regionDown('apac') }],
+    ] as const) {
+      for (const seed of [1, 2, 3]) {
+        const input = { routed: design(), family: 'A' as const, location, health };
+        const explained = decide({ ...input, random: seeded(seed) });
+        const quiet = decide({ ...input, random: seeded(seed), explain: false });
+        expect(quiet.steps).toEqual([]);
+        expect(explained.steps.length).toBeGreaterThan(3);
+        expect({ ...quiet, steps: explained.steps }).toEqual(explained);
+      }
+    }
+  });
+
   it('the same seed gives the same answer (randomness only comes in)', () => {
     expect(run(munich, { seed: 9 }).addresses).toEqual(run(munich, { seed: 9 }).addresses);
   });
