@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Server CPU per query of geodns and geodns-base (the checkout GEODNS_BASE, see servers.sh) at one offered rate
+# below both peaks (dnsperf -Q RATE): the clients' pace and the batching of the UDP path are then the same for
+# both, so the CPU per query compares the code, where peak runs (run.sh) also compare how much CPU the neighbours
+# left. Prints one line per server, query file and round.
+# Usage: GEODNS_BASE=../base bench/fixed-rate.sh      Environment: RATE (q/s, 30000), ROUNDS (4), DURATION (s, 10),
+#        NICE, SERVER_CPU, CLIENT_CPU, NODE as for run.sh.
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+source "$BENCH_DIR/servers.sh"
+RATE=${RATE:-30000}
+ROUNDS=${ROUNDS:-4}
+DURATION=${DURATION:-10}
+
+"$NODE" "$BENCH_DIR/make-queries.ts" "$OUT" >&2
+for round in $(seq 1 "$ROUNDS"); do
+  for server in geodns-base geodns; do
+    port=25351
+    [[ $server == geodns-base ]] && port=25352
+    "start_$server" "$port" >&2 || die "$server cannot run here"
+    sleep 2
+    for file in plain ecs; do
+      data=$OUT/queries-plain.txt
+      [[ $file == ecs ]] && data=$OUT/queries-ecs.bin
+      t0=$(tree_cpu_ticks "$SERVER_PID")
+      run_dnsperf "$OUT/fixed-$server-$file.txt" "$port" "$data" -l "$DURATION" -c 4 -q 200 -Q "$RATE" ||
+        die "dnsperf failed against $server"
+      t1=$(tree_cpu_ticks "$SERVER_PID")
+      read -r qps lost _ <<<"$(dnsperf_summary "$OUT/fixed-$server-$file.txt")"
+      awk -v s="$server" -v f="$file" -v r="$round" -v q="$qps" -v l="$lost" -v d=$((t1 - t0)) -v hz="$CLK_TCK" \
+        -v t="$DURATION" 'BEGIN { printf "round %s\t%s\t%s\t%d q/s\tlost %d\tserver CPU %.0f%%\t%.2f us CPU/query\n",
+          r, s, f, q, l, d / hz / t * 100, d / hz / (q * t) * 1e6 }'
+    done
+    stop_pid "$SERVER_PID"
+  done
+done
