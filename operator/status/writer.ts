@@ -73,8 +73,6 @@ export class StatusWriter {
   readonly #healthBucket: TokenBucket;
   /** Keys holding a token of the health bucket for a write due at the given time. */
   readonly #reserved = new Map<string, number>();
-  /** Keys whose patch is in flight: what the informer shows of them is about to change. */
-  readonly #writing = new Set<string>();
 
   constructor(options: StatusWriterOptions) {
     this.#options = options;
@@ -99,12 +97,6 @@ export class StatusWriter {
     if (this.#lane.shuttingDown) return;
     const key = keyOf(ref);
     const pending = { ref, desired };
-    // A status the object already shows is no work (a refresh sets every object's): nothing queued, no token kept.
-    if (!this.#writing.has(key) && !this.#patch(key, pending)) {
-      this.#pending.delete(key);
-      this.#reserved.delete(key);
-      return;
-    }
     this.#pending.set(key, pending);
     this.#lane.addAfter(key, this.#due(key, pending, this.#options.current(ref)) - this.#now());
   }
@@ -169,7 +161,6 @@ export class StatusWriter {
 
   /** Patches the status, then records the Events of its transitions; false when the patch failed. */
   async #write(key: string, { ref }: Pending, { patch, body, current }: Prepared): Promise<boolean> {
-    this.#writing.add(key);
     try {
       await this.#options.writer.patchStatus(ref, patch);
       this.#lastWrite.set(key, { at: this.#now(), body });
@@ -179,8 +170,6 @@ export class StatusWriter {
       this.#options.log.error({ resource: key, err: error }, 'writing status failed; retrying');
       this.#lastWrite.set(key, { at: this.#now(), body: '' });
       return false;
-    } finally {
-      this.#writing.delete(key);
     }
     await this.#events(key, ref, current, patch.conditions ?? []);
     return true;
