@@ -1,7 +1,7 @@
 # syntax=docker/dockerfile:1
 # The geodns image: the operator (`geodns operator`) and the DNS server (`geodns serve`) in one. Build with
 #   docker build -t kube-geodns:dev .
-# test/image/tree.test.ts assembles the same file tree without Docker (production dependencies, dist/) and runs
+# test/integration/image/tree.test.ts assembles the same file tree without Docker (production dependencies, dist/) and runs
 # the CLI from it; keep the two in step.
 
 # Bundle the TypeScript sources into dist/ with esbuild (the only stage with devDependencies; scripts/bundle.ts).

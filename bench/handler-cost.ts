@@ -18,7 +18,7 @@ import { createHandler, ServerState } from '../dnsserver/handler.ts';
 import { ResponseRateLimiter, RRL_DEFAULTS } from '../dnsserver/rrl/limiter.ts';
 import { QueryCounter } from '../dnsserver/observability/query-counter.ts';
 import type { ClientInfo } from '../dnsserver/wire/types.ts';
-import { query } from '../test/tools/query.ts';
+import { query } from '../tools/dns-query.ts';
 
 const BENCH = import.meta.dirname;
 const seconds = Number(process.argv[2] ?? 3);

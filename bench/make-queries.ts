@@ -10,7 +10,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import dnsPacket from 'dns-packet';
 import ipaddr from 'ipaddr.js';
-import { mulberry32 } from '../test/tools/random.ts';
+import { mulberry32 } from '../tools/random.ts';
 
 const ZONE = 'bench.example';
 const QNAMES = [`www.${ZONE}`, `www.${ZONE}`, `www.${ZONE}`, `static.${ZONE}`];

@@ -1,6 +1,6 @@
 // Writes dnsserver/geoip/country-table.ts: continent and centroid per country, so the server does not load the
 // full country packages (several MB of names and translations) into every thread. `npm run gen:countries`;
-// test/geoip/country-table.test.ts fails when the file and the packages drift apart.
+// test/unit/dnsserver/geoip/country-table.test.ts fails when the file and the packages drift apart.
 import { writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { countries } from 'countries-list';

@@ -1,6 +1,6 @@
 // The plain-kubectl install (deploy/kube-geodns.yaml) is the chart rendered by the real, pinned helm with its default
 // values for release `geodns` in namespace `geodns-system`, after a Namespace: one source of truth, the chart.
-// npm run gen:deploy writes it; test/helm/deploy.test.ts fails when the file and the chart drift apart.
+// npm run gen:deploy writes it; test/integration/helm/deploy.test.ts fails when the file and the chart drift apart.
 import { execFile, execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';

@@ -6,7 +6,7 @@
 // Service with two DNS pods (so the operator's serving check runs every 5 s), the operator with --leader-elect.
 // The count starts once everything is Ready and the GeoZone says both pods serve its serial, plus SETTLE seconds.
 // Besides ours, the control plane's own clients show in the log: kube-controller-manager (as admin, the identity
-// test/control-plane gives it) and kube-apiserver itself (its identity lease, its loopback client).
+// tools/control-plane gives it) and kube-apiserver itself (its identity lease, its loopback client).
 //   node bench/operator/idle.ts        (DURATION=60, SETTLE=10)
 import { createServer, type Server } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';

@@ -1,5 +1,5 @@
 // What the operator benchmarks share: a real control plane started by the benchmark (etcd, kube-apiserver and
-// kube-controller-manager from scripts/kube/build-binaries.sh, through test/control-plane/), with our CRDs and
+// kube-controller-manager from scripts/kube/build-binaries.sh, through tools/control-plane/), with our CRDs and
 // deploy/rbac/ applied by kubectl and an audit log that counts every request; `geodns operator` and
 // `geodns serve --kube` as child processes (the built dist/ by default) with real ServiceAccount tokens; the DNS pods
 // on pod hosts (network namespaces, because the operator queries their addresses from the EndpointSlices the real
@@ -20,10 +20,10 @@ import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CoreV1Api, CustomObjectsApi, KubeConfig, VersionApi, Watch } from '@kubernetes/client-node';
 import dnsPacket from 'dns-packet';
-import { binary } from '../../test/control-plane/binaries.ts';
-import { startControlPlane, type AuditedRequest, type ControlPlane } from '../../test/control-plane/control-plane.ts';
-import { PodHost } from '../../test/control-plane/pod-host.ts';
-import { createPod, ensureNode, uncontactedAddress } from '../../test/control-plane/pods.ts';
+import { binary } from '../../tools/control-plane/binaries.ts';
+import { startControlPlane, type AuditedRequest, type ControlPlane } from '../../tools/control-plane/control-plane.ts';
+import { PodHost } from '../../tools/control-plane/pod-host.ts';
+import { createPod, ensureNode, uncontactedAddress } from '../../tools/control-plane/pods.ts';
 
 export const ROOT = path.resolve(import.meta.dirname, '..', '..');
 export const NS = 'geodns-system';
@@ -606,7 +606,7 @@ export function countRequests(
 export function who(user: string): string {
   if (user === OPERATOR_USER) return 'operator';
   if (user === DNS_USER) return 'DNS pods';
-  // kube-controller-manager runs with the administrator's kubeconfig (test/control-plane), as does the benchmark.
+  // kube-controller-manager runs with the administrator's kubeconfig (tools/control-plane), as does the benchmark.
   if (user === 'admin') return 'admin (kube-controller-manager, benchmark)';
   return user;
 }

@@ -7,7 +7,7 @@ import { openGeoDatabase } from '../../dnsserver/geoip/database.ts';
 import { createHandler, ServerState } from '../../dnsserver/handler.ts';
 import { startTcpServer, type TcpServer } from '../../dnsserver/transport/tcp.ts';
 import { startUdpServer, type UdpServer } from '../../dnsserver/transport/udp.ts';
-import { exampleZone } from '../zone/fixture-zone.ts';
+import { exampleZone } from '../support/compiled-zones.ts';
 
 const run = promisify(execFile);
 let udp: UdpServer;

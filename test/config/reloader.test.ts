@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ConfigReloader, type ConfigSnapshot } from '../../dnsserver/config/reloader.ts';
 import { watchConfigDir } from '../../dnsserver/config/watch.ts';
-import { waitFor } from '../prober/helpers.ts';
+import { waitFor } from '../support/probe-targets.ts';
 import { healthDoc, json, tempDir, writeAtomic, zoneDoc } from './fixtures.ts';
 
 const cleanups: (() => Promise<void> | void)[] = [];

@@ -15,10 +15,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { zoneConfigMapName } from '../../api/configmaps.ts';
 import { yamlObjects } from '../support/objects.ts';
 import { until } from '../support/until.ts';
-import { binary } from '../control-plane/binaries.ts';
-import { startControlPlane, type ControlPlane } from '../control-plane/control-plane.ts';
-import { PodHost } from '../control-plane/pod-host.ts';
-import { createPod, setPodReady, uncontactedAddress } from '../control-plane/pods.ts';
+import { binary } from '../../tools/control-plane/binaries.ts';
+import { startControlPlane, type ControlPlane } from '../../tools/control-plane/control-plane.ts';
+import { PodHost } from '../../tools/control-plane/pod-host.ts';
+import { createPod, setPodReady, uncontactedAddress } from '../../tools/control-plane/pods.ts';
 import { CLI, pollUntil, REPO_ROOT, startServe, type ServeProcess } from '../serve/harness.ts';
 
 const NS = 'geodns-system';

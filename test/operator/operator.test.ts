@@ -14,9 +14,9 @@ import { OperatorMetrics } from '../../operator/observability/metrics.ts';
 import { Operator } from '../../operator/operator.ts';
 import { geoEndpoint } from '../support/objects.ts';
 import { until } from '../support/until.ts';
-import { createPod, setPodReady, uncontactedAddress } from '../control-plane/pods.ts';
-import { FaultProxy } from '../control-plane/fault-proxy.ts';
-import { OPERATOR_ACCOUNT, OPERATOR_NAMESPACE, startCluster, type Cluster } from './cluster.ts';
+import { createPod, setPodReady, uncontactedAddress } from '../../tools/control-plane/pods.ts';
+import { FaultProxy } from '../../tools/control-plane/fault-proxy.ts';
+import { OPERATOR_ACCOUNT, OPERATOR_NAMESPACE, startCluster, type Cluster } from '../support/operator-cluster.ts';
 
 const NS = OPERATOR_NAMESPACE;
 const OPERATOR_USER = `system:serviceaccount:${NS}:${OPERATOR_ACCOUNT}`;

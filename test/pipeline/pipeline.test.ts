@@ -8,8 +8,8 @@ import type { CompileOutput } from '../../operator/compile/index.ts';
 import type { ResourceSnapshot } from '../../operator/inputs/snapshot.ts';
 import type { InputRead, ResourceInput } from '../../operator/inputs/types.ts';
 import { Pipeline, type PipelineOutput } from '../../operator/pipeline.ts';
-import { endpoint, probe, target, zone } from '../compile/builders.ts';
-import { spec, startHttp, type TestHttpServer } from '../prober/helpers.ts';
+import { endpoint, probe, target, zone } from '../support/resources.ts';
+import { spec, startHttp, type TestHttpServer } from '../support/probe-targets.ts';
 
 class MemoryInput implements ResourceInput {
   readonly name = 'memory';

@@ -16,8 +16,8 @@ import {
   zoneConfigMapName,
 } from '../../api/configmaps.ts';
 import type { HealthTable } from '../../api/health.ts';
-import { startControlPlane, type ControlPlane } from '../control-plane/control-plane.ts';
-import { FaultProxy } from '../control-plane/fault-proxy.ts';
+import { startControlPlane, type ControlPlane } from '../../tools/control-plane/control-plane.ts';
+import { FaultProxy } from '../../tools/control-plane/fault-proxy.ts';
 import { healthDoc, zoneDoc } from '../config/fixtures.ts';
 
 export const NAMESPACE = 'geodns-system';

@@ -2,8 +2,8 @@
 import dgram from 'node:dgram';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { EXAMPLES, startServe, type ServeProcess, SERVE_UDP_IOS } from './harness.ts';
-import { mulberry32 } from '../tools/random.ts';
-import { query } from '../tools/query.ts';
+import { mulberry32 } from '../../tools/random.ts';
+import { query } from '../../tools/dns-query.ts';
 
 const SEED = 20261123;
 const PACKETS = 3000;

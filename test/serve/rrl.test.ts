@@ -5,7 +5,7 @@ import dgram from 'node:dgram';
 import dnsPacket from 'dns-packet';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { EXAMPLES, pollUntil, runTool, startServe, type ServeProcess, SERVE_UDP_IOS } from './harness.ts';
-import { query } from '../tools/query.ts';
+import { query } from '../../tools/dns-query.ts';
 
 const RATE = 20;
 const FLOOD = 400;

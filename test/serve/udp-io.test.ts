@@ -6,8 +6,8 @@ import { spawn, type SpawnOptions } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { EXAMPLES, runCli, startServe, type ServeProcess } from './harness.ts';
 import { skipNative } from '../transport/udp-paths.ts';
-import { mulberry32 } from '../tools/random.ts';
-import { query } from '../tools/query.ts';
+import { mulberry32 } from '../../tools/random.ts';
+import { query } from '../../tools/dns-query.ts';
 
 const MISSING_ADDON = '/nonexistent/geodns_udp.node';
 

@@ -7,7 +7,7 @@ import dnsPacket from 'dns-packet';
 import { afterEach, describe, expect, it } from 'vitest';
 import { configDirSource, startDnsServer, type DnsServerOptions } from '../../dnsserver/server.ts';
 import { json, tempDir, zoneDoc } from '../config/fixtures.ts';
-import { query } from '../tools/query.ts';
+import { query } from '../../tools/dns-query.ts';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {

@@ -5,8 +5,8 @@ import type { UdpIo, UdpServer, UdpServerOptions } from '../../dnsserver/transpo
 import type { QueryHandler } from '../../dnsserver/wire/types.ts';
 import { TEST_ADDRESS, testHandler } from './handler.ts';
 import { lookup, sleep, udpExchange } from './tools.ts';
-import { mulberry32 } from '../tools/random.ts';
-import { query } from '../tools/query.ts';
+import { mulberry32 } from '../../tools/random.ts';
+import { query } from '../../tools/dns-query.ts';
 import { skipUdpIo, UDP_IOS, udpServerStarter } from './udp-paths.ts';
 
 const open: UdpServer[] = [];

@@ -1,0 +1,118 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CompiledZone } from '../../../api/compiled.ts';
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the real CLI: node cli/geodns.ts compile ARGS. */
+function geodns(...args: string[]): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, ['cli/geodns.ts', ...args], { timeout: 30_000 }, (error, stdout, stderr) => {
+      const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+let dir = '';
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'geodns-compile-'));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('geodns compile', () => {
+  it('compiles examples/standalone to one zone document on stdout', async () => {
+    const run = await geodns('compile', 'examples/standalone');
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    const docs = JSON.parse(run.stdout) as CompiledZone[];
+    expect(docs.map((d) => d.zone)).toEqual(['geo.example.com']);
+    const [zone] = docs;
+    expect(zone?.routed.map((r) => `${r.name} ${r.policy}`)).toEqual([
+      'api.geo.example.com failover',
+      'canary.geo.example.com weighted',
+      'near.geo.example.com proximity',
+      'pool.geo.example.com multivalue',
+      'www.geo.example.com geo',
+    ]);
+    const types = new Set(zone?.records.map((r) => r.type));
+    expect([...types].sort()).toEqual(['A', 'AAAA', 'CAA', 'CNAME', 'MX', 'NS', 'PTR', 'SRV', 'TXT']);
+  });
+
+  it('exits 1 on invalid input, prints the exact problem and nothing on stdout', async () => {
+    const run = await geodns('compile', 'examples/standalone', 'test/fixtures/invalid/out-of-range.yaml');
+    expect(run.code).toBe(1);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toBe(
+      'error: test/fixtures/invalid/out-of-range.yaml: document 2 (GeoEndpoint web/www), line 23: spec.targets[0].weight: must be <= 1000\n',
+    );
+  });
+
+  it('exits 1 when the compiler refuses a resource (a Service without addresses), writing nothing', async () => {
+    const out = join(dir, 'refused');
+    const run = await geodns('compile', '--out-dir', out, 'examples/cluster');
+    expect(run.code).toBe(1);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toContain(
+      'error: GeoEndpoint web/www: ResolvedRefs=False (ServiceHasNoAddresses): target "eu-frankfurt": Service web/www-eu-frankfurt has no load-balancer or external addresses',
+    );
+    await expect(readdir(out)).rejects.toThrow(/ENOENT/);
+  });
+
+  it('resolves service targets from Service documents in standalone mode', async () => {
+    const services = join(dir, 'services.yaml');
+    const ips = (i: number) => `status: { loadBalancer: { ingress: [{ ip: 192.0.2.${100 + i} }] } }`;
+    const text = (await readFile('examples/cluster/services.yaml', 'utf8'))
+      .split('\n---\n')
+      .map((doc, i) => `${doc.trimEnd()}\n${ips(i)}`)
+      .join('\n---\n');
+    await writeFile(services, text);
+    const run = await geodns(
+      'compile',
+      'examples/cluster/zone.yaml',
+      'examples/cluster/endpoints.yaml',
+      'examples/cluster/probes.yaml',
+      services,
+    );
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    const [zone] = JSON.parse(run.stdout) as CompiledZone[];
+    const www = zone?.routed.find((r) => r.name === 'www.geo.example.com');
+    expect(www?.targets.find((t) => t.name === 'eu-frankfurt')?.addresses).toEqual(['192.0.2.100']);
+  });
+
+  it('writes <apex>.json with --out-dir and keeps the serial for unchanged content with --previous', async () => {
+    const out = join(dir, 'out');
+    const first = await geodns('compile', '--out-dir', out, 'examples/standalone');
+    expect(first.code).toBe(0);
+    expect(first.stdout).toBe('');
+    expect(await readdir(out)).toEqual(['geo.example.com.json']);
+    const before = JSON.parse(await readFile(join(out, 'geo.example.com.json'), 'utf8')) as CompiledZone;
+    expect(first.stderr).toBe(`wrote ${join(out, 'geo.example.com.json')} (serial ${before.serial})\n`);
+
+    const second = await geodns('compile', '--out-dir', out, '--previous', out, 'examples/standalone');
+    expect(second.code).toBe(0);
+    const after = JSON.parse(await readFile(join(out, 'geo.example.com.json'), 'utf8')) as CompiledZone;
+    expect(after.serial).toBe(before.serial);
+    expect(after.contentHash).toBe(before.contentHash);
+    expect(await readdir(out)).toEqual(['geo.example.com.json']);
+  });
+
+  it('exits 2 on bad usage', async () => {
+    const none = await geodns('compile');
+    expect(none.code).toBe(2);
+    expect(none.stderr).toContain('no PATH given');
+    const unknown = await geodns('compile', '--bogus', 'examples/standalone');
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain("Unknown option '--bogus'");
+  });
+});

@@ -1,0 +1,153 @@
+// geodns route through the real CLI (a child process), on the standalone examples and on a config folder.
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { HEALTH_FORMAT } from '../../../api/health.ts';
+import { exampleZone } from '../../support/compiled-zones.ts';
+
+const run = promisify(execFile);
+const root = fileURLToPath(new URL('../../../', import.meta.url));
+const cli = join(root, 'cli/geodns.ts');
+const cityDb = join(root, 'test/fixtures/mmdb/city.mmdb');
+
+async function geodns(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [cli, 'route', ...args], { cwd: root, timeout: 30_000 });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code?: number; stdout?: string; stderr?: string };
+    return { code: typeof e.code === 'number' ? e.code : -1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
+  }
+}
+
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'geodns-route-'));
+  await writeFile(join(dir, 'geo.example.json'), JSON.stringify(exampleZone()));
+  await writeFile(
+    join(dir, 'health.json'),
+    JSON.stringify({ format: HEALTH_FORMAT, targets: { 'web/www/eu': { up: false, since: '2026-01-01T00:00:00Z' } } }),
+  );
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('geodns route', () => {
+  it('explains a region match from a custom network (--resources)', async () => {
+    const result = await geodns(
+      '--resources',
+      'examples/standalone',
+      '--name',
+      'www.geo.example.com',
+      '--client',
+      '10.1.2.3',
+    );
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('from:       custom network 10.1.0.0/16');
+    expect(result.stdout).toContain('best location match (region): eu-frankfurt');
+    expect(result.stdout).toMatch(/answer\s+www\.geo\.example\.com\. 60 IN A 192\.0\.2\.10/);
+    expect(result.stdout).toContain('ECS scope:    /16 (would be returned');
+  }, 30_000);
+
+  it('explains proximity with distances and the ECS scope of a subnet (--geoip)', async () => {
+    const result = await geodns(
+      '--resources',
+      'examples/standalone',
+      '--name',
+      'near.geo.example.com',
+      '--subnet',
+      '198.51.100.0/24',
+      '--geoip',
+      cityDb,
+    );
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('EU / DE / BY');
+    expect(result.stdout).toMatch(/frankfurt\s+web\/near\/frankfurt\s+up \(compiled\).*\s304 km\s/);
+    expect(result.stdout).toContain('nearest healthy target: frankfurt');
+    expect(result.stdout).toContain('ECS scope:    /24');
+    // A subnet wider than the database network: the scope is capped at the source prefix.
+    const wide = await geodns(
+      '--resources',
+      'examples/standalone',
+      '--name',
+      'near.geo.example.com',
+      '--subnet',
+      '198.51.100.0/23',
+      '--geoip',
+      cityDb,
+    );
+    expect(wide.stdout).toContain('ECS scope:    /23 (decision /24, capped at the source prefix /23)');
+  }, 30_000);
+
+  it('applies the health table of a config folder', async () => {
+    const result = await geodns(
+      '--config',
+      dir,
+      '--name',
+      'www.geo.example',
+      '--subnet',
+      '198.51.0.0/16',
+      '--geoip',
+      cityDb,
+    );
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/eu\s+web\/www\/eu\s+down \(table\)/);
+    expect(result.stdout).toContain('only one healthy target: us');
+    expect(result.stdout).toMatch(/IN A 203\.0\.113\.1/);
+  }, 30_000);
+
+  it('reports NXDOMAIN with the SOA and a name outside every zone', async () => {
+    const nx = await geodns('--config', dir, '--name', 'nope.geo.example', '--client', '192.0.2.1', '--geoip', cityDb);
+    expect(nx.code).toBe(0);
+    expect(nx.stdout).toContain('answer:       NXDOMAIN, authoritative');
+    expect(nx.stdout).toMatch(/authority\s+geo\.example\. 60 IN SOA/);
+    const outside = await geodns('--config', dir, '--name', 'www.example.org', '--client', '192.0.2.1');
+    expect(outside.code).toBe(1);
+    expect(outside.stderr).toContain('www.example.org is in none of the zones (geo.example)');
+  }, 30_000);
+
+  it('explains the regional policy: regions, the client region, the walk, the weighted order (AAAA)', async () => {
+    const result = await geodns(
+      '--resources',
+      'examples/standalone',
+      'examples/regional',
+      '--name',
+      'app.geo.example.com',
+      '--subnet',
+      '2001:db8:100::/48',
+      '--type',
+      'AAAA',
+      '--geoip',
+      cityDb,
+    );
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/us \(default\)\s+continent NA; continent SA\s+eu/);
+    expect(result.stdout).toMatch(/eu-3\s+web\/app\/eu-3\s+eu\s+up \(compiled\)\s+1\s+2001:db8:e1::3/);
+    expect(result.stdout).toContain(
+      '- client continent EU country FR: region eu (matches its continent EU, by continent)',
+    );
+    expect(result.stdout).toContain('- walk: eu, then us; last resort: apac');
+    expect(result.stdout).toContain('- region eu: healthy eu-1, eu-2, eu-3, eu-4, eu-5');
+    expect(result.stdout).toMatch(
+      /- weighted order, weights eu-1=1, eu-2=1, eu-3=1, eu-4=1, eu-5=1 of 5: eu-\d, eu-\d/,
+    );
+    expect(result.stdout).toMatch(/answer\s+app\.geo\.example\.com\. 60 IN AAAA 2001:db8:e1::\d/);
+    expect(result.stdout).toContain('ECS scope:    /48');
+  }, 30_000);
+
+  it('rejects bad usage with exit 2', async () => {
+    const both = await geodns('--config', dir, '--name', 'www.geo.example');
+    expect(both.code).toBe(2);
+    expect(both.stderr).toContain('give either --client IP or --subnet CIDR');
+    const badSubnet = await geodns('--config', dir, '--name', 'www.geo.example', '--subnet', '10.0.0.0/40');
+    expect(badSubnet.code).toBe(2);
+    expect(badSubnet.stderr).toContain('prefix must be 0..32');
+  }, 30_000);
+});

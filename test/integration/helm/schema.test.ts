@@ -1,0 +1,116 @@
+// values.schema.json refuses wrong values before anything renders, and says which value and why (in helm v4's
+// words: `at '/json/pointer': reason`).
+import { describe, expect, it } from 'vitest';
+import { renderChart } from '../../support/helm-render.ts';
+
+const refused: { what: string; set?: string[]; setJson?: string[]; message: RegExp | RegExp[] }[] = [
+  {
+    what: 'a string for a count',
+    set: ['dns.replicas=three'],
+    message: /at '\/dns\/replicas': got string, want integer/,
+  },
+  {
+    what: 'zero replicas',
+    set: ['operator.replicas=0'],
+    message: /at '\/operator\/replicas': minimum: got 0, want 1/,
+  },
+  {
+    what: 'a Service type that does not exist',
+    set: ['dns.service.type=Ingress'],
+    message: /at '\/dns\/service\/type': value must be one of 'ClusterIP', 'NodePort', 'LoadBalancer'$/m,
+  },
+  {
+    what: 'a misspelt traffic policy',
+    set: ['dns.service.externalTrafficPolicy=local'],
+    message: /at '\/dns\/service\/externalTrafficPolicy': value must be one of 'Local', 'Cluster'$/m,
+  },
+  {
+    what: 'a privileged container port (the pods run as non-root)',
+    set: ['dns.port=53'],
+    message: /at '\/dns\/port': minimum: got 53, want 1,024/,
+  },
+  {
+    what: 'a node port outside the node port range',
+    set: ['dns.service.type=NodePort', 'dns.service.nodePorts.udp=53'],
+    message: /at '\/dns\/service\/nodePorts\/udp': minimum: got 53, want 30,000/,
+  },
+  {
+    what: 'several operator replicas without leader election',
+    set: ['operator.replicas=2', 'operator.leaderElection.enabled=false'],
+    message: /at '\/operator\/leaderElection\/enabled': value must be true/,
+  },
+  {
+    what: 'a GeoIP Secret without its name and key',
+    set: ['dns.geoip.source=secret'],
+    message: /at '\/dns\/geoip\/secret\/name': minLength: got 0, want 1/,
+  },
+  {
+    what: 'a GeoIP volume without a volume source',
+    set: ['dns.geoip.source=volume', 'dns.geoip.file=GeoLite2-City.mmdb'],
+    message: /at '\/dns\/geoip\/volume': minProperties: got 0, want 1/,
+  },
+  {
+    what: 'an unknown GeoIP source',
+    set: ['dns.geoip.source=maxmind'],
+    message: /at '\/dns\/geoip\/source': value must be one of 'embedded', 'secret', 'configMap', 'volume'$/m,
+  },
+  {
+    what: 'a misspelt key',
+    set: ['dns.replica=3'],
+    message: /at '\/dns': additional properties 'replica' not allowed/,
+  },
+  {
+    what: 'a rate-limit exemption that is not a CIDR',
+    setJson: ['dns.rrl.exempt=["10.0.0.1"]'],
+    message: /at '\/dns\/rrl\/exempt\/0': '10\.0\.0\.1' does not match pattern/,
+  },
+  {
+    what: 'rate limiting behind SNAT (externalTrafficPolicy Cluster)',
+    set: ['dns.rrl.rate=50', 'dns.service.externalTrafficPolicy=Cluster'],
+    message: /at '\/dns\/service\/externalTrafficPolicy': value must be 'Local'$/m,
+  },
+  {
+    what: 'a log level that does not exist',
+    set: ['operator.logLevel=verbose'],
+    message: /at '\/operator\/logLevel': value must be one of 'fatal', 'error'/,
+  },
+  {
+    what: 'a fallback zone that is not a GeoZone name',
+    setJson: ['dns.fallback.zones=["Geo_Example"]'],
+    message: /at '\/dns\/fallback\/zones\/0': 'Geo_Example' does not match pattern/,
+  },
+  {
+    what: 'a GeoZone to create without a name or an apex',
+    set: ['geoZone.create=true'],
+    // helm lists the errors of sibling properties in no fixed order.
+    message: [
+      /at '\/geoZone\/name': minLength: got 0, want 1/,
+      /at '\/geoZone\/spec': missing properties [^\n]*'apex'/,
+    ],
+  },
+  {
+    what: 'a ServiceMonitor without the metrics Services',
+    set: ['metrics.serviceMonitor.enabled=true', 'metrics.service.enabled=false'],
+    message: /at '\/metrics\/service\/enabled': value must be true$/m,
+  },
+  {
+    what: 'a sampling rate above 1',
+    set: ['dns.queryLogSample=2'],
+    message: /at '\/dns\/queryLogSample': maximum: got 2, want 1/,
+  },
+  {
+    what: 'an image digest that is not sha256',
+    set: ['image.digest=latest'],
+    message: /at '\/image\/digest': 'latest' does not match pattern/,
+  },
+];
+
+describe('values.schema.json', () => {
+  it.each(refused)('refuses $what', async ({ set, setJson, message }) => {
+    const result = await renderChart({ ...(set ? { set } : {}), ...(setJson ? { setJson } : {}) });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/values don't meet the specifications of the schema\(s\)/);
+    for (const expected of [message].flat()) expect(result.stderr).toMatch(expected);
+    expect(result.stdout).toBe('');
+  });
+});

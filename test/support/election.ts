@@ -1,0 +1,89 @@
+// Electors on the real @kubernetes/client-node against the real kube-apiserver, one control plane per test file and
+// a fresh Lease per test. The electors are the operator's ServiceAccount (exactly deploy/rbac/operator.yaml) and reach
+// the API server through the fault proxy, which a test makes fail, slow or go away; the test reads and writes the
+// Lease as the administrator, directly. Real clock, short timings (lease 1.5 s, renew deadline 1.2 s, retry 0.2 s,
+// request timeout 0.5 s).
+import path from 'node:path';
+import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest';
+import { CoordinationV1Api, KubeConfig, type V1Lease } from '@kubernetes/client-node';
+import { LeaderElector, type LeaderElectorOptions } from '../../operator/kube/leader.ts';
+import { startControlPlane, type ControlPlane } from '../../tools/control-plane/control-plane.ts';
+import { FaultProxy } from '../../tools/control-plane/fault-proxy.ts';
+
+export const NS = 'geodns-system';
+export const ACCOUNT = 'geodns-operator';
+export const FAST = { leaseDurationMs: 1500, renewDeadlineMs: 1200, retryPeriodMs: 200, requestTimeoutMs: 500 };
+
+export interface Election {
+  plane: ControlPlane;
+  proxy: FaultProxy;
+  /** The Lease API as the electors use it: the operator's ServiceAccount, through the proxy. */
+  api: CoordinationV1Api;
+  /** The Lease API as the administrator, straight to the API server. */
+  admin: CoordinationV1Api;
+  /** This test's Lease. */
+  name: string;
+  /** Every callback of every elector, in the order they happened ("a started", "a stopped"). */
+  events: string[];
+  elector(identity: string, extra?: Partial<LeaderElectorOptions>): LeaderElector;
+  lease(): Promise<V1Lease>;
+  /** The electors whose isLeader() is true now. */
+  leaders(): string[];
+}
+
+/** Registers the hooks that start and stop the control plane, the proxy and the electors. */
+export function electionOnControlPlane(): Election {
+  const electors: LeaderElector[] = [];
+  let serial = 0;
+  const world: Election = {
+    plane: undefined as unknown as ControlPlane,
+    proxy: undefined as unknown as FaultProxy,
+    api: undefined as unknown as CoordinationV1Api,
+    admin: undefined as unknown as CoordinationV1Api,
+    name: '',
+    events: [],
+    elector(identity, extra = {}) {
+      const created = new LeaderElector({
+        api: world.api,
+        namespace: NS,
+        name: world.name,
+        identity,
+        ...FAST,
+        onStartedLeading: () => world.events.push(`${identity} started`),
+        onStoppedLeading: () => world.events.push(`${identity} stopped`),
+        ...extra,
+      });
+      electors.push(created);
+      return created;
+    },
+    lease: () => world.admin.readNamespacedLease({ name: world.name, namespace: NS }),
+    leaders: () => electors.filter((e) => e.isLeader()).map((e) => e.identity),
+  };
+  beforeAll(async () => {
+    world.plane = await startControlPlane({ name: 'geodns-election' });
+    await world.plane.kubectl(['create', 'namespace', NS]);
+    await world.plane.kubectl(['apply', '-f', 'deploy/rbac/']);
+    world.proxy = await FaultProxy.start(world.plane);
+    const operator = new KubeConfig();
+    operator.loadFromFile(
+      await world.proxy.serviceAccountKubeconfig(NS, ACCOUNT, path.join(world.plane.dir, 'operator.kubeconfig')),
+    );
+    world.api = operator.makeApiClient(CoordinationV1Api);
+    world.admin = world.plane.admin().makeApiClient(CoordinationV1Api);
+  }, 120_000);
+  afterAll(async () => {
+    await world.proxy?.close();
+    await world.plane?.stop();
+  });
+  beforeEach(() => {
+    serial += 1;
+    world.name = `geodns-operator-${serial}`;
+    world.events = [];
+  });
+  afterEach(async () => {
+    world.proxy.clear();
+    await world.proxy.comeBack();
+    await Promise.all(electors.splice(0).map((e) => e.stop({ release: false })));
+  });
+  return world;
+}

@@ -1,0 +1,524 @@
+// The chart's toggles, one case each: the values set and what the rendering must then hold. Every boolean of
+// values.yaml is flipped and every enum of values.schema.json taken by some case (toggles.test.ts holds that). The
+// offline tests render each case and check it (toggles.test.ts); the real-cluster tests send each rendering to a real
+// kube-apiserver (install.test.ts).
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { parse } from 'yaml';
+import { expect } from 'vitest';
+import { REPO_ROOT } from '../serve/harness.ts';
+import { deployment, find, flagValues, type K8sObject, type PodSpec } from './helm-render.ts';
+
+export const zoneSpec = (
+  parse(await readFile(path.join(REPO_ROOT, 'examples/cluster/zone.yaml'), 'utf8')) as { spec: unknown }
+).spec;
+
+export interface Case {
+  name: string;
+  /** Values files (helm -f), e.g. the platform recipes of examples/helm/. */
+  values?: string[];
+  set?: string[];
+  setJson?: string[];
+  check: (objects: K8sObject[]) => void;
+}
+
+const dnsPod = (objects: K8sObject[]) => deployment(objects, 'geodns-dns').spec.template.spec;
+const operatorPod = (objects: K8sObject[]) => deployment(objects, 'geodns-operator').spec.template.spec;
+const dnsArgs = (objects: K8sObject[]) => dnsPod(objects).containers[0]!.args;
+export const has = (objects: K8sObject[], kind: string) => objects.some((o) => o.kind === kind);
+type Spec = { spec: Record<string, unknown> };
+
+/** The DNS Services a platform recipe of examples/helm/ must give: their names and each one's protocols. */
+const PLATFORMS: Record<
+  string,
+  { type: string; services: Record<string, string[]>; class?: string; loadBalancerIP?: string }
+> = {
+  'eks.yaml': { type: 'LoadBalancer', services: { 'geodns-dns': ['UDP', 'TCP'] }, class: 'service.k8s.aws/nlb' },
+  'eks-in-tree.yaml': { type: 'LoadBalancer', services: { 'geodns-dns': ['UDP'], 'geodns-dns-tcp': ['TCP'] } },
+  'gke.yaml': {
+    type: 'LoadBalancer',
+    services: { 'geodns-dns': ['UDP', 'TCP'] },
+    class: 'networking.gke.io/l4-regional-external',
+  },
+  // Both Services on the one reserved address.
+  'gke-split.yaml': {
+    type: 'LoadBalancer',
+    services: { 'geodns-dns': ['UDP'], 'geodns-dns-tcp': ['TCP'] },
+    loadBalancerIP: '203.0.113.53',
+  },
+  'aks.yaml': { type: 'LoadBalancer', services: { 'geodns-dns': ['UDP', 'TCP'] } },
+  'metallb.yaml': { type: 'LoadBalancer', services: { 'geodns-dns': ['UDP', 'TCP'] } },
+  'kind.yaml': { type: 'NodePort', services: { 'geodns-dns': ['UDP', 'TCP'] } },
+  'minikube.yaml': { type: 'NodePort', services: { 'geodns-dns': ['UDP', 'TCP'] } },
+};
+
+export const PLATFORM_RECIPES = path.join(REPO_ROOT, 'examples/helm');
+
+function platformCases(): Case[] {
+  return Object.entries(PLATFORMS).map(([file, want]) => ({
+    name: `the platform recipe examples/helm/${file}`,
+    values: [path.join(PLATFORM_RECIPES, file)],
+    check: (objects) => {
+      const services = objects.filter((o) => o.kind === 'Service' && !o.metadata.name.endsWith('-metrics'));
+      const protocols = Object.fromEntries(
+        services.map((s) => [
+          s.metadata.name,
+          (s as unknown as { spec: { ports: { protocol: string }[] } }).spec.ports.map((p) => p.protocol),
+        ]),
+      );
+      expect(protocols).toEqual(want.services);
+      for (const service of services) {
+        const spec = (service as unknown as Spec).spec;
+        expect(spec.type).toBe(want.type);
+        // Every recipe keeps the resolvers' addresses (geo routing without ECS depends on it).
+        expect(spec.externalTrafficPolicy).toBe('Local');
+        if (want.class) expect(spec.loadBalancerClass).toBe(want.class);
+        if (want.loadBalancerIP) expect(spec.loadBalancerIP).toBe(want.loadBalancerIP);
+      }
+    },
+  }));
+}
+
+export const cases: Case[] = [
+  {
+    name: 'one operator without leader election or anti-affinity',
+    set: ['operator.replicas=1', 'operator.leaderElection.enabled=false', 'operator.podAntiAffinity=none'],
+    check: (objects) => {
+      const pod = operatorPod(objects);
+      expect(pod.containers[0]!.args.filter((a) => /^--(leader|lease|renew|retry)/.test(a))).toEqual([]);
+      expect(pod.affinity).toBeUndefined();
+      // A budget over one replica would block every drain.
+      expect(objects.some((o) => o.kind === 'PodDisruptionBudget' && o.metadata.name === 'geodns-operator')).toBe(
+        false,
+      );
+    },
+  },
+  {
+    name: 'hard operator anti-affinity and other lease timings',
+    set: [
+      'operator.podAntiAffinity=hard',
+      'operator.leaderElection.leaseDuration=30',
+      'operator.leaderElection.renewDeadline=20',
+      'operator.leaderElection.retryPeriod=4',
+    ],
+    check: (objects) => {
+      const pod = operatorPod(objects);
+      expect(pod.affinity).toMatchObject({
+        podAntiAffinity: {
+          requiredDuringSchedulingIgnoredDuringExecution: [{ topologyKey: 'kubernetes.io/hostname' }],
+        },
+      });
+      const args = pod.containers[0]!.args;
+      const timings = ['--lease-duration', '--renew-deadline', '--retry-period'].map((f) => flagValues(args, f)[0]);
+      expect(timings).toEqual(['30', '20', '4']);
+    },
+  },
+  {
+    name: 'an affinity of the user’s own replaces the anti-affinity',
+    setJson: [
+      'operator.affinity={"nodeAffinity":{"requiredDuringSchedulingIgnoredDuringExecution":{"nodeSelectorTerms":[{"matchExpressions":[{"key":"role","operator":"In","values":["infra"]}]}]}}}',
+      'dns.affinity={"nodeAffinity":{"preferredDuringSchedulingIgnoredDuringExecution":[{"weight":1,"preference":{"matchExpressions":[{"key":"edge","operator":"Exists"}]}}]}}',
+    ],
+    check: (objects) => {
+      expect(Object.keys(operatorPod(objects).affinity ?? {})).toEqual(['nodeAffinity']);
+      expect(Object.keys(dnsPod(objects).affinity ?? {})).toEqual(['nodeAffinity']);
+    },
+  },
+  {
+    name: 'a GeoZone from values, whose ConfigMap joins the fallback',
+    set: ['geoZone.create=true', 'geoZone.name=geo-example'],
+    setJson: [`geoZone.spec=${JSON.stringify(zoneSpec)}`, 'dns.fallback.zones=["other-zone"]'],
+    check: (objects) => {
+      const zone = find(objects, 'GeoZone', 'geo-example') as unknown as Spec;
+      expect(zone.spec).toEqual(zoneSpec);
+      const pod = dnsPod(objects);
+      expect(flagValues(pod.containers[0]!.args, '--config')).toEqual(['/etc/geodns/fallback']);
+      expect(pod.containers[0]!.volumeMounts).toContainEqual({
+        name: 'fallback',
+        mountPath: '/etc/geodns/fallback',
+        readOnly: true,
+      });
+      expect(volume(pod, 'fallback')).toEqual({
+        name: 'fallback',
+        projected: {
+          sources: [
+            { configMap: { name: 'geodns-zone-other-zone', optional: true } },
+            { configMap: { name: 'geodns-zone-geo-example', optional: true } },
+            { configMap: { name: 'geodns-health', optional: true } },
+          ],
+        },
+      });
+      // helm test asks the zone's apex.
+      const test = find(objects, 'Pod', 'geodns-dns-test') as unknown as { spec: PodSpec };
+      expect(test.spec.containers[0]!.args[0]).toMatch(/dig @"\$server" -p 53 geo\.example\.com SOA/);
+    },
+  },
+  {
+    name: 'the fallback turned off',
+    set: ['dns.fallback.enabled=false'],
+    setJson: ['dns.fallback.zones=["geo-example"]'],
+    check: (objects) => {
+      expect(dnsArgs(objects)).not.toContain('--config');
+      expect(volume(dnsPod(objects), 'fallback')).toBeUndefined();
+    },
+  },
+  {
+    name: 'a GeoIP database from an existing Secret',
+    set: ['dns.geoip.source=secret', 'dns.geoip.secret.name=maxmind', 'dns.geoip.secret.key=GeoLite2-City.mmdb'],
+    check: (objects) => {
+      expect(flagValues(dnsArgs(objects), '--geoip')).toEqual(['/etc/geodns/geoip/database.mmdb']);
+      expect(volume(dnsPod(objects), 'geoip')).toEqual({
+        name: 'geoip',
+        secret: { secretName: 'maxmind', items: [{ key: 'GeoLite2-City.mmdb', path: 'database.mmdb' }] },
+      });
+      expect(dnsPod(objects).containers[0]!.volumeMounts).toContainEqual({
+        name: 'geoip',
+        mountPath: '/etc/geodns/geoip',
+        readOnly: true,
+      });
+    },
+  },
+  {
+    name: 'a GeoIP database from an existing ConfigMap',
+    set: ['dns.geoip.source=configMap', 'dns.geoip.configMap.name=geoip', 'dns.geoip.configMap.key=dbip.mmdb'],
+    check: (objects) => {
+      expect(flagValues(dnsArgs(objects), '--geoip')).toEqual(['/etc/geodns/geoip/database.mmdb']);
+      expect(volume(dnsPod(objects), 'geoip')).toEqual({
+        name: 'geoip',
+        configMap: { name: 'geoip', items: [{ key: 'dbip.mmdb', path: 'database.mmdb' }] },
+      });
+    },
+  },
+  {
+    name: 'a GeoIP database from a volume (a PVC geoipupdate fills)',
+    set: ['dns.geoip.source=volume', 'dns.geoip.file=GeoLite2-City.mmdb'],
+    setJson: ['dns.geoip.volume={"persistentVolumeClaim":{"claimName":"geoip","readOnly":true}}'],
+    check: (objects) => {
+      expect(flagValues(dnsArgs(objects), '--geoip')).toEqual(['/etc/geodns/geoip/GeoLite2-City.mmdb']);
+      expect(volume(dnsPod(objects), 'geoip')).toEqual({
+        name: 'geoip',
+        persistentVolumeClaim: { claimName: 'geoip', readOnly: true },
+      });
+    },
+  },
+  {
+    name: 'response rate limiting on',
+    set: ['dns.rrl.rate=50', 'dns.rrl.slip=3', 'dns.rrl.window=10', 'dns.rrl.tableSize=1000000'],
+    setJson: ['dns.rrl.exempt=["192.0.2.0/28","2001:db8::/48"]'],
+    check: (objects) => {
+      const args = dnsArgs(objects);
+      expect(flagValues(args, '--rrl-rate')).toEqual(['50']);
+      expect(flagValues(args, '--rrl-slip')).toEqual(['3']);
+      expect(flagValues(args, '--rrl-window')).toEqual(['10']);
+      expect(flagValues(args, '--rrl-ipv4-prefix')).toEqual(['24']);
+      expect(flagValues(args, '--rrl-ipv6-prefix')).toEqual(['56']);
+      expect(flagValues(args, '--rrl-table-size')).toEqual(['1000000']);
+      expect(flagValues(args, '--rrl-exempt')).toEqual(['192.0.2.0/28', '2001:db8::/48']);
+    },
+  },
+  {
+    name: 'a NodePort Service with fixed ports and the Cluster traffic policy',
+    set: [
+      'dns.service.type=NodePort',
+      'dns.service.externalTrafficPolicy=Cluster',
+      'dns.service.nodePorts.udp=30053',
+      'dns.service.nodePorts.tcp=30054',
+    ],
+    check: (objects) => {
+      const service = find(objects, 'Service', 'geodns-dns') as unknown as Spec;
+      expect(service.spec).toMatchObject({
+        type: 'NodePort',
+        externalTrafficPolicy: 'Cluster',
+        ports: [
+          { name: 'dns-udp', protocol: 'UDP', port: 53, nodePort: 30053 },
+          { name: 'dns-tcp', protocol: 'TCP', port: 53, nodePort: 30054 },
+        ],
+      });
+    },
+  },
+  {
+    name: 'split Services: UDP and TCP apart, sharing one address',
+    set: [
+      'dns.service.protocols=split',
+      'dns.service.loadBalancerIP=192.0.2.53',
+      'dns.service.nodePorts.tcp=30054',
+      'dns.service.annotations.example\\.com/team=dns',
+    ],
+    check: (objects) => {
+      const udp = find(objects, 'Service', 'geodns-dns') as unknown as Spec & K8sObject;
+      const tcp = find(objects, 'Service', 'geodns-dns-tcp') as unknown as Spec & K8sObject;
+      const sharing = {
+        'example.com/team': 'dns',
+        'metallb.io/allow-shared-ip': 'geodns-dns',
+        'metallb.universe.tf/allow-shared-ip': 'geodns-dns',
+      };
+      for (const service of [udp, tcp]) {
+        expect(service.spec).toMatchObject({ type: 'LoadBalancer', loadBalancerIP: '192.0.2.53' });
+        expect(service.metadata.annotations).toEqual(sharing);
+        expect(service.spec.selector).toEqual(udp.spec.selector);
+      }
+      expect(udp.spec.ports).toEqual([{ name: 'dns-udp', port: 53, targetPort: 'dns-udp', protocol: 'UDP' }]);
+      expect(tcp.spec.ports).toEqual([
+        { name: 'dns-tcp', port: 53, targetPort: 'dns-tcp', protocol: 'TCP', nodePort: 30054 },
+      ]);
+      // helm test asks over TCP through the TCP Service.
+      const test = find(objects, 'Pod', 'geodns-dns-test') as unknown as { spec: { containers: { args: string[] }[] } };
+      expect(test.spec.containers[0]!.args.join('\n')).toContain('tcp_server=geodns-dns-tcp.geodns-system.svc');
+    },
+  },
+  ...platformCases(),
+  {
+    name: 'a ClusterIP Service on another port',
+    set: ['dns.service.type=ClusterIP', 'dns.service.port=1053', 'dns.service.nodePorts.udp=30053'],
+    check: (objects) => {
+      const service = find(objects, 'Service', 'geodns-dns') as unknown as Spec & { spec: { ports: object[] } };
+      expect(service.spec.type).toBe('ClusterIP');
+      expect(service.spec.externalTrafficPolicy).toBeUndefined();
+      expect(service.spec.ports).toEqual([
+        { name: 'dns-udp', port: 1053, targetPort: 'dns-udp', protocol: 'UDP' },
+        { name: 'dns-tcp', port: 1053, targetPort: 'dns-tcp', protocol: 'TCP' },
+      ]);
+    },
+  },
+  {
+    name: 'a dual-stack LoadBalancer with a fixed address (MetalLB), and IPv6 listening in the pods',
+    set: [
+      'dns.service.loadBalancerIP=192.0.2.53',
+      'dns.service.loadBalancerClass=metallb',
+      'dns.service.ipFamilyPolicy=PreferDualStack',
+      'dns.service.annotations.metallb\\.universe\\.tf/address-pool=anycast',
+      'dns.service.labels.bgp=announce',
+      'dns.port=8053',
+    ],
+    setJson: [
+      'dns.service.loadBalancerSourceRanges=["0.0.0.0/0"]',
+      'dns.service.ipFamilies=["IPv4","IPv6"]',
+      'dns.listenAddresses=["0.0.0.0","::"]',
+    ],
+    check: (objects) => {
+      const service = find(objects, 'Service', 'geodns-dns') as unknown as Spec & K8sObject;
+      expect(service.spec).toMatchObject({
+        type: 'LoadBalancer',
+        externalTrafficPolicy: 'Local',
+        loadBalancerIP: '192.0.2.53',
+        loadBalancerClass: 'metallb',
+        loadBalancerSourceRanges: ['0.0.0.0/0'],
+        ipFamilyPolicy: 'PreferDualStack',
+        ipFamilies: ['IPv4', 'IPv6'],
+      });
+      expect(service.metadata.annotations).toEqual({ 'metallb.universe.tf/address-pool': 'anycast' });
+      expect(service.metadata.labels?.bgp).toBe('announce');
+      expect(flagValues(dnsArgs(objects), '--listen')).toEqual(['0.0.0.0:8053', '[::]:8053']);
+      expect(
+        dnsPod(objects)
+          .containers[0]!.ports.slice(0, 2)
+          .map((p) => p.containerPort),
+      ).toEqual([8053, 8053]);
+    },
+  },
+  {
+    name: 'no metrics Services',
+    set: ['metrics.service.enabled=false'],
+    check: (objects) => {
+      expect(objects.filter((o) => o.metadata.name.endsWith('-metrics'))).toEqual([]);
+    },
+  },
+  {
+    name: 'ServiceMonitors for both components',
+    set: [
+      'metrics.serviceMonitor.enabled=true',
+      'metrics.serviceMonitor.labels.release=prometheus',
+      'metrics.serviceMonitor.scrapeTimeout=10s',
+    ],
+    check: (objects) => {
+      for (const component of ['dns', 'operator']) {
+        const monitor = find(objects, 'ServiceMonitor', `geodns-${component}`) as unknown as Spec & K8sObject;
+        const service = find(objects, 'Service', `geodns-${component}-metrics`);
+        expect(monitor.metadata.labels?.release).toBe('prometheus');
+        const selector = (monitor.spec.selector as { matchLabels: Record<string, string> }).matchLabels;
+        expect(service.metadata.labels).toMatchObject(selector);
+        expect(monitor.spec.endpoints).toEqual([
+          { port: 'metrics', path: '/metrics', interval: '30s', scrapeTimeout: '10s' },
+        ]);
+      }
+    },
+  },
+  {
+    name: 'a PrometheusRule with the documented alerts',
+    set: ['metrics.prometheusRule.enabled=true', 'metrics.prometheusRule.healthStaleSeconds=90'],
+    check: (objects) => {
+      const rule = find(objects, 'PrometheusRule', 'geodns') as unknown as {
+        spec: { groups: { rules: { alert: string; expr: string }[] }[] };
+      };
+      const rules = rule.spec.groups.flatMap((g) => g.rules);
+      expect(rules.map((r) => r.alert)).toEqual([
+        'GeoDNSOperatorNoLeader',
+        'GeoDNSOperatorReconcileErrors',
+        'GeoDNSHealthTableStale',
+        'GeoDNSPodOnOldSerial',
+        'GeoDNSServfailRate',
+        'GeoDNSReloadFailures',
+      ]);
+      expect(rules.find((r) => r.alert === 'GeoDNSHealthTableStale')?.expr).toMatch(
+        /geodns_health_age_seconds\{namespace="geodns-system", service="geodns-dns-metrics"\}\) > 90$/,
+      );
+    },
+  },
+  {
+    name: 'the Grafana dashboard as a ConfigMap for the sidecar',
+    set: ['metrics.grafanaDashboard.enabled=true'],
+    check: (objects) => {
+      const map = find(objects, 'ConfigMap', 'geodns-dashboard') as unknown as K8sObject & {
+        data: Record<string, string>;
+      };
+      expect(map.metadata.labels?.grafana_dashboard).toBe('1');
+      expect((JSON.parse(map.data['kube-geodns.json']!) as { title: string }).title).toBe('kube-geodns');
+    },
+  },
+  {
+    name: 'NetworkPolicies',
+    set: ['networkPolicy.enabled=true'],
+    setJson: [
+      'networkPolicy.metricsFrom=[{"namespaceSelector":{"matchLabels":{"kubernetes.io/metadata.name":"monitoring"}}}]',
+    ],
+    check: (objects) => {
+      const dns = find(objects, 'NetworkPolicy', 'geodns-dns') as unknown as Spec;
+      expect(dns.spec.policyTypes).toEqual(['Ingress']);
+      const [query, scrape] = dns.spec.ingress as { ports: unknown[]; from?: unknown[] }[];
+      expect(query).toEqual({
+        ports: [
+          { port: 'dns-udp', protocol: 'UDP' },
+          { port: 'dns-tcp', protocol: 'TCP' },
+        ],
+      });
+      expect(scrape!.from).toHaveLength(1);
+      const operator = find(objects, 'NetworkPolicy', 'geodns-operator') as unknown as Spec;
+      expect(operator.spec.ingress).toEqual([{ ports: [{ port: 'metrics', protocol: 'TCP' }], from: scrape!.from }]);
+    },
+  },
+  {
+    name: 'NetworkPolicies that admit DNS from some peers only (and from the operator)',
+    set: ['networkPolicy.enabled=true'],
+    setJson: ['networkPolicy.dnsFrom=[{"ipBlock":{"cidr":"192.0.2.0/24"}}]'],
+    check: (objects) => {
+      const dns = find(objects, 'NetworkPolicy', 'geodns-dns') as unknown as Spec;
+      const [query] = dns.spec.ingress as { from?: unknown[] }[];
+      expect(query!.from).toEqual([
+        { ipBlock: { cidr: '192.0.2.0/24' } },
+        { podSelector: { matchLabels: deployment(objects, 'geodns-operator').spec.selector.matchLabels } },
+      ]);
+    },
+  },
+  {
+    name: 'service accounts made elsewhere',
+    set: [
+      'operator.serviceAccount.create=false',
+      'operator.serviceAccount.name=my-operator',
+      'dns.serviceAccount.create=false',
+      'dns.serviceAccount.name=my-dns',
+    ],
+    check: (objects) => {
+      expect(has(objects, 'ServiceAccount')).toBe(false);
+      expect(operatorPod(objects).serviceAccountName).toBe('my-operator');
+      expect(dnsPod(objects).serviceAccountName).toBe('my-dns');
+      const binding = find(objects, 'RoleBinding', 'geodns-dns') as unknown as { subjects: { name: string }[] };
+      expect(binding.subjects[0]!.name).toBe('my-dns');
+    },
+  },
+  {
+    name: 'no helm test pod, topology spread or disruption budgets; strict spread elsewhere',
+    set: [
+      'tests.enabled=false',
+      'dns.topologySpread.enabled=false',
+      'dns.podDisruptionBudget.enabled=false',
+      'operator.podDisruptionBudget.enabled=false',
+      'dns.nsidFromPodName=false',
+    ],
+    check: (objects) => {
+      expect(has(objects, 'Pod')).toBe(false);
+      expect(has(objects, 'PodDisruptionBudget')).toBe(false);
+      expect(dnsPod(objects).topologySpreadConstraints).toBeUndefined();
+      expect(dnsArgs(objects)).not.toContain('--nsid');
+    },
+  },
+  {
+    name: 'a strict topology spread over one key',
+    set: ['dns.topologySpread.whenUnsatisfiable=DoNotSchedule', 'dns.topologySpread.maxSkew=2'],
+    setJson: ['dns.topologySpread.topologyKeys=["topology.kubernetes.io/zone"]'],
+    check: (objects) => {
+      expect(dnsPod(objects).topologySpreadConstraints).toEqual([
+        expect.objectContaining({
+          topologyKey: 'topology.kubernetes.io/zone',
+          maxSkew: 2,
+          whenUnsatisfiable: 'DoNotSchedule',
+        }),
+      ]);
+    },
+  },
+  {
+    name: 'names, labels, image, scheduling and extra settings',
+    set: [
+      'fullnameOverride=edge-dns',
+      'commonLabels.team=platform',
+      'image.repository=registry.example.com/kube-geodns',
+      'image.digest=sha256:' + 'a'.repeat(64),
+      'image.pullPolicy=Always',
+      'dns.podLabels.tier=edge',
+      'dns.podAnnotations.note=hi',
+      'operator.podLabels.tier=control',
+      'operator.podAnnotations.note=hi',
+      'dns.priorityClassName=system-cluster-critical',
+      'operator.priorityClassName=system-cluster-critical',
+      'dns.nodeSelector.edge=yes',
+      'operator.nodeSelector.infra=yes',
+      'dns.workers=4',
+      'dns.logLevel=debug',
+      'operator.logLevel=warn',
+      'dns.drainTimeout=20',
+      'dns.kubeWait=2',
+      'dns.metricsPort=9253',
+      'operator.metricsPort=9254',
+      'dns.replicas=5',
+      'dns.serviceAccount.annotations.team=dns',
+      'operator.serviceAccount.annotations.team=ops',
+    ],
+    setJson: [
+      'imagePullSecrets=[{"name":"registry"}]',
+      'dns.queryLogSample=0.01',
+      'dns.tolerations=[{"key":"edge","operator":"Exists","effect":"NoSchedule"}]',
+      'operator.tolerations=[{"key":"infra","operator":"Exists"}]',
+      'dns.extraArgs=["--tcp-max-connections","500"]',
+      'operator.extraArgs=["--log-level","debug"]',
+      'dns.extraEnv=[{"name":"NODE_OPTIONS","value":"--max-old-space-size=384"}]',
+      'operator.extraEnv=[{"name":"NODE_OPTIONS","value":"--max-old-space-size=384"}]',
+      'dns.resources={"requests":{"cpu":"1","memory":"256Mi"},"limits":{"memory":"1Gi"}}',
+    ],
+    check: (objects) => {
+      for (const object of objects) expect(object.metadata.labels?.team, object.metadata.name).toBe('platform');
+      const dns = deployment(objects, 'edge-dns-dns');
+      const operator = deployment(objects, 'edge-dns-operator');
+      expect(dns.spec.replicas).toBe(5);
+      const container = dns.spec.template.spec.containers[0]!;
+      expect(container.image).toBe(`registry.example.com/kube-geodns@sha256:${'a'.repeat(64)}`);
+      expect(flagValues(container.args, '--workers')).toEqual(['4']);
+      expect(flagValues(container.args, '--query-log-sample')).toEqual(['0.01']);
+      expect(flagValues(container.args, '--log-level')).toEqual(['debug']);
+      expect(flagValues(container.args, '--drain-timeout')).toEqual(['20']);
+      expect(flagValues(container.args, '--kube-wait')).toEqual(['2']);
+      expect(flagValues(container.args, '--metrics')).toEqual(['0.0.0.0:9253']);
+      expect(container.args.slice(-2)).toEqual(['--tcp-max-connections', '500']);
+      expect(container.env).toContainEqual({ name: 'NODE_OPTIONS', value: '--max-old-space-size=384' });
+      expect(container.resources).toEqual({ requests: { cpu: '1', memory: '256Mi' }, limits: { memory: '1Gi' } });
+      expect((dns.spec.template.spec as unknown as Record<string, unknown>).terminationGracePeriodSeconds).toBe(30);
+      expect(dns.spec.template.metadata.labels.tier).toBe('edge');
+      expect(operator.spec.template.metadata.labels.tier).toBe('control');
+      expect(flagValues(operator.spec.template.spec.containers[0]!.args, '--metrics')).toEqual(['0.0.0.0:9254']);
+      expect(flagValues(operator.spec.template.spec.containers[0]!.args, '--dns-service')).toEqual(['edge-dns-dns']);
+      expect(find(objects, 'Service', 'edge-dns-dns-metrics')).toMatchObject({ spec: { ports: [{ port: 9253 }] } });
+    },
+  },
+];
+
+function volume(pod: PodSpec, name: string): Record<string, unknown> | undefined {
+  return pod.volumes?.find((v) => v.name === name);
+}
