@@ -19,7 +19,7 @@ import { binary } from '../../tools/control-plane/binaries.ts';
 import { startControlPlane, type ControlPlane } from '../../tools/control-plane/control-plane.ts';
 import { PodHost } from '../../tools/control-plane/pod-host.ts';
 import { createPod, setPodReady, uncontactedAddress } from '../../tools/control-plane/pods.ts';
-import { CLI, pollUntil, REPO_ROOT, startServe, type ServeProcess } from '../serve/harness.ts';
+import { CLI, pollUntil, REPO_ROOT, startServe, type ServeProcess } from '../support/serve.ts';
 
 const NS = 'geodns-system';
 const GROUP = { group: 'geodns.io', version: 'v1alpha1' };

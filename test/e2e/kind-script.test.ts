@@ -5,7 +5,7 @@ import { chmod, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT, runTool } from '../serve/harness.ts';
+import { REPO_ROOT, runTool } from '../support/serve.ts';
 
 const SCRIPT = path.join(REPO_ROOT, 'test/e2e/kind.sh');
 

@@ -2,7 +2,7 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { countServing, dnsServersOf, querySerial } from '../../operator/status/serving.ts';
-import { EXAMPLES, startServe, type ServeProcess } from '../serve/harness.ts';
+import { EXAMPLES, startServe, type ServeProcess } from '../support/serve.ts';
 
 let server: ServeProcess;
 let silent: Socket;

@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { REPO_ROOT } from '../serve/harness.ts';
+import { REPO_ROOT } from '../support/serve.ts';
 
 const ROOMS = [
   'api',

@@ -6,7 +6,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { expect } from 'vitest';
-import { REPO_ROOT } from '../serve/harness.ts';
+import { REPO_ROOT } from './serve.ts';
 import { deployment, find, flagValues, type K8sObject, type PodSpec } from './helm-render.ts';
 
 export const zoneSpec = (

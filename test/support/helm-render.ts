@@ -6,7 +6,7 @@ import path from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { validateResource } from '../../api/validate.ts';
 import { helmBinary, renderEnv } from '../../scripts/plain-manifests.ts';
-import { REPO_ROOT } from '../serve/harness.ts';
+import { REPO_ROOT } from './serve.ts';
 
 export const CHART = path.join(REPO_ROOT, 'helm/kube-geodns');
 export const RELEASE = 'geodns';

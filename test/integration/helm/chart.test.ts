@@ -3,7 +3,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT } from '../../serve/harness.ts';
+import { REPO_ROOT } from '../../support/serve.ts';
 import { expectLockedDown, expectProbes } from '../../support/helm-checks.ts';
 import {
   CHART,

@@ -8,7 +8,7 @@ import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OPERATOR_NAMESPACE, startCluster, type Cluster } from '../../support/operator-cluster.ts';
 import { until } from '../../support/until.ts';
-import { CLI, EXAMPLES, REPO_ROOT, runCli, startServe, type ServeProcess } from '../../serve/harness.ts';
+import { CLI, EXAMPLES, REPO_ROOT, runCli, startServe, type ServeProcess } from '../../support/serve.ts';
 import { CHART, find, render } from '../../support/helm-render.ts';
 
 /** Exported by `geodns serve --kube` only (its in-cluster source registers them). */

@@ -19,7 +19,7 @@ import { parse, parseAllDocuments } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PLAIN_MANIFESTS } from '../../../scripts/plain-manifests.ts';
 import { startControlPlane, type ControlPlane } from '../../../tools/control-plane/control-plane.ts';
-import { REPO_ROOT } from '../../serve/harness.ts';
+import { REPO_ROOT } from '../../support/serve.ts';
 import { CHART, parseRendered, render, type K8sObject } from '../../support/helm-render.ts';
 import { cases, zoneSpec } from '../../support/helm-cases.ts';
 

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { readFile } from 'node:fs/promises';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT } from '../../serve/harness.ts';
+import { REPO_ROOT } from '../../support/serve.ts';
 import { find, NAMESPACE, render, type K8sObject } from '../../support/helm-render.ts';
 
 interface Rule {

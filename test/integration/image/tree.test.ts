@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EXAMPLES, REPO_ROOT, ServeProcess } from '../../serve/harness.ts';
+import { EXAMPLES, REPO_ROOT, ServeProcess } from '../../support/serve.ts';
 
 const run = promisify(execFile);
 const BUILD_TIMEOUT_MS = 180_000;

@@ -11,7 +11,7 @@ import type { CompiledZone } from '../../../api/compiled.ts';
 import { geoEndpoint } from '../../support/objects.ts';
 import { until } from '../../support/until.ts';
 import { OPERATOR_NAMESPACE, startCluster, type Cluster } from '../../support/operator-cluster.ts';
-import { CLI, REPO_ROOT } from '../../serve/harness.ts';
+import { CLI, REPO_ROOT } from '../../support/serve.ts';
 
 const NS = OPERATOR_NAMESPACE;
 const GROUP = { group: 'geodns.io', version: 'v1alpha1' };

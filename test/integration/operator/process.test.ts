@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { zoneConfigMapName } from '../../../api/configmaps.ts';
 import { until } from '../../support/until.ts';
 import { OPERATOR_NAMESPACE, startCluster, type Cluster } from '../../support/operator-cluster.ts';
-import { CLI, REPO_ROOT } from '../../serve/harness.ts';
+import { CLI, REPO_ROOT } from '../../support/serve.ts';
 
 const NS = OPERATOR_NAMESPACE;
 

@@ -7,7 +7,7 @@ import type { HealthTable } from '../../../../api/health.ts';
 import { ClusterView } from '../../../../dnsserver/sources/cluster-view.ts';
 import { MeteredSink } from '../../../../dnsserver/sources/metered-sink.ts';
 import type { ConfigMapObject } from '../../../../dnsserver/sources/zone-configmaps.ts';
-import { healthDoc, zoneDoc } from '../../../config/fixtures.ts';
+import { healthDoc, zoneDoc } from '../../../support/documents.ts';
 
 let version = 0;
 const meta = (name: string, annotations?: Record<string, string>) => ({

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { encodeZoneDocument, HEALTH_KEY, REVISION_ANNOTATION, zoneKey } from '../../../../api/configmaps.ts';
 import { HealthConfigMap, parseRevision } from '../../../../dnsserver/sources/health-configmap.ts';
 import { ZoneConfigMaps, type ConfigMapObject } from '../../../../dnsserver/sources/zone-configmaps.ts';
-import { healthDoc, zoneDoc } from '../../../config/fixtures.ts';
+import { healthDoc, zoneDoc } from '../../../support/documents.ts';
 
 let version = 0;
 function zoneConfigMap(name: string, content: Pick<ConfigMapObject, 'data' | 'binaryData'>): ConfigMapObject {

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { afterEach, describe, expect, it } from 'vitest';
 import { podNamespace, resolveNamespace } from '../../../../lib/kube/namespace.ts';
-import { tempDir } from '../../../config/fixtures.ts';
+import { tempDir } from '../../../support/documents.ts';
 
 const removals: (() => Promise<void>)[] = [];
 afterEach(async () => {

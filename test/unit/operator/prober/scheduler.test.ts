@@ -294,7 +294,7 @@ describe('ProbeScheduler against real servers', { timeout: 20_000 }, () => {
 describe('checksForZones', () => {
   it('plans one check per address of every probed target and reports unknown probes', async () => {
     const { checksForZones } = await import('../../../../operator/prober/checks.ts');
-    const { zoneDoc } = await import('../../../config/fixtures.ts');
+    const { zoneDoc } = await import('../../../support/documents.ts');
     const zone = zoneDoc('geo.example.com', 1);
     const routed = zone.routed[0];
     if (!routed?.targets[0]) throw new Error('fixture changed');

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { SERIAL_ANNOTATION, zoneConfigMapName } from '../../../../api/configmaps.ts';
 import { ZonePublisher } from '../../../../operator/publish/zones.ts';
 import { ApiError, type ClusterWriter, type ConfigMapObject } from '../../../../operator/publish/writer.ts';
-import { zoneDoc } from '../../../config/fixtures.ts';
+import { zoneDoc } from '../../../support/documents.ts';
 
 class MemoryApi {
   readonly objects = new Map<string, ConfigMapObject>();

@@ -1,0 +1,261 @@
+// DNSSEC end to end: `geodns serve --dnssec-keys` with a key dnssec-keygen made, validated by unbound (a validating
+// resolver on loopback with the zone's DS as its only trust anchor, stub to the server, forwarding the client's
+// subnet) and by delv. Positive answers for clients in two locations, NXDOMAIN, NODATA and the apex validate;
+// signatures past their expiry and a trust anchor for another key do not.
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { createServer } from 'node:net';
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import {
+  CITY_MMDB,
+  EXAMPLES,
+  parseDig,
+  pollUntil,
+  runCli,
+  runTool,
+  startServe,
+  tempDir,
+  type DigResult,
+  type ServeProcess,
+} from '../../support/serve.ts';
+
+const ZONE = 'geo.example.com';
+const FRANKFURT = ['192.0.2.10', '192.0.2.11'];
+const TOKYO = ['203.0.113.10'];
+
+/** A free loopback TCP port (unbound binds UDP and TCP on it). */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as { port: number };
+  server.close();
+  await once(server, 'close');
+  return port;
+}
+
+class Unbound {
+  readonly child: ChildProcess;
+  readonly port: number;
+  readonly exited: Promise<unknown>;
+  readonly output: string[] = [];
+
+  constructor(child: ChildProcess, port: number) {
+    this.child = child;
+    this.port = port;
+    this.exited = once(child, 'exit');
+    child.stderr?.on('data', (chunk: Buffer) => this.output.push(chunk.toString()));
+  }
+
+  async dig(args: string[]): Promise<DigResult> {
+    const out = await runTool('dig', [
+      '@127.0.0.1',
+      '-p',
+      String(this.port),
+      '+tries=1',
+      '+time=5',
+      '+dnssec',
+      ...args,
+    ]);
+    return parseDig(out.stdout);
+  }
+
+  async stop(): Promise<void> {
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGTERM');
+    await this.exited;
+  }
+}
+
+/** unbound in the foreground, with `anchor` (a DS or DNSKEY record) as its only trust anchor, stub to geodns. */
+async function startUnbound(dir: string, name: string, anchor: string, geodnsPort: number, extra: string[] = []) {
+  const port = await freePort();
+  const conf = path.join(dir, `${name}.conf`);
+  await writeFile(
+    conf,
+    [
+      'server:',
+      '  interface: 127.0.0.1',
+      `  port: ${port}`,
+      '  do-ip6: no',
+      '  do-not-query-localhost: no',
+      '  username: ""',
+      '  chroot: ""',
+      `  directory: "${dir}"`,
+      '  pidfile: ""',
+      '  use-syslog: no',
+      '  logfile: ""',
+      '  verbosity: 1',
+      '  val-log-level: 2',
+      '  access-control: 127.0.0.0/8 allow',
+      '  qname-minimisation: no',
+      '  aggressive-nsec: no',
+      '  module-config: "subnetcache validator iterator"',
+      '  send-client-subnet: 127.0.0.1',
+      '  client-subnet-always-forward: yes',
+      '  max-client-subnet-ipv4: 24',
+      `  trust-anchor: "${anchor}"`,
+      ...extra.map((line) => `  ${line}`),
+      'stub-zone:',
+      `  name: "${ZONE}"`,
+      `  stub-addr: 127.0.0.1@${geodnsPort}`,
+      '',
+    ].join('\n'),
+  );
+  execFileSync('unbound-checkconf', [conf]);
+  const unbound = new Unbound(spawn('unbound', ['-d', '-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] }), port);
+  // Ready when it answers (SERVFAIL or not) over loopback.
+  await pollUntil(
+    () => unbound.dig(['+cd', `${ZONE}`, 'SOA']),
+    (r) => r.status !== undefined,
+    'unbound to answer',
+  );
+  return unbound;
+}
+
+describe('DNSSEC validated by unbound and delv', () => {
+  let temp: { dir: string; remove: () => Promise<void> };
+  let server: ServeProcess;
+  let ds: string;
+  const resolvers: Unbound[] = [];
+
+  beforeAll(async () => {
+    temp = await tempDir('dnssec');
+    const keys = path.join(temp.dir, 'keys');
+    execFileSync('mkdir', [keys]);
+    const base = execFileSync('dnssec-keygen', ['-q', '-K', keys, '-a', 'ECDSAP256SHA256', '-f', 'KSK', ZONE], {
+      encoding: 'utf8',
+    }).trim();
+    // The DS as BIND computes it: an independent check of the DNSKEY the server publishes.
+    ds = execFileSync('dnssec-dsfromkey', ['-2', path.join(keys, `${base}.key`)], { encoding: 'utf8' }).trim();
+    server = await startServe(['--resources', EXAMPLES], { geoip: CITY_MMDB, args: ['--dnssec-keys', keys] });
+  }, 60_000);
+
+  afterAll(async () => {
+    for (const resolver of resolvers) await resolver.stop();
+    await server?.stop();
+    await temp?.remove();
+  });
+
+  test('a folder without usable keys stops the server at start-up, saying which file and why', async () => {
+    const empty = path.join(temp.dir, 'empty');
+    const broken = path.join(temp.dir, 'broken');
+    execFileSync('mkdir', [empty, broken]);
+    const none = await runCli([
+      'serve',
+      '--resources',
+      EXAMPLES,
+      '--listen',
+      '127.0.0.1:0',
+      '--metrics',
+      'off',
+      '--dnssec-keys',
+      empty,
+    ]);
+    expect(none.code).toBe(1);
+    expect(none.stderr).toContain(`--dnssec-keys ${empty}: no key pairs`);
+    const base = execFileSync('dnssec-keygen', ['-q', '-K', broken, '-a', 'ED25519', ZONE], {
+      encoding: 'utf8',
+    }).trim();
+    await writeFile(path.join(broken, `${base}.private`), 'Private-key-format: v1.3\nAlgorithm: 8 (RSASHA256)\n');
+    const rsa = await runCli([
+      'serve',
+      '--resources',
+      EXAMPLES,
+      '--listen',
+      '127.0.0.1:0',
+      '--metrics',
+      'off',
+      '--dnssec-keys',
+      broken,
+    ]);
+    expect(rsa.code).toBe(1);
+    expect(rsa.stderr).toContain(`${base}.private:2: algorithm '8 (RSASHA256)' is not supported`);
+  }, 60_000);
+
+  test('the server logs the DS BIND computes for its key', async () => {
+    const line = await server.waitForLog((l) => l.msg === 'DNSSEC signing key', 'DNSSEC signing key');
+    expect(`${ZONE}. IN DS ${String(line.ds)}`.toLowerCase()).toBe(ds.replace(/\s+/g, ' ').toLowerCase());
+  });
+
+  test('unbound validates routed answers for two locations, NXDOMAIN, NODATA and the apex', async () => {
+    const unbound = await startUnbound(temp.dir, 'valid', ds, server.port);
+    resolvers.push(unbound);
+    const eu = await unbound.dig([`www.${ZONE}`, 'A', '+subnet=198.51.100.0/24']);
+    expect(eu.status).toBe('NOERROR');
+    expect(eu.flags).toContain('ad');
+    expect(
+      eu.answer
+        .filter((r) => r.type === 'A')
+        .map((r) => r.data)
+        .sort(),
+    ).toEqual(FRANKFURT);
+    const jp = await unbound.dig([`www.${ZONE}`, 'A', '+subnet=203.0.113.0/24']);
+    expect(jp.flags).toContain('ad');
+    expect(
+      jp.answer
+        .filter((r) => r.type === 'A')
+        .map((r) => r.data)
+        .sort(),
+    ).toEqual(TOKYO);
+
+    // A name that does not exist: a compact answer (NOERROR, an NSEC at the name with NXNAME), proven.
+    const nx = await unbound.dig([`nope.${ZONE}`, 'A']);
+    expect(['NOERROR', 'NXDOMAIN']).toContain(nx.status);
+    expect(nx.flags).toContain('ad');
+    expect(nx.answer).toEqual([]);
+    const nodata = await unbound.dig([`www.${ZONE}`, 'TXT']);
+    expect(nodata.status).toBe('NOERROR');
+    expect(nodata.flags).toContain('ad');
+    expect(nodata.answer).toEqual([]);
+    for (const type of ['SOA', 'NS', 'DNSKEY', 'MX']) {
+      const apex = await unbound.dig([ZONE, type]);
+      expect(apex.status, type).toBe('NOERROR');
+      expect(apex.flags, type).toContain('ad');
+    }
+    const metrics = (await server.fetch('/metrics')).body;
+    expect(metrics).toMatch(new RegExp(`^geodns_dnssec_signatures_total\\{zone="${ZONE}"\\} [1-9]`, 'm'));
+    expect(metrics).toMatch(/^geodns_dnssec_budget_exceeded_total 0$/m);
+  }, 60_000);
+
+  test('delv reports the answer fully validated', async () => {
+    const [, , , tag, algorithm, digestType, ...digest] = ds.split(/\s+/);
+    const anchors = path.join(temp.dir, 'anchors.conf');
+    await writeFile(
+      anchors,
+      `trust-anchors { ${ZONE}. static-ds ${tag} ${algorithm} ${digestType} "${digest.join('')}"; };\n`,
+    );
+    const out = await runTool('delv', [
+      '@127.0.0.1',
+      '-p',
+      String(server.port),
+      '-a',
+      anchors,
+      `+root=${ZONE}`,
+      `www.${ZONE}`,
+      'A',
+    ]);
+    expect(out.stdout + out.stderr).toContain('; fully validated');
+  });
+
+  test('unbound refuses expired signatures and a trust anchor for another key', async () => {
+    // The validator's clock a year ahead: every signature (valid for hours) has expired.
+    const late = await startUnbound(temp.dir, 'expired', ds, server.port, [
+      `val-override-date: "${new Date(Date.now() + 365 * 86400_000).toISOString().replace(/[-:T]/g, '').slice(0, 14)}"`,
+    ]);
+    resolvers.push(late);
+    const expired = await late.dig([`www.${ZONE}`, 'A', '+subnet=198.51.100.0/24']);
+    expect(expired.status).toBe('SERVFAIL');
+
+    // A DS whose digest is one nibble off: the DNSKEY the server publishes is not the anchored key.
+    const flipped = ds.replace(/([0-9a-f])$/i, (c) => (c.toLowerCase() === '0' ? '1' : '0'));
+    const tampered = await startUnbound(temp.dir, 'tampered', flipped, server.port);
+    resolvers.push(tampered);
+    const bogus = await tampered.dig([`www.${ZONE}`, 'A']);
+    expect(bogus.status).toBe('SERVFAIL');
+    // With checking disabled the same answer comes through: it was the validation that failed.
+    const unchecked = await tampered.dig(['+cd', `www.${ZONE}`, 'A']);
+    expect(unchecked.status).toBe('NOERROR');
+  }, 60_000);
+});

@@ -1,0 +1,298 @@
+// Runs `geodns serve` as a real child process and queries it with dig/kdig. Loopback only; the child is stopped
+// by its own PID (SIGTERM, then SIGKILL if it does not exit in time).
+import { execFile, spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import type { UdpIo } from '../../dnsserver/transport/udp.ts';
+import { skipUdpIo, UDP_IOS } from './udp-paths.ts';
+
+/** The UDP paths the serve suites run against: both, or dgram alone where the native addon is not built. */
+export const SERVE_UDP_IOS: readonly UdpIo[] = UDP_IOS.filter((io) => !skipUdpIo(io));
+
+export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const CLI = path.join(REPO_ROOT, 'cli/geodns.ts');
+export const CITY_MMDB = path.join(REPO_ROOT, 'test/fixtures/mmdb/city.mmdb');
+export const EXAMPLES = path.join(REPO_ROOT, 'examples/standalone');
+export const FIXTURES = path.join(REPO_ROOT, 'test/fixtures/serve');
+
+const START_TIMEOUT_MS = 20_000;
+const STOP_TIMEOUT_MS = 10_000;
+
+export type LogLine = Record<string, unknown> & { msg?: string; level?: string | number };
+
+export interface Exit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+/** One resource record as dig/kdig print it: `name ttl class type rdata...`. */
+export interface DnsRecord {
+  name: string;
+  ttl: number;
+  type: string;
+  data: string;
+}
+
+export interface DigResult {
+  raw: string;
+  status: string | undefined;
+  opcode: string | undefined;
+  flags: string[];
+  question: string[];
+  answer: DnsRecord[];
+  authority: DnsRecord[];
+  additional: DnsRecord[];
+  /** `; CLIENT-SUBNET: addr/source/scope` */
+  ecs: { address: string; source: number; scope: number } | undefined;
+  cookie: string | undefined;
+  ednsVersion: number | undefined;
+}
+
+/** Parses dig's (and kdig's) default text output. */
+export function parseDig(raw: string): DigResult {
+  const result: DigResult = {
+    raw,
+    status: /status: ([A-Z0-9]+)/.exec(raw)?.[1],
+    opcode: /opcode: ([A-Z0-9]+)/.exec(raw)?.[1],
+    flags: (/;; [Ff]lags: ([a-z ]*);/.exec(raw)?.[1] ?? '').split(' ').filter(Boolean),
+    question: [],
+    answer: [],
+    authority: [],
+    additional: [],
+    ecs: undefined,
+    cookie: /COOKIE: ([0-9a-f]+)/i.exec(raw)?.[1],
+    ednsVersion: undefined,
+  };
+  const edns = /EDNS: version: (\d+)/.exec(raw);
+  if (edns?.[1] !== undefined) result.ednsVersion = Number(edns[1]);
+  const ecs = /CLIENT-SUBNET: ([0-9a-fA-F.:]+)\/(\d+)\/(\d+)/.exec(raw);
+  if (ecs?.[1] !== undefined) result.ecs = { address: ecs[1], source: Number(ecs[2]), scope: Number(ecs[3]) };
+
+  let section: 'answer' | 'authority' | 'additional' | 'question' | undefined;
+  for (const line of raw.split('\n')) {
+    const header = /^;; (QUESTION|ANSWER|AUTHORITY|ADDITIONAL) SECTION:/.exec(line);
+    if (header?.[1] !== undefined) {
+      section = header[1].toLowerCase() as typeof section;
+      continue;
+    }
+    if (line.trim() === '' || (line.startsWith(';;') && section !== 'question')) {
+      section = undefined;
+      continue;
+    }
+    if (section === 'question') {
+      result.question.push(line.replace(/^;/, '').trim());
+      continue;
+    }
+    if (section === undefined || line.startsWith(';')) continue;
+    const [name, ttl, , type, ...data] = line.trim().split(/\s+/);
+    if (name === undefined || ttl === undefined || type === undefined) continue;
+    result[section].push({ name, ttl: Number(ttl), type, data: data.join(' ') });
+  }
+  return result;
+}
+
+export interface ToolOutput {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a program to completion without throwing on a non-zero exit. */
+export function runTool(file: string, args: string[], timeoutMs = 15_000): Promise<ToolOutput> {
+  return new Promise((resolve) => {
+    execFile(file, args, { cwd: REPO_ROOT, timeout: timeoutMs, maxBuffer: 16 << 20 }, (error, stdout, stderr) => {
+      const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
+      resolve({ code, stdout: String(stdout), stderr: String(stderr) });
+    });
+  });
+}
+
+/** `node cli/geodns.ts ...args` to completion. */
+export function runCli(args: string[], timeoutMs = 30_000): Promise<ToolOutput> {
+  return runTool(process.execPath, [CLI, ...args], timeoutMs);
+}
+
+/** Polls `probe` every intervalMs until `done` holds, or throws after timeoutMs with the last value seen. */
+export async function pollUntil<T>(
+  probe: () => Promise<T>,
+  done: (value: T) => boolean,
+  what: string,
+  timeoutMs = 10_000,
+  intervalMs = 100,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: T | undefined;
+  let lastError: unknown;
+  for (;;) {
+    try {
+      last = await probe();
+      if (done(last)) return last;
+    } catch (error) {
+      lastError = error;
+    }
+    if (Date.now() > deadline) {
+      const seen = lastError ? String(lastError) : JSON.stringify(last)?.slice(0, 2000);
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last seen: ${seen}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+}
+
+function hostPort(address: string): { host: string; port: number } {
+  const match = /^\[?([^\]]+?)\]?:(\d+)$/.exec(address);
+  if (!match?.[1] || !match[2]) throw new Error(`cannot parse address '${address}'`);
+  return { host: match[1], port: Number(match[2]) };
+}
+
+export class ServeProcess {
+  readonly child: ChildProcess;
+  readonly logs: LogLine[] = [];
+  readonly stderr: string[] = [];
+  readonly exited: Promise<Exit>;
+  /** Addresses from the `serving` line. */
+  dns: { host: string; port: number }[] = [];
+  metrics: { host: string; port: number } | undefined;
+  #logWaiters: { match: (line: LogLine) => boolean; resolve: (line: LogLine) => void }[] = [];
+
+  constructor(child: ChildProcess) {
+    this.child = child;
+    this.exited = once(child, 'exit').then(([code, signal]) => ({
+      code: code as number | null,
+      signal: signal as NodeJS.Signals | null,
+    }));
+    if (child.stdout) {
+      createInterface({ input: child.stdout }).on('line', (text) => {
+        let line: LogLine;
+        try {
+          line = JSON.parse(text) as LogLine;
+        } catch {
+          line = { msg: text, unparsed: true };
+        }
+        this.logs.push(line);
+        this.#logWaiters = this.#logWaiters.filter((w) => {
+          if (!w.match(line)) return true;
+          w.resolve(line);
+          return false;
+        });
+      });
+    }
+    child.stderr?.on('data', (chunk: Buffer) => this.stderr.push(chunk.toString()));
+  }
+
+  get port(): number {
+    const first = this.dns[0];
+    if (!first) throw new Error('the server is not serving');
+    return first.port;
+  }
+
+  get metricsUrl(): string {
+    if (!this.metrics) throw new Error('metrics are off');
+    return `http://${this.metrics.host}:${this.metrics.port}`;
+  }
+
+  /** Resolves with the first log line (already seen or coming) that matches; rejects on timeout or exit. */
+  waitForLog(match: (line: LogLine) => boolean, what: string, timeoutMs = 10_000): Promise<LogLine> {
+    const seen = this.logs.find(match);
+    if (seen) return Promise.resolve(seen);
+    return new Promise<LogLine>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#logWaiters = this.#logWaiters.filter((w) => w.resolve !== done);
+        reject(new Error(`no log line '${what}' within ${timeoutMs} ms; stderr: ${this.stderr.join('')}`));
+      }, timeoutMs);
+      const done = (line: LogLine) => {
+        clearTimeout(timer);
+        resolve(line);
+      };
+      this.#logWaiters.push({ match, resolve: done });
+      void this.exited.then((exit) => {
+        clearTimeout(timer);
+        reject(new Error(`server exited (${JSON.stringify(exit)}) before '${what}'; stderr: ${this.stderr.join('')}`));
+      });
+    });
+  }
+
+  /** dig against the first DNS address (or `target`); parsed. */
+  async dig(args: string[], target?: { host: string; port: number }): Promise<DigResult> {
+    const { host, port } = target ?? { host: this.dns[0]?.host ?? '127.0.0.1', port: this.port };
+    const out = await runTool('dig', [`@${host}`, '-p', String(port), '+tries=1', '+time=2', ...args]);
+    return parseDig(out.stdout);
+  }
+
+  async kdig(args: string[]): Promise<DigResult> {
+    const server = this.dns[0]?.host ?? '127.0.0.1';
+    const out = await runTool('kdig', [`@${server}`, '-p', String(this.port), '+retry=0', '+time=2', ...args]);
+    return parseDig(out.stdout);
+  }
+
+  /** The addresses (A/AAAA data) in the answer to `name`, sorted. */
+  async addresses(name: string, extra: string[] = []): Promise<string[]> {
+    const result = await this.dig([name, ...extra]);
+    return result.answer
+      .filter((r) => r.type === 'A' || r.type === 'AAAA')
+      .map((r) => r.data)
+      .sort();
+  }
+
+  async fetch(pathname: string): Promise<{ status: number; body: string }> {
+    const response = await fetch(this.metricsUrl + pathname, { signal: AbortSignal.timeout(5000) });
+    return { status: response.status, body: await response.text() };
+  }
+
+  /** SIGTERM to this child's PID and wait; SIGKILL if it does not exit within the bound. */
+  async stop(timeoutMs = STOP_TIMEOUT_MS): Promise<Exit> {
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGTERM');
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), timeoutMs)));
+    const result = await Promise.race([this.exited, timedOut]);
+    clearTimeout(timer);
+    if (result !== 'timeout') return result;
+    this.child.kill('SIGKILL');
+    return this.exited;
+  }
+}
+
+export interface StartOptions {
+  workers?: number;
+  /** `--udp-io`; the server must then say it serves with that path. */
+  udpIo?: UdpIo;
+  listen?: string[];
+  geoip?: string | undefined;
+  /** More `geodns serve` options. */
+  args?: string[];
+  /** Starts the process (default: child_process.spawn); a pod host's spawn runs it inside its network namespace. */
+  spawn?: (command: string, args: string[], options: SpawnOptions) => ChildProcess;
+}
+
+/** Starts `geodns serve <sourceArgs>` on ephemeral loopback ports and waits for the `serving` line. */
+export async function startServe(sourceArgs: string[], options: StartOptions = {}): Promise<ServeProcess> {
+  const args = [CLI, 'serve', ...sourceArgs];
+  for (const listen of options.listen ?? ['127.0.0.1:0']) args.push('--listen', listen);
+  args.push('--metrics', '127.0.0.1:0', '--workers', String(options.workers ?? 1));
+  if (options.geoip !== undefined) args.push('--geoip', options.geoip);
+  if (options.udpIo !== undefined) args.push('--udp-io', options.udpIo);
+  args.push(...(options.args ?? []));
+  const child = (options.spawn ?? spawn)(process.execPath, args, { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const server = new ServeProcess(child);
+  try {
+    const serving = await server.waitForLog((l) => l.msg === 'serving', 'serving', START_TIMEOUT_MS);
+    server.dns = (serving.dns as string[]).map(hostPort);
+    if (options.udpIo !== undefined && serving.udpIo !== options.udpIo) {
+      throw new Error(`asked for --udp-io ${options.udpIo}, serving with ${String(serving.udpIo)}`);
+    }
+    if (typeof serving.metrics === 'string' && serving.metrics !== 'off') server.metrics = hostPort(serving.metrics);
+  } catch (error) {
+    await server.stop();
+    throw error;
+  }
+  return server;
+}
+
+/** A fresh temporary folder and a function that removes it. */
+export async function tempDir(prefix: string): Promise<{ dir: string; remove: () => Promise<void> }> {
+  const dir = await mkdtemp(path.join(tmpdir(), `geodns-${prefix}-`));
+  return { dir, remove: () => rm(dir, { recursive: true, force: true }) };
+}
