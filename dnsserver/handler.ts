@@ -221,6 +221,7 @@ export function createHandler(state: ServerState, options: HandlerOptions = {}):
         location,
         health: state.health.targets,
         random,
+        explain: false,
       });
       decisions.push(decision);
       policy ||= part.routed.policy;
