@@ -3,7 +3,7 @@
 // the regional policy, its regions (where clients are, and the ordered backups of each).
 import { Type, type Static } from '@sinclair/typebox';
 import { Policies } from './constants.ts';
-import { DnsName, LocationSchema, StringEnum, Ttl, withRules } from './schema.ts';
+import { Defaulted, DnsName, LocationSchema, StringEnum, Ttl, withRules } from './schema.ts';
 import { ageColumn, Conditions, readyColumn, resourceEnvelope, type KindInfo } from './meta.ts';
 
 const NAME_PATTERN = '^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$';
@@ -107,19 +107,23 @@ export const TargetSchema = withRules(
           "Where the target is, for the geo and proximity policies (default {}: a catch-all there; the regional policy uses the target's region instead).",
         default: {},
       }),
-      weight: Type.Integer({
-        description:
-          'Relative weight for the weighted and regional policies (0 disables the target there; regional: within its region, over the healthy targets).',
-        minimum: 0,
-        maximum: 1000,
-        default: 1,
-      }),
-      priority: Type.Integer({
-        description: 'Priority tier for the failover policy: the lowest tier with a healthy target is served.',
-        minimum: 0,
-        maximum: 100,
-        default: 0,
-      }),
+      weight: Defaulted(
+        Type.Integer({
+          description:
+            'Relative weight for the weighted and regional policies (0 disables the target there; regional: within its region, over the healthy targets).',
+          minimum: 0,
+          maximum: 1000,
+          default: 1,
+        }),
+      ),
+      priority: Defaulted(
+        Type.Integer({
+          description: 'Priority tier for the failover policy: the lowest tier with a healthy target is served.',
+          minimum: 0,
+          maximum: 100,
+          default: 0,
+        }),
+      ),
       region: Type.Optional(
         RegionName(
           'The region (spec.regions[].name) this target serves, for the regional policy; every target of a regional GeoEndpoint has one.',
@@ -147,17 +151,21 @@ export const GeoEndpointSpecSchema = withRules(
       ),
       hostname: DnsName('Fully qualified name inside the zone, e.g. www.geo.example.com (the apex itself is allowed).'),
       ttl: Type.Optional(Ttl("TTL of the answers in seconds; defaults to the zone's defaultTTL.")),
-      policy: StringEnum(Policies, {
-        description:
-          "How a target is chosen: geo (most specific location match, then fallback), proximity (nearest healthy target), weighted, failover (lowest priority tier with a healthy target), multivalue (up to maxAnswers healthy addresses), regional (the client's region, else its backups in order, then a weighted shuffle of that region's healthy targets).",
-        default: 'geo',
-      }),
-      maxAnswers: Type.Integer({
-        description: 'Most addresses in one answer (multivalue and regional; also caps the others).',
-        minimum: 1,
-        maximum: 32,
-        default: 8,
-      }),
+      policy: Defaulted(
+        StringEnum(Policies, {
+          description:
+            "How a target is chosen: geo (most specific location match, then fallback), proximity (nearest healthy target), weighted, failover (lowest priority tier with a healthy target), multivalue (up to maxAnswers healthy addresses), regional (the client's region, else its backups in order, then a weighted shuffle of that region's healthy targets).",
+          default: 'geo',
+        }),
+      ),
+      maxAnswers: Defaulted(
+        Type.Integer({
+          description: 'Most addresses in one answer (multivalue and regional; also caps the others).',
+          minimum: 1,
+          maximum: 32,
+          default: 8,
+        }),
+      ),
       targets: Type.Array(TargetSchema, { description: 'Where the name can point.', minItems: 1, maxItems: 256 }),
       regions: Type.Optional(
         Type.Array(RegionSchema, {

@@ -1,7 +1,7 @@
 // GeoZone: one authoritative zone, cluster-scoped like a Gateway (the platform team's resource): apex, SOA, name
 // servers, static records, custom networks and which namespaces may publish names into it.
 import { Type, type Static } from '@sinclair/typebox';
-import { DnsName, LocationSchema, StringEnum, Ttl, withRules } from './schema.ts';
+import { Defaulted, DnsName, LocationSchema, StringEnum, Ttl, withRules } from './schema.ts';
 import { ageColumn, Conditions, readyColumn, resourceEnvelope, type KindInfo } from './meta.ts';
 
 export const StaticRecordTypes = ['A', 'AAAA', 'CNAME', 'MX', 'TXT', 'SRV', 'CAA', 'NS', 'PTR'] as const;
@@ -91,11 +91,13 @@ export type LabelSelector = Static<typeof LabelSelectorSchema>;
 export const AllowedNamespacesSchema = withRules(
   Type.Object(
     {
-      from: StringEnum(['All', 'List', 'Selector'] as const, {
-        description:
-          'Which namespaces may publish GeoEndpoints into this zone: All, the ones named in names (List), or the ones matching selector (Selector).',
-        default: 'All',
-      }),
+      from: Defaulted(
+        StringEnum(['All', 'List', 'Selector'] as const, {
+          description:
+            'Which namespaces may publish GeoEndpoints into this zone: All, the ones named in names (List), or the ones matching selector (Selector).',
+          default: 'All',
+        }),
+      ),
       names: Type.Optional(
         Type.Array(Type.String({ maxLength: 63 }), { description: 'Namespace names, for from: List.', maxItems: 256 }),
       ),
@@ -114,16 +116,18 @@ export const SoaSchema = Type.Object(
   {
     primaryNameServer: Type.Optional(DnsName('MNAME: the primary name server; defaults to the first name server.')),
     hostmaster: DnsName('RNAME as a domain name: hostmaster.example.com stands for hostmaster@example.com.'),
-    refresh: Type.Integer({ description: 'Refresh interval in seconds.', minimum: 1, default: 3600 }),
-    retry: Type.Integer({ description: 'Retry interval in seconds.', minimum: 1, default: 600 }),
-    expire: Type.Integer({ description: 'Expire time in seconds.', minimum: 1, default: 604800 }),
-    minimum: Type.Integer({
-      description: 'Negative-caching TTL in seconds (RFC 2308); NXDOMAIN/NODATA answers use min(SOA TTL, minimum).',
-      minimum: 0,
-      maximum: 86400,
-      default: 60,
-    }),
-    ttl: Type.Integer({ description: 'TTL of the SOA record itself.', minimum: 0, default: 3600 }),
+    refresh: Defaulted(Type.Integer({ description: 'Refresh interval in seconds.', minimum: 1, default: 3600 })),
+    retry: Defaulted(Type.Integer({ description: 'Retry interval in seconds.', minimum: 1, default: 600 })),
+    expire: Defaulted(Type.Integer({ description: 'Expire time in seconds.', minimum: 1, default: 604800 })),
+    minimum: Defaulted(
+      Type.Integer({
+        description: 'Negative-caching TTL in seconds (RFC 2308); NXDOMAIN/NODATA answers use min(SOA TTL, minimum).',
+        minimum: 0,
+        maximum: 86400,
+        default: 60,
+      }),
+    ),
+    ttl: Defaulted(Type.Integer({ description: 'TTL of the SOA record itself.', minimum: 0, default: 3600 })),
     serialFloor: Type.Optional(
       Type.Integer({
         description: 'Lowest serial to publish; the managed serial never goes below it (useful when migrating a zone).',
@@ -148,12 +152,14 @@ export const GeoZoneSpecSchema = withRules(
         minItems: 1,
         maxItems: 16,
       }),
-      defaultTTL: Type.Integer({
-        description: 'TTL in seconds for records and names that set none.',
-        minimum: 0,
-        maximum: 604800,
-        default: 300,
-      }),
+      defaultTTL: Defaulted(
+        Type.Integer({
+          description: 'TTL in seconds for records and names that set none.',
+          minimum: 0,
+          maximum: 604800,
+          default: 300,
+        }),
+      ),
       records: Type.Optional(
         Type.Array(StaticRecordSchema, { description: 'Static record sets served as is.', maxItems: 10000 }),
       ),

@@ -1,7 +1,7 @@
 // HealthProbe: how target addresses are checked (HTTP, HTTPS or TCP, with thresholds), and the state of every
 // probed address in its status.
 import { Type, type Static } from '@sinclair/typebox';
-import { StringEnum, withRules } from './schema.ts';
+import { Defaulted, StringEnum, withRules } from './schema.ts';
 import { ageColumn, Conditions, readyColumn, resourceEnvelope, type KindInfo } from './meta.ts';
 
 /** Gateway API's Duration: 1 to 4 groups of a number with h, m, s or ms. */
@@ -26,46 +26,60 @@ export const HealthProbeSpecSchema = withRules(
     {
       type: StringEnum(ProbeTypes, { description: 'HTTP, HTTPS or TCP (connect only).' }),
       port: Type.Integer({ description: 'Port to probe on every target address.', minimum: 1, maximum: 65535 }),
-      path: Type.String({ description: 'HTTP(S) request path.', default: '/', pattern: '^/', maxLength: 2048 }),
+      path: Defaulted(
+        Type.String({ description: 'HTTP(S) request path.', default: '/', pattern: '^/', maxLength: 2048 }),
+      ),
       host: Type.Optional(Type.String({ description: 'HTTP Host header (and TLS SNI for HTTPS).', maxLength: 253 })),
-      expectedStatus: Type.Array(StatusRangeSchema, {
-        description: 'Accepted HTTP status ranges; default 200-399.',
-        default: [{ min: 200, max: 399 }],
-        minItems: 1,
-        maxItems: 16,
-      }),
+      expectedStatus: Defaulted(
+        Type.Array(StatusRangeSchema, {
+          description: 'Accepted HTTP status ranges; default 200-399.',
+          default: [{ min: 200, max: 399 }],
+          minItems: 1,
+          maxItems: 16,
+        }),
+      ),
       bodyMatch: Type.Optional(
         Type.String({
           description: 'A substring the HTTP response body must contain (first 64 KiB read).',
           maxLength: 1024,
         }),
       ),
-      insecureSkipVerify: Type.Boolean({
-        description: 'HTTPS: accept any certificate (self-signed targets). Default false: certificates are verified.',
-        default: false,
-      }),
-      interval: Type.String({
-        description: 'Time between probes (e.g. 10s, 500ms).',
-        pattern: DURATION_PATTERN,
-        default: '10s',
-      }),
-      timeout: Type.String({
-        description: 'Time a probe may take; must be shorter than interval.',
-        pattern: DURATION_PATTERN,
-        default: '2s',
-      }),
-      failureThreshold: Type.Integer({
-        description: 'Consecutive failures after which an address is down.',
-        minimum: 1,
-        maximum: 10,
-        default: 3,
-      }),
-      successThreshold: Type.Integer({
-        description: 'Consecutive successes after which a down address is up again.',
-        minimum: 1,
-        maximum: 10,
-        default: 1,
-      }),
+      insecureSkipVerify: Defaulted(
+        Type.Boolean({
+          description: 'HTTPS: accept any certificate (self-signed targets). Default false: certificates are verified.',
+          default: false,
+        }),
+      ),
+      interval: Defaulted(
+        Type.String({
+          description: 'Time between probes (e.g. 10s, 500ms).',
+          pattern: DURATION_PATTERN,
+          default: '10s',
+        }),
+      ),
+      timeout: Defaulted(
+        Type.String({
+          description: 'Time a probe may take; must be shorter than interval.',
+          pattern: DURATION_PATTERN,
+          default: '2s',
+        }),
+      ),
+      failureThreshold: Defaulted(
+        Type.Integer({
+          description: 'Consecutive failures after which an address is down.',
+          minimum: 1,
+          maximum: 10,
+          default: 3,
+        }),
+      ),
+      successThreshold: Defaulted(
+        Type.Integer({
+          description: 'Consecutive successes after which a down address is up again.',
+          minimum: 1,
+          maximum: 10,
+          default: 1,
+        }),
+      ),
     },
     { description: 'HealthProbe spec: how target addresses are checked.', additionalProperties: false },
   ),

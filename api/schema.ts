@@ -14,6 +14,17 @@ export function withRules<T extends TSchema>(schema: T, rules: CelRule[]): T {
   return { ...schema, 'x-kubernetes-validations': rules };
 }
 
+/**
+ * A field with a default: optional in the published schema, as Kubernetes wants it, because offline validators
+ * (kubeconform, IDE schemas from the CRDs) apply no defaults and would refuse every document that leaves it out.
+ * Its type stays required: nothing reads a resource before validation filled the default in (the API server on
+ * write, api/validate.ts through ajv's useDefaults), and compile relies on that.
+ */
+export function Defaulted<T extends TSchema>(schema: T): T {
+  if (schema.default === undefined) throw new Error('Defaulted: the schema has no default');
+  return Type.Optional(schema) as T;
+}
+
 /** A string enum as Kubernetes wants it (`type: string` + `enum`), typed as the union of its values. */
 export function StringEnum<const V extends readonly string[]>(
   values: V,

@@ -3,6 +3,8 @@
 // server-side dry run with the field in the message, and every example is accepted. The few rules only the file
 // loader can hold (a document given twice) are listed with the reason.
 import { readdirSync } from 'node:fs';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { validateResource } from '../../../api/validate.ts';
@@ -78,13 +80,62 @@ describe('the CRDs on the real API server', { timeout: 60_000 }, () => {
     });
   }
 
-  it('refuse nothing our own validator accepts: examples/cluster and examples/standalone', async () => {
-    for (const folder of ['examples/cluster', 'examples/standalone']) {
+  it('refuse nothing our own validator accepts: examples/cluster, examples/standalone and examples/regional', async () => {
+    for (const folder of ['examples/cluster', 'examples/standalone', 'examples/regional']) {
       for (const object of yamlObjects(folder)) {
         if (object.apiVersion?.startsWith('geodns.io/')) expect(validateResource(object).ok).toBe(true);
       }
       const { ok, output } = await dryRun(folder);
       expect(ok, output).toBe(true);
     }
+  });
+
+  it('fill in the defaults of fields a document leaves out (they are optional in the schema, not absent)', async () => {
+    const file = path.join(await mkdtemp(path.join(tmpdir(), 'geodns-defaults-')), 'minimal.yaml');
+    await writeFile(
+      file,
+      [
+        'apiVersion: geodns.io/v1alpha1',
+        'kind: GeoEndpoint',
+        'metadata: { name: minimal, namespace: web }',
+        'spec:',
+        '  zoneRef: { name: geo-example }',
+        '  hostname: www.geo.example.com',
+        '  targets: [{ name: a, addresses: [192.0.2.1] }]',
+        '---',
+        'apiVersion: geodns.io/v1alpha1',
+        'kind: HealthProbe',
+        'metadata: { name: minimal, namespace: web }',
+        'spec: { type: TCP, port: 80 }',
+        '---',
+        'apiVersion: geodns.io/v1alpha1',
+        'kind: GeoZone',
+        'metadata: { name: minimal }',
+        'spec:',
+        '  apex: geo.example.com',
+        '  soa: { hostmaster: hostmaster.example.com }',
+        '  nameServers: [{ name: ns1.example.net }]',
+        '  allowedNamespaces: {}',
+        '',
+      ].join('\n'),
+    );
+    const { stdout } = await plane.kubectl(['apply', '--dry-run=server', '-o', 'json', '-f', file]);
+    const served = (JSON.parse(stdout) as { items: { kind: string; spec: Record<string, unknown> }[] }).items;
+    const spec = (kind: string) => served.find((o) => o.kind === kind)?.spec;
+    expect(spec('GeoEndpoint')).toMatchObject({ policy: 'geo', maxAnswers: 8, targets: [{ weight: 1, priority: 0 }] });
+    expect(spec('HealthProbe')).toMatchObject({
+      path: '/',
+      expectedStatus: [{ min: 200, max: 399 }],
+      insecureSkipVerify: false,
+      interval: '10s',
+      timeout: '2s',
+      failureThreshold: 3,
+      successThreshold: 1,
+    });
+    expect(spec('GeoZone')).toMatchObject({
+      defaultTTL: 300,
+      soa: { refresh: 3600, retry: 600, expire: 604800, minimum: 60, ttl: 3600 },
+      allowedNamespaces: { from: 'All' },
+    });
   });
 });
