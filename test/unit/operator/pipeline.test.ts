@@ -2,14 +2,14 @@
 // it feeds into the health table. The probe target is a real HTTP server on loopback.
 import pino from 'pino';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { CompiledZone } from '../../api/compiled.ts';
-import type { HealthTable } from '../../api/health.ts';
-import type { CompileOutput } from '../../operator/compile/index.ts';
-import type { ResourceSnapshot } from '../../operator/inputs/snapshot.ts';
-import type { InputRead, ResourceInput } from '../../operator/inputs/types.ts';
-import { Pipeline, type PipelineOutput } from '../../operator/pipeline.ts';
-import { endpoint, probe, target, zone } from '../support/resources.ts';
-import { spec, startHttp, type TestHttpServer } from '../support/probe-targets.ts';
+import type { CompiledZone } from '../../../api/compiled.ts';
+import type { HealthTable } from '../../../api/health.ts';
+import type { CompileOutput } from '../../../operator/compile/index.ts';
+import type { ResourceSnapshot } from '../../../operator/inputs/snapshot.ts';
+import type { InputRead, ResourceInput } from '../../../operator/inputs/types.ts';
+import { Pipeline, type PipelineOutput } from '../../../operator/pipeline.ts';
+import { endpoint, probe, target, zone } from '../../support/resources.ts';
+import { spec, startHttp, type TestHttpServer } from '../../support/probe-targets.ts';
 
 class MemoryInput implements ResourceInput {
   readonly name = 'memory';

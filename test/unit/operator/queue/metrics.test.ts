@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Registry } from 'prom-client';
-import { WorkQueue } from '../../operator/queue/work-queue.ts';
-import { queueMetrics } from '../../operator/queue/metrics.ts';
+import { WorkQueue } from '../../../../operator/queue/work-queue.ts';
+import { queueMetrics } from '../../../../operator/queue/metrics.ts';
 
 describe('queueMetrics', () => {
   it('feeds client-go-named metrics, one series per queue on a shared registry', async () => {

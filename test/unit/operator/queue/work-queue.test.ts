@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { WorkQueue, type WorkQueueMetrics } from '../../operator/queue/work-queue.ts';
-import { ExponentialBackoff, MaxOf, TokenBucket } from '../../operator/queue/rate-limiters.ts';
+import { WorkQueue, type WorkQueueMetrics } from '../../../../operator/queue/work-queue.ts';
+import { ExponentialBackoff, MaxOf, TokenBucket } from '../../../../operator/queue/rate-limiters.ts';
 
 const now = (): number => Date.now();
 

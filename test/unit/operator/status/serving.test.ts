@@ -1,8 +1,8 @@
 // Which serial a DNS server serves, asked over UDP as the operator asks each DNS pod: against a real geodns serve.
 import { createSocket, type Socket } from 'node:dgram';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { countServing, dnsServersOf, querySerial } from '../../operator/status/serving.ts';
-import { EXAMPLES, startServe, type ServeProcess } from '../support/serve.ts';
+import { countServing, dnsServersOf, querySerial } from '../../../../operator/status/serving.ts';
+import { EXAMPLES, startServe, type ServeProcess } from '../../../support/serve.ts';
 
 let server: ServeProcess;
 let silent: Socket;

@@ -1,6 +1,6 @@
 // The operator's lanes: one idle() over all of them (also when one lane's handler adds to another) and one drain.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { Lanes } from '../../operator/queue/lanes.ts';
+import { Lanes } from '../../../../operator/queue/lanes.ts';
 
 beforeEach(() => {
   vi.useFakeTimers();

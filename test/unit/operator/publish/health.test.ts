@@ -3,12 +3,12 @@
 // written, and the revision only grows.
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { HEALTH_KEY } from '../../api/configmaps.ts';
-import { HEALTH_FORMAT } from '../../api/constants.ts';
-import type { HealthTable } from '../../api/health.ts';
-import { HealthPublisher, revisionOf } from '../../operator/publish/health.ts';
-import { Lanes } from '../../operator/queue/lanes.ts';
-import type { ClusterWriter, ConfigMapObject } from '../../operator/publish/writer.ts';
+import { HEALTH_KEY } from '../../../../api/configmaps.ts';
+import { HEALTH_FORMAT } from '../../../../api/constants.ts';
+import type { HealthTable } from '../../../../api/health.ts';
+import { HealthPublisher, revisionOf } from '../../../../operator/publish/health.ts';
+import { Lanes } from '../../../../operator/queue/lanes.ts';
+import type { ClusterWriter, ConfigMapObject } from '../../../../operator/publish/writer.ts';
 
 function memoryStore(): {
   writer: ClusterWriter;

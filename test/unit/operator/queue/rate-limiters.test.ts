@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { ExponentialBackoff, MaxOf, TokenBucket, defaultRateLimiter } from '../../operator/queue/rate-limiters.ts';
+import {
+  ExponentialBackoff,
+  MaxOf,
+  TokenBucket,
+  defaultRateLimiter,
+} from '../../../../operator/queue/rate-limiters.ts';
 
 describe('ExponentialBackoff', () => {
   it('doubles per retry of a key from the base, up to the cap', () => {

@@ -7,16 +7,16 @@ import { CoreV1Api, CustomObjectsApi, DiscoveryV1Api, EventsV1Api, KubeConfig } 
 import pino from 'pino';
 import type { Counter } from 'prom-client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { decodeDocuments, HEALTH_CONFIGMAP, REVISION_ANNOTATION, zoneConfigMapName } from '../../api/configmaps.ts';
-import type { CompiledZone } from '../../api/compiled.ts';
-import type { HealthTable } from '../../api/health.ts';
-import { OperatorMetrics } from '../../operator/observability/metrics.ts';
-import { Operator } from '../../operator/operator.ts';
-import { geoEndpoint } from '../support/objects.ts';
-import { until } from '../support/until.ts';
-import { createPod, setPodReady, uncontactedAddress } from '../../tools/control-plane/pods.ts';
-import { FaultProxy } from '../../tools/control-plane/fault-proxy.ts';
-import { OPERATOR_ACCOUNT, OPERATOR_NAMESPACE, startCluster, type Cluster } from '../support/operator-cluster.ts';
+import { decodeDocuments, HEALTH_CONFIGMAP, REVISION_ANNOTATION, zoneConfigMapName } from '../../../api/configmaps.ts';
+import type { CompiledZone } from '../../../api/compiled.ts';
+import type { HealthTable } from '../../../api/health.ts';
+import { OperatorMetrics } from '../../../operator/observability/metrics.ts';
+import { Operator } from '../../../operator/operator.ts';
+import { geoEndpoint } from '../../support/objects.ts';
+import { until } from '../../support/until.ts';
+import { createPod, setPodReady, uncontactedAddress } from '../../../tools/control-plane/pods.ts';
+import { FaultProxy } from '../../../tools/control-plane/fault-proxy.ts';
+import { OPERATOR_ACCOUNT, OPERATOR_NAMESPACE, startCluster, type Cluster } from '../../support/operator-cluster.ts';
 
 const NS = OPERATOR_NAMESPACE;
 const OPERATOR_USER = `system:serviceaccount:${NS}:${OPERATOR_ACCOUNT}`;

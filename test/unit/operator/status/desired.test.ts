@@ -1,7 +1,7 @@
 // Which status changes follow the live health alone (and so may wait longer): pure.
 import { describe, expect, it } from 'vitest';
-import type { Condition } from '../../api/meta.ts';
-import { followsHealthOnly, type StatusBody } from '../../operator/status/desired.ts';
+import type { Condition } from '../../../../api/meta.ts';
+import { followsHealthOnly, type StatusBody } from '../../../../operator/status/desired.ts';
 
 const at = '2026-12-04T00:00:00Z';
 const cond = (type: string, ok: boolean, reason: string): Condition => ({

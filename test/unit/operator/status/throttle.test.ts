@@ -1,6 +1,6 @@
 // When a status may be written: pure.
 import { describe, expect, it } from 'vitest';
-import { dueAt, type ThrottleState } from '../../operator/status/throttle.ts';
+import { dueAt, type ThrottleState } from '../../../../operator/status/throttle.ts';
 
 const intervals = { intervalMs: 1000, healthIntervalMs: 5000, probeIntervalMs: 7000 };
 const state = (fields: Partial<ThrottleState>): ThrottleState => ({

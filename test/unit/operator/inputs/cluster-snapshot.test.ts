@@ -6,7 +6,7 @@ import {
   readyServices,
   serviceInfo,
   type ClusterObjects,
-} from '../../operator/inputs/cluster-snapshot.ts';
+} from '../../../../operator/inputs/cluster-snapshot.ts';
 
 const NOW = new Date('2026-12-04T00:00:00Z');
 
