@@ -16,7 +16,7 @@ import { OperatorCaches } from './kube/caches.ts';
 import type { OperatorMetrics } from './observability/metrics.ts';
 import { Pipeline, type PipelineOutput } from './pipeline.ts';
 import { HealthPublisher } from './publish/health.ts';
-import { ApiError, type ClusterWriter, type ObjectRef } from './publish/writer.ts';
+import { ApiError, type ClusterWriter, type ObjectRef } from './cluster-writer.ts';
 import { Lanes } from './queue/lanes.ts';
 import { queueMetrics } from './queue/metrics.ts';
 import type { HandlerResult, WorkQueue } from './queue/work-queue.ts';
@@ -161,11 +161,7 @@ export class Operator {
   async settled(): Promise<void> {
     const leading = this.#leading;
     if (!leading) return;
-    // The zone publisher runs a lane of its own; its results add to the others.
-    do {
-      await leading.lanes.idle();
-      await leading.zones.idle();
-    } while (!leading.lanes.isIdle);
+    await leading.lanes.idle();
   }
 
   /** Stops leading (the Lease is released), then the caches. */
@@ -192,6 +188,7 @@ export class Operator {
     });
     const zones = new ZonePublisher({
       writer,
+      lanes,
       namespace,
       log,
       existing: () => this.caches.zoneConfigMaps(),
@@ -201,7 +198,6 @@ export class Operator {
         this.#published(zone, result);
         if (result.kind === 'written') serving.addAfter(CHECK, SERVING_AFTER_WRITE_MS);
       },
-      queueMetrics: queueMetrics(metrics.registry, 'zones'),
       ...(this.#options.zoneLimitBytes !== undefined ? { limitBytes: this.#options.zoneLimitBytes } : {}),
     });
     const health = new HealthPublisher({
@@ -272,7 +268,7 @@ export class Operator {
     this.#options.log.info('no longer leading: stopped publishing and probing');
     leading.offConfigMaps();
     // The drain: what is in flight finishes (a write refused once leadership is gone fails as not sent).
-    await Promise.all([leading.pipeline.close(), leading.lanes.shutDown(), leading.zones.close()]);
+    await Promise.all([leading.pipeline.close(), leading.lanes.shutDown()]);
   }
 
   #setZones(zones: CompiledZone[]): void {

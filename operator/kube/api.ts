@@ -15,7 +15,7 @@ import {
   type ConfigMapObject,
   type EventRecord,
   type ObjectRef,
-} from '../publish/writer.ts';
+} from '../cluster-writer.ts';
 
 /** The client configuration, and the Lease API, for code outside operator/kube/ that only passes them on. */
 export { CoordinationV1Api, type KubeConfig };

@@ -10,7 +10,7 @@ import { GROUP, VERSION } from '../../api/meta.ts';
 import { KINDS } from '../../api/kinds.ts';
 import type { ClusterObjects, EndpointSliceObject, RawObject, ServiceObject } from '../inputs/cluster-snapshot.ts';
 import type { ClusterCaches } from '../inputs/cluster.ts';
-import type { ConfigMapObject } from '../publish/writer.ts';
+import type { ConfigMapObject } from '../cluster-writer.ts';
 import { publishedZones, type PublishedZone } from '../publish/zones.ts';
 import type { Collection } from '../../lib/kube/collection.ts';
 import { describeApiError } from '../../lib/kube/errors.ts';

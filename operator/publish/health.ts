@@ -16,7 +16,7 @@ import type { HealthTable } from '../../api/health.ts';
 import { canonicalJson } from '../compile/index.ts';
 import type { Lanes } from '../queue/lanes.ts';
 import type { WorkQueue } from '../queue/work-queue.ts';
-import type { ClusterWriter, ConfigMapObject } from './writer.ts';
+import type { ClusterWriter, ConfigMapObject } from '../cluster-writer.ts';
 
 export interface HealthPublisherOptions {
   writer: ClusterWriter;

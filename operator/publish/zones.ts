@@ -18,8 +18,9 @@ import {
 import type { CompiledZone } from '../../api/compiled.ts';
 import { API_VERSION } from '../../api/meta.ts';
 import { serializeCompiledZone } from '../compile/index.ts';
-import { statusOf, type ClusterWriter, type ConfigMapObject } from './writer.ts';
-import { WorkQueue, type WorkQueueMetrics } from '../queue/work-queue.ts';
+import { statusOf, type ClusterWriter, type ConfigMapObject } from '../cluster-writer.ts';
+import type { Lanes } from '../queue/lanes.ts';
+import type { WorkQueue } from '../queue/work-queue.ts';
 
 export interface PublishedZone {
   serial: number;
@@ -28,6 +29,8 @@ export interface PublishedZone {
 
 export interface ZonePublisherOptions {
   writer: ClusterWriter;
+  /** Where the writes are scheduled: the publisher runs the `zones` lane on it, one key per GeoZone. */
+  lanes: Lanes;
   namespace: string;
   log: Logger;
   /** The zone ConfigMaps as the operator's informer holds them. */
@@ -39,7 +42,6 @@ export interface ZonePublisherOptions {
   onWrite?: (verb: 'create' | 'update' | 'delete') => void;
   /** The most bytes a zone may take in its ConfigMap (default CONFIGMAP_LIMIT_BYTES). */
   limitBytes?: number;
-  queueMetrics?: WorkQueueMetrics;
 }
 
 export type ZonePublishResult =
@@ -70,8 +72,7 @@ export class ZonePublisher {
 
   constructor(options: ZonePublisherOptions) {
     this.#options = options;
-    this.#queue = new WorkQueue(options.queueMetrics ? { metrics: options.queueMetrics } : {});
-    void this.#queue.run((geoZone) => this.#sync(geoZone), {
+    this.#queue = options.lanes.lane('zones', (geoZone) => this.#sync(geoZone), {
       concurrency: 2,
       onError: (geoZone, error) => {
         options.log.error({ zone: geoZone, err: error }, 'writing the zone ConfigMap failed; retrying');
@@ -92,15 +93,6 @@ export class ZonePublisher {
   forget(geoZone: string): void {
     this.#desired.delete(geoZone);
     this.#queue.add(geoZone);
-  }
-
-  /** Resolves when every queued write has been tried once. */
-  idle(): Promise<void> {
-    return this.#queue.idle();
-  }
-
-  close(): Promise<void> {
-    return this.#queue.shutDown();
   }
 
   async #sync(geoZone: string): Promise<void> {

@@ -1,6 +1,6 @@
 // When an object's status may be written: pure, the status writer's queue handler asks it and either writes or
 // puts the key back for the time it says.
-import type { ObjectRef } from '../publish/writer.ts';
+import type { ObjectRef } from '../cluster-writer.ts';
 import { followsHealthOnly, type StatusBody } from './desired.ts';
 
 export interface ThrottleIntervals {

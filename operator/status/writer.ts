@@ -9,7 +9,7 @@
 import type { Logger } from 'pino';
 import type { Condition } from '../../api/meta.ts';
 import { canonicalJson } from '../compile/index.ts';
-import { statusOf, type ClusterWriter, type ObjectRef } from '../publish/writer.ts';
+import { statusOf, type ClusterWriter, type ObjectRef } from '../cluster-writer.ts';
 import type { Lanes } from '../queue/lanes.ts';
 import { TokenBucket } from '../queue/rate-limiters.ts';
 import type { HandlerResult, WorkQueue } from '../queue/work-queue.ts';

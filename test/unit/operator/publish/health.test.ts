@@ -8,7 +8,7 @@ import { HEALTH_FORMAT } from '../../../../api/constants.ts';
 import type { HealthTable } from '../../../../api/health.ts';
 import { HealthPublisher, revisionOf } from '../../../../operator/publish/health.ts';
 import { Lanes } from '../../../../operator/queue/lanes.ts';
-import type { ClusterWriter, ConfigMapObject } from '../../../../operator/publish/writer.ts';
+import type { ClusterWriter, ConfigMapObject } from '../../../../operator/cluster-writer.ts';
 
 function memoryStore(): {
   writer: ClusterWriter;

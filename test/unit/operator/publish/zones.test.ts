@@ -5,7 +5,8 @@ import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { SERIAL_ANNOTATION, zoneConfigMapName } from '../../../../api/configmaps.ts';
 import { ZonePublisher } from '../../../../operator/publish/zones.ts';
-import { ApiError, type ClusterWriter, type ConfigMapObject } from '../../../../operator/publish/writer.ts';
+import { Lanes } from '../../../../operator/queue/lanes.ts';
+import { ApiError, type ClusterWriter, type ConfigMapObject } from '../../../../operator/cluster-writer.ts';
 import { zoneDoc } from '../../../support/documents.ts';
 
 class MemoryApi {
@@ -52,25 +53,27 @@ describe('ZonePublisher', () => {
   it('writes on top of its own last write while the cache still shows an older version, or none', async () => {
     const api = new MemoryApi();
     let cache: ConfigMapObject[] = [];
+    const lanes = new Lanes();
     const publisher = new ZonePublisher({
       writer: api.writer,
+      lanes,
       namespace: 'geodns-system',
       log: pino({ level: 'silent' }),
       existing: () => cache,
       zoneUid: () => 'uid-1',
     });
     publisher.setZones([zoneDoc('geo.example.com', 1)]);
-    await publisher.idle();
+    await lanes.idle();
     // The cache has not seen the create yet: the next version replaces it, it does not create it again.
     publisher.setZones([zoneDoc('geo.example.com', 2)]);
-    await publisher.idle();
+    await lanes.idle();
     expect(serialOf(api)).toBe('2');
     // The cache now shows the first write (the version serial 2 replaced): serial 3 goes on top of serial 2.
     const first = structuredClone(api.objects.get(NAME)!);
     first.metadata.resourceVersion = '2';
     cache = [first];
     publisher.setZones([zoneDoc('geo.example.com', 3)]);
-    await publisher.idle();
+    await lanes.idle();
     expect(serialOf(api)).toBe('3');
     expect(api.errors).toEqual([]);
 
@@ -78,10 +81,10 @@ describe('ZonePublisher', () => {
     api.objects.clear();
     cache = [];
     publisher.setZones([zoneDoc('geo.example.com', 4)]);
-    await publisher.idle();
+    await lanes.idle();
     await new Promise((resolve) => setTimeout(resolve, 100)); // the retry after the 404
-    await publisher.idle();
+    await lanes.idle();
     expect(serialOf(api)).toBe('4');
-    await publisher.close();
+    await lanes.shutDown();
   });
 });

@@ -2,8 +2,8 @@
 // at a time, the latest status written after the one in flight, and failures retried without losing a newer status.
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { ClusterWriter, ObjectRef } from '../../../../operator/publish/writer.ts';
-import { ApiError } from '../../../../operator/publish/writer.ts';
+import type { ClusterWriter, ObjectRef } from '../../../../operator/cluster-writer.ts';
+import { ApiError } from '../../../../operator/cluster-writer.ts';
 import { Lanes } from '../../../../operator/queue/lanes.ts';
 import type { StatusBody } from '../../../../operator/status/desired.ts';
 import { StatusWriter, type StatusWriterOptions } from '../../../../operator/status/writer.ts';

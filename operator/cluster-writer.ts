@@ -1,5 +1,6 @@
-// What the publishers and the status writer need of the API server, as plain shapes: operator/kube/api.ts
-// implements it with @kubernetes/client-node, tests may implement it in memory.
+// The operator's port to the API server: what the publishers and the status writer need of it, as plain shapes.
+// It belongs to the operator, not to publish/: operator/kube/api.ts implements it (through lib/kube/), tests may
+// implement it in memory.
 
 export interface OwnerReference {
   apiVersion: string;
