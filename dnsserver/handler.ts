@@ -54,6 +54,20 @@ export interface QueryEvent {
    * target), so a counter can keep its tallies per answer instead of composing a key per query.
    */
   answer?: object;
+  /** Only with HandlerOptions.queryDetail: what the query log says besides. */
+  detail?: QueryDetail;
+}
+
+/** Where the client was placed and what was decided for it, for the query log. */
+export interface QueryDetail {
+  /** The ECS option's subnet, e.g. '198.51.100.0/24'. */
+  subnet?: string;
+  /** What placed the client: the ECS subnet or the packet's source address (an ECS /0 places nobody). */
+  placedBy: 'ecs' | 'address';
+  /** Routed answers only: where the client was placed (static answers do not depend on it). */
+  location?: ClientLocation;
+  /** Routed answers only: the decision of each routed part (targets, addresses, region). */
+  decisions?: readonly Decision[];
 }
 
 /** The routing decisions of a plan's routed parts for one client, and what they make together. */
@@ -94,6 +108,8 @@ export interface HandlerOptions {
    * retries over TCP, which is not budgeted. None: unlimited.
    */
   signingBudget?: SigningBudget;
+  /** Give observe() each query's detail (QueryEvent.detail) for the query log; off, no query pays for it. */
+  queryDetail?: boolean;
 }
 
 /** Where the answer should be for: the ECS subnet when the resolver sent one, else the packet's source. */
@@ -114,6 +130,7 @@ export function createHandler(state: ServerState, options: HandlerOptions = {}):
   const clock = options.now ?? (() => Date.now() / 1000);
   const signingBudget = options.signingBudget;
   const limiter = options.rateLimiter;
+  const queryDetail = options.queryDetail === true;
 
   function handle(message: Buffer, client: ClientInfo): Buffer | null {
     // ── parse ──
@@ -181,6 +198,8 @@ export function createHandler(state: ServerState, options: HandlerOptions = {}):
         policy: undefined,
         target: undefined,
         compactOk: false,
+        location: undefined,
+        decisions: undefined,
       };
       plan = { kind: 'fixed', zone, answer, wildcard };
     } else {
@@ -253,7 +272,18 @@ export function createHandler(state: ServerState, options: HandlerOptions = {}):
     }
     const target = decisions[0]?.targets[0];
     const name = plan.wildcard ?? query.qname;
-    return { kind: 'answer', zone: plan.zone.apex, body, name, scope, policy, target, compactOk: false };
+    return {
+      kind: 'answer',
+      zone: plan.zone.apex,
+      body,
+      name,
+      scope,
+      policy,
+      target,
+      compactOk: false,
+      location,
+      decisions,
+    };
   }
 
   /**
@@ -264,9 +294,10 @@ export function createHandler(state: ServerState, options: HandlerOptions = {}):
   function answerSigned(plan: Plan, query: ParsedQuery, client: ClientInfo, signer: ZoneSigner): Answer {
     const compactOk = query.edns?.compactOk === true;
     const stem = `${query.qname}|${query.qtype}|${compactOk ? 'co' : 'do'}`;
+    const location = plan.kind === 'routed' ? locateClient(state.locator(plan.zone), query, client) : undefined;
     const { decisions, policy, key, scope } =
-      plan.kind === 'routed'
-        ? decideParts(plan.result, locateClient(state.locator(plan.zone), query, client), stem)
+      plan.kind === 'routed' && location
+        ? decideParts(plan.result, location, stem)
         : { decisions: [], policy: '', key: stem, scope: 0 };
     const now = clock();
     let signed = state.signed.get(key);
@@ -286,7 +317,20 @@ export function createHandler(state: ServerState, options: HandlerOptions = {}):
     }
     const target = decisions[0]?.targets[0];
     const name = plan.wildcard ?? query.qname;
-    return { kind: 'answer', zone: plan.zone.apex, body: signed.body, name, scope, policy, target, compactOk };
+    const body = signed.body;
+    const routed = location ? decisions : undefined;
+    return {
+      kind: 'answer',
+      zone: plan.zone.apex,
+      body,
+      name,
+      scope,
+      policy,
+      target,
+      compactOk,
+      location,
+      decisions: routed,
+    };
   }
 
   function signed(plan: Plan, query: ParsedQuery, client: ClientInfo, signer: ZoneSigner): Ending {
@@ -320,13 +364,27 @@ export function createHandler(state: ServerState, options: HandlerOptions = {}):
     const ecs = parsed.ok && parsed.query.edns?.ecs !== undefined;
     const { zone } = end;
     const transport = client.transport;
-    if (end.kind === 'rcode') return { zone, qname, qtype, rcode: end.rcode, transport, ecs };
+    if (end.kind === 'rcode') {
+      const refused: QueryEvent = { zone, qname, qtype, rcode: end.rcode, transport, ecs };
+      if (queryDetail) refused.detail = detailOf(parsed, undefined);
+      return refused;
+    }
     const event: QueryEvent = { zone, qname, qtype, rcode: end.body.rcode, transport, ecs, answer: end.body };
     if (end.policy !== undefined) {
       event.policy = end.policy;
       if (end.target !== undefined) event.target = end.target;
     }
+    if (queryDetail) event.detail = detailOf(parsed, end);
     return event;
+  }
+
+  function detailOf(parsed: Answerable, answer: Answer | undefined): QueryDetail {
+    const ecs = parsed.query?.edns?.ecs;
+    const detail: QueryDetail = { placedBy: ecs && ecs.sourcePrefix > 0 ? 'ecs' : 'address' };
+    if (ecs) detail.subnet = `${ecs.address}/${ecs.sourcePrefix}`;
+    if (answer?.location) detail.location = answer.location;
+    if (answer?.decisions) detail.decisions = answer.decisions;
+    return detail;
   }
 
   /** The rate limiter's verdict on a reply: send it, drop it or send it truncated. */

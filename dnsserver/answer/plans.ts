@@ -5,6 +5,7 @@
 //   the health table or the zones change. Weighted and multivalue decide on every query.
 import type { CompiledRoutedName } from '../../api/compiled.ts';
 import type { ClientLocation } from '../geoip/types.ts';
+import type { Decision } from '../routing/decide.ts';
 import type { LookupResult, ZoneIndex } from '../zone/types.ts';
 import type { EncodedBody } from '../wire/types.ts';
 
@@ -42,6 +43,9 @@ export interface Answer {
   readonly target: string | undefined;
   /** A signed answer to a query that set Compact Answers OK (RFC 9824 §4). */
   readonly compactOk: boolean;
+  /** Routed answers: where the client was placed, and the decisions (for the query log; nothing else reads them). */
+  readonly location: ClientLocation | undefined;
+  readonly decisions: readonly Decision[] | undefined;
 }
 
 const DETERMINISTIC = new Set<CompiledRoutedName['policy']>(['geo', 'proximity', 'failover']);

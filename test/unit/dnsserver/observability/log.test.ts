@@ -1,10 +1,19 @@
 import { Writable } from 'node:stream';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { CompiledZone } from '../../../../api/compiled.ts';
+import { compile } from '../../../../operator/compile/index.ts';
+import { loadResources } from '../../../../operator/inputs/resource-files.ts';
+import { compileInputOf, snapshotFromFiles } from '../../../../operator/inputs/snapshot.ts';
+import { embeddedDatabasePath, openGeoDatabase, type GeoDatabase } from '../../../../dnsserver/geoip/database.ts';
+import { createHandler, ServerState, type QueryEvent } from '../../../../dnsserver/handler.ts';
+import type { ClientInfo } from '../../../../dnsserver/wire/types.ts';
+import { query, type QueryOptions } from '../../../../tools/dns-query.ts';
 import {
   QueryLog,
   createLogger,
   parseLogLevel,
   parseSampleRate,
+  queryLogEntry,
   type QueryLogEntry,
 } from '../../../../dnsserver/observability/log.ts';
 
@@ -91,5 +100,128 @@ describe('QueryLog', () => {
     for (const bad of ['', '-0.1', '1.5', 'half', 'NaN']) {
       expect(() => parseSampleRate(bad)).toThrow(`--query-log-sample: expected a number from 0 to 1, got "${bad}"`);
     }
+  });
+});
+
+describe('the query log line of an answered query', () => {
+  let zones: CompiledZone[];
+  let geoip: GeoDatabase;
+  beforeAll(async () => {
+    const loaded = await loadResources(['examples/standalone', 'examples/regional']);
+    zones = compile(compileInputOf(snapshotFromFiles(loaded), {}, new Date())).zones;
+    geoip = await openGeoDatabase(embeddedDatabasePath());
+  });
+
+  const udp: ClientInfo = { address: '192.0.2.77', port: 5300, family: 4, transport: 'udp' };
+
+  /** Answers one query with the handler the server runs, and returns the line the query log would write. */
+  function logged(name: string, options: QueryOptions, client = udp, queryDetail = true) {
+    let event: QueryEvent | undefined;
+    const handler = createHandler(new ServerState({ zones, geoip }), {
+      observe: (e) => (event = e),
+      random: () => 0,
+      queryDetail,
+    });
+    const response = handler(query(name, options), client);
+    if (!event) throw new Error('no event');
+    return { event, entry: queryLogEntry(event, client, response, 0.1) };
+  }
+
+  it('says where an ECS subnet placed the client, the policy, the targets and the addresses answered', () => {
+    const { entry } = logged('www.geo.example.com', { ecs: { ip: '10.1.0.0', prefix: 24 } });
+    expect(entry).toEqual({
+      client: '192.0.2.77',
+      transport: 'udp',
+      qname: 'www.geo.example.com',
+      qtype: 'A',
+      rcode: 'NOERROR',
+      ecs: '10.1.0.0/24',
+      placedBy: 'ecs',
+      location: {
+        continent: 'EU',
+        country: 'DE',
+        region: 'dc-frankfurt',
+        source: 'network',
+        network: '10.1.0.0/16',
+        prefix: 16,
+      },
+      policy: 'geo',
+      target: 'web/www/eu-frankfurt',
+      targets: ['web/www/eu-frankfurt'],
+      answers: ['192.0.2.10', '192.0.2.11'],
+      scope: 16,
+      durationMs: 0.1,
+    });
+  });
+
+  it('places a client without ECS by its source address, and names the region of a regional answer', () => {
+    const tokyo: ClientInfo = { address: '10.3.0.9', port: 5300, family: 4, transport: 'tcp' };
+    const { entry } = logged('app.geo.example.com', { type: 'AAAA' }, tokyo);
+    expect(entry).toMatchObject({
+      client: '10.3.0.9',
+      transport: 'tcp',
+      qtype: 'AAAA',
+      placedBy: 'address',
+      // /17: 10.3.128.0/17 elsewhere in 10.3.0.0/16 places its clients in Australia.
+      location: {
+        continent: 'AS',
+        country: 'JP',
+        region: 'dc-tokyo',
+        source: 'network',
+        network: '10.3.0.0/16',
+        prefix: 17,
+      },
+      policy: 'regional',
+      region: 'apac',
+    });
+    expect(entry.ecs).toBeUndefined();
+    expect(entry.targets).toHaveLength(2);
+    expect(entry.targets?.every((t) => t.startsWith('web/app/apac-'))).toBe(true);
+    expect(entry.answers).toHaveLength(2);
+    expect(entry.answers?.every((a) => a.startsWith('2001:db8:'))).toBe(true);
+  });
+
+  it('says when neither a custom network nor the GeoIP database knows the client', () => {
+    const { entry } = logged('www.geo.example.com', { ecs: { ip: '127.0.0.0', prefix: 24 } });
+    expect(entry.location).toMatchObject({ source: 'none' });
+    expect(entry.placedBy).toBe('ecs');
+    expect(entry.answers?.length).toBeGreaterThan(0);
+  });
+
+  it('gives the addresses of a static answer, with no placement (a static answer does not depend on it)', () => {
+    const { entry } = logged('geo.example.com', { type: 'NS' });
+    expect(entry).toMatchObject({ qtype: 'NS', rcode: 'NOERROR', placedBy: 'address', answers: [] });
+    expect(entry.location).toBeUndefined();
+    expect(entry.policy).toBeUndefined();
+    const refused = logged('www.example.org', { ecs: { ip: '10.1.0.0', prefix: 24 } }).entry;
+    expect(refused).toMatchObject({ rcode: 'REFUSED', ecs: '10.1.0.0/24', placedBy: 'ecs' });
+    expect(refused.location).toBeUndefined();
+  });
+
+  it('costs the answer path nothing while the log is off: the event carries no detail', () => {
+    const { event } = logged('www.geo.example.com', { ecs: { ip: '10.1.0.0', prefix: 24 } }, udp, false);
+    expect(event.detail).toBeUndefined();
+    expect(Object.keys(event).sort()).toEqual([
+      'answer',
+      'ecs',
+      'policy',
+      'qname',
+      'qtype',
+      'rcode',
+      'target',
+      'transport',
+      'zone',
+    ]);
+  });
+
+  it('is built only for the queries the sample picks', () => {
+    const out = memory();
+    const log = new QueryLog(createLogger({ level: 'info', destination: out.stream, env: {} }), 0.5, () => 0.9);
+    const { event } = logged('www.geo.example.com', {});
+    log.logQuery(event, udp, null, 1);
+    expect(out.lines()).toHaveLength(0);
+    const every = new QueryLog(createLogger({ level: 'info', destination: out.stream, env: {} }), 1);
+    every.logQuery(event, udp, null, 1);
+    expect(out.lines()).toEqual([expect.objectContaining({ msg: 'query', dropped: true, policy: 'geo' })]);
   });
 });
