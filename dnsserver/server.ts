@@ -11,7 +11,14 @@ import { formatListenAddress, type ListenAddress } from '../lib/listen-address.t
 import { parseKeyPair, type KeyPairText } from './dnssec/bind.ts';
 import { dsText } from './dnssec/keys.ts';
 import { signersFor } from './dnssec/signer.ts';
-import { embeddedDatabasePath, geoDatabaseFromBytes, readGeoDatabaseBytes } from './geoip/database.ts';
+import { embeddedDatabasePath } from './geoip/database.ts';
+import {
+  loadGeoDatabase,
+  watchGeoDatabase,
+  type GeoDatabaseWatch,
+  type GeoReloadOutcome,
+  type LoadedGeoDatabase,
+} from './geoip/reload.ts';
 import { createLogger } from './observability/log.ts';
 import { aggregateMetrics, GeodnsMetrics, workerMetricsSnapshot } from './observability/metrics.ts';
 import type { RrlSettings } from './rrl/limiter.ts';
@@ -60,7 +67,10 @@ export function clusterSource(options: Omit<ClusterSourceOptions, 'sink' | 'log'
 export interface DnsServerOptions {
   source: SourceSpec;
   listen: ListenAddress[];
-  /** A MaxMind-format database; default: the embedded country database. */
+  /**
+   * A MaxMind-format database; default: the embedded country database. The file is watched: a new version (a
+   * rename over it, as geoipupdate does) is checked and swapped in without a restart.
+   */
   geoip?: string | undefined;
   /** Worker threads; 0 answers in the main thread. */
   workers: number;
@@ -106,12 +116,61 @@ export interface DnsServer {
   readonly stopped: Promise<{ failed: boolean }>;
 }
 
-/** Reads (and checks) the database once; the workers share these bytes. */
-async function loadGeoip(path: string, log: Logger): Promise<{ path: string; bytes: SharedArrayBuffer }> {
-  const bytes = await readGeoDatabaseBytes(path);
-  const database = geoDatabaseFromBytes(bytes, path);
+/** Reads (and checks) the database; the workers share these bytes. */
+async function loadGeoip(path: string, log: Logger, metrics: GeodnsMetrics): Promise<LoadedGeoDatabase> {
+  const database = await loadGeoDatabase(path);
   log.info({ geoip: database.path, type: database.type, built: database.buildEpoch }, 'GeoIP database');
-  return { path, bytes };
+  metrics.setGeoDatabase(database);
+  return database;
+}
+
+/** Logs and counts what a look at the GeoIP file came to (reloads and failures under source "geoip"). */
+function reportGeoReload(outcome: GeoReloadOutcome, log: Logger, metrics: GeodnsMetrics): void {
+  switch (outcome.result) {
+    case 'swapped': {
+      const { path, type, buildEpoch } = outcome.database;
+      metrics.setGeoDatabase(outcome.database);
+      metrics.countReload('geoip');
+      log.info({ geoip: path, type, built: buildEpoch, ms: Math.round(outcome.ms) }, 'GeoIP database swapped in');
+      break;
+    }
+    case 'refused':
+      metrics.countReloadFailure('geoip');
+      log.error(
+        { geoip: outcome.path, reason: outcome.reason },
+        'GeoIP database refused: the last good one keeps serving',
+      );
+      break;
+    case 'unchanged':
+      log.debug({ geoip: outcome.path }, 'GeoIP database unchanged');
+      break;
+  }
+}
+
+/** What /readyz and the logs say of the database answering now: not its bytes, which a swap must free. */
+interface GeoipInfo {
+  path: string;
+  buildEpoch: Date;
+}
+
+/** Watches the --geoip file (the embedded database never changes under a running server). */
+function watchGeoip(
+  initial: LoadedGeoDatabase,
+  nodes: DnsNodes,
+  log: Logger,
+  metrics: GeodnsMetrics,
+  info: GeoipInfo,
+): GeoDatabaseWatch {
+  const path = initial.path;
+  return watchGeoDatabase({
+    current: initial,
+    swap: (next) => nodes.setGeoDatabase({ path: next.path, bytes: next.bytes }),
+    onOutcome: (outcome) => {
+      if (outcome.result === 'swapped') info.buildEpoch = outcome.database.buildEpoch;
+      reportGeoReload(outcome, log, metrics);
+    },
+    onWatchError: (message) => log.warn({ geoip: path, message }, 'watching the GeoIP database'),
+  });
 }
 
 /**
@@ -136,11 +195,12 @@ function serveMetrics(
   metrics: GeodnsMetrics,
   log: Logger,
   ready: () => boolean,
+  geoip: GeoipInfo,
 ): Promise<ObservabilityServer> {
   return startHttpServer({
     ...address,
     ready,
-    details: () => ({ 'udp-io': nodes.udpIo }),
+    details: () => ({ 'udp-io': nodes.udpIo, geoip: `${geoip.path} (built ${geoip.buildEpoch.toISOString()})` }),
     metrics: async () => {
       // Workers first: with one inline node this flushes its counts into the main registry.
       const fromWorkers = await nodes.metrics();
@@ -154,7 +214,7 @@ function serveMetrics(
 export async function startDnsServer(options: DnsServerOptions): Promise<DnsServer | undefined> {
   const log = createLogger({ ...(options.logLevel !== undefined ? { level: options.logLevel } : {}), name: 'geodns' });
   const metrics = new GeodnsMetrics({ defaultMetrics: true });
-  const geoip = await loadGeoip(options.geoip ?? embeddedDatabasePath(), log);
+  const geoip = await loadGeoip(options.geoip ?? embeddedDatabasePath(), log, metrics);
   const dnssecKeys = options.dnssecKeys !== undefined ? await loadKeys(options.dnssecKeys, log) : undefined;
 
   const sink = new NodesSink();
@@ -175,6 +235,7 @@ export async function startDnsServer(options: DnsServerOptions): Promise<DnsServ
   let draining = false;
   let nodes: DnsNodes | undefined;
   let http: ObservabilityServer | undefined;
+  let geoipWatch: GeoDatabaseWatch | undefined;
   const { promise: stopped, resolve: resolveStopped } = Promise.withResolvers<{ failed: boolean }>();
   let stopping: Promise<void> | undefined;
   const stop = (reason: string, timeoutMs: number): Promise<void> =>
@@ -182,6 +243,7 @@ export async function startDnsServer(options: DnsServerOptions): Promise<DnsServ
       draining = true;
       log.info({ signal: reason, drainTimeoutMs: timeoutMs }, 'draining');
       http?.setDraining();
+      geoipWatch?.close();
       await source.close();
       await nodes?.drain(timeoutMs);
       await http?.close();
@@ -226,11 +288,15 @@ export async function startDnsServer(options: DnsServerOptions): Promise<DnsServ
   const running = nodes;
   sink.attach(running, started);
   started.zones = undefined; // the nodes have them; this frame lives as long as the server
+  const geoipInfo: GeoipInfo = { path: geoip.path, buildEpoch: geoip.buildEpoch };
+  if (options.geoip !== undefined) geoipWatch = watchGeoip(geoip, running, log, metrics, geoipInfo);
 
   if (options.metrics) {
     try {
-      http = await serveMetrics(options.metrics, running, metrics, log, () => !draining && sink.loaded);
+      const ready = () => !draining && sink.loaded;
+      http = await serveMetrics(options.metrics, running, metrics, log, ready, geoipInfo);
     } catch (error) {
+      geoipWatch?.close();
       await source.close();
       await running.drain(0);
       const where = formatListenAddress(options.metrics);

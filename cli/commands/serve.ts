@@ -51,7 +51,9 @@ Cluster options (with --kube):
 Options:
   --listen ADDR:PORT       DNS listen address, repeatable; [::]:PORT for IPv6 (default ${DEFAULT_LISTEN})
   --geoip FILE             MaxMind-format database (GeoIP2/GeoLite2/DB-IP City or Country, or ip-location-db);
-                           default: the embedded country database (licence: docs/geoip.md)
+                           default: the embedded country database (licence: docs/geoip.md). Watched: a new
+                           version (renamed over it, as geoipupdate does) is checked and swapped in without a
+                           restart; one that does not open is refused and the last good one keeps answering
   --workers N              DNS worker threads sharing the port with SO_REUSEPORT (default: cores available);
                            0 answers in the main thread: least memory, but reloading a large zone there
                            pauses answering (see docs/serve.md)

@@ -101,6 +101,7 @@ export class GeodnsMetrics {
   readonly #dnssecCacheHits: Counter<'zone'>;
   readonly #dnssecBudgetExceeded: Counter;
   readonly #udpIo: Gauge<'path'>;
+  readonly #geoipBuilt: Gauge<'path' | 'type'>;
   readonly #udpSendErrors: Counter<'reason'>;
   readonly #udpReceiveErrors: Counter;
   readonly #udpBatches: Counter;
@@ -205,6 +206,13 @@ export class GeodnsMetrics {
     this.#dnssecBudgetExceeded = new Counter({
       name: 'geodns_dnssec_budget_exceeded_total',
       help: 'UDP queries with the DO bit answered TC=1 because the signing budget (--dnssec-sign-rate) was spent.',
+      registers,
+    });
+    this.#geoipBuilt = new Gauge({
+      name: 'geodns_geoip_database_build_timestamp_seconds',
+      help: 'Build time (Unix seconds, from its metadata) of the GeoIP database the DNS server answers with.',
+      labelNames: ['path', 'type'],
+      aggregator: 'max',
       registers,
     });
     this.#udpIo = new Gauge({
@@ -334,6 +342,12 @@ export class GeodnsMetrics {
       if (hits > 0) this.#dnssecCacheHits.inc({ zone }, hits);
     }
     if (counts.budgetExceeded > 0) this.#dnssecBudgetExceeded.inc(counts.budgetExceeded);
+  }
+
+  /** The GeoIP database answering now (the main thread says it at start and after each swap). */
+  setGeoDatabase(database: { path: string; type: string; buildEpoch: Date }): void {
+    this.#geoipBuilt.reset();
+    this.#geoipBuilt.set({ path: database.path, type: database.type }, database.buildEpoch.getTime() / 1000);
   }
 
   /** The UDP path in use (the main thread says it once for the process). */

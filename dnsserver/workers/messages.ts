@@ -7,13 +7,22 @@ import type { RrlSettings } from '../rrl/limiter.ts';
 import type { KeyPairText } from '../dnssec/bind.ts';
 import type { UdpIo } from '../transport/udp.ts';
 
+/** A GeoIP database as it crosses to a worker thread: shared memory, not a copy. */
+export interface GeoipBytes {
+  path: string;
+  bytes: SharedArrayBuffer;
+}
+
 export interface WorkerOptions {
   listen: ListenAddress[];
   /** Loaded before the sockets are bound, so a worker never answers without its zones. */
   initialZones: CompiledZone[];
   initialHealth: HealthTable;
-  /** The GeoIP database, read once by the main thread and shared by all workers (no copy per worker). */
-  geoip: { path: string; bytes: SharedArrayBuffer };
+  /**
+   * The GeoIP database, read once by the main thread and shared by all workers (no copy per worker). A node
+   * replaces it here when a new one is swapped in, so that these options do not keep the old bytes alive.
+   */
+  geoip: GeoipBytes;
   tcpIdleTimeoutMs: number;
   tcpMaxConnections: number;
   querySampleRate: number;
@@ -37,6 +46,7 @@ export interface WorkerOptions {
 export type ToWorker =
   | PostedZoneSlice
   | { type: 'health'; table: HealthTable }
+  | ({ type: 'geoip'; requestId: number } & GeoipBytes)
   | { type: 'metrics'; requestId: number }
   | { type: 'drain'; timeoutMs: number };
 
@@ -44,5 +54,7 @@ export type FromWorker =
   | { type: 'zones-ack'; generation: number }
   | { type: 'listening'; addresses: { transport: 'udp' | 'tcp'; host: string; port: number }[] }
   | { type: 'metrics'; requestId: number; metrics: unknown[] }
+  /** The new GeoIP database answers from now on; or `error`, and the old one still does. */
+  | { type: 'geoip-ack'; requestId: number; error?: string }
   | { type: 'drained' }
   | { type: 'fatal'; message: string };

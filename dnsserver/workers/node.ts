@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import type { HealthTable } from '../../api/health.ts';
 import { createHandler, ServerState, type QueryEvent } from '../handler.ts';
 import { geoDatabaseFromBytes } from '../geoip/database.ts';
-import { qtypeLabel, rcodeLabel, type GeodnsMetrics } from '../observability/metrics.ts';
+import type { GeodnsMetrics } from '../observability/metrics.ts';
 import { QueryLog } from '../observability/log.ts';
 import { ClientErrors } from '../observability/client-errors.ts';
 import { LogLimiter, logSparingly } from '../observability/log-limiter.ts';
@@ -16,7 +16,7 @@ import { startTcpServer, type TcpServer } from '../transport/tcp.ts';
 import { QueryCounter } from '../observability/query-counter.ts';
 import { ServerCookies } from './cookies.ts';
 import { ResponseRateLimiter, type RrlSettings } from '../rrl/limiter.ts';
-import type { WorkerOptions } from './messages.ts';
+import type { GeoipBytes, WorkerOptions } from './messages.ts';
 import { ZoneAssembler, type ZoneSlice } from './zone-stream.ts';
 import { parseKeyPair } from '../dnssec/bind.ts';
 import { signersFor } from '../dnssec/signer.ts';
@@ -33,6 +33,11 @@ export interface DnsNode {
   /** Takes one slice of a zone update (zone-stream.ts); the node swaps to the new zones when the last arrives. */
   acceptZoneSlice(slice: ZoneSlice): void;
   setHealth(table: HealthTable): void;
+  /**
+   * Answers with another GeoIP database from the next query on; throws (and keeps the old one) when the bytes do not
+   * open. Locations and the answers remembered for them are forgotten with the old database.
+   */
+  setGeoDatabase(geoip: GeoipBytes): void;
   /** Moves the queries counted since the last call into the metrics registry. */
   flushMetrics(): void;
   /** Stops accepting, lets TCP answers in flight finish (at most timeoutMs). */
@@ -90,6 +95,7 @@ export async function startDnsNode(options: WorkerOptions, log: Logger, metrics:
       lastEvent = event;
     },
     serverCookie: (clientCookie, address) => cookies.make(clientCookie, address),
+    queryDetail: queryLog.enabled,
     ...(rrl ? { rateLimiter: rrl } : {}),
     ...(options.nsid !== undefined ? { nsid: Buffer.from(options.nsid, 'utf8') } : {}),
     ...(options.dnssecKeys && options.dnssecSignRate !== 0
@@ -108,20 +114,7 @@ export async function startDnsNode(options: WorkerOptions, log: Logger, metrics:
     const response = handler(message, client);
     const elapsedMs = performance.now() - start;
     if (sequence % DURATION_SAMPLE === 0) metrics.observeRequestDuration(client.transport, elapsedMs / 1000);
-    if (queryLog.enabled && lastEvent) {
-      const event: QueryEvent = lastEvent;
-      queryLog.log({
-        client: client.address,
-        transport: client.transport,
-        qname: event.qname,
-        qtype: qtypeLabel(event.qtype),
-        rcode: rcodeLabel(event.rcode),
-        ...(event.policy !== undefined ? { policy: event.policy } : {}),
-        ...(event.target !== undefined ? { target: event.target } : {}),
-        ...(event.ecs ? { ecs: 'yes' } : {}),
-        durationMs: elapsedMs,
-      });
-    }
+    if (queryLog.enabled && lastEvent) queryLog.logQuery(lastEvent, client, response, elapsedMs);
     return response;
   };
 
@@ -190,6 +183,10 @@ export async function startDnsNode(options: WorkerOptions, log: Logger, metrics:
     },
     setHealth(table) {
       state.setHealth(table);
+    },
+    setGeoDatabase(geoip) {
+      state.setGeoDatabase(geoDatabaseFromBytes(geoip.bytes, geoip.path));
+      options.geoip = geoip;
     },
     flushMetrics() {
       counter.flushInto(metrics);

@@ -5,7 +5,7 @@ import type { CompiledZone } from '../../api/compiled.ts';
 import type { HealthTable } from '../../api/health.ts';
 import type { GeodnsMetrics, MetricsSnapshot } from '../observability/metrics.ts';
 import { startDnsNode, type BoundAddress } from './node.ts';
-import type { WorkerOptions } from './messages.ts';
+import type { GeoipBytes, WorkerOptions } from './messages.ts';
 import { WorkerThreads } from './threads.ts';
 import { sliceZones } from './zone-stream.ts';
 import type { UdpIo } from '../transport/udp.ts';
@@ -18,6 +18,8 @@ export interface DnsNodes {
   readonly udpIo: UdpIo;
   setZones(zones: CompiledZone[]): void;
   setHealth(table: HealthTable): void;
+  /** Hands every node a new GeoIP database; resolves once all answer with it, rejects if one could not open it. */
+  setGeoDatabase(geoip: GeoipBytes): Promise<void>;
   /** Metrics kept outside the main registry (the workers' own), to be summed with it. */
   metrics(): Promise<MetricsSnapshot[]>;
   drain(timeoutMs: number): Promise<void>;
@@ -63,6 +65,7 @@ export async function startDnsNodes(options: DnsNodesOptions): Promise<DnsNodes>
       })();
     },
     setHealth: (table) => node.setHealth(table),
+    setGeoDatabase: async (geoip) => node.setGeoDatabase(geoip),
     metrics: async () => {
       node.flushMetrics();
       return [];

@@ -30,6 +30,14 @@ try {
       case 'health':
         node.setHealth(message.table);
         break;
+      case 'geoip':
+        try {
+          node.setGeoDatabase(message);
+          send({ type: 'geoip-ack', requestId: message.requestId });
+        } catch (error) {
+          send({ type: 'geoip-ack', requestId: message.requestId, error: (error as Error).message });
+        }
+        break;
       case 'metrics':
         node.flushMetrics();
         void workerMetricsSnapshot(metrics).then((snapshot) =>

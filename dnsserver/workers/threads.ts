@@ -4,7 +4,7 @@ import { Worker } from 'node:worker_threads';
 import type { CompiledZone } from '../../api/compiled.ts';
 import type { HealthTable } from '../../api/health.ts';
 import type { MetricsSnapshot } from '../observability/metrics.ts';
-import type { FromWorker, ToWorker, WorkerOptions } from './messages.ts';
+import type { FromWorker, GeoipBytes, ToWorker, WorkerOptions } from './messages.ts';
 import { sliceZones, toPosted, type ZoneSlice } from './zone-stream.ts';
 
 import type { BoundAddress } from './node.ts';
@@ -25,6 +25,7 @@ class WorkerThread {
   readonly thread: Worker;
   #metricsWaiters = new Map<number, (snapshot: MetricsSnapshot) => void>();
   #ackWaiters: (() => void)[] = [];
+  #geoipWaiters = new Map<number, (error: string | undefined) => void>();
   #drained: (() => void) | undefined;
   readonly listening: Promise<BoundAddress[]>;
 
@@ -52,6 +53,10 @@ class WorkerThread {
           case 'zones-ack':
             this.#ackWaiters.shift()?.();
             break;
+          case 'geoip-ack':
+            this.#geoipWaiters.get(message.requestId)?.(message.error);
+            this.#geoipWaiters.delete(message.requestId);
+            break;
         }
       });
       this.thread.on('error', reject);
@@ -59,6 +64,8 @@ class WorkerThread {
         reject(new Error(`DNS worker exited with code ${code} before listening`));
         for (const waiter of this.#metricsWaiters.values()) waiter([]);
         for (const waiter of this.#ackWaiters.splice(0)) waiter();
+        for (const waiter of this.#geoipWaiters.values()) waiter('the worker exited');
+        this.#geoipWaiters.clear();
         this.#metricsWaiters.clear();
         this.#drained?.();
         onExit(code);
@@ -75,6 +82,14 @@ class WorkerThread {
     return new Promise((resolve) => {
       this.#ackWaiters.push(resolve);
       this.post(toPosted(slice));
+    });
+  }
+
+  /** Resolves with the worker's error, or undefined once it answers with the new database. */
+  setGeoDatabase(requestId: number, geoip: GeoipBytes): Promise<string | undefined> {
+    return new Promise((resolve) => {
+      this.#geoipWaiters.set(requestId, resolve);
+      this.post({ type: 'geoip', requestId, path: geoip.path, bytes: geoip.bytes });
     });
   }
 
@@ -172,6 +187,14 @@ export class WorkerThreads {
 
   setHealth(table: HealthTable): void {
     for (const worker of this.#workers) worker.post({ type: 'health', table });
+  }
+
+  /** Every worker swaps to the new database between two of its queries; resolves once all have. */
+  async setGeoDatabase(geoip: GeoipBytes): Promise<void> {
+    const id = ++this.#requestId;
+    const errors = await Promise.all(this.#workers.map((w) => w.setGeoDatabase(id, geoip)));
+    const error = errors.find((e) => e !== undefined);
+    if (error !== undefined) throw new Error(error);
   }
 
   metrics(): Promise<MetricsSnapshot[]> {

@@ -34,7 +34,10 @@ describe('--udp-io', () => {
       try {
         expect((await server.dig(['www.geo.example.com', 'A'])).status).toBe('NOERROR');
         const ready = await server.fetch('/readyz');
-        expect(ready).toEqual({ status: 200, body: `ok\nudp-io: ${io}\n` });
+        expect(ready.status).toBe(200);
+        expect(ready.body).toMatch(
+          new RegExp(`^ok\nudp-io: ${io}\ngeoip: .*geo-whois-asn-country\\.mmdb \\(built \\S+\\)\n$`),
+        );
         const metrics = (await server.fetch('/metrics')).body;
         expect(metric(metrics, `geodns_udp_io{path="${io}"}`)).toBe(1);
         expect(metrics).not.toContain(`geodns_udp_io{path="${io === 'native' ? 'dgram' : 'native'}"}`);
@@ -66,7 +69,7 @@ describe('--udp-io', () => {
       const warnings = server.logs.filter((l) => String(l.msg).startsWith('native UDP path unavailable'));
       expect(warnings).toHaveLength(1);
       expect(String(warnings[0]?.reason)).toContain(MISSING_ADDON);
-      expect((await server.fetch('/readyz')).body).toBe('ok\nudp-io: dgram\n');
+      expect((await server.fetch('/readyz')).body).toMatch(/^ok\nudp-io: dgram\ngeoip: /);
     } finally {
       await server.stop();
     }
