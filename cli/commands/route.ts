@@ -1,5 +1,7 @@
 // geodns route: explains which answer a routed name gives a client, without sending a query. It runs the same
-// code the server runs (zone lookup, locator, routing policy, answer sections) on compiled zones.
+// code the server runs (zone lookup, locator, routing policy, answer sections) on compiled zones: compiled from
+// resource files, read from a folder, or (--kube) read from the ConfigMaps the operator published, through the
+// DNS server's in-cluster source.
 import { parseArgs } from 'node:util';
 import type { CompiledRoutedName, CompiledZone } from '../../api/compiled.ts';
 import type { HealthTable } from '../../api/health.ts';
@@ -21,9 +23,13 @@ import { buildAnswer } from '../../dnsserver/answer/sections.ts';
 import { createSnapshot, lookup, TYPE } from '../../dnsserver/zone/index.ts';
 import { EXIT_INVALID, EXIT_OK, UsageError, type CliIO, type Command } from '../command.ts';
 import { resourceLabel } from '../../operator/compile/index.ts';
+import { readClusterOnce, type ClusterRead } from '../../dnsserver/sources/cluster.ts';
+import { DOCUMENT_LABEL, HEALTH_CONFIGMAP, ZONE_DOCUMENT } from '../../api/configmaps.ts';
+import { describeApiError } from '../../lib/kube/errors.ts';
+import { createLogger } from '../../lib/log.ts';
 
-const HELP = `Usage: geodns route (--resources PATH... | --config DIR) --name NAME (--client IP | --subnet CIDR)
-                    [--type A|AAAA] [--geoip FILE]
+const HELP = `Usage: geodns route (--resources PATH... | --config DIR | --kube) --name NAME (--client IP | --subnet CIDR)
+                    [--type A|AAAA] [--geoip FILE] [--namespace NS] [--kubeconfig FILE]
 
 Explains the answer a name gives a client, without sending a query: where the client is (custom network, GeoIP
 database or unknown), the candidate targets with their health, weight, priority and distance (for the regional
@@ -34,6 +40,12 @@ the server would return.
 Options:
   --resources PATH  resource files or folders (as for geodns compile); repeatable, extra PATHs may follow
   --config DIR      a folder of compiled zone documents and health tables (as for geodns serve --config)
+  --kube            the zone ConfigMaps and the health ConfigMap the operator published, read from the API
+                    server as geodns serve --kube reads them (in a DNS pod: kubectl exec deploy/geodns-dns --
+                    geodns route --kube ...); needs get/list on ConfigMaps, as the DNS pods have
+  --namespace NS    with --kube: where the ConfigMaps are (default: the pod's namespace, else the kubeconfig
+                    context's, else default)
+  --kubeconfig FILE with --kube: default $KUBECONFIG, ~/.kube/config, or the pod's service account
   --name NAME       the name to explain, e.g. www.geo.example.com
   --type TYPE       A (default) or AAAA
   --client IP       the client's (or resolver's) address; the query carries no ECS
@@ -42,7 +54,9 @@ Options:
                     default: the embedded country database (licence: docs/geoip.md)
   -h, --help        show this help
 
-Health comes from the health tables in --config DIR; with --resources every target has its compiled health.
+Health comes from the health tables in --config DIR or the health ConfigMap (--kube); with --resources every
+target has its compiled health. Give --geoip the database the server uses (in the chart's DNS pods: the file
+under /etc/geodns/geoip/ when dns.geoip.source is not embedded).
 Weighted, multivalue and regional answers are random per query: running twice may show different picks.
 
 Exit status: 0 explained, 1 invalid input or the name is not in any zone, 2 usage error.
@@ -61,6 +75,9 @@ function parse(args: string[]) {
         client: { type: 'string' },
         subnet: { type: 'string' },
         geoip: { type: 'string' },
+        kube: { type: 'boolean', default: false },
+        namespace: { type: 'string' },
+        kubeconfig: { type: 'string' },
       },
     });
   } catch (error) {
@@ -73,6 +90,8 @@ interface Sources {
   health: HealthTable['targets'];
   errors: string[];
   notes?: string[];
+  /** Where the zones were read, when that is worth saying. */
+  from?: string;
 }
 
 async function fromResources(paths: string[]): Promise<Sources> {
@@ -95,6 +114,44 @@ async function fromResources(paths: string[]): Promise<Sources> {
 async function fromConfig(dir: string): Promise<Sources> {
   const loaded = await loadConfigDir(dir);
   return { zones: loaded.zones, health: loaded.health?.targets ?? {}, errors: loaded.errors };
+}
+
+/** A logger whose warnings and errors (what the server would log about the ConfigMaps) become notes and errors. */
+function reportingLogger(report: { errors: string[]; notes: string[] }) {
+  return createLogger({
+    level: 'warn',
+    env: {},
+    destination: {
+      write(line: string) {
+        const { level, msg } = JSON.parse(line) as { level?: string; msg?: string };
+        (level === 'warn' ? report.notes : report.errors).push(msg ?? line);
+      },
+    },
+  });
+}
+
+async function fromCluster(namespace: string | undefined, kubeconfig: string | undefined): Promise<Sources> {
+  const report = { errors: [] as string[], notes: [] as string[] };
+  let read: ClusterRead;
+  try {
+    read = await readClusterOnce({ log: reportingLogger(report), namespace, kubeconfig });
+  } catch (error) {
+    return { zones: [], health: {}, errors: [`cannot read the ConfigMaps: ${describeApiError(error)}`] };
+  }
+  const where = `namespace ${read.namespace} on ${read.server ?? 'the API server'}`;
+  if (read.zoneConfigMaps === 0) {
+    report.errors.push(`no zone ConfigMaps (label ${DOCUMENT_LABEL}=${ZONE_DOCUMENT}) in ${where}`);
+  }
+  const health = read.healthConfigMap
+    ? `health ConfigMap ${HEALTH_CONFIGMAP} (${Object.keys(read.health.targets).length} targets)`
+    : `no health ConfigMap ${HEALTH_CONFIGMAP}: the health recorded in the zones`;
+  return {
+    zones: read.zones,
+    health: read.health.targets,
+    errors: report.errors,
+    notes: report.notes,
+    from: `${read.zoneConfigMaps} zone ConfigMaps in ${where}; ${health}`,
+  };
 }
 
 function describeLocation(location: ClientLocation, database: GeoDatabase): string {
@@ -176,8 +233,10 @@ export const routeCommand: Command = {
   async run(args: string[], io: CliIO): Promise<number> {
     const { values, positionals } = parse(args);
     const resourcePaths = [...(values.resources ?? []), ...positionals];
-    if (resourcePaths.length > 0 === (values.config !== undefined)) {
-      throw new UsageError('give either --resources PATH... or --config DIR');
+    const given = [resourcePaths.length > 0, values.config !== undefined, values.kube].filter(Boolean).length;
+    if (given !== 1) throw new UsageError('give one of --resources PATH..., --config DIR or --kube');
+    if (!values.kube && (values.namespace !== undefined || values.kubeconfig !== undefined)) {
+      throw new UsageError('--namespace and --kubeconfig go with --kube');
     }
     if (!values.name) throw new UsageError('--name NAME is required');
     if ((values.client === undefined) === (values.subnet === undefined)) {
@@ -207,7 +266,11 @@ export const routeCommand: Command = {
       io.stderr(`error: ${(error as Error).message}\n`);
       return EXIT_INVALID;
     }
-    const sources = values.config !== undefined ? await fromConfig(values.config) : await fromResources(resourcePaths);
+    const sources = values.kube
+      ? await fromCluster(values.namespace, values.kubeconfig)
+      : values.config !== undefined
+        ? await fromConfig(values.config)
+        : await fromResources(resourcePaths);
     for (const error of sources.errors) io.stderr(`error: ${error}\n`);
     for (const note of sources.notes ?? []) io.stderr(`note: ${note}\n`);
     if (sources.errors.length > 0 && sources.zones.length === 0) return EXIT_INVALID;
@@ -220,6 +283,7 @@ export const routeCommand: Command = {
     }
 
     const out: string[] = [];
+    if (sources.from !== undefined) out.push(`from:         ${sources.from}`);
     out.push(`zone:         ${zone.apex} (serial ${zone.serial})`);
     out.push(
       `client:       ${sourcePrefix === undefined ? `${address} (source address, no ECS)` : `${address}/${sourcePrefix} (ECS subnet)`}`,

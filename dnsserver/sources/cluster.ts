@@ -5,6 +5,8 @@
 // a mounted copy of the same ConfigMaps (--config DIR) is served until it can.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
+import type { CompiledZone } from '../../api/compiled.ts';
+import type { HealthTable } from '../../api/health.ts';
 import type { ZoneSink } from '../../api/sink.ts';
 import { DOCUMENT_LABEL, HEALTH_CONFIGMAP, HEALTH_DOCUMENT, ZONE_DOCUMENT } from '../../api/configmaps.ts';
 import { collectionClient, type Collection } from '../../lib/kube/collection.ts';
@@ -36,6 +38,70 @@ export interface ClusterSourceOptions {
 /** The ConfigMaps `selection` picks in `namespace`. */
 function configMaps(namespace: string, selection: Omit<Collection, 'path'>): Collection {
   return { path: `/api/v1/namespaces/${encodeURIComponent(namespace)}/configmaps`, ...selection };
+}
+
+/** The zone ConfigMaps and the health ConfigMap of `namespace`: what the source lists and watches. */
+function documents(namespace: string): { zones: Collection; health: Collection } {
+  return {
+    zones: configMaps(namespace, { labelSelector: `${DOCUMENT_LABEL}=${ZONE_DOCUMENT}` }),
+    health: configMaps(namespace, {
+      labelSelector: `${DOCUMENT_LABEL}=${HEALTH_DOCUMENT}`,
+      fieldSelector: `metadata.name=${HEALTH_CONFIGMAP}`,
+    }),
+  };
+}
+
+export interface ClusterReadOptions {
+  /** Where refused ConfigMaps and stale health are reported, as the server logs them. */
+  log: Logger;
+  namespace?: string | undefined;
+  kubeconfig?: string | undefined;
+}
+
+/** What `serve --kube` would serve now: the zones and the health table, and where they were read. */
+export interface ClusterRead {
+  server: string | undefined;
+  namespace: string;
+  zones: CompiledZone[];
+  health: HealthTable;
+  zoneConfigMaps: number;
+  healthConfigMap: boolean;
+}
+
+/**
+ * One list of what the source lists and watches, made into what it would serve by the same ClusterView (the same
+ * decoding, validation, apex resolution and health rules), for `geodns route --kube`. Throws when there is no
+ * usable kubeconfig or the API server refuses or cannot be reached.
+ */
+export async function readClusterOnce(options: ClusterReadOptions): Promise<ClusterRead> {
+  const kubeConfig = loadKubeConfig(options.kubeconfig);
+  const server = kubeConfig.getCurrentCluster()?.server;
+  const namespace = resolveNamespace(options.namespace, kubeConfig);
+  let zones: CompiledZone[] = [];
+  let health: HealthTable = EMPTY_HEALTH;
+  const sink = new MeteredSink('cluster', {
+    setZones: (served) => (zones = served),
+    setHealth: (served) => (health = served),
+  });
+  const view = new ClusterView({ sink, log: options.log, namespace });
+  const collections = documents(namespace);
+  const signal = new AbortController().signal;
+  const [zoneList, healthList] = await Promise.all([
+    collectionClient<ConfigMapObject>(kubeConfig, collections.zones).list(signal),
+    collectionClient<ConfigMapObject>(kubeConfig, collections.health).list(signal),
+  ]);
+  view.zonesListed(zoneList.items);
+  view.healthListed(healthList.items);
+  await view.served;
+  view.close();
+  return {
+    server,
+    namespace,
+    zones,
+    health,
+    zoneConfigMaps: zoneList.items.length,
+    healthConfigMap: healthList.items.length > 0,
+  };
 }
 
 export class ClusterSource {
@@ -73,17 +139,9 @@ export class ClusterSource {
     this.#view = view;
     this.#options.metrics?.trackClusterSource(this);
 
-    const zones = collectionClient<ConfigMapObject>(
-      kubeConfig,
-      configMaps(namespace, { labelSelector: `${DOCUMENT_LABEL}=${ZONE_DOCUMENT}` }),
-    );
-    const health = collectionClient<ConfigMapObject>(
-      kubeConfig,
-      configMaps(namespace, {
-        labelSelector: `${DOCUMENT_LABEL}=${HEALTH_DOCUMENT}`,
-        fieldSelector: `metadata.name=${HEALTH_CONFIGMAP}`,
-      }),
-    );
+    const collections = documents(namespace);
+    const zones = collectionClient<ConfigMapObject>(kubeConfig, collections.zones);
+    const health = collectionClient<ConfigMapObject>(kubeConfig, collections.health);
     this.#reflectors = [
       this.#reflector('zone ConfigMaps', zones, {
         listed: (items) => view.zonesListed(items),

@@ -1,4 +1,5 @@
-// geodns route through the real CLI (a child process), on the standalone examples and on a config folder.
+// geodns route through the real CLI (a child process), on the standalone examples, on a config folder, and (--kube)
+// on the ConfigMaps published to a real kube-apiserver, read with the DNS pods' ServiceAccount.
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -8,6 +9,17 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HEALTH_FORMAT } from '../../../api/health.ts';
 import { exampleZone } from '../../support/compiled-zones.ts';
+import {
+  EU,
+  failoverZone,
+  healthConfigMap,
+  NAMESPACE,
+  put,
+  startCluster,
+  US,
+  zoneConfigMap,
+  type Cluster,
+} from '../../support/dns-cluster.ts';
 
 const run = promisify(execFile);
 const root = fileURLToPath(new URL('../../../', import.meta.url));
@@ -15,8 +27,16 @@ const cli = join(root, 'cli/geodns.ts');
 const cityDb = join(root, 'test/fixtures/mmdb/city.mmdb');
 
 async function geodns(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return geodnsWith(process.env, ...args);
+}
+
+async function geodnsWith(
+  env: NodeJS.ProcessEnv,
+  ...args: string[]
+): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await run(process.execPath, [cli, 'route', ...args], { cwd: root, timeout: 30_000 });
+    const options = { cwd: root, timeout: 30_000, env };
+    const { stdout, stderr } = await run(process.execPath, [cli, 'route', ...args], options);
     return { code: 0, stdout, stderr };
   } catch (error) {
     const e = error as { code?: number; stdout?: string; stderr?: string };
@@ -149,5 +169,90 @@ describe('geodns route', () => {
     const badSubnet = await geodns('--config', dir, '--name', 'www.geo.example', '--subnet', '10.0.0.0/40');
     expect(badSubnet.code).toBe(2);
     expect(badSubnet.stderr).toContain('prefix must be 0..32');
+  }, 30_000);
+});
+
+describe('geodns route --kube', () => {
+  let cluster: Cluster;
+  const apex = 'geo-kube.example';
+  /** The process environment with the DNS pods' kubeconfig as KUBECONFIG, as in a pod's shell or a laptop. */
+  let env: NodeJS.ProcessEnv;
+
+  beforeAll(async () => {
+    cluster = await startCluster();
+    env = { ...process.env, KUBECONFIG: cluster.kubeconfig };
+    // Published as the operator publishes them: the zone's ConfigMap, and health with eu down.
+    await put(cluster.core, zoneConfigMap(failoverZone(apex, 7)));
+    await put(cluster.core, healthConfigMap(1, ['apps/www/eu']));
+  }, 120_000);
+
+  afterAll(async () => {
+    await cluster?.stop();
+  });
+
+  it('explains the answer from the published zone and health ConfigMaps (KUBECONFIG, the context namespace)', async () => {
+    const result = await geodnsWith(env, '--kube', '--name', `www.${apex}`, '--client', '10.1.2.3');
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain(`from:         1 zone ConfigMaps in namespace ${NAMESPACE} on `);
+    expect(result.stdout).toContain('health ConfigMap geodns-health (2 targets)');
+    expect(result.stdout).toContain(`zone:         ${apex} (serial 7)`);
+    expect(result.stdout).toMatch(/eu\s+apps\/www\/eu\s+down \(table\)/);
+    expect(result.stdout).toMatch(new RegExp(`answer\\s+www\\.${apex.replace('.', '\\.')}\\. 30 IN A ${US}`));
+  }, 30_000);
+
+  it('follows the health ConfigMap: a newer revision with eu up answers eu', async () => {
+    await put(cluster.core, healthConfigMap(2, []));
+    const result = await geodns(
+      '--kube',
+      '--kubeconfig',
+      cluster.kubeconfig,
+      '--namespace',
+      NAMESPACE,
+      '--name',
+      `www.${apex}`,
+      '--subnet',
+      '10.1.0.0/16',
+    );
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/eu\s+apps\/www\/eu\s+up \(table\)/);
+    expect(result.stdout).toMatch(new RegExp(`answer\\s+www\\.${apex.replace('.', '\\.')}\\. 30 IN A ${EU}`));
+  }, 30_000);
+
+  it('reports a refused ConfigMap as the server would, and explains from the zones that are served', async () => {
+    const broken = zoneConfigMap(failoverZone('broken.example', 1));
+    broken.data = { 'broken.example.json': '{ not json' };
+    delete broken.binaryData;
+    await put(cluster.core, broken);
+    try {
+      const result = await geodnsWith(env, '--kube', '--name', `www.${apex}`, '--client', '192.0.2.1');
+      expect(result.code).toBe(0);
+      expect(result.stderr).toMatch(/error: ConfigMap geodns-system\/\S+ broken\.example\.json: invalid JSON/);
+      expect(result.stdout).toContain('from:         2 zone ConfigMaps');
+      expect(result.stdout).toContain(`zone:         ${apex} (serial 7)`);
+    } finally {
+      await cluster.core.deleteNamespacedConfigMap({ name: broken.metadata?.name ?? '', namespace: NAMESPACE });
+    }
+  }, 30_000);
+
+  it('says why when it cannot read: no ConfigMaps in a namespace, or no permission there (exit 1)', async () => {
+    await cluster.plane.kubectl(['create', 'namespace', 'empty']);
+    const admin = { ...process.env, KUBECONFIG: cluster.plane.adminKubeconfig };
+    const none = await geodnsWith(admin, '--kube', '--namespace', 'empty', '--name', `www.${apex}`, '--client', EU);
+    expect(none.code).toBe(1);
+    expect(none.stderr).toContain('error: no zone ConfigMaps (label geodns.io/document=zone) in namespace empty on ');
+    const refused = await geodnsWith(env, '--kube', '--namespace', 'empty', '--name', `www.${apex}`, '--client', EU);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/error: cannot read the ConfigMaps: HTTP 403/);
+  }, 30_000);
+
+  it('refuses --namespace and --kubeconfig without --kube, and two sources at once (exit 2)', async () => {
+    const stray = await geodns('--config', dir, '--namespace', 'x', '--name', 'www.geo.example', '--client', EU);
+    expect(stray.code).toBe(2);
+    expect(stray.stderr).toContain('--namespace and --kubeconfig go with --kube');
+    const two = await geodns('--config', dir, '--kube', '--name', 'www.geo.example', '--client', EU);
+    expect(two.code).toBe(2);
+    expect(two.stderr).toContain('give one of --resources PATH..., --config DIR or --kube');
   }, 30_000);
 });
