@@ -7,7 +7,7 @@ import path from 'node:path';
 import { parse } from 'yaml';
 import { expect } from 'vitest';
 import { REPO_ROOT } from './serve.ts';
-import { deployment, find, flagValues, type K8sObject, type PodSpec } from './helm-render.ts';
+import { deployment, find, flagValues, type Container, type K8sObject, type PodSpec } from './helm-render.ts';
 
 export const zoneSpec = (
   parse(await readFile(path.join(REPO_ROOT, 'examples/cluster/zone.yaml'), 'utf8')) as { spec: unknown }
@@ -163,34 +163,7 @@ export const cases: Case[] = [
     },
   },
   {
-    name: 'a GeoIP database from an existing Secret',
-    set: ['dns.geoip.source=secret', 'dns.geoip.secret.name=maxmind', 'dns.geoip.secret.key=GeoLite2-City.mmdb'],
-    check: (objects) => {
-      expect(flagValues(dnsArgs(objects), '--geoip')).toEqual(['/etc/geodns/geoip/database.mmdb']);
-      expect(volume(dnsPod(objects), 'geoip')).toEqual({
-        name: 'geoip',
-        secret: { secretName: 'maxmind', items: [{ key: 'GeoLite2-City.mmdb', path: 'database.mmdb' }] },
-      });
-      expect(dnsPod(objects).containers[0]!.volumeMounts).toContainEqual({
-        name: 'geoip',
-        mountPath: '/etc/geodns/geoip',
-        readOnly: true,
-      });
-    },
-  },
-  {
-    name: 'a GeoIP database from an existing ConfigMap',
-    set: ['dns.geoip.source=configMap', 'dns.geoip.configMap.name=geoip', 'dns.geoip.configMap.key=dbip.mmdb'],
-    check: (objects) => {
-      expect(flagValues(dnsArgs(objects), '--geoip')).toEqual(['/etc/geodns/geoip/database.mmdb']);
-      expect(volume(dnsPod(objects), 'geoip')).toEqual({
-        name: 'geoip',
-        configMap: { name: 'geoip', items: [{ key: 'dbip.mmdb', path: 'database.mmdb' }] },
-      });
-    },
-  },
-  {
-    name: 'a GeoIP database from a volume (a PVC geoipupdate fills)',
+    name: 'a GeoIP database from a volume (an existing PVC), geoipupdate off',
     set: ['dns.geoip.source=volume', 'dns.geoip.file=GeoLite2-City.mmdb'],
     setJson: ['dns.geoip.volume={"persistentVolumeClaim":{"claimName":"geoip","readOnly":true}}'],
     check: (objects) => {
@@ -199,6 +172,108 @@ export const cases: Case[] = [
         name: 'geoip',
         persistentVolumeClaim: { claimName: 'geoip', readOnly: true },
       });
+      expect(dnsPod(objects).containers[0]!.volumeMounts).toContainEqual({
+        name: 'geoip',
+        mountPath: '/etc/geodns/geoip',
+        readOnly: true,
+      });
+      expect(dnsPod(objects).containers.map((c) => c.name)).toEqual(['dns']);
+      expect(dnsPod(objects).initContainers).toBeUndefined();
+    },
+  },
+  {
+    name: 'a GeoIP database in a writable PVC that the geoipupdate sidecar keeps current',
+    set: [
+      'dns.geoip.source=volume',
+      'dns.geoip.file=GeoLite2-Country.mmdb',
+      'dns.geoip.geoipupdate.enabled=true',
+      'dns.geoip.geoipupdate.editionIds=GeoLite2-Country',
+      'dns.geoip.geoipupdate.frequencyHours=12',
+      'dns.geoip.geoipupdate.secret.name=maxmind',
+    ],
+    setJson: ['dns.geoip.volume={"persistentVolumeClaim":{"claimName":"geoip"}}'],
+    check: (objects) => {
+      const pod = dnsPod(objects);
+      expect(flagValues(dnsArgs(objects), '--geoip')).toEqual(['/etc/geodns/geoip/GeoLite2-Country.mmdb']);
+      // The PVC already holds a database: no download before the server starts, only the sidecar.
+      expect(pod.initContainers).toBeUndefined();
+      expectGeoipupdate(geoipContainer(pod.containers, 'geoipupdate'), 'GeoLite2-Country', 12);
+      expect(volume(pod, 'geoipupdate-account')).toEqual({
+        name: 'geoipupdate-account',
+        secret: { secretName: 'maxmind' },
+      });
+    },
+  },
+  {
+    name: 'a GeoIP database in an image volume (Kubernetes 1.33+)',
+    set: [
+      'dns.geoip.source=image',
+      'dns.geoip.file=GeoLite2-City.mmdb',
+      'dns.geoip.image.reference=registry.example.com/geoip/geolite2-city:2026-12-01',
+    ],
+    check: (objects) => {
+      expect(flagValues(dnsArgs(objects), '--geoip')).toEqual(['/etc/geodns/geoip/GeoLite2-City.mmdb']);
+      expect(volume(dnsPod(objects), 'geoip')).toEqual({
+        name: 'geoip',
+        image: { reference: 'registry.example.com/geoip/geolite2-city:2026-12-01', pullPolicy: 'IfNotPresent' },
+      });
+    },
+  },
+  {
+    name: 'a GeoIP database copied from an image by an init container, then kept current by geoipupdate',
+    set: [
+      'dns.geoip.source=initContainer',
+      'dns.geoip.file=GeoLite2-City.mmdb',
+      'dns.geoip.initContainer.image=registry.example.com/geoip/geolite2-city:2026-12-01',
+      'dns.geoip.initContainer.path=/GeoLite2-City.mmdb',
+      'dns.geoip.geoipupdate.enabled=true',
+      'dns.geoip.geoipupdate.secret.name=maxmind',
+    ],
+    check: (objects) => {
+      const pod = dnsPod(objects);
+      expect(flagValues(dnsArgs(objects), '--geoip')).toEqual(['/etc/geodns/geoip/GeoLite2-City.mmdb']);
+      const copy = geoipContainer(pod.initContainers, 'geoip-copy');
+      expect(copy).toMatchObject({
+        image: 'registry.example.com/geoip/geolite2-city:2026-12-01',
+        command: ['cp', '/GeoLite2-City.mmdb', '/geoip/GeoLite2-City.mmdb'],
+        volumeMounts: [{ name: 'geoip', mountPath: '/geoip' }],
+      });
+      expect(pod.initContainers).toHaveLength(1);
+      expect(volume(pod, 'geoip')).toEqual({ name: 'geoip', emptyDir: { sizeLimit: '512Mi' } });
+      expectGeoipupdate(geoipContainer(pod.containers, 'geoipupdate'), 'GeoLite2-City', 24);
+    },
+  },
+  {
+    name: 'a GeoIP database downloaded by geoipupdate before the server starts (no sidecar)',
+    set: [
+      'dns.geoip.source=geoipupdate',
+      'dns.geoip.geoipupdate.editionIds=GeoLite2-City GeoLite2-Country',
+      'dns.geoip.geoipupdate.frequencyHours=0',
+      'dns.geoip.geoipupdate.secret.name=maxmind',
+      'dns.geoip.geoipupdate.secret.accountIdKey=id',
+      'dns.geoip.geoipupdate.secret.licenseKeyKey=key',
+    ],
+    check: (objects) => {
+      const pod = dnsPod(objects);
+      // The file defaults to the first edition's.
+      expect(flagValues(dnsArgs(objects), '--geoip')).toEqual(['/etc/geodns/geoip/GeoLite2-City.mmdb']);
+      const first = geoipContainer(pod.initContainers, 'geoipupdate-first');
+      expectGeoipupdate(first, 'GeoLite2-City GeoLite2-Country', 0);
+      expect(first.env).toContainEqual({ name: 'GEOIPUPDATE_ACCOUNT_ID_FILE', value: '/etc/geoipupdate/id' });
+      expect(first.env).toContainEqual({ name: 'GEOIPUPDATE_LICENSE_KEY_FILE', value: '/etc/geoipupdate/key' });
+      expect(pod.containers.map((c) => c.name)).toEqual(['dns']);
+      expect(volume(pod, 'geoip')).toEqual({ name: 'geoip', emptyDir: { sizeLimit: '512Mi' } });
+    },
+  },
+  {
+    name: 'the GeoIP recipe examples/helm/geoip.yaml (GeoLite2 City from geoipupdate, refreshed daily)',
+    values: [path.join(PLATFORM_RECIPES, 'geoip.yaml')],
+    check: (objects) => {
+      const pod = dnsPod(objects);
+      expect(flagValues(dnsArgs(objects), '--geoip')).toEqual(['/etc/geodns/geoip/GeoLite2-City.mmdb']);
+      expectGeoipupdate(geoipContainer(pod.initContainers, 'geoipupdate-first'), 'GeoLite2-City', 0);
+      expectGeoipupdate(geoipContainer(pod.containers, 'geoipupdate'), 'GeoLite2-City', 24);
+      expect(pod.containers[0]!.name).toBe('dns');
     },
   },
   {
@@ -518,6 +593,32 @@ export const cases: Case[] = [
     },
   },
 ];
+
+type GeoipContainer = Container & { command?: string[]; env?: { name: string; value?: string }[] };
+
+function geoipContainer(containers: Container[] | undefined, name: string): GeoipContainer {
+  const container = containers?.find((c) => c.name === name);
+  if (!container) throw new Error(`no container ${name}`);
+  return container;
+}
+
+/** MaxMind's geoipupdate writing `editions` into the geoip volume every `hours` (0: once), its keys from files. */
+function expectGeoipupdate(container: GeoipContainer, editions: string, hours: number): void {
+  expect(container.image).toBe('ghcr.io/maxmind/geoipupdate:v7.1.0');
+  expect(container.env).toEqual(
+    expect.arrayContaining([
+      { name: 'GEOIPUPDATE_EDITION_IDS', value: editions },
+      { name: 'GEOIPUPDATE_FREQUENCY', value: String(hours) },
+      { name: 'GEOIPUPDATE_DB_DIR', value: '/geoip' },
+    ]),
+  );
+  expect(container.env?.some((e) => e.name === 'GEOIPUPDATE_LICENSE_KEY')).toBe(false);
+  expect(container.volumeMounts).toEqual([
+    { name: 'geoip', mountPath: '/geoip' },
+    { name: 'geoipupdate-account', mountPath: '/etc/geoipupdate', readOnly: true },
+    { name: 'geoipupdate-state', mountPath: '/var/lib/geoipupdate' },
+  ]);
+}
 
 function volume(pod: PodSpec, name: string): Record<string, unknown> | undefined {
   return pod.volumes?.find((v) => v.name === name);

@@ -9,7 +9,7 @@ export function expectLockedDown(pod: PodSpec): void {
     runAsUser: 65532,
     seccompProfile: { type: 'RuntimeDefault' },
   });
-  for (const container of pod.containers) {
+  for (const container of [...pod.containers, ...(pod.initContainers ?? [])]) {
     expect(container.securityContext, container.name).toEqual({
       allowPrivilegeEscalation: false,
       readOnlyRootFilesystem: true,

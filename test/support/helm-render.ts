@@ -140,6 +140,7 @@ export interface PodSpec {
   automountServiceAccountToken?: boolean;
   securityContext: Record<string, unknown>;
   containers: Container[];
+  initContainers?: Container[];
   volumes?: ({ name: string } & Record<string, unknown>)[];
   affinity?: Record<string, unknown>;
   topologySpreadConstraints?: Record<string, unknown>[];

@@ -96,3 +96,27 @@ names short enough that no hash is needed). */}}
 {{- end -}}
 {{- toJson (uniq $zones) -}}
 {{- end -}}
+
+{{/* MaxMind's geoipupdate image, writing dns.geoip's editions into the geoip volume: run once (frequency 0) or
+every `frequency` hours. The account ID and licence key are read from the Secret's files, never put in the env. */}}
+{{- define "geodns.geoipupdateContainer" -}}
+{{- $update := .root.Values.dns.geoip.geoipupdate -}}
+- name: {{ .name }}
+  image: {{ $update.image }}
+  imagePullPolicy: {{ .root.Values.image.pullPolicy }}
+  env:
+    - { name: GEOIPUPDATE_EDITION_IDS, value: {{ $update.editionIds | quote }} }
+    - { name: GEOIPUPDATE_FREQUENCY, value: {{ .frequency | int | quote }} }
+    - { name: GEOIPUPDATE_DB_DIR, value: /geoip }
+    - { name: GEOIPUPDATE_ACCOUNT_ID_FILE, value: {{ printf "/etc/geoipupdate/%s" $update.secret.accountIdKey | quote }} }
+    - { name: GEOIPUPDATE_LICENSE_KEY_FILE, value: {{ printf "/etc/geoipupdate/%s" $update.secret.licenseKeyKey | quote }} }
+    - { name: GEOIPUPDATE_CONF_FILE, value: /var/lib/geoipupdate/GeoIP.conf }
+  resources:
+    {{- toYaml $update.resources | nindent 4 }}
+  securityContext:
+    {{- include "geodns.containerSecurityContext" .root | nindent 4 }}
+  volumeMounts:
+    - { name: geoip, mountPath: /geoip }
+    - { name: geoipupdate-account, mountPath: /etc/geoipupdate, readOnly: true }
+    - { name: geoipupdate-state, mountPath: /var/lib/geoipupdate }
+{{- end -}}

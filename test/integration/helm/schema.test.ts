@@ -40,9 +40,9 @@ const refused: { what: string; set?: string[]; setJson?: string[]; message: RegE
     message: /at '\/operator\/leaderElection\/enabled': value must be true/,
   },
   {
-    what: 'a GeoIP Secret without its name and key',
-    set: ['dns.geoip.source=secret'],
-    message: /at '\/dns\/geoip\/secret\/name': minLength: got 0, want 1/,
+    what: 'geoipupdate without the Secret of the MaxMind account',
+    set: ['dns.geoip.source=geoipupdate'],
+    message: /at '\/dns\/geoip\/geoipupdate\/secret\/name': minLength: got 0, want 1/,
   },
   {
     what: 'a GeoIP volume without a volume source',
@@ -50,9 +50,20 @@ const refused: { what: string; set?: string[]; setJson?: string[]; message: RegE
     message: /at '\/dns\/geoip\/volume': minProperties: got 0, want 1/,
   },
   {
+    what: 'a GeoIP image volume without its image',
+    set: ['dns.geoip.source=image', 'dns.geoip.file=GeoLite2-City.mmdb'],
+    message: /at '\/dns\/geoip\/image\/reference': minLength: got 0, want 1/,
+  },
+  {
+    what: 'a GeoIP init container without the path of the file in its image',
+    set: ['dns.geoip.source=initContainer', 'dns.geoip.file=db.mmdb', 'dns.geoip.initContainer.image=db:1'],
+    message: /at '\/dns\/geoip\/initContainer\/path': minLength: got 0, want 2/,
+  },
+  {
     what: 'an unknown GeoIP source',
     set: ['dns.geoip.source=maxmind'],
-    message: /at '\/dns\/geoip\/source': value must be one of 'embedded', 'secret', 'configMap', 'volume'$/m,
+    message:
+      /at '\/dns\/geoip\/source': value must be one of 'embedded', 'volume', 'image', 'initContainer', 'geoipupdate', 'secret', 'configMap'$/m,
   },
   {
     what: 'a misspelt key',

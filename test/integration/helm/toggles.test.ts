@@ -18,6 +18,9 @@ const PASSED_THROUGH = new Set([
   'dns.service.ipFamilies[]',
 ]);
 
+/** Enum values the chart refuses with a message of its own (geoip.test.ts), so no case can take them. */
+const REFUSED = new Set(['dns.geoip.source=secret', 'dns.geoip.source=configMap']);
+
 describe('the chart with varied values', () => {
   it.each(cases)('$name: renders valid objects', async ({ values, set, setJson, check }) => {
     const { objects } = await render({ values: values ?? [], set: set ?? [], setJson: setJson ?? [] });
@@ -66,7 +69,8 @@ describe('the chart with varied values', () => {
     for (const [key, value] of leaves(values))
       if (typeof value === 'boolean') wanted.set(key, new Set(['true', 'false']));
     for (const [key, options] of enums(schema, '')) {
-      if (!PASSED_THROUGH.has(key)) wanted.set(key, new Set(options.filter((o) => o !== '')));
+      if (PASSED_THROUGH.has(key)) continue;
+      wanted.set(key, new Set(options.filter((o) => o !== '' && !REFUSED.has(`${key}=${o}`))));
     }
     const seen = new Map<string, Set<string>>();
     const note = (key: string, value: string) => seen.set(key, (seen.get(key) ?? new Set()).add(value));
