@@ -15,6 +15,8 @@ export interface OperatorArgs {
   metrics: ListenAddress | undefined;
   logLevel: string | undefined;
   dnsService: string | undefined;
+  /** Where load-balancer hostnames are resolved (none: the system's resolver). */
+  resolvers: string[];
   leaderElection: { leaseDurationMs?: number; renewDeadlineMs?: number; retryPeriodMs?: number } | undefined;
 }
 
@@ -41,6 +43,7 @@ export async function runOperator(args: OperatorArgs, io: CliIO): Promise<number
       metrics,
       ...(args.dnsService !== undefined ? { dnsService: args.dnsService } : {}),
       ...(args.leaderElection ? { leaderElection: args.leaderElection } : {}),
+      resolvers: args.resolvers,
     });
   } catch (error) {
     io.stderr(`geodns operator: ${(error as Error).message}\n`);

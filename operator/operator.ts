@@ -3,13 +3,17 @@
 // election only the leader runs the pipeline (writes and probes), standbys keep their caches warm, and every write
 // checks the leadership right before it goes out. Everything the leader does on its own time runs on one set of
 // work-queue lanes (queue/lanes.ts): caches and probes → pipeline → zones, health, status (derived again after
-// each change, then written per object) and the serving check, each a key put back when it must wait.
+// each change, then written per object), the serving check and the resolution of Service targets' load-balancer
+// hostnames, each a key put back when it must wait.
 import type { KubeConfig } from './kube/api.ts';
 import type { Logger } from 'pino';
 import type { CompiledZone } from '../api/compiled.ts';
 import type { HealthTable } from '../api/health.ts';
 import type { CompileOutput } from './compile/index.ts';
 import { ClusterInput } from './inputs/cluster.ts';
+import type { ResolvePolicy } from './resolve/decide.ts';
+import { HostnameResolver } from './resolve/hostnames.ts';
+import { DnsLookup, type HostnameLookup } from './resolve/lookup.ts';
 import { CoordinationV1Api, KubeApi } from './kube/api.ts';
 import { DEFAULT_LEASE_NAME, defaultIdentity, LeaderElector } from './kube/leader.ts';
 import { OperatorCaches } from './kube/caches.ts';
@@ -51,6 +55,10 @@ export interface OperatorOptions {
   servingIntervalMs?: number;
   /** Elect a leader on a Lease; without it this operator always leads. */
   leaderElection?: LeaderElectionOptions;
+  /** Where Service targets' load-balancer hostnames are resolved ("HOST", "HOST:PORT"; default the system's). */
+  resolvers?: readonly string[];
+  /** When hostnames are resolved again and how long the last good addresses are kept (tests shorten them). */
+  resolvePolicy?: Partial<ResolvePolicy>;
 }
 
 /** The part of the operator that only the leader runs. */
@@ -62,6 +70,7 @@ interface Leading {
   status: StatusWriter;
   /** Derives every object's desired status again (key REFRESH). */
   refresh: WorkQueue;
+  hostnames: HostnameResolver;
   offConfigMaps: () => void;
 }
 
@@ -101,6 +110,7 @@ export class Operator {
   readonly caches: OperatorCaches;
   readonly #writer: ClusterWriter;
   readonly #elector: LeaderElector | undefined;
+  readonly #lookup: HostnameLookup;
   readonly #publishState = new Map<string, ZonePublishState>();
   readonly #serving = new Map<string, ServingCount>();
   #leading: Leading | undefined;
@@ -111,6 +121,7 @@ export class Operator {
   constructor(options: OperatorOptions) {
     this.#options = options;
     const { kubeConfig, namespace, log, metrics } = options;
+    this.#lookup = new DnsLookup(options.resolvers);
     this.caches = new OperatorCaches({
       kubeConfig,
       namespace,
@@ -229,8 +240,14 @@ export class Operator {
         this.#scheduleRefresh();
       },
     };
+    const hostnames = new HostnameResolver({
+      lookup: this.#lookup,
+      lanes,
+      log,
+      ...(this.#options.resolvePolicy ? { policy: this.#options.resolvePolicy } : {}),
+    });
     const pipeline = new Pipeline({
-      input: new ClusterInput(this.caches),
+      input: new ClusterInput(this.caches, { hostnames }),
       output,
       log,
       requireZones: false,
@@ -252,7 +269,7 @@ export class Operator {
       if (this.#table) health.setHealth(this.#table);
     });
     serving.addAfter(CHECK, servingIntervalMs);
-    this.#leading = { lanes, pipeline, zones, health, status, refresh, offConfigMaps };
+    this.#leading = { lanes, pipeline, zones, health, status, refresh, hostnames, offConfigMaps };
     try {
       await pipeline.start();
     } catch (error) {
@@ -267,6 +284,7 @@ export class Operator {
     this.#options.metrics.leader.set(0);
     this.#options.log.info('no longer leading: stopped publishing and probing');
     leading.offConfigMaps();
+    leading.hostnames.close();
     // The drain: what is in flight finishes (a write refused once leadership is gone fails as not sent).
     await Promise.all([leading.pipeline.close(), leading.lanes.shutDown()]);
   }

@@ -1,5 +1,6 @@
 // geodns operator: GeoZones, GeoEndpoints and HealthProbes in a cluster become zone ConfigMaps, a health ConfigMap
 // the DNS pods watch, and status on every resource.
+import { isIP } from 'node:net';
 import { parseArgs } from 'node:util';
 import { parseLogLevel } from '../../lib/log.ts';
 import { parseListenAddress } from '../../lib/listen-address.ts';
@@ -27,6 +28,10 @@ Options:
   --lease-duration S  seconds a standby waits after the last renew it saw before taking over (default 15)
   --renew-deadline S  seconds the leader keeps leading without a successful renew (default 10)
   --retry-period S    seconds between attempts to acquire or renew (default 2)
+  --resolver HOST[:PORT]
+                      where Service targets' load-balancer hostnames (EKS and others publish one instead of an
+                      IP) are resolved to A and AAAA, again as their TTL says; repeat for more servers
+                      (default: the system's resolver, /etc/resolv.conf; in a pod, the cluster's DNS)
 
 Example:
   KUBECONFIG=~/.kube/config geodns operator --namespace geodns-system --metrics 127.0.0.1:9154
@@ -39,6 +44,24 @@ function seconds(text: string | undefined, option: string): number | undefined {
     throw new Error(`${option}: expected a positive number of seconds, got '${text}'`);
   }
   return value * 1000;
+}
+
+/** "IPv4[:PORT]", "IPv6" or "[IPv6]:PORT", as the resolver takes it. */
+function resolverAddress(text: string): string {
+  let host = text;
+  let port: string | undefined;
+  const bracketed = /^\[(.+)\]:(\d+)$/.exec(text);
+  const colon = text.lastIndexOf(':');
+  if (bracketed) [, host = '', port] = bracketed;
+  else if (isIP(text) === 0 && colon > 0) [host, port] = [text.slice(0, colon), text.slice(colon + 1)];
+  const family = isIP(host);
+  const portOk = port === undefined || (/^\d{1,5}$/.test(port) && Number(port) >= 1 && Number(port) <= 65535);
+  if (family === 0 || !portOk || (bracketed ? family !== 6 : port !== undefined && family !== 4)) {
+    throw new Error(
+      `--resolver: expected an IP address and an optional port (10.96.0.10, 127.0.0.1:5353, [::1]:5353), got '${text}'`,
+    );
+  }
+  return text;
 }
 
 export function parseOperatorArgs(args: string[]): OperatorArgs {
@@ -56,6 +79,7 @@ export function parseOperatorArgs(args: string[]): OperatorArgs {
         'lease-duration': { type: 'string' },
         'renew-deadline': { type: 'string' },
         'retry-period': { type: 'string' },
+        resolver: { type: 'string', multiple: true },
       },
     }));
     if (values['log-level'] !== undefined) parseLogLevel(values['log-level'], '--log-level');
@@ -65,6 +89,7 @@ export function parseOperatorArgs(args: string[]): OperatorArgs {
       metrics: values.metrics === 'off' ? undefined : parseListenAddress(values.metrics ?? DEFAULT_OPERATOR_METRICS),
       logLevel: values['log-level'],
       dnsService: values['dns-service'],
+      resolvers: (values.resolver ?? []).map(resolverAddress),
       leaderElection: values['leader-elect']
         ? Object.fromEntries(
             Object.entries({

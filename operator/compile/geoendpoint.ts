@@ -105,12 +105,19 @@ function endpointResult(draft: EndpointDraft, now: Date): ResourceResult {
 
   const resolvedRefs =
     problems.length === 0
-      ? condition('ResolvedRefs', true, 'ResolvedRefs', `all ${total} target(s) resolved`, meta, now)
+      ? condition(
+          'ResolvedRefs',
+          true,
+          'ResolvedRefs',
+          joinMessages([`all ${total} target(s) resolved`, ...draft.resolved.notes]),
+          meta,
+          now,
+        )
       : condition(
           'ResolvedRefs',
           false,
           (problems[0] as { reason: string }).reason,
-          joinMessages(problems.map((p) => p.message)),
+          joinMessages([...problems.map((p) => p.message), ...draft.resolved.notes]),
           meta,
           now,
         );

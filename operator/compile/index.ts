@@ -5,7 +5,7 @@ export type { CompileInput } from './input.ts';
 export type { ResourceResult, ResultSummary } from './results.ts';
 export { serializeCompiledZone, canonicalJson, contentHashOf } from './serialize.ts';
 export { targetId } from './targets.ts';
-export type { ServiceInfo } from './targets.ts';
+export type { ServiceHostname, ServiceInfo } from './targets.ts';
 export { nextSerial, serialGreater } from './serial.ts';
 export { parseRdata } from './rdata.ts';
 export { describeCondition, isRefusal, resourceLabel } from './results.ts';

@@ -1,11 +1,12 @@
 // The cluster as a snapshot: objects from the informer caches → the resources compile() takes, the resources that
-// are not valid (written before the CRDs' validation existed, or edited around it), and which Service targets are
-// down for want of ready endpoints. Pure: the caches' objects are read, never changed.
+// are not valid (written before the CRDs' validation existed, or edited around it), which Service targets are
+// down for want of ready endpoints, and which load-balancer hostnames the Service targets need resolved (their
+// addresses come in through `resolved`). Pure: the caches' objects are read, never changed.
 import type { GeoEndpoint } from '../../api/geoendpoint.ts';
 import type { GeoResource, ResourceKind } from '../../api/kinds.ts';
 import { validateResource, type FieldError } from '../../api/validate.ts';
 import { condition } from '../compile/conditions.ts';
-import { targetId, type ResourceResult, type ServiceInfo } from '../compile/index.ts';
+import { targetId, type ResourceResult, type ServiceHostname, type ServiceInfo } from '../compile/index.ts';
 import type { ResourceSnapshot } from './snapshot.ts';
 
 /** The parts of Kubernetes objects read here (client-node's types are imported only under lib/kube/). */
@@ -50,7 +51,12 @@ export interface ClusterSnapshot {
   invalid: ResourceResult[];
   /** Target id → why it is down, for Service targets whose Service has no ready endpoint. */
   down: Map<string, string>;
+  /** The load-balancer hostnames (ingress entries without an IP) of the Services that targets serve, sorted. */
+  hostnames: string[];
 }
+
+/** What resolving a load-balancer hostname gave; undefined: nothing resolves hostnames here. */
+export type HostnameReports = (hostname: string) => ServiceHostname | undefined;
 
 const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
 
@@ -125,19 +131,52 @@ function unique(values: Iterable<string | undefined>): string[] {
   return out;
 }
 
-/** A Service's addresses as compile() takes them; readiness travels in the health table, not the zone. */
-export function serviceInfo(service: ServiceObject): ServiceInfo | undefined {
+/** The ingress entries that publish a hostname and no IP (an entry with both is served by its IP). */
+export function ingressHostnames(service: ServiceObject): string[] {
+  const ingress = service.status?.loadBalancer?.ingress ?? [];
+  return unique(ingress.map((i) => (i.ip ? undefined : i.hostname)));
+}
+
+/**
+ * A Service's addresses as compile() takes them, with what its ingress hostnames resolved to; readiness travels in
+ * the health table, not the zone.
+ */
+export function serviceInfo(
+  service: ServiceObject,
+  resolved: HostnameReports = () => undefined,
+): ServiceInfo | undefined {
   const { name, namespace } = service.metadata ?? {};
   if (!name) return undefined;
   const ingress = service.status?.loadBalancer?.ingress ?? [];
   const clusterIPs = service.spec?.clusterIPs ?? (service.spec?.clusterIP ? [service.spec.clusterIP] : []);
+  const hostnames = ingressHostnames(service).map(
+    (hostname) => resolved(hostname) ?? { hostname, resolver: 'no resolver', addresses: [], pending: true },
+  );
   return {
     namespace: namespace ?? 'default',
     name,
-    addresses: unique([...(service.spec?.externalIPs ?? []), ...ingress.map((i) => i.ip)]),
+    addresses: unique([
+      ...(service.spec?.externalIPs ?? []),
+      ...ingress.map((i) => i.ip),
+      ...hostnames.flatMap((h) => h.addresses),
+    ]),
+    ...(hostnames.length > 0 ? { hostnames } : {}),
     clusterIPs: unique(clusterIPs.filter((ip) => ip !== 'None')),
     ready: true,
   };
+}
+
+/** The Services (namespace/name) that some target serves by their load-balancer or external addresses. */
+function servedServices(endpoints: readonly GeoEndpoint[]): Set<string> {
+  const served = new Set<string>();
+  for (const endpoint of endpoints) {
+    for (const target of endpoint.spec.targets) {
+      if (target.service && !target.service.useClusterIP) {
+        served.add(`${endpoint.metadata.namespace ?? 'default'}/${target.service.name}`);
+      }
+    }
+  }
+  return served;
 }
 
 /** "namespace/service" of every Service with at least one ready endpoint (`ready` unset counts as ready). */
@@ -174,7 +213,7 @@ export function downTargets(
   return down;
 }
 
-export function clusterSnapshot(objects: ClusterObjects, now: Date): ClusterSnapshot {
+export function clusterSnapshot(objects: ClusterObjects, now: Date, resolved?: HostnameReports): ClusterSnapshot {
   const invalid: ResourceResult[] = [];
   const zones = validated<Extract<GeoResource, { kind: 'GeoZone' }>>('GeoZone', objects.geoZones, invalid, now);
   const endpoints = validated<GeoEndpoint>('GeoEndpoint', objects.geoEndpoints, invalid, now);
@@ -184,7 +223,15 @@ export function clusterSnapshot(objects: ClusterObjects, now: Date): ClusterSnap
     invalid,
     now,
   );
-  const services = objects.services.flatMap((s) => serviceInfo(s) ?? []);
+  // Only the hostnames a target serves are resolved (and reported): not every load balancer in the cluster.
+  const served = servedServices(endpoints);
+  const hostnames = new Set<string>();
+  const services = objects.services.flatMap((s) => {
+    const key = `${s.metadata?.namespace ?? 'default'}/${s.metadata?.name ?? ''}`;
+    if (!served.has(key)) return serviceInfo(s, () => undefined) ?? [];
+    for (const hostname of ingressHostnames(s)) hostnames.add(hostname);
+    return serviceInfo(s, resolved) ?? [];
+  });
   const labels = new Map<string, Record<string, string>>();
   for (const ns of objects.namespaces) if (ns.metadata?.name) labels.set(ns.metadata.name, ns.metadata.labels ?? {});
   for (const r of [...endpoints, ...probes]) {
@@ -203,5 +250,6 @@ export function clusterSnapshot(objects: ClusterObjects, now: Date): ClusterSnap
     },
     invalid,
     down: downTargets(endpoints, services, readyServices(objects.endpointSlices)),
+    hostnames: [...hostnames].sort(),
   };
 }

@@ -1,7 +1,9 @@
 // The cluster input: the informer caches as a snapshot for the pipeline. It reads nothing before every cache has
 // synced, so a partial cache can never empty a served zone. EndpointSlices hold nothing a zone holds, only which
 // Service targets are down: their changes take the short way (readDown), without a whole read and compile().
+// Service targets behind a load balancer that publishes a hostname get the addresses it resolves to (hostnames).
 import type { HealthTable } from '../../api/health.ts';
+import type { ServiceHostname } from '../compile/index.ts';
 import type { PublishedZone } from '../publish/zones.ts';
 import {
   clusterSnapshot,
@@ -30,16 +32,27 @@ export interface ClusterCaches {
   onEndpointsChange(callback: () => void): () => void;
 }
 
+/** What the input needs of the hostname resolver (operator/resolve/hostnames.ts). */
+export interface ClusterHostnames {
+  /** The hostnames needed now; resolves once the new ones have had their first resolution. */
+  want(hostnames: readonly string[]): Promise<void>;
+  report(hostname: string): ServiceHostname;
+  /** Calls back when what a hostname serves, or what status says of it, changed. */
+  onChange(callback: () => void): () => void;
+}
+
 export class ClusterInput implements ResourceInput {
   readonly name = 'cluster';
   readonly #caches: ClusterCaches;
+  readonly #hostnames: ClusterHostnames | undefined;
   readonly #now: () => Date;
   /** The last read's resources: a readiness change is judged against the GeoEndpoints and Services compiled. */
   #last: Pick<ResourceSnapshot, 'endpoints' | 'services'> | undefined;
 
-  constructor(caches: ClusterCaches, now: () => Date = () => new Date()) {
+  constructor(caches: ClusterCaches, options: { hostnames?: ClusterHostnames; now?: () => Date } = {}) {
     this.#caches = caches;
-    this.#now = now;
+    this.#hostnames = options.hostnames;
+    this.#now = options.now ?? (() => new Date());
   }
 
   describe(): string {
@@ -48,7 +61,18 @@ export class ClusterInput implements ResourceInput {
 
   async read(): Promise<InputRead> {
     await this.#caches.synced();
-    const { snapshot, invalid, down } = clusterSnapshot(this.#caches.objects(), this.#now());
+    const objects = this.#caches.objects();
+    const hostnames = this.#hostnames;
+    const report = hostnames ? (hostname: string) => hostnames.report(hostname) : undefined;
+    let read = clusterSnapshot(objects, this.#now(), report);
+    if (hostnames && read.hostnames.some((hostname) => hostnames.report(hostname).pending)) {
+      // Hostnames never resolved: their first answer goes into this compile, not one after a zone without them.
+      await hostnames.want(read.hostnames);
+      read = clusterSnapshot(objects, this.#now(), report);
+    } else {
+      void hostnames?.want(read.hostnames);
+    }
+    const { snapshot, invalid, down } = read;
     this.#last = snapshot;
     const publishedHealth = this.#caches.publishedHealth();
     return {
@@ -63,7 +87,13 @@ export class ClusterInput implements ResourceInput {
 
   watch(onChange: () => void): { close(): void } {
     const off = this.#caches.onChange(onChange);
-    return { close: off };
+    const offHostnames = this.#hostnames?.onChange(onChange);
+    return {
+      close: () => {
+        off();
+        offHostnames?.();
+      },
+    };
   }
 
   readDown(): ReadonlyMap<string, string> | undefined {

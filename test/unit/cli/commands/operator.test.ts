@@ -9,6 +9,20 @@ describe('geodns operator arguments', () => {
     );
     expect(parseOperatorArgs(['--namespace', 'edge']).dnsService).toBeUndefined();
   });
+
+  it('--resolver names where load-balancer hostnames are resolved, repeatable, and refuses what is no address', () => {
+    expect(parseOperatorArgs([]).resolvers).toEqual([]);
+    const args = ['--resolver', '127.0.0.1:5353', '--resolver', '10.96.0.10', '--resolver', '[::1]:53'];
+    expect(parseOperatorArgs([...args, '--resolver', '2001:db8::53']).resolvers).toEqual([
+      '127.0.0.1:5353',
+      '10.96.0.10',
+      '[::1]:53',
+      '2001:db8::53',
+    ]);
+    for (const bad of ['dns.example.com', '127.0.0.1:0', '127.0.0.1:99999', '[127.0.0.1]:53', '::1:53x', '']) {
+      expect(() => parseOperatorArgs(['--resolver', bad]), bad).toThrow(/--resolver: expected an IP address/);
+    }
+  });
 });
 
 describe('the operator V8 flags', () => {

@@ -140,12 +140,53 @@ describe('serviceInfo', () => {
       namespace: 'web',
       name: 'lb',
       addresses: ['192.0.2.7', '203.0.113.1'],
+      hostnames: [{ hostname: 'lb.example.net', resolver: 'no resolver', addresses: [], pending: true }],
       clusterIPs: ['10.96.0.1', 'fd00::1'],
       ready: true,
     });
     expect(serviceInfo({ metadata: { name: 'h', namespace: 'web' }, spec: { clusterIP: 'None' } })?.clusterIPs).toEqual(
       [],
     );
+  });
+});
+
+describe('load-balancer hostnames', () => {
+  const lb = (name: string, ingress: { ip?: string; hostname?: string }[]) => ({
+    metadata: { name, namespace: 'web' },
+    spec: { clusterIP: '10.96.0.9' },
+    status: { loadBalancer: { ingress } },
+  });
+
+  it('asks for the hostnames of the Services targets serve, and serves what they resolved to', () => {
+    const resolved = (hostname: string) => ({ hostname, resolver: '127.0.0.1:5353', addresses: ['127.0.0.2', '::1'] });
+    const { snapshot, hostnames } = clusterSnapshot(
+      objects({
+        geoEndpoints: [
+          endpoint('www', [
+            { name: 'eu', service: { name: 'eks' } },
+            { name: 'in', service: { name: 'inner', useClusterIP: true } },
+          ]),
+        ],
+        services: [
+          lb('eks', [
+            { hostname: 'b.elb.example.com' },
+            { hostname: 'a.elb.example.com' },
+            { hostname: 'a.elb.example.com' },
+          ]),
+          // An entry with an IP is served by its IP; a Service no target serves, or serves by ClusterIP, is not asked.
+          lb('both', [{ ip: '127.0.1.1', hostname: 'both.example.com' }]),
+          lb('unused', [{ hostname: 'unused.example.com' }]),
+          lb('inner', [{ hostname: 'inner.example.com' }]),
+        ],
+      }),
+      NOW,
+      resolved,
+    );
+    expect(hostnames).toEqual(['a.elb.example.com', 'b.elb.example.com']);
+    const eks = snapshot.services.find((s) => s.name === 'eks');
+    expect(eks?.addresses).toEqual(['127.0.0.2', '::1']);
+    expect(eks?.hostnames?.map((h) => h.hostname)).toEqual(['b.elb.example.com', 'a.elb.example.com']);
+    expect(snapshot.services.find((s) => s.name === 'both')?.addresses).toEqual(['127.0.1.1']);
   });
 });
 
