@@ -150,7 +150,7 @@ async function fromCluster(namespace: string | undefined, kubeconfig: string | u
     health: read.health.targets,
     errors: report.errors,
     notes: report.notes,
-    from: `${read.zoneConfigMaps} zone ConfigMaps in ${where}; ${health}`,
+    from: `${read.zoneConfigMaps} zone ConfigMap${read.zoneConfigMaps === 1 ? '' : 's'} in ${where}; ${health}`,
   };
 }
 

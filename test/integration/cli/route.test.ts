@@ -194,7 +194,7 @@ describe('geodns route --kube', () => {
     const result = await geodnsWith(env, '--kube', '--name', `www.${apex}`, '--client', '10.1.2.3');
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
-    expect(result.stdout).toContain(`from:         1 zone ConfigMaps in namespace ${NAMESPACE} on `);
+    expect(result.stdout).toContain(`from:         1 zone ConfigMap in namespace ${NAMESPACE} on `);
     expect(result.stdout).toContain('health ConfigMap geodns-health (2 targets)');
     expect(result.stdout).toContain(`zone:         ${apex} (serial 7)`);
     expect(result.stdout).toMatch(/eu\s+apps\/www\/eu\s+down \(table\)/);
