@@ -19,7 +19,7 @@ import { binary } from '../../tools/control-plane/binaries.ts';
 import { startControlPlane, type ControlPlane } from '../../tools/control-plane/control-plane.ts';
 import { PodHost } from '../../tools/control-plane/pod-host.ts';
 import { createPod, setPodReady, uncontactedAddress } from '../../tools/control-plane/pods.ts';
-import { CLI, pollUntil, REPO_ROOT, startServe, type ServeProcess } from '../support/serve.ts';
+import { CLI, REPO_ROOT, startServe, type ServeProcess } from '../support/serve.ts';
 
 const NS = 'geodns-system';
 const GROUP = { group: 'geodns.io', version: 'v1alpha1' };
@@ -104,10 +104,8 @@ async function rcode(name: string): Promise<string> {
   return each.every((a) => a === each[0]) ? each[0]! : `pods disagree: ${each.join(' | ')}`;
 }
 
-/** Polls `read` until it returns `want` (default 30 s), with the last value in the error. */
-function eventually<T>(read: () => Promise<T>, want: T, timeoutMs = 30_000): Promise<T> {
-  return pollUntil(read, (value) => value === want, JSON.stringify(want), timeoutMs);
-}
+/** How the tests wait for an answer from both DNS pods (a dig per pod each time). */
+const ANSWERS = { timeoutMs: 30_000, intervalMs: 100 };
 
 async function condition(plural: string, name: string, type: string, namespace?: string) {
   const object = (
@@ -220,7 +218,11 @@ describe('the operator and the DNS server on the real control plane', { timeout:
     await kubectl('wait', '--for=condition=Ready', 'ge', '--all', '-n', 'web', '--timeout=60s');
     await kubectl('wait', '--for=condition=Ready', 'gz', 'geo-example', '--timeout=60s');
     // A client in Frankfurt's network (a custom network of the zone) gets the Frankfurt target from both pods.
-    await eventually(() => answers('www.geo.example.com', FRANKFURT_CLIENT), addressOf('www-eu-frankfurt'));
+    await until(
+      'www for a Frankfurt client from the Frankfurt target',
+      () => answers('www.geo.example.com', FRANKFURT_CLIENT),
+      { ...ANSWERS, accept: (value) => value === addressOf('www-eu-frankfurt') },
+    );
     expect(await answers('api.geo.example.com')).toBe(addressOf('api-primary'));
     const { stdout } = await kubectl('get', 'ge', '-n', 'web');
     expect(stdout).toMatch(/^NAME\s+ZONE\s+HOSTNAME\s+POLICY\s+/m);
@@ -241,7 +243,7 @@ describe('the operator and the DNS server on the real control plane', { timeout:
         const { stdout } = await kubectl('get', 'gz', 'geo-example');
         return /\s2\/2\s/.test(stdout) ? stdout : undefined;
       },
-      30_000,
+      { timeoutMs: 30_000 },
     );
     await setPodReady(core, NS, 'geodns-dns-1', false);
     await until(
@@ -250,7 +252,7 @@ describe('the operator and the DNS server on the real control plane', { timeout:
         const { stdout } = await kubectl('get', 'gz', 'geo-example');
         return /\s1\/1\s/.test(stdout) ? stdout : undefined;
       },
-      30_000,
+      { timeoutMs: 30_000 },
     );
     await setPodReady(core, NS, 'geodns-dns-1', true);
   });
@@ -263,20 +265,23 @@ describe('the operator and the DNS server on the real control plane', { timeout:
     let watched = '';
     watch.stdout!.on('data', (chunk: Buffer) => (watched += chunk.toString()));
     try {
-      await until('kubectl get -w lists www', () => /ADDED\s+www\s/.test(watched), 20_000);
+      await until('kubectl get -w lists www', () => /ADDED\s+www\s/.test(watched), { timeoutMs: 20_000 });
       await setPodReady(core, 'web', 'www-eu-frankfurt', false);
-      await eventually(
+      await until(
+        'www for a Frankfurt client without the Frankfurt target',
         async () => (await answers('www.geo.example.com', FRANKFURT_CLIENT)).includes(addressOf('www-eu-frankfurt')),
-        false,
+        { ...ANSWERS, accept: (value) => value === false },
       );
       // The watch shows the printer columns change: 5 of 6 targets healthy.
-      await until(
-        'kubectl get -w shows 5/6',
-        () => /MODIFIED\s+www\s+geo-example\s+\S+\s+geo\s+5\/6\s/.test(watched),
-        30_000,
-      );
+      await until('kubectl get -w shows 5/6', () => /MODIFIED\s+www\s+geo-example\s+\S+\s+geo\s+5\/6\s/.test(watched), {
+        timeoutMs: 30_000,
+      });
       await setPodReady(core, 'web', 'www-eu-frankfurt', true);
-      await eventually(() => answers('www.geo.example.com', FRANKFURT_CLIENT), addressOf('www-eu-frankfurt'));
+      await until(
+        'www for a Frankfurt client from the Frankfurt target',
+        () => answers('www.geo.example.com', FRANKFURT_CLIENT),
+        { ...ANSWERS, accept: (value) => value === addressOf('www-eu-frankfurt') },
+      );
     } finally {
       watch.kill('SIGTERM');
     }
@@ -285,7 +290,10 @@ describe('the operator and the DNS server on the real control plane', { timeout:
   it('fails over when a probed target stops answering, and the HealthProbe status says Down', async () => {
     primary.closeAllConnections();
     await new Promise((resolve) => primary.close(resolve));
-    await eventually(() => answers('api.geo.example.com'), addressOf('api-standby'));
+    await until('api from the standby', () => answers('api.geo.example.com'), {
+      ...ANSWERS,
+      accept: (value) => value === addressOf('api-standby'),
+    });
     type Probe = { status?: { addresses?: { address: string; state: string; lastError?: string }[] } };
     const entry = await until(
       'the HealthProbe status says Down',
@@ -299,7 +307,7 @@ describe('the operator and the DNS server on the real control plane', { timeout:
         const found = object.status?.addresses?.find((a) => a.address === addressOf('api-primary'));
         return found?.state === 'Down' ? found : undefined;
       },
-      30_000,
+      { timeoutMs: 30_000 },
     );
     expect(entry.lastError).toBeTruthy();
   });
@@ -322,7 +330,10 @@ describe('the operator and the DNS server on the real control plane', { timeout:
       },
     });
     await kubectl('wait', '--for=condition=Ready', 'ge', '-n', 'web', 'broken', '--timeout=30s');
-    await eventually(() => answers('broken.geo.example.com'), addressOf('www-eu-paris'));
+    await until('broken from the Paris target', () => answers('broken.geo.example.com'), {
+      ...ANSWERS,
+      accept: (value) => value === addressOf('www-eu-paris'),
+    });
     // Its Service goes away from under it: a transition, which is worth an Event.
     const patch = [{ op: 'replace', path: '/spec/targets/0/service/name', value: 'missing' }];
     await kubectl('patch', 'ge', '-n', 'web', 'broken', '--type', 'json', '-p', JSON.stringify(patch));
@@ -332,7 +343,7 @@ describe('the operator and the DNS server on the real control plane', { timeout:
         const found = await condition('geoendpoints', 'broken', 'ResolvedRefs', 'web');
         return found?.status === 'False' ? found : undefined;
       },
-      30_000,
+      { timeoutMs: 30_000 },
     );
     expect(refs).toMatchObject({ status: 'False', reason: 'ServiceNotFound' });
     expect(await rcode('broken.geo.example.com')).toBe('NXDOMAIN');
@@ -345,7 +356,7 @@ describe('the operator and the DNS server on the real control plane', { timeout:
         (await events.listNamespacedEvent({ namespace: 'web' })).items.find(
           (e) => e.regarding?.name === 'broken' && e.type === 'Warning',
         ),
-      30_000,
+      { timeoutMs: 30_000 },
     );
     expect(event).toMatchObject({ regarding: { kind: 'GeoEndpoint', namespace: 'web' }, reason: expect.any(String) });
     const { stdout } = await kubectl('get', 'events', '-n', 'web', '--field-selector', 'involvedObject.name=broken');
@@ -353,7 +364,7 @@ describe('the operator and the DNS server on the real control plane', { timeout:
   });
 
   it('replaces a killed leader through the real Lease, and the new leader serves changes', async () => {
-    const holder = await until('a leader', leaseHolder, 30_000);
+    const holder = await until('a leader', leaseHolder, { timeoutMs: 30_000 });
     const leader = [...operators.values()].find((o) => identityOf(o) === holder);
     if (!leader) throw new Error(`the Lease names ${holder}, not one of this test's operators`);
     await kill(leader, 'SIGKILL');
@@ -363,11 +374,14 @@ describe('the operator and the DNS server on the real control plane', { timeout:
         const now = await leaseHolder();
         return now && now !== holder ? now : undefined;
       },
-      30_000,
+      { timeoutMs: 30_000 },
     );
     expect([...operators.values()].map(identityOf)).toContain(successor);
     await kubectl('delete', 'ge', '-n', 'web', 'canary');
-    await eventually(() => rcode('canary.geo.example.com'), 'NXDOMAIN');
+    await until('NXDOMAIN for canary', () => rcode('canary.geo.example.com'), {
+      ...ANSWERS,
+      accept: (value) => value === 'NXDOMAIN',
+    });
     // The killed one comes back as a standby.
     startOperator(leader.name);
   });
@@ -384,13 +398,17 @@ describe('the operator and the DNS server on the real control plane', { timeout:
       await plane.startApiServer();
     }
     await setPodReady(core, 'web', 'www-eu-frankfurt', false);
-    await eventually(
+    await until(
+      'www for a Frankfurt client without the Frankfurt target',
       async () => (await answers('www.geo.example.com', FRANKFURT_CLIENT)).includes(addressOf('www-eu-frankfurt')),
-      false,
-      60_000,
+      { ...ANSWERS, timeoutMs: 60_000, accept: (value) => value === false },
     );
     await setPodReady(core, 'web', 'www-eu-frankfurt', true);
-    await eventually(() => answers('www.geo.example.com', FRANKFURT_CLIENT), addressOf('www-eu-frankfurt'), 60_000);
+    await until(
+      'www for a Frankfurt client from the Frankfurt target',
+      () => answers('www.geo.example.com', FRANKFURT_CLIENT),
+      { ...ANSWERS, timeoutMs: 60_000, accept: (value) => value === addressOf('www-eu-frankfurt') },
+    );
   });
 
   it('relists after a compacted etcd history answers its watches with 410 Gone', async () => {
@@ -404,7 +422,11 @@ describe('the operator and the DNS server on the real control plane', { timeout:
       await server.waitForLog((l) => /410 Gone/.test(String(l.msg)), '410 Gone, listing again', 60_000);
     }
     await kubectl('delete', 'ge', '-n', 'web', 'near');
-    await eventually(() => rcode('near.geo.example.com'), 'NXDOMAIN', 60_000);
+    await until('NXDOMAIN for near', () => rcode('near.geo.example.com'), {
+      ...ANSWERS,
+      timeoutMs: 60_000,
+      accept: (value) => value === 'NXDOMAIN',
+    });
   });
 
   // The garbage collector's latency varies (1-40 s seen here): after the API server restarts above, its informers
@@ -422,9 +444,12 @@ describe('the operator and the DNS server on the real control plane', { timeout:
           const list = await core.listNamespacedConfigMap({ namespace: NS });
           return list.items.every((c) => c.metadata?.name !== zoneConfigMapName('geo-example')) ? true : undefined;
         },
-        150_000,
+        { timeoutMs: 150_000 },
       );
-      await eventually(() => rcode('www.geo.example.com'), 'REFUSED');
+      await until('REFUSED for www', () => rcode('www.geo.example.com'), {
+        ...ANSWERS,
+        accept: (value) => value === 'REFUSED',
+      });
     },
   );
 });

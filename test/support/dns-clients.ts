@@ -82,5 +82,3 @@ export function framed(message: Buffer): Buffer {
   message.copy(out, 2);
   return out;
 }
-
-export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));

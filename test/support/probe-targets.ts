@@ -107,16 +107,3 @@ export class SilentTcpServer {
     if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 }
-
-/** Resolves once `predicate` is true, checking after every event; rejects after `limitMs` (a safety bound only). */
-export function waitFor(predicate: () => boolean, limitMs = 10_000): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const started = Date.now();
-    const tick = (): void => {
-      if (predicate()) resolve();
-      else if (Date.now() - started > limitMs) reject(new Error('condition not reached'));
-      else setTimeout(tick, 10);
-    };
-    tick();
-  });
-}

@@ -116,32 +116,6 @@ export function runCli(args: string[], timeoutMs = 30_000): Promise<ToolOutput> 
   return runTool(process.execPath, [CLI, ...args], timeoutMs);
 }
 
-/** Polls `probe` every intervalMs until `done` holds, or throws after timeoutMs with the last value seen. */
-export async function pollUntil<T>(
-  probe: () => Promise<T>,
-  done: (value: T) => boolean,
-  what: string,
-  timeoutMs = 10_000,
-  intervalMs = 100,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: T | undefined;
-  let lastError: unknown;
-  for (;;) {
-    try {
-      last = await probe();
-      if (done(last)) return last;
-    } catch (error) {
-      lastError = error;
-    }
-    if (Date.now() > deadline) {
-      const seen = lastError ? String(lastError) : JSON.stringify(last)?.slice(0, 2000);
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last seen: ${seen}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, intervalMs));
-  }
-}
-
 function hostPort(address: string): { host: string; port: number } {
   const match = /^\[?([^\]]+?)\]?:(\d+)$/.exec(address);
   if (!match?.[1] || !match[2]) throw new Error(`cannot parse address '${address}'`);

@@ -20,6 +20,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PLAIN_MANIFESTS } from '../../../scripts/plain-manifests.ts';
 import { startControlPlane, type ControlPlane } from '../../../tools/control-plane/control-plane.ts';
 import { REPO_ROOT } from '../../support/serve.ts';
+import { until } from '../../support/until.ts';
 import { CHART, parseRendered, render, type K8sObject } from '../../support/helm-render.ts';
 import { cases, zoneSpec } from '../../support/helm-cases.ts';
 
@@ -146,37 +147,31 @@ async function clusterObjectsOf(release: string): Promise<string[]> {
   return list.items.map((o) => `${o.kind}/${o.metadata.name}`).sort();
 }
 
-async function until<T>(what: string, check: () => Promise<T | false>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    const value = await check().catch((error: unknown) => {
-      last = error;
-      return false as const;
-    });
-    if (value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-}
-
 /** A namespace made ahead of the release, once the ServiceAccount controller has filled it; returns its contents. */
 async function freshNamespace(namespace: string): Promise<string[]> {
   await plane.kubectl(['create', 'namespace', namespace]);
-  return until(`the default ServiceAccount in ${namespace}`, async () => {
-    const contents = await namespaceContents(namespace);
-    return contents.includes('ServiceAccount/default') && contents;
-  });
+  return until(
+    `the default ServiceAccount in ${namespace}`,
+    async () => {
+      const contents = await namespaceContents(namespace);
+      return contents.includes('ServiceAccount/default') && contents;
+    },
+    { timeoutMs: 30_000, intervalMs: 250 },
+  );
 }
 
 async function uninstallLeavesNothing(release: string, namespace: string, before: string[]): Promise<void> {
   expect((await namespaceContents(namespace)).length).toBeGreaterThan(before.length);
   await plane.helm(['uninstall', release, '-n', namespace]);
   // What the Services' EndpointSlices were: the real garbage collector removes them after their owners.
-  await until(`${namespace} as it was before the release`, async () => {
-    const now = await namespaceContents(namespace);
-    return JSON.stringify(now) === JSON.stringify(before) || false;
-  });
+  await until(
+    `${namespace} as it was before the release`,
+    async () => {
+      const now = await namespaceContents(namespace);
+      return JSON.stringify(now) === JSON.stringify(before) || false;
+    },
+    { timeoutMs: 30_000, intervalMs: 250 },
+  );
   expect(await clusterObjectsOf(release)).toEqual([]);
 }
 

@@ -121,11 +121,11 @@ describe('geodns operator --leader-elect', () => {
     leader.child.kill('SIGKILL'); // a crash: the Lease is not released
     await once(leader.child, 'exit');
     await applyEndpoint('api');
-    await until('the standby leads', () => leads(standby), 15_000);
+    await until('the standby leads', () => leads(standby), { timeoutMs: 15_000 });
     await until(
       'the new leader publishes the change',
       async () => (await routedNames()).includes('api.geo.example.com'),
-      15_000,
+      { timeoutMs: 15_000 },
     );
     expect(standby.child.exitCode).toBeNull();
     // The real Lease, as the server stores it, names the new holder and counts the transition.

@@ -3,7 +3,8 @@
 import dgram from 'node:dgram';
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { EXAMPLES, pollUntil, startServe, type ServeProcess, SERVE_UDP_IOS } from '../../support/serve.ts';
+import { EXAMPLES, startServe, type ServeProcess, SERVE_UDP_IOS } from '../../support/serve.ts';
+import { until } from '../../support/until.ts';
 
 const CONNECTIONS = 2000;
 const BATCH = 50;
@@ -89,15 +90,18 @@ describe.each(SERVE_UDP_IOS)('client-caused errors under abuse (udp-io %s)', (ud
     await Promise.all([slowloris(server.port), slowloris(server.port)]);
 
     const quarter = CONNECTIONS / 4;
-    const counts = await pollUntil(
-      async () => clientErrors((await server.fetch('/metrics')).body),
-      (c) =>
-        c.get('tcp bad-length') === 2 * quarter &&
-        c.get('tcp malformed') === quarter &&
-        c.get('tcp slow') === 2 &&
-        c.get('udp not-a-query') === 2 &&
-        c.get('udp malformed') === 1,
+    const counts = await until(
       'client errors counted',
+      async () => clientErrors((await server.fetch('/metrics')).body),
+      {
+        accept: (c) =>
+          c.get('tcp bad-length') === 2 * quarter &&
+          c.get('tcp malformed') === quarter &&
+          c.get('tcp slow') === 2 &&
+          c.get('udp not-a-query') === 2 &&
+          c.get('udp malformed') === 1,
+        intervalMs: 100,
+      },
     );
     // A reset is seen when the peer's RST reaches a socket the server still reads; nearly always on loopback.
     expect(counts.get('tcp reset')).toBeGreaterThan(quarter / 2);

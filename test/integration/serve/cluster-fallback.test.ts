@@ -7,7 +7,8 @@ import { gzipSync } from 'node:zlib';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { HEALTH_KEY } from '../../../api/configmaps.ts';
 import { healthDoc } from '../../support/documents.ts';
-import { pollUntil, startServe, tempDir, type ServeProcess } from '../../support/serve.ts';
+import { startServe, tempDir, type ServeProcess } from '../../support/serve.ts';
+import { until } from '../../support/until.ts';
 import {
   NAMESPACE,
   US,
@@ -81,7 +82,7 @@ describe('geodns serve --kube at a cold start without the API', { timeout: 60_00
     expect(metric(text, 'geodns_cluster_connected')).toBe(0);
 
     await cluster.proxy.comeBack();
-    await pollUntil(www, (a) => a.join() === FROM_API, 'the API’s zone and health');
+    await until('the API’s zone and health', www, { accept: (a) => a.join() === FROM_API, intervalMs: 100 });
     expect((await server.dig(['www.small.test'])).status).toBe('REFUSED'); // not in the cluster
   });
 
@@ -95,11 +96,7 @@ describe('geodns serve --kube at a cold start without the API', { timeout: 60_00
     expect((await server.dig(['www.geo.test'])).status).toBe('REFUSED');
 
     await cluster.proxy.comeBack();
-    await pollUntil(
-      () => server!.fetch('/readyz'),
-      (r) => r.status === 200,
-      'ready',
-    );
+    await until('ready', () => server!.fetch('/readyz'), { accept: (r) => r.status === 200, intervalMs: 100 });
     expect(await www()).toEqual([FROM_API]);
   });
 });

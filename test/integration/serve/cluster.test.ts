@@ -3,7 +3,7 @@
 // invalid ConfigMap keeps the last good zone, a deleted one takes its zone away, a gzip-compressed zone in binaryData
 // is served, the server keeps answering while the API server is away, and a real 410 Gone makes it list again.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { pollUntil, startServe, type LogLine, type ServeProcess } from '../../support/serve.ts';
+import { startServe, type LogLine, type ServeProcess } from '../../support/serve.ts';
 import { until } from '../../support/until.ts';
 import {
   DNS_USER,
@@ -63,12 +63,12 @@ describe('geodns serve --kube', { timeout: 60_000 }, () => {
 
   it('serves a changed zone ConfigMap', async () => {
     await put(cluster.core, zoneConfigMap(failoverZone('geo.test', 2, '192.0.2.99')));
-    await pollUntil(www, (a) => a.join() === '192.0.2.99', 'the changed address');
+    await until('the changed address', www, { accept: (a) => a.join() === '192.0.2.99', intervalMs: 100 });
   });
 
   it('applies a health table with a greater revision, and ignores an older one', async () => {
     await put(cluster.core, healthConfigMap(2, ['apps/www/eu']));
-    await pollUntil(www, (a) => a.join() === US, 'failover to us');
+    await until('failover to us', www, { accept: (a) => a.join() === US, intervalMs: 100 });
     await put(cluster.core, healthConfigMap(1, []));
     await server.waitForLog((l) => String(l.msg).includes('revision 1 is not newer than revision 2'), 'stale');
     expect(await www()).toEqual([US]);
@@ -97,26 +97,34 @@ describe('geodns serve --kube', { timeout: 60_000 }, () => {
     const big = zoneConfigMap(failoverZone('big.test', 1, EU, many));
     expect(big.binaryData?.['big.test.json.gz']).toBeDefined();
     await put(cluster.core, big);
-    await pollUntil(
-      () => server.addresses('n4321.big.test'),
-      (a) => a.join() === '10.16.225.1',
-      'a name of big.test',
-    );
+    await until('a name of big.test', () => server.addresses('n4321.big.test'), {
+      accept: (a) => a.join() === '10.16.225.1',
+      intervalMs: 100,
+    });
   });
 
   it('keeps answering while the API server is away, with a growing health age, and catches up when it is back', async () => {
     await cluster.proxy.goAway();
-    const away = await pollUntil(metrics, (t) => metric(t, 'geodns_cluster_connected') === 0, 'disconnected');
+    const away = await until('disconnected', metrics, {
+      accept: (t) => metric(t, 'geodns_cluster_connected') === 0,
+      intervalMs: 100,
+    });
     const age = metric(away, 'geodns_health_age_seconds') ?? NaN;
     expect(await www()).toEqual([US]);
-    await pollUntil(metrics, (t) => (metric(t, 'geodns_health_age_seconds') ?? 0) > age + 0.5, 'an older health');
+    await until('an older health', metrics, {
+      accept: (t) => (metric(t, 'geodns_health_age_seconds') ?? 0) > age + 0.5,
+      intervalMs: 100,
+    });
     expect(await www()).toEqual([US]);
     expect((await server.fetch('/readyz')).status).toBe(200);
 
     await cluster.proxy.comeBack();
     await put(cluster.core, healthConfigMap(3, []));
-    await pollUntil(www, (a) => a.join() === '192.0.2.99', 'eu healthy again');
-    const back = await pollUntil(metrics, (t) => metric(t, 'geodns_cluster_connected') === 1, 'connected');
+    await until('eu healthy again', www, { accept: (a) => a.join() === '192.0.2.99', intervalMs: 100 });
+    const back = await until('connected', metrics, {
+      accept: (t) => metric(t, 'geodns_cluster_connected') === 1,
+      intervalMs: 100,
+    });
     expect(metric(back, 'geodns_health_age_seconds')).toBeLessThan(age + 0.5);
   });
 
@@ -124,7 +132,10 @@ describe('geodns serve --kube', { timeout: 60_000 }, () => {
     const dns = { user: DNS_USER, resource: 'configmaps' };
     const failing = cluster.proxy.fail({ status: 500, match: { ...dns, verb: 'watch' } });
     cluster.proxy.dropWatches({ match: dns });
-    await pollUntil(metrics, (t) => metric(t, 'geodns_cluster_connected') === 0, 'disconnected');
+    await until('disconnected', metrics, {
+      accept: (t) => metric(t, 'geodns_cluster_connected') === 0,
+      intervalMs: 100,
+    });
     await put(cluster.core, healthConfigMap(4, ['apps/www/eu']));
     // The history it would watch from is gone: etcd compacted past it, and the API server's watch cache starts
     // again at the current revision.
@@ -134,8 +145,8 @@ describe('geodns serve --kube', { timeout: 60_000 }, () => {
     const listsBefore = cluster.proxy.count({ ...dns, verb: 'list' });
     const expired = () => server.logs.filter((l) => String(l.msg).includes('(410 Gone); listing again'));
     failing.clear();
-    await pollUntil(www, (a) => a.join() === US, 'the change made while it could not watch');
-    await pollUntil(metrics, (t) => metric(t, 'geodns_cluster_connected') === 1, 'connected');
+    await until('the change made while it could not watch', www, { accept: (a) => a.join() === US, intervalMs: 100 });
+    await until('connected', metrics, { accept: (t) => metric(t, 'geodns_cluster_connected') === 1, intervalMs: 100 });
     // Both watches (zones and health) got the real server's 410 and listed again.
     // (Each watch says so and lists on its own schedule: wait for both rather than read once.)
     await until(
@@ -145,17 +156,16 @@ describe('geodns serve --kube', { timeout: 60_000 }, () => {
         const lists = cluster.proxy.count({ ...dns, verb: 'list' }) - listsBefore;
         return watches.has('zone ConfigMaps') && watches.has('health ConfigMap') && lists >= 2 ? true : undefined;
       },
-      20_000,
+      { timeoutMs: 20_000 },
     );
   });
 
   it('stops serving a zone whose ConfigMap is deleted', async () => {
     await cluster.core.deleteNamespacedConfigMap({ name: 'geodns-zone-geo.test', namespace: NAMESPACE });
-    await pollUntil(
-      () => server.dig(['www.geo.test']),
-      (r) => r.status === 'REFUSED',
-      'REFUSED',
-    );
+    await until('REFUSED', () => server.dig(['www.geo.test']), {
+      accept: (r) => r.status === 'REFUSED',
+      intervalMs: 100,
+    });
     expect(await server.addresses('n1.big.test')).toEqual(['10.0.1.1']);
   });
 });

@@ -12,7 +12,6 @@ import {
   CITY_MMDB,
   EXAMPLES,
   parseDig,
-  pollUntil,
   runCli,
   runTool,
   startServe,
@@ -20,6 +19,7 @@ import {
   type DigResult,
   type ServeProcess,
 } from '../../support/serve.ts';
+import { until } from '../../support/until.ts';
 
 const ZONE = 'geo.example.com';
 const FRANKFURT = ['192.0.2.10', '192.0.2.11'];
@@ -106,11 +106,10 @@ async function startUnbound(dir: string, name: string, anchor: string, geodnsPor
   execFileSync('unbound-checkconf', [conf]);
   const unbound = new Unbound(spawn('unbound', ['-d', '-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] }), port);
   // Ready when it answers (SERVFAIL or not) over loopback.
-  await pollUntil(
-    () => unbound.dig(['+cd', `${ZONE}`, 'SOA']),
-    (r) => r.status !== undefined,
-    'unbound to answer',
-  );
+  await until('unbound to answer', () => unbound.dig(['+cd', `${ZONE}`, 'SOA']), {
+    accept: (r) => r.status !== undefined,
+    intervalMs: 100,
+  });
   return unbound;
 }
 

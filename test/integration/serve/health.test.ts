@@ -5,7 +5,8 @@ import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { FIXTURES, pollUntil, startServe, tempDir, type ServeProcess } from '../../support/serve.ts';
+import { FIXTURES, startServe, tempDir, type ServeProcess } from '../../support/serve.ts';
+import { until } from '../../support/until.ts';
 
 const HEALTH_FIXTURE = path.join(FIXTURES, 'health');
 
@@ -92,23 +93,38 @@ describe('health-checked failover on a live server', () => {
   const is = (address: string) => (addresses: string[]) => addresses.join() === address;
 
   test('HTTP probe: 503 on the primary flips the answer to the standby; 200 flips it back', async () => {
-    await pollUntil(answer('svc.health.test'), is('127.0.0.1'), 'the primary while healthy');
+    await until('the primary while healthy', answer('svc.health.test'), { accept: is('127.0.0.1'), intervalMs: 100 });
     primary.status = 503;
-    await pollUntil(answer('svc.health.test'), is('127.0.0.2'), 'the standby after the primary fails');
+    await until('the standby after the primary fails', answer('svc.health.test'), {
+      accept: is('127.0.0.2'),
+      intervalMs: 100,
+    });
     expect(
       dns.logs.some(
         (l) => l.msg === 'health changed' && l.address === '127.0.0.1' && l.probe === 'test/http' && l.to === 'Down',
       ),
     ).toBe(true);
     primary.status = 200;
-    await pollUntil(answer('svc.health.test'), is('127.0.0.1'), 'the primary after it recovers');
+    await until('the primary after it recovers', answer('svc.health.test'), {
+      accept: is('127.0.0.1'),
+      intervalMs: 100,
+    });
   });
 
   test('TCP probe: a refused connection on the primary flips the answer; listening again flips it back', async () => {
-    await pollUntil(answer('svc-tcp.health.test'), is('127.0.0.1'), 'the primary while listening');
+    await until('the primary while listening', answer('svc-tcp.health.test'), {
+      accept: is('127.0.0.1'),
+      intervalMs: 100,
+    });
     await tcpPrimary.down();
-    await pollUntil(answer('svc-tcp.health.test'), is('127.0.0.2'), 'the standby after the primary stops');
+    await until('the standby after the primary stops', answer('svc-tcp.health.test'), {
+      accept: is('127.0.0.2'),
+      intervalMs: 100,
+    });
     await tcpPrimary.up(tcpPort);
-    await pollUntil(answer('svc-tcp.health.test'), is('127.0.0.1'), 'the primary listening again');
+    await until('the primary listening again', answer('svc-tcp.health.test'), {
+      accept: is('127.0.0.1'),
+      intervalMs: 100,
+    });
   });
 });

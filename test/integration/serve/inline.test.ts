@@ -2,7 +2,8 @@
 import { cp, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { EXAMPLES, pollUntil, runCli, startServe, tempDir, type ServeProcess } from '../../support/serve.ts';
+import { EXAMPLES, runCli, startServe, tempDir, type ServeProcess } from '../../support/serve.ts';
+import { until } from '../../support/until.ts';
 
 describe('serve --workers 0 (inline)', () => {
   let server: ServeProcess;
@@ -36,11 +37,10 @@ describe('serve --workers 0 (inline)', () => {
     const next = document.serial + 5;
     await writeFile(`${zoneFile}.tmp`, JSON.stringify({ ...document, serial: next }));
     await cp(`${zoneFile}.tmp`, zoneFile);
-    const soa = await pollUntil(
-      () => server.dig(['geo.example.com', 'SOA']),
-      (r) => r.answer[0]?.data.split(' ')[2] === String(next),
-      'the new serial',
-    );
+    const soa = await until('the new serial', () => server.dig(['geo.example.com', 'SOA']), {
+      accept: (r) => r.answer[0]?.data.split(' ')[2] === String(next),
+      intervalMs: 100,
+    });
     expect(soa.status).toBe('NOERROR');
   });
 });

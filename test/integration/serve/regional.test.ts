@@ -9,7 +9,6 @@ import { HEALTH_FORMAT, type HealthTable } from '../../../api/health.ts';
 import {
   CITY_MMDB,
   parseDig,
-  pollUntil,
   runCli,
   runTool,
   startServe,
@@ -17,6 +16,7 @@ import {
   type DigResult,
   type ServeProcess,
 } from '../../support/serve.ts';
+import { until } from '../../support/until.ts';
 
 const NAME = 'app.geo.example.com';
 const PREFIX = { us: '198.51.100.10', eu: '192.0.2.10', apac: '203.0.113.10' } as const;
@@ -88,22 +88,20 @@ describe('the regional reference design on a live server', () => {
 
   test('a region that fails sends its clients to its backup: EU → US, APAC → US, US → EU', async () => {
     await setHealth(down(...all('eu'), ...all('apac')));
-    await pollUntil(
-      async () => regionsIn(await ask('A', '198.51.100.0/24')),
-      (r) => r.join() === 'us,us',
-      'EU clients answered from US',
-    );
+    await until('EU clients answered from US', async () => regionsIn(await ask('A', '198.51.100.0/24')), {
+      accept: (r) => r.join() === 'us,us',
+      intervalMs: 100,
+    });
     expect(regionsIn(await ask('AAAA', '2001:db8:100::/48'))).toEqual(['us', 'us']);
     expect(regionsIn(await ask('A', '203.0.113.0/24'))).toEqual(['us', 'us']);
     const eu = await ask('A', '198.51.100.0/24');
     expect(eu.ecs?.scope).toBe(24);
 
     await setHealth(down(...all('us')));
-    await pollUntil(
-      async () => regionsIn(await ask('A', '192.0.2.0/24')),
-      (r) => r.join() === 'eu,eu',
-      'US clients answered from EU',
-    );
+    await until('US clients answered from EU', async () => regionsIn(await ask('A', '192.0.2.0/24')), {
+      accept: (r) => r.join() === 'eu,eu',
+      intervalMs: 100,
+    });
     expect(regionsIn(await ask('A', '203.0.113.0/24'))).toEqual(['apac', 'apac']);
   });
 
@@ -112,11 +110,10 @@ describe('the regional reference design on a live server', () => {
       [1, 2, 3, 4, 5].map((n) => [`web/app/apac-${n}`, { up: true, since, downAddresses: [`2001:db8:ac::${n}`] }]),
     );
     await setHealth(v6down);
-    await pollUntil(
-      async () => regionsIn(await ask('AAAA', '2001:db8:200::/48')),
-      (r) => r.join() === 'us,us',
-      'AAAA for Australia from US',
-    );
+    await until('AAAA for Australia from US', async () => regionsIn(await ask('AAAA', '2001:db8:200::/48')), {
+      accept: (r) => r.join() === 'us,us',
+      intervalMs: 100,
+    });
     expect(regionsIn(await ask('A', '10.3.128.0/24'))).toEqual(['apac', 'apac']);
   });
 
@@ -124,13 +121,13 @@ describe('the regional reference design on a live server', () => {
     await setHealth(down('eu-3'));
     // Every worker has the new table once 20 answers in a row leave eu-3 out (with it up, 2 of 5 are drawn per
     // answer: 20 answers without it by chance is 0.6^20, about 4 in 100,000).
-    await pollUntil(
+    await until(
+      'eu-3 left out of the EU answers',
       async () =>
         (await Promise.all(Array.from({ length: 20 }, () => ask('A', '198.51.100.0/24')))).flatMap((r) =>
           r.answer.map((a) => a.data),
         ),
-      (addresses) => addresses.length === 40 && !addresses.includes('192.0.2.103'),
-      'eu-3 left out of the EU answers',
+      { accept: (addresses) => addresses.length === 40 && !addresses.includes('192.0.2.103'), intervalMs: 100 },
     );
     // 100 queries in one dig process (batch file); the pure tests measure the shares, this one that they reach the wire.
     const batch = path.join(dir, 'queries.txt');

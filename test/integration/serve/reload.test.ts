@@ -2,15 +2,8 @@
 import { cp, mkdir, readFile, rename, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
-import {
-  EXAMPLES,
-  pollUntil,
-  runCli,
-  startServe,
-  tempDir,
-  type LogLine,
-  type ServeProcess,
-} from '../../support/serve.ts';
+import { EXAMPLES, runCli, startServe, tempDir, type LogLine, type ServeProcess } from '../../support/serve.ts';
+import { until } from '../../support/until.ts';
 
 const TOKYO_SUBNET = '+subnet=10.3.0.0/16';
 
@@ -39,7 +32,7 @@ describe('standalone hot reload', () => {
     expect(await tokyo()).toEqual(['203.0.113.10']);
 
     await writeFile(endpoints, original.replace('[203.0.113.10,', '[203.0.113.99,'));
-    await pollUntil(tokyo, (a) => a.join() === '203.0.113.99', 'the edited Tokyo address');
+    await until('the edited Tokyo address', tokyo, { accept: (a) => a.join() === '203.0.113.99', intervalMs: 100 });
 
     // A schema error: ttl must be an integer.
     const broken = original.replace('[203.0.113.10,', '[203.0.113.77,').replace('ttl: 60', 'ttl: sixty');
@@ -58,7 +51,7 @@ describe('standalone hot reload', () => {
     expect(await tokyo()).toEqual(['203.0.113.99']);
 
     await writeFile(endpoints, original.replace('[203.0.113.10,', '[203.0.113.77,'));
-    await pollUntil(tokyo, (a) => a.join() === '203.0.113.77', 'the fixed Tokyo address');
+    await until('the fixed Tokyo address', tokyo, { accept: (a) => a.join() === '203.0.113.77', intervalMs: 100 });
   });
 });
 
@@ -107,16 +100,18 @@ describe('--config DIR (ConfigMap layout)', () => {
     expect(await serial()).toBe(serials[0]);
 
     await swapIn(config!, '2', { 'geo.example.com.json': secondDoc });
-    await pollUntil(tokyo, (a) => a.join() === '203.0.113.88', 'the answer from the second compile');
+    await until('the answer from the second compile', tokyo, {
+      accept: (a) => a.join() === '203.0.113.88',
+      intervalMs: 100,
+    });
     expect(await serial()).toBe(serials[1]);
 
     const before = errorLines().length;
     await swapIn(config!, '3', { 'geo.example.com.json': '{"zone": "geo.example.com", "serial": ' });
-    await pollUntil(
-      async () => errorLines().slice(before),
-      (lines) => lines.some((l) => String(l.msg).includes('geo.example.com.json')),
-      'an error naming the corrupt file',
-    );
+    await until('an error naming the corrupt file', async () => errorLines().slice(before), {
+      accept: (lines) => lines.some((l) => String(l.msg).includes('geo.example.com.json')),
+      intervalMs: 100,
+    });
     expect(await tokyo()).toEqual(['203.0.113.88']);
     expect(await serial()).toBe(serials[1]);
   });

@@ -4,7 +4,8 @@
 import dgram from 'node:dgram';
 import dnsPacket from 'dns-packet';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { EXAMPLES, pollUntil, runTool, startServe, type ServeProcess, SERVE_UDP_IOS } from '../../support/serve.ts';
+import { EXAMPLES, runTool, startServe, type ServeProcess, SERVE_UDP_IOS } from '../../support/serve.ts';
+import { until } from '../../support/until.ts';
 import { query } from '../../../tools/dns-query.ts';
 
 const RATE = 20;
@@ -57,14 +58,13 @@ describe.each(SERVE_UDP_IOS)('response rate limiting (UDP) (udp-io %s)', (udpIo)
       }
       const seconds = (Date.now() - started) / 1000;
       // Every query is answered in full, sent truncated or dropped (counted as limited): wait for the replies.
-      const metrics = await pollUntil(
-        async () => (await server.fetch('/metrics')).body,
-        (text) =>
+      const metrics = await until('every reply of the flood', async () => (await server.fetch('/metrics')).body, {
+        accept: (text) =>
           counter(text, 'geodns_rrl_limited_total', 'answer') + flooder.seen.full === FLOOD &&
           counter(text, 'geodns_rrl_slipped_total', 'answer') === flooder.seen.slipped &&
           other.seen.full === FLOOD / 40,
-        'every reply of the flood',
-      );
+        intervalMs: 100,
+      });
       const { full, slipped } = flooder.seen;
       expect(full).toBeGreaterThanOrEqual(RATE);
       expect(full).toBeLessThanOrEqual(Math.ceil(RATE * (1 + seconds)) + 1);

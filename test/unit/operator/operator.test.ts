@@ -113,7 +113,9 @@ async function applyService(name: string, ip: string, ready: boolean): Promise<v
     ip: uncontactedAddress(10),
     ready,
   });
-  await until(`the slice of ${name} ready=${ready}`, async () => (await sliceReady(name)) === ready, 30_000);
+  await until(`the slice of ${name} ready=${ready}`, async () => (await sliceReady(name)) === ready, {
+    timeoutMs: 30_000,
+  });
 }
 
 /** Flips the Pod's Ready condition, as its kubelet would; the EndpointSlice controller follows. */

@@ -10,6 +10,7 @@ import type { InputRead, ResourceInput } from '../../../operator/inputs/types.ts
 import { Pipeline, type PipelineOutput } from '../../../operator/pipeline.ts';
 import { endpoint, probe, target, zone } from '../../support/resources.ts';
 import { spec, startHttp, type TestHttpServer } from '../../support/probe-targets.ts';
+import { until } from '../../support/until.ts';
 
 class MemoryInput implements ResourceInput {
   readonly name = 'memory';
@@ -82,14 +83,6 @@ function snapshot(fields: Partial<ResourceSnapshot> = {}): ResourceSnapshot {
   };
 }
 
-async function until(check: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
 const log = pino({ level: 'silent' });
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -127,14 +120,14 @@ describe('Pipeline', () => {
     const first = output.zones[0]![0]!.serial;
 
     input.change({ snapshot: snapshot({ endpoints: [] }), errors: ['endpoints.yaml: document 1: YAML syntax error'] });
-    await until(() => output.refusals.length === 1, 'the refusal');
+    await until('the refusal', () => output.refusals.length === 1);
     expect(output.refusals[0]).toEqual(['endpoints.yaml: document 1: YAML syntax error']);
     expect(output.zones).toHaveLength(1); // the last good zones keep serving
     expect(runs).toEqual(['ok', 'refused']);
 
     clock += 1000;
     input.change({ snapshot: snapshot({ endpoints: [endpoint('web', 'api')] }), errors: [] });
-    await until(() => output.zones.length === 2, 'the second publication');
+    await until('the second publication', () => output.zones.length === 2);
     const second = output.zones[1]![0]!;
     expect(second.routed.map((r) => r.name)).toEqual(['api.geo.example.com']);
     expect(second.serial).toBeGreaterThan(first);
@@ -230,10 +223,10 @@ describe('Pipeline', () => {
     const output = new MemoryOutput();
     input.reads.push({ snapshot: snapshot({ endpoints: [probed], probes: [check] }), errors: [] });
     await start(input, output).start();
-    await until(() => server.received.length > 0, 'a probe request');
+    await until('a probe request', () => server.received.length > 0);
 
     server.status = 503;
-    await until(() => output.health.at(-1)?.targets['web/www/eu-1']?.up === false, 'the target to go down');
+    await until('the target to go down', () => output.health.at(-1)?.targets['web/www/eu-1']?.up === false);
     expect(output.health.at(-1)?.targets['web/www/eu-1']?.downAddresses).toEqual(['127.0.0.1']);
     expect(output.zones).toHaveLength(1); // health moves without a new zone document
   });

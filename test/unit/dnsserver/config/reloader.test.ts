@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ConfigReloader, type ConfigSnapshot } from '../../../../dnsserver/config/reloader.ts';
 import { watchConfigDir } from '../../../../dnsserver/config/watch.ts';
-import { waitFor } from '../../../support/probe-targets.ts';
+import { until } from '../../../support/until.ts';
 import { healthDoc, json, tempDir, writeAtomic, zoneDoc } from '../../../support/documents.ts';
 
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -68,7 +68,7 @@ describe('ConfigReloader', () => {
     expect(serials(first.snapshot)).toEqual(['geo.example.com@1']);
 
     await configMap.publish({ 'geo.example.com.json': json(zoneDoc('geo.example.com', 2)) });
-    await waitFor(() => swaps.length === 2);
+    await until('the second swap', () => swaps.length === 2, { intervalMs: 10 });
     expect(serials(swaps[1])).toEqual(['geo.example.com@2']);
     expect(serials(reloader.current())).toEqual(['geo.example.com@2']);
     expect(failures).toEqual([]);
@@ -85,7 +85,7 @@ describe('ConfigReloader', () => {
     const bad = zoneDoc('geo.example.com', 2);
     (bad.soa as unknown as Record<string, unknown>).refresh = 'soon';
     await writeAtomic(file, json(bad));
-    await waitFor(() => failures.length === 1);
+    await until('the failure', () => failures.length === 1, { intervalMs: 10 });
     expect(failures[0]).toEqual([
       'geo.example.com.json: soa.refresh: must be integer',
       'geo.example.com.json: refused; still serving its last good version (zone "geo.example.com" serial 1)',
@@ -95,11 +95,11 @@ describe('ConfigReloader', () => {
 
     // Another zone changing meanwhile is taken; the refused one stays at its last good version.
     await writeAtomic(join(path, 'other.example.com.json'), json(zoneDoc('other.example.com', 6)));
-    await waitFor(() => swaps.length === 2);
+    await until('the second swap', () => swaps.length === 2, { intervalMs: 10 });
     expect(serials(swaps[1])).toEqual(['geo.example.com@1', 'other.example.com@6']);
 
     await writeAtomic(file, json(zoneDoc('geo.example.com', 3)));
-    await waitFor(() => swaps.length === 3);
+    await until('the third swap', () => swaps.length === 3, { intervalMs: 10 });
     expect(serials(swaps[2])).toEqual(['geo.example.com@3', 'other.example.com@6']);
   });
 
@@ -110,7 +110,7 @@ describe('ConfigReloader', () => {
     const { reloader, swaps } = startReloader(path);
     await reloader.start();
     await unlink(join(path, 'a.example.com.json'));
-    await waitFor(() => swaps.length === 2);
+    await until('the second swap', () => swaps.length === 2, { intervalMs: 10 });
     expect(serials(swaps[1])).toEqual(['b.example.com@1']);
   });
 
@@ -123,7 +123,7 @@ describe('ConfigReloader', () => {
     await reloader.start();
     expect(reloader.current().health?.targets['apps/www/eu']?.up).toBe(true);
     await writeAtomic(join(path, 'health.json'), json(healthDoc({ 'apps/www/eu': { up: false, since } })));
-    await waitFor(() => swaps.length === 2);
+    await until('the second swap', () => swaps.length === 2, { intervalMs: 10 });
     expect(swaps[1]?.health?.targets['apps/www/eu']).toEqual({ up: false, since });
     expect(serials(swaps[1])).toEqual(['geo.example.com@1']);
   });
@@ -159,6 +159,6 @@ describe('watchConfigDir', () => {
     await new Promise((resolve) => setTimeout(resolve, 150));
     expect(calls).toBe(0);
     await writeFile(join(path, 'a.json'), '{"changed":true}');
-    await waitFor(() => calls === 1);
+    await until('the first call', () => calls === 1, { intervalMs: 10 });
   });
 });

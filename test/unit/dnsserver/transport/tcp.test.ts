@@ -3,7 +3,9 @@ import dnsPacket from 'dns-packet';
 import { startTcpServer } from '../../../../dnsserver/transport/tcp.ts';
 import type { TcpServer, TcpServerOptions } from '../../../../dnsserver/transport/tcp.ts';
 import { TEST_ADDRESS, testHandler } from '../../../support/test-handler.ts';
-import { TcpClient, framed, lookup, sleep } from '../../../support/dns-clients.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { TcpClient, framed, lookup } from '../../../support/dns-clients.ts';
+import { until } from '../../../support/until.ts';
 
 const servers: TcpServer[] = [];
 const clients: TcpClient[] = [];
@@ -22,12 +24,6 @@ async function connect(server: TcpServer, host = '127.0.0.1'): Promise<TcpClient
   const client = await TcpClient.connect(host, server.port);
   clients.push(client);
   return client;
-}
-
-/** Waits (bounded) until the condition holds; the server notices a close a moment after the client does. */
-async function until(condition: () => boolean): Promise<void> {
-  for (let i = 0; i < 200 && !condition(); i++) await sleep(10);
-  expect(condition()).toBe(true);
 }
 
 function aQuery(name: string, id: number): Buffer {
@@ -96,7 +92,11 @@ describe('TCP server', () => {
     await client.waitForReplies(1);
     await client.closed;
     expect(client.replies).toHaveLength(1);
-    await until(() => server.connections === 0);
+    // The server notices a close a moment after the client does.
+    await until('the server to count no connection', () => server.connections === 0, {
+      timeoutMs: 2000,
+      intervalMs: 10,
+    });
   });
 
   it('closes connections above the limit and keeps serving the others', async () => {
@@ -166,7 +166,7 @@ describe('TCP server', () => {
     reset.socket.write(Buffer.from([0, 40, 1]));
     await sleep(20);
     reset.socket.resetAndDestroy();
-    await until(() => problems.length >= 2);
+    await until('both problems reported', () => problems.length >= 2, { timeoutMs: 2000, intervalMs: 10 });
     expect(problems.sort()).toEqual(['bad-length', 'reset']);
     expect(errors).toEqual([]);
   });

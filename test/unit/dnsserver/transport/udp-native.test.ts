@@ -6,6 +6,7 @@ import dgram from 'node:dgram';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import dnsPacket from 'dns-packet';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -13,7 +14,8 @@ import { startNativeUdpServer } from '../../../../dnsserver/transport/udp-native
 import { startUdpServer, type UdpServer, type UdpServerOptions } from '../../../../dnsserver/transport/udp.ts';
 import type { ClientInfo, QueryHandler } from '../../../../dnsserver/wire/types.ts';
 import { TEST_ADDRESS, testHandler } from '../../../support/test-handler.ts';
-import { sleep, udpExchange } from '../../../support/dns-clients.ts';
+import { udpExchange } from '../../../support/dns-clients.ts';
+import { until } from '../../../support/until.ts';
 import { skipNative } from '../../../support/udp-paths.ts';
 
 const run = promisify(execFile);
@@ -43,17 +45,13 @@ async function client(family: 4 | 6 = 4): Promise<{ socket: dgram.Socket; ids: n
   return { socket, ids };
 }
 
-async function until(check: () => boolean, timeoutMs = 5000): Promise<void> {
-  for (const deadline = Date.now() + timeoutMs; !check() && Date.now() < deadline;) await sleep(20);
-}
-
 describe.skipIf(skipNative)('native UDP path', () => {
   it('reads a burst in full batches and answers every datagram', async () => {
     const server = await start({ handler: testHandler() });
     const { socket, ids } = await client();
     // Sent in one turn of this thread, which also runs the server: all of them wait in the socket meanwhile.
     for (let id = 1; id <= 200; id++) socket.send(aQuery(`n${id}.example`, id), server.port, '127.0.0.1');
-    await until(() => ids.length >= 200);
+    await until('every reply', () => ids.length >= 200, { timeoutMs: 5000 });
     socket.close();
     expect([...ids].sort((a, b) => a - b)).toEqual(Array.from({ length: 200 }, (_, i) => i + 1));
     const counts = server.takeCounts();
@@ -75,7 +73,7 @@ describe.skipIf(skipNative)('native UDP path', () => {
     const { socket } = await client();
     const sizes = [0, 1, 11, 12, 511, 4096, 65_507];
     for (const size of sizes) socket.send(Buffer.alloc(size, 0xab), server.port, '127.0.0.1');
-    await until(() => seen.length >= sizes.length);
+    await until('every datagram', () => seen.length >= sizes.length, { timeoutMs: 5000 });
     socket.close();
     expect(seen).toEqual(sizes);
     expect(server.takeCounts().truncatedReceives).toBe(0);
@@ -95,7 +93,7 @@ describe.skipIf(skipNative)('native UDP path', () => {
     });
     const { socket, ids } = await client();
     for (let id = 1; id <= 30; id++) socket.send(aQuery('x.example', id), server.port, '127.0.0.1');
-    await until(() => ids.length >= 20);
+    await until('twenty replies', () => ids.length >= 20, { timeoutMs: 5000 });
     await sleep(50);
     socket.close();
     expect([...ids].sort((a, b) => a - b)).toEqual(Array.from({ length: 30 }, (_, i) => i + 1).filter((i) => i % 3));
@@ -110,7 +108,7 @@ describe.skipIf(skipNative)('native UDP path', () => {
     });
     const { socket, ids } = await client();
     for (let id = 1; id <= 3; id++) socket.send(aQuery('x.example', id), server.port, '127.0.0.1');
-    await until(() => ids.length >= 2);
+    await until('two replies', () => ids.length >= 2, { timeoutMs: 5000 });
     await sleep(50);
     socket.close();
     expect([...ids].sort()).toEqual([1, 3]);
@@ -129,7 +127,7 @@ describe.skipIf(skipNative)('native UDP path', () => {
     });
     const { socket } = await client();
     for (let id = 1; id <= 10; id++) socket.send(aQuery('x.example', id), server.port, '127.0.0.1');
-    await until(() => calls >= 2);
+    await until('the second call', () => calls >= 2, { timeoutMs: 5000 });
     await sleep(100);
     socket.close();
     expect(calls).toBeLessThanOrEqual(10);
@@ -157,7 +155,7 @@ describe.skipIf(skipNative)('native UDP path', () => {
         open.push(server);
         const { socket } = await client(family);
         socket.send(aQuery('who.example', 1), server.port, from);
-        await until(() => info !== undefined);
+        await until('the query', () => info !== undefined, { timeoutMs: 5000 });
         const port = socket.address().port;
         socket.close();
         expect(info?.port).toBe(port);

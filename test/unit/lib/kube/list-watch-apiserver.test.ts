@@ -138,13 +138,13 @@ describe('the shared list-watch against the real API server', () => {
     r.reflector.start();
     await until('connected', () => r.connected && r.view.has('c'));
     await plane.stopApiServer();
-    await until('disconnected', () => !r.connected, 30_000);
+    await until('disconnected', () => !r.connected, { timeoutMs: 30_000 });
     const failuresWhileDown = r.failures;
     await plane.startApiServer();
-    await until('connected again', () => r.connected, 60_000);
+    await until('connected again', () => r.connected, { timeoutMs: 60_000 });
     expect(failuresWhileDown).toBeGreaterThanOrEqual(1);
     await put(label, 'd', '2');
-    await until('the change after the restart', () => r.view.get('d') === '2', 30_000);
+    await until('the change after the restart', () => r.view.get('d') === '2', { timeoutMs: 30_000 });
     expect([...r.view.keys()].sort()).toEqual(['c', 'd']);
   }, 120_000);
 
@@ -167,13 +167,13 @@ describe('the shared list-watch against the real API server', () => {
     await plane.bumpEtcdRevision(3);
     await plane.compactEtcd();
     await plane.startApiServer();
-    await until('f dropped', () => !r.view.has('f'), 60_000);
+    await until('f dropped', () => !r.view.has('f'), { timeoutMs: 60_000 });
     expect(r.events).toContain('expired');
     // Expired, then a fresh list without f (not a DELETED event: no watch could have told it).
     const expiredAt = r.events.indexOf('expired');
     expect(r.events.slice(expiredAt + 1)).toContain('listed e');
     expect(r.events).not.toContain('DELETED f');
-    await until('connected', () => r.connected, 30_000);
+    await until('connected', () => r.connected, { timeoutMs: 30_000 });
   }, 120_000);
 
   it('counts a refused list (403) as a failure with the API server’s reason, and never as connected', async () => {

@@ -132,7 +132,7 @@ describe('OperatorCaches and a real 410', () => {
               return false;
             }
           },
-          HOLD_MS,
+          { timeoutMs: HOLD_MS },
         );
 
         await until(
@@ -142,7 +142,7 @@ describe('OperatorCaches and a real 410', () => {
               .list()
               .map((o) => o.metadata?.name)
               .join() === 'www',
-          40_000,
+          { timeoutMs: 40_000 },
         );
         expect((proxied.geoEndpoints.get('www', 'web')?.spec as { ttl?: number }).ttl).toBe(7);
         expect(changes).toBeGreaterThanOrEqual(2);

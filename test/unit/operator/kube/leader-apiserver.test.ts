@@ -59,7 +59,7 @@ describe('leader election against the real API server', () => {
     // Unless b was quicker still and has already taken it.
     if (released?.holderIdentity !== 'b')
       expect(released).toMatchObject({ holderIdentity: '', leaseDurationSeconds: 1 });
-    await until('b leads', () => b.isLeader(), 5000);
+    await until('b leads', () => b.isLeader(), { timeoutMs: 5000 });
     expect(w.events).toEqual(['a started', 'a stopped', 'b started']);
     expect((await w.lease()).spec).toMatchObject({ holderIdentity: 'b', leaseTransitions: 1 });
   });

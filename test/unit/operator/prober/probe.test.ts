@@ -11,6 +11,7 @@ import {
   startHttp,
   type TestHttpServer,
 } from '../../../support/probe-targets.ts';
+import { until } from '../../../support/until.ts';
 
 describe('parseDuration', () => {
   it('parses single and compound durations to milliseconds', () => {
@@ -116,11 +117,11 @@ describe('probeOnce and sockets', () => {
         expect((await probeOnce(spec({ port, timeout: '2s' }), '127.0.0.1')).ok).toBe(true);
         expect((await probeOnce(spec({ port, timeout: '2s', bodyMatch: 'ok' }), '127.0.0.1')).ok).toBe(true);
       }
-      let open = await connections();
-      for (let tries = 0; open > 0 && tries < 200; tries += 1) {
-        await new Promise((resolve) => setTimeout(resolve, 10));
-        open = await connections();
-      }
+      const open = await until('every connection closed', connections, {
+        accept: (count) => count === 0,
+        timeoutMs: 2000,
+        intervalMs: 10,
+      });
       expect(open).toBe(0);
     } finally {
       server.closeAllConnections();

@@ -2,7 +2,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ProbeScheduler, type ProbeChangeEvent, type ProbeResultEvent } from '../../../../operator/prober/scheduler.ts';
 import { applyResult, initialHealth, type AddressHealth } from '../../../../operator/prober/thresholds.ts';
 import { buildHealthTable } from '../../../../operator/prober/health-table.ts';
-import { SilentTcpServer, spec, startHttp, waitFor, type TestHttpServer } from '../../../support/probe-targets.ts';
+import { SilentTcpServer, spec, startHttp, type TestHttpServer } from '../../../support/probe-targets.ts';
+import { until } from '../../../support/until.ts';
 
 describe('thresholds', () => {
   const thresholds = { failureThreshold: 3, successThreshold: 2 };
@@ -108,13 +109,13 @@ describe('ProbeScheduler against real servers', { timeout: 20_000 }, () => {
     cleanups.push(() => scheduler.stop());
     const { results, changes } = record(scheduler);
 
-    await waitFor(() => results.some((r) => r.result.ok));
+    await until('a successful probe', () => results.some((r) => r.result.ok), { intervalMs: 10 });
     expect(results.find((r) => r.result.ok)?.state).toBe('Up'); // the first success sets Up at once
     server.status = 503;
-    await waitFor(() => results.some((r) => r.state === 'Down'));
+    await until('the target Down', () => results.some((r) => r.state === 'Down'), { intervalMs: 10 });
     server.status = 200;
     const downAt = results.findIndex((r) => r.state === 'Down');
-    await waitFor(() => results.slice(downAt).some((r) => r.state === 'Up'));
+    await until('the target Up again', () => results.slice(downAt).some((r) => r.state === 'Up'), { intervalMs: 10 });
 
     // Down exactly at the third consecutive failure, Up again exactly at the second consecutive success.
     const oks = results.map((r) => r.result.ok);
@@ -147,7 +148,11 @@ describe('ProbeScheduler against real servers', { timeout: 20_000 }, () => {
     cleanups.push(() => scheduler.stop());
     const { changes } = record(scheduler);
     expect(scheduler.healthTable().targets['ns/www/b']?.up).toBe(true); // Unknown counts as up
-    await waitFor(() => changes.some((c) => c.to === 'Down') && changes.some((c) => c.to === 'Up'));
+    await until(
+      'a change to Down and one to Up',
+      () => changes.some((c) => c.to === 'Down') && changes.some((c) => c.to === 'Up'),
+      { intervalMs: 10 },
+    );
 
     const table = scheduler.healthTable();
     expect(table.targets['ns/www/a']).toMatchObject({ up: true });
@@ -182,12 +187,12 @@ describe('ProbeScheduler against real servers', { timeout: 20_000 }, () => {
     ]);
     cleanups.push(() => scheduler.stop());
     const { changes } = record(scheduler);
-    await waitFor(() => changes.length === 1);
+    await until('the first change', () => changes.length === 1, { intervalMs: 10 });
     await server.close();
-    await waitFor(() => changes.length === 2);
+    await until('the second change', () => changes.length === 2, { intervalMs: 10 });
     expect(scheduler.healthTable().targets['ns/db/main']?.up).toBe(false);
     await server.open();
-    await waitFor(() => changes.length === 3);
+    await until('the third change', () => changes.length === 3, { intervalMs: 10 });
     expect(changes.map((c) => c.to)).toEqual(['Up', 'Down', 'Up']);
     expect(changes[1]?.error).toBe(`connect ECONNREFUSED 127.0.0.1:${server.port}`);
   });
@@ -222,7 +227,7 @@ describe('ProbeScheduler against real servers', { timeout: 20_000 }, () => {
     );
     cleanups.push(() => scheduler.stop());
     const { results } = record(scheduler);
-    await waitFor(() => results.length >= 4);
+    await until('four results', () => results.length >= 4, { intervalMs: 10 });
     expect(maxInFlight).toBe(1);
     expect(results.every((r) => r.result.error === 'timeout after 80ms')).toBe(true);
     expect(results.map((r) => r.state)).toEqual([
@@ -248,7 +253,7 @@ describe('ProbeScheduler against real servers', { timeout: 20_000 }, () => {
     });
     cleanups.push(() => scheduler.stop());
     const { changes } = record(scheduler);
-    await waitFor(() => changes.length === 1);
+    await until('the first change', () => changes.length === 1, { intervalMs: 10 });
 
     const ipv6 = await startHttp('::1');
     cleanups.push(() => ipv6.close());
@@ -256,7 +261,7 @@ describe('ProbeScheduler against real servers', { timeout: 20_000 }, () => {
     scheduler.update([check, added]);
     expect(scheduler.probeStatus('ns/web')[0]?.state).toBe('Up'); // not reset
     expect(scheduler.probeStatus('ns/web6')[0]?.state).toBe('Unknown');
-    await waitFor(() => changes.length === 2);
+    await until('the second change', () => changes.length === 2, { intervalMs: 10 });
     expect(changes[1]).toMatchObject({ probeKey: 'ns/web6', address: '::1', to: 'Up' });
 
     scheduler.update([added]);
@@ -264,7 +269,7 @@ describe('ProbeScheduler against real servers', { timeout: 20_000 }, () => {
     const countAfterRemoval = probed.filter((a) => a === '127.0.0.1').length;
     const results: ProbeResultEvent[] = [];
     scheduler.onResult((r) => results.push(r));
-    await waitFor(() => results.length >= 3);
+    await until('three results', () => results.length >= 3, { intervalMs: 10 });
     expect(results.every((r) => r.address === '::1')).toBe(true);
     expect(probed.filter((a) => a === '127.0.0.1').length).toBeLessThanOrEqual(countAfterRemoval + 1);
     expect(Object.keys(scheduler.healthTable().targets)).toEqual(['ns/www/a']);
@@ -333,7 +338,7 @@ describe('ProbeScheduler concurrency', () => {
     // random 0: every check starts at once, so only the limit keeps them apart.
     const scheduler = new ProbeScheduler(checks, { probe, random: () => 0, maxConcurrent: 3 });
     try {
-      await waitFor(() => seen.size === 12);
+      await until('every address probed', () => seen.size === 12, { intervalMs: 10 });
       expect(most).toBe(3);
     } finally {
       await scheduler.stop();

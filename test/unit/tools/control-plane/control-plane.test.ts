@@ -80,9 +80,9 @@ describe('the real control plane', { timeout: 60_000 }, () => {
         .find((e) => e?.addresses.includes(uncontactedAddress(1)));
       return endpoint?.conditions?.ready;
     };
-    await until('a ready endpoint', async () => (await readyOf()) === true, 30_000);
+    await until('a ready endpoint', async () => (await readyOf()) === true, { timeoutMs: 30_000 });
     await setPodReady(core, 'slices', 'web-1', false);
-    await until('the endpoint not ready', async () => (await readyOf()) === false, 30_000);
+    await until('the endpoint not ready', async () => (await readyOf()) === false, { timeoutMs: 30_000 });
   });
 
   it('refuses a loopback address in an EndpointSlice (why pods that are contacted live on pod hosts)', async () => {
