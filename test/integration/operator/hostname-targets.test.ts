@@ -1,0 +1,167 @@
+// A Service target behind a load balancer that publishes a hostname (as EKS's do), against the real control plane:
+// `geodns operator --resolver 127.0.0.1:PORT` as a process resolves the hostname through a DNS server on loopback
+// that this test runs, the published zone ConfigMap carries the addresses it answered, the GeoEndpoint says they were
+// resolved, a changed answer reaches the zone at the next resolution, and a failing resolver keeps the last good
+// addresses while status says why. The addresses answered are never contacted (no HealthProbe).
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { createInterface } from 'node:readline';
+import { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decodeDocuments, zoneConfigMapName } from '../../../api/configmaps.ts';
+import type { CompiledZone } from '../../../api/compiled.ts';
+import { HostnameServer } from '../../support/hostname-server.ts';
+import { geoEndpoint } from '../../support/objects.ts';
+import { OPERATOR_NAMESPACE, startCluster, type Cluster } from '../../support/operator-cluster.ts';
+import { CLI, REPO_ROOT } from '../../support/serve.ts';
+import { until } from '../../support/until.ts';
+
+const NS = OPERATOR_NAMESPACE;
+const GROUP = { group: 'geodns.io', version: 'v1alpha1' };
+const HOST = 'k8s-web-www-0123456789.elb.us-east-1.example.com';
+
+let cluster: Cluster;
+let dns: HostnameServer;
+let child: ChildProcess | undefined;
+const lines: Record<string, unknown>[] = [];
+
+beforeAll(async () => {
+  [cluster, dns] = await Promise.all([startCluster({ name: 'geodns-hostname-test' }), HostnameServer.start()]);
+}, 120_000);
+
+afterAll(async () => {
+  if (child && child.exitCode === null) {
+    child.kill('SIGKILL');
+    await once(child, 'exit');
+  }
+  await Promise.all([cluster?.stop(), dns?.close()]);
+});
+
+async function zoneDocument(core: CoreV1Api): Promise<CompiledZone | undefined> {
+  const cm = await core.readNamespacedConfigMap({ namespace: NS, name: zoneConfigMapName('geo-example') });
+  const text = decodeDocuments({ data: cm.data, binaryData: cm.binaryData }).documents.get('geo.example.com.json');
+  return text ? (JSON.parse(text) as CompiledZone) : undefined;
+}
+
+async function targetAddresses(core: CoreV1Api): Promise<Record<string, string[]>> {
+  const doc = await zoneDocument(core);
+  return Object.fromEntries((doc?.routed[0]?.targets ?? []).map((t) => [t.name, t.addresses]));
+}
+
+async function resolvedRefs(custom: CustomObjectsApi) {
+  const object = (await custom.getNamespacedCustomObject({
+    ...GROUP,
+    namespace: 'web',
+    plural: 'geoendpoints',
+    name: 'www',
+  })) as { status?: { conditions?: { type: string; status: string; reason: string; message: string }[] } };
+  return object.status?.conditions?.find((c) => c.type === 'ResolvedRefs');
+}
+
+describe('a Service target whose load balancer publishes a hostname', () => {
+  it('is served by the addresses the hostname resolves to, follows them, and keeps them while resolution fails', async () => {
+    const core = cluster.admin.makeApiClient(CoreV1Api);
+    const custom = cluster.admin.makeApiClient(CustomObjectsApi);
+    // TTL 1: the operator asks again after its minimum of 5 s.
+    dns.set(HOST, { A: ['127.0.1.21'], AAAA: ['2001:db8::21'], ttl: 1 });
+
+    child = spawn(
+      process.execPath,
+      [CLI, 'operator', '--namespace', NS, '--metrics', 'off', '--log-level', 'info', '--resolver', dns.address],
+      {
+        cwd: REPO_ROOT,
+        env: { ...process.env, KUBECONFIG: cluster.operatorKubeconfig },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      try {
+        lines.push(JSON.parse(line) as Record<string, unknown>);
+      } catch {
+        lines.push({ msg: line });
+      }
+    });
+    await until('the caches synced', () => lines.some((l) => l.msg === 'caches synced'), { timeoutMs: 30_000 });
+
+    await custom.createClusterCustomObject({
+      ...GROUP,
+      plural: 'geozones',
+      body: {
+        apiVersion: 'geodns.io/v1alpha1',
+        kind: 'GeoZone',
+        metadata: { name: 'geo-example' },
+        spec: {
+          apex: 'geo.example.com',
+          soa: { hostmaster: 'hostmaster.example.com' },
+          nameServers: [{ name: 'ns1.geo.example.com', addresses: ['192.0.2.53'] }],
+        },
+      },
+    });
+    await core.createNamespacedService({
+      namespace: 'web',
+      body: {
+        metadata: { name: 'www-lb' },
+        spec: { type: 'LoadBalancer', selector: { app: 'www' }, ports: [{ port: 80, targetPort: 8080 }] },
+      },
+    });
+    // What the AWS load balancer controller writes: a hostname and no IP.
+    const created = await core.readNamespacedService({ namespace: 'web', name: 'www-lb' });
+    created.status = { loadBalancer: { ingress: [{ hostname: HOST }] } };
+    await core.replaceNamespacedServiceStatus({ namespace: 'web', name: 'www-lb', body: created });
+    await custom.createNamespacedCustomObject({
+      ...GROUP,
+      namespace: 'web',
+      plural: 'geoendpoints',
+      body: geoEndpoint('www', {
+        policy: 'failover',
+        targets: [
+          { name: 'eks', service: { name: 'www-lb' }, priority: 0, location: { continent: 'NA' } },
+          { name: 'dc', addresses: ['198.51.100.7'], priority: 1, location: { continent: 'EU' } },
+        ],
+      }),
+    });
+
+    // The zone carries the addresses the hostname answered, beside the literal target.
+    const first = await until('the zone ConfigMap', () => targetAddresses(core).catch(() => undefined), {
+      timeoutMs: 30_000,
+    });
+    expect(first).toEqual({ dc: ['198.51.100.7'], eks: ['127.0.1.21', '2001:db8::21'] });
+    const refs = await until('ResolvedRefs', () => resolvedRefs(custom), { timeoutMs: 20_000 });
+    expect(refs).toMatchObject({ status: 'True', reason: 'ResolvedRefs' });
+    expect(refs.message).toBe(
+      `all 2 target(s) resolved; target "eks": Service web/www-lb's load-balancer hostname ${HOST} resolved to ` +
+        `127.0.1.21, 2001:db8::21 through ${dns.address}`,
+    );
+
+    // The load balancer's addresses change: the zone follows at the next resolution.
+    dns.set(HOST, { A: ['127.0.1.22'], AAAA: [], ttl: 1 });
+    await until('the zone with the new address', () => targetAddresses(core), {
+      accept: (t) => JSON.stringify(t.eks) === JSON.stringify(['127.0.1.22']),
+      timeoutMs: 30_000,
+    });
+
+    // The resolver fails: the last good address keeps serving, and status says which hostname and why.
+    dns.fail(true);
+    const failing = await until(
+      'ResolvedRefs saying the resolution failed',
+      () => resolvedRefs(custom).then((c) => (c?.reason === 'HostnameResolutionFailed' ? c : undefined)),
+      { timeoutMs: 30_000 },
+    );
+    expect(failing.message).toContain(`hostname ${HOST} could not be resolved through ${dns.address}:`);
+    expect(failing.message).toContain(`ESERVFAIL ${HOST}`);
+    expect(failing.message).toContain('serving its last good addresses 127.0.1.22');
+    expect((await targetAddresses(core)).eks).toEqual(['127.0.1.22']);
+    expect(lines.some((l) => l.msg === 'load-balancer hostname not resolved' && l.hostname === HOST)).toBe(true);
+
+    // It answers again: status is back to resolved.
+    dns.fail(false);
+    await until('ResolvedRefs resolved again', () => resolvedRefs(custom), {
+      accept: (c) => c?.status === 'True',
+      timeoutMs: 30_000,
+    });
+
+    child.kill('SIGTERM');
+    const [code] = (await once(child, 'exit')) as [number | null];
+    expect(code).toBe(0);
+  }, 180_000);
+});
