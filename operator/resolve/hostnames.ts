@@ -22,8 +22,9 @@ export interface HostnameResolverOptions {
   onResolved?: (result: 'ok' | 'empty' | 'failed') => void;
 }
 
-/** Resolutions at once: a few slow hostnames must not hold up the others. */
-const CONCURRENCY = 4;
+/** Resolutions at once. Each is one UDP query per family, so many are cheap; and a first read waits for its new
+ *  hostnames, which with a dead resolver costs the resolver's timeout per this many of them. */
+const CONCURRENCY = 32;
 
 export class HostnameResolver {
   readonly #options: HostnameResolverOptions;
@@ -87,6 +88,7 @@ export class HostnameResolver {
     if (!this.#wanted.has(hostname)) {
       this.#states.delete(hostname);
       this.#reported.delete(hostname);
+      this.#release(hostname);
       return;
     }
     const answers = await this.#options.lookup.lookup(hostname);
@@ -98,17 +100,23 @@ export class HostnameResolver {
     const text = JSON.stringify(report);
     const before = this.#reported.get(hostname);
     this.#reported.set(hostname, text);
-    const waiters = this.#first.get(hostname);
-    this.#first.delete(hostname);
-    for (const resolve of waiters ?? []) resolve();
+    const waited = this.#release(hostname);
     if (text !== before) {
       const log = this.#options.log;
       const fields = { hostname, resolver: report.resolver, addresses: report.addresses };
       if (report.error !== undefined) log.warn({ ...fields, err: report.error }, 'load-balancer hostname not resolved');
       else log.info(fields, 'load-balancer hostname resolved');
       // A first resolution someone waited for is read by that very read: no second run for it.
-      if (before !== undefined || !waiters) for (const listener of this.#listeners) listener();
+      if (before !== undefined || !waited) for (const listener of this.#listeners) listener();
     }
     return { requeueAfterMs: nextMs };
+  }
+
+  /** Lets those waiting for the first resolution of `hostname` go on; true if someone waited. */
+  #release(hostname: string): boolean {
+    const waiters = this.#first.get(hostname);
+    this.#first.delete(hostname);
+    for (const resolve of waiters ?? []) resolve();
+    return waiters !== undefined;
   }
 }
