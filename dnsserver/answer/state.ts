@@ -106,6 +106,11 @@ export class ServerState {
     return [...tags];
   }
 
+  /**
+   * Replaces the GeoIP database between two queries. What depended on where clients were placed goes with the old
+   * one: the locators (with their address and subnet memos) and the answers remembered per location. Encoded bodies
+   * stay: they are keyed by the targets chosen, not by the client, so they hold for whoever is given those targets.
+   */
   setGeoDatabase(database: GeoDatabase | undefined): void {
     this.geoip = database;
     this.#locators = new Map();
