@@ -1,24 +1,25 @@
 // test/e2e/kind.sh runs on users' machines (Docker, kind, helm), not here: CI holds it to `bash -n` and
 // shellcheck, and checks that without its tools it names what is missing and fails instead of passing.
 import { execFile } from 'node:child_process';
-import { chmod, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { chmod, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT, runTool } from '../support/serve.ts';
+import { tempDir } from '../support/temp-dir.ts';
 
 const SCRIPT = path.join(REPO_ROOT, 'test/e2e/kind.sh');
 
 let bin: string;
+let removeBin: (() => Promise<void>) | undefined;
 beforeAll(async () => {
   // A PATH with bash and dirname only, and stand-ins for some of the tools that record being called.
-  bin = await mkdtemp(path.join(tmpdir(), 'geodns-kind-sh-'));
+  ({ dir: bin, remove: removeBin } = await tempDir('kind-sh'));
   const which = async (tool: string) => (await runTool('bash', ['-c', `command -v ${tool}`])).stdout.trim();
   for (const tool of ['bash', 'dirname']) await symlink(await which(tool), path.join(bin, tool));
 });
 
 afterAll(async () => {
-  await rm(bin, { recursive: true, force: true });
+  await removeBin?.();
 });
 
 function runScript(): Promise<{ code: number; stdout: string; stderr: string }> {

@@ -1,17 +1,6 @@
-// Helpers for transport tests: run dig/kdig, a UDP client, a TCP client. Loopback only.
-import { execFile } from 'node:child_process';
+// Helpers for transport tests: a UDP client, a TCP client (dig and kdig: ./dig.ts). Loopback only.
 import dgram from 'node:dgram';
 import net from 'node:net';
-import { promisify } from 'node:util';
-
-const run = promisify(execFile);
-
-/** Runs dig or kdig against a loopback server; returns stdout. */
-export async function lookup(tool: 'dig' | 'kdig', host: string, port: number, args: string[]): Promise<string> {
-  const retry = tool === 'dig' ? '+tries=1' : '+retry=0';
-  const { stdout } = await run(tool, [`@${host}`, '-p', String(port), ...args, retry, '+time=2'], { timeout: 10_000 });
-  return stdout;
-}
 
 /** Sends one datagram and waits for the first reply (or rejects after timeoutMs). */
 export function udpExchange(host: string, port: number, message: Buffer, timeoutMs = 2000): Promise<Buffer> {

@@ -1,9 +1,10 @@
-// What the in-cluster source tests share: the real kube-apiserver (one control plane per test file) with
-// deploy/rbac/ applied, a kubeconfig with a real token of the DNS pods' ServiceAccount (exactly
+// What the in-cluster source tests share: the real kube-apiserver (one control plane per test file, started by
+// ./suite-plane.ts) with deploy/rbac/ applied, a kubeconfig with a real token of the DNS pods' ServiceAccount (exactly
 // deploy/rbac/dnsserver.yaml) that reaches the API server through the fault proxy, an administrator's client straight
-// to the API server to write the operator's ConfigMaps, and small compiled zones to put in them.
+// to the API server to write the operator's ConfigMaps, and the ConfigMaps that carry compiled documents
+// (./documents.ts).
 import path from 'node:path';
-import { CoreV1Api, KubeConfig, type V1ConfigMap } from '@kubernetes/client-node';
+import { CoreV1Api, type V1ConfigMap } from '@kubernetes/client-node';
 import type { CompiledZone } from '../../api/compiled.ts';
 import {
   DOCUMENT_LABEL,
@@ -16,13 +17,10 @@ import {
   zoneConfigMapName,
 } from '../../api/configmaps.ts';
 import type { HealthTable } from '../../api/health.ts';
-import { startControlPlane, type ControlPlane } from '../../tools/control-plane/control-plane.ts';
+import type { ControlPlane } from '../../tools/control-plane/control-plane.ts';
 import { FaultProxy } from '../../tools/control-plane/fault-proxy.ts';
-import { healthDoc, zoneDoc } from './documents.ts';
-
-export const NAMESPACE = 'geodns-system';
-export const DNS_ACCOUNT = 'geodns-dns';
-export const DNS_USER = `system:serviceaccount:${NAMESPACE}:${DNS_ACCOUNT}`;
+import { healthDoc } from './documents.ts';
+import { DNS_ACCOUNT, kubeConfigFrom, startSuitePlane, SYSTEM_NAMESPACE } from './suite-plane.ts';
 
 export interface Cluster {
   plane: ControlPlane;
@@ -38,62 +36,29 @@ export interface Cluster {
 }
 
 /** A real control plane with deploy/rbac/ applied, and the proxy in front of it. */
-export async function startCluster(): Promise<Cluster> {
-  const plane = await startControlPlane({
-    name: 'geodns-serve-kube',
-    // On SIGTERM the API server ends its open watches within a second and exits; without this it waits for them
-    // until stopApiServer() kills it (10 s).
-    apiServerArgs: ['--shutdown-watch-termination-grace-period=1s'],
-  });
-  try {
-    await plane.kubectl(['create', 'namespace', NAMESPACE]);
-    await plane.kubectl(['apply', '-f', 'deploy/rbac/']);
+export function startCluster(): Promise<Cluster> {
+  // On SIGTERM the API server ends its open watches within a second and exits; without this it waits for them
+  // until stopApiServer() kills it (10 s).
+  const apiServerArgs = ['--shutdown-watch-termination-grace-period=1s'];
+  return startSuitePlane({ name: 'geodns-serve-kube', apiServerArgs }, async (plane) => {
     const proxy = await FaultProxy.start(plane);
     const kubeconfig = await proxy.serviceAccountKubeconfig(
-      NAMESPACE,
+      SYSTEM_NAMESPACE,
       DNS_ACCOUNT,
       path.join(plane.dir, 'dns.kubeconfig'),
     );
-    const dns = new KubeConfig();
-    dns.loadFromFile(kubeconfig);
     return {
       plane,
       proxy,
       core: plane.admin().makeApiClient(CoreV1Api),
-      dnsCore: dns.makeApiClient(CoreV1Api),
+      dnsCore: kubeConfigFrom(kubeconfig).makeApiClient(CoreV1Api),
       kubeconfig,
       stop: async () => {
         await proxy.close();
         await plane.stop();
       },
     };
-  } catch (error) {
-    await plane.stop();
-    throw error;
-  }
-}
-
-export const EU = '192.0.2.10';
-export const US = '198.51.100.10';
-
-/** A zone with www failing over from eu (priority 0) to us (priority 1), and `extra` records. */
-export function failoverZone(apex: string, serial: number, eu = EU, extra: CompiledZone['records'] = []): CompiledZone {
-  const base = zoneDoc(apex, serial);
-  const target = base.routed[0]?.targets[0];
-  if (!target) throw new Error('fixture zone without a target');
-  return {
-    ...base,
-    records: [...base.records, ...extra],
-    routed: [
-      {
-        ...(base.routed[0] as CompiledZone['routed'][number]),
-        targets: [
-          { ...target, id: 'apps/www/eu', name: 'eu', addresses: [eu], priority: 0 },
-          { ...target, id: 'apps/www/us', name: 'us', addresses: [US], location: { continent: 'NA' }, priority: 1 },
-        ],
-      },
-    ],
-  };
+  });
 }
 
 export function zoneConfigMap(zone: CompiledZone): V1ConfigMap {
@@ -101,7 +66,7 @@ export function zoneConfigMap(zone: CompiledZone): V1ConfigMap {
   return {
     metadata: {
       name: zoneConfigMapName(zone.zone),
-      namespace: NAMESPACE,
+      namespace: SYSTEM_NAMESPACE,
       labels: { [DOCUMENT_LABEL]: ZONE_DOCUMENT },
       annotations: { 'geodns.io/zone': zone.zone, 'geodns.io/serial': String(zone.serial) },
     },
@@ -119,7 +84,7 @@ export function healthConfigMap(revision: number, down: string[]): V1ConfigMap {
   return {
     metadata: {
       name: HEALTH_CONFIGMAP,
-      namespace: NAMESPACE,
+      namespace: SYSTEM_NAMESPACE,
       labels: { [DOCUMENT_LABEL]: HEALTH_DOCUMENT },
       annotations: { [REVISION_ANNOTATION]: String(revision) },
     },
@@ -131,12 +96,12 @@ export function healthConfigMap(revision: number, down: string[]): V1ConfigMap {
 export async function put(core: CoreV1Api, body: V1ConfigMap): Promise<void> {
   const name = body.metadata?.name ?? '';
   try {
-    await core.readNamespacedConfigMap({ name, namespace: NAMESPACE });
+    await core.readNamespacedConfigMap({ name, namespace: SYSTEM_NAMESPACE });
   } catch {
-    await core.createNamespacedConfigMap({ namespace: NAMESPACE, body });
+    await core.createNamespacedConfigMap({ namespace: SYSTEM_NAMESPACE, body });
     return;
   }
-  await core.replaceNamespacedConfigMap({ name, namespace: NAMESPACE, body });
+  await core.replaceNamespacedConfigMap({ name, namespace: SYSTEM_NAMESPACE, body });
 }
 
 /** The value of an unlabelled metric in Prometheus text, or undefined. */

@@ -1,6 +1,6 @@
-// A real control plane as the operator meets it in a cluster: our CRDs applied with kubectl, the namespaces
-// `geodns-system` (the operator's) and `web` (an application team's), deploy/rbac/*.yaml applied with kubectl, and
-// real ServiceAccount-token kubeconfigs for the operator (`geodns-operator`) and the DNS server (`geodns-dns`), so
+// A real control plane as the operator meets it in a cluster (started by ./suite-plane.ts): our CRDs applied with
+// kubectl, the namespaces `geodns-system` (the operator's) and `web` (an application team's), deploy/rbac/*.yaml
+// applied with kubectl, and real ServiceAccount-token kubeconfigs for the operator (`geodns-operator`) and the DNS server (`geodns-dns`), so
 // both run with exactly the RBAC a user installs. The test itself is the administrator.
 //
 // One control plane serves a test file; reset() between its tests deletes what the tests made (our resources,
@@ -8,11 +8,8 @@
 import path from 'node:path';
 import { CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
 import { DOCUMENT_LABEL } from '../../api/configmaps.ts';
-import { startControlPlane, type ControlPlane } from '../../tools/control-plane/control-plane.ts';
-
-export const OPERATOR_NAMESPACE = 'geodns-system';
-export const OPERATOR_ACCOUNT = 'geodns-operator';
-export const DNS_ACCOUNT = 'geodns-dns';
+import type { ControlPlane } from '../../tools/control-plane/control-plane.ts';
+import { DNS_ACCOUNT, kubeConfigFrom, OPERATOR_ACCOUNT, startSuitePlane, SYSTEM_NAMESPACE } from './suite-plane.ts';
 
 export interface Cluster {
   plane: ControlPlane;
@@ -29,27 +26,16 @@ export interface Cluster {
   reset(): Promise<void>;
 }
 
-const loaded = (file: string): KubeConfig => {
-  const config = new KubeConfig();
-  config.loadFromFile(file);
-  return config;
-};
-
-export async function startCluster(options: { audit?: boolean; name?: string } = {}): Promise<Cluster> {
-  const plane = await startControlPlane({ name: options.name ?? 'geodns-operator-test', audit: options.audit });
-  try {
-    await plane.kubectl(['apply', '-f', 'crds/']);
-    await plane.kubectl(['wait', '--for=condition=Established', '--timeout=60s', '-f', 'crds/']);
-    await plane.kubectl(['create', 'namespace', OPERATOR_NAMESPACE]);
-    await plane.kubectl(['create', 'namespace', 'web']);
-    await plane.kubectl(['apply', '-f', 'deploy/rbac/']);
+export function startCluster(options: { audit?: boolean; name?: string } = {}): Promise<Cluster> {
+  const name = options.name ?? 'geodns-operator-test';
+  return startSuitePlane({ name, audit: options.audit, crds: true, namespaces: ['web'] }, async (plane) => {
     const operatorKubeconfig = await plane.serviceAccountKubeconfig(
-      OPERATOR_NAMESPACE,
+      SYSTEM_NAMESPACE,
       OPERATOR_ACCOUNT,
       path.join(plane.dir, 'operator.kubeconfig'),
     );
     const dnsKubeconfig = await plane.serviceAccountKubeconfig(
-      OPERATOR_NAMESPACE,
+      SYSTEM_NAMESPACE,
       DNS_ACCOUNT,
       path.join(plane.dir, 'dns.kubeconfig'),
     );
@@ -59,15 +45,12 @@ export async function startCluster(options: { audit?: boolean; name?: string } =
       adminKubeconfig: plane.adminKubeconfig,
       admin,
       operatorKubeconfig,
-      operator: loaded(operatorKubeconfig),
+      operator: kubeConfigFrom(operatorKubeconfig),
       dnsKubeconfig,
       stop: () => plane.stop(),
       reset: () => reset(plane, admin),
     };
-  } catch (error) {
-    await plane.stop();
-    throw error;
-  }
+  });
 }
 
 async function reset(plane: ControlPlane, admin: KubeConfig): Promise<void> {
@@ -82,7 +65,7 @@ async function reset(plane: ControlPlane, admin: KubeConfig): Promise<void> {
     '--force',
     '--wait=true',
   ]);
-  await plane.kubectl(['delete', 'configmaps,leases,events', '-n', OPERATOR_NAMESPACE, '--all', '--wait=true']);
+  await plane.kubectl(['delete', 'configmaps,leases,events', '-n', SYSTEM_NAMESPACE, '--all', '--wait=true']);
   await plane.kubectl(['delete', 'events', '-n', 'default', '--all', '--wait=true']);
   // Nothing of ours is left in any namespace (a test that made another namespace deletes it itself).
   const custom = admin.makeApiClient(CustomObjectsApi);
@@ -94,8 +77,8 @@ async function reset(plane: ControlPlane, admin: KubeConfig): Promise<void> {
   }
   const core = admin.makeApiClient(CoreV1Api);
   const configMaps = await core.listNamespacedConfigMap({
-    namespace: OPERATOR_NAMESPACE,
+    namespace: SYSTEM_NAMESPACE,
     labelSelector: DOCUMENT_LABEL,
   });
-  if (configMaps.items.length > 0) throw new Error(`reset left the operator's ConfigMaps in ${OPERATOR_NAMESPACE}`);
+  if (configMaps.items.length > 0) throw new Error(`reset left the operator's ConfigMaps in ${SYSTEM_NAMESPACE}`);
 }

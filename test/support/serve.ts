@@ -1,13 +1,12 @@
-// Runs `geodns serve` as a real child process and queries it with dig/kdig. Loopback only; the child is stopped
+// Runs `geodns serve` as a real child process and queries it with dig/kdig (./dig.ts). Loopback only; the child is stopped
 // by its own PID (SIGTERM, then SIGKILL if it does not exit in time).
 import { execFile, spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { UdpIo } from '../../dnsserver/transport/udp.ts';
+import { dig, type DigResult, type DigTarget } from './dig.ts';
 import { skipUdpIo, UDP_IOS } from './udp-paths.ts';
 
 /** The UDP paths the serve suites run against: both, or dgram alone where the native addon is not built. */
@@ -27,72 +26,6 @@ export type LogLine = Record<string, unknown> & { msg?: string; level?: string |
 export interface Exit {
   code: number | null;
   signal: NodeJS.Signals | null;
-}
-
-/** One resource record as dig/kdig print it: `name ttl class type rdata...`. */
-export interface DnsRecord {
-  name: string;
-  ttl: number;
-  type: string;
-  data: string;
-}
-
-export interface DigResult {
-  raw: string;
-  status: string | undefined;
-  opcode: string | undefined;
-  flags: string[];
-  question: string[];
-  answer: DnsRecord[];
-  authority: DnsRecord[];
-  additional: DnsRecord[];
-  /** `; CLIENT-SUBNET: addr/source/scope` */
-  ecs: { address: string; source: number; scope: number } | undefined;
-  cookie: string | undefined;
-  ednsVersion: number | undefined;
-}
-
-/** Parses dig's (and kdig's) default text output. */
-export function parseDig(raw: string): DigResult {
-  const result: DigResult = {
-    raw,
-    status: /status: ([A-Z0-9]+)/.exec(raw)?.[1],
-    opcode: /opcode: ([A-Z0-9]+)/.exec(raw)?.[1],
-    flags: (/;; [Ff]lags: ([a-z ]*);/.exec(raw)?.[1] ?? '').split(' ').filter(Boolean),
-    question: [],
-    answer: [],
-    authority: [],
-    additional: [],
-    ecs: undefined,
-    cookie: /COOKIE: ([0-9a-f]+)/i.exec(raw)?.[1],
-    ednsVersion: undefined,
-  };
-  const edns = /EDNS: version: (\d+)/.exec(raw);
-  if (edns?.[1] !== undefined) result.ednsVersion = Number(edns[1]);
-  const ecs = /CLIENT-SUBNET: ([0-9a-fA-F.:]+)\/(\d+)\/(\d+)/.exec(raw);
-  if (ecs?.[1] !== undefined) result.ecs = { address: ecs[1], source: Number(ecs[2]), scope: Number(ecs[3]) };
-
-  let section: 'answer' | 'authority' | 'additional' | 'question' | undefined;
-  for (const line of raw.split('\n')) {
-    const header = /^;; (QUESTION|ANSWER|AUTHORITY|ADDITIONAL) SECTION:/.exec(line);
-    if (header?.[1] !== undefined) {
-      section = header[1].toLowerCase() as typeof section;
-      continue;
-    }
-    if (line.trim() === '' || (line.startsWith(';;') && section !== 'question')) {
-      section = undefined;
-      continue;
-    }
-    if (section === 'question') {
-      result.question.push(line.replace(/^;/, '').trim());
-      continue;
-    }
-    if (section === undefined || line.startsWith(';')) continue;
-    const [name, ttl, , type, ...data] = line.trim().split(/\s+/);
-    if (name === undefined || ttl === undefined || type === undefined) continue;
-    result[section].push({ name, ttl: Number(ttl), type, data: data.join(' ') });
-  }
-  return result;
 }
 
 export interface ToolOutput {
@@ -190,16 +123,12 @@ export class ServeProcess {
   }
 
   /** dig against the first DNS address (or `target`); parsed. */
-  async dig(args: string[], target?: { host: string; port: number }): Promise<DigResult> {
-    const { host, port } = target ?? { host: this.dns[0]?.host ?? '127.0.0.1', port: this.port };
-    const out = await runTool('dig', [`@${host}`, '-p', String(port), '+tries=1', '+time=2', ...args]);
-    return parseDig(out.stdout);
+  dig(args: string[], target?: DigTarget): Promise<DigResult> {
+    return dig(target ?? { host: this.dns[0]?.host ?? '127.0.0.1', port: this.port }, args);
   }
 
-  async kdig(args: string[]): Promise<DigResult> {
-    const server = this.dns[0]?.host ?? '127.0.0.1';
-    const out = await runTool('kdig', [`@${server}`, '-p', String(this.port), '+retry=0', '+time=2', ...args]);
-    return parseDig(out.stdout);
+  kdig(args: string[]): Promise<DigResult> {
+    return dig({ host: this.dns[0]?.host ?? '127.0.0.1', port: this.port }, args, { tool: 'kdig' });
   }
 
   /** The addresses (A/AAAA data) in the answer to `name`, sorted. */
@@ -263,10 +192,4 @@ export async function startServe(sourceArgs: string[], options: StartOptions = {
     throw error;
   }
   return server;
-}
-
-/** A fresh temporary folder and a function that removes it. */
-export async function tempDir(prefix: string): Promise<{ dir: string; remove: () => Promise<void> }> {
-  const dir = await mkdtemp(path.join(tmpdir(), `geodns-${prefix}-`));
-  return { dir, remove: () => rm(dir, { recursive: true, force: true }) };
 }

@@ -1,9 +1,9 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CompiledZone } from '../../../api/compiled.ts';
+import { tempDir } from '../../support/temp-dir.ts';
 
 interface Run {
   code: number;
@@ -22,11 +22,12 @@ function geodns(...args: string[]): Promise<Run> {
 }
 
 let dir = '';
+let removeDir: (() => Promise<void>) | undefined;
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'geodns-compile-'));
+  ({ dir, remove: removeDir } = await tempDir('compile'));
 });
 afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
+  await removeDir?.();
 });
 
 describe('geodns compile', () => {

@@ -1,25 +1,16 @@
 // geodns route through the real CLI (a child process), on the standalone examples, on a config folder, and (--kube)
 // on the ConfigMaps published to a real kube-apiserver, read with the DNS pods' ServiceAccount.
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HEALTH_FORMAT } from '../../../api/health.ts';
-import { exampleZone } from '../../support/compiled-zones.ts';
-import {
-  EU,
-  failoverZone,
-  healthConfigMap,
-  NAMESPACE,
-  put,
-  startCluster,
-  US,
-  zoneConfigMap,
-  type Cluster,
-} from '../../support/dns-cluster.ts';
+import { exampleZone, EU, failoverZone, US } from '../../support/documents.ts';
+import { healthConfigMap, put, startCluster, zoneConfigMap, type Cluster } from '../../support/dns-cluster.ts';
+import { SYSTEM_NAMESPACE } from '../../support/suite-plane.ts';
+import { tempDir } from '../../support/temp-dir.ts';
 
 const run = promisify(execFile);
 const root = fileURLToPath(new URL('../../../', import.meta.url));
@@ -45,8 +36,9 @@ async function geodnsWith(
 }
 
 let dir: string;
+let removeDir: (() => Promise<void>) | undefined;
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'geodns-route-'));
+  ({ dir, remove: removeDir } = await tempDir('route'));
   await writeFile(join(dir, 'geo.example.json'), JSON.stringify(exampleZone()));
   await writeFile(
     join(dir, 'health.json'),
@@ -54,7 +46,7 @@ beforeAll(async () => {
   );
 });
 afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
+  await removeDir?.();
 });
 
 describe('geodns route', () => {
@@ -194,7 +186,7 @@ describe('geodns route --kube', () => {
     const result = await geodnsWith(env, '--kube', '--name', `www.${apex}`, '--client', '10.1.2.3');
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
-    expect(result.stdout).toContain(`from:         1 zone ConfigMap in namespace ${NAMESPACE} on `);
+    expect(result.stdout).toContain(`from:         1 zone ConfigMap in namespace ${SYSTEM_NAMESPACE} on `);
     expect(result.stdout).toContain('health ConfigMap geodns-health (2 targets)');
     expect(result.stdout).toContain(`zone:         ${apex} (serial 7)`);
     expect(result.stdout).toMatch(/eu\s+apps\/www\/eu\s+down \(table\)/);
@@ -208,7 +200,7 @@ describe('geodns route --kube', () => {
       '--kubeconfig',
       cluster.kubeconfig,
       '--namespace',
-      NAMESPACE,
+      SYSTEM_NAMESPACE,
       '--name',
       `www.${apex}`,
       '--subnet',
@@ -232,7 +224,7 @@ describe('geodns route --kube', () => {
       expect(result.stdout).toContain('from:         2 zone ConfigMaps');
       expect(result.stdout).toContain(`zone:         ${apex} (serial 7)`);
     } finally {
-      await cluster.core.deleteNamespacedConfigMap({ name: broken.metadata?.name ?? '', namespace: NAMESPACE });
+      await cluster.core.deleteNamespacedConfigMap({ name: broken.metadata?.name ?? '', namespace: SYSTEM_NAMESPACE });
     }
   }, 30_000);
 

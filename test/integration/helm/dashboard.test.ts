@@ -6,7 +6,8 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { OPERATOR_NAMESPACE, startCluster, type Cluster } from '../../support/operator-cluster.ts';
+import { startCluster, type Cluster } from '../../support/operator-cluster.ts';
+import { SYSTEM_NAMESPACE } from '../../support/suite-plane.ts';
 import { until } from '../../support/until.ts';
 import { CLI, EXAMPLES, REPO_ROOT, runCli, startServe, type ServeProcess } from '../../support/serve.ts';
 import { CHART, find, render } from '../../support/helm-render.ts';
@@ -50,7 +51,7 @@ beforeAll(async () => {
   const kubeconfig = cluster.operatorKubeconfig;
   operator = spawn(
     process.execPath,
-    [CLI, 'operator', '--namespace', OPERATOR_NAMESPACE, '--metrics', '127.0.0.1:0', '--leader-elect'],
+    [CLI, 'operator', '--namespace', SYSTEM_NAMESPACE, '--metrics', '127.0.0.1:0', '--leader-elect'],
     { cwd: REPO_ROOT, env: { ...process.env, KUBECONFIG: kubeconfig }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   const lines: Record<string, unknown>[] = [];
@@ -130,7 +131,7 @@ describe('the Grafana dashboard and the PrometheusRule', () => {
   // Until `serve --kube` is in this tree (branch dnssource), its two gauges cannot be scraped here.
   it.skipIf(!KUBE_SERVE)('the serve --kube metrics exist when the DNS server runs with --kube', async () => {
     const kubeconfig = cluster.dnsKubeconfig;
-    const kube = await startServe(['--kube', '--kubeconfig', kubeconfig, '--namespace', OPERATOR_NAMESPACE]);
+    const kube = await startServe(['--kube', '--kubeconfig', kubeconfig, '--namespace', SYSTEM_NAMESPACE]);
     try {
       const names = exported((await kube.fetch('/metrics')).body);
       for (const name of KUBE_ONLY) expect(names.has(name), name).toBe(true);

@@ -11,8 +11,7 @@
 //   7. helm upgrade from the previous chart version (packaged from git history), with the CRDs left as they were
 //      until the documented kubectl apply brings them up to date.
 import { execFile } from 'node:child_process';
-import { readdir, readFile, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { parse, parseAllDocuments } from 'yaml';
@@ -23,6 +22,7 @@ import { REPO_ROOT } from '../../support/serve.ts';
 import { until } from '../../support/until.ts';
 import { CHART, parseRendered, render, type K8sObject } from '../../support/helm-render.ts';
 import { cases, zoneSpec } from '../../support/helm-cases.ts';
+import { tempDir } from '../../support/temp-dir.ts';
 
 const run = promisify(execFile);
 const CHART_CRDS = path.join(CHART, 'crds');
@@ -49,6 +49,7 @@ const everyObjectFlags = () => [
 
 let plane: ControlPlane;
 let work: string;
+let removeWork: (() => Promise<void>) | undefined;
 let monitoringCrds: string;
 
 beforeAll(async () => {
@@ -64,12 +65,12 @@ beforeAll(async () => {
   ]);
   plane = started;
   monitoringCrds = crds.stdout.trim();
-  work = await mkdtemp(path.join(tmpdir(), 'geodns-helm-'));
+  ({ dir: work, remove: removeWork } = await tempDir('helm'));
 }, 660_000);
 
 afterAll(async () => {
   await plane?.stop();
-  if (work) await rm(work, { recursive: true, force: true });
+  await removeWork?.();
 });
 
 interface Stored extends K8sObject {

@@ -5,12 +5,12 @@
 import { execFile } from 'node:child_process';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { copyFile, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { copyFile, mkdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXAMPLES, REPO_ROOT, ServeProcess } from '../../support/serve.ts';
+import { tempDir } from '../../support/temp-dir.ts';
 
 const run = promisify(execFile);
 const BUILD_TIMEOUT_MS = 180_000;
@@ -47,6 +47,7 @@ const ops = (stage: Stage, op: string) => stage.instructions.filter((i) => i.op 
 
 let stages: Stage[];
 let dir: string;
+let removeDir: (() => Promise<void>) | undefined;
 let app: string;
 let entrypoint: string[];
 
@@ -55,7 +56,7 @@ beforeAll(
     stages = parseDockerfile(await readFile(path.join(REPO_ROOT, 'Dockerfile'), 'utf8'));
     const final = stages.at(-1)!;
     entrypoint = JSON.parse(ops(final, 'ENTRYPOINT')[0] ?? '[]') as string[];
-    dir = await mkdtemp(path.join(tmpdir(), 'geodns-image-'));
+    ({ dir, remove: removeDir } = await tempDir('image'));
     app = path.join(dir, 'app');
 
     // The build stage: `npm run build` is scripts/bundle.ts into dist/.
@@ -83,7 +84,7 @@ beforeAll(
 );
 
 afterAll(async () => {
-  if (dir) await rm(dir, { recursive: true, force: true });
+  await removeDir?.();
 });
 
 /** The ENTRYPOINT with /app as the temporary tree. */

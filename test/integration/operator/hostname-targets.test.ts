@@ -12,11 +12,12 @@ import { decodeDocuments, zoneConfigMapName } from '../../../api/configmaps.ts';
 import type { CompiledZone } from '../../../api/compiled.ts';
 import { HostnameServer } from '../../support/hostname-server.ts';
 import { geoEndpoint } from '../../support/objects.ts';
-import { OPERATOR_NAMESPACE, startCluster, type Cluster } from '../../support/operator-cluster.ts';
+import { startCluster, type Cluster } from '../../support/operator-cluster.ts';
 import { CLI, REPO_ROOT } from '../../support/serve.ts';
+import { SYSTEM_NAMESPACE } from '../../support/suite-plane.ts';
 import { until } from '../../support/until.ts';
 
-const NS = OPERATOR_NAMESPACE;
+const NS = SYSTEM_NAMESPACE;
 const GROUP = { group: 'geodns.io', version: 'v1alpha1' };
 const HOST = 'k8s-web-www-0123456789.elb.us-east-1.example.com';
 

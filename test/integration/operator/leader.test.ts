@@ -10,10 +10,11 @@ import { decodeDocuments, zoneConfigMapName } from '../../../api/configmaps.ts';
 import type { CompiledZone } from '../../../api/compiled.ts';
 import { geoEndpoint } from '../../support/objects.ts';
 import { until } from '../../support/until.ts';
-import { OPERATOR_NAMESPACE, startCluster, type Cluster } from '../../support/operator-cluster.ts';
+import { startCluster, type Cluster } from '../../support/operator-cluster.ts';
+import { SYSTEM_NAMESPACE } from '../../support/suite-plane.ts';
 import { CLI, REPO_ROOT } from '../../support/serve.ts';
 
-const NS = OPERATOR_NAMESPACE;
+const NS = SYSTEM_NAMESPACE;
 const GROUP = { group: 'geodns.io', version: 'v1alpha1' };
 
 interface Operator {

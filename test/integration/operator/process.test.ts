@@ -7,10 +7,11 @@ import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { zoneConfigMapName } from '../../../api/configmaps.ts';
 import { until } from '../../support/until.ts';
-import { OPERATOR_NAMESPACE, startCluster, type Cluster } from '../../support/operator-cluster.ts';
+import { startCluster, type Cluster } from '../../support/operator-cluster.ts';
+import { SYSTEM_NAMESPACE } from '../../support/suite-plane.ts';
 import { CLI, REPO_ROOT } from '../../support/serve.ts';
 
-const NS = OPERATOR_NAMESPACE;
+const NS = SYSTEM_NAMESPACE;
 
 let cluster: Cluster;
 let child: ChildProcess | undefined;

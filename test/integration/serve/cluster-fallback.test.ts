@@ -6,20 +6,12 @@ import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { HEALTH_KEY } from '../../../api/configmaps.ts';
-import { healthDoc } from '../../support/documents.ts';
-import { startServe, tempDir, type ServeProcess } from '../../support/serve.ts';
+import { startServe, type ServeProcess } from '../../support/serve.ts';
+import { tempDir } from '../../support/temp-dir.ts';
 import { until } from '../../support/until.ts';
-import {
-  NAMESPACE,
-  US,
-  failoverZone,
-  healthConfigMap,
-  metric,
-  put,
-  startCluster,
-  zoneConfigMap,
-  type Cluster,
-} from '../../support/dns-cluster.ts';
+import { healthConfigMap, metric, put, startCluster, zoneConfigMap, type Cluster } from '../../support/dns-cluster.ts';
+import { SYSTEM_NAMESPACE } from '../../support/suite-plane.ts';
+import { US, failoverZone, healthDoc } from '../../support/documents.ts';
 
 const FROM_API = '192.0.2.77';
 
@@ -70,7 +62,7 @@ describe('geodns serve --kube at a cold start without the API', { timeout: 60_00
     });
 
     server = await startServe([
-      ...['--kube', '--kubeconfig', cluster.kubeconfig, '--namespace', NAMESPACE],
+      ...['--kube', '--kubeconfig', cluster.kubeconfig, '--namespace', SYSTEM_NAMESPACE],
       ...['--config', mounted, '--kube-wait', '1'],
     ]);
     expect(await www()).toEqual([US]); // the fallback's zone, with the fallback's health (eu down)
@@ -90,7 +82,7 @@ describe('geodns serve --kube at a cold start without the API', { timeout: 60_00
     const temp = await tempDir('cluster-cold');
     remove = temp.remove;
     server = await startServe([
-      ...['--kube', '--kubeconfig', cluster.kubeconfig, '--namespace', NAMESPACE, '--kube-wait', '0.5'],
+      ...['--kube', '--kubeconfig', cluster.kubeconfig, '--namespace', SYSTEM_NAMESPACE, '--kube-wait', '0.5'],
     ]);
     expect((await server.fetch('/readyz')).status).toBe(503);
     expect((await server.dig(['www.geo.test'])).status).toBe('REFUSED');

@@ -5,19 +5,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServe, type LogLine, type ServeProcess } from '../../support/serve.ts';
 import { until } from '../../support/until.ts';
-import {
-  DNS_USER,
-  EU,
-  NAMESPACE,
-  US,
-  failoverZone,
-  healthConfigMap,
-  metric,
-  put,
-  startCluster,
-  zoneConfigMap,
-  type Cluster,
-} from '../../support/dns-cluster.ts';
+import { healthConfigMap, metric, put, startCluster, zoneConfigMap, type Cluster } from '../../support/dns-cluster.ts';
+import { DNS_USER, SYSTEM_NAMESPACE } from '../../support/suite-plane.ts';
+import { EU, US, failoverZone } from '../../support/documents.ts';
 
 let cluster: Cluster;
 let server: ServeProcess;
@@ -28,10 +18,10 @@ beforeAll(async () => {
   await put(cluster.core, healthConfigMap(1, []));
   // Not ours: no document label. The source must not even see it.
   await cluster.core.createNamespacedConfigMap({
-    namespace: NAMESPACE,
-    body: { metadata: { name: 'unrelated', namespace: NAMESPACE }, data: { 'x.json': '{ not json' } },
+    namespace: SYSTEM_NAMESPACE,
+    body: { metadata: { name: 'unrelated', namespace: SYSTEM_NAMESPACE }, data: { 'x.json': '{ not json' } },
   });
-  server = await startServe(['--kube', '--kubeconfig', cluster.kubeconfig, '--namespace', NAMESPACE]);
+  server = await startServe(['--kube', '--kubeconfig', cluster.kubeconfig, '--namespace', SYSTEM_NAMESPACE]);
 }, 120_000);
 
 afterAll(async () => {
@@ -46,8 +36,8 @@ const errors = () => server.logs.filter((l: LogLine) => l.level === 'error').map
 describe('geodns serve --kube', { timeout: 60_000 }, () => {
   it('runs with nothing but get/list/watch on ConfigMaps', async () => {
     const write = cluster.dnsCore.createNamespacedConfigMap({
-      namespace: NAMESPACE,
-      body: { metadata: { name: 'denied', namespace: NAMESPACE } },
+      namespace: SYSTEM_NAMESPACE,
+      body: { metadata: { name: 'denied', namespace: SYSTEM_NAMESPACE } },
     });
     await expect(write).rejects.toMatchObject({ code: 403 });
   });
@@ -161,7 +151,7 @@ describe('geodns serve --kube', { timeout: 60_000 }, () => {
   });
 
   it('stops serving a zone whose ConfigMap is deleted', async () => {
-    await cluster.core.deleteNamespacedConfigMap({ name: 'geodns-zone-geo.test', namespace: NAMESPACE });
+    await cluster.core.deleteNamespacedConfigMap({ name: 'geodns-zone-geo.test', namespace: SYSTEM_NAMESPACE });
     await until('REFUSED', () => server.dig(['www.geo.test']), {
       accept: (r) => r.status === 'REFUSED',
       intervalMs: 100,

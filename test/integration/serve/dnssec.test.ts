@@ -8,17 +8,9 @@ import { createServer } from 'node:net';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import {
-  CITY_MMDB,
-  EXAMPLES,
-  parseDig,
-  runCli,
-  runTool,
-  startServe,
-  tempDir,
-  type DigResult,
-  type ServeProcess,
-} from '../../support/serve.ts';
+import { CITY_MMDB, EXAMPLES, runCli, runTool, startServe, type ServeProcess } from '../../support/serve.ts';
+import { dig, type DigResult } from '../../support/dig.ts';
+import { tempDir } from '../../support/temp-dir.ts';
 import { until } from '../../support/until.ts';
 
 const ZONE = 'geo.example.com';
@@ -49,17 +41,8 @@ class Unbound {
     child.stderr?.on('data', (chunk: Buffer) => this.output.push(chunk.toString()));
   }
 
-  async dig(args: string[]): Promise<DigResult> {
-    const out = await runTool('dig', [
-      '@127.0.0.1',
-      '-p',
-      String(this.port),
-      '+tries=1',
-      '+time=5',
-      '+dnssec',
-      ...args,
-    ]);
-    return parseDig(out.stdout);
+  dig(args: string[]): Promise<DigResult> {
+    return dig({ host: '127.0.0.1', port: this.port }, ['+dnssec', ...args], { time: 5 });
   }
 
   async stop(): Promise<void> {

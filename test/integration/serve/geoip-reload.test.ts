@@ -7,7 +7,8 @@ import path from 'node:path';
 import dnsPacket from 'dns-packet';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { query } from '../../../tools/dns-query.ts';
-import { EXAMPLES, REPO_ROOT, startServe, tempDir, type LogLine, type ServeProcess } from '../../support/serve.ts';
+import { EXAMPLES, REPO_ROOT, startServe, type LogLine, type ServeProcess } from '../../support/serve.ts';
+import { tempDir, type TempDir } from '../../support/temp-dir.ts';
 import { until } from '../../support/until.ts';
 
 // test/fixtures/mmdb/make.pl: one database in two versions, 198.51.100.0/24 and 127/8 in DE (EU), then in JP (AS).
@@ -110,7 +111,7 @@ function metric(text: string, series: string): number | undefined {
 
 describe('geodns serve --geoip FILE, replaced while answering', () => {
   let server: ServeProcess;
-  let dir: { dir: string; remove: () => Promise<void> };
+  let dir: TempDir;
   let file: string;
 
   beforeAll(async () => {

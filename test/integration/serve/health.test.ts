@@ -5,7 +5,8 @@ import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { FIXTURES, startServe, tempDir, type ServeProcess } from '../../support/serve.ts';
+import { FIXTURES, startServe, type ServeProcess } from '../../support/serve.ts';
+import { tempDir } from '../../support/temp-dir.ts';
 import { until } from '../../support/until.ts';
 
 const HEALTH_FIXTURE = path.join(FIXTURES, 'health');

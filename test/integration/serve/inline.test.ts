@@ -2,7 +2,8 @@
 import { cp, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { EXAMPLES, runCli, startServe, tempDir, type ServeProcess } from '../../support/serve.ts';
+import { EXAMPLES, runCli, startServe, type ServeProcess } from '../../support/serve.ts';
+import { tempDir } from '../../support/temp-dir.ts';
 import { until } from '../../support/until.ts';
 
 describe('serve --workers 0 (inline)', () => {

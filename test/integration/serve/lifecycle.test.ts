@@ -3,6 +3,7 @@ import dnsPacket from 'dns-packet';
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { udpExchange } from '../../support/dns-clients.ts';
+import { dig } from '../../support/dig.ts';
 import { EXAMPLES, runTool, startServe, type ServeProcess } from '../../support/serve.ts';
 
 /** The value of one sample line `name{labels} value` in Prometheus text, or undefined. */
@@ -74,8 +75,8 @@ describe('SIGTERM', () => {
     expect(exit).toEqual({ code: 0, signal: null });
     expect(server.logs.map((l) => l.msg)).toEqual(expect.arrayContaining(['draining', 'stopped']));
 
-    const udp = await runTool('dig', ['@127.0.0.1', '-p', String(port), '+tries=1', '+time=1', 'mail.geo.example.com']);
-    expect(udp.stdout).not.toContain('status:');
+    const udp = await dig({ host: '127.0.0.1', port }, ['mail.geo.example.com'], { time: 1 });
+    expect(udp.raw).not.toContain('status:');
     const refused = await new Promise<boolean>((resolve) => {
       const socket = net.connect({ host: '127.0.0.1', port }, () => {
         socket.destroy();

@@ -6,16 +6,9 @@ import { rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { HEALTH_FORMAT, type HealthTable } from '../../../api/health.ts';
-import {
-  CITY_MMDB,
-  parseDig,
-  runCli,
-  runTool,
-  startServe,
-  tempDir,
-  type DigResult,
-  type ServeProcess,
-} from '../../support/serve.ts';
+import { CITY_MMDB, runCli, startServe, type ServeProcess } from '../../support/serve.ts';
+import { dig, parseDig, type DigResult, type DigTarget } from '../../support/dig.ts';
+import { tempDir } from '../../support/temp-dir.ts';
 import { until } from '../../support/until.ts';
 
 const NAME = 'app.geo.example.com';
@@ -132,9 +125,8 @@ describe('the regional reference design on a live server', () => {
     // 100 queries in one dig process (batch file); the pure tests measure the shares, this one that they reach the wire.
     const batch = path.join(dir, 'queries.txt');
     await writeFile(batch, `${Array.from({ length: 100 }, () => `${NAME} A +subnet=198.51.100.0/24`).join('\n')}\n`);
-    const { host, port } = server.dns[0] as { host: string; port: number };
-    const out = await runTool('dig', [`@${host}`, '-p', String(port), '+tries=1', '+time=2', '-f', batch], 60_000);
-    const answers = out.stdout
+    const out = await dig(server.dns[0] as DigTarget, ['-f', batch], { timeoutMs: 60_000 });
+    const answers = out.raw
       .split(/^; <<>> DiG/m)
       .slice(1)
       .map((chunk) => parseDig(chunk).answer.map((r) => r.data));

@@ -2,7 +2,8 @@
 import { cp, mkdir, readFile, rename, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
-import { EXAMPLES, runCli, startServe, tempDir, type LogLine, type ServeProcess } from '../../support/serve.ts';
+import { EXAMPLES, runCli, startServe, type LogLine, type ServeProcess } from '../../support/serve.ts';
+import { tempDir } from '../../support/temp-dir.ts';
 import { until } from '../../support/until.ts';
 
 const TOKYO_SUBNET = '+subnet=10.3.0.0/16';

@@ -4,7 +4,8 @@
 import dgram from 'node:dgram';
 import dnsPacket from 'dns-packet';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { EXAMPLES, runTool, startServe, type ServeProcess, SERVE_UDP_IOS } from '../../support/serve.ts';
+import { dig } from '../../support/dig.ts';
+import { EXAMPLES, startServe, type ServeProcess, SERVE_UDP_IOS } from '../../support/serve.ts';
 import { until } from '../../support/until.ts';
 import { query } from '../../../tools/dns-query.ts';
 
@@ -83,31 +84,23 @@ describe.each(SERVE_UDP_IOS)('response rate limiting (UDP) (udp-io %s)', (udpIo)
 
   test('dig follows a slip to TCP and gets the full answer; TCP is never limited', async () => {
     // The flooded bucket is still in debt (5 s window): every other reply is a slip, so one retry at most.
-    const out = await runTool('dig', [
-      '@127.0.0.1',
-      '-p',
-      String(server.port),
-      '-b',
-      '127.0.2.9',
-      '+tries=3',
-      '+time=1',
-      NAME,
-    ]);
-    expect(out.stdout).toContain('Truncated, retrying in TCP mode');
-    expect(out.stdout).toMatch(/status: NOERROR/);
-    expect(out.stdout).toMatch(new RegExp(`${NAME}\\.\\s+\\d+\\s+IN\\s+A\\s+192\\.0\\.2\\.25`));
+    const target = { host: '127.0.0.1', port: server.port };
+    const out = await dig(target, ['-b', '127.0.2.9', '+tries=3', NAME], { time: 1 });
+    expect(out.raw).toContain('Truncated, retrying in TCP mode');
+    expect(out.status).toBe('NOERROR');
+    expect(out.answer).toContainEqual(expect.objectContaining({ name: `${NAME}.`, type: 'A', data: '192.0.2.25' }));
     for (let i = 0; i < 10; i++) {
-      const tcp = await runTool('kdig', ['@127.0.0.1', '-p', String(server.port), '+tcp', '+retry=0', NAME]);
-      expect(tcp.stdout).toContain('192.0.2.25');
+      const tcp = await dig(target, ['+tcp', NAME], { tool: 'kdig' });
+      expect(tcp.raw).toContain('192.0.2.25');
     }
   });
 
   test('a client presenting its valid server cookie is not limited', async () => {
-    const dig = (args: string[]) =>
-      runTool('dig', ['@127.0.0.1', '-p', String(server.port), '-b', '127.0.3.1', '+tries=1', '+time=1', ...args]);
-    const first = await dig(['+cookie', NAME]);
-    const cookie = /COOKIE: ([0-9a-f]{48})/.exec(first.stdout)?.[1];
-    expect(cookie).toBeDefined();
+    const ask = (args: string[]) =>
+      dig({ host: '127.0.0.1', port: server.port }, ['-b', '127.0.3.1', ...args], { time: 1 });
+    const first = await ask(['+cookie', NAME]);
+    const cookie = first.cookie;
+    expect(cookie).toMatch(/^[0-9a-f]{48}$/);
     const flooder = await client('127.0.3.2');
     try {
       for (let i = 0; i < 200; i++) await flooder.send(server.port, i);
@@ -117,13 +110,13 @@ describe.each(SERVE_UDP_IOS)('response rate limiting (UDP) (udp-io %s)', (udpIo)
       flooder.socket.close();
     }
     for (let i = 0; i < 5; i++) {
-      const answered = await dig([`+cookie=${cookie}`, NAME]);
-      expect(answered.stdout).not.toContain('Truncated');
-      expect(answered.stdout).toContain('192.0.2.25');
-      expect(answered.stdout).toContain('(good)');
+      const answered = await ask([`+cookie=${cookie}`, NAME]);
+      expect(answered.raw).not.toContain('Truncated');
+      expect(answered.raw).toContain('192.0.2.25');
+      expect(answered.raw).toContain('(good)');
     }
     // A server cookie we did not give this address proves nothing: still limited (a slip to TCP, or no reply).
     const forged = `${cookie?.slice(0, 16)}${'ab'.repeat(16)}`;
-    expect((await dig([`+cookie=${forged}`, NAME])).stdout).toMatch(/Truncated|timed out|no servers could be reached/);
+    expect((await ask([`+cookie=${forged}`, NAME])).raw).toMatch(/Truncated|timed out|no servers could be reached/);
   });
 });

@@ -3,14 +3,8 @@ import dnsPacket from 'dns-packet';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { framed, TcpClient, udpExchange } from '../../support/dns-clients.ts';
-import {
-  EXAMPLES,
-  FIXTURES,
-  startServe,
-  type DigResult,
-  type ServeProcess,
-  SERVE_UDP_IOS,
-} from '../../support/serve.ts';
+import { EXAMPLES, FIXTURES, startServe, type ServeProcess, SERVE_UDP_IOS } from '../../support/serve.ts';
+import type { DigResult } from '../../support/dig.ts';
 
 const WIRE_ZONE = path.join(FIXTURES, 'wire');
 

@@ -1,15 +1,13 @@
 // The handler behind the real UDP and TCP transports on loopback, asked by dig: what a resolver would see.
-import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openGeoDatabase } from '../../../dnsserver/geoip/database.ts';
 import { createHandler, ServerState } from '../../../dnsserver/handler.ts';
 import { startTcpServer, type TcpServer } from '../../../dnsserver/transport/tcp.ts';
 import { startUdpServer, type UdpServer } from '../../../dnsserver/transport/udp.ts';
-import { exampleZone } from '../../support/compiled-zones.ts';
+import { exampleZone } from '../../support/documents.ts';
+import { dig, type DigResult } from '../../support/dig.ts';
 
-const run = promisify(execFile);
 let udp: UdpServer;
 let tcp: TcpServer;
 
@@ -24,32 +22,30 @@ afterAll(async () => {
   await tcp?.close();
 });
 
-async function dig(port: number, ...args: string[]): Promise<string> {
-  const { stdout } = await run('dig', ['@127.0.0.1', '-p', String(port), '+norec', '+time=2', '+tries=1', ...args], {
-    timeout: 10_000,
-  });
-  return stdout;
-}
+const ask = (port: number, ...args: string[]): Promise<DigResult> =>
+  dig({ host: '127.0.0.1', port }, ['+norec', ...args], { timeoutMs: 10_000 });
 
 describe('dig against the handler', () => {
   it('gets a geo answer for its ECS subnet, with the scope echoed, over UDP', async () => {
-    const out = await dig(udp.port, 'www.geo.example', 'A', '+subnet=198.51.100.0/24');
-    expect(out).toMatch(/flags: qr aa;/);
-    expect(out).toMatch(/www\.geo\.example\.\s+30\s+IN\s+A\s+198\.51\.100\.1/);
-    expect(out).toContain('CLIENT-SUBNET: 198.51.100.0/24/24');
+    const out = await ask(udp.port, 'www.geo.example', 'A', '+subnet=198.51.100.0/24');
+    expect(out.flags).toEqual(['qr', 'aa']);
+    expect(out.answer).toContainEqual({ name: 'www.geo.example.', ttl: 30, type: 'A', data: '198.51.100.1' });
+    expect(out.ecs).toEqual({ address: '198.51.100.0', source: 24, scope: 24 });
   });
 
   it('gets scope 0 for a weighted name, over TCP', async () => {
-    const out = await dig(tcp.port, '+tcp', 'lb.geo.example', 'A', '+subnet=198.51.100.0/24');
-    expect(out).toMatch(/lb\.geo\.example\.\s+20\s+IN\s+A\s+192\.0\.2\.101/);
-    expect(out).toContain('CLIENT-SUBNET: 198.51.100.0/24/0');
+    const out = await ask(tcp.port, '+tcp', 'lb.geo.example', 'A', '+subnet=198.51.100.0/24');
+    expect(out.answer).toContainEqual({ name: 'lb.geo.example.', ttl: 20, type: 'A', data: '192.0.2.101' });
+    expect(out.ecs).toEqual({ address: '198.51.100.0', source: 24, scope: 0 });
   });
 
   it('gets NXDOMAIN with the SOA at the negative TTL, and REFUSED outside the zone', async () => {
-    const nx = await dig(udp.port, 'missing.geo.example', 'A');
-    expect(nx).toContain('status: NXDOMAIN');
-    expect(nx).toMatch(/geo\.example\.\s+60\s+IN\s+SOA\s+ns1\.geo\.example\. hostmaster\.geo\.example\. 42 /);
-    const refused = await dig(udp.port, 'example.org', 'A');
-    expect(refused).toContain('status: REFUSED');
+    const nx = await ask(udp.port, 'missing.geo.example', 'A');
+    expect(nx.status).toBe('NXDOMAIN');
+    expect(nx.authority).toHaveLength(1);
+    expect(nx.authority[0]).toMatchObject({ name: 'geo.example.', ttl: 60, type: 'SOA' });
+    expect(nx.authority[0]?.data).toMatch(/^ns1\.geo\.example\. hostmaster\.geo\.example\. 42 /);
+    const refused = await ask(udp.port, 'example.org', 'A');
+    expect(refused.status).toBe('REFUSED');
   });
 });

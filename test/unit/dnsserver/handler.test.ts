@@ -5,7 +5,7 @@ import { HEALTH_FORMAT, type HealthTable } from '../../../api/health.ts';
 import { openGeoDatabase, type GeoDatabase } from '../../../dnsserver/geoip/database.ts';
 import { createHandler, ServerState, type QueryEvent } from '../../../dnsserver/handler.ts';
 import type { ClientInfo } from '../../../dnsserver/wire/types.ts';
-import { exampleZone } from '../../support/compiled-zones.ts';
+import { exampleZone } from '../../support/documents.ts';
 import { query, type QueryOptions } from '../../../tools/dns-query.ts';
 
 const client: ClientInfo = { address: '127.0.0.1', port: 5300, family: 4, transport: 'udp' };

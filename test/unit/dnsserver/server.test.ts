@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import dnsPacket from 'dns-packet';
 import { afterEach, describe, expect, it } from 'vitest';
 import { configDirSource, startDnsServer, type DnsServerOptions } from '../../../dnsserver/server.ts';
-import { json, tempDir, zoneDoc } from '../../support/documents.ts';
+import { json, zoneDoc } from '../../support/documents.ts';
+import { tempDir } from '../../support/temp-dir.ts';
 import { query } from '../../../tools/dns-query.ts';
 
 const cleanups: (() => Promise<void>)[] = [];
@@ -15,11 +16,11 @@ afterEach(async () => {
 });
 
 async function options(extra: Partial<DnsServerOptions> = {}): Promise<DnsServerOptions> {
-  const dir = await tempDir();
+  const dir = await tempDir('config');
   cleanups.push(dir.remove);
-  await writeFile(join(dir.path, 'geo.example.json'), json(zoneDoc('geo.example', 7)));
+  await writeFile(join(dir.dir, 'geo.example.json'), json(zoneDoc('geo.example', 7)));
   return {
-    source: configDirSource(dir.path),
+    source: configDirSource(dir.dir),
     listen: [{ host: '127.0.0.1', port: 0 }],
     workers: 0,
     metrics: { host: '127.0.0.1', port: 0 },

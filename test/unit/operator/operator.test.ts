@@ -16,9 +16,10 @@ import { geoEndpoint } from '../../support/objects.ts';
 import { until } from '../../support/until.ts';
 import { createPod, setPodReady, uncontactedAddress } from '../../../tools/control-plane/pods.ts';
 import { FaultProxy } from '../../../tools/control-plane/fault-proxy.ts';
-import { OPERATOR_ACCOUNT, OPERATOR_NAMESPACE, startCluster, type Cluster } from '../../support/operator-cluster.ts';
+import { startCluster, type Cluster } from '../../support/operator-cluster.ts';
+import { OPERATOR_ACCOUNT, SYSTEM_NAMESPACE } from '../../support/suite-plane.ts';
 
-const NS = OPERATOR_NAMESPACE;
+const NS = SYSTEM_NAMESPACE;
 const OPERATOR_USER = `system:serviceaccount:${NS}:${OPERATOR_ACCOUNT}`;
 type ManagedFields = { manager: string; operation: string; subresource?: string; fieldsV1?: object }[];
 type Versioned = { metadata: { resourceVersion: string } };

@@ -1,21 +1,21 @@
 // The module boundaries hold on the real tree, and each rule fires: a small fixture tree that breaks it makes the
 // check fail with that rule's name and message.
-import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, symlink, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { checkBoundaries, formatViolation, KNOWLEDGE_RULES, RUNTIME_RULES } from '../../../scripts/boundaries.ts';
+import { tempDir } from '../../support/temp-dir.ts';
 
 const REPO = resolve(import.meta.dirname, '../../..');
-const cleanups: string[] = [];
+const cleanups: (() => Promise<void>)[] = [];
 afterAll(async () => {
-  for (const dir of cleanups) await rm(dir, { recursive: true, force: true });
+  for (const remove of cleanups) await remove();
 });
 
 /** A tree of files (path → source) beside the repo's node_modules, so package imports resolve. */
 async function tree(files: Record<string, string>): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'geodns-boundaries-'));
-  cleanups.push(dir);
+  const { dir, remove } = await tempDir('boundaries');
+  cleanups.push(remove);
   await symlink(join(REPO, 'node_modules'), join(dir, 'node_modules'));
   for (const [path, source] of Object.entries(files)) {
     await mkdir(dirname(join(dir, path)), { recursive: true });

@@ -4,16 +4,17 @@ import { gzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfigDir } from '../../../../dnsserver/config/load.ts';
 import { validateDocument } from '../../../../dnsserver/config/validate.ts';
-import { healthDoc, json, tempDir, zoneDoc } from '../../../support/documents.ts';
+import { healthDoc, json, zoneDoc } from '../../../support/documents.ts';
+import { tempDir } from '../../../support/temp-dir.ts';
 
 const removals: (() => Promise<void>)[] = [];
 afterEach(async () => {
   for (const remove of removals.splice(0)) await remove();
 });
 async function dir(): Promise<string> {
-  const made = await tempDir();
+  const made = await tempDir('config');
   removals.push(made.remove);
-  return made.path;
+  return made.dir;
 }
 
 describe('loadConfigDir', () => {

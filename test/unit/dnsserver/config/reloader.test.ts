@@ -4,7 +4,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ConfigReloader, type ConfigSnapshot } from '../../../../dnsserver/config/reloader.ts';
 import { watchConfigDir } from '../../../../dnsserver/config/watch.ts';
 import { until } from '../../../support/until.ts';
-import { healthDoc, json, tempDir, writeAtomic, zoneDoc } from '../../../support/documents.ts';
+import { healthDoc, json, writeAtomic, zoneDoc } from '../../../support/documents.ts';
+import { tempDir } from '../../../support/temp-dir.ts';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -12,9 +13,9 @@ afterEach(async () => {
 });
 
 async function dir(): Promise<string> {
-  const made = await tempDir();
+  const made = await tempDir('config');
   cleanups.push(made.remove);
-  return made.path;
+  return made.dir;
 }
 
 function startReloader(path: string, rescanMs = 0) {

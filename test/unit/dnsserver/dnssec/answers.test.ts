@@ -10,7 +10,7 @@ import { generateSigningKey } from '../../../../dnsserver/dnssec/keys.ts';
 import { ZoneSigner } from '../../../../dnsserver/dnssec/signer.ts';
 import { ALGORITHM, type SigningKey } from '../../../../dnsserver/dnssec/types.ts';
 import type { ClientInfo } from '../../../../dnsserver/wire/types.ts';
-import { exampleZone } from '../../../support/compiled-zones.ts';
+import { exampleZone } from '../../../support/documents.ts';
 import { query } from '../../../../tools/dns-query.ts';
 import { runPython } from '../../../support/dnspython.ts';
 

@@ -1,8 +1,7 @@
 // BIND key files: keys that dnssec-keygen (bind9-utils) makes are read, keys written here are read by
 // dnssec-dsfromkey, and every broken file is refused saying which file, which line and what.
 import { execFileSync } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -16,13 +15,15 @@ import {
 } from '../../../../dnsserver/dnssec/bind.ts';
 import { dsText, generateSigningKey } from '../../../../dnsserver/dnssec/keys.ts';
 import { ALGORITHM } from '../../../../dnsserver/dnssec/types.ts';
+import { tempDir } from '../../../support/temp-dir.ts';
 
 let dir: string;
+let removeDir: (() => Promise<void>) | undefined;
 beforeAll(async () => {
-  dir = await mkdtemp(path.join(tmpdir(), 'geodns-bind-keys-'));
+  ({ dir, remove: removeDir } = await tempDir('bind-keys'));
 });
 afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
+  await removeDir?.();
 });
 
 async function keygen(...args: string[]): Promise<{ base: string; pair: KeyPairText }> {

@@ -8,7 +8,7 @@ import { SigningBudget } from '../../../../dnsserver/dnssec/budget.ts';
 import { generateSigningKey } from '../../../../dnsserver/dnssec/keys.ts';
 import { ZoneSigner } from '../../../../dnsserver/dnssec/signer.ts';
 import type { ClientInfo } from '../../../../dnsserver/wire/types.ts';
-import { exampleZone } from '../../../support/compiled-zones.ts';
+import { exampleZone } from '../../../support/documents.ts';
 
 const udp: ClientInfo = { address: '127.0.0.1', port: 5300, family: 4, transport: 'udp' };
 const tcp: ClientInfo = { ...udp, transport: 'tcp' };

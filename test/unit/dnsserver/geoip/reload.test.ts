@@ -17,8 +17,8 @@ import {
 } from '../../../../dnsserver/geoip/reload.ts';
 import { createHandler, ServerState } from '../../../../dnsserver/handler.ts';
 import type { ClientInfo } from '../../../../dnsserver/wire/types.ts';
-import { exampleZone } from '../../../support/compiled-zones.ts';
-import { tempDir } from '../../../support/serve.ts';
+import { exampleZone } from '../../../support/documents.ts';
+import { tempDir } from '../../../support/temp-dir.ts';
 import { until } from '../../../support/until.ts';
 import { query } from '../../../../tools/dns-query.ts';
 

@@ -5,19 +5,8 @@ import type { CompiledRegion, CompiledRoutedName, CompiledTarget } from '../../.
 import type { ClientLocation } from '../../../../dnsserver/geoip/types.ts';
 import { semanticZoneErrors } from '../../../../dnsserver/config/validate.ts';
 import { decide, type Decision, type HealthOverrides, type RecordFamily } from '../../../../dnsserver/routing/index.ts';
-import { exampleZone } from '../../../support/compiled-zones.ts';
-
-/** mulberry32: a small seeded PRNG, so every run draws the same numbers. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { exampleZone } from '../../../support/documents.ts';
+import { mulberry32 } from '../../../../tools/random.ts';
 
 const REGIONS = ['us', 'eu', 'apac'] as const;
 const OCTET = { us: 1, eu: 2, apac: 3 } as const;
@@ -83,7 +72,7 @@ function run(
     family: options.family ?? 'A',
     location,
     health: options.health,
-    random: seeded(options.seed ?? 1),
+    random: mulberry32(options.seed ?? 1),
   });
 }
 
@@ -226,7 +215,7 @@ describe('regional: weights', () => {
 
   /** How often each address comes first over DRAWS answers from one seeded PRNG. */
   function firstShares(routed: CompiledRoutedName, location: ClientLocation, health?: HealthOverrides) {
-    const random = seeded(42);
+    const random = mulberry32(42);
     const counts = new Map<string, number>();
     for (let i = 0; i < DRAWS; i++) {
       const d = decide({ routed, family: 'A', location, health, random });
@@ -267,7 +256,7 @@ describe('regional: weights', () => {
   });
 
   it('the second address is another server of the region, also by weight', () => {
-    const random = seeded(7);
+    const random = mulberry32(7);
     const second = new Map<string, number>();
     let pairs = 0;
     for (let i = 0; i < DRAWS; i++) {
@@ -324,8 +313,8 @@ describe('regional: answer size and degradation', () => {
     ] as const) {
       for (const seed of [1, 2, 3]) {
         const input = { routed: design(), family: 'A' as const, location, health };
-        const explained = decide({ ...input, random: seeded(seed) });
-        const quiet = decide({ ...input, random: seeded(seed), explain: false });
+        const explained = decide({ ...input, random: mulberry32(seed) });
+        const quiet = decide({ ...input, random: mulberry32(seed), explain: false });
         expect(quiet.steps).toEqual([]);
         expect(explained.steps.length).toBeGreaterThan(3);
         expect({ ...quiet, steps: explained.steps }).toEqual(explained);

@@ -8,7 +8,7 @@ import { createHandler, ServerState } from '../../../../dnsserver/handler.ts';
 import { ResponseRateLimiter, RRL_DEFAULTS } from '../../../../dnsserver/rrl/limiter.ts';
 import { newCookieSecret, ServerCookies } from '../../../../dnsserver/workers/cookies.ts';
 import type { ClientInfo } from '../../../../dnsserver/wire/types.ts';
-import { exampleZone } from '../../../support/compiled-zones.ts';
+import { exampleZone } from '../../../support/documents.ts';
 import { query } from '../../../../tools/dns-query.ts';
 
 const udp: ClientInfo = { address: '192.0.2.7', port: 5300, family: 4, transport: 'udp' };

@@ -4,7 +4,8 @@ import { startTcpServer } from '../../../../dnsserver/transport/tcp.ts';
 import type { TcpServer, TcpServerOptions } from '../../../../dnsserver/transport/tcp.ts';
 import { TEST_ADDRESS, testHandler } from '../../../support/test-handler.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { TcpClient, framed, lookup } from '../../../support/dns-clients.ts';
+import { TcpClient, framed } from '../../../support/dns-clients.ts';
+import { dig } from '../../../support/dig.ts';
 import { until } from '../../../support/until.ts';
 
 const servers: TcpServer[] = [];
@@ -33,12 +34,13 @@ function aQuery(name: string, id: number): Buffer {
 describe.each(['127.0.0.1', '::1'])('TCP server on %s', (host) => {
   it('answers dig +tcp and kdig +tcp', async () => {
     const server = await start({}, host);
-    const dig = await lookup('dig', host, server.port, ['+tcp', 'www.example.com', 'A']);
-    expect(dig).toMatch(/status: NOERROR/);
-    expect(dig).toMatch(/\(TCP\)/);
-    expect(dig).toContain(TEST_ADDRESS);
-    const kdig = await lookup('kdig', host, server.port, ['+tcp', 'example.net', 'A', '+short']);
-    expect(kdig.trim()).toBe(TEST_ADDRESS);
+    const target = { host, port: server.port };
+    const answer = await dig(target, ['+tcp', 'www.example.com', 'A']);
+    expect(answer.status).toBe('NOERROR');
+    expect(answer.raw).toMatch(/\(TCP\)/);
+    expect(answer.answer.map((r) => r.data)).toContain(TEST_ADDRESS);
+    const short = await dig(target, ['+tcp', 'example.net', 'A', '+short'], { tool: 'kdig' });
+    expect(short.raw.trim()).toBe(TEST_ADDRESS);
   });
 });
 
@@ -55,8 +57,9 @@ describe('TCP server', () => {
 
   it('sends large answers over TCP that would be truncated over UDP', async () => {
     const server = await start({ handler: testHandler({ records: 200 }) });
-    const dig = await lookup('dig', '127.0.0.1', server.port, ['+tcp', 'big.example', 'A']);
-    expect(dig).toMatch(/ANSWER: 200,/);
+    const answer = await dig({ host: '127.0.0.1', port: server.port }, ['+tcp', 'big.example', 'A']);
+    expect(answer.raw).toMatch(/ANSWER: 200,/);
+    expect(answer.answer).toHaveLength(200);
   });
 
   it('reads a query whose length prefix and body arrive one byte at a time', async () => {

@@ -3,8 +3,6 @@
 // handler that closes the server mid-batch, and the client as the handler sees it, compared with dgram's.
 import { execFile } from 'node:child_process';
 import dgram from 'node:dgram';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
@@ -17,6 +15,7 @@ import { TEST_ADDRESS, testHandler } from '../../../support/test-handler.ts';
 import { udpExchange } from '../../../support/dns-clients.ts';
 import { until } from '../../../support/until.ts';
 import { skipNative } from '../../../support/udp-paths.ts';
+import { tempDir } from '../../../support/temp-dir.ts';
 
 const run = promisify(execFile);
 const FIXTURES = path.join(import.meta.dirname, '../../../fixtures/transport');
@@ -170,9 +169,10 @@ describe.skipIf(skipNative)('native UDP path', () => {
 
 describe.skipIf(skipNative)('native UDP path: replies the kernel refuses', () => {
   let dir: string;
+  let removeDir: (() => Promise<void>) | undefined;
   let shim: string;
   beforeAll(async () => {
-    dir = await mkdtemp(path.join(tmpdir(), 'geodns-fault-'));
+    ({ dir, remove: removeDir } = await tempDir('fault'));
     shim = path.join(dir, 'sendmmsg-fault.so');
     await run(process.env.CC ?? 'cc', [
       '-shared',
@@ -184,7 +184,7 @@ describe.skipIf(skipNative)('native UDP path: replies the kernel refuses', () =>
     ]);
   });
   afterAll(async () => {
-    await rm(dir, { recursive: true, force: true });
+    await removeDir?.();
   });
 
   it.each([

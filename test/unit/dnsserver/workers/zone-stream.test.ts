@@ -11,7 +11,7 @@ import {
 import { buildZone } from '../../../../dnsserver/zone/build.ts';
 import { lookup } from '../../../../dnsserver/zone/lookup.ts';
 import { TYPE } from '../../../../dnsserver/zone/types.ts';
-import { exampleZone } from '../../../support/compiled-zones.ts';
+import { exampleZone } from '../../../support/documents.ts';
 
 /** A zone large enough to need several slices, with names nested so empty non-terminals span slices. */
 function largeZone(serial: number): CompiledZone {

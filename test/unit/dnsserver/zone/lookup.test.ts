@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createSnapshot, lookup, TYPE, type LookupResult } from '../../../../dnsserver/zone/index.ts';
-import { exampleZone } from '../../../support/compiled-zones.ts';
+import { exampleZone } from '../../../support/documents.ts';
 
 const snapshot = createSnapshot([
   exampleZone(),

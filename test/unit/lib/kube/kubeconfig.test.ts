@@ -9,7 +9,7 @@ import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { generate } from 'selfsigned';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadKubeConfig } from '../../../../lib/kube/kubeconfig.ts';
-import { tempDir } from '../../../support/serve.ts';
+import { tempDir } from '../../../support/temp-dir.ts';
 
 let server: https.Server;
 let connections = 0;

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { afterEach, describe, expect, it } from 'vitest';
 import { podNamespace, resolveNamespace } from '../../../../lib/kube/namespace.ts';
-import { tempDir } from '../../../support/documents.ts';
+import { tempDir } from '../../../support/temp-dir.ts';
 
 const removals: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -23,13 +23,13 @@ function kubeConfig(namespace?: string): KubeConfig {
 }
 
 async function files(): Promise<{ pod: string; empty: string; missing: string }> {
-  const made = await tempDir();
+  const made = await tempDir('namespace');
   removals.push(made.remove);
-  const pod = path.join(made.path, 'namespace');
-  const empty = path.join(made.path, 'empty');
+  const pod = path.join(made.dir, 'namespace');
+  const empty = path.join(made.dir, 'empty');
   await writeFile(pod, 'geodns-system\n');
   await writeFile(empty, '\n');
-  return { pod, empty, missing: path.join(made.path, 'missing') };
+  return { pod, empty, missing: path.join(made.dir, 'missing') };
 }
 
 describe('podNamespace', () => {

@@ -1,13 +1,13 @@
 // The regional policy's rules at admission: every broken variant of the reference design (examples/regional) is
 // refused by our own validator (geodns compile, geodns serve) and by the CRD on the real kube-apiserver, each with
 // the field and the rule; the example itself passes both.
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { validateResource } from '../../../../api/validate.ts';
 import { yamlObjects, type KubeObject } from '../../../support/objects.ts';
 import { startControlPlane, type ControlPlane } from '../../../../tools/control-plane/control-plane.ts';
+import { tempDir } from '../../../support/temp-dir.ts';
 
 const EXAMPLE = 'examples/regional/regions.yaml';
 
@@ -134,8 +134,10 @@ describe('the regional rules on the real API server', { timeout: 60_000 }, () =>
   let plane: ControlPlane;
   let dir = '';
 
+  let removeDir: (() => Promise<void>) | undefined;
+
   beforeAll(async () => {
-    dir = await mkdtemp(path.join(tmpdir(), 'geodns-regional-admission-'));
+    ({ dir, remove: removeDir } = await tempDir('regional-admission'));
     plane = await startControlPlane({ name: 'geodns-regional-admission' });
     await plane.kubectl(['apply', '--server-side', '-f', 'crds/']);
     await plane.kubectl(['wait', '--for=condition=Established', 'crd', '--all', '--timeout=60s']);
@@ -144,7 +146,7 @@ describe('the regional rules on the real API server', { timeout: 60_000 }, () =>
 
   afterAll(async () => {
     await plane?.stop();
-    await rm(dir, { recursive: true, force: true });
+    await removeDir?.();
   });
 
   async function dryRun(object: KubeObject, file: string): Promise<{ ok: boolean; output: string }> {

@@ -8,7 +8,8 @@ import type { GeoEndpoint, Target } from '../../../../api/geoendpoint.ts';
 import { compile } from '../../../../operator/compile/index.ts';
 import { endpoint, input, target } from '../../../support/resources.ts';
 import { cond, doc } from '../../../support/compile-output.ts';
-import { runCli, tempDir } from '../../../support/serve.ts';
+import { runCli } from '../../../support/serve.ts';
+import { tempDir } from '../../../support/temp-dir.ts';
 
 type Spec = GeoEndpoint['spec'];
 

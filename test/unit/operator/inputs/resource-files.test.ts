@@ -1,8 +1,8 @@
-import { mkdtemp, rm, writeFile, mkdir } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatLoadError, loadResources } from '../../../../operator/inputs/resource-files.ts';
+import { tempDir } from '../../../support/temp-dir.ts';
 
 const DIR = 'test/fixtures/invalid';
 
@@ -206,11 +206,12 @@ describe('loadResources on the examples', () => {
 
 describe('loadResources on files it makes', () => {
   let dir = '';
+  let removeDir: (() => Promise<void>) | undefined;
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'geodns-load-'));
+    ({ dir, remove: removeDir } = await tempDir('load'));
   });
   afterAll(async () => {
-    await rm(dir, { recursive: true, force: true });
+    await removeDir?.();
   });
 
   it('reads folders recursively in sorted order, skips other files and empty documents', async () => {

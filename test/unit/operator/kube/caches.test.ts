@@ -8,14 +8,15 @@ import { OperatorCaches } from '../../../../operator/kube/caches.ts';
 import { geoEndpoint } from '../../../support/objects.ts';
 import { until } from '../../../support/until.ts';
 import { FaultProxy } from '../../../../tools/control-plane/fault-proxy.ts';
-import { OPERATOR_ACCOUNT, OPERATOR_NAMESPACE, startCluster, type Cluster } from '../../../support/operator-cluster.ts';
+import { startCluster, type Cluster } from '../../../support/operator-cluster.ts';
+import { OPERATOR_ACCOUNT, SYSTEM_NAMESPACE } from '../../../support/suite-plane.ts';
 
 const G = { group: 'geodns.io', version: 'v1alpha1', namespace: 'web', plural: 'geoendpoints' };
 // How long the proxy holds the resumed watch: longer than the API server takes to restart and serve GeoEndpoints
 // again (about 12 s on a busy two-core machine), shorter than the 30 s client-node's Watch waits for a silent
 // connection before giving up on it.
 const HOLD_MS = 25_000;
-const OPERATOR_USER = `system:serviceaccount:${OPERATOR_NAMESPACE}:${OPERATOR_ACCOUNT}`;
+const OPERATOR_USER = `system:serviceaccount:${SYSTEM_NAMESPACE}:${OPERATOR_ACCOUNT}`;
 const merge = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 
 let cluster: Cluster;
@@ -34,7 +35,7 @@ afterAll(async () => {
 beforeEach(() => {
   caches = new OperatorCaches({
     kubeConfig: cluster.operator,
-    namespace: OPERATOR_NAMESPACE,
+    namespace: SYSTEM_NAMESPACE,
     log: pino({ level: 'silent' }),
   });
 });
@@ -83,7 +84,7 @@ describe('OperatorCaches and a real 410', () => {
     const proxy = await FaultProxy.start(cluster.plane);
     try {
       const file = await proxy.serviceAccountKubeconfig(
-        OPERATOR_NAMESPACE,
+        SYSTEM_NAMESPACE,
         OPERATOR_ACCOUNT,
         `${cluster.plane.dir}/proxied.kubeconfig`,
       );
@@ -92,7 +93,7 @@ describe('OperatorCaches and a real 410', () => {
       const errors: [string, unknown][] = [];
       const proxied = new OperatorCaches({
         kubeConfig,
-        namespace: OPERATOR_NAMESPACE,
+        namespace: SYSTEM_NAMESPACE,
         log: pino({ level: 'silent' }),
         onError: (cache, error) => errors.push([cache, error]),
       });
