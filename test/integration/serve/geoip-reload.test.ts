@@ -109,7 +109,8 @@ function metric(text: string, series: string): number | undefined {
   return line === undefined ? undefined : Number(line.slice(series.length + 1));
 }
 
-describe('geodns serve --geoip FILE, replaced while answering', () => {
+// Two worker threads (the database crosses to each as shared memory), and --workers 0 (one node in the main thread).
+describe.each([2, 0])('geodns serve --geoip FILE --workers %i, replaced while answering', (workers) => {
   let server: ServeProcess;
   let dir: TempDir;
   let file: string;
@@ -118,7 +119,7 @@ describe('geodns serve --geoip FILE, replaced while answering', () => {
     dir = await tempDir('geoip-reload');
     file = path.join(dir.dir, 'GeoLite2-City.mmdb');
     await copyFile(VERSIONS.eu, file);
-    server = await startServe(['--resources', EXAMPLES], { geoip: file, workers: 2 });
+    server = await startServe(['--resources', EXAMPLES], { geoip: file, workers });
   });
   afterAll(async () => {
     await server?.stop();
