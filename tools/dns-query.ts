@@ -9,12 +9,18 @@ export interface QueryOptions {
   flags?: number;
   /** Adds an OPT record with an EDNS Client Subnet option. */
   ecs?: { ip: string; prefix: number };
-  /** Adds an OPT record (implied by `ecs` and `cookie`). */
+  /** Adds an OPT record (implied by every option below). */
   edns?: boolean;
   /** Adds an OPT record with a COOKIE option carrying these bytes (a client cookie is 8). */
   cookie?: Buffer;
-  /** The OPT record's UDP payload size. */
+  /** The OPT record's UDP payload size (1232 unless told). */
   udpSize?: number;
+  /** The OPT record's DO bit (DNSSEC OK). */
+  do?: boolean;
+  /** The OPT record's EDNS version (0 unless told). */
+  ednsVersion?: number;
+  /** More EDNS options, after ECS and COOKIE: any code, well-formed or not (rawOption). */
+  options?: PacketOpt[];
 }
 
 /** A raw EDNS option (code, data): dns-packet encodes any, but its types list only a few codes. */
@@ -24,15 +30,23 @@ export function rawOption(code: number, data: Buffer): PacketOpt {
 
 export function query(name: string, options: QueryOptions = {}): Buffer {
   const additionals: Answer[] = [];
-  if (options.ecs || options.edns || options.cookie) {
+  const withOpt =
+    options.ecs ||
+    options.edns ||
+    options.cookie ||
+    options.udpSize !== undefined ||
+    options.do ||
+    options.ednsVersion !== undefined ||
+    options.options;
+  if (withOpt) {
     additionals.push({
       type: 'OPT',
       name: '.',
       udpPayloadSize: options.udpSize ?? 1232,
       extendedRcode: 0,
-      ednsVersion: 0,
-      flags: 0,
-      flag_do: false,
+      ednsVersion: options.ednsVersion ?? 0,
+      flags: options.do ? dnsPacket.DNSSEC_OK : 0,
+      flag_do: options.do ?? false,
       options: [
         ...(options.ecs
           ? [
@@ -46,6 +60,7 @@ export function query(name: string, options: QueryOptions = {}): Buffer {
             ]
           : []),
         ...(options.cookie ? [rawOption(10, options.cookie)] : []),
+        ...(options.options ?? []),
       ],
     } satisfies OptAnswer);
   }

@@ -1,41 +1,5 @@
-// Query packets for the wire tests, built with dns-packet's encoder (well-formed) or by hand (malformed).
-import dnsPacket from 'dns-packet';
-import type { Packet, PacketOpt, RecordType } from 'dns-packet';
-
-export interface QueryOptions {
-  id?: number;
-  name?: string;
-  type?: RecordType;
-  flags?: number;
-  /** Adds an OPT record. */
-  edns?: { udpSize?: number; do?: boolean; version?: number; options?: PacketOpt[] };
-}
-
-export function query(options: QueryOptions = {}): Buffer {
-  const packet: Packet = {
-    type: 'query',
-    id: options.id ?? 0x1234,
-    flags: options.flags ?? dnsPacket.RECURSION_DESIRED,
-    questions: [{ type: options.type ?? 'A', name: options.name ?? 'www.example.com' }],
-  };
-  if (options.edns) {
-    packet.additionals = [
-      {
-        type: 'OPT',
-        name: '.',
-        udpPayloadSize: options.edns.udpSize ?? 1232,
-        extendedRcode: 0,
-        ednsVersion: options.edns.version ?? 0,
-        flags: options.edns.do ? dnsPacket.DNSSEC_OK : 0,
-        flag_do: options.edns.do ?? false,
-        options: options.edns.options ?? [],
-      },
-    ];
-  }
-  return dnsPacket.encode(packet);
-}
-
-export { rawOption } from '../../tools/dns-query.ts';
+// Wire pieces dns-packet cannot build, for the wire tests: headers with any counts, names without validation, OPT
+// records and ECS data malformed on purpose. Well-formed queries come from tools/dns-query.ts.
 
 /** An OPT record by hand: owner, udp size, version, flags, option bytes. */
 export function optRecord(

@@ -5,11 +5,11 @@ import { encodeBody } from '../../../../dnsserver/wire/encode.ts';
 import { parseQuery } from '../../../../dnsserver/wire/parse.ts';
 import { buildResponse } from '../../../../dnsserver/wire/respond.ts';
 import type { Sections } from '../../../../dnsserver/wire/types.ts';
-import { query } from '../../../support/wire-packets.ts';
+import { query } from '../../../../tools/dns-query.ts';
 
 /** Encodes sections for a query of `name`, builds the full response, and decodes it with dns-packet. */
 function roundTrip(name: string, sections: Sections, queryName = name) {
-  const message = query({ name: queryName });
+  const message = query(queryName);
   const parsed = parseQuery(message);
   if (!parsed.ok) throw new Error(parsed.reason);
   const body = encodeBody(parsed.query.qname, sections, 0, true);

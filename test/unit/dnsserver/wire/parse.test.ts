@@ -3,15 +3,8 @@ import { parseQuery } from '../../../../dnsserver/wire/parse.ts';
 import { textHash } from '../../../../dnsserver/wire/intern.ts';
 import { BADVERS, RCODE } from '../../../../dnsserver/wire/types.ts';
 import type { ParseResult } from '../../../../dnsserver/wire/types.ts';
-import {
-  TYPE_A_CLASS_IN,
-  ecsData,
-  header,
-  optRecord,
-  query,
-  rawOption,
-  wireName,
-} from '../../../support/wire-packets.ts';
+import { TYPE_A_CLASS_IN, ecsData, header, optRecord, wireName } from '../../../support/wire-packets.ts';
+import { query, rawOption } from '../../../../tools/dns-query.ts';
 
 function ok(result: ParseResult) {
   if (!result.ok) throw new Error(`expected a parsed query, got ${JSON.stringify(result)}`);
@@ -27,7 +20,7 @@ const goodQuestion = Buffer.concat([wireName('www', 'example', 'com'), TYPE_A_CL
 
 describe('parseQuery: well-formed queries', () => {
   it('reads header, question and lower-cases the name', () => {
-    const q = ok(parseQuery(query({ id: 42, name: 'WwW.ExAmple.COM', type: 'AAAA' })));
+    const q = ok(parseQuery(query('WwW.ExAmple.COM', { id: 42, type: 'AAAA' })));
     expect(q).toEqual({
       id: 42,
       opcode: 0,
@@ -46,7 +39,7 @@ describe('parseQuery: well-formed queries', () => {
   });
 
   it('reads the CD bit', () => {
-    expect(ok(parseQuery(query({ flags: 0x0010 }))).cd).toBe(true);
+    expect(ok(parseQuery(query('www.example.com', { flags: 0x0010 }))).cd).toBe(true);
   });
 
   it('escapes dots, backslashes and non-printable bytes inside labels like dig', () => {
@@ -59,28 +52,30 @@ describe('parseQuery: well-formed queries', () => {
   });
 
   it('reads EDNS: version, UDP size (at least 512), DO bit', () => {
-    const q = ok(parseQuery(query({ edns: { udpSize: 4096, do: true } })));
+    const q = ok(parseQuery(query('www.example.com', { udpSize: 4096, do: true })));
     expect(q.edns).toEqual({ version: 0, udpSize: 4096, dnssecOk: true });
-    expect(ok(parseQuery(query({ edns: { udpSize: 100 } }))).edns?.udpSize).toBe(512);
+    expect(ok(parseQuery(query('www.example.com', { udpSize: 100 }))).edns?.udpSize).toBe(512);
   });
 
   it('reads an ECS option (IPv4 and IPv6) with the address as text', () => {
-    const v4 = ok(parseQuery(query({ edns: { options: [rawOption(8, ecsData(1, 22, 0, [198, 51, 100]))] } }))).edns
-      ?.ecs;
+    const v4 = ok(parseQuery(query('www.example.com', { options: [rawOption(8, ecsData(1, 22, 0, [198, 51, 100]))] })))
+      .edns?.ecs;
     expect(v4).toMatchObject({ family: 1, sourcePrefix: 22, scopePrefix: 0, address: '198.51.100.0' });
     const v6 = ok(
-      parseQuery(query({ edns: { options: [rawOption(8, ecsData(2, 48, 0, [0x20, 0x01, 0x0d, 0xb8, 0, 1]))] } })),
+      parseQuery(
+        query('www.example.com', { options: [rawOption(8, ecsData(2, 48, 0, [0x20, 0x01, 0x0d, 0xb8, 0, 1]))] }),
+      ),
     ).edns?.ecs;
     expect(v6).toMatchObject({ family: 2, sourcePrefix: 48, address: '2001:db8:1::' });
-    const zero = ok(parseQuery(query({ edns: { options: [rawOption(8, ecsData(1, 0, 0, []))] } }))).edns?.ecs;
+    const zero = ok(parseQuery(query('www.example.com', { options: [rawOption(8, ecsData(1, 0, 0, []))] }))).edns?.ecs;
     expect(zero).toMatchObject({ sourcePrefix: 0, address: '0.0.0.0' });
   });
 
   it('reads client and server cookies', () => {
     const client = Buffer.from('0102030405060708', 'hex');
-    expect(ok(parseQuery(query({ edns: { options: [rawOption(10, client)] } }))).edns?.cookie).toEqual(client);
+    expect(ok(parseQuery(query('www.example.com', { options: [rawOption(10, client)] }))).edns?.cookie).toEqual(client);
     const both = Buffer.concat([client, Buffer.alloc(16, 9)]);
-    expect(ok(parseQuery(query({ edns: { options: [rawOption(10, both)] } }))).edns?.cookie).toEqual(both);
+    expect(ok(parseQuery(query('www.example.com', { options: [rawOption(10, both)] }))).edns?.cookie).toEqual(both);
   });
 
   it('ignores unknown options and additional records other than OPT and TSIG', () => {
@@ -197,17 +192,19 @@ describe('parseQuery: FORMERR', () => {
     ['shorter than 4 bytes', Buffer.from([0, 1, 24])],
   ];
   it.each(ecsCases)('malformed ECS: %s', (_name, data) => {
-    expect(rcodeOf(parseQuery(query({ edns: { options: [rawOption(8, data)] } })))).toBe(RCODE.FORMERR);
+    expect(rcodeOf(parseQuery(query('www.example.com', { options: [rawOption(8, data)] })))).toBe(RCODE.FORMERR);
   });
 
   it('bytes after the last record the header counts', () => {
-    expect(rcodeOf(parseQuery(Buffer.concat([query(), Buffer.from('junk')])))).toBe(RCODE.FORMERR);
-    expect(rcodeOf(parseQuery(Buffer.concat([query({ edns: {} }), Buffer.from([0])])))).toBe(RCODE.FORMERR);
+    expect(rcodeOf(parseQuery(Buffer.concat([query('www.example.com'), Buffer.from('junk')])))).toBe(RCODE.FORMERR);
+    expect(rcodeOf(parseQuery(Buffer.concat([query('www.example.com', { edns: true }), Buffer.from([0])])))).toBe(
+      RCODE.FORMERR,
+    );
   });
 
   it('malformed COOKIE lengths', () => {
     for (const length of [0, 7, 9, 15, 41]) {
-      const packet = query({ edns: { options: [rawOption(10, Buffer.alloc(length, 1))] } });
+      const packet = query('www.example.com', { options: [rawOption(10, Buffer.alloc(length, 1))] });
       expect(rcodeOf(parseQuery(packet)), `cookie of ${length} bytes`).toBe(RCODE.FORMERR);
     }
   });
@@ -220,7 +217,7 @@ describe('parseQuery: FORMERR', () => {
 
 describe('parseQuery: NOTIMP and BADVERS', () => {
   it('answers opcodes other than QUERY with NOTIMP and keeps the question', () => {
-    const result = parseQuery(query({ flags: 2 << 11 })); // STATUS
+    const result = parseQuery(query('www.example.com', { flags: 2 << 11 })); // STATUS
     expect(result).toMatchObject({ ok: false, rcode: RCODE.NOTIMP, query: { opcode: 2, qname: 'www.example.com' } });
   });
 
@@ -231,24 +228,25 @@ describe('parseQuery: NOTIMP and BADVERS', () => {
   });
 
   it('answers EDNS version 1 with BADVERS and an OPT of version 0', () => {
-    const result = parseQuery(query({ edns: { version: 1, do: true } }));
+    const result = parseQuery(query('www.example.com', { ednsVersion: 1, do: true }));
     expect(result).toMatchObject({ ok: false, rcode: BADVERS, query: { edns: { version: 0, dnssecOk: true } } });
   });
 });
 
 describe('parseQuery: NSID', () => {
   it('notes an NSID request (RFC 5001), empty as it should be or not', () => {
-    const asks = (data: Buffer) => ok(parseQuery(query({ edns: { options: [rawOption(3, data)] } }))).edns?.nsid;
+    const asks = (data: Buffer) =>
+      ok(parseQuery(query('www.example.com', { options: [rawOption(3, data)] }))).edns?.nsid;
     expect(asks(Buffer.alloc(0))).toBe(true);
     expect(asks(Buffer.from('x'))).toBe(true);
-    expect(ok(parseQuery(query({ edns: {} }))).edns?.nsid).toBeUndefined();
+    expect(ok(parseQuery(query('www.example.com', { edns: true }))).edns?.nsid).toBeUndefined();
   });
 });
 
 describe('parseQuery: question names handed out again', () => {
   it('gives the same string for the same name, and the right one for two names whose hashes collide', () => {
-    const first = ok(parseQuery(query({ name: 'Repeat.Example.com' }))).qname;
-    const again = ok(parseQuery(query({ name: 'REPEAT.example.COM' }))).qname;
+    const first = ok(parseQuery(query('Repeat.Example.com'))).qname;
+    const again = ok(parseQuery(query('REPEAT.example.COM'))).qname;
     expect(again).toBe('repeat.example.com');
     expect(again).toBe(first);
 
@@ -264,7 +262,7 @@ describe('parseQuery: question names handed out again', () => {
     }
     if (!pair) throw new Error('no hash collision found among a million names');
     for (const name of [...pair, ...pair, pair[1], pair[0]]) {
-      expect(ok(parseQuery(query({ name }))).qname).toBe(name);
+      expect(ok(parseQuery(query(name))).qname).toBe(name);
     }
   });
 });

@@ -7,8 +7,8 @@ import { buildErrorResponse, buildRcodeResponse, buildResponse } from '../../../
 import type { ResponseOptions } from '../../../../dnsserver/wire/respond.ts';
 import { BADVERS, RCODE } from '../../../../dnsserver/wire/types.ts';
 import type { ParsedQuery, Sections } from '../../../../dnsserver/wire/types.ts';
-import { ecsData, header, optRecord, query, rawOption, wireName } from '../../../support/wire-packets.ts';
-import type { QueryOptions } from '../../../support/wire-packets.ts';
+import { ecsData, header, optRecord, wireName } from '../../../support/wire-packets.ts';
+import { query, rawOption, type QueryOptions } from '../../../../tools/dns-query.ts';
 
 function parsed(message: Buffer): ParsedQuery {
   const result = parseQuery(message);
@@ -33,8 +33,12 @@ function aRecords(count: number, name = 'www.example.com'): Answer[] {
   }));
 }
 
-function respond(q: QueryOptions, sections: Partial<Sections>, options: ResponseOptions = { transport: 'udp' }) {
-  const message = query(q);
+function respond(
+  q: QueryOptions & { name?: string },
+  sections: Partial<Sections>,
+  options: ResponseOptions = { transport: 'udp' },
+) {
+  const message = query(q.name ?? 'www.example.com', q);
   const pq = parsed(message);
   const body = encodeBody(pq.qname, { answers: [], authorities: [], additionals: [], ...sections }, 0, true);
   const packet = buildResponse(message, pq, body, options);
@@ -57,9 +61,9 @@ describe('buildResponse', () => {
 
   it('has no OPT when the query had none, and our OPT (1232, version 0, DO copied) when it had one', () => {
     expect(optOf(respond({}, { answers: aRecords(1) }).decoded)).toBeUndefined();
-    const opt = optOf(respond({ edns: { udpSize: 4096, do: true } }, { answers: aRecords(1) }).decoded);
+    const opt = optOf(respond({ udpSize: 4096, do: true }, { answers: aRecords(1) }).decoded);
     expect(opt).toMatchObject({ udpPayloadSize: 1232, ednsVersion: 0, flag_do: true });
-    const noDo = optOf(respond({ edns: {} }, {}).decoded);
+    const noDo = optOf(respond({ edns: true }, {}).decoded);
     expect(noDo?.flag_do).toBe(false);
   });
 
@@ -68,14 +72,14 @@ describe('buildResponse', () => {
     const scoped = (scope: number | undefined) => {
       const options: ResponseOptions =
         scope === undefined ? { transport: 'udp' } : { transport: 'udp', ecsScope: scope };
-      const opt = optOf(respond({ edns: { options: [ecs] } }, { answers: aRecords(1) }, options).decoded);
+      const opt = optOf(respond({ options: [ecs] }, { answers: aRecords(1) }, options).decoded);
       return opt?.options.find((o) => o.code === 8);
     };
     expect(scoped(16)).toMatchObject({ family: 1, sourcePrefixLength: 24, scopePrefixLength: 16, ip: '203.0.113.0' });
     expect(scoped(32)).toMatchObject({ sourcePrefixLength: 24, scopePrefixLength: 24 });
     expect(scoped(undefined)).toMatchObject({ scopePrefixLength: 0 });
     const v6 = rawOption(8, ecsData(2, 56, 0, [0x20, 0x01, 0x0d, 0xb8, 0xab, 0xcd, 0xef]));
-    const opt = optOf(respond({ edns: { options: [v6] } }, {}, { transport: 'udp', ecsScope: 48 }).decoded);
+    const opt = optOf(respond({ options: [v6] }, {}, { transport: 'udp', ecsScope: 48 }).decoded);
     expect(opt?.options.find((o) => o.code === 8)).toMatchObject({
       family: 2,
       sourcePrefixLength: 56,
@@ -89,7 +93,7 @@ describe('buildResponse', () => {
     const server = Buffer.from('aabbccddeeff0011', 'hex');
     const seen: Buffer[] = [];
     const { decoded } = respond(
-      { edns: { options: [rawOption(10, client)] } },
+      { options: [rawOption(10, client)] },
       { answers: aRecords(1) },
       {
         transport: 'udp',
@@ -114,7 +118,7 @@ describe('buildResponse', () => {
       () => Buffer.alloc(3),
     ]) {
       const { decoded } = respond(
-        { edns: { options: [rawOption(10, client)] } },
+        { options: [rawOption(10, client)] },
         { answers: aRecords(1) },
         {
           transport: 'udp',
@@ -140,7 +144,7 @@ describe('buildResponse', () => {
 
   it('uses the advertised UDP size (at least 512, at most 1232)', () => {
     // with OPT (11 bytes): 33 + 11 + n*16
-    const at = (udpSize: number, n: number) => respond({ edns: { udpSize } }, { answers: aRecords(n) }).decoded;
+    const at = (udpSize: number, n: number) => respond({ udpSize }, { answers: aRecords(n) }).decoded;
     expect(at(800, 47).flag_tc).toBe(false); // 796
     expect(at(800, 48).flag_tc).toBe(true); // 812
     expect(optOf(at(800, 48))).toBeDefined();
@@ -170,7 +174,7 @@ describe('buildResponse', () => {
   });
 
   it('sets TC when the glue of a referral does not fit, keeping the NS records (RFC 9471)', () => {
-    const message = query({});
+    const message = query('www.example.com');
     const pq = parsed(message);
     const ns = Array.from({ length: 10 }, (_, i) => `a-long-name-server-label-${i}.sub.example.com`);
     const sections: Sections = {
@@ -203,13 +207,13 @@ describe('buildResponse', () => {
   });
 
   it('carries rcodes above 15 in the OPT extended rcode, and SERVFAIL without OPT', () => {
-    const withOpt = query({ edns: {} });
+    const withOpt = query('www.example.com', { edns: true });
     const q = parsed(withOpt);
     const body = encodeBody(q.qname, { answers: [], authorities: [], additionals: [] }, BADVERS, false);
     const decoded = dnsPacket.decode(buildResponse(withOpt, q, body, { transport: 'udp' }));
     expect(headerRcode(decoded)).toBe(0);
     expect(optOf(decoded)?.extendedRcode).toBe(1);
-    const plain = query({});
+    const plain = query('www.example.com');
     const noOpt = dnsPacket.decode(buildResponse(plain, parsed(plain), body, { transport: 'udp' }));
     expect(headerRcode(noOpt)).toBe(RCODE.SERVFAIL);
   });
@@ -217,7 +221,7 @@ describe('buildResponse', () => {
 
 describe('buildRcodeResponse', () => {
   it('answers REFUSED without AA, with the question and OPT echoed', () => {
-    const message = query({ name: 'Elsewhere.Test', edns: { do: true } });
+    const message = query('Elsewhere.Test', { do: true });
     const decoded = dnsPacket.decode(buildRcodeResponse(message, parsed(message), RCODE.REFUSED, 'udp'));
     expect(decoded).toMatchObject({ rcode: 'REFUSED', flag_aa: false, flag_qr: true });
     expect(decoded.questions?.[0]?.name).toBe('Elsewhere.Test');
@@ -228,8 +232,8 @@ describe('buildRcodeResponse', () => {
     const nsid = Buffer.from('pod-7');
     const nsidOf = (asks: boolean, withNsid: boolean) => {
       const options: ResponseOptions = withNsid ? { transport: 'udp', nsid } : { transport: 'udp' };
-      const edns = { options: asks ? [rawOption(3, Buffer.alloc(0))] : [] };
-      const opt = optOf(respond({ edns }, { answers: aRecords(1) }, options).decoded);
+      const asking = asks ? [rawOption(3, Buffer.alloc(0))] : [];
+      const opt = optOf(respond({ edns: true, options: asking }, { answers: aRecords(1) }, options).decoded);
       return opt?.options.find((o) => (o.code as number) === 3);
     };
     expect(nsidOf(true, true)?.data).toEqual(nsid);
@@ -238,12 +242,12 @@ describe('buildRcodeResponse', () => {
   });
 
   it('adds an Extended DNS Error option when asked, after the other options', () => {
-    const message = query({ name: 'elsewhere.test', edns: {} });
+    const message = query('elsewhere.test', { edns: true });
     const reply = buildRcodeResponse(message, parsed(message), RCODE.REFUSED, 'udp', { extendedError: 20 });
     const options = optOf(dnsPacket.decode(reply))?.options ?? [];
     expect(options.map((o) => o.code)).toEqual([15]);
     expect((options[0] as { data: Buffer }).data).toEqual(Buffer.from([0, 20]));
-    const plain = query({ name: 'elsewhere.test' });
+    const plain = query('elsewhere.test');
     const noOpt = dnsPacket.decode(
       buildRcodeResponse(plain, parsed(plain), RCODE.REFUSED, 'udp', { extendedError: 20 }),
     );
@@ -282,7 +286,7 @@ describe('buildErrorResponse', () => {
 
   it('FORMERR for a malformed ECS or COOKIE option still carries an OPT, without options (RFC 6891 §7)', () => {
     for (const option of [rawOption(8, ecsData(1, 24, 3, [1, 2, 3])), rawOption(10, Buffer.alloc(12, 1))]) {
-      const decoded = errorReply(query({ edns: { do: true, options: [option] } }));
+      const decoded = errorReply(query('www.example.com', { do: true, options: [option] }));
       expect(headerRcode(decoded)).toBe(RCODE.FORMERR);
       expect(decoded.questions).toHaveLength(1);
       expect(optOf(decoded)).toMatchObject({ udpPayloadSize: 1232, ednsVersion: 0, flag_do: true, options: [] });
@@ -340,11 +344,13 @@ describe('buildErrorResponse', () => {
       return opt?.options.find((o) => (o.code as number) === 10)?.data;
     };
     const cookie = rawOption(10, client);
-    expect(cookieOf(query({ flags: 2 << 11, edns: { options: [cookie] } }))).toEqual(Buffer.concat([client, server]));
+    expect(cookieOf(query('www.example.com', { flags: 2 << 11, options: [cookie] }))).toEqual(
+      Buffer.concat([client, server]),
+    );
     const badEcs = rawOption(8, ecsData(3, 24, 0, [1, 2, 3]));
-    expect(cookieOf(query({ edns: { options: [cookie, badEcs] } }))).toEqual(Buffer.concat([client, server]));
-    expect(cookieOf(query({ edns: { version: 1, options: [cookie] } }))).toBeUndefined();
-    expect(cookieOf(query({ edns: { options: [rawOption(10, Buffer.alloc(12, 1))] } }))).toBeUndefined();
+    expect(cookieOf(query('www.example.com', { options: [cookie, badEcs] }))).toEqual(Buffer.concat([client, server]));
+    expect(cookieOf(query('www.example.com', { ednsVersion: 1, options: [cookie] }))).toBeUndefined();
+    expect(cookieOf(query('www.example.com', { options: [rawOption(10, Buffer.alloc(12, 1))] }))).toBeUndefined();
   });
 
   it('answers a cookie-only query (QDCOUNT 0, RFC 7873 §5.4) NOERROR with the server cookie', () => {
@@ -379,7 +385,7 @@ describe('buildErrorResponse', () => {
   });
 
   it('NOTIMP keeps the opcode and the question', () => {
-    const decoded = errorReply(query({ flags: (5 << 11) | 0x0100, edns: {} }));
+    const decoded = errorReply(query('www.example.com', { flags: (5 << 11) | 0x0100, edns: true }));
     expect(decoded).toMatchObject({ rcode: 'NOTIMP', opcode: 'UPDATE' });
     expect(decoded.questions).toHaveLength(1);
     expect(optOf(decoded)).toBeDefined();
@@ -388,7 +394,11 @@ describe('buildErrorResponse', () => {
   it('NOTIMP for another opcode copies RD but not CD (CD belongs to QUERY; Knot does the same)', () => {
     for (const opcode of [1, 2, 4, 5, 15]) {
       const flags = (opcode << 11) | 0x0100 | 0x0010;
-      for (const message of [query({ flags }), query({ flags, edns: {} }), header({ flags, qd: 0 })]) {
+      for (const message of [
+        query('www.example.com', { flags }),
+        query('www.example.com', { flags, edns: true }),
+        header({ flags, qd: 0 }),
+      ]) {
         const decoded = errorReply(message);
         expect(decoded, `opcode ${opcode}`).toMatchObject({ rcode: 'NOTIMP', flag_rd: true, flag_cd: false });
       }
@@ -399,7 +409,7 @@ describe('buildErrorResponse', () => {
     const question = Buffer.concat([wireName('www', 'example', 'com'), Buffer.from([0, 1, 0, 1])]);
     for (const message of [
       Buffer.concat([header({ qd: 2, flags: 0x0110 }), question, question]),
-      query({ flags: 0x0110, edns: { options: [rawOption(8, ecsData(3, 24, 0, [1, 2, 3]))] } }),
+      query('www.example.com', { flags: 0x0110, options: [rawOption(8, ecsData(3, 24, 0, [1, 2, 3]))] }),
       Buffer.concat([header({ flags: 0x0110 }), Buffer.from([0xc0, 12, 0, 1, 0, 1])]),
     ]) {
       expect(errorReply(message)).toMatchObject({ rcode: 'FORMERR', flag_rd: true, flag_cd: true });
