@@ -1,7 +1,9 @@
 // Where the DNS pods get a GeoIP database from: sources that cannot hold one, and refresh settings that cannot
-// work, are refused at `helm install` / `helm template` with a message naming the value and what to set instead.
-import { describe, expect, it } from 'vitest';
-import { renderChart } from '../../support/helm-render.ts';
+// work, are refused at `helm install` / `helm template` with a message naming the value and what to set instead;
+// the sources that can, the image volume among them, are taken by a real kube-apiserver as rendered.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startControlPlane, type ControlPlane } from '../../../tools/control-plane/control-plane.ts';
+import { deployment, render, renderChart, type PodSpec } from '../../support/helm-render.ts';
 
 const refused: { what: string; set: string[]; setJson?: string[]; message: RegExp }[] = [
   ...(['secret', 'configMap'] as const).map((source) => ({
@@ -52,5 +54,45 @@ describe('dns.geoip', () => {
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(message);
     expect(result.stdout).toBe('');
+  });
+});
+
+describe('dns.geoip on a real kube-apiserver', () => {
+  let plane: ControlPlane;
+  beforeAll(async () => {
+    plane = await startControlPlane({ name: 'geodns-geoip-chart' });
+    await plane.kubectl(['create', 'namespace', 'geoip']);
+  }, 120_000);
+  afterAll(async () => {
+    await plane?.stop();
+  });
+
+  it('keeps the image volume and the geoipupdate containers of the DNS Deployment as rendered', async () => {
+    const sets = [
+      [
+        'dns.geoip.source=image',
+        'dns.geoip.file=GeoLite2-City.mmdb',
+        'dns.geoip.image.reference=registry.example.com/geoip:1',
+      ],
+      ['dns.geoip.source=geoipupdate', 'dns.geoip.geoipupdate.secret.name=maxmind'],
+    ];
+    for (const set of sets) {
+      const { objects } = await render({ set, namespace: 'geoip' });
+      const dns = deployment(objects, 'geodns-dns');
+      const { stdout } = await plane.kubectl(
+        ['apply', '--dry-run=server', '--validate=strict', '-o', 'json', '-f', '-'],
+        {
+          input: JSON.stringify(dns),
+        },
+      );
+      const stored = (JSON.parse(stdout) as { spec: { template: { spec: PodSpec } } }).spec.template.spec;
+      const rendered = dns.spec.template.spec;
+      // Not dropped as a disabled feature's field would be, nor changed.
+      expect(stored.volumes?.find((v) => v.name === 'geoip')).toMatchObject(
+        rendered.volumes?.find((v) => v.name === 'geoip') ?? {},
+      );
+      expect(stored.initContainers?.map((c) => c.name)).toEqual(rendered.initContainers?.map((c) => c.name));
+      expect(stored.containers.map((c) => c.name)).toEqual(rendered.containers.map((c) => c.name));
+    }
   });
 });
