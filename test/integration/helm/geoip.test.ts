@@ -49,6 +49,20 @@ const refused: { what: string; set: string[]; setJson?: string[]; message: RegEx
 ];
 
 describe('dns.geoip', () => {
+  it('refuses an image volume before Kubernetes 1.33, naming the value and the version', async () => {
+    const set = [
+      'dns.geoip.source=image',
+      'dns.geoip.file=GeoLite2-City.mmdb',
+      'dns.geoip.image.reference=registry.example.com/geoip:1',
+    ];
+    const old = await renderChart({ set, args: ['--kube-version', '1.32.4'] });
+    expect(old.code).toBe(1);
+    expect(old.stderr).toMatch(
+      /dns\.geoip\.source=image needs image volumes, Kubernetes 1\.33 or later \(this cluster: v1\.32\.4\); use dns\.geoip\.source=initContainer/,
+    );
+    expect((await renderChart({ set, args: ['--kube-version', '1.33.0'] })).code).toBe(0);
+  });
+
   it.each(refused)('refuses $what, naming the value', async ({ set, setJson, message }) => {
     const result = await renderChart({ set, ...(setJson ? { setJson } : {}) });
     expect(result.code).toBe(1);
