@@ -33,12 +33,17 @@ export class ConnectionReusingKubeConfig extends KubeConfig {
   }
 }
 
+/** What client-node's loadFromDefault() falls back to when it finds no configuration at all. */
+const CLIENT_NODE_FALLBACK = 'http://localhost:8080';
+
 /** Loads `file`, else $KUBECONFIG / ~/.kube/config / the in-cluster service account; throws without a cluster. */
 export function loadKubeConfig(file?: string): KubeConfig {
   const config = new ConnectionReusingKubeConfig();
   if (file) config.loadFromFile(file);
   else config.loadFromDefault();
-  if (!config.getCurrentCluster()?.server) {
+  const server = config.getCurrentCluster()?.server;
+  // The fallback is no configuration: left in, it fails later with "HTTP protocol is not allowed", naming nothing.
+  if (!server || (!file && server === CLIENT_NODE_FALLBACK && config.getCurrentUser()?.name === 'user')) {
     throw new Error(
       `no Kubernetes cluster configured${file ? ` in ${file}` : ' (KUBECONFIG, ~/.kube/config or in-cluster)'}`,
     );

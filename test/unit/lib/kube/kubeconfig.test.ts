@@ -77,4 +77,22 @@ describe('loadKubeConfig', () => {
     await writeFile(empty, 'apiVersion: v1\nkind: Config\nclusters: []\nusers: []\ncontexts: []\n');
     expect(() => loadKubeConfig(empty)).toThrow(`no Kubernetes cluster configured in ${empty}`);
   });
+
+  it('refuses to run on the fallback of client-node when there is no configuration at all', async () => {
+    const saved = { KUBECONFIG: process.env.KUBECONFIG, HOME: process.env.HOME };
+    const { dir, remove } = await tempDir('no-kubeconfig');
+    try {
+      delete process.env.KUBECONFIG;
+      process.env.HOME = dir;
+      expect(() => loadKubeConfig()).toThrow(
+        'no Kubernetes cluster configured (KUBECONFIG, ~/.kube/config or in-cluster)',
+      );
+    } finally {
+      for (const [name, value] of Object.entries(saved)) {
+        if (value === undefined) delete process.env[name];
+        else process.env[name] = value;
+      }
+      await remove();
+    }
+  });
 });
