@@ -14,6 +14,7 @@ import { ClusterInput } from './inputs/cluster.ts';
 import type { ResolvePolicy } from './resolve/decide.ts';
 import { HostnameResolver } from './resolve/hostnames.ts';
 import { DnsLookup, type HostnameLookup } from './resolve/lookup.ts';
+import { publishedTargets } from './resolve/published.ts';
 import { CoordinationV1Api, KubeApi } from './kube/api.ts';
 import { DEFAULT_LEASE_NAME, defaultIdentity, LeaderElector } from './kube/leader.ts';
 import { OperatorCaches } from './kube/caches.ts';
@@ -247,7 +248,10 @@ export class Operator {
       ...(this.#options.resolvePolicy ? { policy: this.#options.resolvePolicy } : {}),
     });
     const pipeline = new Pipeline({
-      input: new ClusterInput(this.caches, { hostnames }),
+      input: new ClusterInput(this.caches, {
+        hostnames,
+        publishedTargets: () => publishedTargets(this.caches.zoneConfigMaps()),
+      }),
       output,
       log,
       requireZones: false,

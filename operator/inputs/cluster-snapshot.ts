@@ -179,6 +179,32 @@ function servedServices(endpoints: readonly GeoEndpoint[]): Set<string> {
   return served;
 }
 
+/**
+ * For the hostnames not resolved yet: the addresses the published zones serve for the targets of their Service,
+ * less the Service's own IPs (hostname → addresses). Only a Service with one ingress hostname is read back: with
+ * more, which address came from which is not known.
+ */
+export function publishedHostnameAddresses(
+  snapshot: Pick<ResourceSnapshot, 'endpoints' | 'services'>,
+  published: ReadonlyMap<string, readonly string[]>,
+): Map<string, string[]> {
+  const services = new Map(snapshot.services.map((s) => [`${s.namespace}/${s.name}`, s]));
+  const seeds = new Map<string, string[]>();
+  for (const endpoint of snapshot.endpoints) {
+    const namespace = endpoint.metadata.namespace ?? 'default';
+    for (const target of endpoint.spec.targets) {
+      if (!target.service || target.service.useClusterIP) continue;
+      const info = services.get(`${namespace}/${target.service.name}`);
+      const [hostname, ...more] = info?.hostnames ?? [];
+      if (!info || !hostname || more.length > 0 || !hostname.pending) continue;
+      const served = published.get(targetId(namespace, endpoint.metadata.name, target.name)) ?? [];
+      const own = served.filter((address) => !info.addresses.includes(address));
+      seeds.set(hostname.hostname, unique([...(seeds.get(hostname.hostname) ?? []), ...own]));
+    }
+  }
+  return seeds;
+}
+
 /** "namespace/service" of every Service with at least one ready endpoint (`ready` unset counts as ready). */
 export function readyServices(slices: readonly EndpointSliceObject[]): Set<string> {
   const ready = new Set<string>();

@@ -7,6 +7,7 @@ import type { ServiceHostname } from '../compile/index.ts';
 import type { PublishedZone } from '../publish/zones.ts';
 import {
   clusterSnapshot,
+  publishedHostnameAddresses,
   downTargets,
   readyServices,
   type ClusterObjects,
@@ -36,6 +37,8 @@ export interface ClusterCaches {
 export interface ClusterHostnames {
   /** The hostnames needed now; resolves once the new ones have had their first resolution. */
   want(hostnames: readonly string[]): Promise<void>;
+  /** What the published zones serve for a hostname not resolved yet, kept if its first resolution fails. */
+  seed(hostname: string, addresses: readonly string[]): void;
   report(hostname: string): ServiceHostname;
   /** Calls back when what a hostname serves, or what status says of it, changed. */
   onChange(callback: () => void): () => void;
@@ -45,13 +48,23 @@ export class ClusterInput implements ResourceInput {
   readonly name = 'cluster';
   readonly #caches: ClusterCaches;
   readonly #hostnames: ClusterHostnames | undefined;
+  readonly #publishedTargets: (() => ReadonlyMap<string, readonly string[]>) | undefined;
   readonly #now: () => Date;
   /** The last read's resources: a readiness change is judged against the GeoEndpoints and Services compiled. */
   #last: Pick<ResourceSnapshot, 'endpoints' | 'services'> | undefined;
 
-  constructor(caches: ClusterCaches, options: { hostnames?: ClusterHostnames; now?: () => Date } = {}) {
+  constructor(
+    caches: ClusterCaches,
+    options: {
+      hostnames?: ClusterHostnames;
+      /** Target id → the addresses the published zones serve (a new leader's first resolutions start from them). */
+      publishedTargets?: () => ReadonlyMap<string, readonly string[]>;
+      now?: () => Date;
+    } = {},
+  ) {
     this.#caches = caches;
     this.#hostnames = options.hostnames;
+    this.#publishedTargets = options.publishedTargets;
     this.#now = options.now ?? (() => new Date());
   }
 
@@ -67,6 +80,12 @@ export class ClusterInput implements ResourceInput {
     let read = clusterSnapshot(objects, this.#now(), report);
     if (hostnames && read.hostnames.some((hostname) => hostnames.report(hostname).pending)) {
       // Hostnames never resolved: their first answer goes into this compile, not one after a zone without them.
+      const published = this.#publishedTargets?.();
+      if (published) {
+        for (const [hostname, addresses] of publishedHostnameAddresses(read.snapshot, published)) {
+          hostnames.seed(hostname, addresses);
+        }
+      }
       await hostnames.want(read.hostnames);
       read = clusterSnapshot(objects, this.#now(), report);
     } else {

@@ -44,6 +44,8 @@ interface FamilyState {
   addresses: readonly string[];
   /** When they were resolved (ms since the epoch). */
   at: number;
+  /** Carried over from an earlier answer through a failure. */
+  kept?: true;
 }
 
 export interface HostnameState {
@@ -54,8 +56,6 @@ export interface HostnameState {
   readonly error?: string;
   /** Failed resolutions (and answers without any address) in a row. */
   readonly failures: number;
-  /** When it was last asked (ms since the epoch): a family resolved before then is kept from an earlier answer. */
-  readonly checkedAt: number;
 }
 
 export interface Decision {
@@ -94,7 +94,7 @@ export function decide(
     } else if (answer.kind === 'error') {
       if (!errors.includes(answer.error)) errors.push(answer.error);
       const kept = previous?.families[family];
-      if (kept && now - kept.at <= policy.keepLastGoodMs) families[family] = kept;
+      if (kept && now - kept.at <= policy.keepLastGoodMs) families[family] = { ...kept, kept: true };
     }
   }
   const answered = errors.length === 0 && Number.isFinite(ttl);
@@ -103,10 +103,22 @@ export function decide(
     hostname,
     families,
     failures,
-    checkedAt: now,
     ...(errors.length > 0 ? { error: errors.join('; ') } : {}),
   };
   return { state, nextMs: answered ? clampTtl(ttl, policy) : retryDelay(failures, policy) };
+}
+
+/**
+ * A state standing in for an earlier answer: the addresses the published zone serves for a hostname, read back by a
+ * new leader, kept through failures like any last good answer (from `now`, when they were read back).
+ */
+export function seededState(hostname: string, addresses: readonly string[], now: number): HostnameState {
+  const families: Partial<Record<Family, FamilyState>> = {};
+  const v4 = uniqueSorted(addresses.filter((a) => !a.includes(':')));
+  const v6 = uniqueSorted(addresses.filter((a) => a.includes(':')));
+  if (v4.length > 0) families.A = { addresses: v4, at: now };
+  if (v6.length > 0) families.AAAA = { addresses: v6, at: now };
+  return { hostname, families, failures: 0 };
 }
 
 /** The addresses to serve: A then AAAA. */
@@ -126,8 +138,8 @@ export function reportOf(
   if (state.error === undefined) return { hostname, resolver, addresses };
   const report: ServiceHostname = { hostname, resolver, addresses, error: state.error };
   const keptAt = FAMILIES.flatMap((family) => {
-    const at = state.families[family]?.at;
-    return at !== undefined && at < state.checkedAt ? [at] : [];
+    const kept = state.families[family];
+    return kept?.kept ? [kept.at] : [];
   });
   const oldest = Math.min(...keptAt);
   if (keptAt.length > 0) {

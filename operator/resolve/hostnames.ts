@@ -6,7 +6,14 @@ import type { Logger } from 'pino';
 import type { ServiceHostname } from '../compile/index.ts';
 import type { Lanes } from '../queue/lanes.ts';
 import type { HandlerResult, WorkQueue } from '../queue/work-queue.ts';
-import { decide, DEFAULT_RESOLVE_POLICY, reportOf, type HostnameState, type ResolvePolicy } from './decide.ts';
+import {
+  decide,
+  DEFAULT_RESOLVE_POLICY,
+  reportOf,
+  seededState,
+  type HostnameState,
+  type ResolvePolicy,
+} from './decide.ts';
 import type { HostnameLookup } from './lookup.ts';
 
 export const RESOLVE_LANE = 'resolve';
@@ -32,6 +39,8 @@ export class HostnameResolver {
   readonly #now: () => number;
   readonly #lane: WorkQueue;
   readonly #states = new Map<string, HostnameState>();
+  /** What the published zones serve for hostnames not resolved yet: their first resolution's "last good". */
+  readonly #seeds = new Map<string, HostnameState>();
   /** What status was last told of each hostname, to call back only on a change. */
   readonly #reported = new Map<string, string>();
   #wanted = new Set<string>();
@@ -66,6 +75,15 @@ export class HostnameResolver {
     await Promise.all(waits);
   }
 
+  /**
+   * What the published zones serve for a hostname never resolved here (a new leader reads them back): kept, like a
+   * last good answer, if its first resolution fails.
+   */
+  seed(hostname: string, addresses: readonly string[]): void {
+    if (this.#states.has(hostname) || addresses.length === 0) return;
+    this.#seeds.set(hostname, seededState(hostname, addresses, this.#now()));
+  }
+
   /** What compile is told of `hostname` (pending when it was never resolved). */
   report(hostname: string): ServiceHostname {
     return reportOf(this.#states.get(hostname), hostname, this.#options.lookup.resolver, this.#policy);
@@ -87,12 +105,15 @@ export class HostnameResolver {
   async #resolve(hostname: string): Promise<HandlerResult | void> {
     if (!this.#wanted.has(hostname)) {
       this.#states.delete(hostname);
+      this.#seeds.delete(hostname);
       this.#reported.delete(hostname);
       this.#release(hostname);
       return;
     }
     const answers = await this.#options.lookup.lookup(hostname);
-    const { state, nextMs } = decide(this.#states.get(hostname), hostname, answers, this.#now(), this.#policy);
+    const previous = this.#states.get(hostname) ?? this.#seeds.get(hostname);
+    this.#seeds.delete(hostname);
+    const { state, nextMs } = decide(previous, hostname, answers, this.#now(), this.#policy);
     this.#states.set(hostname, state);
     const report = this.report(hostname);
     const outcome = state.error !== undefined ? 'failed' : report.addresses.length > 0 ? 'ok' : 'empty';

@@ -47,7 +47,12 @@ function caches(current: () => ClusterObjects): ClusterCaches & { fire(): void }
 class FakeHostnames implements ClusterHostnames {
   readonly resolved = new Map<string, string[]>();
   readonly wanted: string[][] = [];
+  readonly seeds = new Map<string, readonly string[]>();
   readonly listeners = new Set<() => void>();
+
+  seed(hostname: string, addresses: readonly string[]): void {
+    this.seeds.set(hostname, addresses);
+  }
 
   async want(hostnames: readonly string[]): Promise<void> {
     this.wanted.push([...hostnames]);
@@ -79,6 +84,20 @@ describe('ClusterInput with load-balancer hostnames', () => {
     expect(read.snapshot.services[0]?.addresses).toEqual(['127.0.0.2']);
     expect(read.snapshot.services[0]?.hostnames?.[0]?.pending).toBeUndefined();
     expect(hostnames.wanted).toEqual([[HOST]]);
+  });
+
+  it('before a first resolution, hands the resolver what the published zone serves for the hostname', async () => {
+    const hostnames = new FakeHostnames();
+    const input = new ClusterInput(
+      caches(() => objects([{ hostname: HOST }, { ip: '127.0.1.1' }])),
+      {
+        hostnames,
+        publishedTargets: () => new Map([['web/www/eks', ['127.0.1.1', '127.0.0.9', '::9']]]),
+      },
+    );
+    await input.read();
+    // The Service's own IP is its own; the rest came from the hostname.
+    expect(Object.fromEntries(hostnames.seeds)).toEqual({ [HOST]: ['127.0.0.9', '::9'] });
   });
 
   it('tells the resolver on every read which hostnames are wanted (none once the Service has an IP)', async () => {

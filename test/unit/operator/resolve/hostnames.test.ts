@@ -96,6 +96,28 @@ describe('HostnameResolver', () => {
     expect(changes.length).toBeGreaterThan(0);
   });
 
+  it('keeps what the published zone served (a new leader) when the first resolution fails, and says so', async () => {
+    const lookup = new FakeLookup();
+    lookup.answers.set(HOST, failing);
+    const { hostnames } = resolver(lookup);
+    hostnames.seed(HOST, ['127.0.0.9', '::9']);
+    expect(hostnames.report(HOST).pending).toBe(true);
+    await hostnames.want([HOST]);
+    const report = hostnames.report(HOST);
+    expect(report.addresses).toEqual(['127.0.0.9', '::9']);
+    expect(report.error).toContain('ESERVFAIL');
+    expect(report.kept).toBeDefined();
+  });
+
+  it('a seed gives way to the first answer', async () => {
+    const lookup = new FakeLookup();
+    lookup.answers.set(HOST, a('127.0.0.2'));
+    const { hostnames } = resolver(lookup, 60_000);
+    hostnames.seed(HOST, ['127.0.0.9']);
+    await hostnames.want([HOST]);
+    expect(hostnames.report(HOST)).toEqual({ hostname: HOST, resolver: '127.0.0.1:5353', addresses: ['127.0.0.2'] });
+  });
+
   it('drops a hostname no longer wanted when its key comes up', async () => {
     const lookup = new FakeLookup();
     lookup.answers.set(HOST, a('127.0.0.2'));

@@ -1,0 +1,34 @@
+// What the published zones serve per target id: a new leader's first resolutions start from it, so a resolver that
+// fails at that moment keeps the addresses the zones already serve instead of taking the targets out.
+import { decodeDocuments, type ConfigMapContent } from '../../api/configmaps.ts';
+
+/** Target id → the addresses the published zone documents give it; what cannot be read is skipped. */
+export function publishedTargets(configMaps: readonly ConfigMapContent[]): Map<string, string[]> {
+  const targets = new Map<string, string[]>();
+  for (const configMap of configMaps) {
+    for (const text of decodeDocuments(configMap).documents.values()) {
+      let document: unknown;
+      try {
+        document = JSON.parse(text);
+      } catch {
+        continue;
+      }
+      for (const name of listOf(field(document, 'routed'))) {
+        for (const target of listOf(field(name, 'targets'))) {
+          const id = field(target, 'id');
+          const addresses = listOf(field(target, 'addresses')).filter((a): a is string => typeof a === 'string');
+          if (typeof id === 'string') targets.set(id, addresses);
+        }
+      }
+    }
+  }
+  return targets;
+}
+
+function field(value: unknown, name: string): unknown {
+  return typeof value === 'object' && value !== null ? (value as Record<string, unknown>)[name] : undefined;
+}
+
+function listOf(value: unknown): unknown[] {
+  return Array.isArray(value) ? value : [];
+}
