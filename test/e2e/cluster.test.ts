@@ -4,12 +4,10 @@
 // (network namespaces) because the operator queries their addresses from the DNS Service's EndpointSlices, which
 // the real EndpointSlice controller makes from their Pods. The application Pods carry TEST-NET-1 addresses that
 // nothing contacts; their Services' load-balancer addresses are on loopback, where the probed targets listen.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
+import { spawn } from 'node:child_process';
 import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
 import { CoordinationV1Api, CoreV1Api, CustomObjectsApi, EventsV1Api } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { zoneConfigMapName } from '../../api/configmaps.ts';
@@ -19,7 +17,7 @@ import { binary } from '../../tools/control-plane/binaries.ts';
 import { startControlPlane, type ControlPlane } from '../../tools/control-plane/control-plane.ts';
 import { PodHost } from '../../tools/control-plane/pod-host.ts';
 import { createPod, setPodReady, uncontactedAddress } from '../../tools/control-plane/pods.ts';
-import { CLI, REPO_ROOT, startServe, type ServeProcess } from '../support/serve.ts';
+import { spawnGeodns, startServe, type GeodnsProcess, type ServeProcess } from '../support/serve.ts';
 
 const NS = 'geodns-system';
 const GROUP = { group: 'geodns.io', version: 'v1alpha1' };
@@ -43,15 +41,13 @@ const podAddressOf = (service: string): string => uncontactedAddress(serviceName
 
 interface Operator {
   name: string;
-  child: ChildProcess;
-  lines: Record<string, unknown>[];
+  process: GeodnsProcess;
 }
 
 const kubectl = (...args: string[]) => plane.kubectl(args);
 
 function startOperator(name: string): Operator {
   const args = [
-    CLI,
     'operator',
     '--kubeconfig',
     path.join(plane.dir, 'operator.kubeconfig'),
@@ -67,30 +63,18 @@ function startOperator(name: string): Operator {
     '--retry-period',
     '1',
   ];
-  const child = spawn(process.execPath, args, { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-  const lines: Record<string, unknown>[] = [];
-  createInterface({ input: child.stdout! }).on('line', (line) => {
-    try {
-      lines.push(JSON.parse(line) as Record<string, unknown>);
-    } catch {
-      lines.push({ msg: line });
-    }
-  });
-  const operator = { name, child, lines };
+  const operator = { name, process: spawnGeodns(args) };
   operators.set(name, operator);
   return operator;
 }
 
 /** The identity an operator campaigns with (its first leader-election log line). */
 function identityOf(operator: Operator): string | undefined {
-  return operator.lines.find((l) => l.msg === 'leader election: starting')?.identity as string | undefined;
+  return operator.process.logs.find((l) => l.msg === 'leader election: starting')?.identity as string | undefined;
 }
 
 async function kill(operator: Operator, signal: NodeJS.Signals): Promise<void> {
-  if (operator.child.exitCode !== null || operator.child.signalCode !== null) return;
-  const exited = once(operator.child, 'exit');
-  operator.child.kill(signal);
-  await exited;
+  await operator.process.signal(signal);
 }
 
 /** The addresses both DNS pods answer for `name` (they must agree), sorted. */

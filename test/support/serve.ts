@@ -1,5 +1,6 @@
-// Runs `geodns serve` as a real child process and queries it with dig/kdig (./dig.ts). Loopback only; the child is stopped
-// by its own PID (SIGTERM, then SIGKILL if it does not exit in time).
+// Runs geodns as a real child process: `geodns serve` (queried with dig/kdig, ./dig.ts) or any other command, its JSON
+// log lines read as they come. Loopback only; the child is stopped by its own PID (SIGTERM, then SIGKILL if it does
+// not exit in time).
 import { execFile, spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { once } from 'node:events';
 import path from 'node:path';
@@ -55,14 +56,12 @@ function hostPort(address: string): { host: string; port: number } {
   return { host: match[1], port: Number(match[2]) };
 }
 
-export class ServeProcess {
+/** A geodns child process (serve, operator): its JSON log lines as they come, its stderr, its exit. */
+export class GeodnsProcess {
   readonly child: ChildProcess;
   readonly logs: LogLine[] = [];
   readonly stderr: string[] = [];
   readonly exited: Promise<Exit>;
-  /** Addresses from the `serving` line. */
-  dns: { host: string; port: number }[] = [];
-  metrics: { host: string; port: number } | undefined;
   #logWaiters: { match: (line: LogLine) => boolean; resolve: (line: LogLine) => void }[] = [];
 
   constructor(child: ChildProcess) {
@@ -90,17 +89,6 @@ export class ServeProcess {
     child.stderr?.on('data', (chunk: Buffer) => this.stderr.push(chunk.toString()));
   }
 
-  get port(): number {
-    const first = this.dns[0];
-    if (!first) throw new Error('the server is not serving');
-    return first.port;
-  }
-
-  get metricsUrl(): string {
-    if (!this.metrics) throw new Error('metrics are off');
-    return `http://${this.metrics.host}:${this.metrics.port}`;
-  }
-
   /** Resolves with the first log line (already seen or coming) that matches; rejects on timeout or exit. */
   waitForLog(match: (line: LogLine) => boolean, what: string, timeoutMs = 10_000): Promise<LogLine> {
     const seen = this.logs.find(match);
@@ -117,9 +105,45 @@ export class ServeProcess {
       this.#logWaiters.push({ match, resolve: done });
       void this.exited.then((exit) => {
         clearTimeout(timer);
-        reject(new Error(`server exited (${JSON.stringify(exit)}) before '${what}'; stderr: ${this.stderr.join('')}`));
+        reject(new Error(`geodns exited (${JSON.stringify(exit)}) before '${what}'; stderr: ${this.stderr.join('')}`));
       });
     });
+  }
+
+  /** Sends `signal` to this child's PID (if it still runs) and waits for its exit. */
+  signal(signal: NodeJS.Signals): Promise<Exit> {
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill(signal);
+    return this.exited;
+  }
+
+  /** SIGTERM to this child's PID and wait; SIGKILL if it does not exit within the bound. */
+  async stop(timeoutMs = STOP_TIMEOUT_MS): Promise<Exit> {
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGTERM');
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), timeoutMs)));
+    const result = await Promise.race([this.exited, timedOut]);
+    clearTimeout(timer);
+    if (result !== 'timeout') return result;
+    this.child.kill('SIGKILL');
+    return this.exited;
+  }
+}
+
+/** `geodns serve`: the addresses from its `serving` line, dig against them, its metrics endpoint. */
+export class ServeProcess extends GeodnsProcess {
+  /** Addresses from the `serving` line. */
+  dns: { host: string; port: number }[] = [];
+  metrics: { host: string; port: number } | undefined;
+
+  get port(): number {
+    const first = this.dns[0];
+    if (!first) throw new Error('the server is not serving');
+    return first.port;
+  }
+
+  get metricsUrl(): string {
+    if (!this.metrics) throw new Error('metrics are off');
+    return `http://${this.metrics.host}:${this.metrics.port}`;
   }
 
   /** dig against the first DNS address (or `target`); parsed. */
@@ -144,18 +168,6 @@ export class ServeProcess {
     const response = await fetch(this.metricsUrl + pathname, { signal: AbortSignal.timeout(5000) });
     return { status: response.status, body: await response.text() };
   }
-
-  /** SIGTERM to this child's PID and wait; SIGKILL if it does not exit within the bound. */
-  async stop(timeoutMs = STOP_TIMEOUT_MS): Promise<Exit> {
-    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGTERM');
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), timeoutMs)));
-    const result = await Promise.race([this.exited, timedOut]);
-    clearTimeout(timer);
-    if (result !== 'timeout') return result;
-    this.child.kill('SIGKILL');
-    return this.exited;
-  }
 }
 
 export interface StartOptions {
@@ -168,6 +180,14 @@ export interface StartOptions {
   args?: string[];
   /** Starts the process (default: child_process.spawn); a pod host's spawn runs it inside its network namespace. */
   spawn?: (command: string, args: string[], options: SpawnOptions) => ChildProcess;
+}
+
+/** Starts `node cli/geodns.ts ...args` in the repository with its output piped (`env` as the child's environment). */
+export function spawnGeodns(args: string[], options: { env?: NodeJS.ProcessEnv } = {}): GeodnsProcess {
+  const env = options.env ?? process.env;
+  return new GeodnsProcess(
+    spawn(process.execPath, [CLI, ...args], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] }),
+  );
 }
 
 /** Starts `geodns serve <sourceArgs>` on ephemeral loopback ports and waits for the `serving` line. */

@@ -1,15 +1,20 @@
 // Every metric the Grafana dashboard and the PrometheusRule query exists: a real `geodns serve` and a real
 // `geodns operator` (against the real control plane, with the operator's ServiceAccount token) are scraped, and each name must appear in their /metrics.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCluster, type Cluster } from '../../support/operator-cluster.ts';
 import { SYSTEM_NAMESPACE } from '../../support/suite-plane.ts';
 import { until } from '../../support/until.ts';
-import { CLI, EXAMPLES, REPO_ROOT, runCli, startServe, type ServeProcess } from '../../support/serve.ts';
+import {
+  EXAMPLES,
+  REPO_ROOT,
+  runCli,
+  spawnGeodns,
+  startServe,
+  type GeodnsProcess,
+  type ServeProcess,
+} from '../../support/serve.ts';
 import { CHART, find, render } from '../../support/helm-render.ts';
 
 /** Exported by `geodns serve --kube` only (its in-cluster source registers them). */
@@ -39,7 +44,7 @@ function exported(text: string): Set<string> {
 
 let serve: ServeProcess;
 let cluster: Cluster;
-let operator: ChildProcess | undefined;
+let operator: GeodnsProcess | undefined;
 const scraped = new Set<string>();
 
 beforeAll(async () => {
@@ -49,19 +54,10 @@ beforeAll(async () => {
   cluster = await startCluster({ name: 'geodns-dashboard' });
   await cluster.plane.kubectl(['apply', '-f', 'examples/cluster/zone.yaml']);
   const kubeconfig = cluster.operatorKubeconfig;
-  operator = spawn(
-    process.execPath,
-    [CLI, 'operator', '--namespace', SYSTEM_NAMESPACE, '--metrics', '127.0.0.1:0', '--leader-elect'],
-    { cwd: REPO_ROOT, env: { ...process.env, KUBECONFIG: kubeconfig }, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  const lines: Record<string, unknown>[] = [];
-  createInterface({ input: operator.stdout! }).on('line', (line) => {
-    try {
-      lines.push(JSON.parse(line) as Record<string, unknown>);
-    } catch {
-      // not a log line
-    }
+  operator = spawnGeodns(['operator', '--namespace', SYSTEM_NAMESPACE, '--metrics', '127.0.0.1:0', '--leader-elect'], {
+    env: { ...process.env, KUBECONFIG: kubeconfig },
   });
+  const lines = operator.logs;
   const started = await until('the operator to start', () => lines.find((l) => l.msg === 'starting'));
   const metrics = `http://${String(started.metrics)}/metrics`;
   // Once it leads and has published the zone, its pipeline's metrics (work queues, serials) exist too.
@@ -74,10 +70,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await serve?.stop();
-  if (operator && operator.exitCode === null) {
-    operator.kill('SIGTERM');
-    await once(operator, 'exit');
-  }
+  await operator?.signal('SIGTERM');
   await cluster?.stop();
 });
 

@@ -1,9 +1,6 @@
 // Two `geodns operator --leader-elect` processes against the real kube-apiserver, each with the operator's own
 // ServiceAccount token: one leads and writes, the other stands by; when the leader is killed (no release) the
 // standby takes over the real Lease after its duration and writes resume. Short lease timings keep the test quick.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
-import { createInterface } from 'node:readline';
 import { CoordinationV1Api, CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeDocuments, zoneConfigMapName } from '../../../api/configmaps.ts';
@@ -12,20 +9,15 @@ import { geoEndpoint } from '../../support/objects.ts';
 import { until } from '../../support/until.ts';
 import { startCluster, type Cluster } from '../../support/operator-cluster.ts';
 import { SYSTEM_NAMESPACE } from '../../support/suite-plane.ts';
-import { CLI, REPO_ROOT } from '../../support/serve.ts';
+import { spawnGeodns, type GeodnsProcess } from '../../support/serve.ts';
 
 const NS = SYSTEM_NAMESPACE;
 const GROUP = { group: 'geodns.io', version: 'v1alpha1' };
 
-interface Operator {
-  child: ChildProcess;
-  lines: Record<string, unknown>[];
-}
-
 let cluster: Cluster;
 let core: CoreV1Api;
 let custom: CustomObjectsApi;
-const operators: Operator[] = [];
+const operators: GeodnsProcess[] = [];
 
 beforeAll(async () => {
   cluster = await startCluster({ name: 'geodns-leader-test' });
@@ -35,50 +27,32 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  for (const { child } of operators) {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGKILL');
-      await once(child, 'exit');
-    }
-  }
+  for (const operator of operators) await operator.signal('SIGKILL');
   await cluster?.stop();
 });
 
-function startOperator(): Operator {
-  const child = spawn(
-    process.execPath,
-    [
-      CLI,
-      'operator',
-      '--kubeconfig',
-      cluster.operatorKubeconfig,
-      '--namespace',
-      NS,
-      '--metrics',
-      'off',
-      '--leader-elect',
-      '--lease-duration',
-      '1.5',
-      '--renew-deadline',
-      '1',
-      '--retry-period',
-      '0.2',
-    ],
-    { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  const operator: Operator = { child, lines: [] };
-  createInterface({ input: child.stdout! }).on('line', (line) => {
-    try {
-      operator.lines.push(JSON.parse(line) as Record<string, unknown>);
-    } catch {
-      operator.lines.push({ msg: line });
-    }
-  });
+function startOperator(): GeodnsProcess {
+  const operator = spawnGeodns([
+    'operator',
+    '--kubeconfig',
+    cluster.operatorKubeconfig,
+    '--namespace',
+    NS,
+    '--metrics',
+    'off',
+    '--leader-elect',
+    '--lease-duration',
+    '1.5',
+    '--renew-deadline',
+    '1',
+    '--retry-period',
+    '0.2',
+  ]);
   operators.push(operator);
   return operator;
 }
 
-const leads = (o: Operator): boolean => o.lines.some((l) => l.msg === 'leading: publishing and probing');
+const leads = (o: GeodnsProcess): boolean => o.logs.some((l) => l.msg === 'leading: publishing and probing');
 
 async function applyEndpoint(name: string): Promise<void> {
   await custom.createNamespacedCustomObject({
@@ -114,13 +88,12 @@ describe('geodns operator --leader-elect', () => {
     const leader = await until('a leader', () => [a, b].find(leads));
     const standby = leader === a ? b : a;
     await until('the leader publishes', async () => (await routedNames()).includes('www.geo.example.com'));
-    await until('the standby synced', () => standby.lines.some((l) => l.msg === 'caches synced'));
+    await until('the standby synced', () => standby.logs.some((l) => l.msg === 'caches synced'));
     expect(leads(standby)).toBe(false);
     const first = await lease();
     expect(first.holderIdentity).toBeTruthy();
 
-    leader.child.kill('SIGKILL'); // a crash: the Lease is not released
-    await once(leader.child, 'exit');
+    await leader.signal('SIGKILL'); // a crash: the Lease is not released
     await applyEndpoint('api');
     await until('the standby leads', () => leads(standby), { timeoutMs: 15_000 });
     await until(

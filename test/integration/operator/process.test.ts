@@ -1,21 +1,17 @@
 // `geodns operator` as a user starts it: a separate process with its ServiceAccount's kubeconfig, against the real
 // kube-apiserver. Resources applied with the real kubectl become a zone ConfigMap; /readyz says ready once the caches
 // synced; SIGTERM stops it cleanly.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
-import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { zoneConfigMapName } from '../../../api/configmaps.ts';
 import { until } from '../../support/until.ts';
 import { startCluster, type Cluster } from '../../support/operator-cluster.ts';
 import { SYSTEM_NAMESPACE } from '../../support/suite-plane.ts';
-import { CLI, REPO_ROOT } from '../../support/serve.ts';
+import { spawnGeodns, type GeodnsProcess } from '../../support/serve.ts';
 
 const NS = SYSTEM_NAMESPACE;
 
 let cluster: Cluster;
-let child: ChildProcess | undefined;
-const lines: Record<string, unknown>[] = [];
+let operator: GeodnsProcess | undefined;
 
 /** The real kubectl as the administrator. */
 const kubectl = (...args: string[]) => cluster.plane.kubectl(args, { timeoutMs: 20_000 });
@@ -25,32 +21,17 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  if (child && child.exitCode === null) {
-    child.kill('SIGKILL');
-    await once(child, 'exit');
-  }
+  await operator?.signal('SIGKILL');
   await cluster?.stop();
 });
 
 describe('geodns operator (a process)', () => {
   // The cluster starts without any GeoZone: the operator waits for one instead of giving up.
   it('publishes what kubectl applies, is ready once synced, and stops on SIGTERM', async () => {
-    child = spawn(
-      process.execPath,
-      [CLI, 'operator', '--namespace', NS, '--metrics', '127.0.0.1:0', '--log-level', 'info'],
-      {
-        cwd: REPO_ROOT,
-        env: { ...process.env, KUBECONFIG: cluster.operatorKubeconfig },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      try {
-        lines.push(JSON.parse(line) as Record<string, unknown>);
-      } catch {
-        lines.push({ msg: line });
-      }
+    operator = spawnGeodns(['operator', '--namespace', NS, '--metrics', '127.0.0.1:0', '--log-level', 'info'], {
+      env: { ...process.env, KUBECONFIG: cluster.operatorKubeconfig },
     });
+    const lines = operator.logs;
     const started = await until('the starting line', () => lines.find((l) => l.msg === 'starting'));
     const metrics = String(started.metrics);
     await until('the caches synced', () => lines.some((l) => l.msg === 'caches synced'));
@@ -73,8 +54,7 @@ describe('geodns operator (a process)', () => {
     expect(metricsText).toMatch(/^geodns_operator_reconcile_duration_seconds_count [1-9]\d*$/m);
     expect(metricsText).toMatch(/^geodns_operator_writes_total\{kind="zone_configmap",verb="create"\} 1$/m);
 
-    child.kill('SIGTERM');
-    const [code] = (await once(child, 'exit')) as [number | null];
+    const { code } = await operator.signal('SIGTERM');
     expect(code).toBe(0);
     expect(lines.some((l) => l.msg === 'stopped')).toBe(true);
   });
