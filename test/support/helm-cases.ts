@@ -81,6 +81,17 @@ function platformCases(): Case[] {
 
 export const cases: Case[] = [
   {
+    name: 'resolvers for load-balancer hostnames',
+    setJson: ['operator.resolvers=["10.96.0.10","127.0.0.1:5353","[::1]:5353"]'],
+    check: (objects) => {
+      expect(flagValues(operatorPod(objects).containers[0]!.args, '--resolver')).toEqual([
+        '10.96.0.10',
+        '127.0.0.1:5353',
+        '[::1]:5353',
+      ]);
+    },
+  },
+  {
     name: 'one operator without leader election or anti-affinity',
     set: ['operator.replicas=1', 'operator.leaderElection.enabled=false', 'operator.podAntiAffinity=none'],
     check: (objects) => {

@@ -50,6 +50,12 @@ describe('the chart with varied values', () => {
     expect(result.stderr).toMatch(/dns\.serviceAccount\.name is required when dns\.serviceAccount\.create is false/);
   });
 
+  it('a resolver that is not an IP address (and port) is refused, naming the value', async () => {
+    const result = await renderChart({ setJson: ['operator.resolvers=["dns.example.com"]'] });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/at '\/operator\/resolvers\/0'/);
+  });
+
   it('split Services are refused for anything but a LoadBalancer, naming the value', async () => {
     const result = await renderChart({ set: ['dns.service.protocols=split', 'dns.service.type=NodePort'] });
     expect(result.code).toBe(1);
