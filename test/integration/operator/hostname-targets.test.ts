@@ -3,9 +3,6 @@
 // that this test runs, the published zone ConfigMap carries the addresses it answered, the GeoEndpoint says they were
 // resolved, a changed answer reaches the zone at the next resolution, and a failing resolver keeps the last good
 // addresses while status says why. The addresses answered are never contacted (no HealthProbe).
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
-import { createInterface } from 'node:readline';
 import { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeDocuments, zoneConfigMapName } from '../../../api/configmaps.ts';
@@ -13,7 +10,7 @@ import type { CompiledZone } from '../../../api/compiled.ts';
 import { HostnameServer } from '../../support/hostname-server.ts';
 import { geoEndpoint } from '../../support/objects.ts';
 import { startCluster, type Cluster } from '../../support/operator-cluster.ts';
-import { CLI, REPO_ROOT } from '../../support/serve.ts';
+import { spawnGeodns, type GeodnsProcess } from '../../support/serve.ts';
 import { SYSTEM_NAMESPACE } from '../../support/suite-plane.ts';
 import { until } from '../../support/until.ts';
 
@@ -23,36 +20,23 @@ const HOST = 'k8s-web-www-0123456789.elb.us-east-1.example.com';
 
 let cluster: Cluster;
 let dns: HostnameServer;
-let child: ChildProcess | undefined;
+let child: GeodnsProcess | undefined;
 let lines: Record<string, unknown>[] = [];
 
 /** `geodns operator --resolver <the test's DNS server>` as a process; its log lines into `lines`. */
-async function startOperator(): Promise<ChildProcess> {
-  const started = spawn(
-    process.execPath,
-    [CLI, 'operator', '--namespace', NS, '--metrics', 'off', '--log-level', 'info', '--resolver', dns.address],
-    {
-      cwd: REPO_ROOT,
-      env: { ...process.env, KUBECONFIG: cluster.operatorKubeconfig },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
+async function startOperator(): Promise<GeodnsProcess> {
+  const started = spawnGeodns(
+    ['operator', '--namespace', NS, '--metrics', 'off', '--log-level', 'info', '--resolver', dns.address],
+    { env: { ...process.env, KUBECONFIG: cluster.operatorKubeconfig } },
   );
-  const own: Record<string, unknown>[] = [];
+  const own = started.logs;
   lines = own;
-  createInterface({ input: started.stdout! }).on('line', (line) => {
-    try {
-      own.push(JSON.parse(line) as Record<string, unknown>);
-    } catch {
-      own.push({ msg: line });
-    }
-  });
   await until('the caches synced', () => own.some((l) => l.msg === 'caches synced'), { timeoutMs: 30_000 });
   return started;
 }
 
-async function stopOperator(running: ChildProcess): Promise<void> {
-  running.kill('SIGTERM');
-  const [code] = (await once(running, 'exit')) as [number | null];
+async function stopOperator(running: GeodnsProcess): Promise<void> {
+  const { code } = await running.signal('SIGTERM');
   expect(code).toBe(0);
 }
 
@@ -61,10 +45,7 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  if (child && child.exitCode === null) {
-    child.kill('SIGKILL');
-    await once(child, 'exit');
-  }
+  await child?.signal('SIGKILL');
   await Promise.all([cluster?.stop(), dns?.close()]);
 });
 
