@@ -35,19 +35,30 @@ export interface ToolOutput {
   stderr: string;
 }
 
-/** Runs a program to completion without throwing on a non-zero exit. */
-export function runTool(file: string, args: string[], timeoutMs = 15_000): Promise<ToolOutput> {
+export interface RunOptions {
+  /** How long it may run (default 15 s; 30 s for the CLI). */
+  timeoutMs?: number;
+  /** The child's environment (default: this process's). */
+  env?: NodeJS.ProcessEnv;
+}
+
+/**
+ * Runs a program in the repository to completion without throwing on a non-zero exit; `code` is -1 when it did not
+ * exit by itself (killed at the timeout, or not started).
+ */
+export function runTool(file: string, args: string[], options: RunOptions = {}): Promise<ToolOutput> {
+  const { timeoutMs = 15_000, env = process.env } = options;
   return new Promise((resolve) => {
-    execFile(file, args, { cwd: REPO_ROOT, timeout: timeoutMs, maxBuffer: 16 << 20 }, (error, stdout, stderr) => {
-      const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
+    execFile(file, args, { cwd: REPO_ROOT, env, timeout: timeoutMs, maxBuffer: 16 << 20 }, (error, stdout, stderr) => {
+      const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
       resolve({ code, stdout: String(stdout), stderr: String(stderr) });
     });
   });
 }
 
 /** `node cli/geodns.ts ...args` to completion. */
-export function runCli(args: string[], timeoutMs = 30_000): Promise<ToolOutput> {
-  return runTool(process.execPath, [CLI, ...args], timeoutMs);
+export function runCli(args: string[], options: RunOptions = {}): Promise<ToolOutput> {
+  return runTool(process.execPath, [CLI, ...args], { timeoutMs: 30_000, ...options });
 }
 
 function hostPort(address: string): { host: string; port: number } {

@@ -1,25 +1,9 @@
-import { execFile } from 'node:child_process';
 import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CompiledZone } from '../../../api/compiled.ts';
+import { runCli } from '../../support/serve.ts';
 import { tempDir } from '../../support/temp-dir.ts';
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs the real CLI: node cli/geodns.ts compile ARGS. */
-function geodns(...args: string[]): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, ['cli/geodns.ts', ...args], { timeout: 30_000 }, (error, stdout, stderr) => {
-      const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
 
 let dir = '';
 let removeDir: (() => Promise<void>) | undefined;
@@ -32,7 +16,7 @@ afterAll(async () => {
 
 describe('geodns compile', () => {
   it('compiles examples/standalone to one zone document on stdout', async () => {
-    const run = await geodns('compile', 'examples/standalone');
+    const run = await runCli(['compile', 'examples/standalone']);
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     const docs = JSON.parse(run.stdout) as CompiledZone[];
@@ -50,7 +34,7 @@ describe('geodns compile', () => {
   });
 
   it('exits 1 on invalid input, prints the exact problem and nothing on stdout', async () => {
-    const run = await geodns('compile', 'examples/standalone', 'test/fixtures/invalid/out-of-range.yaml');
+    const run = await runCli(['compile', 'examples/standalone', 'test/fixtures/invalid/out-of-range.yaml']);
     expect(run.code).toBe(1);
     expect(run.stdout).toBe('');
     expect(run.stderr).toBe(
@@ -60,7 +44,7 @@ describe('geodns compile', () => {
 
   it('exits 1 when the compiler refuses a resource (a Service without addresses), writing nothing', async () => {
     const out = join(dir, 'refused');
-    const run = await geodns('compile', '--out-dir', out, 'examples/cluster');
+    const run = await runCli(['compile', '--out-dir', out, 'examples/cluster']);
     expect(run.code).toBe(1);
     expect(run.stdout).toBe('');
     expect(run.stderr).toContain(
@@ -77,13 +61,13 @@ describe('geodns compile', () => {
       .map((doc, i) => `${doc.trimEnd()}\n${ips(i)}`)
       .join('\n---\n');
     await writeFile(services, text);
-    const run = await geodns(
+    const run = await runCli([
       'compile',
       'examples/cluster/zone.yaml',
       'examples/cluster/endpoints.yaml',
       'examples/cluster/probes.yaml',
       services,
-    );
+    ]);
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     const [zone] = JSON.parse(run.stdout) as CompiledZone[];
@@ -93,14 +77,14 @@ describe('geodns compile', () => {
 
   it('writes <apex>.json with --out-dir and keeps the serial for unchanged content with --previous', async () => {
     const out = join(dir, 'out');
-    const first = await geodns('compile', '--out-dir', out, 'examples/standalone');
+    const first = await runCli(['compile', '--out-dir', out, 'examples/standalone']);
     expect(first.code).toBe(0);
     expect(first.stdout).toBe('');
     expect(await readdir(out)).toEqual(['geo.example.com.json']);
     const before = JSON.parse(await readFile(join(out, 'geo.example.com.json'), 'utf8')) as CompiledZone;
     expect(first.stderr).toBe(`wrote ${join(out, 'geo.example.com.json')} (serial ${before.serial})\n`);
 
-    const second = await geodns('compile', '--out-dir', out, '--previous', out, 'examples/standalone');
+    const second = await runCli(['compile', '--out-dir', out, '--previous', out, 'examples/standalone']);
     expect(second.code).toBe(0);
     const after = JSON.parse(await readFile(join(out, 'geo.example.com.json'), 'utf8')) as CompiledZone;
     expect(after.serial).toBe(before.serial);
@@ -109,10 +93,10 @@ describe('geodns compile', () => {
   });
 
   it('exits 2 on bad usage', async () => {
-    const none = await geodns('compile');
+    const none = await runCli(['compile']);
     expect(none.code).toBe(2);
     expect(none.stderr).toContain('no PATH given');
-    const unknown = await geodns('compile', '--bogus', 'examples/standalone');
+    const unknown = await runCli(['compile', '--bogus', 'examples/standalone']);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain("Unknown option '--bogus'");
   });

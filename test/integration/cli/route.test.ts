@@ -1,39 +1,14 @@
 // geodns route through the real CLI (a child process), on the standalone examples, on a config folder, and (--kube)
 // on the ConfigMaps published to a real kube-apiserver, read with the DNS pods' ServiceAccount.
-import { execFile } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HEALTH_FORMAT } from '../../../api/health.ts';
 import { exampleZone, EU, failoverZone, US } from '../../support/documents.ts';
 import { healthConfigMap, put, startCluster, zoneConfigMap, type Cluster } from '../../support/dns-cluster.ts';
+import { CITY_MMDB, runCli } from '../../support/serve.ts';
 import { SYSTEM_NAMESPACE } from '../../support/suite-plane.ts';
 import { tempDir } from '../../support/temp-dir.ts';
-
-const run = promisify(execFile);
-const root = fileURLToPath(new URL('../../../', import.meta.url));
-const cli = join(root, 'cli/geodns.ts');
-const cityDb = join(root, 'test/fixtures/mmdb/city.mmdb');
-
-async function geodns(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return geodnsWith(process.env, ...args);
-}
-
-async function geodnsWith(
-  env: NodeJS.ProcessEnv,
-  ...args: string[]
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const options = { cwd: root, timeout: 30_000, env };
-    const { stdout, stderr } = await run(process.execPath, [cli, 'route', ...args], options);
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code?: number; stdout?: string; stderr?: string };
-    return { code: typeof e.code === 'number' ? e.code : -1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
-  }
-}
 
 let dir: string;
 let removeDir: (() => Promise<void>) | undefined;
@@ -51,14 +26,15 @@ afterAll(async () => {
 
 describe('geodns route', () => {
   it('explains a region match from a custom network (--resources)', async () => {
-    const result = await geodns(
+    const result = await runCli([
+      'route',
       '--resources',
       'examples/standalone',
       '--name',
       'www.geo.example.com',
       '--client',
       '10.1.2.3',
-    );
+    ]);
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     expect(result.stdout).toContain('from:       custom network 10.1.0.0/16');
@@ -68,7 +44,8 @@ describe('geodns route', () => {
   }, 30_000);
 
   it('explains proximity with distances and the ECS scope of a subnet (--geoip)', async () => {
-    const result = await geodns(
+    const result = await runCli([
+      'route',
       '--resources',
       'examples/standalone',
       '--name',
@@ -76,15 +53,16 @@ describe('geodns route', () => {
       '--subnet',
       '198.51.100.0/24',
       '--geoip',
-      cityDb,
-    );
+      CITY_MMDB,
+    ]);
     expect(result.code).toBe(0);
     expect(result.stdout).toContain('EU / DE / BY');
     expect(result.stdout).toMatch(/frankfurt\s+web\/near\/frankfurt\s+up \(compiled\).*\s304 km\s/);
     expect(result.stdout).toContain('nearest healthy target: frankfurt');
     expect(result.stdout).toContain('ECS scope:    /24');
     // A subnet wider than the database network: the scope is capped at the source prefix.
-    const wide = await geodns(
+    const wide = await runCli([
+      'route',
       '--resources',
       'examples/standalone',
       '--name',
@@ -92,13 +70,14 @@ describe('geodns route', () => {
       '--subnet',
       '198.51.100.0/23',
       '--geoip',
-      cityDb,
-    );
+      CITY_MMDB,
+    ]);
     expect(wide.stdout).toContain('ECS scope:    /23 (decision /24, capped at the source prefix /23)');
   }, 30_000);
 
   it('applies the health table of a config folder', async () => {
-    const result = await geodns(
+    const result = await runCli([
+      'route',
       '--config',
       dir,
       '--name',
@@ -106,8 +85,8 @@ describe('geodns route', () => {
       '--subnet',
       '198.51.0.0/16',
       '--geoip',
-      cityDb,
-    );
+      CITY_MMDB,
+    ]);
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/eu\s+web\/www\/eu\s+down \(table\)/);
     expect(result.stdout).toContain('only one healthy target: us');
@@ -115,17 +94,28 @@ describe('geodns route', () => {
   }, 30_000);
 
   it('reports NXDOMAIN with the SOA and a name outside every zone', async () => {
-    const nx = await geodns('--config', dir, '--name', 'nope.geo.example', '--client', '192.0.2.1', '--geoip', cityDb);
+    const nx = await runCli([
+      'route',
+      '--config',
+      dir,
+      '--name',
+      'nope.geo.example',
+      '--client',
+      '192.0.2.1',
+      '--geoip',
+      CITY_MMDB,
+    ]);
     expect(nx.code).toBe(0);
     expect(nx.stdout).toContain('answer:       NXDOMAIN, authoritative');
     expect(nx.stdout).toMatch(/authority\s+geo\.example\. 60 IN SOA/);
-    const outside = await geodns('--config', dir, '--name', 'www.example.org', '--client', '192.0.2.1');
+    const outside = await runCli(['route', '--config', dir, '--name', 'www.example.org', '--client', '192.0.2.1']);
     expect(outside.code).toBe(1);
     expect(outside.stderr).toContain('www.example.org is in none of the zones (geo.example)');
   }, 30_000);
 
   it('explains the regional policy: regions, the client region, the walk, the weighted order (AAAA)', async () => {
-    const result = await geodns(
+    const result = await runCli([
+      'route',
       '--resources',
       'examples/standalone',
       'examples/regional',
@@ -136,8 +126,8 @@ describe('geodns route', () => {
       '--type',
       'AAAA',
       '--geoip',
-      cityDb,
-    );
+      CITY_MMDB,
+    ]);
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/us \(default\)\s+continent NA; continent SA\s+eu/);
@@ -155,10 +145,10 @@ describe('geodns route', () => {
   }, 30_000);
 
   it('rejects bad usage with exit 2', async () => {
-    const both = await geodns('--config', dir, '--name', 'www.geo.example');
+    const both = await runCli(['route', '--config', dir, '--name', 'www.geo.example']);
     expect(both.code).toBe(2);
     expect(both.stderr).toContain('give either --client IP or --subnet CIDR');
-    const badSubnet = await geodns('--config', dir, '--name', 'www.geo.example', '--subnet', '10.0.0.0/40');
+    const badSubnet = await runCli(['route', '--config', dir, '--name', 'www.geo.example', '--subnet', '10.0.0.0/40']);
     expect(badSubnet.code).toBe(2);
     expect(badSubnet.stderr).toContain('prefix must be 0..32');
   }, 30_000);
@@ -183,7 +173,7 @@ describe('geodns route --kube', () => {
   });
 
   it('explains the answer from the published zone and health ConfigMaps (KUBECONFIG, the context namespace)', async () => {
-    const result = await geodnsWith(env, '--kube', '--name', `www.${apex}`, '--client', '10.1.2.3');
+    const result = await runCli(['route', '--kube', '--name', `www.${apex}`, '--client', '10.1.2.3'], { env: env });
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     expect(result.stdout).toContain(`from:         1 zone ConfigMap in namespace ${SYSTEM_NAMESPACE} on `);
@@ -195,7 +185,8 @@ describe('geodns route --kube', () => {
 
   it('follows the health ConfigMap: a newer revision with eu up answers eu', async () => {
     await put(cluster.core, healthConfigMap(2, []));
-    const result = await geodns(
+    const result = await runCli([
+      'route',
       '--kube',
       '--kubeconfig',
       cluster.kubeconfig,
@@ -205,7 +196,7 @@ describe('geodns route --kube', () => {
       `www.${apex}`,
       '--subnet',
       '10.1.0.0/16',
-    );
+    ]);
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/eu\s+apps\/www\/eu\s+up \(table\)/);
@@ -218,7 +209,7 @@ describe('geodns route --kube', () => {
     delete broken.binaryData;
     await put(cluster.core, broken);
     try {
-      const result = await geodnsWith(env, '--kube', '--name', `www.${apex}`, '--client', '192.0.2.1');
+      const result = await runCli(['route', '--kube', '--name', `www.${apex}`, '--client', '192.0.2.1'], { env: env });
       expect(result.code).toBe(0);
       expect(result.stderr).toMatch(/error: ConfigMap geodns-system\/\S+ broken\.example\.json: invalid JSON/);
       expect(result.stdout).toContain('from:         2 zone ConfigMaps');
@@ -231,19 +222,33 @@ describe('geodns route --kube', () => {
   it('says why when it cannot read: no ConfigMaps in a namespace, or no permission there (exit 1)', async () => {
     await cluster.plane.kubectl(['create', 'namespace', 'empty']);
     const admin = { ...process.env, KUBECONFIG: cluster.plane.adminKubeconfig };
-    const none = await geodnsWith(admin, '--kube', '--namespace', 'empty', '--name', `www.${apex}`, '--client', EU);
+    const none = await runCli(['route', '--kube', '--namespace', 'empty', '--name', `www.${apex}`, '--client', EU], {
+      env: admin,
+    });
     expect(none.code).toBe(1);
     expect(none.stderr).toContain('error: no zone ConfigMaps (label geodns.io/document=zone) in namespace empty on ');
-    const refused = await geodnsWith(env, '--kube', '--namespace', 'empty', '--name', `www.${apex}`, '--client', EU);
+    const refused = await runCli(['route', '--kube', '--namespace', 'empty', '--name', `www.${apex}`, '--client', EU], {
+      env: env,
+    });
     expect(refused.code).toBe(1);
     expect(refused.stderr).toMatch(/error: cannot read the ConfigMaps: HTTP 403/);
   }, 30_000);
 
   it('refuses --namespace and --kubeconfig without --kube, and two sources at once (exit 2)', async () => {
-    const stray = await geodns('--config', dir, '--namespace', 'x', '--name', 'www.geo.example', '--client', EU);
+    const stray = await runCli([
+      'route',
+      '--config',
+      dir,
+      '--namespace',
+      'x',
+      '--name',
+      'www.geo.example',
+      '--client',
+      EU,
+    ]);
     expect(stray.code).toBe(2);
     expect(stray.stderr).toContain('--namespace and --kubeconfig go with --kube');
-    const two = await geodns('--config', dir, '--kube', '--name', 'www.geo.example', '--client', EU);
+    const two = await runCli(['route', '--config', dir, '--kube', '--name', 'www.geo.example', '--client', EU]);
     expect(two.code).toBe(2);
     expect(two.stderr).toContain('give one of --resources PATH..., --config DIR or --kube');
   }, 30_000);
