@@ -2,8 +2,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
-
-export const ROOT = join(import.meta.dirname, '..', '..');
+import { REPO_ROOT } from './serve.ts';
 
 /** A Kubernetes object as plain JSON. */
 export interface KubeObject {
@@ -17,11 +16,11 @@ export interface KubeObject {
 export function yamlObjects(...paths: string[]): KubeObject[] {
   const files = paths.flatMap((p) =>
     p.endsWith('.yaml')
-      ? [join(ROOT, p)]
-      : readdirSync(join(ROOT, p))
+      ? [join(REPO_ROOT, p)]
+      : readdirSync(join(REPO_ROOT, p))
           .filter((f) => f.endsWith('.yaml'))
           .sort()
-          .map((f) => join(ROOT, p, f)),
+          .map((f) => join(REPO_ROOT, p, f)),
   );
   return files.flatMap((file) =>
     parseAllDocuments(readFileSync(file, 'utf8'))

@@ -8,7 +8,8 @@ import { describe, expect, it } from 'vitest';
 import type { StructuralSchema } from '../../../api/crd.ts';
 import { KINDS } from '../../../api/kinds.ts';
 import { crdFileName } from '../../../api/crd.ts';
-import { ROOT, yamlObjects } from '../../support/objects.ts';
+import { yamlObjects } from '../../support/objects.ts';
+import { REPO_ROOT } from '../../support/serve.ts';
 
 interface PublishedCrd {
   spec: { names: { kind: string }; versions: { schema: { openAPIV3Schema: StructuralSchema } }[] };
@@ -18,7 +19,7 @@ interface PublishedCrd {
 function publishedSchemas(dir: string): Map<string, StructuralSchema> {
   return new Map(
     KINDS.map((info) => {
-      const crd = parse(readFileSync(`${ROOT}/${dir}/${crdFileName(info)}`, 'utf8')) as PublishedCrd;
+      const crd = parse(readFileSync(`${REPO_ROOT}/${dir}/${crdFileName(info)}`, 'utf8')) as PublishedCrd;
       return [crd.spec.names.kind, crd.spec.versions[0]!.schema.openAPIV3Schema];
     }),
   );

@@ -1,5 +1,4 @@
 // The handler behind the real UDP and TCP transports on loopback, asked by dig: what a resolver would see.
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openGeoDatabase } from '../../../dnsserver/geoip/database.ts';
 import { createHandler, ServerState } from '../../../dnsserver/handler.ts';
@@ -7,12 +6,13 @@ import { startTcpServer, type TcpServer } from '../../../dnsserver/transport/tcp
 import { startUdpServer, type UdpServer } from '../../../dnsserver/transport/udp.ts';
 import { exampleZone } from '../../support/documents.ts';
 import { dig, type DigResult } from '../../support/dig.ts';
+import { CITY_MMDB } from '../../support/serve.ts';
 
 let udp: UdpServer;
 let tcp: TcpServer;
 
 beforeAll(async () => {
-  const geoip = await openGeoDatabase(fileURLToPath(new URL('../../fixtures/mmdb/city.mmdb', import.meta.url)));
+  const geoip = await openGeoDatabase(CITY_MMDB);
   const handler = createHandler(new ServerState({ zones: [exampleZone()], geoip }), { random: () => 0 });
   udp = await startUdpServer({ host: '127.0.0.1', port: 0, handler });
   tcp = await startTcpServer({ host: '127.0.0.1', port: 0, handler });

@@ -1,4 +1,3 @@
-import { fileURLToPath } from 'node:url';
 import dnsPacket, { type Answer, type DecodedPacket, type OptAnswer } from 'dns-packet';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { HEALTH_FORMAT, type HealthTable } from '../../../api/health.ts';
@@ -7,6 +6,7 @@ import { createHandler, ServerState, type QueryEvent } from '../../../dnsserver/
 import type { ClientInfo } from '../../../dnsserver/wire/types.ts';
 import { exampleZone } from '../../support/documents.ts';
 import { query, type QueryOptions } from '../../../tools/dns-query.ts';
+import { CITY_MMDB } from '../../support/serve.ts';
 
 const client: ClientInfo = { address: '127.0.0.1', port: 5300, family: 4, transport: 'udp' };
 
@@ -40,12 +40,11 @@ function decode(buffer: Buffer | null): Reply {
 }
 
 const data = (records: Answer[]) => records.map((r) => ('data' in r ? r.data : undefined));
-const fixture = fileURLToPath(new URL('../../fixtures/mmdb/city.mmdb', import.meta.url));
 const health = (targets: HealthTable['targets']): HealthTable => ({ format: HEALTH_FORMAT, targets });
 
 let geoip: GeoDatabase;
 beforeAll(async () => {
-  geoip = await openGeoDatabase(fixture);
+  geoip = await openGeoDatabase(CITY_MMDB);
 });
 
 function setup(random = () => 0) {

@@ -1,12 +1,12 @@
 // The module boundaries hold on the real tree, and each rule fires: a small fixture tree that breaks it makes the
 // check fail with that rule's name and message.
 import { mkdir, symlink, writeFile } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { checkBoundaries, formatViolation, KNOWLEDGE_RULES, RUNTIME_RULES } from '../../../scripts/boundaries.ts';
+import { REPO_ROOT } from '../../support/serve.ts';
 import { tempDir } from '../../support/temp-dir.ts';
 
-const REPO = resolve(import.meta.dirname, '../../..');
 const cleanups: (() => Promise<void>)[] = [];
 afterAll(async () => {
   for (const remove of cleanups) await remove();
@@ -16,7 +16,7 @@ afterAll(async () => {
 async function tree(files: Record<string, string>): Promise<string> {
   const { dir, remove } = await tempDir('boundaries');
   cleanups.push(remove);
-  await symlink(join(REPO, 'node_modules'), join(dir, 'node_modules'));
+  await symlink(join(REPO_ROOT, 'node_modules'), join(dir, 'node_modules'));
   for (const [path, source] of Object.entries(files)) {
     await mkdir(dirname(join(dir, path)), { recursive: true });
     await writeFile(join(dir, path), source);
@@ -32,7 +32,7 @@ function message(rule: string): string {
 
 describe('module boundaries', () => {
   it('hold on the production code', async () => {
-    const violations = await checkBoundaries(REPO);
+    const violations = await checkBoundaries(REPO_ROOT);
     expect(violations.map(formatViolation)).toEqual([]);
   });
 

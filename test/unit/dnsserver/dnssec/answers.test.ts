@@ -1,6 +1,5 @@
 // Signed answers from the handler (DO=1 to a zone with keys), each whole response validated by dnspython; queries
 // without DO answered byte for byte as by a server with no keys.
-import { fileURLToPath } from 'node:url';
 import dnsPacket from 'dns-packet';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { HEALTH_FORMAT } from '../../../../api/health.ts';
@@ -21,7 +20,7 @@ const CO = 0x4000;
 
 let geoip: GeoDatabase;
 beforeAll(async () => {
-  geoip = await openGeoDatabase(fileURLToPath(new URL('../../../fixtures/mmdb/city.mmdb', import.meta.url)));
+  geoip = await openGeoDatabase(CITY_MMDB);
 });
 
 /** A query with an OPT record whose flags are `ednsFlags` (DO, CO), and an ECS option when given. */
@@ -84,6 +83,7 @@ for wire in data['responses']:
     out.append(r)
 print(json.dumps(out))
 `;
+import { CITY_MMDB } from '../../../support/serve.ts';
 
 interface Checked {
   rcode: number;

@@ -1,5 +1,4 @@
 // The signing budget: new signatures for UDP queries beyond it get TC=1; cached ones and TCP are not limited.
-import { fileURLToPath } from 'node:url';
 import dnsPacket from 'dns-packet';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { openGeoDatabase, type GeoDatabase } from '../../../../dnsserver/geoip/database.ts';
@@ -9,6 +8,7 @@ import { generateSigningKey } from '../../../../dnsserver/dnssec/keys.ts';
 import { ZoneSigner } from '../../../../dnsserver/dnssec/signer.ts';
 import type { ClientInfo } from '../../../../dnsserver/wire/types.ts';
 import { exampleZone } from '../../../support/documents.ts';
+import { CITY_MMDB } from '../../../support/serve.ts';
 
 const udp: ClientInfo = { address: '127.0.0.1', port: 5300, family: 4, transport: 'udp' };
 const tcp: ClientInfo = { ...udp, transport: 'tcp' };
@@ -27,7 +27,7 @@ const ancount = (reply: Buffer | null) => (reply as Buffer).readUInt16BE(6) + (r
 
 let geoip: GeoDatabase;
 beforeAll(async () => {
-  geoip = await openGeoDatabase(fileURLToPath(new URL('../../../fixtures/mmdb/city.mmdb', import.meta.url)));
+  geoip = await openGeoDatabase(CITY_MMDB);
 });
 
 describe('SigningBudget', () => {

@@ -1,6 +1,5 @@
 // The handler with response rate limiting: what a limited client gets over UDP (nothing, or a truncated reply that
 // sends it to TCP), and that TCP is never limited.
-import { fileURLToPath } from 'node:url';
 import dnsPacket from 'dns-packet';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { openGeoDatabase, type GeoDatabase } from '../../../../dnsserver/geoip/database.ts';
@@ -10,14 +9,14 @@ import { newCookieSecret, ServerCookies } from '../../../../dnsserver/workers/co
 import type { ClientInfo } from '../../../../dnsserver/wire/types.ts';
 import { exampleZone } from '../../../support/documents.ts';
 import { query } from '../../../../tools/dns-query.ts';
+import { CITY_MMDB } from '../../../support/serve.ts';
 
 const udp: ClientInfo = { address: '192.0.2.7', port: 5300, family: 4, transport: 'udp' };
 const tcp: ClientInfo = { ...udp, transport: 'tcp' };
-const fixture = fileURLToPath(new URL('../../../fixtures/mmdb/city.mmdb', import.meta.url));
 
 let geoip: GeoDatabase;
 beforeAll(async () => {
-  geoip = await openGeoDatabase(fixture);
+  geoip = await openGeoDatabase(CITY_MMDB);
 });
 
 function setup(slip = 2) {
