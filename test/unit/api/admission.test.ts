@@ -3,8 +3,7 @@
 // server-side dry run with the field in the message, and every example is accepted. The few rules only the file
 // loader can hold (a document given twice) are listed with the reason.
 import { readdirSync } from 'node:fs';
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { validateResource } from '../../../api/validate.ts';
@@ -91,7 +90,7 @@ describe('the CRDs on the real API server', { timeout: 60_000 }, () => {
   });
 
   it('fill in the defaults of fields a document leaves out (they are optional in the schema, not absent)', async () => {
-    const file = path.join(await mkdtemp(path.join(tmpdir(), 'geodns-defaults-')), 'minimal.yaml');
+    const file = path.join(plane.dir, 'minimal.yaml'); // removed with the control plane's folder
     await writeFile(
       file,
       [
