@@ -1,17 +1,16 @@
-// Electors on the real @kubernetes/client-node against the real kube-apiserver, one control plane per test file and
-// a fresh Lease per test. The electors are the operator's ServiceAccount (exactly deploy/rbac/operator.yaml) and reach
-// the API server through the fault proxy, which a test makes fail, slow or go away; the test reads and writes the
-// Lease as the administrator, directly. Real clock, short timings (lease 1.5 s, renew deadline 1.2 s, retry 0.2 s,
-// request timeout 0.5 s).
+// Electors on the real @kubernetes/client-node against the real kube-apiserver, one control plane per test file
+// (./suite-plane.ts) and a fresh Lease per test. The electors are the operator's ServiceAccount (exactly
+// deploy/rbac/operator.yaml) and reach the API server through the fault proxy, which a test makes fail, slow or go
+// away; the test reads and writes the Lease as the administrator, directly. Real clock, short timings (lease 1.5 s,
+// renew deadline 1.2 s, retry 0.2 s, request timeout 0.5 s).
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest';
-import { CoordinationV1Api, KubeConfig, type V1Lease } from '@kubernetes/client-node';
+import { CoordinationV1Api, type V1Lease } from '@kubernetes/client-node';
 import { LeaderElector, type LeaderElectorOptions } from '../../operator/kube/leader.ts';
-import { startControlPlane, type ControlPlane } from '../../tools/control-plane/control-plane.ts';
+import type { ControlPlane } from '../../tools/control-plane/control-plane.ts';
 import { FaultProxy } from '../../tools/control-plane/fault-proxy.ts';
+import { kubeConfigFrom, OPERATOR_ACCOUNT, startSuitePlane, SYSTEM_NAMESPACE } from './suite-plane.ts';
 
-export const NS = 'geodns-system';
-export const ACCOUNT = 'geodns-operator';
 export const FAST = { leaseDurationMs: 1500, renewDeadlineMs: 1200, retryPeriodMs: 200, requestTimeoutMs: 500 };
 
 export interface Election {
@@ -45,7 +44,7 @@ export function electionOnControlPlane(): Election {
     elector(identity, extra = {}) {
       const created = new LeaderElector({
         api: world.api,
-        namespace: NS,
+        namespace: SYSTEM_NAMESPACE,
         name: world.name,
         identity,
         ...FAST,
@@ -56,20 +55,18 @@ export function electionOnControlPlane(): Election {
       electors.push(created);
       return created;
     },
-    lease: () => world.admin.readNamespacedLease({ name: world.name, namespace: NS }),
+    lease: () => world.admin.readNamespacedLease({ name: world.name, namespace: SYSTEM_NAMESPACE }),
     leaders: () => electors.filter((e) => e.isLeader()).map((e) => e.identity),
   };
   beforeAll(async () => {
-    world.plane = await startControlPlane({ name: 'geodns-election' });
-    await world.plane.kubectl(['create', 'namespace', NS]);
-    await world.plane.kubectl(['apply', '-f', 'deploy/rbac/']);
-    world.proxy = await FaultProxy.start(world.plane);
-    const operator = new KubeConfig();
-    operator.loadFromFile(
-      await world.proxy.serviceAccountKubeconfig(NS, ACCOUNT, path.join(world.plane.dir, 'operator.kubeconfig')),
-    );
-    world.api = operator.makeApiClient(CoordinationV1Api);
-    world.admin = world.plane.admin().makeApiClient(CoordinationV1Api);
+    await startSuitePlane({ name: 'geodns-election' }, async (plane) => {
+      world.plane = plane;
+      world.proxy = await FaultProxy.start(plane);
+      const file = path.join(plane.dir, 'operator.kubeconfig');
+      const kubeconfig = await world.proxy.serviceAccountKubeconfig(SYSTEM_NAMESPACE, OPERATOR_ACCOUNT, file);
+      world.api = kubeConfigFrom(kubeconfig).makeApiClient(CoordinationV1Api);
+      world.admin = plane.admin().makeApiClient(CoordinationV1Api);
+    });
   }, 120_000);
   afterAll(async () => {
     await world.proxy?.close();

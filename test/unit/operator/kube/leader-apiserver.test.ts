@@ -3,7 +3,8 @@
 // assertions are about order and outcome.
 import { describe, expect, it } from 'vitest';
 import { until } from '../../../support/until.ts';
-import { NS, electionOnControlPlane } from '../../../support/election.ts';
+import { electionOnControlPlane } from '../../../support/election.ts';
+import { SYSTEM_NAMESPACE } from '../../../support/suite-plane.ts';
 
 const w = electionOnControlPlane();
 
@@ -74,7 +75,7 @@ describe('leader election against the real API server', () => {
       return w.admin
         .replaceNamespacedLease({
           name: w.name,
-          namespace: NS,
+          namespace: SYSTEM_NAMESPACE,
           body: { ...current, metadata: { ...current.metadata, labels: { touched: 'yes' } } },
         })
         .catch((error: { code?: number }) => {
