@@ -1,4 +1,4 @@
-// Kubernetes objects for tests: the YAML files of the repository as objects, and a GeoEndpoint builder.
+// Kubernetes objects for tests: the YAML files of the repository as objects, and GeoZone and GeoEndpoint builders.
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
@@ -27,6 +27,21 @@ export function yamlObjects(...paths: string[]): KubeObject[] {
       .map((d) => d.toJS() as KubeObject | null)
       .filter((o): o is KubeObject => o !== null),
   );
+}
+
+/** The GeoZone geo-example (apex geo.example.com, one in-zone name server), with `spec` over it. */
+export function geoZone(spec: Record<string, unknown> = {}): KubeObject {
+  return {
+    apiVersion: 'geodns.io/v1alpha1',
+    kind: 'GeoZone',
+    metadata: { name: 'geo-example' },
+    spec: {
+      apex: 'geo.example.com',
+      soa: { hostmaster: 'hostmaster.example.com' },
+      nameServers: [{ name: 'ns1.geo.example.com', addresses: ['192.0.2.53'] }],
+      ...spec,
+    },
+  };
 }
 
 /** A GeoEndpoint `name` in namespace web of zone geo-example, with `spec` over a one-target geo default. */

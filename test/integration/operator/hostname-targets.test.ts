@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeDocuments, zoneConfigMapName } from '../../../api/configmaps.ts';
 import type { CompiledZone } from '../../../api/compiled.ts';
 import { HostnameServer } from '../../support/hostname-server.ts';
-import { geoEndpoint } from '../../support/objects.ts';
+import { geoEndpoint, geoZone } from '../../support/objects.ts';
 import { startCluster, type Cluster } from '../../support/operator-cluster.ts';
 import { spawnGeodns, type GeodnsProcess } from '../../support/serve.ts';
 import { SYSTEM_NAMESPACE } from '../../support/suite-plane.ts';
@@ -82,16 +82,7 @@ describe('a Service target whose load balancer publishes a hostname', () => {
     await custom.createClusterCustomObject({
       ...GROUP,
       plural: 'geozones',
-      body: {
-        apiVersion: 'geodns.io/v1alpha1',
-        kind: 'GeoZone',
-        metadata: { name: 'geo-example' },
-        spec: {
-          apex: 'geo.example.com',
-          soa: { hostmaster: 'hostmaster.example.com' },
-          nameServers: [{ name: 'ns1.geo.example.com', addresses: ['192.0.2.53'] }],
-        },
-      },
+      body: geoZone(),
     });
     await core.createNamespacedService({
       namespace: 'web',

@@ -12,7 +12,7 @@ import type { CompiledZone } from '../../../api/compiled.ts';
 import type { HealthTable } from '../../../api/health.ts';
 import { OperatorMetrics } from '../../../operator/observability/metrics.ts';
 import { Operator } from '../../../operator/operator.ts';
-import { geoEndpoint } from '../../support/objects.ts';
+import { geoEndpoint, geoZone } from '../../support/objects.ts';
 import { until } from '../../support/until.ts';
 import { createPod, setPodReady, uncontactedAddress } from '../../../tools/control-plane/pods.ts';
 import { FaultProxy } from '../../../tools/control-plane/fault-proxy.ts';
@@ -69,16 +69,7 @@ async function applyZone(): Promise<void> {
   await custom.createClusterCustomObject({
     ...GROUP,
     plural: 'geozones',
-    body: {
-      apiVersion: 'geodns.io/v1alpha1',
-      kind: 'GeoZone',
-      metadata: { name: 'geo-example' },
-      spec: {
-        apex: 'geo.example.com',
-        soa: { hostmaster: 'hostmaster.example.com' },
-        nameServers: [{ name: 'ns1.geo.example.com', addresses: ['192.0.2.53'] }],
-      },
-    },
+    body: geoZone(),
   });
 }
 
