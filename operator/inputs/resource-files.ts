@@ -1,11 +1,13 @@
 // Reads resource files for the standalone mode and `geodns compile`: files and folders (recursively, *.yaml,
-// *.yml, *.json, in sorted order), multi-document YAML, every document validated. Every problem becomes a
-// LoadError that says which file, which document, which line and which field.
+// *.yml, *.json, in sorted order), multi-document YAML, every document of ours validated (core Services and
+// Namespaces read, objects of other API groups skipped). Every problem becomes a LoadError that says which file,
+// which document, which line and which field.
 import { readFile, readdir, stat } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
 import { LineCounter, parseAllDocuments, isMap, isSeq, isPair, isScalar, type Document } from 'yaml';
 import { KINDS, type GeoResource } from '../../api/kinds.ts';
+import { GROUP } from '../../api/meta.ts';
 import { validateResource } from '../../api/validate.ts';
 
 /** A core v1 Service read from a file: standalone mode has no cluster, so `service:` targets resolve to these. */
@@ -282,13 +284,9 @@ export async function loadResources(paths: string[]): Promise<LoadResult> {
         if (namespace && remember(`Namespace//${namespace.name}`)) result.namespaces.push(namespace);
         return;
       }
-      if (isRecord(value) && value.apiVersion === 'v1') {
-        const got = JSON.stringify(value.kind);
-        report([
-          { path: 'kind', message: `unknown kind ${got} for apiVersion v1 (only Service and Namespace are read)` },
-        ]);
-        return;
-      }
+      // A folder applied with kubectl holds the workloads too (examples/cluster has its demo backend's
+      // Deployment): objects of other API groups are not ours to read or refuse.
+      if (isRecord(value) && isForeignApiVersion(value.apiVersion)) return;
       const validated = validateResource(value);
       if (!validated.ok) {
         report(validated.errors);
@@ -299,4 +297,10 @@ export async function loadResources(paths: string[]): Promise<LoadResult> {
     });
   }
   return result;
+}
+
+/** Whether a document's apiVersion names another group than ours (core v1 included: only its Services and
+ * Namespaces are read, above). A document without one is ours to refuse. */
+function isForeignApiVersion(apiVersion: unknown): boolean {
+  return typeof apiVersion === 'string' && apiVersion !== '' && !apiVersion.startsWith(`${GROUP}/`);
 }

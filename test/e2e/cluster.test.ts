@@ -3,7 +3,8 @@
 // processes, each with a real ServiceAccount token bound to exactly deploy/rbac/. The DNS pods run on pod hosts
 // (network namespaces) because the operator queries their addresses from the DNS Service's EndpointSlices, which
 // the real EndpointSlice controller makes from their Pods. The application Pods carry TEST-NET-1 addresses that
-// nothing contacts; their Services' load-balancer addresses are on loopback, where the probed targets listen.
+// nothing contacts. The Services' cluster range is on loopback (127.96.0.0/24), so the cluster addresses the
+// example's targets serve (useClusterIP) are this machine's, and the probed ones are where this test listens.
 import { spawn } from 'node:child_process';
 import http from 'node:http';
 import net from 'node:net';
@@ -23,6 +24,8 @@ const NS = 'geodns-system';
 const GROUP = { group: 'geodns.io', version: 'v1alpha1' };
 const DNS_PORT = 5353;
 const FRANKFURT_CLIENT = '+subnet=10.1.0.0/16';
+/** The port examples/cluster/probes.yaml checks (both of its probes, on the Services' port). */
+const PROBED_PORT = probedPort();
 
 let plane: ControlPlane;
 let core: CoreV1Api;
@@ -33,11 +36,24 @@ const operators = new Map<string, Operator>();
 let primary: http.Server;
 let standby: net.Server;
 
-/** Each Service of examples/cluster gets a load-balancer address on loopback, 127.0.1.N in file order. */
+const SERVICE_RANGE = '127.96.0.0/24';
 const serviceNames = yamlObjects('examples/cluster/services.yaml').map((s) => s.metadata?.name ?? '');
-const addressOf = (service: string): string => `127.0.1.${serviceNames.indexOf(service) + 1}`;
+/** Each Service's cluster address, as the API server allocated it from SERVICE_RANGE. */
+const clusterIPs = new Map<string, string>();
+const addressOf = (service: string): string => {
+  const address = clusterIPs.get(service);
+  if (!address) throw new Error(`no cluster address read for Service web/${service}`);
+  return address;
+};
 /** Each Service's one Pod: a TEST-NET-1 address nothing contacts. */
 const podAddressOf = (service: string): string => uncontactedAddress(serviceNames.indexOf(service) + 1);
+
+function probedPort(): number {
+  const ports = new Set(yamlObjects('examples/cluster/probes.yaml').map((p) => (p.spec as { port?: number }).port));
+  const [port, ...others] = [...ports];
+  if (port === undefined || others.length > 0) throw new Error('examples/cluster/probes.yaml: expected one port');
+  return port;
+}
 
 interface Operator {
   name: string;
@@ -110,7 +126,10 @@ async function leaseHolder(): Promise<string | undefined> {
 }
 
 beforeAll(async () => {
-  plane = await startControlPlane({ name: 'geodns-e2e' });
+  plane = await startControlPlane({
+    name: 'geodns-e2e',
+    apiServerArgs: [`--service-cluster-ip-range=${SERVICE_RANGE}`],
+  });
   const admin = plane.admin();
   core = admin.makeApiClient(CoreV1Api);
   custom = admin.makeApiClient(CustomObjectsApi);
@@ -159,12 +178,6 @@ beforeAll(async () => {
     });
   }
 
-  // The probed targets of api.geo.example.com: an HTTP server for the primary, a TCP one for the standby.
-  primary = http.createServer((_req, res) => res.end('ok'));
-  await new Promise<void>((resolve) => primary.listen(0, addressOf('api-primary'), resolve));
-  standby = net.createServer((socket) => socket.end());
-  await new Promise<void>((resolve) => standby.listen(0, addressOf('api-standby'), resolve));
-
   startOperator('geodns-operator-a');
   startOperator('geodns-operator-b');
 }, 180_000);
@@ -173,30 +186,35 @@ afterAll(async () => {
   for (const operator of operators.values()) await kill(operator, 'SIGKILL');
   for (const server of dns) await server.stop();
   for (const host of hosts) await host.remove();
-  primary?.closeAllConnections();
-  await new Promise((resolve) => primary?.close(resolve));
-  await new Promise((resolve) => standby?.close(resolve));
+  if (primary) {
+    primary.closeAllConnections();
+    await new Promise((resolve) => primary.close(resolve));
+  }
+  if (standby) await new Promise((resolve) => standby.close(resolve));
   await plane?.stop();
 }, 60_000);
 
 describe('the operator and the DNS server on the real control plane', { timeout: 120_000 }, () => {
   it('serves examples/cluster as kubectl applies it', async () => {
     await kubectl('apply', '-f', 'examples/cluster/');
+    // No kubelet runs the example's demo backend: each Service gets one ready Pod its selector picks, as the
+    // backend's pods would be.
     for (const name of serviceNames) {
       const service = await core.readNamespacedService({ namespace: 'web', name });
-      service.status = { loadBalancer: { ingress: [{ ip: addressOf(name) }] } };
-      await core.replaceNamespacedServiceStatus({ namespace: 'web', name, body: service });
-      const app = service.spec?.selector?.app;
-      if (!app) throw new Error(`examples/cluster: Service ${name} has no app selector`);
-      await createPod(core, { namespace: 'web', name, labels: { app }, ip: podAddressOf(name), ready: true });
+      const address = service.spec?.clusterIP;
+      const labels = service.spec?.selector;
+      if (!address || !labels) throw new Error(`examples/cluster: Service ${name} has no cluster address or selector`);
+      clusterIPs.set(name, address);
+      await createPod(core, { namespace: 'web', name, labels, ip: podAddressOf(name), ready: true });
     }
-    // The probes check the loopback servers this test runs, every second.
-    const portOf = (server: net.Server) => (server.address() as net.AddressInfo).port;
-    for (const [probe, port] of [
-      ['api-http', portOf(primary)],
-      ['api-tcp', portOf(standby)],
-    ] as const) {
-      const patch = { spec: { port, interval: '1s', timeout: '500ms', failureThreshold: 2 } };
+    // The probed targets of api.geo.example.com on their cluster addresses and the probes' own port (80): an HTTP
+    // server for the primary, a TCP one for the standby. The probes run every second here.
+    primary = http.createServer((_req, res) => res.end('ok'));
+    await new Promise<void>((resolve) => primary.listen(PROBED_PORT, addressOf('api-primary'), resolve));
+    standby = net.createServer((socket) => socket.end());
+    await new Promise<void>((resolve) => standby.listen(PROBED_PORT, addressOf('api-standby'), resolve));
+    for (const probe of ['api-http', 'api-tcp']) {
+      const patch = { spec: { interval: '1s', timeout: '500ms', failureThreshold: 2 } };
       await kubectl('patch', 'hp', '-n', 'web', probe, '--type', 'merge', '-p', JSON.stringify(patch));
     }
     await kubectl('wait', '--for=condition=Ready', 'ge', '--all', '-n', 'web', '--timeout=60s');
@@ -309,7 +327,9 @@ describe('the operator and the DNS server on the real control plane', { timeout:
           zoneRef: { name: 'geo-example' },
           hostname: 'broken.geo.example.com',
           policy: 'geo',
-          targets: [{ name: 'a', service: { name: 'www-eu-paris' }, location: { continent: 'EU' } }],
+          targets: [
+            { name: 'a', service: { name: 'www-eu-paris', useClusterIP: true }, location: { continent: 'EU' } },
+          ],
         },
       },
     });

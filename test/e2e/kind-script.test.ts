@@ -1,7 +1,7 @@
 // test/e2e/kind.sh runs on users' machines (Docker, kind, helm), not here: CI holds it to `bash -n` and
 // shellcheck, and checks that without its tools it names what is missing and fails instead of passing.
 import { execFile } from 'node:child_process';
-import { chmod, symlink, writeFile } from 'node:fs/promises';
+import { chmod, readFile, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT, runTool } from '../support/serve.ts';
@@ -50,6 +50,16 @@ describe('test/e2e/kind.sh', () => {
     const result = await runTool('shellcheck', ['--severity=style', SCRIPT]);
     expect(result.stdout + result.stderr).toBe('');
     expect(result.code).toBe(0);
+  });
+
+  it('applies examples/cluster as it is: no patch, label or deployment of its own before the checks', async () => {
+    const script = await readFile(SCRIPT, 'utf8');
+    const setup = script.slice(
+      script.indexOf('kubectl apply -f "$root/examples/cluster/"'),
+      script.indexOf('primary=$('),
+    );
+    expect(setup).toContain('kubectl apply -f "$root/examples/cluster/"');
+    expect(setup).not.toMatch(/kubectl\b[^\n]*\b(patch|label|create|set|edit|replace)\b/);
   });
 
   it('without docker, kind, helm, kubectl and dig: names them, runs nothing and exits 2', async () => {

@@ -48,17 +48,17 @@ describe('geodns compile', () => {
     expect(run.code).toBe(1);
     expect(run.stdout).toBe('');
     expect(run.stderr).toContain(
-      'error: GeoEndpoint web/www: ResolvedRefs=False (ServiceHasNoAddresses): target "eu-frankfurt": Service web/www-eu-frankfurt has no load-balancer or external addresses',
+      'error: GeoEndpoint web/www: ResolvedRefs=False (ServiceHasNoAddresses): target "eu-frankfurt": Service web/www-eu-frankfurt has no ClusterIP',
     );
     await expect(readdir(out)).rejects.toThrow(/ENOENT/);
   });
 
   it('resolves service targets from Service documents in standalone mode', async () => {
     const services = join(dir, 'services.yaml');
-    const ips = (i: number) => `status: { loadBalancer: { ingress: [{ ip: 192.0.2.${100 + i} }] } }`;
+    // The cluster addresses the API server would have allocated (the example's targets serve them).
     const text = (await readFile('examples/cluster/services.yaml', 'utf8'))
       .split('\n---\n')
-      .map((doc, i) => `${doc.trimEnd()}\n${ips(i)}`)
+      .map((doc, i) => doc.replace('\nspec:\n', `\nspec:\n  clusterIP: 10.96.0.${100 + i}\n`))
       .join('\n---\n');
     await writeFile(services, text);
     const run = await runCli([
@@ -72,7 +72,7 @@ describe('geodns compile', () => {
     expect(run.code).toBe(0);
     const [zone] = JSON.parse(run.stdout) as CompiledZone[];
     const www = zone?.routed.find((r) => r.name === 'www.geo.example.com');
-    expect(www?.targets.find((t) => t.name === 'eu-frankfurt')?.addresses).toEqual(['192.0.2.100']);
+    expect(www?.targets.find((t) => t.name === 'eu-frankfurt')?.addresses).toEqual(['10.96.0.100']);
   });
 
   it('writes <apex>.json with --out-dir and keeps the serial for unchanged content with --previous', async () => {

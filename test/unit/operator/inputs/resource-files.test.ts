@@ -260,14 +260,22 @@ describe('loadResources on files it makes', () => {
     ]);
   });
 
-  it('says which path does not exist and refuses other core kinds', async () => {
-    const file = join(dir, 'cm.yaml');
-    await writeFile(file, 'apiVersion: v1\nkind: ConfigMap\nmetadata: { name: x }\n');
+  it('says which path does not exist, skips other API groups and refuses unknown kinds of its own', async () => {
+    const file = join(dir, 'others.yaml');
+    await writeFile(
+      file,
+      [
+        'apiVersion: v1\nkind: ConfigMap\nmetadata: { name: x }',
+        'apiVersion: apps/v1\nkind: Deployment\nmetadata: { name: y }',
+        'apiVersion: geodns.io/v1alpha1\nkind: GeoRecord\nmetadata: { name: z }',
+      ].join('\n---\n'),
+    );
     const missing = join(dir, 'missing');
     const result = await loadResources([missing, file]);
     expect(result.errors.map(formatLoadError)).toEqual([
       `${missing}: no such file or directory`,
-      `${file}: document 1 (ConfigMap x), line 2: kind: unknown kind "ConfigMap" for apiVersion v1 (only Service and Namespace are read)`,
+      `${file}: document 3 (GeoRecord z), line 10: kind: unknown kind "GeoRecord" (expected one of GeoZone, GeoEndpoint, HealthProbe)`,
     ]);
+    expect(result.resources).toEqual([]);
   });
 });
