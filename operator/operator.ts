@@ -15,7 +15,7 @@ import type { ResolvePolicy } from './resolve/decide.ts';
 import { HostnameResolver } from './resolve/hostnames.ts';
 import { DnsLookup, type HostnameLookup } from './resolve/lookup.ts';
 import { publishedTargets } from './resolve/published.ts';
-import { CoordinationV1Api, KubeApi } from './kube/api.ts';
+import { CoordinationV1Api, KubeApi, leaseWatch } from './kube/api.ts';
 import { DEFAULT_LEASE_NAME, defaultIdentity, LeaderElector } from './kube/leader.ts';
 import { OperatorCaches } from './kube/caches.ts';
 import type { OperatorMetrics } from './observability/metrics.ts';
@@ -133,6 +133,7 @@ export class Operator {
     this.#elector = election
       ? new LeaderElector({
           api: kubeConfig.makeApiClient(CoordinationV1Api),
+          watch: leaseWatch(kubeConfig),
           namespace,
           name: election.name ?? DEFAULT_LEASE_NAME,
           identity: election.identity ?? defaultIdentity(),

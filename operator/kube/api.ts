@@ -7,7 +7,7 @@ import { ConfigMaps } from '../../lib/kube/configmaps.ts';
 import { apiMessage, statusOf } from '../../lib/kube/errors.ts';
 import { Events } from '../../lib/kube/events.ts';
 import type { KubeConfig } from '../../lib/kube/kubeconfig.ts';
-import { CoordinationV1Api } from '../../lib/kube/leases.ts';
+import { CoordinationV1Api, leaseWatch } from '../../lib/kube/leases.ts';
 import { CustomObjectStatus } from '../../lib/kube/status.ts';
 import {
   ApiError,
@@ -17,8 +17,8 @@ import {
   type ObjectRef,
 } from '../cluster-writer.ts';
 
-/** The client configuration, and the Lease API, for code outside operator/kube/ that only passes them on. */
-export { CoordinationV1Api, type KubeConfig };
+/** The client configuration, and the Lease API and watch, for code outside operator/kube/ that only passes them on. */
+export { CoordinationV1Api, leaseWatch, type KubeConfig };
 
 function toApiError(error: unknown, what: string): ApiError {
   if (error instanceof ApiError) return error;

@@ -3,6 +3,15 @@
 // when it is free or has not changed for a lease duration; the leader renews it every retry period. Every write is
 // a replace guarded by the resourceVersion last read, so of two candidates only one wins.
 //
+// Unlike client-go, a standby also watches the Lease: it dates each renewal by when the watch brought it (not by
+// its next read, up to 4.4 s later) and tries at the instant the lease expires or is released (not at its next
+// jittered read). So a crashed leader is replaced one lease duration after its last renewal, plus the time of a
+// read and a write. The reads every retry period remain, for when the watch is down.
+//
+// The elector keeps its own clock, as the prober does (operator/queue/lanes.ts is the clock of the operator's
+// work): its attempts, renew deadline and the lease's expiry are timers here, because they are the election's
+// promise to the other replicas and must not wait behind the work they guard.
+//
 // A leader stops leading the moment its renew deadline passes without a successful renew, counted from the start
 // of the last renew that succeeded: isLeader() turns false then even if the timer that announces it has not run
 // yet, and standbys (which wait a full lease duration from when they saw the last renew) cannot have taken over.
@@ -15,6 +24,7 @@ import {
   formatMicroTime,
   leaseDurationSeconds,
   observe,
+  olderVersion,
   recordToWrite,
   releasedRecord,
   validateTimings,
@@ -22,7 +32,7 @@ import {
   type Observation,
 } from './lease-decision.ts';
 import { describeApiError, statusOf } from '../../lib/kube/errors.ts';
-import type { LeaseApi, V1Lease } from '../../lib/kube/leases.ts';
+import type { LeaseApi, V1Lease, WatchLease } from '../../lib/kube/leases.ts';
 import { abortable, type RequestOptions } from '../../lib/kube/request.ts';
 import { leaseWithRecord, newLease, recordFromLease } from './lease-record.ts';
 
@@ -34,10 +44,12 @@ export function defaultIdentity(): string {
   return `${hostname()}_${randomUUID()}`;
 }
 
-export type { LeaseApi };
+export type { LeaseApi, WatchLease };
 
 export interface LeaderElectorOptions {
   api: LeaseApi;
+  /** Watches the Lease (lib/kube/leases.ts leaseWatch): a standby sees each renewal and release as it happens. */
+  watch: WatchLease;
   namespace: string;
   name: string;
   /** Unique per process (the pod name, say); written as holderIdentity. */
@@ -74,6 +86,7 @@ type Status = 'new' | 'running' | 'stopped';
 
 export class LeaderElector {
   readonly #api: LeaseApi;
+  readonly #watchLease: WatchLease;
   readonly #namespace: string;
   readonly #name: string;
   readonly #identity: string;
@@ -89,6 +102,11 @@ export class LeaderElector {
 
   #status: Status = 'new';
   #observation: Observation | undefined;
+  /** The resourceVersion of the Lease behind #observation: an older one read or watched later is ignored. */
+  #seenVersion: string | undefined;
+  #watch: { stop(): Promise<void> } | undefined;
+  /** When #nextTimer fires (local monotonic ms). */
+  #nextDue = Infinity;
   /** The Lease last read or written: its resourceVersion guards the next replace. */
   #lease: V1Lease | undefined;
   #leading = false;
@@ -117,6 +135,7 @@ export class LeaderElector {
     for (const field of ['namespace', 'name', 'identity'] as const)
       if (!options[field]) throw new RangeError(`leader election needs a non-empty ${field}`);
     this.#api = options.api;
+    this.#watchLease = options.watch;
     this.#namespace = options.namespace;
     this.#name = options.name;
     this.#identity = options.identity;
@@ -148,6 +167,14 @@ export class LeaderElector {
     if (this.#status !== 'new') throw new Error('a LeaderElector starts once');
     this.#status = 'running';
     this.#log?.info({ lease: this.#describeLease(), identity: this.#identity }, 'leader election: starting');
+    this.#watch = this.#watchLease(this.#namespace, this.#name, {
+      lease: (lease) => this.#watched(lease),
+      error: (error) =>
+        this.#log?.debug(
+          { lease: this.#describeLease(), error: describeApiError(error) },
+          'leader election: the watch of the lease broke; retrying',
+        ),
+    });
     this.#runAttempt();
   }
 
@@ -168,7 +195,7 @@ export class LeaderElector {
     if (this.#leading) this.#stopLeading('stopping');
     clearTimeout(this.#nextTimer);
     this.#attemptAbort.abort(new Error('leader election stopped'));
-    await this.#attempt;
+    await Promise.all([this.#attempt, this.#watch?.stop()]);
     if (!wasRunning || !release) return;
     try {
       if (await this.#release()) this.#log?.info({ lease: this.#describeLease() }, 'leader election: lease released');
@@ -205,17 +232,64 @@ export class LeaderElector {
 
   #runAttempt(): void {
     this.#nextTimer = undefined;
+    this.#nextDue = Infinity;
     if (this.#status !== 'running') return;
-    this.#attempt = this.#attemptOnce().finally(() => {
+    const startedAt = this.#now();
+    this.#attempt = this.#attemptOnce(startedAt).finally(() => {
       this.#attempt = undefined;
       if (this.#status !== 'running') return;
-      const wait = this.#leading ? this.#retryPeriodMs : this.#retryPeriodMs * (1 + JITTER_FACTOR * this.#random());
-      this.#nextTimer = setTimeout(() => this.#runAttempt(), wait);
+      if (this.#leading) return this.#arm(this.#retryPeriodMs);
+      const poll = this.#retryPeriodMs * (1 + JITTER_FACTOR * this.#random());
+      const decision = this.#observation && decide(this.#observation, this.#identity, this.#now());
+      // The Lease was seen free during this attempt (a release the watch brought after the read): try again now.
+      // After a failed attempt on a Lease that was already free, the poll's pace, never a tight loop.
+      const seenFree = decision?.action === 'acquire' && (this.#observation?.observedAt ?? -Infinity) > startedAt;
+      this.#arm(seenFree ? 0 : Math.min(poll, this.#untilExpiry(decision)));
     });
   }
 
-  async #attemptOnce(): Promise<void> {
-    const startedAt = this.#now();
+  /** Milliseconds until the lease another holder has expires, if it is still to come. */
+  #untilExpiry(decision: ReturnType<typeof decide> | undefined): number {
+    if (decision?.action !== 'wait') return Infinity;
+    const left = decision.expiresAt - this.#now();
+    return left > 0 ? Math.ceil(left) : Infinity;
+  }
+
+  /** The next attempt in `wait` ms, unless one is already due sooner. */
+  #arm(wait: number): void {
+    if (!Number.isFinite(wait)) return;
+    const due = this.#now() + wait;
+    if (this.#nextTimer !== undefined && this.#nextDue <= due) return;
+    clearTimeout(this.#nextTimer);
+    this.#nextDue = due;
+    this.#nextTimer = setTimeout(() => this.#runAttempt(), wait);
+  }
+
+  /** A version of the Lease from the watch: a standby notes it (and when), and tries when it is free or expires. */
+  #watched(lease: V1Lease | undefined): void {
+    // The leader renews on top of what it wrote and learns of others from its writes, as client-go's does.
+    if (this.#status !== 'running' || this.#leading) return;
+    if (lease) {
+      if (!this.#see(lease)) return;
+      this.#reportLeader();
+    }
+    if (this.#attempt) return; // its end arms the next one from what was seen meanwhile
+    const decision = lease && this.#observation && decide(this.#observation, this.#identity, this.#now());
+    // Deleted (the next attempt creates it), released, or expired: try now; held: at its expiry.
+    if (!decision || decision.action !== 'wait') this.#arm(0);
+    else this.#arm(this.#untilExpiry(decision));
+  }
+
+  /** Notes `lease` as the record seen now (the time moves only when it changed); false when it is older news. */
+  #see(lease: V1Lease): boolean {
+    const version = lease.metadata?.resourceVersion;
+    if (olderVersion(version, this.#seenVersion)) return false;
+    this.#seenVersion = version;
+    this.#observation = observe(this.#observation, recordFromLease(lease), this.#now());
+    return true;
+  }
+
+  async #attemptOnce(startedAt: number): Promise<void> {
     let succeeded = false;
     try {
       succeeded = await this.#tryAcquireOrRenew();
@@ -280,10 +354,11 @@ export class LeaderElector {
     }
 
     this.#lease = current;
-    this.#observation = observe(this.#observation, recordFromLease(current), this.#now());
-    const decision = decide(this.#observation, this.#identity, this.#now());
+    this.#see(current);
+    const observation = this.#observation ?? observe(undefined, recordFromLease(current), this.#now());
+    const decision = decide(observation, this.#identity, this.#now());
     if (decision.action === 'wait') return false;
-    const record = recordToWrite(decision, this.#observation.record, this.#identity, duration, wallTime());
+    const record = recordToWrite(decision, observation.record, this.#identity, duration, wallTime());
     try {
       await this.#replace(signal, current, record);
       if (decision.action === 'acquire')
@@ -315,7 +390,7 @@ export class LeaderElector {
 
   #accept(lease: V1Lease): void {
     this.#lease = lease;
-    this.#observation = observe(this.#observation, recordFromLease(lease), this.#now());
+    this.#see(lease);
   }
 
   /**

@@ -42,6 +42,17 @@ export function observe(previous: Observation | undefined, record: LeaseRecord, 
   return { record, observedAt: now };
 }
 
+/**
+ * Whether resourceVersion `a` is older than `b`: a Lease read or watched may arrive after a newer one was seen. An
+ * API server backed by etcd writes the etcd revision, a decimal number; a version that is not one is never called
+ * older (it is taken as news, which at worst makes a standby wait longer).
+ */
+export function olderVersion(a: string | undefined, b: string | undefined): boolean {
+  const decimal = /^[1-9]\d*$/;
+  if (!a || !b || !decimal.test(a) || !decimal.test(b)) return false;
+  return BigInt(a) < BigInt(b);
+}
+
 export function decide(observation: Observation, identity: string, now: number): Decision {
   const { record, observedAt } = observation;
   if (record.holderIdentity === identity) return { action: 'renew' };

@@ -6,7 +6,8 @@
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest';
 import { CoordinationV1Api, type V1Lease } from '@kubernetes/client-node';
-import { LeaderElector, type LeaderElectorOptions } from '../../operator/kube/leader.ts';
+import { LeaderElector, type LeaderElectorOptions, type WatchLease } from '../../operator/kube/leader.ts';
+import { leaseWatch } from '../../operator/kube/api.ts';
 import type { ControlPlane } from '../../tools/control-plane/control-plane.ts';
 import { FaultProxy } from '../../tools/control-plane/fault-proxy.ts';
 import { kubeConfigFrom, OPERATOR_ACCOUNT, startSuitePlane, SYSTEM_NAMESPACE } from './suite-plane.ts';
@@ -18,6 +19,8 @@ export interface Election {
   proxy: FaultProxy;
   /** The Lease API as the electors use it: the operator's ServiceAccount, through the proxy. */
   api: CoordinationV1Api;
+  /** The Lease watch as the electors use it: the operator's ServiceAccount, through the proxy. */
+  watch: WatchLease;
   /** The Lease API as the administrator, straight to the API server. */
   admin: CoordinationV1Api;
   /** This test's Lease. */
@@ -38,12 +41,14 @@ export function electionOnControlPlane(): Election {
     plane: undefined as unknown as ControlPlane,
     proxy: undefined as unknown as FaultProxy,
     api: undefined as unknown as CoordinationV1Api,
+    watch: undefined as unknown as WatchLease,
     admin: undefined as unknown as CoordinationV1Api,
     name: '',
     events: [],
     elector(identity, extra = {}) {
       const created = new LeaderElector({
         api: world.api,
+        watch: world.watch,
         namespace: SYSTEM_NAMESPACE,
         name: world.name,
         identity,
@@ -64,7 +69,9 @@ export function electionOnControlPlane(): Election {
       world.proxy = await FaultProxy.start(plane);
       const file = path.join(plane.dir, 'operator.kubeconfig');
       const kubeconfig = await world.proxy.serviceAccountKubeconfig(SYSTEM_NAMESPACE, OPERATOR_ACCOUNT, file);
-      world.api = kubeConfigFrom(kubeconfig).makeApiClient(CoordinationV1Api);
+      const config = kubeConfigFrom(kubeconfig);
+      world.api = config.makeApiClient(CoordinationV1Api);
+      world.watch = leaseWatch(config);
       world.admin = plane.admin().makeApiClient(CoordinationV1Api);
     });
   }, 120_000);

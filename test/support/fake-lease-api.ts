@@ -1,8 +1,9 @@
 // An in-memory Lease API for the elector's unit tests on fake timers: resourceVersion-guarded replaces (409 on a
-// stale one), 404 and 409 on create, MicroTime checked as a real API server does, and faults (errors, hangs).
+// stale one), 404 and 409 on create, MicroTime checked as a real API server does, faults (errors, hangs), and a
+// watch that brings every stored version (after the same latency; nothing while a fault is set, as a broken watch).
 // Bodies go through JSON as they would on the wire, so times come back as strings, as client-node returns them.
 import { ApiException, type V1Lease } from '@kubernetes/client-node';
-import type { LeaseApi } from '../../operator/kube/leader.ts';
+import type { LeaseApi, WatchLease } from '../../operator/kube/leader.ts';
 
 type Fault = { kind: 'error'; code: number } | { kind: 'hang' };
 
@@ -10,6 +11,7 @@ const MICRO_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/;
 
 export class FakeLeaseApi {
   readonly #leases = new Map<string, V1Lease>();
+  readonly #watchers = new Set<{ key: string; lease(lease: V1Lease): void }>();
   #version = 0;
   /** Applied to every request while set. */
   fault: Fault | undefined;
@@ -56,6 +58,23 @@ export class FakeLeaseApi {
       }),
   };
 
+  /** As `watch` for a LeaderElector. */
+  readonly watch: WatchLease = (namespace, name, handlers) => {
+    const watcher = { key: `${namespace}/${name}`, lease: (lease: V1Lease) => handlers.lease(lease) };
+    this.#watchers.add(watcher);
+    return {
+      stop: () => {
+        this.#watchers.delete(watcher);
+        return Promise.resolve();
+      },
+    };
+  };
+
+  #later(fn: () => void): void {
+    if (this.latencyMs > 0) setTimeout(fn, this.latencyMs);
+    else queueMicrotask(fn);
+  }
+
   #answer<T>(verb: 'read' | 'create' | 'replace', body: V1Lease | undefined, work: (body: V1Lease) => T): Promise<T> {
     // What client-node would send: JSON.stringify calls toISOString on the V1MicroTime values.
     const wire = body && (JSON.parse(JSON.stringify(body)) as V1Lease);
@@ -64,11 +83,7 @@ export class FakeLeaseApi {
     const fault = this.fault;
     if (fault?.kind === 'hang') return new Promise(() => {});
     return new Promise((resolve, reject) => {
-      const later = (fn: () => void): void => {
-        if (this.latencyMs > 0) setTimeout(fn, this.latencyMs);
-        else queueMicrotask(fn);
-      };
-      later(() => {
+      this.#later(() => {
         try {
           if (fault?.kind === 'error') throw this.#error(fault.code, 'injected');
           for (const field of ['acquireTime', 'renewTime'] as const) {
@@ -87,8 +102,16 @@ export class FakeLeaseApi {
   #store(lease: V1Lease): V1Lease {
     const metadata = { ...lease.metadata, resourceVersion: String(++this.#version) };
     const stored = { ...lease, metadata };
-    this.#leases.set(`${metadata.namespace}/${metadata.name}`, stored);
-    return JSON.parse(JSON.stringify(stored)) as V1Lease;
+    const key = `${metadata.namespace}/${metadata.name}`;
+    this.#leases.set(key, stored);
+    const copy = (): V1Lease => JSON.parse(JSON.stringify(stored)) as V1Lease;
+    for (const watcher of this.#watchers) {
+      if (watcher.key !== key || this.fault) continue;
+      this.#later(() => {
+        if (this.#watchers.has(watcher)) watcher.lease(copy());
+      });
+    }
+    return copy();
   }
 
   #error(code: number, reason: string): ApiException<unknown> {

@@ -1,6 +1,7 @@
 // Leader election through the real @kubernetes/client-node against the real kube-apiserver, as the operator's
 // ServiceAccount: who leads, takeover after a crash and after a release, conflicts. Real clock, short timings;
 // assertions are about order and outcome.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { until } from '../../../support/until.ts';
 import { electionOnControlPlane } from '../../../support/election.ts';
@@ -44,6 +45,35 @@ describe('leader election against the real API server', () => {
     expect(w.events).toEqual(['a started', 'a stopped', 'b started']);
     const { spec } = await w.lease();
     expect(spec).toMatchObject({ holderIdentity: 'b', leaseTransitions: 1 });
+  });
+
+  it('a crashed leader is replaced at the expiry of the renewal the watch brought, not at the next jittered read', async () => {
+    // a renews every 0.4 s; b reads the Lease only every 2.9 s × 2.2 (the longest jitter) = 6.4 s, and the lease
+    // lasts 4 s. Reading alone, b would date a's last renewal by its first read after the crash and take over a
+    // lease duration after that: at least 6.4 s + 4 s after it began.
+    const lease = { leaseDurationMs: 4000, renewDeadlineMs: 3500 };
+    const a = w.elector('a', { ...lease, retryPeriodMs: 400 });
+    a.start();
+    await until('a leads', () => a.isLeader());
+    const b = w.elector('b', { ...lease, retryPeriodMs: 2900, requestTimeoutMs: 1000, random: () => 0.9999 });
+    b.start();
+    await until('b sees a', () => b.leader === 'a');
+    await sleep(1000); // a renews meanwhile: b's first read is out of date
+    await a.stop({ release: false });
+    const crashed = performance.now();
+    const last = (await w.lease()).spec;
+    expect(last?.holderIdentity).toBe('a');
+    await until('b leads', () => b.isLeader(), { timeoutMs: 20_000, intervalMs: 10 });
+    const elapsed = performance.now() - crashed;
+    const taken = (await w.lease()).spec;
+    expect(taken).toMatchObject({ holderIdentity: 'b', leaseTransitions: 1 });
+    // Never before the lease expired: a's last renewal and b's acquisition, both stamped by this machine's clock.
+    expect(Date.parse(String(taken?.acquireTime)) - Date.parse(String(last?.renewTime))).toBeGreaterThanOrEqual(
+      lease.leaseDurationMs,
+    );
+    // And well before b's next read could have done it: within the lease plus less than one of b's retry periods.
+    expect(elapsed).toBeLessThan(lease.leaseDurationMs + 2900);
+    expect(w.events).toEqual(['a started', 'a stopped', 'b started']);
   });
 
   it('a leader that stops cleanly releases the Lease, and the standby takes it without waiting for expiry', async () => {

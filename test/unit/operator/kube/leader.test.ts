@@ -2,6 +2,7 @@
 // (lease 15 s, renew deadline 10 s, retry 2 s).
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { LeaderElector, defaultIdentity, type LeaderElectorOptions } from '../../../../operator/kube/leader.ts';
+import type { V1Lease } from '@kubernetes/client-node';
 import { FakeLeaseApi } from '../../../support/fake-lease-api.ts';
 
 const NS = 'geodns';
@@ -24,6 +25,7 @@ function candidate(identity: string, extra: Partial<LeaderElectorOptions> = {}):
   const signals: AbortSignal[] = [];
   const elector = new LeaderElector({
     api: fake.api,
+    watch: fake.watch,
     namespace: NS,
     name: NAME,
     identity,
@@ -106,22 +108,83 @@ describe('LeaderElector: acquiring', () => {
 });
 
 describe('LeaderElector: taking over', () => {
-  it('after a crash (no release) the standby takes over once the record has not changed for a lease duration', async () => {
+  it('after a crash (no release) the standby takes over the instant the record has not changed for a lease duration', async () => {
     const a = candidate('a');
     a.elector.start();
     await tick(0);
-    const b = candidate('b');
+    // The longest jitter: b reads the Lease at 0, 4.4 s, 8.8 s ... and none of its reads falls on the expiry.
+    const b = candidate('b', { random: () => 0.9999 });
     b.elector.start();
     await tick(5000);
-    await a.elector.stop({ release: false }); // a's last renew was at 4 s; b saw it at 4 s
+    await a.elector.stop({ release: false }); // a's last renew was at 4 s; b's watch brought it at 4 s
     const stoppedAt = Date.now() - START;
     expect(holder()).toBe('a');
     await tick(4000 + 15_000 - stoppedAt - 1);
     expect(b.elector.isLeader()).toBe(false);
-    await tick(2000); // b's next try after the expiry
+    await tick(1); // 4 s + the lease duration: not b's next read
     expect(b.elector.isLeader()).toBe(true);
-    expect(b.events).toEqual(['leader a', 'leader b', 'started@20000']);
+    expect(b.events).toEqual(['leader a', 'leader b', 'started@19000']);
     expect(fake.get(NS, NAME)?.spec).toMatchObject({ holderIdentity: 'b', leaseTransitions: 1 });
+  });
+
+  it('with the watch down, a renewal is dated by the read that saw it, and the standby still tries at the expiry', async () => {
+    const a = candidate('a');
+    a.elector.start();
+    await tick(0);
+    // Reads at 0 and 4.4 s (then 8.8 s ... 22 s): the one at 4.4 s sees a's renew of 4 s.
+    const b = candidate('b', { random: () => 0.9999, watch: () => ({ stop: () => Promise.resolve() }) });
+    b.elector.start();
+    await tick(5000);
+    await a.elector.stop({ release: false });
+    await tick(19_350 - 5000);
+    expect(b.elector.isLeader()).toBe(false);
+    await tick(100); // 4.4 s + the lease duration, not b's read at 22 s
+    expect(b.elector.isLeader()).toBe(true);
+    // a's first; b's every 4.4 s from 0 to 17.6 s; the one at the expiry, before b's write
+    expect(fake.requests.filter((r) => r.verb === 'read')).toHaveLength(1 + 5 + 1);
+  });
+
+  it('a version the watch brings late (older than one already read) is ignored: it does not move the expiry', async () => {
+    const a = candidate('a');
+    a.elector.start();
+    await tick(0);
+    let deliver: (lease: V1Lease) => void = () => {};
+    const b = candidate('b', {
+      random: () => 0.9999,
+      watch: (_namespace, _name, handlers) => {
+        deliver = (lease) => handlers.lease(lease);
+        return { stop: () => Promise.resolve() };
+      },
+    });
+    b.elector.start();
+    await tick(5000); // b's read at 4.4 s saw a's renew of 4 s
+    await a.elector.stop({ release: false });
+    const first = fake.get(NS, NAME);
+    await tick(1000);
+    // a's first version (resourceVersion 1, renewed at 0 s), brought by the watch only now.
+    deliver({
+      ...first,
+      metadata: { ...first?.metadata, resourceVersion: '1' },
+      spec: { ...first?.spec, renewTime: 'stale' as never },
+    });
+    await tick(19_450 - 6000);
+    expect(b.elector.isLeader()).toBe(true); // 4.4 s + 15 s, not 6 s + 15 s
+  });
+
+  it('a renewal the watch brings between two reads moves the expiry: no takeover while the leader renews', async () => {
+    const a = candidate('a');
+    a.elector.start();
+    await tick(0);
+    const b = candidate('b', { random: () => 0.9999 });
+    b.elector.start();
+    // b reads only every 4.4 s; the lease is 15 s: without the watch's renewals b would still wait, but it must
+    // also never try early: its expiry follows each renewal it saw.
+    for (let t = 0; t < 60_000; t += 500) {
+      await tick(500);
+      expect(b.elector.isLeader()).toBe(false);
+    }
+    expect(fake.conflicts).toEqual([]);
+    expect(fake.requests.filter((r) => r.verb === 'replace' && r.holder === 'b')).toEqual([]);
   });
 
   it('two standbys racing for an expired Lease: one wins, the other gets a 409 and waits', async () => {
@@ -147,7 +210,7 @@ describe('LeaderElector: taking over', () => {
     expect(candidates(loser).events).toEqual(['leader a', `leader ${winner}`]);
   });
 
-  it('a clean stop releases the Lease and the standby takes over on its next try', async () => {
+  it('a clean stop releases the Lease and the standby takes over at once (the watch brings the release)', async () => {
     const a = candidate('a');
     a.elector.start();
     await tick(0);
@@ -157,9 +220,9 @@ describe('LeaderElector: taking over', () => {
     await a.elector.stop();
     expect(a.events).toEqual(['leader a', 'started@0', 'stopped@3000']);
     expect(fake.get(NS, NAME)?.spec).toMatchObject({ holderIdentity: '', leaseDurationSeconds: 1 });
-    await tick(2000);
+    await tick(0);
     expect(b.elector.isLeader()).toBe(true);
-    expect(b.events).toEqual(['leader a', 'leader b', 'started@4000']);
+    expect(b.events).toEqual(['leader a', 'leader b', 'started@3000']);
     expect(fake.get(NS, NAME)?.spec).toMatchObject({ holderIdentity: 'b', leaseTransitions: 1 });
   });
 
@@ -275,7 +338,13 @@ describe('LeaderElector: failing to renew', () => {
 });
 
 describe('LeaderElector: options and lifecycle', () => {
-  const base = { api: {} as FakeLeaseApi['api'], namespace: NS, name: NAME, identity: 'a' };
+  const base = {
+    api: {} as FakeLeaseApi['api'],
+    watch: () => ({ stop: () => Promise.resolve() }),
+    namespace: NS,
+    name: NAME,
+    identity: 'a',
+  };
   const callbacks = { onStartedLeading: () => {}, onStoppedLeading: () => {} };
 
   it('refuses timings that break the guarantees, with the numbers in the message', () => {

@@ -4,6 +4,7 @@ import {
   formatMicroTime,
   leaseDurationSeconds,
   observe,
+  olderVersion,
   recordToWrite,
   releasedRecord,
   validateTimings,
@@ -162,5 +163,26 @@ describe('validateTimings', () => {
     expect(() => validateTimings({ leaseDurationMs: Number.NaN, renewDeadlineMs: 10_000, retryPeriodMs: 2 })).toThrow(
       /leaseDurationMs must be a positive number/,
     );
+  });
+});
+
+describe('olderVersion', () => {
+  it('compares etcd revisions as numbers, beyond what a double holds', () => {
+    expect(olderVersion('9', '10')).toBe(true);
+    expect(olderVersion('10', '9')).toBe(false);
+    expect(olderVersion('10', '10')).toBe(false);
+    expect(olderVersion('90071992547409930', '90071992547409931')).toBe(true);
+  });
+
+  it('never calls a version older when either is missing or not a decimal revision', () => {
+    for (const [a, b] of [
+      [undefined, '5'],
+      ['5', undefined],
+      ['', '5'],
+      ['abc', '5'],
+      ['05', '6'],
+      ['1', 'x7'],
+    ] as const)
+      expect(olderVersion(a, b)).toBe(false);
   });
 });
