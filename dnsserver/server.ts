@@ -8,9 +8,8 @@ import type { HealthTable } from '../api/health.ts';
 import type { ZoneSink } from '../api/sink.ts';
 import { startHttpServer, type ObservabilityServer } from '../lib/http-endpoint.ts';
 import { formatListenAddress, type ListenAddress } from '../lib/listen-address.ts';
-import { parseKeyPair, type KeyPairText } from './dnssec/bind.ts';
 import { dsText } from './dnssec/keys.ts';
-import { signersFor } from './dnssec/signer.ts';
+import type { SigningKey } from './dnssec/types.ts';
 import { embeddedDatabasePath } from './geoip/database.ts';
 import {
   loadGeoDatabase,
@@ -23,7 +22,13 @@ import { createLogger } from './observability/log.ts';
 import { aggregateMetrics, GeodnsMetrics, workerMetricsSnapshot } from './observability/metrics.ts';
 import type { RrlSettings } from './rrl/limiter.ts';
 import type { ClusterSourceOptions } from './sources/cluster.ts';
-import { readKeyDir } from './sources/key-dir.ts';
+import {
+  loadKeyDir,
+  watchKeyDir,
+  type KeyDirWatch,
+  type KeyReloadOutcome,
+  type LoadedKeys,
+} from './sources/key-dir.ts';
 import type { UdpIo } from './transport/udp.ts';
 import type { UdpIoChoice } from './transport/udp-native.ts';
 import { newCookieSecret } from './workers/cookies.ts';
@@ -173,19 +178,52 @@ function watchGeoip(
   });
 }
 
-/**
- * Reads and checks the keys here, so that a bad key stops the server before it answers; each DNS node parses the
- * same text again (a KeyObject does not cross threads).
- */
-async function loadKeys(dir: string, log: Logger): Promise<KeyPairText[]> {
-  const texts = await readKeyDir(dir);
-  const keys = texts.map(parseKeyPair);
-  signersFor(keys);
+/** Reads and checks the keys here, so that a bad key stops the server before it answers. */
+async function loadKeys(dir: string, log: Logger): Promise<LoadedKeys> {
+  const loaded = await loadKeyDir(dir);
+  logKeys(loaded.keys, log);
+  return loaded;
+}
+
+function logKeys(keys: readonly SigningKey[], log: Logger): void {
   for (const key of keys) {
     const { zone, keyTag, algorithm, flags } = key;
     log.info({ zone, keyTag, algorithm, flags, ds: dsText(zone, key.dnskey) }, 'DNSSEC signing key');
   }
-  return texts;
+}
+
+function reportKeyReload(outcome: KeyReloadOutcome, log: Logger, metrics: GeodnsMetrics): void {
+  switch (outcome.result) {
+    case 'swapped':
+      metrics.countReload('dnssec-keys');
+      log.info({ dir: outcome.dir, added: outcome.added, removed: outcome.removed }, 'DNSSEC keys swapped in');
+      logKeys(outcome.keys, log);
+      break;
+    case 'refused':
+      metrics.countReloadFailure('dnssec-keys');
+      log.error({ dir: outcome.dir, reason: outcome.reason }, 'DNSSEC keys refused: the last good keys keep signing');
+      break;
+    case 'unchanged':
+      log.debug({ dir: outcome.dir }, 'DNSSEC keys unchanged');
+      break;
+  }
+}
+
+/** Watches the --dnssec-keys folder (a Secret mounted into the pod is replaced whole on an update). */
+function watchKeys(
+  dir: string,
+  current: LoadedKeys,
+  nodes: DnsNodes,
+  log: Logger,
+  metrics: GeodnsMetrics,
+): KeyDirWatch {
+  return watchKeyDir({
+    dir,
+    current,
+    swap: (next) => nodes.setDnssecKeys(next),
+    onOutcome: (outcome) => reportKeyReload(outcome, log, metrics),
+    onWatchError: (message) => log.warn({ dir, message }, 'watching the DNSSEC key folder'),
+  });
 }
 
 /** /metrics (the main registry summed with every worker's), /healthz, and /readyz while `ready()`. */
@@ -236,6 +274,7 @@ export async function startDnsServer(options: DnsServerOptions): Promise<DnsServ
   let nodes: DnsNodes | undefined;
   let http: ObservabilityServer | undefined;
   let geoipWatch: GeoDatabaseWatch | undefined;
+  let keyWatch: KeyDirWatch | undefined;
   const { promise: stopped, resolve: resolveStopped } = Promise.withResolvers<{ failed: boolean }>();
   let stopping: Promise<void> | undefined;
   const stop = (reason: string, timeoutMs: number): Promise<void> =>
@@ -244,6 +283,7 @@ export async function startDnsServer(options: DnsServerOptions): Promise<DnsServ
       log.info({ signal: reason, drainTimeoutMs: timeoutMs }, 'draining');
       http?.setDraining();
       geoipWatch?.close();
+      keyWatch?.close();
       await source.close();
       await nodes?.drain(timeoutMs);
       await http?.close();
@@ -272,7 +312,7 @@ export async function startDnsServer(options: DnsServerOptions): Promise<DnsServ
       logLevel: log.level,
       cookieSecret: newCookieSecret(),
       ...(options.nsid !== undefined ? { nsid: options.nsid } : {}),
-      ...(dnssecKeys ? { dnssecKeys } : {}),
+      ...(dnssecKeys ? { dnssecKeys: dnssecKeys.texts } : {}),
       ...(options.dnssecSignRate !== undefined ? { dnssecSignRate: options.dnssecSignRate } : {}),
       udpIo: options.udpIo,
       onWorkerExit: (code) => {
@@ -290,6 +330,9 @@ export async function startDnsServer(options: DnsServerOptions): Promise<DnsServ
   started.zones = undefined; // the nodes have them; this frame lives as long as the server
   const geoipInfo: GeoipInfo = { path: geoip.path, buildEpoch: geoip.buildEpoch };
   if (options.geoip !== undefined) geoipWatch = watchGeoip(geoip, running, log, metrics, geoipInfo);
+  if (options.dnssecKeys !== undefined && dnssecKeys) {
+    keyWatch = watchKeys(options.dnssecKeys, dnssecKeys, running, log, metrics);
+  }
 
   if (options.metrics) {
     try {
@@ -297,6 +340,7 @@ export async function startDnsServer(options: DnsServerOptions): Promise<DnsServ
       http = await serveMetrics(options.metrics, running, metrics, log, ready, geoipInfo);
     } catch (error) {
       geoipWatch?.close();
+      keyWatch?.close();
       await source.close();
       await running.drain(0);
       const where = formatListenAddress(options.metrics);

@@ -77,8 +77,9 @@ Options:
 DNSSEC (off by default, see docs/dnssec.md):
   --dnssec-keys DIR        sign the zones that have keys in DIR (BIND pairs K<zone>.+<alg>+<tag>.key/.private,
                            as dnssec-keygen writes them; ECDSA P-256 or Ed25519) for queries with the DO bit;
-                           read once at start-up, a bad key stops the server. Queries without DO are answered
-                           as without keys
+                           a bad key stops the server at start-up; DIR is watched, and a changed set of keys
+                           is swapped in, or refused (the last good keys keep signing). Queries without DO are
+                           answered as without keys
   --dnssec-sign-rate N     new signatures a second per worker for UDP queries (default ${DEFAULT_SIGNATURES_PER_SECOND}; 0: no
                            limit): cached signatures cost nothing, beyond it a DO query that needs a new one gets
                            TC=1 and its client retries over TCP, which is not limited

@@ -5,6 +5,7 @@ import type { CompiledZone } from '../../api/compiled.ts';
 import type { HealthTable } from '../../api/health.ts';
 import { parseFile, resolveScan, scanConfigDir, scanFingerprint, type ScannedFile } from './load.ts';
 import { watchConfigDir, type ConfigWatcher, type WatchOptions } from './watch.ts';
+import { coalesced } from '../../lib/coalesced.ts';
 
 export interface ConfigSnapshot {
   zones: CompiledZone[];
@@ -56,8 +57,6 @@ export class ConfigReloader {
   #lastScan: string | undefined;
   #lastServed: string | undefined;
   #watcher: ConfigWatcher | undefined;
-  #running: Promise<ReloadOutcome> | undefined;
-  #again = false;
 
   constructor(options: ConfigReloaderOptions) {
     this.#options = options;
@@ -88,25 +87,7 @@ export class ConfigReloader {
   }
 
   /** Re-reads the folder. Concurrent calls are folded: one more reload runs after the one in progress. */
-  reload(): Promise<ReloadOutcome> {
-    if (this.#running) {
-      this.#again = true;
-      return this.#running;
-    }
-    this.#running = (async () => {
-      try {
-        let outcome: ReloadOutcome;
-        do {
-          this.#again = false;
-          outcome = await this.#reloadOnce();
-        } while (this.#again);
-        return outcome;
-      } finally {
-        this.#running = undefined;
-      }
-    })();
-    return this.#running;
-  }
+  readonly reload: () => Promise<ReloadOutcome> = coalesced(() => this.#reloadOnce());
 
   async #reloadOnce(): Promise<ReloadOutcome> {
     const scan = await scanConfigDir(this.#options.dir);

@@ -2,6 +2,7 @@
 // renames it over the old one, a kubelet volume swaps a symlink, an operator copies a file. Each new version is
 // read, opened with the maxmind reader and walked before it is handed on; one that fails is refused, with the
 // file and the reason, and the last good database keeps serving.
+import { coalesced } from '../../lib/coalesced.ts';
 import { watchPaths, type PathWatcher } from '../../lib/watch-paths.ts';
 import { parseAddress } from './address.ts';
 import { geoDatabaseFromBytes, readGeoDatabaseBytes, type GeoDatabase } from './database.ts';
@@ -84,8 +85,6 @@ export function watchGeoDatabase(options: GeoDatabaseWatchOptions): GeoDatabaseW
   const path = options.current.path;
   let current = options.current;
   let closed = false;
-  let running: Promise<void> | undefined;
-  let again = false;
 
   const reloadOnce = async (): Promise<void> => {
     const started = performance.now();
@@ -110,18 +109,9 @@ export function watchGeoDatabase(options: GeoDatabaseWatchOptions): GeoDatabaseW
     current = next;
     onOutcome({ result: 'swapped', database: next, ms: performance.now() - started });
   };
+  const reloadCoalesced = coalesced(reloadOnce);
   const reload = (): void => {
-    if (closed) return;
-    if (running) {
-      again = true;
-      return;
-    }
-    running = (async () => {
-      do {
-        again = false;
-        await reloadOnce();
-      } while (again && !closed);
-    })().finally(() => (running = undefined));
+    if (!closed) void reloadCoalesced();
   };
 
   const watcher: PathWatcher = watchPaths([path], reload, {

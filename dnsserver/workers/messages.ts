@@ -35,7 +35,10 @@ export interface WorkerOptions {
   cookieSecret: Uint8Array;
   /** The server identifier returned to NSID requests (RFC 5001); none when undefined. */
   nsid?: string;
-  /** DNSSEC signing keys (BIND key pairs, checked by the main thread); zones without keys are not signed. */
+  /**
+   * DNSSEC signing keys (BIND key pairs, checked by the main thread); zones without keys are not signed. A node
+   * replaces them here when new keys are swapped in.
+   */
   dnssecKeys?: KeyPairText[];
   /** New signatures a second each node may make for UDP queries (dnssec/budget.ts); 0: unlimited. */
   dnssecSignRate?: number;
@@ -47,6 +50,7 @@ export type ToWorker =
   | PostedZoneSlice
   | { type: 'health'; table: HealthTable }
   | ({ type: 'geoip'; requestId: number } & GeoipBytes)
+  | { type: 'dnssec-keys'; requestId: number; keys: KeyPairText[] }
   | { type: 'metrics'; requestId: number }
   | { type: 'drain'; timeoutMs: number };
 
@@ -54,7 +58,7 @@ export type FromWorker =
   | { type: 'zones-ack'; generation: number }
   | { type: 'listening'; addresses: { transport: 'udp' | 'tcp'; host: string; port: number }[] }
   | { type: 'metrics'; requestId: number; metrics: unknown[] }
-  /** The new GeoIP database answers from now on; or `error`, and the old one still does. */
-  | { type: 'geoip-ack'; requestId: number; error?: string }
+  /** The new GeoIP database or signing keys answer from now on; or `error`, and the old ones still do. */
+  | { type: 'swap-ack'; requestId: number; error?: string }
   | { type: 'drained' }
   | { type: 'fatal'; message: string };

@@ -18,7 +18,7 @@ import { ServerCookies } from './cookies.ts';
 import { ResponseRateLimiter, type RrlSettings } from '../rrl/limiter.ts';
 import type { GeoipBytes, WorkerOptions } from './messages.ts';
 import { ZoneAssembler, type ZoneSlice } from './zone-stream.ts';
-import { parseKeyPair } from '../dnssec/bind.ts';
+import { parseKeyPair, type KeyPairText } from '../dnssec/bind.ts';
 import { signersFor } from '../dnssec/signer.ts';
 import { DEFAULT_SIGNATURES_PER_SECOND, SigningBudget } from '../dnssec/budget.ts';
 
@@ -38,6 +38,11 @@ export interface DnsNode {
    * open. Locations and the answers remembered for them are forgotten with the old database.
    */
   setGeoDatabase(geoip: GeoipBytes): void;
+  /**
+   * Signs with these keys from the next query on; throws (and keeps the old ones) when they do not parse. Signed
+   * answers and signatures made with the old keys go with them.
+   */
+  setDnssecKeys(keys: KeyPairText[]): void;
   /** Moves the queries counted since the last call into the metrics registry. */
   flushMetrics(): void;
   /** Stops accepting, lets TCP answers in flight finish (at most timeoutMs). */
@@ -187,6 +192,10 @@ export async function startDnsNode(options: WorkerOptions, log: Logger, metrics:
     setGeoDatabase(geoip) {
       state.setGeoDatabase(geoDatabaseFromBytes(geoip.bytes, geoip.path));
       options.geoip = geoip;
+    },
+    setDnssecKeys(keys) {
+      state.setSigners(signersFor(keys.map(parseKeyPair)));
+      options.dnssecKeys = keys;
     },
     flushMetrics() {
       counter.flushInto(metrics);

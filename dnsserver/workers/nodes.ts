@@ -6,6 +6,7 @@ import type { HealthTable } from '../../api/health.ts';
 import type { GeodnsMetrics, MetricsSnapshot } from '../observability/metrics.ts';
 import { startDnsNode, type BoundAddress } from './node.ts';
 import type { GeoipBytes, WorkerOptions } from './messages.ts';
+import type { KeyPairText } from '../dnssec/bind.ts';
 import { WorkerThreads } from './threads.ts';
 import { sliceZones } from './zone-stream.ts';
 import type { UdpIo } from '../transport/udp.ts';
@@ -20,6 +21,8 @@ export interface DnsNodes {
   setHealth(table: HealthTable): void;
   /** Hands every node a new GeoIP database; resolves once all answer with it, rejects if one could not open it. */
   setGeoDatabase(geoip: GeoipBytes): Promise<void>;
+  /** Hands every node new signing keys (checked by the caller); resolves once all sign with them. */
+  setDnssecKeys(keys: KeyPairText[]): Promise<void>;
   /** Metrics kept outside the main registry (the workers' own), to be summed with it. */
   metrics(): Promise<MetricsSnapshot[]>;
   drain(timeoutMs: number): Promise<void>;
@@ -66,6 +69,7 @@ export async function startDnsNodes(options: DnsNodesOptions): Promise<DnsNodes>
     },
     setHealth: (table) => node.setHealth(table),
     setGeoDatabase: async (geoip) => node.setGeoDatabase(geoip),
+    setDnssecKeys: async (keys) => node.setDnssecKeys(keys),
     metrics: async () => {
       node.flushMetrics();
       return [];

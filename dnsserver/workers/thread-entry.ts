@@ -31,11 +31,13 @@ try {
         node.setHealth(message.table);
         break;
       case 'geoip':
+      case 'dnssec-keys':
         try {
-          node.setGeoDatabase(message);
-          send({ type: 'geoip-ack', requestId: message.requestId });
+          if (message.type === 'geoip') node.setGeoDatabase(message);
+          else node.setDnssecKeys(message.keys);
+          send({ type: 'swap-ack', requestId: message.requestId });
         } catch (error) {
-          send({ type: 'geoip-ack', requestId: message.requestId, error: (error as Error).message });
+          send({ type: 'swap-ack', requestId: message.requestId, error: (error as Error).message });
         }
         break;
       case 'metrics':

@@ -5,6 +5,7 @@ import type { CompiledZone } from '../../api/compiled.ts';
 import type { HealthTable } from '../../api/health.ts';
 import type { MetricsSnapshot } from '../observability/metrics.ts';
 import type { FromWorker, GeoipBytes, ToWorker, WorkerOptions } from './messages.ts';
+import type { KeyPairText } from '../dnssec/bind.ts';
 import { sliceZones, toPosted, type ZoneSlice } from './zone-stream.ts';
 
 import type { BoundAddress } from './node.ts';
@@ -19,13 +20,16 @@ const WORKER_YOUNG_GENERATION_MB = 12;
 
 const SLICES_IN_FLIGHT = 2;
 
+/** What a worker answers with a swap-ack: a new GeoIP database or new signing keys. */
+type SwapMessage = Extract<ToWorker, { type: 'geoip' | 'dnssec-keys' }>;
+
 const WORKER_URL = new URL(import.meta.url.endsWith('.ts') ? './thread-entry.ts' : './worker.js', import.meta.url);
 
 class WorkerThread {
   readonly thread: Worker;
   #metricsWaiters = new Map<number, (snapshot: MetricsSnapshot) => void>();
   #ackWaiters: (() => void)[] = [];
-  #geoipWaiters = new Map<number, (error: string | undefined) => void>();
+  #swapWaiters = new Map<number, (error: string | undefined) => void>();
   #drained: (() => void) | undefined;
   readonly listening: Promise<BoundAddress[]>;
 
@@ -53,9 +57,9 @@ class WorkerThread {
           case 'zones-ack':
             this.#ackWaiters.shift()?.();
             break;
-          case 'geoip-ack':
-            this.#geoipWaiters.get(message.requestId)?.(message.error);
-            this.#geoipWaiters.delete(message.requestId);
+          case 'swap-ack':
+            this.#swapWaiters.get(message.requestId)?.(message.error);
+            this.#swapWaiters.delete(message.requestId);
             break;
         }
       });
@@ -64,8 +68,8 @@ class WorkerThread {
         reject(new Error(`DNS worker exited with code ${code} before listening`));
         for (const waiter of this.#metricsWaiters.values()) waiter([]);
         for (const waiter of this.#ackWaiters.splice(0)) waiter();
-        for (const waiter of this.#geoipWaiters.values()) waiter('the worker exited');
-        this.#geoipWaiters.clear();
+        for (const waiter of this.#swapWaiters.values()) waiter('the worker exited');
+        this.#swapWaiters.clear();
         this.#metricsWaiters.clear();
         this.#drained?.();
         onExit(code);
@@ -85,11 +89,11 @@ class WorkerThread {
     });
   }
 
-  /** Resolves with the worker's error, or undefined once it answers with the new database. */
-  setGeoDatabase(requestId: number, geoip: GeoipBytes): Promise<string | undefined> {
+  /** Resolves with the worker's error, or undefined once it answers with what `message` hands it. */
+  swap(message: SwapMessage): Promise<string | undefined> {
     return new Promise((resolve) => {
-      this.#geoipWaiters.set(requestId, resolve);
-      this.post({ type: 'geoip', requestId, path: geoip.path, bytes: geoip.bytes });
+      this.#swapWaiters.set(message.requestId, resolve);
+      this.post(message);
     });
   }
 
@@ -190,9 +194,17 @@ export class WorkerThreads {
   }
 
   /** Every worker swaps to the new database between two of its queries; resolves once all have. */
-  async setGeoDatabase(geoip: GeoipBytes): Promise<void> {
-    const id = ++this.#requestId;
-    const errors = await Promise.all(this.#workers.map((w) => w.setGeoDatabase(id, geoip)));
+  setGeoDatabase(geoip: GeoipBytes): Promise<void> {
+    return this.#swapAll({ type: 'geoip', requestId: ++this.#requestId, path: geoip.path, bytes: geoip.bytes });
+  }
+
+  /** Every worker signs with the new keys from its next query on; resolves once all do. */
+  setDnssecKeys(keys: KeyPairText[]): Promise<void> {
+    return this.#swapAll({ type: 'dnssec-keys', requestId: ++this.#requestId, keys });
+  }
+
+  async #swapAll(message: SwapMessage): Promise<void> {
+    const errors = await Promise.all(this.#workers.map((w) => w.swap(message)));
     const error = errors.find((e) => e !== undefined);
     if (error !== undefined) throw new Error(error);
   }

@@ -2,99 +2,17 @@
 // resolver on loopback with the zone's DS as its only trust anchor, stub to the server, forwarding the client's
 // subnet) and by delv. Positive answers for clients in two locations, NXDOMAIN, NODATA and the apex validate;
 // signatures past their expiry and a trust anchor for another key do not.
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
-import { createServer } from 'node:net';
+import { execFileSync } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { CITY_MMDB, EXAMPLES, runCli, runTool, startServe, type ServeProcess } from '../../support/serve.ts';
-import { dig, type DigResult } from '../../support/dig.ts';
+import { startUnbound, type Unbound } from '../../support/unbound.ts';
 import { tempDir } from '../../support/temp-dir.ts';
-import { until } from '../../support/until.ts';
 
 const ZONE = 'geo.example.com';
 const FRANKFURT = ['192.0.2.10', '192.0.2.11'];
 const TOKYO = ['203.0.113.10'];
-
-/** A free loopback TCP port (unbound binds UDP and TCP on it). */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  server.close();
-  await once(server, 'close');
-  return port;
-}
-
-class Unbound {
-  readonly child: ChildProcess;
-  readonly port: number;
-  readonly exited: Promise<unknown>;
-  readonly output: string[] = [];
-
-  constructor(child: ChildProcess, port: number) {
-    this.child = child;
-    this.port = port;
-    this.exited = once(child, 'exit');
-    child.stderr?.on('data', (chunk: Buffer) => this.output.push(chunk.toString()));
-  }
-
-  dig(args: string[]): Promise<DigResult> {
-    return dig({ host: '127.0.0.1', port: this.port }, ['+dnssec', ...args], { time: 5 });
-  }
-
-  async stop(): Promise<void> {
-    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGTERM');
-    await this.exited;
-  }
-}
-
-/** unbound in the foreground, with `anchor` (a DS or DNSKEY record) as its only trust anchor, stub to geodns. */
-async function startUnbound(dir: string, name: string, anchor: string, geodnsPort: number, extra: string[] = []) {
-  const port = await freePort();
-  const conf = path.join(dir, `${name}.conf`);
-  await writeFile(
-    conf,
-    [
-      'server:',
-      '  interface: 127.0.0.1',
-      `  port: ${port}`,
-      '  do-ip6: no',
-      '  do-not-query-localhost: no',
-      '  username: ""',
-      '  chroot: ""',
-      `  directory: "${dir}"`,
-      '  pidfile: ""',
-      '  use-syslog: no',
-      '  logfile: ""',
-      '  verbosity: 1',
-      '  val-log-level: 2',
-      '  access-control: 127.0.0.0/8 allow',
-      '  qname-minimisation: no',
-      '  aggressive-nsec: no',
-      '  module-config: "subnetcache validator iterator"',
-      '  send-client-subnet: 127.0.0.1',
-      '  client-subnet-always-forward: yes',
-      '  max-client-subnet-ipv4: 24',
-      `  trust-anchor: "${anchor}"`,
-      ...extra.map((line) => `  ${line}`),
-      'stub-zone:',
-      `  name: "${ZONE}"`,
-      `  stub-addr: 127.0.0.1@${geodnsPort}`,
-      '',
-    ].join('\n'),
-  );
-  execFileSync('unbound-checkconf', [conf]);
-  const unbound = new Unbound(spawn('unbound', ['-d', '-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] }), port);
-  // Ready when it answers (SERVFAIL or not) over loopback.
-  await until('unbound to answer', () => unbound.dig(['+cd', `${ZONE}`, 'SOA']), {
-    accept: (r) => r.status !== undefined,
-    intervalMs: 100,
-  });
-  return unbound;
-}
 
 describe('DNSSEC validated by unbound and delv', () => {
   let temp: { dir: string; remove: () => Promise<void> };

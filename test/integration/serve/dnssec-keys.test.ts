@@ -1,0 +1,161 @@
+// Signing keys changed under a running `geodns serve --dnssec-keys DIR`, laid out as the kubelet lays out a mounted
+// Secret (the files are symlinks through `..data`, and an update is one rename of `..data`): a key added is
+// published and signs, a key removed is gone from DNSKEY and from every RRSIG, a broken pair and a folder that
+// would leave the zone unsigned are refused with the reason while the last good keys keep signing, and unbound,
+// trusting only the new key, validates the answers after the roll.
+import { execFileSync } from 'node:child_process';
+import { mkdir, readFile, readdir, rename, rm, symlink, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { CITY_MMDB, EXAMPLES, startServe, type ServeProcess } from '../../support/serve.ts';
+import type { DigResult } from '../../support/dig.ts';
+import { tempDir } from '../../support/temp-dir.ts';
+import { until } from '../../support/until.ts';
+import { startUnbound, type Unbound } from '../../support/unbound.ts';
+
+const ZONE = 'geo.example.com';
+
+interface KeyPair {
+  base: string;
+  /** Where dnssec-keygen wrote it. */
+  dir: string;
+  tag: number;
+  /** The DNSKEY's public key field, as the .key file and dig print it. */
+  publicKey: string;
+  files: Record<string, string>;
+}
+
+async function keygen(dir: string, algorithm: string): Promise<KeyPair> {
+  const base = execFileSync('dnssec-keygen', ['-q', '-K', dir, '-a', algorithm, '-f', 'KSK', ZONE], {
+    encoding: 'utf8',
+  }).trim();
+  const key = await readFile(path.join(dir, `${base}.key`), 'utf8');
+  const fields = (key.split('\n').find((l) => /\sDNSKEY\s/.test(l)) ?? '').trim().split(/\s+/);
+  return {
+    base,
+    dir,
+    tag: Number(base.split('+')[2]),
+    publicKey: fields.slice(fields.indexOf('DNSKEY') + 4).join(''),
+    files: { [`${base}.key`]: key, [`${base}.private`]: await readFile(path.join(dir, `${base}.private`), 'utf8') },
+  };
+}
+
+/** Publishes `files` in `dir` as the kubelet updates a Secret volume: a new `..<version>` folder, `..data` renamed
+ * onto it, then the top-level symlinks added for new names and removed for names gone. */
+async function publish(dir: string, version: string, files: Record<string, string>): Promise<void> {
+  const folder = `..${version}`;
+  await mkdir(path.join(dir, folder));
+  for (const [name, text] of Object.entries(files)) await writeFile(path.join(dir, folder, name), text);
+  await symlink(folder, path.join(dir, '..data_tmp'));
+  await rename(path.join(dir, '..data_tmp'), path.join(dir, '..data'));
+  const visible = (await readdir(dir)).filter((n) => !n.startsWith('..'));
+  for (const name of Object.keys(files)) {
+    if (!visible.includes(name)) await symlink(path.join('..data', name), path.join(dir, name));
+  }
+  for (const name of visible) if (!(name in files)) await rm(path.join(dir, name));
+}
+
+const pairsOf = (...keys: KeyPair[]) => Object.assign({}, ...keys.map((k) => k.files)) as Record<string, string>;
+
+describe('DNSSEC keys swapped while serving', () => {
+  let temp: { dir: string; remove: () => Promise<void> };
+  let keysDir: string;
+  let server: ServeProcess;
+  let first: KeyPair;
+  let second: KeyPair;
+  let unbound: Unbound | undefined;
+
+  /** The DNSKEY public keys served, and the key tags of every RRSIG in the DNSKEY and www answers. */
+  async function published(): Promise<{ dnskeys: string[]; signedBy: number[] }> {
+    const answers: DigResult[] = [
+      await server.dig([ZONE, 'DNSKEY', '+dnssec']),
+      await server.dig([`www.${ZONE}`, 'A', '+dnssec', '+subnet=198.51.100.0/24']),
+    ];
+    const records = answers.flatMap((a) => a.answer);
+    return {
+      dnskeys: records
+        .filter((r) => r.type === 'DNSKEY')
+        .map((r) => r.data.split(/\s+/).slice(3).join(''))
+        .sort(),
+      signedBy: [
+        ...new Set(records.filter((r) => r.type === 'RRSIG').map((r) => Number(r.data.split(/\s+/)[6]))),
+      ].sort(),
+    };
+  }
+
+  const servedBy = (...keys: KeyPair[]) => ({
+    dnskeys: keys.map((k) => k.publicKey).sort(),
+    signedBy: keys.map((k) => k.tag).sort(),
+  });
+
+  beforeAll(async () => {
+    temp = await tempDir('dnssec-keys');
+    const made = path.join(temp.dir, 'made');
+    keysDir = path.join(temp.dir, 'keys');
+    await mkdir(made);
+    await mkdir(keysDir);
+    first = await keygen(made, 'ECDSAP256SHA256');
+    second = await keygen(made, 'ED25519');
+    await publish(keysDir, 'v1', pairsOf(first));
+    server = await startServe(['--resources', EXAMPLES], {
+      geoip: CITY_MMDB,
+      workers: 2,
+      args: ['--dnssec-keys', keysDir],
+    });
+  }, 60_000);
+
+  afterAll(async () => {
+    await unbound?.stop();
+    await server?.stop();
+    await temp?.remove();
+  });
+
+  test('a key added is published and signs beside the first; one removed is gone from DNSKEY and RRSIGs', async () => {
+    expect(await published()).toEqual(servedBy(first));
+    await publish(keysDir, 'v2', pairsOf(first, second));
+    await until('both keys published and signing', published, {
+      accept: (p) => JSON.stringify(p) === JSON.stringify(servedBy(first, second)),
+      intervalMs: 100,
+    });
+    const swapped = await server.waitForLog((l) => l.msg === 'DNSSEC keys swapped in', 'the swap');
+    expect(swapped.added).toEqual([expect.objectContaining({ zone: ZONE, keyTag: second.tag, algorithm: 15 })]);
+
+    await publish(keysDir, 'v3', pairsOf(second));
+    await until('only the second key', published, {
+      accept: (p) => JSON.stringify(p) === JSON.stringify(servedBy(second)),
+      intervalMs: 100,
+    });
+  }, 60_000);
+
+  test('a broken pair and a folder without the zone are refused, saying why; the last good key keeps signing', async () => {
+    const broken = { ...pairsOf(second), [`${first.base}.key`]: first.files[`${first.base}.key`]! };
+    broken[`${first.base}.private`] = 'Private-key-format: v1.3\nAlgorithm: 13 (ECDSAP256SHA256)\nPrivateKey: AAAA\n';
+    await publish(keysDir, 'v4', broken);
+    const refused = await server.waitForLog(
+      (l) => l.msg === 'DNSSEC keys refused: the last good keys keep signing',
+      'the refusal of a broken pair',
+    );
+    expect(String(refused.reason)).toContain(`${first.base}.private`);
+    expect(await published()).toEqual(servedBy(second));
+
+    await publish(keysDir, 'v5', {});
+    await server.waitForLog(
+      (l) => String(l.reason).includes(`no key left for ${ZONE}: the zone would turn unsigned`),
+      'the refusal of an empty folder',
+    );
+    expect(await published()).toEqual(servedBy(second));
+    const metrics = (await server.fetch('/metrics')).body;
+    expect(metrics).toMatch(/^geodns_reload_failures_total\{source="dnssec-keys"\} 2$/m);
+    expect(metrics).toMatch(/^geodns_reloads_total\{source="dnssec-keys"\} 2$/m);
+  }, 60_000);
+
+  test('unbound trusting only the key rolled in validates the answers', async () => {
+    const ds = execFileSync('dnssec-dsfromkey', ['-2', path.join(second.dir, `${second.base}.key`)], {
+      encoding: 'utf8',
+    }).trim();
+    unbound = await startUnbound(temp.dir, 'rolled', ds, server.port);
+    const answer = await unbound.dig([`www.${ZONE}`, 'A', '+subnet=198.51.100.0/24']);
+    expect(answer.status).toBe('NOERROR');
+    expect(answer.flags).toContain('ad');
+  }, 60_000);
+});
