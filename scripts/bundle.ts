@@ -2,8 +2,8 @@
 // entry modules and a few shared chunks instead of some 1,300 modules (868 of them @kubernetes/client-node's
 // generated API and models). That costs each process and thread less memory: in node bench/operator/scale.ts the
 // operator peaked 20–30 MiB lower than with tsc's per-module output, and serve holds a little less too
-// (bench/RESULTS.md, 2026-12-04). Data files (the embedded GeoIP database) still resolve from node_modules/, which
-// the image ships. Type checking is `npm run typecheck`'s job; esbuild only strips types.
+// (bench/RESULTS.md, 2026-12-04). Data files (the embedded GeoIP database) still resolve from node_modules/:
+// scripts/image-tree.ts puts that one file at the same place in the image. Type checking is `npm run typecheck`'s job; esbuild only strips types.
 //   node scripts/bundle.ts [OUTDIR]        (default dist)
 import { build } from 'esbuild';
 import { readdir, rm } from 'node:fs/promises';
