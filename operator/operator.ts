@@ -26,7 +26,13 @@ import { Lanes } from './queue/lanes.ts';
 import { queueMetrics } from './queue/metrics.ts';
 import type { HandlerResult, WorkQueue } from './queue/work-queue.ts';
 import { ZonePublisher, type ZonePublishResult } from './publish/zones.ts';
-import { desiredStatus, routedBySource, type StatusBody, type ZonePublishState } from './status/desired.ts';
+import {
+  desiredStatus,
+  namesWithoutHealthyTarget,
+  routedBySource,
+  type StatusBody,
+  type ZonePublishState,
+} from './status/desired.ts';
 import { StatusWriter } from './status/writer.ts';
 import { countServing, dnsServersOf, type ServingCount } from './status/serving.ts';
 import type { RawObject } from './inputs/cluster-snapshot.ts';
@@ -368,6 +374,7 @@ export class Operator {
     if (!compiled || !leading) return;
     const health = this.#table ?? leading.pipeline.healthTable();
     const routed = routedBySource(compiled.zones);
+    this.#options.metrics.setNamesWithoutHealthyTarget(namesWithoutHealthyTarget(compiled.zones, health));
     const now = new Date();
     for (const result of compiled.results) {
       const ref: ObjectRef = {

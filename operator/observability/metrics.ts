@@ -61,6 +61,13 @@ export class OperatorMetrics {
     registers: [this.registry],
   });
 
+  readonly namesWithoutHealthyTarget = new Gauge({
+    name: 'geodns_operator_names_without_healthy_target',
+    help: 'Routed names (GeoEndpoints) per zone whose targets are all down, so that answers fall back to all targets; on the leader.',
+    labelNames: ['zone'] as const,
+    registers: [this.registry],
+  });
+
   readonly zoneServers = new Gauge({
     name: 'geodns_operator_zone_servers',
     help: 'Ready DNS pods per zone, by whether they answer the published serial (current) or not (stale).',
@@ -70,6 +77,12 @@ export class OperatorMetrics {
 
   constructor(options: { defaultMetrics?: boolean } = {}) {
     if (options.defaultMetrics) collectDefaultMetrics({ register: this.registry });
+  }
+
+  /** Replaces the per-zone counts: zones no longer published are dropped. */
+  setNamesWithoutHealthyTarget(counts: ReadonlyMap<string, number>): void {
+    this.namesWithoutHealthyTarget.reset();
+    for (const [zone, count] of counts) this.namesWithoutHealthyTarget.set({ zone }, count);
   }
 
   text(): Promise<string> {

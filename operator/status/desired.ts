@@ -38,6 +38,31 @@ export function routedBySource(zones: readonly CompiledZone[]): Map<string, Comp
   return index;
 }
 
+/** A target as served now: healthy by the health table, or by compile-time health where it is silent. */
+function liveHealthy(target: CompiledRoutedName['targets'][number], health: HealthTable): boolean {
+  const entry = health.targets[target.id];
+  return entry ? entry.up : target.healthy;
+}
+
+/**
+ * Per zone apex, how many GeoEndpoints (names) have targets and not one of them healthy now, as their Ready
+ * condition says (NoHealthyTargets, NoReadyEndpoints; their answers fall back to all targets): what the alert
+ * GeoDNSNameWithoutHealthyTarget watches. Every zone is listed, with 0 when none.
+ */
+export function namesWithoutHealthyTarget(zones: readonly CompiledZone[], health: HealthTable): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const zone of zones) {
+    const up = new Map<string, boolean>();
+    for (const routed of zone.routed) {
+      for (const target of routed.targets) {
+        up.set(routed.source, (up.get(routed.source) ?? false) || liveHealthy(target, health));
+      }
+    }
+    counts.set(zone.zone, [...up.values()].filter((healthy) => !healthy).length);
+  }
+  return counts;
+}
+
 /** An endpoint's targets as served now: healthy by the health table, or by compile-time health where it is silent. */
 export function liveTargets(
   result: ResourceResult,
@@ -52,9 +77,9 @@ export function liveTargets(
     for (const routed of routedNames.get(source) ?? []) {
       for (const target of routed.targets) {
         total += 1;
-        const entry = health.targets[target.id];
-        if (entry ? entry.up : target.healthy) healthy += 1;
-        else if (entry?.reason) reasons.push(`${target.name}: ${entry.reason}`);
+        const reason = health.targets[target.id]?.reason;
+        if (liveHealthy(target, health)) healthy += 1;
+        else if (reason) reasons.push(`${target.name}: ${reason}`);
       }
     }
   }
