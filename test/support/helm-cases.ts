@@ -140,8 +140,10 @@ export const cases: Case[] = [
     set: ['geoZone.create=true', 'geoZone.name=geo-example'],
     setJson: [`geoZone.spec=${JSON.stringify(zoneSpec)}`, 'dns.fallback.zones=["other-zone"]'],
     check: (objects) => {
-      const zone = find(objects, 'GeoZone', 'geo-example') as unknown as Spec;
+      const zone = find(objects, 'GeoZone', 'geo-example') as unknown as Spec & K8sObject;
       expect(zone.spec).toEqual(zoneSpec);
+      // Turning geoZone.create off, or uninstalling, must not delete a zone that answers (install.test.ts).
+      expect(zone.metadata.annotations).toEqual({ 'helm.sh/resource-policy': 'keep' });
       const pod = dnsPod(objects);
       expect(flagValues(pod.containers[0]!.args, '--config')).toEqual(['/etc/geodns/fallback']);
       expect(pod.containers[0]!.volumeMounts).toContainEqual({
@@ -403,6 +405,13 @@ export const cases: Case[] = [
     },
   },
   {
+    name: 'the IPv6 listen address as values.yaml suggests it, with brackets or without',
+    setJson: ['dns.listenAddresses=["0.0.0.0","[::]","::1"]'],
+    check: (objects) => {
+      expect(flagValues(dnsArgs(objects), '--listen')).toEqual(['0.0.0.0:5353', '[::]:5353', '[::1]:5353']);
+    },
+  },
+  {
     name: 'no metrics Services',
     set: ['metrics.service.enabled=false'],
     check: (objects) => {
@@ -430,23 +439,59 @@ export const cases: Case[] = [
     },
   },
   {
-    name: 'a PrometheusRule with the documented alerts',
-    set: ['metrics.prometheusRule.enabled=true', 'metrics.prometheusRule.healthStaleSeconds=90'],
+    name: 'a PrometheusRule with the documented alerts, selecting the jobs of the chart’s ServiceMonitors',
+    set: [
+      'metrics.serviceMonitor.enabled=true',
+      'metrics.prometheusRule.enabled=true',
+      'metrics.prometheusRule.healthStaleSeconds=90',
+    ],
+    setJson: ['metrics.prometheusRule.answerLatencySeconds=0.05'],
     check: (objects) => {
-      const rule = find(objects, 'PrometheusRule', 'geodns') as unknown as {
-        spec: { groups: { rules: { alert: string; expr: string }[] }[] };
-      };
-      const rules = rule.spec.groups.flatMap((g) => g.rules);
-      expect(rules.map((r) => r.alert)).toEqual([
-        'GeoDNSOperatorNoLeader',
-        'GeoDNSOperatorReconcileErrors',
-        'GeoDNSHealthTableStale',
-        'GeoDNSPodOnOldSerial',
-        'GeoDNSServfailRate',
-        'GeoDNSReloadFailures',
-      ]);
-      expect(rules.find((r) => r.alert === 'GeoDNSHealthTableStale')?.expr).toMatch(
-        /geodns_health_age_seconds\{namespace="geodns-system", service="geodns-dns-metrics"\}\) > 90$/,
+      const rules = alertRules(objects);
+      expect(rules.map((r) => r.alert)).toEqual(ALERTS);
+      const expr = (alert: string) => rules.find((r) => r.alert === alert)?.expr;
+      const operator = 'job="geodns-operator-metrics", namespace="geodns-system"';
+      const dns = 'job="geodns-dns-metrics", namespace="geodns-system"';
+      // prometheus-operator names a ServiceMonitor's job after the Service it scrapes.
+      for (const [component, selector] of [
+        ['operator', operator],
+        ['dns', dns],
+      ] as const) {
+        expect(find(objects, 'Service', `geodns-${component}-metrics`).metadata.name).toBe(
+          /job="([^"]+)"/.exec(selector)![1],
+        );
+      }
+      for (const rule of rules)
+        expect(rule.expr, rule.alert).toMatch(/\{job="geodns-(operator|dns)-metrics", namespace="geodns-system"/);
+      // Without the chart's series (another scrape setup) the leader alert is empty instead of firing for ever;
+      // absent() says instead that no operator or DNS pod is scraped.
+      expect(expr('GeoDNSOperatorNoLeader')).toBe(`sum(geodns_operator_leader{${operator}}) < 1`);
+      expect(expr('GeoDNSOperatorDown')).toBe(`absent(up{${operator}} == 1)`);
+      expect(expr('GeoDNSPodsDown')).toBe(`absent(up{${dns}} == 1)`);
+      expect(expr('GeoDNSPodDown')).toBe(`up{${dns}} == 0`);
+      expect(expr('GeoDNSNameWithoutHealthyTarget')).toBe(
+        `max by (zone) (geodns_operator_names_without_healthy_target{${operator}}) > 0`,
+      );
+      expect(expr('GeoDNSAnswerLatency')).toMatch(
+        /^histogram_quantile\(0\.99, sum by \(le\) \(rate\(geodns_dns_request_duration_seconds_bucket\{job="geodns-dns-metrics", namespace="geodns-system"\}\[5m\]\)\)\)\n\s+> 0\.05$/,
+      );
+      expect(expr('GeoDNSHealthTableStale')).toMatch(/geodns_health_age_seconds\{[^}]+\}\) > 90$/);
+    },
+  },
+  {
+    name: 'a PrometheusRule over the user’s own scrape jobs (no ServiceMonitor)',
+    set: [
+      'metrics.prometheusRule.enabled=true',
+      'metrics.prometheusRule.selectors.operator=job="kube-geodns-operator"',
+      'metrics.prometheusRule.selectors.dns=job="kube-geodns-dns"',
+    ],
+    check: (objects) => {
+      expect(has(objects, 'ServiceMonitor')).toBe(false);
+      const rules = alertRules(objects);
+      expect(rules.map((r) => r.alert)).toEqual(ALERTS);
+      for (const rule of rules) expect(rule.expr, rule.alert).toMatch(/\{job="kube-geodns-(operator|dns)"[,}]/);
+      expect(rules.find((r) => r.alert === 'GeoDNSOperatorDown')?.expr).toBe(
+        'absent(up{job="kube-geodns-operator"} == 1)',
       );
     },
   },
@@ -489,10 +534,19 @@ export const cases: Case[] = [
     check: (objects) => {
       const dns = find(objects, 'NetworkPolicy', 'geodns-dns') as unknown as Spec;
       const [query] = dns.spec.ingress as { from?: unknown[] }[];
+      const testPod = find(objects, 'Pod', 'geodns-dns-test');
       expect(query!.from).toEqual([
         { ipBlock: { cidr: '192.0.2.0/24' } },
         { podSelector: { matchLabels: deployment(objects, 'geodns-operator').spec.selector.matchLabels } },
+        { podSelector: { matchLabels: expect.any(Object) } },
       ]);
+      // The `helm test` pod is one of the admitted peers (else `helm test` times out behind the policy).
+      const admitted = (query!.from as { podSelector?: { matchLabels: Record<string, string> } }[]).filter((peer) =>
+        Object.entries(peer.podSelector?.matchLabels ?? { none: '' }).every(
+          ([label, value]) => testPod.metadata.labels?.[label] === value,
+        ),
+      );
+      expect(admitted).toHaveLength(1);
     },
   },
   {
@@ -577,7 +631,7 @@ export const cases: Case[] = [
       'operator.extraArgs=["--log-level","debug"]',
       'dns.extraEnv=[{"name":"NODE_OPTIONS","value":"--max-old-space-size=384"}]',
       'operator.extraEnv=[{"name":"NODE_OPTIONS","value":"--max-old-space-size=384"}]',
-      'dns.resources={"requests":{"cpu":"1","memory":"256Mi"},"limits":{"memory":"1Gi"}}',
+      'dns.resources={"requests":{"cpu":"4","memory":"256Mi"},"limits":{"memory":"1Gi"}}',
     ],
     check: (objects) => {
       for (const object of objects) expect(object.metadata.labels?.team, object.metadata.name).toBe('platform');
@@ -594,7 +648,7 @@ export const cases: Case[] = [
       expect(flagValues(container.args, '--metrics')).toEqual(['0.0.0.0:9253']);
       expect(container.args.slice(-2)).toEqual(['--tcp-max-connections', '500']);
       expect(container.env).toContainEqual({ name: 'NODE_OPTIONS', value: '--max-old-space-size=384' });
-      expect(container.resources).toEqual({ requests: { cpu: '1', memory: '256Mi' }, limits: { memory: '1Gi' } });
+      expect(container.resources).toEqual({ requests: { cpu: '4', memory: '256Mi' }, limits: { memory: '1Gi' } });
       expect((dns.spec.template.spec as unknown as Record<string, unknown>).terminationGracePeriodSeconds).toBe(30);
       expect(dns.spec.template.metadata.labels.tier).toBe('edge');
       expect(operator.spec.template.metadata.labels.tier).toBe('control');
@@ -633,4 +687,26 @@ function expectGeoipupdate(container: GeoipContainer, editions: string, hours: n
 
 function volume(pod: PodSpec, name: string): Record<string, unknown> | undefined {
   return pod.volumes?.find((v) => v.name === name);
+}
+
+/** The alerts of the PrometheusRule, in the order docs/observability.md lists them. */
+export const ALERTS = [
+  'GeoDNSOperatorDown',
+  'GeoDNSOperatorNoLeader',
+  'GeoDNSOperatorReconcileErrors',
+  'GeoDNSPodsDown',
+  'GeoDNSPodDown',
+  'GeoDNSNameWithoutHealthyTarget',
+  'GeoDNSAnswerLatency',
+  'GeoDNSHealthTableStale',
+  'GeoDNSPodOnOldSerial',
+  'GeoDNSServfailRate',
+  'GeoDNSReloadFailures',
+];
+
+function alertRules(objects: K8sObject[]): { alert: string; expr: string }[] {
+  const rule = find(objects, 'PrometheusRule', 'geodns') as unknown as {
+    spec: { groups: { rules: { alert: string; expr: string }[] }[] };
+  };
+  return rule.spec.groups.flatMap((g) => g.rules);
 }

@@ -35,10 +35,12 @@ export interface RenderOptions {
   release?: string;
   namespace?: string;
   args?: string[];
+  /** Another copy of the chart (default: helm/kube-geodns). */
+  chart?: string;
 }
 
 export function renderChart(options: RenderOptions = {}): Promise<Rendered> {
-  const args = ['template', options.release ?? RELEASE, CHART, '-n', options.namespace ?? NAMESPACE];
+  const args = ['template', options.release ?? RELEASE, options.chart ?? CHART, '-n', options.namespace ?? NAMESPACE];
   for (const s of options.set ?? []) args.push('--set', s);
   for (const s of options.setJson ?? []) args.push('--set-json', s);
   for (const f of options.values ?? []) args.push('-f', f);

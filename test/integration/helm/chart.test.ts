@@ -14,6 +14,7 @@ import {
   render,
   validateObject,
   type K8sObject,
+  type Container,
   type PodSpec,
   type Rendered,
 } from '../../support/helm-render.ts';
@@ -196,6 +197,29 @@ describe('the chart with default values', () => {
     expect(pod.metadata.annotations['helm.sh/hook']).toBe('test');
     expect(pod.spec.automountServiceAccountToken).toBe(false);
     expectLockedDown(pod.spec);
+  });
+
+  it('keeps a DNS pod ready through a slow or missed readiness probe (a Local load balancer follows readiness)', () => {
+    const probe = deployment(rendered.objects, DNS).spec.template.spec.containers[0]!.readinessProbe as unknown as {
+      periodSeconds: number;
+      timeoutSeconds: number;
+      failureThreshold: number;
+      successThreshold: number;
+    };
+    // One timeout is not enough to take the pod, and with it the node, out of the load balancer.
+    expect(probe.failureThreshold).toBeGreaterThanOrEqual(3);
+    expect(probe.timeoutSeconds).toBeLessThan(probe.periodSeconds);
+    expect(probe.successThreshold).toBe(1);
+    // ...and a pod that stops answering /readyz still leaves within a quarter of a minute.
+    expect(probe.periodSeconds * probe.failureThreshold).toBeLessThanOrEqual(15);
+  });
+
+  it('the helm test pod runs a pinned, maintained image that has sh and dig (not Debian jessie)', () => {
+    const pod = find(rendered.objects, 'Pod', 'geodns-dns-test') as unknown as { spec: PodSpec };
+    const { image, command } = pod.spec.containers[0]! as Container & { command: string[] };
+    expect(image).toMatch(/^[a-z0-9.-]+\/[a-z0-9./-]+(:\d+(\.\d+)+|@sha256:[0-9a-f]{64})$/);
+    expect(image).not.toMatch(/jessie|stretch|buster|:latest/);
+    expect(command).toEqual(['sh', '-c']);
   });
 
   it('sets resources on every container', () => {

@@ -60,10 +60,12 @@ beforeAll(async () => {
   const lines = operator.logs;
   const started = await until('the operator to start', () => lines.find((l) => l.msg === 'starting'));
   const metrics = `http://${String(started.metrics)}/metrics`;
-  // Once it leads and has published the zone, its pipeline's metrics (work queues, serials) exist too.
+  // Once it leads and has published the zone and its status, its pipeline's metrics (work queues, serials, names
+  // without a healthy target) exist too.
   await until('the operator to publish the zone', async () => {
     const text = await (await fetch(metrics)).text();
-    return /^geodns_operator_zone_serial\{/m.test(text) ? text : undefined;
+    const published = ['geodns_operator_zone_serial', 'geodns_operator_names_without_healthy_target'];
+    return published.every((name) => new RegExp(`^${name}\\{`, 'm').test(text)) ? text : undefined;
   });
   for (const name of exported(await (await fetch(metrics)).text())) scraped.add(name);
 }, 120_000);
@@ -85,7 +87,9 @@ async function queried(): Promise<Map<string, string>> {
   for (const variable of dashboard.templating.list) {
     for (const name of metricNames(variable.definition ?? '')) where.set(name, 'dashboard variable');
   }
-  const { objects } = await render({ set: ['metrics.prometheusRule.enabled=true'] });
+  const { objects } = await render({
+    set: ['metrics.prometheusRule.enabled=true', 'metrics.serviceMonitor.enabled=true'],
+  });
   const rule = find(objects, 'PrometheusRule', 'geodns') as unknown as {
     spec: { groups: { rules: { alert: string; expr: string }[] }[] };
   };

@@ -2,7 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { PLAIN_MANIFESTS, renderPlainManifests } from '../../../scripts/plain-manifests.ts';
-import { parseRendered, validateObject } from '../../support/helm-render.ts';
+import { parseRendered, validateObject, type K8sObject } from '../../support/helm-render.ts';
 
 describe('deploy/kube-geodns.yaml', () => {
   it('is the chart rendered with its defaults (npm run gen:deploy after changing the chart)', async () => {
@@ -18,5 +18,24 @@ describe('deploy/kube-geodns.yaml', () => {
       'geodns-operator',
     ]);
     for (const object of objects) await validateObject(object);
+  });
+
+  it('says its objects are managed by kubectl: no helm release owns them', async () => {
+    const text = await readFile(PLAIN_MANIFESTS, 'utf8');
+    const { objects } = parseRendered(text);
+    const labelled = [
+      ...objects,
+      ...objects.flatMap((o) => {
+        const template = (o as { spec?: { template?: { metadata?: K8sObject['metadata'] } } }).spec?.template;
+        return template?.metadata ? [{ kind: `${o.kind} pod template`, metadata: template.metadata }] : [];
+      }),
+    ];
+    for (const object of labelled.slice(1)) {
+      expect(object.metadata.labels?.['app.kubernetes.io/managed-by'], `${object.kind} ${object.metadata.name}`).toBe(
+        'kubectl',
+      );
+      expect(Object.keys(object.metadata.annotations ?? {}).filter((a) => a.startsWith('meta.helm.sh/'))).toEqual([]);
+    }
+    expect(text).not.toMatch(/managed-by: Helm/);
   });
 });

@@ -2,12 +2,15 @@
 // kube-controller-manager of tools/control-plane (no kubelet: pods never run, so nothing waits for readiness; what
 // is checked is what the server accepts and stores). The tests run in order on one control plane:
 //   1. helm lint --strict;
-//   2. deploy/kube-geodns.yaml applied with kubectl after crds/, as docs/install.md says, and deleted again;
-//   3. helm install with the default values: helm creates the CRDs from crds/, the server stores every object;
+//   2. deploy/kube-geodns.yaml applied with kubectl after crds/, as docs/install.md says (a helm install beside it
+//      refused: one operator per cluster), and deleted again;
+//   3. helm install with the default values: helm creates the CRDs from crds/, the server stores every object; a
+//      second release in another namespace is refused, naming the first;
 //   4. every toggle case of toggle-cases.ts sent to the server as a dry run with strict field validation;
-//   5. helm install with every toggle that creates objects (ServiceMonitor and PrometheusRule need the
-//      prometheus-operator CRDs: scripts/kube/prometheus-operator-crds.sh generates them into a cache);
-//   6. helm uninstall of both releases leaves nothing behind but the CRDs, which helm keeps on purpose;
+//   5. helm uninstall of the default release leaves nothing behind but the CRDs, which helm keeps on purpose;
+//   6. helm install with every toggle that creates objects (ServiceMonitor and PrometheusRule need the
+//      prometheus-operator CRDs: scripts/kube/prometheus-operator-crds.sh generates them into a cache); its GeoZone
+//      kept when geoZone.create is turned off and at uninstall (helm.sh/resource-policy: keep);
 //   7. helm upgrade from the previous chart version (packaged from git history), with the CRDs left as they were
 //      until the documented kubectl apply brings them up to date.
 import { execFile } from 'node:child_process';
@@ -161,7 +164,13 @@ async function freshNamespace(namespace: string): Promise<string[]> {
   );
 }
 
-async function uninstallLeavesNothing(release: string, namespace: string, before: string[]): Promise<void> {
+/** helm uninstall; the namespace as it was before, and no cluster-scoped object of the release but `kept`. */
+async function uninstallLeavesNothing(
+  release: string,
+  namespace: string,
+  before: string[],
+  kept: string[] = [],
+): Promise<void> {
   expect((await namespaceContents(namespace)).length).toBeGreaterThan(before.length);
   await plane.helm(['uninstall', release, '-n', namespace]);
   // What the Services' EndpointSlices were: the real garbage collector removes them after their owners.
@@ -173,7 +182,20 @@ async function uninstallLeavesNothing(release: string, namespace: string, before
     },
     { timeoutMs: 30_000, intervalMs: 250 },
   );
-  expect(await clusterObjectsOf(release)).toEqual([]);
+  expect(await clusterObjectsOf(release)).toEqual(kept);
+}
+
+/** `helm install` refused before it created anything; returns helm's message. */
+async function refusedInstall(release: string, namespace: string): Promise<string> {
+  const before = await namespaceContents(namespace);
+  const message = await plane.helm(['install', release, CHART, '-n', namespace]).then(
+    () => 'installed',
+    (error: Error) => error.message,
+  );
+  expect(await namespaceContents(namespace)).toEqual(before);
+  const { stdout } = await plane.helm(['list', '-A', '-q']);
+  expect(stdout.split('\n')).not.toContain(release);
+  return message;
 }
 
 async function crdObjects(): Promise<Map<string, K8sObject & { spec: Record<string, unknown> }>> {
@@ -238,6 +260,10 @@ describe('the chart on a real cluster', { timeout: 120_000 }, () => {
       'geodns-dns',
       'geodns-operator',
     ]);
+    // One operator per cluster: a helm release beside the plain install is refused, saying which operator runs.
+    expect(await refusedInstall('second', 'default')).toMatch(
+      /another kube-geodns operator runs in this cluster: ClusterRoleBinding geodns-operator, installed without helm \(deploy\/kube-geodns\.yaml\), operator namespace geodns-system\. Run one operator per cluster/,
+    );
     // Uninstall as docs/install.md says (the Namespace goes last, through the real namespace controller).
     await plane.kubectl(['delete', '-f', PLAIN_MANIFESTS, '--timeout=60s'], { timeoutMs: 90_000 });
     await plane.kubectl(['delete', '-f', 'crds/', '--timeout=60s'], { timeoutMs: 90_000 });
@@ -266,6 +292,15 @@ describe('the chart on a real cluster', { timeout: 120_000 }, () => {
         .map(key)
         .sort(),
     );
+  });
+
+  it('a second release in another namespace is refused while the first runs, naming it', async () => {
+    expect(await refusedInstall('second', 'default')).toMatch(
+      /another kube-geodns operator runs in this cluster: ClusterRoleBinding geodns-operator, helm release geodns in namespace geodns-system, operator namespace geodns-system\. Run one operator per cluster .* Upgrade that installation instead, or uninstall it first/,
+    );
+    // The release itself upgrades: its own operator is not another.
+    const { stdout } = await plane.helm(['upgrade', 'geodns', CHART, '-n', 'geodns-system', '--reuse-values']);
+    expect(stdout).toMatch(/REVISION: 2/);
   });
 
   describe('every toggle case, sent to the real kube-apiserver as a dry run (strict field validation)', () => {
@@ -301,6 +336,19 @@ describe('the chart on a real cluster', { timeout: 120_000 }, () => {
     });
   });
 
+  const installedTemplates = new Set<string>();
+  async function noteTemplates(release: string, namespace: string): Promise<void> {
+    const { stdout } = await plane.helm(['get', 'manifest', release, '-n', namespace]);
+    for (const source of parseRendered(stdout).sources) installedTemplates.add(source.replace(/^kube-geodns\//, ''));
+  }
+
+  it('helm uninstall of the default release leaves no object behind; the CRDs stay, as helm keeps crds/ on purpose', async () => {
+    await noteTemplates('geodns', 'geodns-system');
+    await uninstallLeavesNothing('geodns', 'geodns-system', defaultNamespace);
+    const crds = await crdObjects();
+    for (const crd of GEODNS_CRDS) expect(crds.has(crd), crd).toBe(true);
+  });
+
   let monitoredNamespace: string[];
   it('helm install with every toggle that creates objects (prometheus-operator CRDs installed)', async () => {
     monitoredNamespace = await freshNamespace('monitored');
@@ -314,26 +362,46 @@ describe('the chart on a real cluster', { timeout: 120_000 }, () => {
     const zone = await kubectlJson<{ spec: unknown }>(['get', 'geozone', 'geo-example']);
     expect(zone.spec).toMatchObject(zoneSpec as object);
     // Between them, the two releases install every template of the chart (the test pod aside).
-    const installed = new Set<string>();
-    for (const [release, namespace] of [
-      ['geodns', 'geodns-system'],
-      ['monitored', 'monitored'],
-    ] as const) {
-      const { stdout } = await plane.helm(['get', 'manifest', release, '-n', namespace]);
-      for (const source of parseRendered(stdout).sources) installed.add(source.replace(/^kube-geodns\//, ''));
-    }
+    await noteTemplates('monitored', 'monitored');
     const templates = (await readdir(path.join(CHART, 'templates'))).filter((f) => f.endsWith('.yaml'));
-    expect([...installed].sort()).toEqual(templates.map((f) => `templates/${f}`).sort());
+    expect([...installedTemplates].sort()).toEqual(templates.map((f) => `templates/${f}`).sort());
   });
 
-  it('helm uninstall leaves no object behind; the CRDs stay, as helm keeps crds/ on purpose', async () => {
-    await uninstallLeavesNothing('geodns', 'geodns-system', defaultNamespace);
-    await uninstallLeavesNothing('monitored', 'monitored', monitoredNamespace);
-    const crds = await crdObjects();
-    for (const crd of GEODNS_CRDS) expect(crds.has(crd), crd).toBe(true);
-    // The GeoZone of the second release was an object of the release, not of the CRDs: it is gone.
-    const { stdout } = await plane.kubectl(['get', 'geozones', '-o', 'name']);
-    expect(stdout).toBe('');
+  it('the chart’s GeoZone outlives geoZone.create=false and helm uninstall (resource-policy keep)', async () => {
+    const zoneUid = async () =>
+      (await kubectlJson<K8sObject & { metadata: { uid: string } }>(['get', 'geozone', 'geo-example'])).metadata.uid;
+    const uid = await zoneUid();
+    await plane.helm([
+      'upgrade',
+      'monitored',
+      CHART,
+      '-n',
+      'monitored',
+      '--reuse-values',
+      '--set',
+      'geoZone.create=false',
+    ]);
+    // Out of the release, still the same object: the zone keeps answering.
+    const { stdout: manifest } = await plane.helm(['get', 'manifest', 'monitored', '-n', 'monitored']);
+    expect(parseRendered(manifest).objects.some((o) => o.kind === 'GeoZone')).toBe(false);
+    expect(await zoneUid()).toBe(uid);
+    // Turned on again, the release takes the kept object back.
+    await plane.helm([
+      'upgrade',
+      'monitored',
+      CHART,
+      '-n',
+      'monitored',
+      '--reuse-values',
+      '--set',
+      'geoZone.create=true',
+    ]);
+    expect(await zoneUid()).toBe(uid);
+    await uninstallLeavesNothing('monitored', 'monitored', monitoredNamespace, ['GeoZone/geo-example']);
+    expect(await zoneUid()).toBe(uid);
+    // Deleting it is the user's step (docs/install.md, "Uninstall").
+    await plane.kubectl(['delete', 'geozone', 'geo-example']);
+    expect(await clusterObjectsOf('monitored')).toEqual([]);
   });
 
   it('helm upgrade from the previous chart version; the CRDs change only when the user applies them', async () => {

@@ -56,12 +56,6 @@ describe('the chart with varied values', () => {
     expect(result.stderr).toMatch(/at '\/operator\/resolvers\/0'/);
   });
 
-  it('split Services are refused for anything but a LoadBalancer, naming the value', async () => {
-    const result = await renderChart({ set: ['dns.service.protocols=split', 'dns.service.type=NodePort'] });
-    expect(result.code).toBe(1);
-    expect(result.stderr).toMatch(/at '\/dns\/service\/type': value must be 'LoadBalancer'/);
-  });
-
   it('every platform recipe in examples/helm/ is one of the cases', async () => {
     const recipes = (await readdir(PLATFORM_RECIPES)).filter((f) => f.endsWith('.yaml'));
     const covered = cases.flatMap((c) => c.values ?? []).map((f) => path.basename(f));
