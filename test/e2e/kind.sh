@@ -24,7 +24,7 @@ NS=geodns-system
 RELEASE=geodns
 NODE_PORT=30053 # the node port examples/helm/kind.yaml gives the DNS Service
 ZONE=geo.example.com
-DIG_IMAGE=registry.k8s.io/e2e-test-images/jessie-dnsutils:1.7
+DIG_IMAGE=registry.k8s.io/e2e-test-images/agnhost:2.57 # has dig; --command runs it, not agnhost
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 
@@ -172,7 +172,7 @@ answers "$virginia" "www.$ZONE" A +subnet=10.2.0.0/16 || fail "www.$ZONE for Vir
 answers "$tokyo" "www.$ZONE" A +subnet=10.3.0.0/16 || fail "www.$ZONE for Tokyo: $(ask "www.$ZONE" A +subnet=10.3.0.0/16)"
 
 log "asking from a pod through the Service's cluster address"
-from_pod=$(kubectl -n "$NS" run e2e-dig --rm -i --quiet --restart=Never --image="$DIG_IMAGE" -- \
+from_pod=$(kubectl -n "$NS" run e2e-dig --rm -i --quiet --restart=Never --image="$DIG_IMAGE" --command -- \
   dig @"$RELEASE-dns.$NS.svc.cluster.local" +norecurse +nsid +tries=2 +time=3 "api.$ZONE" A)
 grep -q "status: NOERROR" <<<"$from_pod" || fail "the query from a pod failed: $from_pod"
 grep -q "$primary" <<<"$from_pod" || fail "the pod got another answer than $primary: $from_pod"
