@@ -39,11 +39,18 @@ describe('failover time', () => {
     ]);
     const time = failoverTime(
       endpoint([
-        { name: 'a', service: { name: 'a' }, location: {}, healthProbeRef: { name: 'fast' } },
-        { name: 'b', service: { name: 'b' }, location: {}, healthProbeRef: { name: 'slow' } },
-        { name: 'c', service: { name: 'c' }, location: {} },
-        { name: 'd', addresses: ['192.0.2.1'], location: {} },
-        { name: 'e', addresses: ['192.0.2.2'], location: {}, healthProbeRef: { name: 'missing' } },
+        { name: 'a', service: { name: 'a' }, location: {}, weight: 1, priority: 0, healthProbeRef: { name: 'fast' } },
+        { name: 'b', service: { name: 'b' }, location: {}, weight: 1, priority: 0, healthProbeRef: { name: 'slow' } },
+        { name: 'c', service: { name: 'c' }, location: {}, weight: 1, priority: 0 },
+        { name: 'd', addresses: ['192.0.2.1'], location: {}, weight: 1, priority: 0 },
+        {
+          name: 'e',
+          addresses: ['192.0.2.2'],
+          location: {},
+          weight: 1,
+          priority: 0,
+          healthProbeRef: { name: 'missing' },
+        },
       ]),
       60,
       (name) => probes.get(name),
@@ -59,7 +66,11 @@ describe('failover time', () => {
   });
 
   it('warns over the budget with each part and the knobs, and not within it', () => {
-    const time = failoverTime(endpoint([{ name: 'a', service: { name: 'a' }, location: {} }]), 300, () => undefined);
+    const time = failoverTime(
+      endpoint([{ name: 'a', service: { name: 'a' }, location: {}, weight: 1, priority: 0 }]),
+      300,
+      () => undefined,
+    );
     expect(overBudget(time, 120)).toBe(
       "failover can take 5m1s, over the budget of 2m0s: detection 0s (probe interval × failureThreshold + timeout) + publish 1s + TTL 5m0s; lower spec.ttl or the probe's interval or failureThreshold",
     );
