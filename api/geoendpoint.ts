@@ -1,12 +1,30 @@
 // GeoEndpoint: one routed name in a GeoZone, namespaced like an HTTPRoute (the application team's resource): its
-// policy, its targets (a Service or literal addresses, each with a location, weight, priority and probe) and, for
-// the regional policy, its regions (where clients are, and the ordered backups of each).
+// policy, its targets (a Service, Ingress or Gateway, of its own namespace or of one whose ReferenceGrant allows it,
+// or literal addresses; each with a location, weight, priority and probe) and, for the regional policy, its regions
+// (where clients are, and the ordered backups of each).
 import { Type, type Static } from '@sinclair/typebox';
 import { Policies } from './constants.ts';
 import { Defaulted, DnsName, LocationSchema, StringEnum, Ttl, withRules } from './schema.ts';
 import { ageColumn, Conditions, readyColumn, resourceEnvelope, type KindInfo } from './meta.ts';
 
 const NAME_PATTERN = '^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$';
+
+/** A namespace a target refers to (a DNS label, as namespace names are). */
+const RefNamespace = (description: string) => Type.String({ description, maxLength: 63, pattern: NAME_PATTERN });
+
+/** A reference to a namespaced object whose status carries addresses: its name, and its namespace when another. */
+const ObjectRef = (kind: string, description: string) =>
+  Type.Object(
+    {
+      name: Type.String({ description: `Name of the ${kind}.`, maxLength: 253 }),
+      namespace: Type.Optional(
+        RefNamespace(
+          `Namespace of the ${kind} (default: the GeoEndpoint's). Another namespace needs a ReferenceGrant there that allows it.`,
+        ),
+      ),
+    },
+    { description, additionalProperties: false },
+  );
 
 /** A region's name, or a reference to one (lower case, digits, '-'; maxLength bounds the CEL rules' cost). */
 const RegionName = (description: string) => Type.String({ description, maxLength: 63, pattern: NAME_PATTERN });
@@ -76,7 +94,12 @@ export const TargetSchema = withRules(
       service: Type.Optional(
         Type.Object(
           {
-            name: Type.String({ description: 'Name of a Service in the same namespace.', maxLength: 63 }),
+            name: Type.String({ description: 'Name of the Service.', maxLength: 63 }),
+            namespace: Type.Optional(
+              RefNamespace(
+                "Namespace of the Service (default: the GeoEndpoint's). Another namespace needs a ReferenceGrant there that allows it.",
+              ),
+            ),
             useClusterIP: Type.Optional(
               Type.Boolean({
                 description:
@@ -86,9 +109,21 @@ export const TargetSchema = withRules(
           },
           {
             description:
-              "A Service in the GeoEndpoint's namespace: its load-balancer ingress or external IPs are served; it is healthy while its EndpointSlices have ready endpoints.",
+              'A Service: its load-balancer ingress (IPs, and the addresses its hostnames resolve to) or external IPs are served; it is healthy while its EndpointSlices have ready endpoints.',
             additionalProperties: false,
           },
+        ),
+      ),
+      ingress: Type.Optional(
+        ObjectRef(
+          'Ingress',
+          'An Ingress (networking.k8s.io/v1): the addresses in its status.loadBalancer.ingress are served (IPs, and the addresses its hostnames resolve to).',
+        ),
+      ),
+      gateway: Type.Optional(
+        ObjectRef(
+          'Gateway',
+          'A Gateway API Gateway (gateway.networking.k8s.io/v1): its status.addresses of type IPAddress are served, and those of type Hostname resolved. Needs the Gateway API CRDs in the cluster.',
         ),
       ),
       addresses: Type.Optional(
@@ -138,7 +173,12 @@ export const TargetSchema = withRules(
     },
     { description: 'One target of a GeoEndpoint.', additionalProperties: false },
   ),
-  [{ rule: 'has(self.service) != has(self.addresses)', message: 'a target has exactly one of service or addresses' }],
+  [
+    {
+      rule: '(has(self.service) ? 1 : 0) + (has(self.ingress) ? 1 : 0) + (has(self.gateway) ? 1 : 0) + (has(self.addresses) ? 1 : 0) == 1',
+      message: 'a target has exactly one of service, ingress, gateway or addresses',
+    },
+  ],
 );
 export type Target = Static<typeof TargetSchema>;
 
@@ -239,6 +279,19 @@ export const GeoEndpointSpecSchema = withRules(
 );
 export type GeoEndpointSpec = Static<typeof GeoEndpointSpecSchema>;
 
+export const TargetStatusSchema = Type.Object(
+  {
+    name: Type.String({ description: 'The target (spec.targets[].name).' }),
+    source: Type.String({
+      description:
+        "Where its addresses came from: 'Service ns/name', 'Service ns/name (ClusterIP)', 'Ingress ns/name', 'Gateway ns/name', or 'addresses' (the spec's own list).",
+    }),
+    addresses: Type.Array(Type.String(), { description: 'The addresses served for it.' }),
+  },
+  { description: 'One served target and where its addresses came from.' },
+);
+export type TargetStatus = Static<typeof TargetStatusSchema>;
+
 export const GeoEndpointStatusSchema = Type.Object(
   {
     conditions: Type.Optional(Conditions),
@@ -246,6 +299,12 @@ export const GeoEndpointStatusSchema = Type.Object(
     totalTargets: Type.Optional(Type.Integer({ description: 'Targets in spec.', minimum: 0 })),
     targetsSummary: Type.Optional(Type.String({ description: "healthy/total, for kubectl get (e.g. '3/4')." })),
     observedGeneration: Type.Optional(Type.Integer({ description: 'The generation last reconciled.', minimum: 0 })),
+    targets: Type.Optional(
+      Type.Array(TargetStatusSchema, {
+        description: 'The targets served, each with the object its addresses came from.',
+        maxItems: 256,
+      }),
+    ),
   },
   { description: 'Observed state of the GeoEndpoint.' },
 );

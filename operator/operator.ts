@@ -66,6 +66,8 @@ export interface OperatorOptions {
   resolvers?: readonly string[];
   /** When hostnames are resolved again and how long the last good addresses are kept (tests shorten them). */
   resolvePolicy?: Partial<ResolvePolicy>;
+  /** How often a kind the cluster does not serve (the Gateway API's) is looked for again (default 30 s). */
+  kindRecheckMs?: number;
 }
 
 /** The part of the operator that only the leader runs. */
@@ -134,6 +136,7 @@ export class Operator {
       namespace,
       log,
       onError: () => metrics.apiErrors.inc({ verb: 'watch' }),
+      ...(options.kindRecheckMs !== undefined ? { kindRecheckMs: options.kindRecheckMs } : {}),
     });
     const election = options.leaderElection;
     this.#elector = election
@@ -252,6 +255,7 @@ export class Operator {
       lookup: this.#lookup,
       lanes,
       log,
+      onResolved: (result) => metrics.hostnameResolutions.inc({ result }),
       ...(this.#options.resolvePolicy ? { policy: this.#options.resolvePolicy } : {}),
     });
     const pipeline = new Pipeline({

@@ -5,6 +5,7 @@
 import type { BackoffOptions } from '../backoff.ts';
 import { collectionClient, type Collection } from './collection.ts';
 import type { KubeConfig } from './kubeconfig.ts';
+import { optionalKind, type OptionalKind } from './optional.ts';
 import { Reflector, type ChangeType, type ListWatchClient } from './reflector.ts';
 
 /** An object's metadata: the cache reads its name, namespace and resourceVersion. */
@@ -145,11 +146,12 @@ export class Informer<T extends KubeObject> {
   }
 }
 
-/** An informer of `collection` through client-node. */
+/** An informer of `collection` through client-node; `optional`: its kind may not be served (lib/kube/optional.ts). */
 export function informer<T extends KubeObject>(
   kubeConfig: KubeConfig,
   collection: Collection,
-  options: InformerOptions = {},
+  options: InformerOptions & { optional?: OptionalKind } = {},
 ): Informer<T> {
-  return new Informer<T>(collectionClient<T>(kubeConfig, collection), options);
+  const client = collectionClient<T>(kubeConfig, collection);
+  return new Informer<T>(options.optional ? optionalKind(client, options.optional) : client, options);
 }

@@ -10,7 +10,8 @@ import type { CompileInput } from './input.ts';
 import { compareAge, sortByNamespacedName } from './order.ts';
 import type { ResourceResult } from './results.ts';
 import { judgePolicy, type PolicyVerdict } from './policy-fields.ts';
-import { resolveTargets, type ResolvedTargets } from './targets.ts';
+import { permittingGrant } from './grants.ts';
+import { resolveTargets, type ResolvedTargets, type TargetLookups } from './targets.ts';
 
 interface EndpointDraft extends Admission {
   endpoint: GeoEndpoint;
@@ -27,8 +28,14 @@ export function compileEndpoints(
   const labels = new Map((input.namespaces ?? []).map((ns) => [ns.name, ns.labels ?? {}]));
   const services = new Map((input.services ?? []).map((s) => [`${s.namespace}/${s.name}`, s]));
   const probes = new Set((input.probes ?? []).map((p) => `${p.metadata.namespace ?? 'default'}/${p.metadata.name}`));
-  const lookups = {
+  const ingresses = new Map((input.ingresses ?? []).map((i) => [`${i.namespace}/${i.name}`, i]));
+  const gateways = new Map((input.gateways ?? []).map((g) => [`${g.namespace}/${g.name}`, g]));
+  const grants = input.referenceGrants ?? [];
+  const lookups: TargetLookups = {
     service: (namespace: string, name: string) => services.get(`${namespace}/${name}`),
+    loadBalancer: (kind, namespace, name) => (kind === 'Ingress' ? ingresses : gateways).get(`${namespace}/${name}`),
+    permitted: (from, ref) => permittingGrant(from, ref, grants) !== undefined,
+    missingKinds: new Set(input.missingKinds ?? []),
     probeExists: (namespace: string, name: string) => probes.has(`${namespace}/${name}`),
     health: input.health ?? {},
   };
@@ -157,6 +164,7 @@ function endpointResult(draft: EndpointDraft, now: Date): ResourceResult {
       healthyTargets: served ? healthy : 0,
       totalTargets: total,
       targetsSummary: `${served ? healthy : 0}/${total}`,
+      targets: draft.resolved.sources,
     },
   };
 }

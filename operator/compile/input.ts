@@ -1,9 +1,11 @@
-// What compile() reads: the resources, the cluster facts standing in for lookups (namespaces, Services), the
-// health at compile time, the last published serials, and the time (compile reads no clock).
+// What compile() reads: the resources, the cluster facts standing in for lookups (namespaces, Services, Ingresses,
+// Gateways, ReferenceGrants, the kinds the cluster lacks), the health at compile time, the last published serials,
+// and the time (compile reads no clock).
 import type { GeoEndpoint } from '../../api/geoendpoint.ts';
 import type { GeoZone } from '../../api/geozone.ts';
 import type { HealthProbe } from '../../api/healthprobe.ts';
-import type { ServiceInfo } from './targets.ts';
+import type { ReferenceGrantInfo } from './grants.ts';
+import type { LoadBalancerInfo, ServiceInfo } from './targets.ts';
 
 export interface CompileInput {
   zones: GeoZone[];
@@ -11,6 +13,12 @@ export interface CompileInput {
   probes: HealthProbe[];
   namespaces: { name: string; labels: Record<string, string> }[];
   services: ServiceInfo[];
+  ingresses?: LoadBalancerInfo[];
+  gateways?: LoadBalancerInfo[];
+  /** Who may refer to another namespace's objects (none: only same-namespace references resolve). */
+  referenceGrants?: ReferenceGrantInfo[];
+  /** Kinds the cluster does not serve ('Gateway', 'ReferenceGrant'): targets of them say so. */
+  missingKinds?: string[];
   /** Compile-time health by target id; a missing id is healthy. */
   health: Record<string, boolean>;
   /** The serial and content hash last published per zone apex. */

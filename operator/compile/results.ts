@@ -1,5 +1,6 @@
 // What compile says of each resource, and how it reads to people: the CLI, the route explainer and the standalone
 // server's logs say it alike.
+import type { TargetStatus } from '../../api/geoendpoint.ts';
 import type { Condition } from '../../api/meta.ts';
 import type { ResourceKind } from '../../api/kinds.ts';
 
@@ -11,6 +12,8 @@ export interface ResultSummary {
   healthyTargets?: number;
   totalTargets?: number;
   targetsSummary?: string;
+  /** GeoEndpoints: each resolved target and the object its addresses came from. */
+  targets?: TargetStatus[];
 }
 
 /** What compile says of one resource: its conditions, and for zones and GeoEndpoints a summary. */

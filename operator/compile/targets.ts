@@ -1,10 +1,12 @@
-// Resolving a GeoEndpoint's targets: Service lookups, literal addresses, HealthProbe references and compile-time
-// health. Each problem is reported against the target it belongs to; a target that cannot be resolved is left out.
+// Resolving a GeoEndpoint's targets: Service, Ingress and Gateway lookups (another namespace's only where a
+// ReferenceGrant allows it), literal addresses, HealthProbe references and compile-time health. Each problem is
+// reported against the target it belongs to; a target that cannot be resolved is left out.
 import type { CompiledLocation, CompiledTarget } from '../../api/compiled.ts';
-import type { GeoEndpoint } from '../../api/geoendpoint.ts';
+import type { GeoEndpoint, Target, TargetStatus } from '../../api/geoendpoint.ts';
 import type { Location } from '../../api/schema.ts';
 import { pickLocationFields } from '../../api/location.ts';
 import { normaliseAddresses } from './addresses.ts';
+import { describeRef, missingGrant, REF_GROUPS, type RefKind, type TargetRef } from './grants.ts';
 import { compareStrings } from './names.ts';
 
 /**
@@ -26,13 +28,17 @@ export interface ServiceHostname {
   kept?: { resolvedAt: string; until: string };
 }
 
-export interface ServiceInfo {
+/** An object whose status carries load-balancer addresses (an Ingress, a Gateway; a Service adds more). */
+export interface LoadBalancerInfo {
   namespace: string;
   name: string;
-  /** Load-balancer ingress and external IPs, and the addresses its ingress hostnames resolved to. */
+  /** The IPs of its status (a Service's external IPs too), and the addresses its hostnames resolved to. */
   addresses: string[];
-  /** The ingress hostnames (entries without an IP) and what resolving them gave. */
+  /** The hostnames of its status (entries without an IP) and what resolving them gave. */
   hostnames?: ServiceHostname[];
+}
+
+export interface ServiceInfo extends LoadBalancerInfo {
   /** spec.clusterIPs, for targets with useClusterIP (none for a headless Service). */
   clusterIPs?: string[];
   ready: boolean;
@@ -50,12 +56,92 @@ export interface ResolvedTargets {
   notes: string[];
   /** "namespace/name" of every HealthProbe a target references and that exists. */
   probesUsed: string[];
+  /** Each served target and where its addresses came from (status.targets), by name. */
+  sources: TargetStatus[];
 }
 
 export interface TargetLookups {
   service(namespace: string, name: string): ServiceInfo | undefined;
+  /** An Ingress or a Gateway (undefined when the cluster has none of that name, or no such kind). */
+  loadBalancer?(kind: 'Ingress' | 'Gateway', namespace: string, name: string): LoadBalancerInfo | undefined;
+  /** Whether a GeoEndpoint in `from` may refer to `ref`; undefined: every reference is permitted. */
+  permitted?(from: string, ref: TargetRef): boolean;
+  /** Kinds the cluster does not serve (their CRDs are not installed): 'Gateway', 'ReferenceGrant'. */
+  missingKinds?: ReadonlySet<string>;
   probeExists(namespace: string, name: string): boolean;
   health: Readonly<Record<string, boolean>>;
+}
+
+/** The object a target refers to, with its namespace resolved (undefined: a target of literal addresses). */
+export function targetRef(namespace: string, target: Target): TargetRef | undefined {
+  const refer = (kind: RefKind, ref: { name: string; namespace?: string | undefined } | undefined) =>
+    ref ? { kind, namespace: ref.namespace ?? namespace, name: ref.name } : undefined;
+  return refer('Service', target.service) ?? refer('Ingress', target.ingress) ?? refer('Gateway', target.gateway);
+}
+
+/** The API a kind is served by, for messages: 'gateway.networking.k8s.io Gateway'. */
+function apiOf(kind: string): string {
+  const group = kind === 'ReferenceGrant' ? 'gateway.networking.k8s.io' : REF_GROUPS[kind as RefKind];
+  return group ? `${group} ${kind}` : kind;
+}
+
+type Located = { ok: true; ref: TargetRef; found: LoadBalancerInfo | ServiceInfo } | { ok: false; problem: RefProblem };
+
+/** The object of `ref` as compile sees it, or why it cannot be used. */
+function locate(where: string, from: string, ref: TargetRef, lookups: TargetLookups): Located {
+  const source = describeRef(ref);
+  const missing = lookups.missingKinds;
+  if (missing?.has(ref.kind)) {
+    return {
+      ok: false,
+      problem: {
+        reason: 'KindNotInstalled',
+        message: `${where}: ${source} cannot be read: the ${apiOf(ref.kind)} kind is not installed in this cluster (its CRD); the target is left out`,
+      },
+    };
+  }
+  if (lookups.permitted && !lookups.permitted(from, ref)) {
+    const noGrants = missing?.has('ReferenceGrant')
+      ? ` (the ${apiOf('ReferenceGrant')} kind is not installed in this cluster)`
+      : '';
+    return {
+      ok: false,
+      problem: {
+        reason: 'RefNotPermitted',
+        message: `${where}: ${missingGrant(from, ref)}${noGrants}; the target is left out`,
+      },
+    };
+  }
+  const found =
+    ref.kind === 'Service'
+      ? lookups.service(ref.namespace, ref.name)
+      : lookups.loadBalancer?.(ref.kind, ref.namespace, ref.name);
+  if (!found)
+    return { ok: false, problem: { reason: `${ref.kind}NotFound`, message: `${where}: ${source} not found` } };
+  return { ok: true, ref, found };
+}
+
+/** Why a referenced object gave no address. */
+function noAddresses(where: string, ref: TargetRef, useClusterIP: boolean): RefProblem {
+  const source = describeRef(ref);
+  if (ref.kind === 'Ingress') {
+    return {
+      reason: 'IngressHasNoAddresses',
+      message: `${where}: ${source} has no addresses in status.loadBalancer.ingress (not admitted by an ingress controller yet?)`,
+    };
+  }
+  if (ref.kind === 'Gateway') {
+    return {
+      reason: 'GatewayHasNoAddresses',
+      message: `${where}: ${source} has no addresses of type IPAddress or Hostname in status.addresses (not programmed yet?)`,
+    };
+  }
+  return {
+    reason: 'ServiceHasNoAddresses',
+    message: useClusterIP
+      ? `${where}: ${source} has no ClusterIP (a headless Service cannot be served by ClusterIP)`
+      : `${where}: ${source} has no load-balancer or external addresses`,
+  };
 }
 
 export function targetId(namespace: string, endpoint: string, target: string): string {
@@ -68,6 +154,7 @@ export function resolveTargets(endpoint: GeoEndpoint, lookups: TargetLookups): R
   const problems: RefProblem[] = [];
   const notes: string[] = [];
   const probesUsed: string[] = [];
+  const sources: TargetStatus[] = [];
 
   for (const spec of endpoint.spec?.targets ?? []) {
     const where = `target "${spec.name}"`;
@@ -75,20 +162,22 @@ export function resolveTargets(endpoint: GeoEndpoint, lookups: TargetLookups): R
     let rawAddresses: string[];
     let serviceReady = true;
     let hostnameProblems: RefProblem[] = [];
-    if (spec.service) {
-      const service = lookups.service(namespace, spec.service.name);
-      if (!service) {
-        problems.push({
-          reason: 'ServiceNotFound',
-          message: `${where}: Service ${namespace}/${spec.service.name} not found`,
-        });
+    const ref = targetRef(namespace, spec);
+    const useClusterIP = spec.service?.useClusterIP === true;
+    let source = 'addresses';
+    if (ref) {
+      const located = locate(where, namespace, ref, lookups);
+      if (!located.ok) {
+        problems.push(located.problem);
         continue;
       }
-      rawAddresses = spec.service.useClusterIP ? (service.clusterIPs ?? []) : service.addresses;
-      serviceReady = service.ready;
-      if (!spec.service.useClusterIP) {
-        for (const hostname of service.hostnames ?? []) {
-          const said = describeHostname(where, `Service ${namespace}/${spec.service.name}`, hostname);
+      const found = located.found;
+      source = describeRef(ref);
+      rawAddresses = useClusterIP && 'clusterIPs' in found ? (found.clusterIPs ?? []) : found.addresses;
+      if ('ready' in found) serviceReady = found.ready;
+      if (!useClusterIP) {
+        for (const hostname of found.hostnames ?? []) {
+          const said = describeHostname(where, source, hostname);
           if ('note' in said) notes.push(said.note);
           else hostnameProblems.push(said);
         }
@@ -98,7 +187,6 @@ export function resolveTargets(endpoint: GeoEndpoint, lookups: TargetLookups): R
     }
 
     const { addresses, invalid } = normaliseAddresses(rawAddresses);
-    const source = spec.service ? `Service ${namespace}/${spec.service.name}` : 'addresses';
     for (const bad of invalid) {
       problems.push({
         reason: 'InvalidAddress',
@@ -113,13 +201,8 @@ export function resolveTargets(endpoint: GeoEndpoint, lookups: TargetLookups): R
     if (addresses.length === 0) {
       if (hostnameProblems.length > 0) continue;
       problems.push(
-        spec.service
-          ? {
-              reason: 'ServiceHasNoAddresses',
-              message: spec.service.useClusterIP
-                ? `${where}: ${source} has no ClusterIP (a headless Service cannot be served by ClusterIP)`
-                : `${where}: ${source} has no load-balancer or external addresses`,
-            }
+        ref
+          ? noAddresses(where, ref, useClusterIP)
           : { reason: 'NoAddresses', message: `${where}: no usable addresses` },
       );
       continue;
@@ -151,19 +234,26 @@ export function resolveTargets(endpoint: GeoEndpoint, lookups: TargetLookups): R
     };
     if (probe) target.probe = probe;
     targets.push(target);
+    sources.push({
+      name: spec.name,
+      source: useClusterIP ? `${source} (ClusterIP)` : source,
+      addresses: target.addresses,
+    });
   }
 
   targets.sort((a, b) => compareStrings(a.id, b.id));
-  return { targets, problems, notes, probesUsed: probesUsed.sort(compareStrings) };
+  sources.sort((a, b) => compareStrings(a.name, b.name));
+  return { targets, problems, notes, probesUsed: probesUsed.sort(compareStrings), sources };
 }
 
-/** What status says of one load-balancer hostname: a note when it resolved, else the problem. */
+/** What status says of one load-balancer hostname of `source` ('Service web/www'): a note when it resolved, else
+ *  the problem. */
 export function describeHostname(
   where: string,
-  service: string,
+  source: string,
   resolved: ServiceHostname,
 ): { note: string } | RefProblem {
-  const name = `${where}: ${service}'s load-balancer hostname ${resolved.hostname}`;
+  const name = `${where}: ${source}'s load-balancer hostname ${resolved.hostname}`;
   if (resolved.pending) {
     return { reason: 'HostnameNotResolvedYet', message: `${name} is not resolved yet (${resolved.resolver})` };
   }

@@ -1,12 +1,22 @@
 // The cluster as a snapshot: objects from the informer caches → the resources compile() takes, the resources that
 // are not valid (written before the CRDs' validation existed, or edited around it), which Service targets are
-// down for want of ready endpoints, and which load-balancer hostnames the Service targets need resolved (their
-// addresses come in through `resolved`). Pure: the caches' objects are read, never changed.
+// down for want of ready endpoints, and which load-balancer hostnames the Service, Ingress and Gateway targets need
+// resolved (their addresses come in through `resolved`). Pure: the caches' objects are read, never changed.
 import type { GeoEndpoint } from '../../api/geoendpoint.ts';
 import type { GeoResource, ResourceKind } from '../../api/kinds.ts';
 import { validateResource, type FieldError } from '../../api/validate.ts';
 import { condition } from '../compile/conditions.ts';
-import { targetId, type ResourceResult, type ServiceHostname, type ServiceInfo } from '../compile/index.ts';
+import {
+  permittingGrant,
+  targetId,
+  targetRef,
+  type LoadBalancerInfo,
+  type ReferenceGrantInfo,
+  type ResourceResult,
+  type ServiceHostname,
+  type ServiceInfo,
+  type TargetRef,
+} from '../compile/index.ts';
 import type { ResourceSnapshot } from './snapshot.ts';
 
 /** The parts of Kubernetes objects read here (client-node's types are imported only under lib/kube/). */
@@ -31,6 +41,27 @@ export interface ServiceObject {
   status?: { loadBalancer?: { ingress?: { ip?: string; hostname?: string }[] } };
 }
 
+/** An Ingress (networking.k8s.io/v1): its load balancer's addresses, as a Service's. */
+export interface IngressObject {
+  metadata?: ObjectMeta;
+  status?: { loadBalancer?: { ingress?: { ip?: string; hostname?: string }[] } };
+}
+
+/** A Gateway (gateway.networking.k8s.io/v1): `type` IPAddress (the default) or Hostname; other types are not read. */
+export interface GatewayObject {
+  metadata?: ObjectMeta;
+  status?: { addresses?: { type?: string; value?: string }[] };
+}
+
+/** A ReferenceGrant (gateway.networking.k8s.io/v1beta1). */
+export interface ReferenceGrantObject {
+  metadata?: ObjectMeta;
+  spec?: {
+    from?: { group?: string; kind?: string; namespace?: string }[];
+    to?: { group?: string; kind?: string; name?: string }[];
+  };
+}
+
 export interface EndpointSliceObject {
   metadata?: ObjectMeta;
   endpoints?: { conditions?: { ready?: boolean | null } }[] | null;
@@ -43,6 +74,11 @@ export interface ClusterObjects {
   namespaces: readonly { metadata?: ObjectMeta }[];
   services: readonly ServiceObject[];
   endpointSlices: readonly EndpointSliceObject[];
+  ingresses?: readonly IngressObject[];
+  gateways?: readonly GatewayObject[];
+  referenceGrants?: readonly ReferenceGrantObject[];
+  /** Kinds the API server does not serve (their CRDs are not installed): 'Gateway', 'ReferenceGrant'. */
+  missingKinds?: readonly string[];
 }
 
 export interface ClusterSnapshot {
@@ -51,7 +87,8 @@ export interface ClusterSnapshot {
   invalid: ResourceResult[];
   /** Target id → why it is down, for Service targets whose Service has no ready endpoint. */
   down: Map<string, string>;
-  /** The load-balancer hostnames (ingress entries without an IP) of the Services that targets serve, sorted. */
+  /** The load-balancer hostnames (entries without an IP) of the Services, Ingresses and Gateways that targets
+   *  serve, sorted. */
   hostnames: string[];
 }
 
@@ -132,9 +169,16 @@ function unique(values: Iterable<string | undefined>): string[] {
 }
 
 /** The ingress entries that publish a hostname and no IP (an entry with both is served by its IP). */
-export function ingressHostnames(service: ServiceObject): string[] {
-  const ingress = service.status?.loadBalancer?.ingress ?? [];
+export function ingressHostnames(object: ServiceObject | IngressObject): string[] {
+  const ingress = object.status?.loadBalancer?.ingress ?? [];
   return unique(ingress.map((i) => (i.ip ? undefined : i.hostname)));
+}
+
+/** What resolving each of `hostnames` gave (pending while nothing did). */
+function hostnameReports(hostnames: readonly string[], resolved: HostnameReports): ServiceHostname[] {
+  return hostnames.map(
+    (hostname) => resolved(hostname) ?? { hostname, resolver: 'no resolver', addresses: [], pending: true },
+  );
 }
 
 /**
@@ -149,9 +193,7 @@ export function serviceInfo(
   if (!name) return undefined;
   const ingress = service.status?.loadBalancer?.ingress ?? [];
   const clusterIPs = service.spec?.clusterIPs ?? (service.spec?.clusterIP ? [service.spec.clusterIP] : []);
-  const hostnames = ingressHostnames(service).map(
-    (hostname) => resolved(hostname) ?? { hostname, resolver: 'no resolver', addresses: [], pending: true },
-  );
+  const hostnames = hostnameReports(ingressHostnames(service), resolved);
   return {
     namespace: namespace ?? 'default',
     name,
@@ -166,14 +208,63 @@ export function serviceInfo(
   };
 }
 
-/** The Services (namespace/name) that some target serves by their load-balancer or external addresses. */
-function servedServices(endpoints: readonly GeoEndpoint[]): Set<string> {
+/** A Gateway's status addresses: IPAddress (or no type) entries are IPs, Hostname entries hostnames. */
+export function gatewayAddresses(gateway: GatewayObject): { ips: string[]; hostnames: string[] } {
+  const entries = gateway.status?.addresses ?? [];
+  const of = (type: string) => unique(entries.map((a) => ((a.type ?? 'IPAddress') === type ? a.value : undefined)));
+  return { ips: of('IPAddress'), hostnames: of('Hostname') };
+}
+
+/** An Ingress's or a Gateway's addresses as compile() takes them, with what its hostnames resolved to. */
+export function loadBalancerInfo(
+  kind: 'Ingress' | 'Gateway',
+  object: IngressObject | GatewayObject,
+  resolved: HostnameReports = () => undefined,
+): LoadBalancerInfo | undefined {
+  const { name, namespace } = object.metadata ?? {};
+  if (!name) return undefined;
+  const { ips, hostnames: names } =
+    kind === 'Gateway'
+      ? gatewayAddresses(object as GatewayObject)
+      : {
+          ips: unique(((object as IngressObject).status?.loadBalancer?.ingress ?? []).map((i) => i.ip)),
+          hostnames: ingressHostnames(object as IngressObject),
+        };
+  const hostnames = hostnameReports(names, resolved);
+  return {
+    namespace: namespace ?? 'default',
+    name,
+    addresses: unique([...ips, ...hostnames.flatMap((h) => h.addresses)]),
+    ...(hostnames.length > 0 ? { hostnames } : {}),
+  };
+}
+
+/** A ReferenceGrant as the grant check reads it; entries missing a field are skipped (they allow nothing). */
+export function referenceGrantInfo(grant: ReferenceGrantObject): ReferenceGrantInfo | undefined {
+  const { name, namespace } = grant.metadata ?? {};
+  if (!name || !namespace) return undefined;
+  const from = (grant.spec?.from ?? []).flatMap((f) =>
+    typeof f.kind === 'string' && typeof f.namespace === 'string'
+      ? [{ group: f.group ?? '', kind: f.kind, namespace: f.namespace }]
+      : [],
+  );
+  const to = (grant.spec?.to ?? []).flatMap((t) =>
+    typeof t.kind === 'string' ? [{ group: t.group ?? '', kind: t.kind, ...(t.name ? { name: t.name } : {}) }] : [],
+  );
+  return { namespace, name, from, to };
+}
+
+const refKey = (ref: TargetRef): string => `${ref.kind}/${ref.namespace}/${ref.name}`;
+
+/** The objects (refKey) that some target serves by their load-balancer addresses and may refer to. */
+function servedRefs(endpoints: readonly GeoEndpoint[], grants: readonly ReferenceGrantInfo[]): Set<string> {
   const served = new Set<string>();
   for (const endpoint of endpoints) {
+    const namespace = endpoint.metadata.namespace ?? 'default';
     for (const target of endpoint.spec.targets) {
-      if (target.service && !target.service.useClusterIP) {
-        served.add(`${endpoint.metadata.namespace ?? 'default'}/${target.service.name}`);
-      }
+      const ref = targetRef(namespace, target);
+      if (!ref || target.service?.useClusterIP) continue;
+      if (permittingGrant(namespace, ref, grants)) served.add(refKey(ref));
     }
   }
   return served;
@@ -185,16 +276,24 @@ function servedServices(endpoints: readonly GeoEndpoint[]): Set<string> {
  * more, which address came from which is not known.
  */
 export function publishedHostnameAddresses(
-  snapshot: Pick<ResourceSnapshot, 'endpoints' | 'services'>,
+  snapshot: Pick<ResourceSnapshot, 'endpoints' | 'services' | 'ingresses' | 'gateways'>,
   published: ReadonlyMap<string, readonly string[]>,
 ): Map<string, string[]> {
-  const services = new Map(snapshot.services.map((s) => [`${s.namespace}/${s.name}`, s]));
+  const objects = new Map<string, LoadBalancerInfo>();
+  for (const [kind, list] of [
+    ['Service', snapshot.services],
+    ['Ingress', snapshot.ingresses ?? []],
+    ['Gateway', snapshot.gateways ?? []],
+  ] as const) {
+    for (const o of list) objects.set(`${kind}/${o.namespace}/${o.name}`, o);
+  }
   const seeds = new Map<string, string[]>();
   for (const endpoint of snapshot.endpoints) {
     const namespace = endpoint.metadata.namespace ?? 'default';
     for (const target of endpoint.spec.targets) {
-      if (!target.service || target.service.useClusterIP) continue;
-      const info = services.get(`${namespace}/${target.service.name}`);
+      const ref = targetRef(namespace, target);
+      if (!ref || target.service?.useClusterIP) continue;
+      const info = objects.get(refKey(ref));
       const [hostname, ...more] = info?.hostnames ?? [];
       if (!info || !hostname || more.length > 0 || !hostname.pending) continue;
       const served = published.get(targetId(namespace, endpoint.metadata.name, target.name)) ?? [];
@@ -229,8 +328,9 @@ export function downTargets(
   for (const endpoint of endpoints) {
     const namespace = endpoint.metadata.namespace ?? 'default';
     for (const target of endpoint.spec.targets) {
-      if (!target.service) continue;
-      const key = `${namespace}/${target.service.name}`;
+      const ref = targetRef(namespace, target);
+      if (ref?.kind !== 'Service') continue;
+      const key = `${ref.namespace}/${ref.name}`;
       if (known.has(key) && !ready.has(key)) {
         down.set(targetId(namespace, endpoint.metadata.name, target.name), `Service ${key} has no ready endpoints`);
       }
@@ -249,15 +349,24 @@ export function clusterSnapshot(objects: ClusterObjects, now: Date, resolved?: H
     invalid,
     now,
   );
-  // Only the hostnames a target serves are resolved (and reported): not every load balancer in the cluster.
-  const served = servedServices(endpoints);
+  const referenceGrants = (objects.referenceGrants ?? []).flatMap((g) => referenceGrantInfo(g) ?? []);
+  // Only the hostnames a target serves (and may refer to) are resolved and reported: not every load balancer.
+  const served = servedRefs(endpoints, referenceGrants);
   const hostnames = new Set<string>();
-  const services = objects.services.flatMap((s) => {
-    const key = `${s.metadata?.namespace ?? 'default'}/${s.metadata?.name ?? ''}`;
-    if (!served.has(key)) return serviceInfo(s, () => undefined) ?? [];
-    for (const hostname of ingressHostnames(s)) hostnames.add(hostname);
-    return serviceInfo(s, resolved) ?? [];
-  });
+  const report = (kind: string, meta: ObjectMeta | undefined, names: readonly string[]): HostnameReports => {
+    if (!served.has(`${kind}/${meta?.namespace ?? 'default'}/${meta?.name ?? ''}`)) return () => undefined;
+    for (const hostname of names) hostnames.add(hostname);
+    return resolved ?? (() => undefined);
+  };
+  const services = objects.services.flatMap(
+    (s) => serviceInfo(s, report('Service', s.metadata, ingressHostnames(s))) ?? [],
+  );
+  const ingresses = (objects.ingresses ?? []).flatMap(
+    (i) => loadBalancerInfo('Ingress', i, report('Ingress', i.metadata, ingressHostnames(i))) ?? [],
+  );
+  const gateways = (objects.gateways ?? []).flatMap(
+    (g) => loadBalancerInfo('Gateway', g, report('Gateway', g.metadata, gatewayAddresses(g).hostnames)) ?? [],
+  );
   const labels = new Map<string, Record<string, string>>();
   for (const ns of objects.namespaces) if (ns.metadata?.name) labels.set(ns.metadata.name, ns.metadata.labels ?? {});
   for (const r of [...endpoints, ...probes]) {
@@ -273,6 +382,10 @@ export function clusterSnapshot(objects: ClusterObjects, now: Date, resolved?: H
         .map(([name, l]) => ({ name, labels: { ...l } }))
         .sort((a, b) => (a.name < b.name ? -1 : 1)),
       services,
+      ingresses,
+      gateways,
+      referenceGrants,
+      missingKinds: [...(objects.missingKinds ?? [])].sort(),
     },
     invalid,
     down: downTargets(endpoints, services, readyServices(objects.endpointSlices)),

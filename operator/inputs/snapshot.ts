@@ -6,7 +6,18 @@ import type { HealthProbe } from '../../api/healthprobe.ts';
 import type { CompileInput } from '../compile/index.ts';
 import type { LoadResult } from './resource-files.ts';
 
-export type ResourceSnapshot = Pick<CompileInput, 'zones' | 'endpoints' | 'probes' | 'namespaces' | 'services'>;
+export type ResourceSnapshot = Pick<
+  CompileInput,
+  | 'zones'
+  | 'endpoints'
+  | 'probes'
+  | 'namespaces'
+  | 'services'
+  | 'ingresses'
+  | 'gateways'
+  | 'referenceGrants'
+  | 'missingKinds'
+>;
 
 /**
  * Resource files as a snapshot (standalone mode has no cluster): Services from the files are taken as ready, and

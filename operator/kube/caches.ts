@@ -1,5 +1,7 @@
-// The operator's informer caches: GeoZones, GeoEndpoints, HealthProbes, Namespaces, Services and EndpointSlices
-// cluster-wide, and its own ConfigMaps in its namespace. Handlers only tell that something changed (three kinds of
+// The operator's informer caches: GeoZones, GeoEndpoints, HealthProbes, Namespaces, Services, EndpointSlices,
+// Ingresses, and the Gateway API's Gateways and ReferenceGrants cluster-wide, and its own ConfigMaps in its
+// namespace. The Gateway API's kinds are optional: without their CRDs their caches stay empty (no watch is held, the
+// list is asked again now and then) and compile says so of the targets that name them. Handlers only tell that something changed (three kinds of
 // listeners: what compile() reads, EndpointSlices, the operator's own ConfigMaps); the cached objects are read by
 // the pipeline and never changed.
 import type { Logger } from 'pino';
@@ -8,7 +10,15 @@ import { HEALTH_FORMAT } from '../../api/constants.ts';
 import type { HealthTable } from '../../api/health.ts';
 import { GROUP, VERSION } from '../../api/meta.ts';
 import { KINDS } from '../../api/kinds.ts';
-import type { ClusterObjects, EndpointSliceObject, RawObject, ServiceObject } from '../inputs/cluster-snapshot.ts';
+import type {
+  ClusterObjects,
+  EndpointSliceObject,
+  GatewayObject,
+  IngressObject,
+  RawObject,
+  ReferenceGrantObject,
+  ServiceObject,
+} from '../inputs/cluster-snapshot.ts';
 import type { ClusterCaches } from '../inputs/cluster.ts';
 import type { ConfigMapObject } from '../cluster-writer.ts';
 import { publishedZones, type PublishedZone } from '../publish/zones.ts';
@@ -32,7 +42,13 @@ export interface OperatorCachesOptions {
   namespace: string;
   log: Logger;
   onError?: (cache: string, error: unknown) => void;
+  /** How often a kind that is not served (the Gateway API's, without their CRDs) is looked for again (default 30 s). */
+  kindRecheckMs?: number;
 }
+
+/** The Gateway API's collections: served only where its CRDs are installed. */
+const GATEWAYS = '/apis/gateway.networking.k8s.io/v1/gateways';
+const REFERENCE_GRANTS = '/apis/gateway.networking.k8s.io/v1beta1/referencegrants';
 
 export class OperatorCaches implements ClusterCaches {
   readonly #informers: { name: string; informer: Informer<AnyObject> }[] = [];
@@ -42,16 +58,30 @@ export class OperatorCaches implements ClusterCaches {
   readonly namespaces: Informer<AnyObject>;
   readonly services: Informer<AnyObject>;
   readonly endpointSlices: Informer<AnyObject>;
+  readonly ingresses: Informer<AnyObject>;
+  readonly gateways: Informer<AnyObject>;
+  readonly referenceGrants: Informer<AnyObject>;
   readonly configMaps: Informer<AnyObject>;
+  /** The optional kinds the API server does not serve now. */
+  readonly #missing = new Set<string>();
   readonly #inputListeners = new Set<() => void>();
   readonly #configMapListeners = new Set<() => void>();
   readonly #endpointListeners = new Set<() => void>();
 
   constructor(options: OperatorCachesOptions) {
     const { kubeConfig, namespace } = options;
-    const make = (name: string, collection: Collection): Informer<AnyObject> => {
+    const make = (name: string, collection: Collection, optional = false): Informer<AnyObject> => {
+      const presence = (installed: boolean) => this.#presence(name, installed, options.log);
       const made = informer<AnyObject>(kubeConfig, collection, {
         backoff: { initialMs: 500, maxMs: 5_000 },
+        ...(optional
+          ? {
+              optional: {
+                onPresence: presence,
+                ...(options.kindRecheckMs !== undefined ? { recheckMs: options.kindRecheckMs } : {}),
+              },
+            }
+          : {}),
         onError: (error, source) => {
           options.onError?.(name, error);
           const err =
@@ -75,6 +105,9 @@ export class OperatorCaches implements ClusterCaches {
     this.namespaces = make('Namespace', { path: '/api/v1/namespaces' });
     this.services = make('Service', { path: '/api/v1/services' });
     this.endpointSlices = make('EndpointSlice', { path: '/apis/discovery.k8s.io/v1/endpointslices' });
+    this.ingresses = make('Ingress', { path: '/apis/networking.k8s.io/v1/ingresses' });
+    this.gateways = make('Gateway', { path: GATEWAYS }, true);
+    this.referenceGrants = make('ReferenceGrant', { path: REFERENCE_GRANTS }, true);
     this.configMaps = make('ConfigMap', {
       path: `/api/v1/namespaces/${encodeURIComponent(namespace)}/configmaps`,
       labelSelector: `${DOCUMENT_LABEL} in (${ZONE_DOCUMENT},${HEALTH_DOCUMENT})`,
@@ -113,6 +146,20 @@ export class OperatorCaches implements ClusterCaches {
         notify();
       });
     }
+  }
+
+  /** An optional kind found served or not: said once per change; a change after the first list compiles again. */
+  #presence(kind: string, installed: boolean, log: Logger): void {
+    if (installed !== this.#missing.has(kind)) return;
+    if (installed) this.#missing.delete(kind);
+    else this.#missing.add(kind);
+    log.info(
+      { kind },
+      installed
+        ? `the ${kind} kind is served: following its objects`
+        : `the ${kind} kind is not served (its CRD is not installed): targets that name one say so; looking again now and then`,
+    );
+    for (const listener of this.#inputListeners) listener();
   }
 
   /** Starts every informer; resolves once all of them have synced. */
@@ -158,6 +205,10 @@ export class OperatorCaches implements ClusterCaches {
       namespaces: this.namespaces.list() as readonly RawObject[],
       services: this.services.list() as readonly ServiceObject[],
       endpointSlices: this.endpointSliceObjects(),
+      ingresses: this.ingresses.list() as readonly IngressObject[],
+      gateways: this.gateways.list() as readonly GatewayObject[],
+      referenceGrants: this.referenceGrants.list() as readonly ReferenceGrantObject[],
+      missingKinds: [...this.#missing],
     };
   }
 

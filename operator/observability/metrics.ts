@@ -44,6 +44,12 @@ export class OperatorMetrics {
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     registers: [this.registry],
   });
+  readonly hostnameResolutions = new Counter({
+    name: 'geodns_operator_hostname_resolutions_total',
+    help: 'Resolutions of the load-balancer hostnames that Service, Ingress and Gateway targets publish, by result (ok: addresses; empty: an answer without any; failed: the resolver could not tell, last good addresses kept).',
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
   readonly leader = new Gauge({
     name: 'geodns_operator_leader',
     help: '1 while this operator is the leader (writes and probes), 0 while it stands by.',

@@ -117,6 +117,7 @@ export function desiredStatus(
     ...(observed !== undefined ? { observedGeneration: observed } : {}),
   });
   if (result.kind === 'GeoEndpoint') {
+    if (result.summary?.targets) status.targets = result.summary.targets;
     const live = liveTargets(result, context.routed, context.health);
     if (live.total > 0) {
       status.healthyTargets = live.healthy;

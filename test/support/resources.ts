@@ -38,7 +38,7 @@ export function target(name: string, fields: Partial<Target> = {}): Target {
     location: { continent: 'EU' },
     weight: 1,
     priority: 0,
-    ...(fields.service ? {} : { addresses: ['192.0.2.1'] }),
+    ...(fields.service || fields.ingress || fields.gateway ? {} : { addresses: ['192.0.2.1'] }),
     ...fields,
   };
 }

@@ -3,7 +3,10 @@
 import { describe, expect, it } from 'vitest';
 import {
   clusterSnapshot,
+  gatewayAddresses,
+  loadBalancerInfo,
   readyServices,
+  referenceGrantInfo,
   serviceInfo,
   type ClusterObjects,
 } from '../../../../operator/inputs/cluster-snapshot.ts';
@@ -198,5 +201,117 @@ describe('readyServices', () => {
       { metadata: { namespace: 'a' }, endpoints: [{ conditions: { ready: true } }] },
     ]);
     expect([...ready]).toEqual(['a/x']);
+  });
+});
+
+describe('Ingresses, Gateways and ReferenceGrants', () => {
+  it("reads a Gateway's IPAddress (and untyped) addresses as IPs and its Hostname ones as hostnames, nothing else", () => {
+    const gateway = {
+      metadata: { name: 'edge', namespace: 'infra' },
+      status: {
+        addresses: [
+          { type: 'IPAddress', value: '192.0.2.51' },
+          { value: '2001:db8::51' },
+          { type: 'Hostname', value: 'edge.lb.example.net' },
+          { type: 'example.com/pool', value: 'blue' },
+          { type: 'IPAddress', value: '192.0.2.51' },
+        ],
+      },
+    };
+    expect(gatewayAddresses(gateway)).toEqual({
+      ips: ['192.0.2.51', '2001:db8::51'],
+      hostnames: ['edge.lb.example.net'],
+    });
+    const resolved = { hostname: 'edge.lb.example.net', resolver: 'r', addresses: ['198.51.100.5'] };
+    expect(loadBalancerInfo('Gateway', gateway, (h) => (h === resolved.hostname ? resolved : undefined))).toEqual({
+      namespace: 'infra',
+      name: 'edge',
+      addresses: ['192.0.2.51', '2001:db8::51', '198.51.100.5'],
+      hostnames: [resolved],
+    });
+  });
+
+  it("reads an Ingress's load-balancer entries as a Service's: an IP wins over a hostname in the same entry", () => {
+    const ingress = {
+      metadata: { name: 'www', namespace: 'web' },
+      status: {
+        loadBalancer: {
+          ingress: [{ ip: '192.0.2.31', hostname: 'ignored.example.com' }, { hostname: 'lb.example.com' }],
+        },
+      },
+    };
+    expect(loadBalancerInfo('Ingress', ingress)).toEqual({
+      namespace: 'web',
+      name: 'www',
+      addresses: ['192.0.2.31'],
+      hostnames: [{ hostname: 'lb.example.com', resolver: 'no resolver', addresses: [], pending: true }],
+    });
+    expect(loadBalancerInfo('Ingress', { metadata: {} })).toBeUndefined();
+  });
+
+  it('reads a ReferenceGrant, skipping entries without a kind or namespace (they allow nothing)', () => {
+    expect(
+      referenceGrantInfo({
+        metadata: { name: 'g', namespace: 'infra' },
+        spec: {
+          from: [
+            { group: 'geodns.io', kind: 'GeoEndpoint', namespace: 'web' },
+            { group: 'geodns.io', kind: 'GeoEndpoint' },
+          ],
+          to: [{ group: '', kind: 'Service', name: 'shared' }, { kind: 'Gateway' }, { group: '' }],
+        },
+      }),
+    ).toEqual({
+      namespace: 'infra',
+      name: 'g',
+      from: [{ group: 'geodns.io', kind: 'GeoEndpoint', namespace: 'web' }],
+      to: [
+        { group: '', kind: 'Service', name: 'shared' },
+        { group: '', kind: 'Gateway' },
+      ],
+    });
+    expect(referenceGrantInfo({ metadata: { name: 'g' } })).toBeUndefined();
+  });
+
+  it("resolves only the hostnames of objects a target may refer to, and judges another namespace's Service's readiness", () => {
+    const lb = (name: string, namespace: string, hostname: string) => ({
+      metadata: { name, namespace },
+      spec: { clusterIP: '10.0.0.9' },
+      status: { loadBalancer: { ingress: [{ hostname }] } },
+    });
+    const read = clusterSnapshot(
+      objects({
+        geoEndpoints: [
+          endpoint('www', [
+            { name: 'granted', service: { name: 'shared', namespace: 'infra' } },
+            { name: 'refused', service: { name: 'private', namespace: 'infra' } },
+            { name: 'ing', ingress: { name: 'www' } },
+          ]),
+        ],
+        services: [lb('shared', 'infra', 'shared.lb.example.com'), lb('private', 'infra', 'private.lb.example.com')],
+        ingresses: [
+          {
+            metadata: { name: 'www', namespace: 'web' },
+            status: { loadBalancer: { ingress: [{ hostname: 'ing.lb.example.com' }] } },
+          },
+        ],
+        referenceGrants: [
+          {
+            metadata: { name: 'g', namespace: 'infra' },
+            spec: {
+              from: [{ group: 'geodns.io', kind: 'GeoEndpoint', namespace: 'web' }],
+              to: [{ group: '', kind: 'Service', name: 'shared' }],
+            },
+          },
+        ],
+        missingKinds: ['Gateway'],
+      }),
+      NOW,
+    );
+    expect(read.hostnames).toEqual(['ing.lb.example.com', 'shared.lb.example.com']);
+    expect(read.snapshot.missingKinds).toEqual(['Gateway']);
+    expect(read.snapshot.referenceGrants?.map((g) => g.name)).toEqual(['g']);
+    // No EndpointSlice has a ready endpoint of infra/shared: the target in web is down for it.
+    expect(read.down.get('web/www/granted')).toBe('Service infra/shared has no ready endpoints');
   });
 });

@@ -74,7 +74,7 @@ const INVALID: [string, string[]][] = [
   [
     'service-and-addresses.yaml',
     [
-      `${DIR}/service-and-addresses.yaml: document 1 (GeoEndpoint web/www), line 13: spec.targets[1]: a target has exactly one of service or addresses`,
+      `${DIR}/service-and-addresses.yaml: document 1 (GeoEndpoint web/www), line 13: spec.targets[1]: a target has exactly one of service, ingress, gateway or addresses`,
     ],
   ],
   [
@@ -86,7 +86,7 @@ const INVALID: [string, string[]][] = [
   [
     'service-or-addresses-missing.yaml',
     [
-      `${DIR}/service-or-addresses-missing.yaml: document 1 (GeoEndpoint web/www), line 10: spec.targets[0]: a target has exactly one of service or addresses`,
+      `${DIR}/service-or-addresses-missing.yaml: document 1 (GeoEndpoint web/www), line 10: spec.targets[0]: a target has exactly one of service, ingress, gateway or addresses`,
     ],
   ],
   [
