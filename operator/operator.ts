@@ -66,6 +66,8 @@ export interface OperatorOptions {
   resolvers?: readonly string[];
   /** When hostnames are resolved again and how long the last good addresses are kept (tests shorten them). */
   resolvePolicy?: Partial<ResolvePolicy>;
+  /** How long after its creation a Service without an EndpointSlice is pending, not unready (tests shorten it). */
+  sliceGraceMs?: number;
   /** How often a kind the cluster does not serve (the Gateway API's) is looked for again (default 30 s). */
   kindRecheckMs?: number;
 }
@@ -262,6 +264,7 @@ export class Operator {
       input: new ClusterInput(this.caches, {
         hostnames,
         publishedTargets: () => publishedTargets(this.caches.zoneConfigMaps()),
+        ...(this.#options.sliceGraceMs !== undefined ? { sliceGraceMs: this.#options.sliceGraceMs } : {}),
       }),
       output,
       log,

@@ -120,10 +120,17 @@ export class Pipeline {
   /** The input's own health again, against the last compiled resources: the health table changes, no zone. */
   #refreshDown(): void {
     const down = this.#options.input.readDown?.();
+    this.#recheckDown();
     if (!down || !this.#loadedOnce || sameEntries(down, this.#down)) return;
     this.#down = down;
     this.#options.onDownChange?.();
     this.#publishHealth();
+  }
+
+  /** The input's own health again when time alone may change it (a pending Service's grace ends). */
+  #recheckDown(): void {
+    const inMs = this.#options.input.downRecheckInMs?.();
+    if (inMs !== undefined) this.#lane.addAfter(DOWN, inMs);
   }
 
   /** Resolves once no run is going or due (tests). */
@@ -184,6 +191,7 @@ export class Pipeline {
     );
     this.#loadedOnce = true;
     this.#down = read.down ?? new Map();
+    this.#recheckDown();
 
     const probes = new Map<string, HealthProbeSpec>(
       read.snapshot.probes.map((p) => [`${p.metadata.namespace ?? 'default'}/${p.metadata.name}`, p.spec]),

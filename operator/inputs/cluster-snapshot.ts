@@ -25,6 +25,7 @@ export interface ObjectMeta {
   namespace?: string;
   labels?: Record<string, string>;
   generation?: number;
+  creationTimestamp?: unknown;
   deletionTimestamp?: unknown;
 }
 
@@ -96,6 +97,9 @@ export interface ClusterSnapshot {
 export type HostnameReports = (hostname: string) => ServiceHostname | undefined;
 
 const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
+
+/** What a pending Service target's health says (status reads it: EndpointsPending, not NoReadyEndpoints). */
+export const NO_SLICE_YET = 'no EndpointSlice seen yet';
 
 function isDeleting(meta: ObjectMeta | undefined): boolean {
   return meta?.deletionTimestamp !== undefined && meta.deletionTimestamp !== null;
@@ -317,11 +321,15 @@ export function readyServices(slices: readonly EndpointSliceObject[]): Set<strin
   return ready;
 }
 
-/** Target id → why it is down, for the Service targets of `endpoints` whose Service has no ready endpoint. */
+/**
+ * Target id → why it is down, for the Service targets of `endpoints` whose Service has no ready endpoint, or no
+ * EndpointSlice yet while it is `pending` (./slices-pending.ts): not known to be ready is not served as up.
+ */
 export function downTargets(
   endpoints: readonly GeoEndpoint[],
   services: readonly ServiceInfo[],
   ready: ReadonlySet<string>,
+  pending: ReadonlySet<string> = new Set(),
 ): Map<string, string> {
   const known = new Set(services.map((s) => `${s.namespace}/${s.name}`));
   const down = new Map<string, string>();
@@ -332,7 +340,10 @@ export function downTargets(
       if (ref?.kind !== 'Service') continue;
       const key = `${ref.namespace}/${ref.name}`;
       if (known.has(key) && !ready.has(key)) {
-        down.set(targetId(namespace, endpoint.metadata.name, target.name), `Service ${key} has no ready endpoints`);
+        down.set(
+          targetId(namespace, endpoint.metadata.name, target.name),
+          pending.has(key) ? `Service ${key}: ${NO_SLICE_YET}` : `Service ${key} has no ready endpoints`,
+        );
       }
     }
   }

@@ -2,6 +2,8 @@
 // synced, so a partial cache can never empty a served zone. EndpointSlices hold nothing a zone holds, only which
 // Service targets are down: their changes take the short way (readDown), without a whole read and compile().
 // Service targets behind a load balancer that publishes a hostname get the addresses it resolves to (hostnames).
+// A Service that has no EndpointSlice yet is pending for a grace after its creation (./slices-pending.ts), and
+// readDown() is due again when that grace ends (downRecheckInMs).
 import type { HealthTable } from '../../api/health.ts';
 import type { ServiceHostname } from '../compile/index.ts';
 import type { PublishedZone } from '../publish/zones.ts';
@@ -13,6 +15,7 @@ import {
   type ClusterObjects,
   type EndpointSliceObject,
 } from './cluster-snapshot.ts';
+import { pendingServices, serviceCreationTimes, SLICE_GRACE_MS } from './slices-pending.ts';
 import type { ResourceSnapshot } from './snapshot.ts';
 import type { InputRead, ResourceInput } from './types.ts';
 
@@ -50,8 +53,12 @@ export class ClusterInput implements ResourceInput {
   readonly #hostnames: ClusterHostnames | undefined;
   readonly #publishedTargets: (() => ReadonlyMap<string, readonly string[]>) | undefined;
   readonly #now: () => Date;
+  readonly #sliceGraceMs: number;
   /** The last read's resources: a readiness change is judged against the GeoEndpoints and Services compiled. */
   #last: Pick<ResourceSnapshot, 'endpoints' | 'services'> | undefined;
+  /** When the last read's Services were created (epoch ms), for the ones still waiting for an EndpointSlice. */
+  #created: ReadonlyMap<string, number> = new Map();
+  #recheckInMs: number | undefined;
 
   constructor(
     caches: ClusterCaches,
@@ -60,12 +67,15 @@ export class ClusterInput implements ResourceInput {
       /** Target id → the addresses the published zones serve (a new leader's first resolutions start from them). */
       publishedTargets?: () => ReadonlyMap<string, readonly string[]>;
       now?: () => Date;
+      /** How long after its creation a Service without an EndpointSlice is pending (default SLICE_GRACE_MS). */
+      sliceGraceMs?: number;
     } = {},
   ) {
     this.#caches = caches;
     this.#hostnames = options.hostnames;
     this.#publishedTargets = options.publishedTargets;
     this.#now = options.now ?? (() => new Date());
+    this.#sliceGraceMs = options.sliceGraceMs ?? SLICE_GRACE_MS;
   }
 
   describe(): string {
@@ -91,8 +101,10 @@ export class ClusterInput implements ResourceInput {
     } else {
       void hostnames?.want(read.hostnames);
     }
-    const { snapshot, invalid, down } = read;
+    const { snapshot, invalid } = read;
     this.#last = snapshot;
+    this.#created = serviceCreationTimes(objects.services);
+    const down = this.#downOf(snapshot, objects.endpointSlices);
     const publishedHealth = this.#caches.publishedHealth();
     return {
       snapshot,
@@ -118,7 +130,20 @@ export class ClusterInput implements ResourceInput {
   readDown(): ReadonlyMap<string, string> | undefined {
     const last = this.#last;
     if (!last) return undefined;
-    return downTargets(last.endpoints, last.services, readyServices(this.#caches.endpointSliceObjects()));
+    return this.#downOf(last, this.#caches.endpointSliceObjects());
+  }
+
+  downRecheckInMs(): number | undefined {
+    return this.#recheckInMs;
+  }
+
+  #downOf(
+    resources: Pick<ResourceSnapshot, 'endpoints' | 'services'>,
+    slices: readonly EndpointSliceObject[],
+  ): Map<string, string> {
+    const pending = pendingServices(this.#created, slices, this.#now().getTime(), this.#sliceGraceMs);
+    this.#recheckInMs = pending.nextChangeInMs;
+    return downTargets(resources.endpoints, resources.services, readyServices(slices), pending.keys);
   }
 
   watchDown(onChange: () => void): { close(): void } {

@@ -36,4 +36,6 @@ export interface ResourceInput {
   readDown?(): ReadonlyMap<string, string> | undefined;
   /** Calls back whenever only readDown() may give something new. */
   watchDown?(onChange: () => void): { close(): void };
+  /** In how many ms readDown() may give something new by time alone (a grace ending); undefined: not by time. */
+  downRecheckInMs?(): number | undefined;
 }

@@ -4,6 +4,7 @@ import type { CompiledRoutedName, CompiledZone } from '../../api/compiled.ts';
 import type { HealthTable } from '../../api/health.ts';
 import type { Condition } from '../../api/meta.ts';
 import { canonicalJson, type ResourceResult } from '../compile/index.ts';
+import { NO_SLICE_YET } from '../inputs/cluster-snapshot.ts';
 import type { ProbedAddress } from '../prober/index.ts';
 
 export type StatusBody = Record<string, unknown> & { conditions?: Condition[] };
@@ -126,9 +127,22 @@ export function desiredStatus(
       const ready = conditions.find((c) => c.type === 'Ready');
       // A served name's readiness follows the live health, not the health compile() saw.
       if (ready && (ready.status === 'True' || ready.reason === 'NoHealthyTargets')) {
-        if (live.healthy === 0) {
-          const noEndpoints =
-            live.reasons.length > 0 && live.reasons.every((r) => r.includes('has no ready endpoints'));
+        const endpointsOnly =
+          live.reasons.length > 0 &&
+          live.reasons.every((r) => r.includes('has no ready endpoints') || r.includes(NO_SLICE_YET));
+        if (live.healthy === 0 && endpointsOnly && live.reasons.some((r) => r.includes(NO_SLICE_YET))) {
+          // Not seen yet is not "not ready": Unknown, and the Event it makes is Normal, not a Warning.
+          conditions = setCondition(conditions, {
+            ...condition(
+              'Ready',
+              false,
+              'EndpointsPending',
+              `0/${live.total} served target(s) known to be ready; waiting for the EndpointSlices of their Services: ${live.reasons.join('; ')}`,
+            ),
+            status: 'Unknown',
+          });
+        } else if (live.healthy === 0) {
+          const noEndpoints = endpointsOnly;
           conditions = setCondition(
             conditions,
             condition(

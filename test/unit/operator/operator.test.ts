@@ -3,7 +3,7 @@
 // zone ConfigMaps, the health ConfigMap and status; readiness (Pod status → the real EndpointSlice controller) moves
 // health without rewriting zones; a restart writes nothing; a bad resource is left out with its condition while the
 // rest keeps being served.
-import { CoreV1Api, CustomObjectsApi, DiscoveryV1Api, EventsV1Api, KubeConfig } from '@kubernetes/client-node';
+import { CoreV1Api, CustomObjectsApi, DiscoveryV1Api, EventsV1Api, KubeConfig, Watch } from '@kubernetes/client-node';
 import pino from 'pino';
 import type { Counter } from 'prom-client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -50,7 +50,7 @@ afterEach(async () => {
 }, 60_000);
 
 function startOperator(
-  extra: { zoneLimitBytes?: number; metrics?: OperatorMetrics; kubeConfig?: KubeConfig } = {},
+  extra: { zoneLimitBytes?: number; metrics?: OperatorMetrics; kubeConfig?: KubeConfig; sliceGraceMs?: number } = {},
 ): Operator {
   const operator = new Operator({
     metrics: new OperatorMetrics(),
@@ -288,6 +288,102 @@ describe('geodns operator', () => {
     const after = await core.readNamespacedConfigMap({ namespace: NS, name: zoneConfigMapName('geo-example') });
     expect(after.metadata?.resourceVersion).toBe(zoneCm.metadata?.resourceVersion);
     expect((await zoneDocument())?.serial).toBe(first.serial);
+  });
+
+  it('a Service applied with its ready endpoints is pending until its EndpointSlice arrives, never NoReadyEndpoints', async () => {
+    await applyZone();
+    await applyEndpoint('www', [{ name: 'fresh', service: { name: 'fresh', useClusterIP: true }, location: {} }]);
+    const operator = startOperator();
+    await until('the zone ConfigMap', zoneDocument);
+    await operator.settled();
+    // Every version of the GeoEndpoint's Ready condition, as the API server stored it.
+    const readiness: string[] = [];
+    const stopWatch = await new Watch(cluster.admin).watch(
+      `/apis/geodns.io/v1alpha1/namespaces/web/geoendpoints`,
+      { fieldSelector: 'metadata.name=www' },
+      (_phase: string, object: { status?: Record<string, unknown> }) => {
+        const ready = condition(object.status, 'Ready');
+        if (ready) readiness.push(`${ready.status}/${ready.reason}`);
+      },
+      () => undefined,
+    );
+    try {
+      // The Service first, then its slice once the operator has seen the Service without one: the moment before
+      // the EndpointSlice reaches the cache, which "applied together" leaves to chance.
+      await core.createNamespacedService({
+        namespace: 'web',
+        body: { metadata: { name: 'fresh' }, spec: { ports: [{ port: 80 }] } },
+      });
+      await until('the Service in the cache', () => operator.caches.services.get('fresh', 'web'));
+      await operator.settled();
+      const pending = await until('the target pending in the health ConfigMap', async () => {
+        const reason = (await healthTable())?.table.targets['web/www/fresh']?.reason;
+        return reason?.includes('no EndpointSlice seen yet') ? reason : undefined;
+      });
+      expect(pending).toBe('Service web/fresh: no EndpointSlice seen yet');
+      await discovery.createNamespacedEndpointSlice({
+        namespace: 'web',
+        body: {
+          metadata: { name: 'fresh-1', labels: { 'kubernetes.io/service-name': 'fresh' } },
+          addressType: 'IPv4',
+          endpoints: [{ addresses: [uncontactedAddress(20)], conditions: { ready: true } }],
+          ports: [{ port: 80, protocol: 'TCP' }],
+        },
+      });
+      const status = await until('Ready=True', async () => {
+        const s = await endpointStatus('www');
+        return condition(s, 'Ready')?.status === 'True' ? s : undefined;
+      });
+      expect(status.targetsSummary).toBe('1/1');
+      await operator.settled();
+    } finally {
+      stopWatch.abort();
+    }
+    expect(readiness).not.toContainEqual(expect.stringMatching(/NoReadyEndpoints/));
+    expect(readiness.at(-1)).toBe('True/Ready');
+    const warnings = (await events.listNamespacedEvent({ namespace: 'web' })).items.filter(
+      (e) => e.regarding?.name === 'www' && (e.type === 'Warning' || e.reason === 'NoReadyEndpoints'),
+    );
+    expect(warnings.map((e) => `${e.type} ${e.reason}`)).toEqual([]);
+  });
+
+  it('a Service whose slice has no ready endpoint says NoReadyEndpoints at once; one with no slice after the grace', async () => {
+    await applyZone();
+    await applyEndpoint('idle', [{ name: 'idle', service: { name: 'idle', useClusterIP: true }, location: {} }]);
+    await applyEndpoint('lonely', [{ name: 'lonely', service: { name: 'lonely', useClusterIP: true }, location: {} }]);
+    const operator = startOperator({ sliceGraceMs: 1500 });
+    await until('the zone ConfigMap', zoneDocument);
+    await operator.settled();
+    for (const name of ['idle', 'lonely'])
+      await core.createNamespacedService({
+        namespace: 'web',
+        body: { metadata: { name }, spec: { ports: [{ port: 80 }] } },
+      });
+    await discovery.createNamespacedEndpointSlice({
+      namespace: 'web',
+      body: {
+        metadata: { name: 'idle-1', labels: { 'kubernetes.io/service-name': 'idle' } },
+        addressType: 'IPv4',
+        endpoints: [{ addresses: [uncontactedAddress(21)], conditions: { ready: false } }],
+        ports: [{ port: 80, protocol: 'TCP' }],
+      },
+    });
+    for (const name of ['idle', 'lonely']) {
+      const status = await until(`${name}: NoReadyEndpoints`, async () => {
+        const s = await endpointStatus(name);
+        return condition(s, 'Ready')?.reason === 'NoReadyEndpoints' ? s : undefined;
+      });
+      expect(condition(status, 'Ready')?.status).toBe('False');
+      const event = await until(`${name}: a NoReadyEndpoints Event`, async () => {
+        const list = (await events.listNamespacedEvent({ namespace: 'web' })).items;
+        return list.find((e) => e.reason === 'NoReadyEndpoints' && e.regarding?.name === name);
+      });
+      expect(event.type).toBe('Warning');
+    }
+    // No slice at all: down for want of endpoints once the grace has passed, though nothing changed in the cluster
+    // since (the pipeline's recheck at the end of the grace).
+    const lonely = (await healthTable())?.table.targets['web/lonely/lonely'];
+    expect(lonely).toMatchObject({ up: false, reason: 'Service web/lonely has no ready endpoints' });
   });
 
   it('writes the health ConfigMap again when someone deletes it, and keeps it current afterwards', async () => {

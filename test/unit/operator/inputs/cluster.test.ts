@@ -128,3 +128,43 @@ describe('ClusterInput with load-balancer hostnames', () => {
     expect(hostnames.listeners.size).toBe(0);
   });
 });
+
+describe('ClusterInput with a Service that has no EndpointSlice yet', () => {
+  it('is pending for the grace after its creation, then down for want of endpoints; a slice ends the wait', async () => {
+    const created = Date.parse('2026-12-06T10:00:00Z');
+    let now = created + 200;
+    let slices: ClusterObjects['endpointSlices'] = [];
+    const world = (): ClusterObjects => {
+      const base = objects([{ ip: '192.0.2.7' }]);
+      return {
+        ...base,
+        services: [
+          {
+            ...base.services[0],
+            metadata: { name: 'lb', namespace: 'web', creationTimestamp: '2026-12-06T10:00:00Z' },
+          },
+        ],
+        endpointSlices: slices,
+      };
+    };
+    const input = new ClusterInput(
+      { ...caches(world), endpointSliceObjects: () => slices },
+      { now: () => new Date(now), sliceGraceMs: 1000 },
+    );
+    const read = await input.read();
+    expect(read.down?.get('web/www/eks')).toBe('Service web/lb: no EndpointSlice seen yet');
+    expect(input.downRecheckInMs()).toBe(800);
+    now = created + 1000;
+    expect(input.readDown()?.get('web/www/eks')).toBe('Service web/lb has no ready endpoints');
+    expect(input.downRecheckInMs()).toBeUndefined();
+    now = created + 300;
+    slices = [
+      {
+        metadata: { name: 'lb-1', namespace: 'web', labels: { 'kubernetes.io/service-name': 'lb' } },
+        endpoints: [{ conditions: { ready: true } }],
+      },
+    ];
+    expect(input.readDown()?.size).toBe(0);
+    expect(input.downRecheckInMs()).toBeUndefined();
+  });
+});
