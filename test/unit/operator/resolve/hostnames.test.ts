@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Answers } from '../../../../operator/resolve/decide.ts';
 import { HostnameResolver } from '../../../../operator/resolve/hostnames.ts';
 import type { HostnameLookup } from '../../../../operator/resolve/lookup.ts';
+import { OperatorMetrics } from '../../../../operator/observability/metrics.ts';
 import { Lanes } from '../../../../operator/queue/lanes.ts';
 import { until } from '../../../support/until.ts';
 
@@ -141,5 +142,26 @@ describe('HostnameResolver', () => {
     await waiting;
     expect(hostnames.report(HOST).pending).toBe(true);
     release();
+  });
+
+  it('counts each resolution by result in geodns_operator_hostname_resolutions_total, as the operator wires it', async () => {
+    const lookup = new FakeLookup();
+    const metrics = new OperatorMetrics();
+    lanes = new Lanes();
+    const hostnames = new HostnameResolver({
+      lookup,
+      lanes,
+      log: pino({ level: 'silent' }),
+      policy: { minTtlMs: 60_000, maxTtlMs: 60_000, retryMinMs: 60_000, retryMaxMs: 60_000, keepLastGoodMs: 60_000 },
+      onResolved: (result) => metrics.hostnameResolutions.inc({ result }),
+    });
+    lookup.answers.set('ok.example.com', a('127.0.0.2'));
+    lookup.answers.set('failing.example.com', failing);
+    // empty.example.com: NXDOMAIN for both families, an answer without addresses.
+    await hostnames.want(['ok.example.com', 'empty.example.com', 'failing.example.com']);
+    const text = await metrics.text();
+    expect(text).toContain('geodns_operator_hostname_resolutions_total{result="ok"} 1');
+    expect(text).toContain('geodns_operator_hostname_resolutions_total{result="empty"} 1');
+    expect(text).toContain('geodns_operator_hostname_resolutions_total{result="failed"} 1');
   });
 });
