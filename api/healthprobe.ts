@@ -111,6 +111,24 @@ export const ProbedAddressSchema = Type.Object(
   { description: 'Health of one probed address.' },
 );
 
+export const ProbedFamilySchema = Type.Object(
+  {
+    family: StringEnum(['IPv4', 'IPv6'] as const, { description: 'The address family.' }),
+    reachable: StringEnum(['True', 'False', 'Unknown'] as const, {
+      description:
+        'Whether the prober reaches this family at all: False when no address of it (of any probe) was reached and ' +
+        'connects failed for want of a route (ENETUNREACH, EHOSTUNREACH, EADDRNOTAVAIL, EAFNOSUPPORT); Unknown ' +
+        'before the first result.',
+    }),
+    addresses: Type.Integer({ description: 'Probed addresses of this family.', minimum: 0 }),
+    up: Type.Integer({ description: 'Of them Up.', minimum: 0 }),
+    down: Type.Integer({ description: 'Of them Down.', minimum: 0 }),
+    unknown: Type.Integer({ description: 'Of them Unknown (not probed yet, or the family unreachable).', minimum: 0 }),
+    message: Type.Optional(Type.String({ description: 'What an unreachable family means for the targets.' })),
+  },
+  { description: 'The probed addresses of one family.' },
+);
+
 export const HealthProbeStatusSchema = Type.Object(
   {
     conditions: Type.Optional(Conditions),
@@ -118,6 +136,12 @@ export const HealthProbeStatusSchema = Type.Object(
       Type.Array(ProbedAddressSchema, { description: 'Every probed address with its state.', maxItems: 4096 }),
     ),
     upSummary: Type.Optional(Type.String({ description: "up/total addresses, for kubectl get (e.g. '5/6')." })),
+    families: Type.Optional(
+      Type.Array(ProbedFamilySchema, {
+        description: 'Per address family (IPv4, IPv6) of the probed addresses: whether the prober reaches it.',
+        maxItems: 2,
+      }),
+    ),
     observedGeneration: Type.Optional(Type.Integer({ description: 'The generation last reconciled.', minimum: 0 })),
   },
   { description: 'Observed state of the HealthProbe.' },

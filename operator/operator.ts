@@ -19,6 +19,7 @@ import { CoordinationV1Api, KubeApi, leaseWatch } from './kube/api.ts';
 import { DEFAULT_LEASE_NAME, defaultIdentity, LeaderElector } from './kube/leader.ts';
 import { OperatorCaches } from './kube/caches.ts';
 import type { OperatorMetrics } from './observability/metrics.ts';
+import { familyOf } from './prober/index.ts';
 import { Pipeline, type PipelineOutput } from './pipeline.ts';
 import { HealthPublisher } from './publish/health.ts';
 import { ApiError, type ClusterWriter, type ObjectRef } from './cluster-writer.ts';
@@ -278,8 +279,11 @@ export class Operator {
       onDownChange: () => metrics.healthUpdates.inc(),
     });
     pipeline.prober.onResult((event) => {
-      metrics.probeResults.inc({ result: event.result.ok ? 'success' : 'failure' });
+      metrics.probeResults.inc({ result: event.result.ok ? 'success' : event.result.noRoute ? 'no_route' : 'failure' });
       metrics.probeSeconds.observe(event.result.latencyMs / 1000);
+      const family = familyOf(event.address);
+      const reach = pipeline.prober.families()[family];
+      if (reach !== 'Unknown') metrics.probeFamilyReachable.set({ family }, reach === 'Reachable' ? 1 : 0);
     });
     // Someone else may edit or delete the operator's ConfigMaps: publishing compares again.
     const offConfigMaps = this.caches.onConfigMapChange(() => {
@@ -300,6 +304,7 @@ export class Operator {
     if (!leading) return;
     this.#leading = undefined;
     this.#options.metrics.leader.set(0);
+    this.#options.metrics.probeFamilyReachable.reset();
     this.#options.log.info('no longer leading: stopped publishing and probing');
     leading.offConfigMaps();
     leading.hostnames.close();
@@ -381,6 +386,7 @@ export class Operator {
     if (!compiled || !leading) return;
     const health = this.#table ?? leading.pipeline.healthTable();
     const routed = routedBySource(compiled.zones);
+    const families = leading.pipeline.prober.families();
     this.#options.metrics.setNamesWithoutHealthyTarget(namesWithoutHealthyTarget(compiled.zones, health));
     const now = new Date();
     for (const result of compiled.results) {
@@ -397,10 +403,16 @@ export class Operator {
         result.kind === 'HealthProbe'
           ? leading.pipeline.prober.probeStatus(`${result.namespace ?? 'default'}/${result.name}`)
           : undefined;
+      const problem =
+        result.kind === 'HealthProbe'
+          ? leading.pipeline.prober.probeProblem(`${result.namespace ?? 'default'}/${result.name}`)
+          : undefined;
       const desired = desiredStatus(result, {
         routed,
         health,
         now,
+        families,
+        ...(problem !== undefined ? { probeProblem: problem } : {}),
         generation: current.generation,
         ...(publish ? { publish } : {}),
         ...(probed ? { probed } : {}),

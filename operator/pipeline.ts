@@ -79,9 +79,10 @@ export class Pipeline {
           targets: event.targetIds,
           from: event.from,
           to: event.to,
+          ...(event.noRoute ? { noRoute: true } : {}),
           error: event.error,
         },
-        'health changed',
+        event.noRoute ? 'health unknown: the prober has no route to this address family' : 'health changed',
       );
       this.#publishHealth();
     });

@@ -1,5 +1,6 @@
 // Compiling HealthProbes: a probe is valid once its schema is (the validator saw to that); its status says which
-// GeoEndpoint targets it checks.
+// GeoEndpoint targets it checks, and it is Ready (Probing) while some target uses it. The operator's status refines
+// Ready with what the prober saw (operator/status/desired.ts).
 import { condition, joinMessages } from './conditions.ts';
 import type { CompileInput } from './input.ts';
 import { compareStrings } from './names.ts';
@@ -30,6 +31,9 @@ export function probeResults(input: CompileInput, now: Date): ResourceResult[] {
       name: probe.metadata.name,
       conditions: [
         condition('Accepted', true, using.length === 0 ? 'Unused' : 'Accepted', message, probe.metadata, now),
+        using.length === 0
+          ? condition('Ready', false, 'NoTargets', 'no GeoEndpoint target references this probe', probe.metadata, now)
+          : condition('Ready', true, 'Probing', `probing ${using.length} target(s)`, probe.metadata, now),
       ],
     };
   });

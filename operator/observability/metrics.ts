@@ -34,8 +34,14 @@ export class OperatorMetrics {
   });
   readonly probeResults = new Counter({
     name: 'geodns_operator_probe_results_total',
-    help: 'Health probe results, by outcome (success, failure).',
+    help: 'Health probe results, by outcome (success, failure, no_route: the prober had no route to the address family).',
     labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
+  readonly probeFamilyReachable = new Gauge({
+    name: 'geodns_operator_probe_family_reachable',
+    help: 'Whether the prober reaches an address family (IPv4, IPv6): 1 yes, 0 no route (its addresses are Unknown, not Down); absent before a result of that family.',
+    labelNames: ['family'] as const,
     registers: [this.registry],
   });
   readonly probeSeconds = new Histogram({

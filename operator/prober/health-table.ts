@@ -1,6 +1,9 @@
 // Folds per-address probe states into the health table the DNS server reads (api/health.ts). Pure.
 // A target is up while any of its probed addresses is not Down (Unknown counts as up); its Down addresses are
 // listed so that answers leave them out while others are up. `since` moves only when up or downAddresses change.
+// Addresses of a family the prober cannot reach (families.ts) take no part: the target's health comes from its
+// other addresses, so routing treats them as sharing it (an IPv4-only prober keeps AAAA answers routed). When all of
+// a target's addresses are such, it keeps what they last showed. The table's format does not change.
 import { HEALTH_FORMAT, type HealthTable, type TargetHealth } from '../../api/health.ts';
 import type { AddressState } from './thresholds.ts';
 
@@ -9,6 +12,9 @@ export interface AddressView {
   address: string;
   state: AddressState;
   lastError?: string;
+  /** Unknown because the prober cannot reach the address's family; `known` is its state before that. */
+  unreachable?: boolean;
+  known?: AddressState;
 }
 
 export function buildHealthTable(
@@ -24,7 +30,9 @@ export function buildHealthTable(
   }
   const targets: Record<string, TargetHealth> = {};
   for (const targetId of [...byTarget.keys()].sort()) {
-    const views = byTarget.get(targetId) ?? [];
+    const all = byTarget.get(targetId) ?? [];
+    const reached = all.filter((v) => !v.unreachable);
+    const views = reached.length > 0 ? reached : all.map((v) => ({ ...v, state: v.known ?? v.state }));
     const down = views.filter((v) => v.state === 'Down').sort((a, b) => a.address.localeCompare(b.address));
     const up = down.length < views.length;
     const downAddresses = [...new Set(down.map((v) => v.address))];

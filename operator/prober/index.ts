@@ -10,3 +10,11 @@ export {
 export { applyResult, initialHealth, type AddressState, type AddressHealth, type Thresholds } from './thresholds.ts';
 export { buildHealthTable, overlayDown, type AddressView } from './health-table.ts';
 export { checksForZones, type PlannedChecks } from './checks.ts';
+export {
+  FAMILIES,
+  familyOf,
+  summarizeFamilies,
+  type AddressFamily,
+  type FamilyReach,
+  type FamilySummary,
+} from './families.ts';

@@ -13,6 +13,19 @@ export interface ProbeResult {
   latencyMs: number;
   /** Why the probe failed, e.g. 'HTTP 503 not in 200-399', 'timeout after 2000ms'. */
   error?: string;
+  /**
+   * The connect failed before any packet left: the prober itself has no route to the address's family (its own
+   * network, not the target's health). See families.ts for what that makes of the address.
+   */
+  noRoute?: true;
+}
+
+/** connect() errors the kernel returns from the prober's own routing table or sockets, not from the target. */
+const NO_ROUTE_CODES = new Set(['ENETUNREACH', 'EHOSTUNREACH', 'EADDRNOTAVAIL', 'EAFNOSUPPORT']);
+
+function isNoRoute(error: unknown): boolean {
+  const { code, syscall } = error as NodeJS.ErrnoException;
+  return syscall === 'connect' && code !== undefined && NO_ROUTE_CODES.has(code);
 }
 
 /** Only the first 64 KiB of a body are searched for bodyMatch. */
@@ -64,14 +77,16 @@ export async function probeOnce(spec: HealthProbeSpec, address: string, signal?:
   return new Promise<ProbeResult>((resolve) => {
     let settled = false;
     let cleanup: () => void = () => undefined;
-    const finish = (error?: string): void => {
+    const finish = (error?: string, noRoute = false): void => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
       signal?.removeEventListener('abort', onAbort);
       cleanup();
-      resolve(error === undefined ? { ok: true, latencyMs: elapsed() } : { ok: false, latencyMs: elapsed(), error });
+      if (error === undefined) resolve({ ok: true, latencyMs: elapsed() });
+      else resolve({ ok: false, latencyMs: elapsed(), error, ...(noRoute ? { noRoute: true as const } : {}) });
     };
+    const fail = (error: unknown): void => finish(errorMessage(error), isNoRoute(error));
     const onAbort = (): void => finish('aborted');
     const timer = setTimeout(() => finish(`timeout after ${timeoutMs}ms`), timeoutMs);
     signal?.addEventListener('abort', onAbort, { once: true });
@@ -80,16 +95,21 @@ export async function probeOnce(spec: HealthProbeSpec, address: string, signal?:
       const socket = net.connect({ host: address, port: spec.port });
       cleanup = () => socket.destroy();
       socket.once('connect', () => finish());
-      socket.on('error', (error) => finish(errorMessage(error)));
+      socket.on('error', fail);
       return;
     }
 
-    cleanup = startHttpProbe(spec, address, finish);
+    cleanup = startHttpProbe(spec, address, finish, fail);
   });
 }
 
 /** Starts the HTTP(S) request; calls `finish` with the verdict; returns how to tear everything down. */
-function startHttpProbe(spec: HealthProbeSpec, address: string, finish: (error?: string) => void): () => void {
+function startHttpProbe(
+  spec: HealthProbeSpec,
+  address: string,
+  finish: (error?: string) => void,
+  fail: (error: unknown) => void,
+): () => void {
   const ranges = spec.expectedStatus.length > 0 ? spec.expectedStatus : DEFAULT_STATUS;
   const hostHeader = spec.host ?? formatHostPort(address, spec.port);
   const options: https.RequestOptions = {
@@ -116,7 +136,7 @@ function startHttpProbe(spec: HealthProbeSpec, address: string, finish: (error?:
   };
 
   // `on`, not `once`: destroying a request can emit a second error, which must not go unhandled.
-  request.on('error', (error) => finish(errorMessage(error)));
+  request.on('error', fail);
   request.once('response', (res) => {
     response = res;
     res.on('error', (error) => finish(errorMessage(error)));

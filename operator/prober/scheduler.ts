@@ -1,6 +1,8 @@
 // Runs health probes on their intervals and keeps the per-address and per-target health.
 // One check per (probe, address): the same address behind several targets is probed once. Each check runs on its
 // own timer with a jittered first start, and never overlaps itself (the next run is armed when the previous ends).
+// What status and the health table show of an address is its state as families.ts reads it with the reach of its
+// family over every check: the latest results of a family's addresses are counted as they come in.
 import type { Static } from '@sinclair/typebox';
 import type { HealthTable } from '../../api/health.ts';
 import type { HealthProbeSpec, ProbedAddressSchema } from '../../api/healthprobe.ts';
@@ -9,6 +11,16 @@ import { canonicalJson } from '../compile/serialize.ts';
 import { probeOnce, type ProbeResult } from './probe.ts';
 import { applyResult, initialHealth, type AddressHealth, type AddressState } from './thresholds.ts';
 import { buildHealthTable, type AddressView } from './health-table.ts';
+import {
+  familyOf,
+  familyReach,
+  latestReach,
+  shownState,
+  type AddressFamily,
+  type FamilyCounts,
+  type FamilyReach,
+  type ShownState,
+} from './families.ts';
 
 export type ProbedAddress = Static<typeof ProbedAddressSchema>;
 
@@ -27,6 +39,8 @@ export interface ProbeChangeEvent {
   targetIds: string[];
   from: AddressState;
   to: AddressState;
+  /** `to` is Unknown because the prober has no route to the address's family. */
+  noRoute?: true;
   error?: string;
   at: Date;
 }
@@ -36,7 +50,7 @@ export interface ProbeResultEvent {
   address: string;
   targetIds: string[];
   result: ProbeResult;
-  /** The address state after this result. */
+  /** The address state after this result (as status shows it). */
   state: AddressState;
 }
 
@@ -55,10 +69,16 @@ interface Check {
   key: string;
   probeKey: string;
   address: string;
+  family: AddressFamily;
   spec: HealthProbeSpec;
   specKey: string;
   targetIds: Set<string>;
   health: AddressHealth;
+  /** What status and the health table show, and since when (epoch ms). */
+  shown: ShownState;
+  shownSince: number;
+  /** The state shown the last time the address's family was reachable (what the health table keeps). */
+  known: AddressState;
   intervalMs: number;
   stopped: boolean;
   timer?: NodeJS.Timeout;
@@ -82,6 +102,10 @@ export class ProbeScheduler {
   #resultListeners = new Set<(event: ProbeResultEvent) => void>();
   #stopped = false;
   #seed: HealthTable | undefined;
+  readonly #counts: Record<AddressFamily, FamilyCounts> = {
+    IPv4: { reached: 0, noRoute: 0 },
+    IPv6: { reached: 0, noRoute: 0 },
+  };
 
   constructor(checks: readonly ProbeCheck[] = [], options: ProbeSchedulerOptions = {}) {
     this.#probe = options.probe ?? probeOnce;
@@ -166,6 +190,7 @@ export class ProbeScheduler {
       if (!wanted.has(key)) {
         this.#halt(check);
         this.#checks.delete(key);
+        this.#count(check.family, check.health, -1);
       }
     }
     for (const [key, want] of wanted) {
@@ -177,25 +202,61 @@ export class ProbeScheduler {
         continue;
       }
       let health = this.#seeded(want.targets, want.address) ?? initialHealth(this.#now());
+      let shown: ShownState = { state: health.state, unreachable: false };
+      let shownSince = health.lastChange;
       if (existing) {
         this.#halt(existing);
+        this.#count(existing.family, existing.health, -1);
         health = { ...existing.health, consecutiveFailures: 0, consecutiveSuccesses: 0 };
+        ({ shown, shownSince } = existing);
       }
+      const family = familyOf(want.address);
       const check: Check = {
         key,
         probeKey: want.probeKey,
         address: want.address,
+        family,
         spec: want.spec,
         specKey,
         targetIds: want.targets,
         health,
+        shown,
+        shownSince,
+        known: existing?.known ?? health.state,
         intervalMs: 0,
         stopped: false,
       };
+      this.#count(family, health, 1);
       this.#checks.set(key, check);
       this.#start(check);
     }
+    // Removed checks may have been all that made a family reachable (or unreachable).
+    for (const check of this.#checks.values()) this.#settle(check);
     this.#refreshTable();
+  }
+
+  /** Whether the prober reaches each family, over every check. */
+  families(): Record<AddressFamily, FamilyReach> {
+    return { IPv4: familyReach(this.#counts.IPv4), IPv6: familyReach(this.#counts.IPv6) };
+  }
+
+  #count(family: AddressFamily, health: AddressHealth, sign: 1 | -1): void {
+    const reach = latestReach(health);
+    if (reach !== 'none') this.#counts[family][reach] += sign;
+  }
+
+  /**
+   * Brings `check.shown` up to date; the state shown before, when what is shown changed (the state, or whether it
+   * is Unknown for want of a route: that changes which addresses count in the health table).
+   */
+  #settle(check: Check): AddressState | undefined {
+    const next = shownState(check.health, familyReach(this.#counts[check.family]), check.spec.failureThreshold);
+    const before = check.shown;
+    if (!next.unreachable) check.known = next.state;
+    if (next.state === before.state && next.unreachable === before.unreachable) return undefined;
+    check.shown = next;
+    if (next.state !== before.state) check.shownSince = this.#now();
+    return before.state;
   }
 
   /** Per target id: up unless all its probed addresses are Down. */
@@ -209,8 +270,10 @@ export class ProbeScheduler {
     for (const check of this.#checks.values()) {
       if (check.probeKey !== probeKey) continue;
       for (const target of check.targetIds) {
-        const entry: ProbedAddress = { address: check.address, target, state: check.health.state };
-        if (check.health.state !== 'Unknown') entry.lastChange = new Date(check.health.lastChange).toISOString();
+        const entry: ProbedAddress = { address: check.address, target, state: check.shown.state };
+        if (check.shown.state !== 'Unknown' || check.shown.unreachable) {
+          entry.lastChange = new Date(check.shownSince).toISOString();
+        }
         const lastError = check.configError ?? check.health.lastError;
         if (lastError !== undefined) entry.lastError = lastError;
         if (check.health.latencyMs !== undefined) entry.latencyMs = check.health.latencyMs;
@@ -218,6 +281,14 @@ export class ProbeScheduler {
       }
     }
     return out.sort((a, b) => a.address.localeCompare(b.address) || (a.target ?? '').localeCompare(b.target ?? ''));
+  }
+
+  /** Why `probeKey`'s checks cannot run (its timeout and interval), if they cannot. */
+  probeProblem(probeKey: string): string | undefined {
+    for (const check of this.#checks.values()) {
+      if (check.probeKey === probeKey && check.configError !== undefined) return check.configError;
+    }
+    return undefined;
   }
 
   /** Stops every timer, aborts probes in flight and waits for them to end. */
@@ -290,29 +361,41 @@ export class ProbeScheduler {
     check.abort = undefined;
     check.running = undefined;
     if (check.stopped) return;
-    const before = check.health.state;
-    const { next, changed } = applyResult(check.health, result, check.spec, this.#now());
-    check.health = next;
-    const targetIds = [...check.targetIds].sort();
-    if (changed) {
-      this.#refreshTable();
+    const reachBefore = familyReach(this.#counts[check.family]);
+    this.#count(check.family, check.health, -1);
+    check.health = applyResult(check.health, result, check.spec, this.#now()).next;
+    this.#count(check.family, check.health, 1);
+    // A family that became reachable or unreachable changes what every address of it shows.
+    const affected =
+      familyReach(this.#counts[check.family]) === reachBefore
+        ? [check]
+        : [...this.#checks.values()].filter((c) => c.family === check.family);
+    const changes: Array<{ changed: Check; from: AddressState }> = [];
+    for (const other of affected) {
+      const from = this.#settle(other);
+      if (from !== undefined) changes.push({ changed: other, from });
+    }
+    if (changes.length > 0) this.#refreshTable();
+    for (const { changed, from } of changes) {
       const event: ProbeChangeEvent = {
-        probeKey: check.probeKey,
-        address: check.address,
-        targetIds,
-        from: before,
-        to: next.state,
-        at: new Date(next.lastChange),
+        probeKey: changed.probeKey,
+        address: changed.address,
+        targetIds: [...changed.targetIds].sort(),
+        from,
+        to: changed.shown.state,
+        at: new Date(changed.shownSince),
       };
-      if (!result.ok && result.error !== undefined) event.error = result.error;
+      if (changed.shown.unreachable) event.noRoute = true;
+      const error = changed === check ? (result.ok ? undefined : result.error) : changed.health.lastError;
+      if (error !== undefined) event.error = error;
       this.#emit(this.#changeListeners, event);
     }
     this.#emit(this.#resultListeners, {
       probeKey: check.probeKey,
       address: check.address,
-      targetIds,
+      targetIds: [...check.targetIds].sort(),
       result,
-      state: next.state,
+      state: check.shown.state,
     });
     this.#arm(check, Math.max(0, check.intervalMs - (this.#now() - started)));
   }
@@ -328,7 +411,8 @@ export class ProbeScheduler {
     const views: AddressView[] = [];
     for (const check of this.#checks.values()) {
       for (const targetId of check.targetIds) {
-        const view: AddressView = { targetId, address: check.address, state: check.health.state };
+        const view: AddressView = { targetId, address: check.address, state: check.shown.state };
+        if (check.shown.unreachable) Object.assign(view, { unreachable: true, known: check.known });
         if (check.health.lastError !== undefined) view.lastError = check.health.lastError;
         views.push(view);
       }

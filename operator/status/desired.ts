@@ -5,7 +5,14 @@ import type { HealthTable } from '../../api/health.ts';
 import type { Condition } from '../../api/meta.ts';
 import { canonicalJson, type ResourceResult } from '../compile/index.ts';
 import { NO_SLICE_YET } from '../inputs/cluster-snapshot.ts';
-import type { ProbedAddress } from '../prober/index.ts';
+import {
+  familyOf,
+  summarizeFamilies,
+  type AddressFamily,
+  type FamilyReach,
+  type FamilySummary,
+  type ProbedAddress,
+} from '../prober/index.ts';
 
 export type StatusBody = Record<string, unknown> & { conditions?: Condition[] };
 
@@ -103,6 +110,10 @@ export function desiredStatus(
     generation: number | undefined;
     publish?: ZonePublishState;
     probed?: ProbedAddress[];
+    /** HealthProbe: why its checks cannot run (probeProblem()). */
+    probeProblem?: string;
+    /** Whether the prober reaches each address family (ProbeScheduler.families()). */
+    families?: Readonly<Record<AddressFamily, FamilyReach>>;
     serving?: { current: number; total: number };
   },
 ): StatusBody {
@@ -153,9 +164,10 @@ export function desiredStatus(
             ),
           );
         } else {
+          const note = unreachableNote(result, context.routed, context.families);
           conditions = setCondition(
             conditions,
-            condition('Ready', true, 'Ready', `${live.healthy}/${live.total} served target(s) healthy`),
+            condition('Ready', true, 'Ready', `${live.healthy}/${live.total} served target(s) healthy${note}`),
           );
         }
       }
@@ -189,14 +201,83 @@ export function desiredStatus(
       conditions = setCondition(conditions, condition('Ready', false, 'PublishFailed', failed));
     }
   }
-  if (result.kind === 'HealthProbe' && context.probed) {
-    status.addresses = context.probed;
-    const up = context.probed.filter((a) => a.state !== 'Down').length;
-    status.upSummary = `${up}/${context.probed.length}`;
+  if (result.kind === 'HealthProbe') {
+    let families: FamilySummary[] = [];
+    if (context.probed) {
+      status.addresses = context.probed;
+      const up = context.probed.filter((a) => a.state !== 'Down').length;
+      status.upSummary = `${up}/${context.probed.length}`;
+      families = summarizeFamilies(context.probed, context.families ?? NOTHING_REACHED);
+      if (families.length > 0) status.families = families;
+    }
+    const ready = probeReadiness(conditions, context.probed, families, context.probeProblem);
+    if (ready) conditions = setCondition(conditions, condition('Ready', ready.ok, ready.reason, ready.message));
   }
   status.conditions = conditions;
   if (observed !== undefined) status.observedGeneration = observed;
   return status;
+}
+
+const NOTHING_REACHED: Record<AddressFamily, FamilyReach> = { IPv4: 'Unknown', IPv6: 'Unknown' };
+
+/**
+ * A HealthProbe's Ready from what the prober does with it: InvalidSpec (refused, or a timeout its interval cannot
+ * hold), NoAddresses (its targets have none yet), NoRoute (the prober reaches none of the families its addresses
+ * are in), or Probing. Undefined keeps compile's Ready (NoTargets, or Probing before the prober reports).
+ */
+function probeReadiness(
+  conditions: readonly Condition[],
+  probed: readonly ProbedAddress[] | undefined,
+  families: readonly FamilySummary[],
+  problem: string | undefined,
+): { ok: boolean; reason: string; message: string } | undefined {
+  const accepted = conditions.find((c) => c.type === 'Accepted');
+  if (accepted?.status === 'False') return { ok: false, reason: 'InvalidSpec', message: accepted.message };
+  if (problem !== undefined) return { ok: false, reason: 'InvalidSpec', message: problem };
+  const compiled = conditions.find((c) => c.type === 'Ready');
+  if (!probed || compiled?.reason !== 'Probing') return undefined;
+  if (probed.length === 0) {
+    return {
+      ok: false,
+      reason: 'NoAddresses',
+      message: 'the targets that reference this probe have no address to probe yet',
+    };
+  }
+  const unreachable = families.filter((f) => f.reachable === 'False');
+  const notes = unreachable.map((f) => f.message ?? `the prober has no route to ${f.family}`);
+  if (unreachable.length === families.length) return { ok: false, reason: 'NoRoute', message: notes.join('; ') };
+  const addresses = families.reduce((sum, f) => sum + f.addresses, 0);
+  const count = (key: 'up' | 'down' | 'unknown'): number => families.reduce((sum, f) => sum + f[key], 0);
+  const summary = `probing ${addresses} address(es): ${count('up')} Up, ${count('down')} Down, ${count('unknown')} Unknown`;
+  return { ok: true, reason: 'Probing', message: [summary, ...notes].join('; ') };
+}
+
+/** For a served GeoEndpoint: which of its probed targets' families the prober cannot reach, and what follows. */
+function unreachableNote(
+  result: ResourceResult,
+  routedNames: ReadonlyMap<string, readonly CompiledRoutedName[]>,
+  families: Readonly<Record<AddressFamily, FamilyReach>> | undefined,
+): string {
+  if (!families) return '';
+  const source = `${result.namespace ?? 'default'}/${result.name}`;
+  const unreached = new Set<AddressFamily>();
+  for (const routed of routedNames.get(source) ?? []) {
+    for (const target of routed.targets) {
+      if (target.probe === undefined) continue;
+      for (const address of target.addresses) {
+        const family = familyOf(address);
+        if (families[family] === 'Unreachable') unreached.add(family);
+      }
+    }
+  }
+  return [...unreached]
+    .sort()
+    .map(
+      (family) =>
+        `; ${family} not probed: the prober has no route to ${family}, so targets follow the health of their ` +
+        `${family === 'IPv4' ? 'IPv6' : 'IPv4'} addresses`,
+    )
+    .join('');
 }
 
 /** Whether `desired` says anything `current` does not (lastTransitionTime kept where the status is unchanged). */

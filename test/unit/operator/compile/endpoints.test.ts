@@ -240,5 +240,7 @@ describe('targets', () => {
       message: 'valid; checks 1 target(s): team/www/a',
     });
     expect(cond(out, 'HealthProbe', 'idle', 'Accepted', 'team')).toMatchObject({ status: 'True', reason: 'Unused' });
+    expect(cond(out, 'HealthProbe', 'http', 'Ready', 'team')).toMatchObject({ status: 'True', reason: 'Probing' });
+    expect(cond(out, 'HealthProbe', 'idle', 'Ready', 'team')).toMatchObject({ status: 'False', reason: 'NoTargets' });
   });
 });
