@@ -19,7 +19,6 @@ import { CoordinationV1Api, KubeApi, leaseWatch } from './kube/api.ts';
 import { DEFAULT_LEASE_NAME, defaultIdentity, LeaderElector } from './kube/leader.ts';
 import { OperatorCaches } from './kube/caches.ts';
 import type { OperatorMetrics } from './observability/metrics.ts';
-import { familyOf } from './prober/index.ts';
 import { Pipeline, type PipelineOutput } from './pipeline.ts';
 import { HealthPublisher } from './publish/health.ts';
 import { ApiError, type ClusterWriter, type ObjectRef } from './cluster-writer.ts';
@@ -281,9 +280,7 @@ export class Operator {
     pipeline.prober.onResult((event) => {
       metrics.probeResults.inc({ result: event.result.ok ? 'success' : event.result.noRoute ? 'no_route' : 'failure' });
       metrics.probeSeconds.observe(event.result.latencyMs / 1000);
-      const family = familyOf(event.address);
-      const reach = pipeline.prober.families()[family];
-      if (reach !== 'Unknown') metrics.probeFamilyReachable.set({ family }, reach === 'Reachable' ? 1 : 0);
+      metrics.setProbeFamilies(pipeline.prober.families());
     });
     // Someone else may edit or delete the operator's ConfigMaps: publishing compares again.
     const offConfigMaps = this.caches.onConfigMapChange(() => {
@@ -387,6 +384,8 @@ export class Operator {
     const health = this.#table ?? leading.pipeline.healthTable();
     const routed = routedBySource(compiled.zones);
     const families = leading.pipeline.prober.families();
+    // Checks removed by a reconcile can change a family's reach without any probe result.
+    this.#options.metrics.setProbeFamilies(families);
     this.#options.metrics.setNamesWithoutHealthyTarget(namesWithoutHealthyTarget(compiled.zones, health));
     const now = new Date();
     for (const result of compiled.results) {

@@ -97,6 +97,14 @@ export class OperatorMetrics {
     for (const [zone, count] of counts) this.namesWithoutHealthyTarget.set({ zone }, count);
   }
 
+  /** Per family: 1 while the prober reaches it, 0 while it has no route to it, no series before a result. */
+  setProbeFamilies(reach: Readonly<Record<string, 'Reachable' | 'Unreachable' | 'Unknown'>>): void {
+    for (const [family, state] of Object.entries(reach)) {
+      if (state === 'Unknown') this.probeFamilyReachable.remove({ family });
+      else this.probeFamilyReachable.set({ family }, state === 'Reachable' ? 1 : 0);
+    }
+  }
+
   text(): Promise<string> {
     return this.registry.metrics();
   }
