@@ -36,6 +36,7 @@ export function compileEndpoints(
     loadBalancer: (kind, namespace, name) => (kind === 'Ingress' ? ingresses : gateways).get(`${namespace}/${name}`),
     permitted: (from, ref) => permittingGrant(from, ref, grants) !== undefined,
     missingKinds: new Set(input.missingKinds ?? []),
+    forbiddenKinds: new Set(input.forbiddenKinds ?? []),
     probeExists: (namespace: string, name: string) => probes.has(`${namespace}/${name}`),
     health: input.health ?? {},
   };

@@ -19,6 +19,8 @@ export interface CompileInput {
   referenceGrants?: ReferenceGrantInfo[];
   /** Kinds the cluster does not serve ('Gateway', 'ReferenceGrant'): targets of them say so. */
   missingKinds?: string[];
+  /** Kinds the operator may not list (RBAC): targets of them say so. */
+  forbiddenKinds?: string[];
   /** Compile-time health by target id; a missing id is healthy. */
   health: Record<string, boolean>;
   /** The serial and content hash last published per zone apex. */

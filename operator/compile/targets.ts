@@ -68,6 +68,8 @@ export interface TargetLookups {
   permitted?(from: string, ref: TargetRef): boolean;
   /** Kinds the cluster does not serve (their CRDs are not installed): 'Gateway', 'ReferenceGrant'. */
   missingKinds?: ReadonlySet<string>;
+  /** Kinds the operator may not list (its RBAC lacks them). */
+  forbiddenKinds?: ReadonlySet<string>;
   probeExists(namespace: string, name: string): boolean;
   health: Readonly<Record<string, boolean>>;
 }
@@ -79,7 +81,7 @@ export function targetRef(namespace: string, target: Target): TargetRef | undefi
   return refer('Service', target.service) ?? refer('Ingress', target.ingress) ?? refer('Gateway', target.gateway);
 }
 
-/** The API a kind is served by, for messages: 'gateway.networking.k8s.io Gateway'. */
+/** The API a kind is served by, for messages: 'gateway.networking.k8s.io Gateway', 'networking.k8s.io Ingress'. */
 function apiOf(kind: string): string {
   const group = kind === 'ReferenceGrant' ? 'gateway.networking.k8s.io' : REF_GROUPS[kind as RefKind];
   return group ? `${group} ${kind}` : kind;
@@ -100,10 +102,21 @@ function locate(where: string, from: string, ref: TargetRef, lookups: TargetLook
       },
     };
   }
+  if (lookups.forbiddenKinds?.has(ref.kind)) {
+    return {
+      ok: false,
+      problem: {
+        reason: 'KindForbidden',
+        message: `${where}: ${source} cannot be read: the operator is not allowed to list ${apiOf(ref.kind)} objects (its RBAC lacks list and watch on them: apply deploy/rbac/operator.yaml or upgrade the chart); the target is left out`,
+      },
+    };
+  }
   if (lookups.permitted && !lookups.permitted(from, ref)) {
     const noGrants = missing?.has('ReferenceGrant')
       ? ` (the ${apiOf('ReferenceGrant')} kind is not installed in this cluster)`
-      : '';
+      : lookups.forbiddenKinds?.has('ReferenceGrant')
+        ? ` (the operator is not allowed to list ${apiOf('ReferenceGrant')} objects: see its RBAC)`
+        : '';
     return {
       ok: false,
       problem: {

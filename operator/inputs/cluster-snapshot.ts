@@ -80,6 +80,8 @@ export interface ClusterObjects {
   referenceGrants?: readonly ReferenceGrantObject[];
   /** Kinds the API server does not serve (their CRDs are not installed): 'Gateway', 'ReferenceGrant'. */
   missingKinds?: readonly string[];
+  /** Kinds the operator may not list (its RBAC predates them). */
+  forbiddenKinds?: readonly string[];
 }
 
 export interface ClusterSnapshot {
@@ -397,6 +399,7 @@ export function clusterSnapshot(objects: ClusterObjects, now: Date, resolved?: H
       gateways,
       referenceGrants,
       missingKinds: [...(objects.missingKinds ?? [])].sort(),
+      forbiddenKinds: [...(objects.forbiddenKinds ?? [])].sort(),
     },
     invalid,
     down: downTargets(endpoints, services, readyServices(objects.endpointSlices)),

@@ -17,6 +17,7 @@ export type ResourceSnapshot = Pick<
   | 'gateways'
   | 'referenceGrants'
   | 'missingKinds'
+  | 'forbiddenKinds'
 >;
 
 /**

@@ -1,7 +1,8 @@
 // The operator's informer caches: GeoZones, GeoEndpoints, HealthProbes, Namespaces, Services, EndpointSlices,
 // Ingresses, and the Gateway API's Gateways and ReferenceGrants cluster-wide, and its own ConfigMaps in its
-// namespace. The Gateway API's kinds are optional: without their CRDs their caches stay empty (no watch is held, the
-// list is asked again now and then) and compile says so of the targets that name them. Handlers only tell that something changed (three kinds of
+// namespace. Ingresses and the Gateway API's kinds are optional: without their CRDs, or without RBAC to read them,
+// their caches stay empty (no watch is held, the list is asked again now and then) and compile says so of the
+// targets that name them. Handlers only tell that something changed (three kinds of
 // listeners: what compile() reads, EndpointSlices, the operator's own ConfigMaps); the cached objects are read by
 // the pipeline and never changed.
 import type { Logger } from 'pino';
@@ -23,6 +24,7 @@ import type { ClusterCaches } from '../inputs/cluster.ts';
 import type { ConfigMapObject } from '../cluster-writer.ts';
 import { publishedZones, type PublishedZone } from '../publish/zones.ts';
 import type { Collection } from '../../lib/kube/collection.ts';
+import type { Presence } from '../../lib/kube/optional.ts';
 import { describeApiError } from '../../lib/kube/errors.ts';
 import { informer, type Informer, type KubeObject } from '../../lib/kube/informer.ts';
 import type { KubeConfig } from '../../lib/kube/kubeconfig.ts';
@@ -62,8 +64,8 @@ export class OperatorCaches implements ClusterCaches {
   readonly gateways: Informer<AnyObject>;
   readonly referenceGrants: Informer<AnyObject>;
   readonly configMaps: Informer<AnyObject>;
-  /** The optional kinds the API server does not serve now. */
-  readonly #missing = new Set<string>();
+  /** The optional kinds not available now, and why. */
+  readonly #unavailable = new Map<string, Exclude<Presence, 'served'>>();
   readonly #inputListeners = new Set<() => void>();
   readonly #configMapListeners = new Set<() => void>();
   readonly #endpointListeners = new Set<() => void>();
@@ -71,7 +73,7 @@ export class OperatorCaches implements ClusterCaches {
   constructor(options: OperatorCachesOptions) {
     const { kubeConfig, namespace } = options;
     const make = (name: string, collection: Collection, optional = false): Informer<AnyObject> => {
-      const presence = (installed: boolean) => this.#presence(name, installed, options.log);
+      const presence = (found: Presence) => this.#presence(name, found, options.log);
       const made = informer<AnyObject>(kubeConfig, collection, {
         backoff: { initialMs: 500, maxMs: 5_000 },
         ...(optional
@@ -105,7 +107,7 @@ export class OperatorCaches implements ClusterCaches {
     this.namespaces = make('Namespace', { path: '/api/v1/namespaces' });
     this.services = make('Service', { path: '/api/v1/services' });
     this.endpointSlices = make('EndpointSlice', { path: '/apis/discovery.k8s.io/v1/endpointslices' });
-    this.ingresses = make('Ingress', { path: '/apis/networking.k8s.io/v1/ingresses' });
+    this.ingresses = make('Ingress', { path: '/apis/networking.k8s.io/v1/ingresses' }, true);
     this.gateways = make('Gateway', { path: GATEWAYS }, true);
     this.referenceGrants = make('ReferenceGrant', { path: REFERENCE_GRANTS }, true);
     this.configMaps = make('ConfigMap', {
@@ -148,17 +150,24 @@ export class OperatorCaches implements ClusterCaches {
     }
   }
 
-  /** An optional kind found served or not: said once per change; a change after the first list compiles again. */
-  #presence(kind: string, installed: boolean, log: Logger): void {
-    if (installed !== this.#missing.has(kind)) return;
-    if (installed) this.#missing.delete(kind);
-    else this.#missing.add(kind);
-    log.info(
-      { kind },
-      installed
-        ? `the ${kind} kind is served: following its objects`
-        : `the ${kind} kind is not served (its CRD is not installed): targets that name one say so; looking again now and then`,
-    );
+  /** What an optional kind's list found: said once per change; a change compiles again. */
+  #presence(kind: string, found: Presence, log: Logger): void {
+    if ((this.#unavailable.get(kind) ?? 'served') === found) return;
+    if (found === 'served') this.#unavailable.delete(kind);
+    else this.#unavailable.set(kind, found);
+    const fields = { kind };
+    if (found === 'served') log.info(fields, `the ${kind} kind is served: following its objects`);
+    else if (found === 'absent') {
+      log.info(
+        fields,
+        `the ${kind} kind is not served (its CRD is not installed): targets that name one say so; looking again now and then`,
+      );
+    } else {
+      log.warn(
+        fields,
+        `not allowed to list ${kind} objects (the operator's RBAC lacks list/watch on them): targets that name one say so; looking again now and then`,
+      );
+    }
     for (const listener of this.#inputListeners) listener();
   }
 
@@ -208,7 +217,8 @@ export class OperatorCaches implements ClusterCaches {
       ingresses: this.ingresses.list() as readonly IngressObject[],
       gateways: this.gateways.list() as readonly GatewayObject[],
       referenceGrants: this.referenceGrants.list() as readonly ReferenceGrantObject[],
-      missingKinds: [...this.#missing],
+      missingKinds: [...this.#unavailable].flatMap(([kind, why]) => (why === 'absent' ? [kind] : [])),
+      forbiddenKinds: [...this.#unavailable].flatMap(([kind, why]) => (why === 'forbidden' ? [kind] : [])),
     };
   }
 

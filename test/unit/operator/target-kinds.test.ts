@@ -4,8 +4,9 @@
 // server on loopback that this test runs), a Gateway target says KindNotInstalled and another namespace's Service
 // RefNotPermitted, and the rest is served. Then the Gateway API CRDs (test/fixtures/gateway-api/, the fields we read)
 // are installed while it runs: the Gateway kind is found, a ReferenceGrant lets the other namespace's objects in, and
-// deleting it takes them out again; examples/targets/ is valid there. Every address here is written by the test
-// and never contacted (no HealthProbe).
+// deleting it takes them out again; examples/targets/ is valid there. Last, an operator whose RBAC lacks the Gateway
+// API's kinds syncs all the same and says KindForbidden. Every address here is written by the test and never
+// contacted (no HealthProbe).
 import { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -266,5 +267,44 @@ describe('targets from Ingresses, Gateways and other namespaces', () => {
     });
     expect(withdrawn?.message).toContain('target "shared": Service infra/shared is in another namespace');
     expect(withdrawn?.message).toContain('target "edge": Gateway infra/edge is in another namespace');
+  }, 240_000);
+
+  it('without RBAC to read the Gateway API kinds: syncs, says KindForbidden, serves the rest', async () => {
+    const core = cluster.admin.makeApiClient(CoreV1Api);
+    const custom = cluster.admin.makeApiClient(CustomObjectsApi);
+    await operator?.stop();
+    operator = undefined;
+    // RBAC that predates these kinds: the operator's ClusterRole without its gateway.networking.k8s.io rule.
+    const role = JSON.parse(
+      (await cluster.plane.kubectl(['get', 'clusterrole', 'geodns-operator', '-o', 'json'])).stdout,
+    ) as {
+      rules: { apiGroups?: string[] }[];
+    };
+    role.rules = role.rules.filter((r) => !r.apiGroups?.includes('gateway.networking.k8s.io'));
+    await cluster.plane.kubectl(['replace', '-f', '-'], { input: JSON.stringify(role) });
+    try {
+      operator = new Operator({
+        kubeConfig: cluster.operator,
+        namespace: NS,
+        log: pino({ level: process.env.TEST_LOG ?? 'silent' }),
+        metrics: new OperatorMetrics(),
+        resolvers: [dns.address],
+        kindRecheckMs: 300,
+      });
+      void operator.start();
+      await until('the caches synced without RBAC for the Gateway API', () => operator?.synced === true, {
+        timeoutMs: 60_000,
+      });
+      const refs = await until('KindForbidden for the Gateway', () => endpointStatus(custom).then(resolvedRefs), {
+        accept: (c) => c?.reason === 'KindForbidden',
+        timeoutMs: 60_000,
+      });
+      expect(refs?.message).toContain(
+        'target "edge": Gateway infra/edge cannot be read: the operator is not allowed to list gateway.networking.k8s.io Gateway objects',
+      );
+      expect(await zoneTargets(core)).toEqual({ dc: ['203.0.113.7'], ing: ['192.0.2.31', '198.51.100.31'] });
+    } finally {
+      await cluster.plane.kubectl(['apply', '-f', 'deploy/rbac/']);
+    }
   }, 240_000);
 });

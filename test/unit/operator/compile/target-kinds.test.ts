@@ -113,6 +113,19 @@ describe('targets from Ingresses, Gateways and other namespaces', () => {
     );
   });
 
+  it('says the operator may not read a kind its RBAC lacks, and that it cannot see grants then', () => {
+    const out = compiled({ gateways: [], referenceGrants: [], forbiddenKinds: ['Gateway', 'ReferenceGrant'] });
+    expect(served(out)).toEqual({ dc: ['203.0.113.7'], ing: ['192.0.2.31'] });
+    const refs = cond(out, 'GeoEndpoint', 'www', 'ResolvedRefs', 'web');
+    expect(refs.reason).toBe('KindForbidden');
+    expect(refs.message).toContain(
+      'target "edge": Gateway infra/edge cannot be read: the operator is not allowed to list gateway.networking.k8s.io Gateway objects (its RBAC lacks list and watch on them',
+    );
+    expect(refs.message).toContain(
+      '(the operator is not allowed to list gateway.networking.k8s.io ReferenceGrant objects: see its RBAC); the target is left out',
+    );
+  });
+
   it.each<[string, Partial<CompileInput>, string, string]>([
     ['an Ingress that does not exist', { ingresses: [] }, 'IngressNotFound', 'target "ing": Ingress web/www not found'],
     [
