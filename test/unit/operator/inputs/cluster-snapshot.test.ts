@@ -5,6 +5,7 @@ import {
   clusterSnapshot,
   gatewayAddresses,
   loadBalancerInfo,
+  publishedHostnameAddresses,
   readyServices,
   referenceGrantInfo,
   serviceInfo,
@@ -313,5 +314,50 @@ describe('Ingresses, Gateways and ReferenceGrants', () => {
     expect(read.snapshot.referenceGrants?.map((g) => g.name)).toEqual(['g']);
     // No EndpointSlice has a ready endpoint of infra/shared: the target in web is down for it.
     expect(read.down.get('web/www/granted')).toBe('Service infra/shared has no ready endpoints');
+  });
+});
+
+describe('publishedHostnameAddresses', () => {
+  it("reads back what the published zones serve for a pending hostname of a Service, Ingress or Gateway, less the object's own IPs", () => {
+    const pending = (hostname: string) => ({ hostname, resolver: 'r', addresses: [], pending: true });
+    const snapshot = clusterSnapshot(
+      objects({
+        geoEndpoints: [
+          endpoint('www', [
+            { name: 'svc', service: { name: 'lb' } },
+            { name: 'ing', ingress: { name: 'www' } },
+            { name: 'gw', gateway: { name: 'edge' } },
+            { name: 'two', ingress: { name: 'two' } },
+          ]),
+        ],
+      }),
+      NOW,
+    ).snapshot;
+    snapshot.services = [
+      { namespace: 'web', name: 'lb', addresses: [], hostnames: [pending('svc.lb.example.com')], ready: true },
+    ];
+    snapshot.ingresses = [
+      { namespace: 'web', name: 'www', addresses: ['192.0.2.31'], hostnames: [pending('ing.lb.example.com')] },
+      { namespace: 'web', name: 'two', addresses: [], hostnames: [pending('a.example.com'), pending('b.example.com')] },
+    ];
+    snapshot.gateways = [
+      {
+        namespace: 'web',
+        name: 'edge',
+        addresses: [],
+        hostnames: [{ hostname: 'gw.lb.example.com', resolver: 'r', addresses: ['198.51.100.9'] }],
+      },
+    ];
+    const published = new Map([
+      ['web/www/svc', ['198.51.100.1']],
+      ['web/www/ing', ['192.0.2.31', '198.51.100.2']],
+      ['web/www/gw', ['198.51.100.9']],
+      ['web/www/two', ['198.51.100.3']],
+    ]);
+    // The Gateway's hostname is resolved already, and which of two hostnames gave an address is not known: skipped.
+    expect(Object.fromEntries(publishedHostnameAddresses(snapshot, published))).toEqual({
+      'svc.lb.example.com': ['198.51.100.1'],
+      'ing.lb.example.com': ['198.51.100.2'],
+    });
   });
 });
