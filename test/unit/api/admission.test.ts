@@ -18,6 +18,7 @@ const REFUSED: Record<string, RegExp> = {
   'bad-enum.yaml': /spec\.policy: Unsupported value: "nearest"/,
   'bad-name.yaml': /metadata\.name: Invalid value: "Web_Check"/,
   'duplicate-target-names.yaml': /spec\.targets: Invalid value: target names must be unique/,
+  'ingress-and-gateway.yaml': /spec\.targets\[1\]: .*exactly one of service, ingress, gateway or addresses/,
   'latitude-without-longitude.yaml': /spec\.targets\[0\]\.location: .*latitude and longitude must be given together/,
   'list-without-names.yaml': /spec\.allowedNamespaces: .*List requires names/,
   'missing-required.yaml': /spec\.hostname: Required value/,

@@ -58,6 +58,12 @@ const INVALID: [string, string[]][] = [
   ],
   ['missing-kind.yaml', [`${DIR}/missing-kind.yaml: document 1, line 1: kind: is required`]],
   [
+    'ingress-and-gateway.yaml',
+    [
+      `${DIR}/ingress-and-gateway.yaml: document 1 (GeoEndpoint web/www), line 13: spec.targets[1]: a target has exactly one of service, ingress, gateway or addresses`,
+    ],
+  ],
+  [
     'missing-required.yaml',
     [`${DIR}/missing-required.yaml: document 1 (GeoEndpoint web/www), line 6: spec.hostname: is required`],
   ],
