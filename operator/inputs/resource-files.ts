@@ -1,6 +1,6 @@
 // Reads resource files for the standalone mode and `geodns compile`: files and folders (recursively, *.yaml,
 // *.yml, *.json, in sorted order), multi-document YAML, every document of ours validated (core Services and
-// Namespaces read, objects of other API groups skipped). Every problem becomes a LoadError that says which file,
+// Namespaces, Ingresses, Gateways and ReferenceGrants read, other objects of other API groups skipped). Every problem becomes a LoadError that says which file,
 // which document, which line and which field.
 import { readFile, readdir, stat } from 'node:fs/promises';
 import { isIP } from 'node:net';
@@ -9,6 +9,14 @@ import { LineCounter, parseAllDocuments, isMap, isSeq, isPair, isScalar, type Do
 import { KINDS, type GeoResource } from '../../api/kinds.ts';
 import { GROUP } from '../../api/meta.ts';
 import { validateResource } from '../../api/validate.ts';
+import type { LoadBalancerInfo, ReferenceGrantInfo } from '../compile/index.ts';
+import {
+  loadBalancerInfo,
+  referenceGrantInfo,
+  type GatewayObject,
+  type IngressObject,
+  type ReferenceGrantObject,
+} from './cluster-snapshot.ts';
 
 /** A core v1 Service read from a file: standalone mode has no cluster, so `service:` targets resolve to these. */
 export interface StandaloneService {
@@ -43,8 +51,19 @@ export interface LoadResult {
   resources: GeoResource[];
   services: StandaloneService[];
   namespaces: StandaloneNamespace[];
+  /** Ingresses and Gateways: the IPs of their status (their hostnames are resolved only in a cluster). */
+  ingresses: LoadBalancerInfo[];
+  gateways: LoadBalancerInfo[];
+  referenceGrants: ReferenceGrantInfo[];
   errors: LoadError[];
 }
+
+/** The other API groups' kinds a target can use, read from files as the cluster's caches hold them. */
+const TARGET_KINDS: Readonly<Record<string, string>> = {
+  Ingress: 'networking.k8s.io/v1',
+  Gateway: 'gateway.networking.k8s.io/v1',
+  ReferenceGrant: 'gateway.networking.k8s.io/v1beta1',
+};
 
 const EXTENSIONS = ['.yaml', '.yml', '.json'];
 
@@ -122,7 +141,8 @@ function identify(value: unknown): { kind?: string; name?: string } {
   const kind = typeof value.kind === 'string' ? value.kind : undefined;
   const meta = isRecord(value.metadata) ? value.metadata : {};
   if (typeof meta.name !== 'string') return { kind };
-  const namespaced = kind === 'Service' || (kind !== undefined && NAMESPACED.has(kind));
+  const namespaced =
+    kind === 'Service' || (kind !== undefined && (NAMESPACED.has(kind) || TARGET_KINDS[kind] !== undefined));
   const namespace = typeof meta.namespace === 'string' ? meta.namespace : 'default';
   return { kind, name: namespaced ? `${namespace}/${meta.name}` : meta.name };
 }
@@ -210,7 +230,15 @@ function describePlace(p: Place): string {
 
 /** Loads every resource under `paths`. Never throws for bad input: problems are returned as errors. */
 export async function loadResources(paths: string[]): Promise<LoadResult> {
-  const result: LoadResult = { resources: [], services: [], namespaces: [], errors: [] };
+  const result: LoadResult = {
+    resources: [],
+    services: [],
+    namespaces: [],
+    ingresses: [],
+    gateways: [],
+    referenceGrants: [],
+    errors: [],
+  };
   const seen = new Map<string, Place>();
   const files: string[] = [];
   for (const path of paths) files.push(...(await listFiles(path, result.errors)));
@@ -282,6 +310,28 @@ export async function loadResources(paths: string[]): Promise<LoadResult> {
         const { namespace, errors } = readNamespace(value);
         report(errors);
         if (namespace && remember(`Namespace//${namespace.name}`)) result.namespaces.push(namespace);
+        return;
+      }
+      if (isRecord(value) && typeof value.kind === 'string' && TARGET_KINDS[value.kind] === value.apiVersion) {
+        const meta = value.metadata;
+        if (!isRecord(meta) || typeof meta.name !== 'string' || meta.name === '') {
+          report([{ path: 'metadata.name', message: 'is required' }]);
+          return;
+        }
+        const namespace = typeof meta.namespace === 'string' ? meta.namespace : 'default';
+        if (!remember(`${value.kind}/${namespace}/${meta.name}`)) return;
+        const object = { ...value, metadata: { ...meta, namespace } };
+        if (value.kind === 'ReferenceGrant') {
+          const grant = referenceGrantInfo(object as ReferenceGrantObject);
+          if (grant) result.referenceGrants.push(grant);
+          return;
+        }
+        const kind = value.kind === 'Gateway' ? 'Gateway' : 'Ingress';
+        const info = loadBalancerInfo(kind, object as IngressObject | GatewayObject);
+        if (info) {
+          const { hostnames: _resolvedOnlyInACluster, ...ips } = info;
+          (kind === 'Gateway' ? result.gateways : result.ingresses).push(ips);
+        }
         return;
       }
       // A folder applied with kubectl holds the workloads too (examples/cluster has its demo backend's

@@ -38,6 +38,9 @@ export function snapshotFromFiles(loaded: LoadResult): ResourceSnapshot {
     probes,
     namespaces: [...names].sort().map((name) => ({ name, labels: labels.get(name) ?? {} })),
     services: loaded.services.map((s) => ({ ...s, ready: true })),
+    ingresses: loaded.ingresses,
+    gateways: loaded.gateways,
+    referenceGrants: loaded.referenceGrants,
   };
 }
 

@@ -1,7 +1,9 @@
 import { writeFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { compile } from '../../../../operator/compile/index.ts';
 import { formatLoadError, loadResources } from '../../../../operator/inputs/resource-files.ts';
+import { compileInputOf, snapshotFromFiles } from '../../../../operator/inputs/snapshot.ts';
 import { tempDir } from '../../../support/temp-dir.ts';
 
 const DIR = 'test/fixtures/invalid';
@@ -264,6 +266,48 @@ describe('loadResources on files it makes', () => {
         clusterIPs: ['10.96.0.10', 'fd00::10'],
       },
     ]);
+  });
+
+  it('reads Ingresses, Gateways and ReferenceGrants, and a GeoEndpoint compiles targets from them', async () => {
+    const file = join(dir, 'targets.yaml');
+    await writeFile(
+      file,
+      [
+        'apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata: { name: www, namespace: web }',
+        "status: { loadBalancer: { ingress: [{ ip: '192.0.2.31' }, { hostname: lb.example.net }] } }",
+        '---',
+        'apiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata: { name: edge, namespace: infra }',
+        "status: { addresses: [{ type: IPAddress, value: '192.0.2.51' }, { type: Hostname, value: gw.example.net }] }",
+        '---',
+        'apiVersion: gateway.networking.k8s.io/v1beta1\nkind: ReferenceGrant\nmetadata: { name: g, namespace: infra }',
+        'spec:',
+        '  from: [{ group: geodns.io, kind: GeoEndpoint, namespace: web }]',
+        '  to: [{ group: gateway.networking.k8s.io, kind: Gateway }]',
+        '---',
+        'apiVersion: geodns.io/v1alpha1\nkind: GeoZone\nmetadata: { name: geo }',
+        'spec: { apex: geo.example.com, soa: { hostmaster: hostmaster.example.com }, nameServers: [{ name: ns1.example.net }] }',
+        '---',
+        'apiVersion: geodns.io/v1alpha1\nkind: GeoEndpoint\nmetadata: { name: www, namespace: web }',
+        'spec:',
+        '  zoneRef: { name: geo }',
+        '  hostname: www.geo.example.com',
+        '  targets:',
+        '    - { name: edge, gateway: { name: edge, namespace: infra } }',
+        '    - { name: ing, ingress: { name: www } }',
+        '---',
+        'apiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata: { namespace: infra }',
+      ].join('\n'),
+    );
+    const result = await loadResources([file]);
+    expect(result.errors.map(formatLoadError)).toEqual([
+      `${file}: document 6 (Gateway), line 35: metadata.name: is required`,
+    ]);
+    expect(result.ingresses).toEqual([{ namespace: 'web', name: 'www', addresses: ['192.0.2.31'] }]);
+    expect(result.gateways).toEqual([{ namespace: 'infra', name: 'edge', addresses: ['192.0.2.51'] }]);
+    expect(result.referenceGrants.map((g) => `${g.namespace}/${g.name}`)).toEqual(['infra/g']);
+    const out = compile(compileInputOf(snapshotFromFiles(result), {}, new Date('2026-12-06T00:00:00Z')));
+    const routed = out.zones[0]?.routed[0]?.targets.map((t) => `${t.name} ${t.addresses.join(',')}`);
+    expect(routed).toEqual(['edge 192.0.2.51', 'ing 192.0.2.31']);
   });
 
   it('says which path does not exist, skips other API groups and refuses unknown kinds of its own', async () => {
