@@ -2,6 +2,10 @@
 // h, m, s and ms. Pure; shared by the prober, the compiler and the CEL rules.
 
 const UNIT_MS: Readonly<Record<string, number>> = { h: 3_600_000, m: 60_000, s: 1000, ms: 1 };
+
+/** The schemas' pattern for a duration field, Gateway API's Duration: 1 to 4 groups of a number with h, m, s or ms
+ * (parseDuration reads what it admits). */
+export const DURATION_PATTERN = '^([0-9]{1,5}(h|m|s|ms)){1,4}$';
 const WHOLE = /^(?:[0-9]+(?:ms|h|m|s))+$/;
 const PART = /([0-9]+)(ms|h|m|s)/g;
 

@@ -190,7 +190,11 @@ export const GeoEndpointSpecSchema = withRules(
         { description: 'The GeoZone this name is published in.', additionalProperties: false },
       ),
       hostname: DnsName('Fully qualified name inside the zone, e.g. www.geo.example.com (the apex itself is allowed).'),
-      ttl: Type.Optional(Ttl("TTL of the answers in seconds; defaults to the zone's defaultTTL.")),
+      ttl: Type.Optional(
+        Ttl(
+          "TTL of the answers in seconds; defaults to the zone's routedTTL (60). Part of the failover time: resolvers may keep an answer this long after its target failed.",
+        ),
+      ),
       policy: Defaulted(
         StringEnum(Policies, {
           description:
@@ -292,6 +296,43 @@ export const TargetStatusSchema = Type.Object(
 );
 export type TargetStatus = Static<typeof TargetStatusSchema>;
 
+export const FailoverStatusSchema = Type.Object(
+  {
+    worstCase: Type.String({ description: "The worst-case failover time, for people (e.g. '1m33s')." }),
+    worstCaseSeconds: Type.Number({
+      description:
+        'The longest clients may still be sent to a checked target after it died: detection + publish + TTL.',
+      minimum: 0,
+    }),
+    detectionSeconds: Type.Number({
+      description: "The slowest HealthProbe's time to call a target down: failureThreshold × interval + timeout.",
+      minimum: 0,
+    }),
+    publishSeconds: Type.Number({
+      description: 'The allowance for the health table to reach the DNS pods.',
+      minimum: 0,
+    }),
+    ttlSeconds: Type.Number({ description: 'The TTL resolvers may cache an answer for.', minimum: 0 }),
+    budget: Type.String({ description: "The GeoZone's failoverBudget it is held to." }),
+    withinBudget: Type.Boolean({ description: 'Whether worstCaseSeconds is within the budget.' }),
+    unchecked: Type.Optional(
+      Type.Array(Type.String(), {
+        description: 'Targets nothing checks (no healthProbeRef, not a Service): their loss is never noticed.',
+        maxItems: 256,
+      }),
+    ),
+    readinessOnly: Type.Optional(
+      Type.Array(Type.String(), {
+        description:
+          "Service targets without a probe: noticed through their Pods' readiness, whose timing the operator cannot see.",
+        maxItems: 256,
+      }),
+    ),
+  },
+  { description: 'How long failing over can take, and what it is made of (docs/routing.md, "Failover time").' },
+);
+export type FailoverStatus = Static<typeof FailoverStatusSchema>;
+
 export const GeoEndpointStatusSchema = Type.Object(
   {
     conditions: Type.Optional(Conditions),
@@ -305,6 +346,7 @@ export const GeoEndpointStatusSchema = Type.Object(
         maxItems: 256,
       }),
     ),
+    failover: Type.Optional(FailoverStatusSchema),
   },
   { description: 'Observed state of the GeoEndpoint.' },
 );
@@ -329,5 +371,12 @@ export const GeoEndpointKind: KindInfo<'GeoEndpoint'> = {
     { name: 'Healthy', type: 'string', jsonPath: '.status.targetsSummary', description: 'Healthy/total targets.' },
     readyColumn,
     ageColumn,
+    {
+      name: 'Failover',
+      type: 'string',
+      jsonPath: '.status.failover.worstCase',
+      description: 'Worst-case failover time (detection + publish + TTL).',
+      priority: 1,
+    },
   ],
 };

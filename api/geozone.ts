@@ -1,8 +1,14 @@
 // GeoZone: one authoritative zone, cluster-scoped like a Gateway (the platform team's resource): apex, SOA, name
 // servers, static records, custom networks and which namespaces may publish names into it.
 import { Type, type Static } from '@sinclair/typebox';
+import { DURATION_PATTERN } from './duration.ts';
 import { Defaulted, DnsName, LocationSchema, StringEnum, Ttl, withRules } from './schema.ts';
 import { ageColumn, Conditions, readyColumn, resourceEnvelope, type KindInfo } from './meta.ts';
+
+/** The TTL of routed names that set none (spec.routedTTL's default). */
+export const DEFAULT_ROUTED_TTL = 60;
+/** The failover budget of a zone that sets none (spec.failoverBudget's default): the reference design's 2 minutes. */
+export const DEFAULT_FAILOVER_BUDGET = '2m';
 
 export const StaticRecordTypes = ['A', 'AAAA', 'CNAME', 'MX', 'TXT', 'SRV', 'CAA', 'NS', 'PTR'] as const;
 export type StaticRecordType = (typeof StaticRecordTypes)[number];
@@ -154,10 +160,27 @@ export const GeoZoneSpecSchema = withRules(
       }),
       defaultTTL: Defaulted(
         Type.Integer({
-          description: 'TTL in seconds for records and names that set none.',
+          description: 'TTL in seconds for static records and name-server records that set none.',
           minimum: 0,
           maximum: 604800,
           default: 300,
+        }),
+      ),
+      routedTTL: Defaulted(
+        Type.Integer({
+          description:
+            'TTL in seconds for routed names (GeoEndpoints) that set none. Resolvers may keep an answer this long after its target failed: with the HealthProbe defaults, 60 keeps failover within 2 minutes (docs/routing.md, "Failover time").',
+          minimum: 0,
+          maximum: 604800,
+          default: DEFAULT_ROUTED_TTL,
+        }),
+      ),
+      failoverBudget: Defaulted(
+        Type.String({
+          description:
+            'The longest a routed name of this zone should take to fail over (probe detection + publish + TTL). A GeoEndpoint over it is still served, with a warning in its Accepted condition and from geodns compile.',
+          pattern: DURATION_PATTERN,
+          default: DEFAULT_FAILOVER_BUDGET,
         }),
       ),
       records: Type.Optional(

@@ -1,11 +1,9 @@
 // HealthProbe: how target addresses are checked (HTTP, HTTPS or TCP, with thresholds), and the state of every
 // probed address in its status.
 import { Type, type Static } from '@sinclair/typebox';
+import { DURATION_PATTERN } from './duration.ts';
 import { Defaulted, StringEnum, withRules } from './schema.ts';
 import { ageColumn, Conditions, readyColumn, resourceEnvelope, type KindInfo } from './meta.ts';
-
-/** Gateway API's Duration: 1 to 4 groups of a number with h, m, s or ms. */
-const DURATION_PATTERN = '^([0-9]{1,5}(h|m|s|ms)){1,4}$';
 
 export const ProbeTypes = ['HTTP', 'HTTPS', 'TCP'] as const;
 export type ProbeType = (typeof ProbeTypes)[number];

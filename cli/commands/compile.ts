@@ -37,12 +37,17 @@ Options:
 Exit status: 0 compiled, 1 invalid input or a resource was refused (nothing is written), 2 usage error.
 `;
 
+/** Worth a line: a condition not True, or True for a reason of its own; a Ready one that is True is the norm
+ * (a HealthProbe is Ready because it is Probing). */
 function isNotable(c: Condition): boolean {
-  return c.status !== 'True' || c.reason !== c.type;
+  return c.status !== 'True' || (c.type !== 'Ready' && c.reason !== c.type);
 }
 
-/** Served as written, but part of it does nothing (a field the policy ignores): worth a look, not a failure. */
-const WARNINGS = new Set(['IgnoredFields']);
+/**
+ * Served as written, but worth a look, not a failure: part of it does nothing (a field the policy ignores), or it
+ * can take longer to fail over than its zone's failoverBudget.
+ */
+const WARNINGS = new Set(['IgnoredFields', 'FailoverOverBudget']);
 
 function describeResult(r: ResourceResult, c: Condition): string {
   const level = isRefusal(c) ? 'error' : WARNINGS.has(c.reason) ? 'warning' : 'note';

@@ -2,7 +2,7 @@
 // probe's settings), to publish (health table → DNS pods) and the TTL resolvers may cache the old answer for.
 // Pure: compile turns each GeoEndpoint into this, status shows it, and `geodns compile` warns over a budget.
 import { parseDuration } from '../../api/duration.ts';
-import type { GeoEndpoint } from '../../api/geoendpoint.ts';
+import type { FailoverStatus, GeoEndpoint } from '../../api/geoendpoint.ts';
 import type { HealthProbe } from '../../api/healthprobe.ts';
 
 /**
@@ -12,11 +12,23 @@ import type { HealthProbe } from '../../api/healthprobe.ts';
  */
 export const PUBLISH_SECONDS = 1;
 
-/** The budget compile and status hold each name to unless the GeoZone sets one: the reference design's 2 minutes. */
-export const DEFAULT_FAILOVER_BUDGET_SECONDS = 120;
-
 /** The HealthProbe defaults (api/healthprobe.ts), for probes whose fields were left out. */
 const PROBE_DEFAULTS = { interval: '10s', timeout: '2s', failureThreshold: 3 } as const;
+
+/** What status shows of it (GeoEndpoint status.failover). */
+export function failoverStatus(time: FailoverTime, budgetSeconds: number): FailoverStatus {
+  return {
+    worstCase: formatSeconds(time.worstCaseSeconds),
+    worstCaseSeconds: time.worstCaseSeconds,
+    detectionSeconds: time.detectionSeconds,
+    publishSeconds: time.publishSeconds,
+    ttlSeconds: time.ttlSeconds,
+    budget: formatSeconds(budgetSeconds),
+    withinBudget: time.worstCaseSeconds <= budgetSeconds,
+    ...(time.unchecked.length > 0 ? { unchecked: time.unchecked } : {}),
+    ...(time.readinessOnly.length > 0 ? { readinessOnly: time.readinessOnly } : {}),
+  };
+}
 
 export interface FailoverTime {
   /** detection + publish + TTL: the longest a client may still be sent to a failed, checked target. */
@@ -25,7 +37,7 @@ export interface FailoverTime {
   detectionSeconds: number;
   publishSeconds: number;
   ttlSeconds: number;
-  /** Targets nothing checks (addresses without a healthProbeRef): their loss is never noticed. */
+  /** Targets nothing checks (addresses, Ingresses, Gateways without a healthProbeRef): their loss is never noticed. */
   unchecked: string[];
   /**
    * Service targets without a probe: followed by their EndpointSlices' readiness, noticed as fast as the Pods'
@@ -57,8 +69,8 @@ export function failoverTime(
   for (const target of endpoint.spec.targets ?? []) {
     const probe = target.healthProbeRef ? probes(target.healthProbeRef.name) : undefined;
     if (probe) detection = Math.max(detection, detectionSeconds(probe.spec));
-    else if (target.addresses) unchecked.push(target.name);
-    else readinessOnly.push(target.name);
+    else if (target.service) readinessOnly.push(target.name);
+    else unchecked.push(target.name);
   }
   return {
     worstCaseSeconds: detection + PUBLISH_SECONDS + ttl,

@@ -1,7 +1,9 @@
 // Compiling GeoEndpoints: each one's targets resolved, its name admitted by its zone, one owner per name (the
 // oldest claimant), and the routed names added to the accepted zones; a refused GeoEndpoint is left out and its
 // status says why.
-import type { GeoEndpoint } from '../../api/geoendpoint.ts';
+import { parseDuration } from '../../api/duration.ts';
+import type { FailoverStatus, GeoEndpoint } from '../../api/geoendpoint.ts';
+import { DEFAULT_FAILOVER_BUDGET, DEFAULT_ROUTED_TTL } from '../../api/geozone.ts';
 import type { Condition } from '../../api/meta.ts';
 import { admit, type Admission } from './admission.ts';
 import { condition, joinMessages } from './conditions.ts';
@@ -12,12 +14,16 @@ import type { ResourceResult } from './results.ts';
 import { judgePolicy, type PolicyVerdict } from './policy-fields.ts';
 import { permittingGrant } from './grants.ts';
 import { resolveTargets, type ResolvedTargets, type TargetLookups } from './targets.ts';
+import { failoverStatus, failoverTime, overBudget } from './failover-time.ts';
 
 interface EndpointDraft extends Admission {
   endpoint: GeoEndpoint;
   namespace: string;
   resolved: ResolvedTargets;
   policy: PolicyVerdict;
+  /** For a served name: its failover time against its zone's budget, and the warning when over it. */
+  failover?: FailoverStatus;
+  overBudget?: string;
 }
 
 /** The GeoEndpoints' status; the admitted ones are added to their zone's routed names. */
@@ -27,7 +33,9 @@ export function compileEndpoints(
 ): ResourceResult[] {
   const labels = new Map((input.namespaces ?? []).map((ns) => [ns.name, ns.labels ?? {}]));
   const services = new Map((input.services ?? []).map((s) => [`${s.namespace}/${s.name}`, s]));
-  const probes = new Set((input.probes ?? []).map((p) => `${p.metadata.namespace ?? 'default'}/${p.metadata.name}`));
+  const probes = new Map(
+    (input.probes ?? []).map((p) => [`${p.metadata.namespace ?? 'default'}/${p.metadata.name}`, p]),
+  );
   const ingresses = new Map((input.ingresses ?? []).map((i) => [`${i.namespace}/${i.name}`, i]));
   const gateways = new Map((input.gateways ?? []).map((g) => [`${g.namespace}/${g.name}`, g]));
   const grants = input.referenceGrants ?? [];
@@ -78,10 +86,16 @@ export function compileEndpoints(
     }
     const spec = draft.endpoint.spec;
     const regional = draft.policy.regional;
+    const zoneSpec = draft.zone.resource.spec;
+    const ttl = spec.ttl ?? zoneSpec.routedTTL ?? DEFAULT_ROUTED_TTL;
+    const budgetSeconds = parseDuration(zoneSpec.failoverBudget ?? DEFAULT_FAILOVER_BUDGET) / 1000;
+    const time = failoverTime(draft.endpoint, ttl, (name) => probes.get(`${draft.namespace}/${name}`));
+    draft.failover = failoverStatus(time, budgetSeconds);
+    draft.overBudget = overBudget(time, budgetSeconds);
     draft.zone.routed.push({
       name: draft.hostname as string,
       source: qualified(draft),
-      ttl: spec.ttl ?? draft.zone.resource.spec.defaultTTL ?? 300,
+      ttl,
       policy: spec.policy ?? 'geo',
       maxAnswers: spec.maxAnswers ?? 8,
       targets: regional ? regional.targets : draft.resolved.targets,
@@ -104,11 +118,14 @@ function endpointResult(draft: EndpointDraft, now: Date): ResourceResult {
   const served = !draft.refusal;
 
   const servedAs = `served as ${draft.hostname} in GeoZone ${draft.zone?.resource.metadata.name} (policy ${draft.endpoint.spec.policy ?? 'geo'}, ${targets.length} target(s))`;
-  const warnings = draft.policy.warnings;
+  // Served, with what deserves a look: fields the policy ignores first (the reason names them), then a failover
+  // time over the zone's budget.
+  const warnings = [...draft.policy.warnings, ...(draft.overBudget ? [draft.overBudget] : [])];
+  const warned = draft.policy.warnings.length > 0 ? 'IgnoredFields' : 'FailoverOverBudget';
   const accepted = served
     ? warnings.length === 0
       ? condition('Accepted', true, 'Accepted', servedAs, meta, now)
-      : condition('Accepted', true, 'IgnoredFields', `${servedAs}; ${joinMessages(warnings)}`, meta, now)
+      : condition('Accepted', true, warned, `${servedAs}; ${joinMessages(warnings)}`, meta, now)
     : condition('Accepted', false, draft.refusal?.reason ?? 'Invalid', draft.refusal?.message ?? '', meta, now);
 
   const resolvedRefs =
@@ -166,6 +183,7 @@ function endpointResult(draft: EndpointDraft, now: Date): ResourceResult {
       totalTargets: total,
       targetsSummary: `${served ? healthy : 0}/${total}`,
       targets: draft.resolved.sources,
+      ...(draft.failover ? { failover: draft.failover } : {}),
     },
   };
 }

@@ -1,6 +1,6 @@
 // What compile says of each resource, and how it reads to people: the CLI, the route explainer and the standalone
 // server's logs say it alike.
-import type { TargetStatus } from '../../api/geoendpoint.ts';
+import type { FailoverStatus, TargetStatus } from '../../api/geoendpoint.ts';
 import type { Condition } from '../../api/meta.ts';
 import type { ResourceKind } from '../../api/kinds.ts';
 
@@ -14,6 +14,8 @@ export interface ResultSummary {
   targetsSummary?: string;
   /** GeoEndpoints: each resolved target and the object its addresses came from. */
   targets?: TargetStatus[];
+  /** GeoEndpoints: the worst-case failover time and its parts. */
+  failover?: FailoverStatus;
 }
 
 /** What compile says of one resource: its conditions, and for zones and GeoEndpoints a summary. */

@@ -130,6 +130,7 @@ export function desiredStatus(
   });
   if (result.kind === 'GeoEndpoint') {
     if (result.summary?.targets) status.targets = result.summary.targets;
+    if (result.summary?.failover) status.failover = result.summary.failover;
     const live = liveTargets(result, context.routed, context.health);
     if (live.total > 0) {
       status.healthyTargets = live.healthy;

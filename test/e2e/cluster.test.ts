@@ -229,6 +229,15 @@ describe('the operator and the DNS server on the real control plane', { timeout:
     const { stdout } = await kubectl('get', 'ge', '-n', 'web');
     expect(stdout).toMatch(/^NAME\s+ZONE\s+HOSTNAME\s+POLICY\s+/m);
     expect(stdout).toMatch(/^www\s+geo-example\s+www\.geo\.example\.com\s+geo\s+6\/6\s+True\s/m);
+    // The worst-case failover time in the wide view: api's probes (1s × 2 + 500ms) + publish 1s + TTL 20s; www has
+    // no probe (its Services' readiness) + publish + routedTTL 60s.
+    const wide = await until(
+      'the failover times',
+      async () => (await kubectl('get', 'ge', '-n', 'web', '-o', 'wide')).stdout,
+      { accept: (text) => /^api\s.*\s24s$/m.test(text), timeoutMs: 30_000 },
+    );
+    expect(wide).toMatch(/^NAME\s.*\sFAILOVER$/m);
+    expect(wide).toMatch(/^www\s.*\s1m1s$/m);
   });
 
   it('explains the resources from the CRDs the server publishes', async () => {

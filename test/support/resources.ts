@@ -27,6 +27,8 @@ export function zone(
       soa: { hostmaster: 'hostmaster.example.com', refresh: 3600, retry: 600, expire: 604800, minimum: 60, ttl: 3600 },
       nameServers: [{ name: 'ns1.example.net' }],
       defaultTTL: 300,
+      routedTTL: 60,
+      failoverBudget: '2m',
       ...spec,
     },
   };

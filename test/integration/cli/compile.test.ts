@@ -92,6 +92,32 @@ describe('geodns compile', () => {
     expect(await readdir(out)).toEqual(['geo.example.com.json']);
   });
 
+  it("warns, and still compiles, when a name's failover time is over its zone's failoverBudget", async () => {
+    const slow = join(dir, 'slow.yaml');
+    await writeFile(
+      slow,
+      [
+        'apiVersion: geodns.io/v1alpha1',
+        'kind: GeoEndpoint',
+        'metadata: { name: slow, namespace: web }',
+        'spec:',
+        '  zoneRef: { name: geo-example }',
+        '  hostname: slow.geo.example.com',
+        '  ttl: 600',
+        '  policy: weighted',
+        '  targets: [{ name: a, addresses: [192.0.2.1] }]',
+        '',
+      ].join('\n'),
+    );
+    const run = await runCli(['compile', 'examples/standalone', slow]);
+    expect(run.code).toBe(0);
+    expect(run.stderr).toBe(
+      "warning: GeoEndpoint web/slow: Accepted=True (FailoverOverBudget): served as slow.geo.example.com in GeoZone geo-example (policy weighted, 1 target(s)); failover can take 10m1s, over the budget of 2m0s: detection 0s (probe interval × failureThreshold + timeout) + publish 1s + TTL 10m0s; lower spec.ttl or the probe's interval or failureThreshold\n",
+    );
+    const [zone] = JSON.parse(run.stdout) as CompiledZone[];
+    expect(zone?.routed.find((r) => r.name === 'slow.geo.example.com')?.ttl).toBe(600);
+  });
+
   it('exits 2 on bad usage', async () => {
     const none = await runCli(['compile']);
     expect(none.code).toBe(2);

@@ -4,7 +4,7 @@ import { endpoint, input, probe, target } from '../../../support/resources.ts';
 import { cond, doc } from '../../../support/compile-output.ts';
 
 describe('GeoEndpoint admission', () => {
-  it('serves an endpoint as a routed name with the zone defaultTTL and the endpoint TTL when set', () => {
+  it("serves an endpoint as a routed name with the zone's routedTTL (not defaultTTL) and the endpoint TTL when set", () => {
     const out = compile(
       input({
         endpoints: [
@@ -18,7 +18,7 @@ describe('GeoEndpoint admission', () => {
     const routed = doc(out).routed;
     expect(routed.map((r) => [r.name, r.ttl, r.policy, r.maxAnswers, r.source])).toEqual([
       ['api.geo.example.com', 30, 'weighted', 2, 'team/api'],
-      ['www.geo.example.com', 300, 'geo', 8, 'team/www'],
+      ['www.geo.example.com', 60, 'geo', 8, 'team/www'],
     ]);
     expect(routed[1]?.targets).toEqual([
       {

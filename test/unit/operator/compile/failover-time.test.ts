@@ -8,6 +8,9 @@ import {
   overBudget,
   PUBLISH_SECONDS,
 } from '../../../../operator/compile/failover-time.ts';
+import { compile } from '../../../../operator/compile/index.ts';
+import { endpoint as geoEndpoint, input, probe as probeOf, target, zone } from '../../../support/resources.ts';
+import { cond, doc } from '../../../support/compile-output.ts';
 
 const probe = (name: string, spec: Partial<HealthProbe['spec']>): HealthProbe =>
   ({
@@ -77,5 +80,53 @@ describe('failover time', () => {
     expect(overBudget(time, 301)).toBeUndefined();
     expect(formatSeconds(7205)).toBe('2h0m5s');
     expect(formatSeconds(0.7)).toBe('1s');
+  });
+});
+
+describe('failover time in compile', () => {
+  const probed = (ttl?: number) =>
+    geoEndpoint('team', 'api', {
+      policy: 'failover',
+      ...(ttl !== undefined ? { ttl } : {}),
+      targets: [
+        target('primary', { addresses: ['192.0.2.1'], location: {}, healthProbeRef: { name: 'http' } }),
+        target('page', { addresses: ['192.0.2.9'], location: {}, priority: 1 }),
+      ],
+    });
+  const failoverOf = (out: ReturnType<typeof compile>) =>
+    out.results.find((r) => r.kind === 'GeoEndpoint' && r.name === 'api')?.summary?.failover;
+
+  it('meets the 2 minute budget with the defaults (probe 10s × 3 + 2s, publish, routedTTL 60) and says so', () => {
+    const out = compile(input({ endpoints: [probed()], probes: [probeOf('team', 'http')] }));
+    expect(failoverOf(out)).toEqual({
+      worstCase: '1m33s',
+      worstCaseSeconds: 93,
+      detectionSeconds: 32,
+      publishSeconds: 1,
+      ttlSeconds: 60,
+      budget: '2m0s',
+      withinBudget: true,
+      unchecked: ['page'],
+    });
+    expect(cond(out, 'GeoEndpoint', 'api', 'Accepted', 'team').reason).toBe('Accepted');
+  });
+
+  it("warns in Accepted when a name is over its zone's failoverBudget, and not under a larger one", () => {
+    const late = compile(input({ endpoints: [probed(300)], probes: [probeOf('team', 'http')] }));
+    const accepted = cond(late, 'GeoEndpoint', 'api', 'Accepted', 'team');
+    expect(accepted).toMatchObject({ status: 'True', reason: 'FailoverOverBudget' });
+    expect(accepted.message).toContain('failover can take 5m33s, over the budget of 2m0s');
+    expect(failoverOf(late)?.withinBudget).toBe(false);
+    expect(doc(late).routed[0]?.ttl).toBe(300);
+
+    const roomy = compile(
+      input({
+        zones: [zone('geo', { failoverBudget: '10m' })],
+        endpoints: [probed(300)],
+        probes: [probeOf('team', 'http')],
+      }),
+    );
+    expect(cond(roomy, 'GeoEndpoint', 'api', 'Accepted', 'team').reason).toBe('Accepted');
+    expect(failoverOf(roomy)).toMatchObject({ budget: '10m0s', withinBudget: true });
   });
 });

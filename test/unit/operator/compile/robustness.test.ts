@@ -27,7 +27,7 @@ describe('missing optional fields', () => {
     const d = doc(out);
     expect(d.soa).toMatchObject({ rname: 'hostmaster.geo.example.com', refresh: 3600, minimum: 60 });
     expect(d.ns.ttl).toBe(300);
-    expect(d.routed[0]).toMatchObject({ ttl: 300, policy: 'geo', maxAnswers: 8 });
+    expect(d.routed[0]).toMatchObject({ ttl: 60, policy: 'geo', maxAnswers: 8 });
     expect(d.routed[0]?.targets[0]).toMatchObject({ weight: 1, priority: 0, location: {} });
     expect(cond(out, 'GeoZone', 'geo', 'Ready').observedGeneration).toBeUndefined();
   });
