@@ -37,6 +37,7 @@ const NOT_IN_TREE = new Set([
   'bench/out/big/config/big.example.json',
   'bench/out/reload/config',
   'bench/out/geoip-reload/',
+  'bench/out/regional-load/',
   'examples/x.yaml',
 ]);
 
