@@ -9,6 +9,10 @@ import { ageColumn, Conditions, readyColumn, resourceEnvelope, type KindInfo } f
 export const DEFAULT_ROUTED_TTL = 60;
 /** The failover budget of a zone that sets none (spec.failoverBudget's default): the reference design's 2 minutes. */
 export const DEFAULT_FAILOVER_BUDGET = '2m';
+/** How long a peer may go unheard before its targets are stale (spec.peerTimeout's default). */
+export const DEFAULT_PEER_TIMEOUT = '30s';
+/** The key of the peer Secret that holds the shared HMAC key (spec.peerAuth.secretRef.key's default). */
+export const DEFAULT_PEER_SECRET_KEY = 'key';
 
 export const StaticRecordTypes = ['A', 'AAAA', 'CNAME', 'MX', 'TXT', 'SRV', 'CAA', 'NS', 'PTR'] as const;
 export type StaticRecordType = (typeof StaticRecordTypes)[number];
@@ -148,6 +152,49 @@ export const SoaSchema = Type.Object(
   },
 );
 
+export const PeerSchema = Type.Object(
+  {
+    name: Type.String({
+      description:
+        "The other cluster's name, as its operator's --cluster-name says (an entry naming this cluster itself is skipped, so the list can be the same everywhere).",
+      pattern: '^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$',
+      maxLength: 63,
+    }),
+    url: Type.String({
+      description:
+        "The base URL of that cluster's operator peer endpoint (geodns operator --peer-listen), e.g. https://geodns-peer.eu.example.net:8443.",
+      pattern: '^https?://[^\\s/?#]+(/[^\\s?#]*)?$',
+      maxLength: 2048,
+    }),
+  },
+  { description: 'Another cluster serving the same zone.', additionalProperties: false },
+);
+export type Peer = Static<typeof PeerSchema>;
+
+export const PeerAuthSchema = Type.Object(
+  {
+    secretRef: Type.Object(
+      {
+        name: Type.String({ description: "The Secret's name.", minLength: 1, maxLength: 253 }),
+        key: Defaulted(
+          Type.String({
+            description: 'The data key holding the shared key (at least 32 bytes).',
+            maxLength: 253,
+            default: DEFAULT_PEER_SECRET_KEY,
+          }),
+        ),
+      },
+      {
+        description:
+          "A Secret in the operator's namespace holding the HMAC-SHA256 key every peer shares (the same in every cluster).",
+        additionalProperties: false,
+      },
+    ),
+  },
+  { description: "How peers' documents are authenticated.", additionalProperties: false },
+);
+export type PeerAuth = Static<typeof PeerAuthSchema>;
+
 export const GeoZoneSpecSchema = withRules(
   Type.Object(
     {
@@ -193,6 +240,22 @@ export const GeoZoneSpecSchema = withRules(
         }),
       ),
       allowedNamespaces: Type.Optional(AllowedNamespacesSchema),
+      peers: Type.Optional(
+        Type.Array(PeerSchema, {
+          description:
+            "The other clusters serving this zone: each publishes its Service-backed targets' addresses and readiness to the others (docs/multi-cluster.md).",
+          maxItems: 16,
+        }),
+      ),
+      peerAuth: Type.Optional(PeerAuthSchema),
+      peerTimeout: Defaulted(
+        Type.String({
+          description:
+            'How long a peer may go unheard before it is stale: its targets keep their last addresses and health, and the PeersReachable condition says so.',
+          pattern: DURATION_PATTERN,
+          default: DEFAULT_PEER_TIMEOUT,
+        }),
+      ),
     },
     { description: 'GeoZone spec: one authoritative zone.', additionalProperties: false },
   ),
@@ -201,6 +264,16 @@ export const GeoZoneSpecSchema = withRules(
       rule: 'self.nameServers.all(n, self.nameServers.exists_one(m, m.name == n.name))',
       message: 'name server names must be unique',
       fieldPath: '.nameServers',
+    },
+    {
+      rule: '!has(self.peers) || self.peers.all(p, self.peers.exists_one(q, q.name == p.name))',
+      message: 'peer names must be unique',
+      fieldPath: '.peers',
+    },
+    {
+      rule: '!has(self.peers) || size(self.peers) == 0 || has(self.peerAuth)',
+      message: 'peers require peerAuth',
+      fieldPath: '.peerAuth',
     },
   ],
 );

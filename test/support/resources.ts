@@ -29,6 +29,7 @@ export function zone(
       defaultTTL: 300,
       routedTTL: 60,
       failoverBudget: '2m',
+      peerTimeout: '30s',
       ...spec,
     },
   };

@@ -160,6 +160,30 @@ describe('validateResource: errors', () => {
     ).toEqual([{ path: 'spec.allowedNamespaces', message: 'from: Selector requires selector' }]);
   });
 
+  it('checks spec.peers: unique names, peerAuth required, URLs, and defaults peerTimeout and the Secret key', () => {
+    const ns = [{ name: 'ns1.example.net' }];
+    const peers = [
+      { name: 'eu', url: 'https://peer.eu.example.net:8443' },
+      { name: 'us', url: 'http://127.0.0.1:9100/base' },
+    ];
+    const result = validateResource(
+      zone({ nameServers: ns, peers, peerAuth: { secretRef: { name: 'geodns-peers' } } }),
+    );
+    expect(result.ok).toBe(true);
+    if (!result.ok || result.resource.kind !== 'GeoZone') return;
+    expect(result.resource.spec.peerTimeout).toBe('30s');
+    expect(result.resource.spec.peerAuth?.secretRef).toEqual({ name: 'geodns-peers', key: 'key' });
+    expect(errorsOf(zone({ nameServers: ns, peers }))).toEqual([
+      { path: 'spec.peerAuth', message: 'peers require peerAuth' },
+    ]);
+    const auth = { secretRef: { name: 's' } };
+    expect(errorsOf(zone({ nameServers: ns, peerAuth: auth, peers: [peers[0], peers[0]] }))).toEqual([
+      { path: 'spec.peers', message: 'peer names must be unique' },
+    ]);
+    const bad = errorsOf(zone({ nameServers: ns, peerAuth: auth, peers: [{ name: 'eu', url: 'ftp://x' }] }));
+    expect(bad.map((e) => e.path)).toEqual(['spec.peers[0].url']);
+  });
+
   it('says what a pattern means instead of showing the regular expression', () => {
     expect(errorsOf(probe({ type: 'TCP', port: 80, interval: '10 seconds' }))).toEqual([
       {
