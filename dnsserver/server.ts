@@ -8,8 +8,8 @@ import type { HealthTable } from '../api/health.ts';
 import type { ZoneSink } from '../api/sink.ts';
 import { startHttpServer, type ObservabilityServer } from '../lib/http-endpoint.ts';
 import { formatListenAddress, type ListenAddress } from '../lib/listen-address.ts';
-import { dsText } from './dnssec/keys.ts';
-import type { SigningKey } from './dnssec/types.ts';
+import { dsText } from '../lib/dnssec/keys.ts';
+import type { SigningKey } from '../lib/dnssec/types.ts';
 import { embeddedDatabasePath } from './geoip/database.ts';
 import {
   loadGeoDatabase,

@@ -17,11 +17,11 @@ export const RUNTIME_RULES: IForbiddenRuleType[] = [
   {
     name: 'pure-logic-reaches-no-io',
     comment:
-      'compile, routing, rate limiting, DNSSEC signing, the wire code and the hostname re-resolution rules are pure logic: they must not reach file, socket, process, ' +
+      'compile, routing, rate limiting, DNSSEC signing and keys, the wire code, domain names and the hostname re-resolution rules are pure logic: they must not reach file, socket, process, ' +
       'thread or Kubernetes client modules, not even through a module they import. Pass data in; do the I/O in the caller.',
     severity: 'error',
     from: {
-      path: '^((operator/compile|dnsserver/routing|dnsserver/wire|dnsserver/rrl|dnsserver/dnssec)/|operator/resolve/decide\\.ts$)',
+      path: '^((operator/compile|dnsserver/routing|dnsserver/wire|dnsserver/rrl|dnsserver/dnssec|lib/dns|lib/dnssec)/|operator/resolve/decide\\.ts$)',
     },
     to: { path: IO_MODULES, reachable: true },
   },

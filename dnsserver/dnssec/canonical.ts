@@ -3,7 +3,7 @@
 // de-duplicated (§6.3, RFC 2181 §5). What is signed and what the cache key is made of.
 import dnsPacket from 'dns-packet';
 import type { Answer } from 'dns-packet';
-import { nameToLabels } from '../wire/name.ts';
+import { canonicalName, nameToLabels } from '../../lib/dns/name.ts';
 import type { CanonicalRRset } from './types.ts';
 
 interface RecordCodec {
@@ -11,22 +11,6 @@ interface RecordCodec {
 }
 // dns-packet's typings leave out the per-record encoder that the package exports.
 const codec = dnsPacket as unknown as RecordCodec;
-
-/** A name in canonical wire form: labels lower-cased (ASCII A-Z only), uncompressed, ending in the root. */
-export function canonicalName(name: string): Buffer {
-  const labels = nameToLabels(name);
-  const out = Buffer.allocUnsafe(labels.reduce((n, l) => n + l.length + 1, 1));
-  let pos = 0;
-  for (const label of labels) {
-    out[pos++] = label.length;
-    for (let i = 0; i < label.length; i++) {
-      const b = label[i] as number;
-      out[pos++] = b >= 0x41 && b <= 0x5a ? b | 0x20 : b;
-    }
-  }
-  out[pos] = 0;
-  return out;
-}
 
 /** Labels of an owner name as the RRSIG Labels field counts them (RFC 4034 §3.1.3): no root, no leading '*'. */
 export function labelCount(name: string): number {

@@ -2,7 +2,7 @@
 // owned by the query name, whose next name is the name's immediate successor `\000.<name>`, so it covers no other
 // name and reveals nothing of the zone. Pure functions over plain data.
 import dnsPacket from 'dns-packet';
-import { canonicalName } from './canonical.ts';
+import { canonicalName } from '../../lib/dns/name.ts';
 import { RRTYPE } from './types.ts';
 
 interface NsecCodec {

@@ -1,7 +1,7 @@
 // Whether a new set of signing keys, read from the key folder while the server runs, may replace the keys
 // signing now. Pure: the folder watch (sources/key-dir.ts) reads, this decides.
-import { keyTag } from './keys.ts';
-import type { SigningKey } from './types.ts';
+import { keyTag } from '../../lib/dnssec/keys.ts';
+import type { SigningKey } from '../../lib/dnssec/types.ts';
 
 /** A key as the logs and the decision name it: zone, algorithm and key tag. */
 export interface KeyName {

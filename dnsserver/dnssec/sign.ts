@@ -2,8 +2,10 @@
 // canonical form) followed by the rrset in canonical form. ECDSA P-256 signs SHA-256 of it and gives r||s
 // (RFC 6605 §4, 'ieee-p1363'); Ed25519 signs it as is (RFC 8080 §4, PureEdDSA).
 import { sign } from 'node:crypto';
-import { canonicalName, canonicalRecords, labelCount } from './canonical.ts';
-import { ALGORITHM, type CanonicalRRset, type SigningKey, type Validity } from './types.ts';
+import { canonicalName } from '../../lib/dns/name.ts';
+import { ALGORITHM, type SigningKey } from '../../lib/dnssec/types.ts';
+import { canonicalRecords, labelCount } from './canonical.ts';
+import type { CanonicalRRset, Validity } from './types.ts';
 
 /** Inception back-dated by an hour for clocks that run behind (as Knot and PowerDNS do). */
 export const DEFAULT_BACKDATE_SECONDS = 3600;

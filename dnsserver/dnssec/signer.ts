@@ -5,7 +5,8 @@
 import { createHash } from 'node:crypto';
 import { canonicalRecords } from './canonical.ts';
 import { DEFAULT_BACKDATE_SECONDS, DEFAULT_LIFETIME_SECONDS, signRRset, validityAt } from './sign.ts';
-import { DNSKEY_FLAG, RRTYPE, type CanonicalRRset, type SigningKey } from './types.ts';
+import { DNSKEY_FLAG, type SigningKey } from '../../lib/dnssec/types.ts';
+import { RRTYPE, type CanonicalRRset } from './types.ts';
 import { SigningBudgetExceeded, type SigningBudget } from './budget.ts';
 
 export interface SignerOptions {

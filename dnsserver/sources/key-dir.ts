@@ -2,15 +2,15 @@
 // in it, read as text, parsed and checked. The same shape as a Kubernetes Secret mounted as files (a new version
 // arrives as one rename of `..data`), so the folder is watched: a changed set of keys is read, checked and decided
 // on (dnssec/key-change.ts) before the DNS nodes get it; one that fails is refused with the file and the reason,
-// and the keys signing now go on. Parsing and checking is dnssec/bind.ts's.
+// and the keys signing now go on. Parsing and checking is lib/dnssec/bind.ts's.
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { coalesced } from '../../lib/coalesced.ts';
 import { watchPaths, type PathWatcher } from '../../lib/watch-paths.ts';
-import { parseKeyFileBase, parseKeyPair, type KeyPairText } from '../dnssec/bind.ts';
+import { parseKeyFileBase, parseKeyPair, type KeyPairText } from '../../lib/dnssec/bind.ts';
 import { decideKeyChange, type KeyName } from '../dnssec/key-change.ts';
 import { signersFor } from '../dnssec/signer.ts';
-import type { SigningKey } from '../dnssec/types.ts';
+import type { SigningKey } from '../../lib/dnssec/types.ts';
 
 /**
  * The key pairs in `dir`, sorted by file name (none in an empty folder). Throws, naming the file, when a pair is

@@ -5,7 +5,7 @@ import { HEADER_LENGTH } from './types.ts';
 import dnsPacket from 'dns-packet';
 import type { Answer } from 'dns-packet';
 import type { EncodedBody, Sections } from './types.ts';
-import { labelsToText, nameToLabels } from './name.ts';
+import { labelsToText, nameToLabels } from '../../lib/dns/name.ts';
 
 interface RecordCodec {
   answer: { encode(record: Answer, buf?: Buffer, offset?: number): Buffer };

@@ -2,7 +2,7 @@
 // query, so it walks the bytes directly and allocates only the question name string (and small objects).
 import { BADVERS, RCODE, HEADER_LENGTH, TYPE_OPT, OPTION_ECS, OPTION_COOKIE, OPTION_NSID } from './types.ts';
 import type { ClientSubnet, EdnsInfo, ParsedQuery, ParseResult } from './types.ts';
-import { MAX_LABEL_LENGTH, MAX_NAME_LENGTH, writeLabelText } from './name.ts';
+import { MAX_LABEL_LENGTH, MAX_NAME_LENGTH, writeLabelText } from '../../lib/dns/name.ts';
 import { WireClientSubnet } from './subnet.ts';
 import { internName } from './intern.ts';
 

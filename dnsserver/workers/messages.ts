@@ -4,7 +4,7 @@ import type { HealthTable } from '../../api/health.ts';
 import type { ListenAddress } from '../../lib/listen-address.ts';
 import type { PostedZoneSlice } from './zone-stream.ts';
 import type { RrlSettings } from '../rrl/limiter.ts';
-import type { KeyPairText } from '../dnssec/bind.ts';
+import type { KeyPairText } from '../../lib/dnssec/bind.ts';
 import type { UdpIo } from '../transport/udp.ts';
 
 /** A GeoIP database as it crosses to a worker thread: shared memory, not a copy. */

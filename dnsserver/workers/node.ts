@@ -18,7 +18,7 @@ import { ServerCookies } from './cookies.ts';
 import { ResponseRateLimiter, type RrlSettings } from '../rrl/limiter.ts';
 import type { GeoipBytes, WorkerOptions } from './messages.ts';
 import { ZoneAssembler, type ZoneSlice } from './zone-stream.ts';
-import { parseKeyPair, type KeyPairText } from '../dnssec/bind.ts';
+import { parseKeyPair, type KeyPairText } from '../../lib/dnssec/bind.ts';
 import { signersFor } from '../dnssec/signer.ts';
 import { DEFAULT_SIGNATURES_PER_SECOND, SigningBudget } from '../dnssec/budget.ts';
 

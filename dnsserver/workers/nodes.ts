@@ -6,7 +6,7 @@ import type { HealthTable } from '../../api/health.ts';
 import type { GeodnsMetrics, MetricsSnapshot } from '../observability/metrics.ts';
 import { startDnsNode, type BoundAddress } from './node.ts';
 import type { GeoipBytes, WorkerOptions } from './messages.ts';
-import type { KeyPairText } from '../dnssec/bind.ts';
+import type { KeyPairText } from '../../lib/dnssec/bind.ts';
 import { WorkerThreads } from './threads.ts';
 import { sliceZones } from './zone-stream.ts';
 import type { UdpIo } from '../transport/udp.ts';

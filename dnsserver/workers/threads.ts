@@ -5,7 +5,7 @@ import type { CompiledZone } from '../../api/compiled.ts';
 import type { HealthTable } from '../../api/health.ts';
 import type { MetricsSnapshot } from '../observability/metrics.ts';
 import type { FromWorker, GeoipBytes, ToWorker, WorkerOptions } from './messages.ts';
-import type { KeyPairText } from '../dnssec/bind.ts';
+import type { KeyPairText } from '../../lib/dnssec/bind.ts';
 import { sliceZones, toPosted, type ZoneSlice } from './zone-stream.ts';
 
 import type { BoundAddress } from './node.ts';

@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { openGeoDatabase, type GeoDatabase } from '../../../../dnsserver/geoip/database.ts';
 import { createHandler, ServerState } from '../../../../dnsserver/handler.ts';
 import { SigningBudget } from '../../../../dnsserver/dnssec/budget.ts';
-import { generateSigningKey } from '../../../../dnsserver/dnssec/keys.ts';
+import { generateSigningKey } from '../../../../lib/dnssec/keys.ts';
 import { ZoneSigner } from '../../../../dnsserver/dnssec/signer.ts';
 import type { ClientInfo } from '../../../../dnsserver/wire/types.ts';
 import { exampleZone } from '../../../support/documents.ts';

@@ -7,7 +7,7 @@ import {
   nodataTypes,
   nxdomainTypes,
 } from '../../../../dnsserver/dnssec/denial.ts';
-import { canonicalName } from '../../../../dnsserver/dnssec/canonical.ts';
+import { canonicalName } from '../../../../lib/dns/name.ts';
 import { runPython } from '../../../support/dnspython.ts';
 
 const TO_TEXT = `

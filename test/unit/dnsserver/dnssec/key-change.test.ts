@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { decideKeyChange } from '../../../../dnsserver/dnssec/key-change.ts';
-import { generateSigningKey } from '../../../../dnsserver/dnssec/keys.ts';
-import { ALGORITHM } from '../../../../dnsserver/dnssec/types.ts';
+import { generateSigningKey } from '../../../../lib/dnssec/keys.ts';
+import { ALGORITHM } from '../../../../lib/dnssec/types.ts';
 
 const a = generateSigningKey('a.test');
 const a2 = generateSigningKey('a.test', ALGORITHM.ED25519);

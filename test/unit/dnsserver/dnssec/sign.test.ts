@@ -2,16 +2,17 @@
 import { verify } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import {
-  canonicalName,
   canonicalOrder,
   canonicalRdata,
   canonicalRecords,
   labelCount,
 } from '../../../../dnsserver/dnssec/canonical.ts';
-import { dsText, generateSigningKey, keyTag, signingKey } from '../../../../dnsserver/dnssec/keys.ts';
+import { canonicalName } from '../../../../lib/dns/name.ts';
+import { dsText, generateSigningKey, keyTag, signingKey } from '../../../../lib/dnssec/keys.ts';
 import { rrsigHeader, signData, signRRset, signingInput, validityAt } from '../../../../dnsserver/dnssec/sign.ts';
 import { ZoneSigner } from '../../../../dnsserver/dnssec/signer.ts';
-import { ALGORITHM, type CanonicalRRset } from '../../../../dnsserver/dnssec/types.ts';
+import type { CanonicalRRset } from '../../../../dnsserver/dnssec/types.ts';
+import { ALGORITHM } from '../../../../lib/dnssec/types.ts';
 import { runPython } from '../../../support/dnspython.ts';
 
 const MX = 15;

@@ -9,7 +9,7 @@ import {
   generateKeyPairSync,
   type KeyObject,
 } from 'node:crypto';
-import { canonicalName } from './canonical.ts';
+import { canonicalName } from '../dns/name.ts';
 import { ALGORITHM, DIGEST_SHA256, DNSKEY_FLAG, DNSKEY_PROTOCOL, type Algorithm, type SigningKey } from './types.ts';
 
 /** Private key lengths of the BIND `PrivateKey:` field: the P-256 scalar d, the Ed25519 seed. */

@@ -3,7 +3,7 @@
 // (`Field: value` lines, `Private-key-format: v1.x`). Text in, text out; reading the files is the caller's.
 import { ALGORITHM_NAMES, DNSKEY_FLAG, DNSKEY_PROTOCOL, type Algorithm, type SigningKey } from './types.ts';
 import { isAlgorithm, PUBLIC_KEY_LENGTH, rawPrivateKey, signingKey } from './keys.ts';
-import { labelsToText, nameToLabels } from '../wire/name.ts';
+import { labelsToText, nameToLabels } from '../dns/name.ts';
 
 /** A problem in a key file: the file (as given) and the line, when there is one, are in the message. */
 export class KeyFileError extends Error {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { labelsToText, nameToLabels, nameWireLength } from '../../../../dnsserver/wire/name.ts';
+import { labelsToText, nameToLabels, nameWireLength } from '../../../../lib/dns/name.ts';
 import ipaddr from 'ipaddr.js';
 import { addressToText } from '../../../../dnsserver/wire/address.ts';
 

@@ -12,9 +12,9 @@ import {
   parseKeyPair,
   parsePublicKeyFile,
   type KeyPairText,
-} from '../../../../dnsserver/dnssec/bind.ts';
-import { dsText, generateSigningKey } from '../../../../dnsserver/dnssec/keys.ts';
-import { ALGORITHM } from '../../../../dnsserver/dnssec/types.ts';
+} from '../../../../lib/dnssec/bind.ts';
+import { dsText, generateSigningKey } from '../../../../lib/dnssec/keys.ts';
+import { ALGORITHM } from '../../../../lib/dnssec/types.ts';
 import { tempDir } from '../../../support/temp-dir.ts';
 
 let dir: string;

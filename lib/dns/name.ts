@@ -1,6 +1,7 @@
-// Domain names between wire form and the one text form used everywhere in the server: lower case ASCII, no trailing
-// dot, labels joined by '.', and any byte that could be misread escaped like dig does ('\.' for a dot inside a
-// label, '\\' for a backslash, '\DDD' for non-printable bytes), so two different wire names never share a text.
+// Domain names between wire form and the one text form used everywhere in the DNS server (and by the DNSSEC key
+// code both sides share): lower case ASCII, no trailing dot, labels joined by '.', and any byte that could be
+// misread escaped like dig does ('\.' for a dot inside a label, '\\' for a backslash, '\DDD' for non-printable
+// bytes), so two different wire names never share a text. Pure functions, shared by dnsserver/wire and lib/dnssec.
 
 const BACKSLASH = 0x5c;
 const DOT = 0x2e;
@@ -95,4 +96,20 @@ export function nameWireLength(name: string): number {
   let length = 1;
   for (const label of nameToLabels(name)) length += label.length + 1;
   return length;
+}
+
+/** A name in canonical wire form: labels lower-cased (ASCII A-Z only), uncompressed, ending in the root. */
+export function canonicalName(name: string): Buffer {
+  const labels = nameToLabels(name);
+  const out = Buffer.allocUnsafe(labels.reduce((n, l) => n + l.length + 1, 1));
+  let pos = 0;
+  for (const label of labels) {
+    out[pos++] = label.length;
+    for (let i = 0; i < label.length; i++) {
+      const b = label[i] as number;
+      out[pos++] = b >= 0x41 && b <= 0x5a ? b | 0x20 : b;
+    }
+  }
+  out[pos] = 0;
+  return out;
 }
