@@ -195,6 +195,44 @@ export const PeerAuthSchema = Type.Object(
 );
 export type PeerAuth = Static<typeof PeerAuthSchema>;
 
+/** The name of the DNSSEC algorithm a zone signs with when spec.dnssec sets none (RFC 8624: the one to use). */
+export const DEFAULT_DNSSEC_ALGORITHM = 'ECDSAP256SHA256';
+export const DnssecAlgorithms = ['ECDSAP256SHA256', 'ED25519'] as const;
+export type DnssecAlgorithmName = (typeof DnssecAlgorithms)[number];
+
+export const DnssecSchema = Type.Object(
+  {
+    enabled: Defaulted(
+      Type.Boolean({
+        description:
+          'Sign the zone (docs/dnssec.md). The operator makes a key (or adopts keySecretRef\'s) and the DNS pods sign answers to queries with the DO bit. Setting it back to false keeps the keys and the signing: remove the DS at the parent first (docs/dnssec.md, "Turning it off").',
+        default: false,
+      }),
+    ),
+    algorithm: Defaulted(
+      StringEnum(DnssecAlgorithms, {
+        description:
+          'The algorithm of the key the operator makes: ECDSAP256SHA256 (13) or ED25519 (15). Changing it later does not roll the key.',
+        default: DEFAULT_DNSSEC_ALGORITHM,
+      }),
+    ),
+    keySecretRef: Type.Optional(
+      Type.Object(
+        {
+          name: Type.String({ description: "The Secret's name.", minLength: 1, maxLength: 253 }),
+        },
+        {
+          description:
+            "Bring your own keys: a Secret in the operator's namespace holding BIND key pairs for this zone (K<zone>.+<alg>+<tag>.key and .private, as dnssec-keygen writes them). The operator checks and copies them instead of making a key.",
+          additionalProperties: false,
+        },
+      ),
+    ),
+  },
+  { description: 'DNSSEC signing of the zone (off by default).', additionalProperties: false },
+);
+export type Dnssec = Static<typeof DnssecSchema>;
+
 export const GeoZoneSpecSchema = withRules(
   Type.Object(
     {
@@ -248,6 +286,7 @@ export const GeoZoneSpecSchema = withRules(
         }),
       ),
       peerAuth: Type.Optional(PeerAuthSchema),
+      dnssec: Type.Optional(DnssecSchema),
       peerTimeout: Defaulted(
         Type.String({
           description:
@@ -279,6 +318,39 @@ export const GeoZoneSpecSchema = withRules(
 );
 export type GeoZoneSpec = Static<typeof GeoZoneSpecSchema>;
 
+export const DnssecKeyStatusSchema = Type.Object(
+  {
+    keyTag: Type.Integer({ description: 'The key tag (RFC 4034 Appendix B).', minimum: 0, maximum: 65535 }),
+    algorithm: Type.Integer({ description: 'The DNSSEC algorithm number: 13 or 15.', minimum: 0, maximum: 255 }),
+    flags: Type.Integer({ description: 'DNSKEY flags: 257 for a combined signing key.', minimum: 0, maximum: 65535 }),
+    state: Type.String({
+      description:
+        'Active: in the key Secret, published in DNSKEY and signing. Retained: spec.dnssec is off, but the key stays in the Secret (and the DNS pods sign with it) until someone removes it on purpose.',
+    }),
+  },
+  { description: 'A key of the zone.' },
+);
+
+export const DnssecDsSchema = Type.Object(
+  {
+    keyTag: Type.Integer({ description: 'The key tag of the DNSKEY the DS points at.', minimum: 0, maximum: 65535 }),
+    rdata: Type.String({ description: "What a registrar asks for: '<key tag> <algorithm> 2 <SHA-256 digest>'." }),
+    record: Type.String({ description: "The whole DS record, for a parent zone file: '<apex>. IN DS <rdata>'." }),
+  },
+  { description: 'A DS record (digest type 2, SHA-256) to give the parent zone.' },
+);
+
+export const DnssecStatusSchema = Type.Object(
+  {
+    keyTags: Type.Optional(
+      Type.String({ description: "The key tags in the key Secret, comma-separated, or 'off' (for kubectl get)." }),
+    ),
+    ds: Type.Optional(Type.Array(DnssecDsSchema, { description: "The DS records of the zone's key-signing keys." })),
+    keys: Type.Optional(Type.Array(DnssecKeyStatusSchema, { description: 'The keys of the zone in the key Secret.' })),
+  },
+  { description: 'DNSSEC keys of the zone and the DS records for its parent.' },
+);
+
 export const GeoZoneStatusSchema = Type.Object(
   {
     conditions: Type.Optional(Conditions),
@@ -295,6 +367,7 @@ export const GeoZoneStatusSchema = Type.Object(
       Type.String({ description: "DNS pods on the published serial / ready DNS pods, for kubectl get (e.g. '3/3')." }),
     ),
     observedGeneration: Type.Optional(Type.Integer({ description: 'The generation last reconciled.', minimum: 0 })),
+    dnssec: Type.Optional(DnssecStatusSchema),
   },
   { description: 'Observed state of the GeoZone.' },
 );
@@ -322,6 +395,12 @@ export const GeoZoneKind: KindInfo<'GeoZone'> = {
       type: 'string',
       jsonPath: '.status.serving',
       description: 'DNS pods on the published serial / ready DNS pods.',
+    },
+    {
+      name: 'DNSSEC',
+      type: 'string',
+      jsonPath: '.status.dnssec.keyTags',
+      description: "The zone's DNSSEC key tags, or 'off'.",
     },
     readyColumn,
     ageColumn,
