@@ -39,7 +39,9 @@ export function compileEndpoints(
   const ingresses = new Map((input.ingresses ?? []).map((i) => [`${i.namespace}/${i.name}`, i]));
   const gateways = new Map((input.gateways ?? []).map((g) => [`${g.namespace}/${g.name}`, g]));
   const grants = input.referenceGrants ?? [];
+  const peerTargets = new Map((input.peerTargets ?? []).map((p) => [p.id, p]));
   const lookups: TargetLookups = {
+    peerTarget: (id) => peerTargets.get(id),
     service: (namespace: string, name: string) => services.get(`${namespace}/${name}`),
     loadBalancer: (kind, namespace, name) => (kind === 'Ingress' ? ingresses : gateways).get(`${namespace}/${name}`),
     permitted: (from, ref) => permittingGrant(from, ref, grants) !== undefined,

@@ -5,7 +5,7 @@ export type { CompileInput } from './input.ts';
 export type { ResourceResult, ResultSummary } from './results.ts';
 export { serializeCompiledZone, canonicalJson, contentHashOf } from './serialize.ts';
 export { targetId, targetRef } from './targets.ts';
-export type { LoadBalancerInfo, ServiceHostname, ServiceInfo } from './targets.ts';
+export type { LoadBalancerInfo, PeerTargetInfo, ServiceHostname, ServiceInfo } from './targets.ts';
 export { describeRef, permittingGrant, REF_GROUPS } from './grants.ts';
 export type { ReferenceGrantInfo, RefKind, TargetRef } from './grants.ts';
 export { nextSerial, serialGreater } from './serial.ts';

@@ -5,7 +5,7 @@ import type { GeoEndpoint } from '../../api/geoendpoint.ts';
 import type { GeoZone } from '../../api/geozone.ts';
 import type { HealthProbe } from '../../api/healthprobe.ts';
 import type { ReferenceGrantInfo } from './grants.ts';
-import type { LoadBalancerInfo, ServiceInfo } from './targets.ts';
+import type { LoadBalancerInfo, PeerTargetInfo, ServiceInfo } from './targets.ts';
 
 export interface CompileInput {
   zones: GeoZone[];
@@ -21,6 +21,8 @@ export interface CompileInput {
   missingKinds?: string[];
   /** Kinds the operator may not list (RBAC): targets of them say so. */
   forbiddenKinds?: string[];
+  /** Targets whose Service lives in a peer cluster (operator/peers/), used where this cluster lacks the Service. */
+  peerTargets?: PeerTargetInfo[];
   /** Compile-time health by target id; a missing id is healthy. */
   health: Record<string, boolean>;
   /** The serial and content hash last published per zone apex. */

@@ -44,6 +44,16 @@ export interface ServiceInfo extends LoadBalancerInfo {
   ready: boolean;
 }
 
+/** A target whose Service lives in another cluster, as that cluster's operator published it (operator/peers/). */
+export interface PeerTargetInfo {
+  /** The target id (namespace/endpoint/target) it stands for. */
+  id: string;
+  /** The cluster that published it. */
+  peer: string;
+  service: { namespace: string; name: string };
+  addresses: string[];
+}
+
 export interface RefProblem {
   reason: string;
   message: string;
@@ -70,6 +80,8 @@ export interface TargetLookups {
   missingKinds?: ReadonlySet<string>;
   /** Kinds the operator may not list (its RBAC lacks them). */
   forbiddenKinds?: ReadonlySet<string>;
+  /** A Service target's stand-in published by a peer cluster, for a Service this cluster does not have. */
+  peerTarget?(id: string): PeerTargetInfo | undefined;
   probeExists(namespace: string, name: string): boolean;
   health: Readonly<Record<string, boolean>>;
 }
@@ -157,6 +169,10 @@ function noAddresses(where: string, ref: TargetRef, useClusterIP: boolean): RefP
   };
 }
 
+function samePeerService(peer: PeerTargetInfo, ref: TargetRef): boolean {
+  return peer.service.namespace === ref.namespace && peer.service.name === ref.name;
+}
+
 export function targetId(namespace: string, endpoint: string, target: string): string {
   return `${namespace}/${endpoint}/${target}`;
 }
@@ -178,7 +194,18 @@ export function resolveTargets(endpoint: GeoEndpoint, lookups: TargetLookups): R
     const ref = targetRef(namespace, spec);
     const useClusterIP = spec.service?.useClusterIP === true;
     let source = 'addresses';
-    if (ref) {
+    const peer = ref?.kind === 'Service' && !useClusterIP ? lookups.peerTarget?.(id) : undefined;
+    const peerUsable =
+      ref !== undefined &&
+      peer !== undefined &&
+      samePeerService(peer, ref) &&
+      !lookups.service(ref.namespace, ref.name) &&
+      (lookups.permitted?.(namespace, ref) ?? true);
+    if (ref && peer && peerUsable) {
+      // The Service lives in another cluster: its operator's addresses, its readiness through the health table.
+      source = `Peer ${peer.peer}: ${describeRef(ref)}`;
+      rawAddresses = peer.addresses;
+    } else if (ref) {
       const located = locate(where, namespace, ref, lookups);
       if (!located.ok) {
         problems.push(located.problem);

@@ -18,6 +18,7 @@ export type ResourceSnapshot = Pick<
   | 'referenceGrants'
   | 'missingKinds'
   | 'forbiddenKinds'
+  | 'peerTargets'
 >;
 
 /**
