@@ -178,9 +178,13 @@ function watchGeoip(
   });
 }
 
-/** Reads and checks the keys here, so that a bad key stops the server before it answers. */
+/**
+ * Reads and checks the keys here, so that a bad key (or a folder that is not there) stops the server before it
+ * answers. An empty folder is a start: a mounted Secret the operator has not filled yet, watched like any other.
+ */
 async function loadKeys(dir: string, log: Logger): Promise<LoadedKeys> {
   const loaded = await loadKeyDir(dir);
+  if (loaded.keys.length === 0) log.warn({ dir }, 'DNSSEC: no keys yet; nothing is signed until keys arrive');
   logKeys(loaded.keys, log);
   return loaded;
 }

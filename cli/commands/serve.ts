@@ -77,7 +77,8 @@ Options:
 DNSSEC (off by default, see docs/dnssec.md):
   --dnssec-keys DIR        sign the zones that have keys in DIR (BIND pairs K<zone>.+<alg>+<tag>.key/.private,
                            as dnssec-keygen writes them; ECDSA P-256 or Ed25519) for queries with the DO bit;
-                           a bad key stops the server at start-up; DIR is watched, and a changed set of keys
+                           a bad key or a missing DIR stops the server at start-up, an empty DIR
+                           signs nothing until keys arrive; DIR is watched, and a changed set of keys
                            is swapped in, or refused (the last good keys keep signing). Queries without DO are
                            answered as without keys
   --dnssec-sign-rate N     new signatures a second per worker for UDP queries (default ${DEFAULT_SIGNATURES_PER_SECOND}; 0: no

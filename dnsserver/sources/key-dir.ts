@@ -50,14 +50,11 @@ export interface LoadedKeys {
 }
 
 /**
- * Reads, parses and checks every pair (signers made once, as each node will); throws naming the file and why, and
- * when there is none at all unless `allowEmpty` (a reload: the decision says what an empty folder would do).
+ * Reads, parses and checks every pair (signers made once, as each node will); throws naming the file and why. An
+ * empty folder gives no keys: at start-up a Secret not filled yet, on a reload the decision says what it would do.
  */
-export async function loadKeyDir(dir: string, allowEmpty = false): Promise<LoadedKeys> {
+export async function loadKeyDir(dir: string): Promise<LoadedKeys> {
   const texts = await readKeyDir(dir);
-  if (texts.length === 0 && !allowEmpty) {
-    throw new Error(`--dnssec-keys ${dir}: no key pairs (K<zone>.+<alg>+<tag>.key and .private)`);
-  }
   const keys = texts.map(parseKeyPair);
   signersFor(keys);
   return { texts, keys };
@@ -94,7 +91,7 @@ export function watchKeyDir(options: KeyDirWatchOptions): KeyDirWatch {
   const reloadOnce = async (): Promise<void> => {
     let next: LoadedKeys;
     try {
-      next = await loadKeyDir(dir, true);
+      next = await loadKeyDir(dir);
     } catch (error) {
       if (!closed) onOutcome({ result: 'refused', dir, reason: (error as Error).message });
       return;

@@ -38,10 +38,10 @@ describe('DNSSEC validated by unbound and delv', () => {
     await temp?.remove();
   });
 
-  test('a folder without usable keys stops the server at start-up, saying which file and why', async () => {
-    const empty = path.join(temp.dir, 'empty');
+  test('a missing folder or a broken key stops the server at start-up, saying which file and why', async () => {
+    const missing = path.join(temp.dir, 'missing');
     const broken = path.join(temp.dir, 'broken');
-    execFileSync('mkdir', [empty, broken]);
+    execFileSync('mkdir', [broken]);
     const none = await runCli([
       'serve',
       '--resources',
@@ -51,10 +51,10 @@ describe('DNSSEC validated by unbound and delv', () => {
       '--metrics',
       'off',
       '--dnssec-keys',
-      empty,
+      missing,
     ]);
     expect(none.code).toBe(1);
-    expect(none.stderr).toContain(`--dnssec-keys ${empty}: no key pairs`);
+    expect(none.stderr).toContain(`--dnssec-keys ${missing}: ENOENT`);
     const base = execFileSync('dnssec-keygen', ['-q', '-K', broken, '-a', 'ED25519', ZONE], {
       encoding: 'utf8',
     }).trim();
@@ -72,6 +72,24 @@ describe('DNSSEC validated by unbound and delv', () => {
     ]);
     expect(rsa.code).toBe(1);
     expect(rsa.stderr).toContain(`${base}.private:2: algorithm '8 (RSASHA256)' is not supported`);
+  }, 60_000);
+
+  test('an empty folder (a Secret not filled yet) starts unsigned, says so, and signs once keys arrive', async () => {
+    const empty = path.join(temp.dir, 'empty');
+    execFileSync('mkdir', [empty]);
+    const waiting = await startServe(['--resources', EXAMPLES], { geoip: CITY_MMDB, args: ['--dnssec-keys', empty] });
+    try {
+      const warning = await waiting.waitForLog((l) => l.msg?.startsWith('DNSSEC: no keys yet') === true, 'no keys');
+      expect(warning.msg).toBe('DNSSEC: no keys yet; nothing is signed until keys arrive');
+      const unsigned = await waiting.dig([`www.${ZONE}`, 'A', '+dnssec']);
+      expect(unsigned.answer.filter((r) => r.type === 'RRSIG')).toEqual([]);
+      execFileSync('dnssec-keygen', ['-q', '-K', empty, '-a', 'ED25519', '-f', 'KSK', ZONE]);
+      await waiting.waitForLog((l) => l.msg === 'DNSSEC keys swapped in', 'keys swapped in');
+      const signed = await waiting.dig([`www.${ZONE}`, 'A', '+dnssec']);
+      expect(signed.answer.filter((r) => r.type === 'RRSIG').length).toBeGreaterThan(0);
+    } finally {
+      await waiting.stop();
+    }
   }, 60_000);
 
   test('the server logs the DS BIND computes for its key', async () => {
