@@ -48,6 +48,28 @@ export interface ClusterWriter {
   createEvent(namespace: string, event: EventRecord): Promise<void>;
 }
 
+/** A Secret as the operator reads and writes it: one by name, in its own namespace. */
+export interface SecretObject {
+  metadata: {
+    name: string;
+    namespace: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+    resourceVersion?: string;
+  };
+  type?: string;
+  /** Values base64-encoded, as the API has them. */
+  data?: Record<string, string>;
+}
+
+/** The operator's Secrets (the DNSSEC keys): got by name, never listed or watched. */
+export interface SecretWriter {
+  readSecret(namespace: string, name: string): Promise<SecretObject | undefined>;
+  createSecret(secret: SecretObject): Promise<SecretObject>;
+  /** Replaces the object; a stale metadata.resourceVersion fails with status 409. */
+  replaceSecret(secret: SecretObject): Promise<SecretObject>;
+}
+
 /** An API error with its HTTP status (0 when the server could not be reached). */
 export class ApiError extends Error {
   readonly status: number;

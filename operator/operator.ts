@@ -21,7 +21,9 @@ import { OperatorCaches } from './kube/caches.ts';
 import type { OperatorMetrics } from './observability/metrics.ts';
 import { Pipeline, type PipelineOutput } from './pipeline.ts';
 import { HealthPublisher } from './publish/health.ts';
-import { ApiError, type ClusterWriter, type ObjectRef } from './cluster-writer.ts';
+import { ApiError, type ClusterWriter, type ObjectRef, type SecretWriter } from './cluster-writer.ts';
+import { DnssecKeeper } from './dnssec/keeper.ts';
+import type { Dnssec } from '../api/geozone.ts';
 import { Lanes } from './queue/lanes.ts';
 import { queueMetrics } from './queue/metrics.ts';
 import type { HandlerResult, WorkQueue } from './queue/work-queue.ts';
@@ -70,6 +72,8 @@ export interface OperatorOptions {
   sliceGraceMs?: number;
   /** How often a kind the cluster does not serve (the Gateway API's) is looked for again (default 30 s). */
   kindRecheckMs?: number;
+  /** How often the DNSSEC key Secrets are got again for changes made by hand (default 30 s; tests shorten it). */
+  dnssecRecheckMs?: number;
 }
 
 /** The part of the operator that only the leader runs. */
@@ -82,6 +86,7 @@ interface Leading {
   /** Derives every object's desired status again (key REFRESH). */
   refresh: WorkQueue;
   hostnames: HostnameResolver;
+  dnssec: DnssecKeeper;
   offConfigMaps: () => void;
 }
 
@@ -97,6 +102,18 @@ function gated(writer: ClusterWriter, leads: () => boolean): ClusterWriter {
     deleteConfigMap: async (namespace, name) => (check(), writer.deleteConfigMap(namespace, name)),
     patchStatus: async (ref, status) => (check(), writer.patchStatus(ref, status)),
     createEvent: async (namespace, event) => (check(), writer.createEvent(namespace, event)),
+  };
+}
+
+/** Secret writes refused the moment this process stops leading; reads go through. */
+function gatedSecrets(secrets: SecretWriter, leads: () => boolean): SecretWriter {
+  const check = (): void => {
+    if (!leads()) throw new ApiError(0, 'not the leader: write not sent');
+  };
+  return {
+    readSecret: (namespace, name) => secrets.readSecret(namespace, name),
+    createSecret: async (secret) => (check(), secrets.createSecret(secret)),
+    replaceSecret: async (secret) => (check(), secrets.replaceSecret(secret)),
   };
 }
 
@@ -120,6 +137,7 @@ export class Operator {
   readonly #options: OperatorOptions;
   readonly caches: OperatorCaches;
   readonly #writer: ClusterWriter;
+  readonly #secrets: SecretWriter;
   readonly #elector: LeaderElector | undefined;
   readonly #lookup: HostnameLookup;
   readonly #publishState = new Map<string, ZonePublishState>();
@@ -159,6 +177,7 @@ export class Operator {
       : undefined;
     const api = new KubeApi(kubeConfig, { onError: (verb) => metrics.apiErrors.inc({ verb }) });
     this.#writer = this.#elector ? gated(api, () => this.#elector?.isLeader() === true) : api;
+    this.#secrets = this.#elector ? gatedSecrets(api, () => this.#elector?.isLeader() === true) : api;
   }
 
   /** Starts the caches and waits until every one has synced; then leads (at once, or once elected). */
@@ -241,6 +260,23 @@ export class Operator {
       current: (ref) => this.#current(ref),
       onWrite: (kind) => metrics.writes.inc({ kind, verb: kind === 'status' ? 'patch' : 'create' }),
     });
+    const dnssec = new DnssecKeeper({
+      secrets: this.#secrets,
+      writer,
+      eventNamespace: CLUSTER_EVENT_NAMESPACE,
+      lanes,
+      namespace,
+      log,
+      zones: () =>
+        (this.#compiled?.zones ?? []).map((zone) => {
+          const object = this.caches.geoZones.get(zone.source) as RawObject | undefined;
+          const spec = object?.spec as { dnssec?: Dnssec } | undefined;
+          const uid = (object?.metadata as { uid?: string } | undefined)?.uid;
+          return { source: zone.source, apex: zone.zone, dnssec: spec?.dnssec, ...(uid ? { uid } : {}) };
+        }),
+      onChange: () => this.#scheduleRefresh(),
+      ...(this.#options.dnssecRecheckMs !== undefined ? { recheckMs: this.#options.dnssecRecheckMs } : {}),
+    });
     const output: PipelineOutput = {
       setZones: (compiled) => this.#setZones(compiled),
       setHealth: (table) => {
@@ -251,6 +287,7 @@ export class Operator {
       compiled: (compiled) => {
         this.#compiled = compiled;
         this.#scheduleRefresh();
+        dnssec.wake();
       },
     };
     const hostnames = new HostnameResolver({
@@ -288,7 +325,7 @@ export class Operator {
       if (this.#table) health.setHealth(this.#table);
     });
     serving.addAfter(CHECK, servingIntervalMs);
-    this.#leading = { lanes, pipeline, zones, health, status, refresh, hostnames, offConfigMaps };
+    this.#leading = { lanes, pipeline, zones, health, status, refresh, hostnames, dnssec, offConfigMaps };
     try {
       await pipeline.start();
     } catch (error) {
@@ -398,6 +435,7 @@ export class Operator {
       if (!current) continue;
       const publish = result.kind === 'GeoZone' ? this.#publishState.get(result.name) : undefined;
       const serving = result.kind === 'GeoZone' ? this.#serving.get(result.name) : undefined;
+      const dnssec = result.kind === 'GeoZone' ? leading.dnssec.state(result.name) : undefined;
       const probed =
         result.kind === 'HealthProbe'
           ? leading.pipeline.prober.probeStatus(`${result.namespace ?? 'default'}/${result.name}`)
@@ -416,6 +454,7 @@ export class Operator {
         ...(publish ? { publish } : {}),
         ...(probed ? { probed } : {}),
         ...(serving ? { serving } : {}),
+        ...(dnssec ? { dnssec } : {}),
       });
       leading.status.set(ref, desired);
     }

@@ -32,11 +32,19 @@ export function keyFileBase(zone: string, algorithm: number, keyTag: number): st
   return `K${zone === '' ? '' : zone}.+${String(algorithm).padStart(3, '0')}+${String(keyTag).padStart(5, '0')}`;
 }
 
-/** Parses `K<zone>.+<alg>+<tag>` (any extension stripped); undefined when the name is not one. */
+/**
+ * `K<zone>._<alg>_<tag>`: BIND's name with `_` for `+`, which a Secret's data keys may not hold (they match
+ * `[-._a-zA-Z0-9]+`). The operator names the pairs of its key Secret so; the DNS pods read both forms.
+ */
+export function secretKeyFileBase(zone: string, algorithm: number, keyTag: number): string {
+  return keyFileBase(zone, algorithm, keyTag).replaceAll('+', '_');
+}
+
+/** Parses `K<zone>.+<alg>+<tag>` or `K<zone>._<alg>_<tag>` (any extension stripped); undefined when the name is not one. */
 export function parseKeyFileBase(fileName: string): { zone: string; algorithm: number; keyTag: number } | undefined {
-  const match = /^K(.*)\.\+(\d{3})\+(\d{5})(?:\.(?:key|private))?$/.exec(fileName);
+  const match = /^K(.*)\.([+_])(\d{3})\2(\d{5})(?:\.(?:key|private))?$/.exec(fileName);
   if (!match) return undefined;
-  return { zone: (match[1] as string).toLowerCase(), algorithm: Number(match[2]), keyTag: Number(match[3]) };
+  return { zone: (match[1] as string).toLowerCase(), algorithm: Number(match[3]), keyTag: Number(match[4]) };
 }
 
 function textName(name: string, file: string, line: number): string {

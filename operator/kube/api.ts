@@ -1,4 +1,5 @@
-// The operator's writes, through the typed clients of lib/kube/: ConfigMaps, status merge patches and Events. Errors
+// The operator's writes, through the typed clients of lib/kube/: ConfigMaps, Secrets (by name), status merge
+// patches and Events. Errors
 // come out as ApiError with the HTTP status (0 when the API server could not be reached), counted by verb.
 import { GROUP, VERSION } from '../../api/meta.ts';
 import { KINDS } from '../../api/kinds.ts';
@@ -6,6 +7,7 @@ import { MANAGER } from '../../api/configmaps.ts';
 import { ConfigMaps } from '../../lib/kube/configmaps.ts';
 import { apiMessage, statusOf } from '../../lib/kube/errors.ts';
 import { Events } from '../../lib/kube/events.ts';
+import { Secrets } from '../../lib/kube/secrets.ts';
 import type { KubeConfig } from '../../lib/kube/kubeconfig.ts';
 import { CoordinationV1Api, leaseWatch } from '../../lib/kube/leases.ts';
 import { CustomObjectStatus } from '../../lib/kube/status.ts';
@@ -15,6 +17,8 @@ import {
   type ConfigMapObject,
   type EventRecord,
   type ObjectRef,
+  type SecretObject,
+  type SecretWriter,
 } from '../cluster-writer.ts';
 
 /** The client configuration, and the Lease API and watch, for code outside operator/kube/ that only passes them on. */
@@ -33,14 +37,16 @@ function plural(kind: ObjectRef['kind']): string {
   return info.plural;
 }
 
-export class KubeApi implements ClusterWriter {
+export class KubeApi implements ClusterWriter, SecretWriter {
   readonly #configMaps: ConfigMaps;
+  readonly #secrets: Secrets;
   readonly #status: CustomObjectStatus;
   readonly #events: Events;
   readonly #onError: ((verb: string) => void) | undefined;
 
   constructor(config: KubeConfig, options: { onError?: (verb: string) => void } = {}) {
     this.#configMaps = new ConfigMaps(config, MANAGER);
+    this.#secrets = new Secrets(config, MANAGER);
     this.#status = new CustomObjectStatus(config, MANAGER);
     this.#events = new Events(config, { controller: 'geodns.io/operator', instance: MANAGER });
     this.#onError = options.onError;
@@ -80,6 +86,25 @@ export class KubeApi implements ClusterWriter {
     await this.#call('delete', `deleting ConfigMap ${namespace}/${name}`, () =>
       this.#configMaps.delete(namespace, name),
     );
+  }
+
+  async readSecret(namespace: string, name: string): Promise<SecretObject | undefined> {
+    try {
+      return await this.#call('get', `reading Secret ${namespace}/${name}`, () => this.#secrets.read(namespace, name));
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 404) return undefined;
+      throw error;
+    }
+  }
+
+  createSecret(secret: SecretObject): Promise<SecretObject> {
+    const { namespace, name } = secret.metadata;
+    return this.#call('create', `creating Secret ${namespace}/${name}`, () => this.#secrets.create(secret));
+  }
+
+  replaceSecret(secret: SecretObject): Promise<SecretObject> {
+    const { namespace, name } = secret.metadata;
+    return this.#call('update', `replacing Secret ${namespace}/${name}`, () => this.#secrets.replace(secret));
   }
 
   async patchStatus(ref: ObjectRef, status: Record<string, unknown>): Promise<void> {

@@ -13,6 +13,7 @@ import {
   type FamilySummary,
   type ProbedAddress,
 } from '../prober/index.ts';
+import type { ZoneKeyState } from '../dnssec/plan.ts';
 
 export type StatusBody = Record<string, unknown> & { conditions?: Condition[] };
 
@@ -115,6 +116,8 @@ export function desiredStatus(
     /** Whether the prober reaches each address family (ProbeScheduler.families()). */
     families?: Readonly<Record<AddressFamily, FamilyReach>>;
     serving?: { current: number; total: number };
+    /** GeoZone: its DNSSEC keys (dnssec/keeper.ts), when its spec has dnssec. */
+    dnssec?: ZoneKeyState;
   },
 ): StatusBody {
   let conditions = result.conditions;
@@ -200,6 +203,11 @@ export function desiredStatus(
       );
     } else if (failed) {
       conditions = setCondition(conditions, condition('Ready', false, 'PublishFailed', failed));
+    }
+    if (context.dnssec) {
+      const { condition: signed, ...dnssec } = context.dnssec;
+      status.dnssec = dnssec;
+      conditions = setCondition(conditions, condition('DNSSEC', signed.ok, signed.reason, signed.message));
     }
   }
   if (result.kind === 'HealthProbe') {

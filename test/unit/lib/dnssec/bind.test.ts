@@ -11,6 +11,7 @@ import {
   parseKeyFileBase,
   parseKeyPair,
   parsePublicKeyFile,
+  secretKeyFileBase,
   type KeyPairText,
 } from '../../../../lib/dnssec/bind.ts';
 import { dsText, generateSigningKey } from '../../../../lib/dnssec/keys.ts';
@@ -157,6 +158,14 @@ describe('broken key files', () => {
   it('lists nothing but key pairs as key files', async () => {
     expect(parseKeyFileBase('README')).toBeUndefined();
     expect(parseKeyFileBase('Kgeo.example.com.+013+01234.private')?.keyTag).toBe(1234);
+    // The form a Secret's data keys allow ('+' is not among [-._a-zA-Z0-9]), which the operator writes.
+    expect(secretKeyFileBase('geo.example.com', 13, 1234)).toBe('Kgeo.example.com._013_01234');
+    expect(parseKeyFileBase('Kgeo.example.com._013_01234.key')).toEqual({
+      zone: 'geo.example.com',
+      algorithm: 13,
+      keyTag: 1234,
+    });
+    expect(parseKeyFileBase('Kgeo.example.com._013+01234.key')).toBeUndefined();
     expect((await readdir(dir)).length).toBeGreaterThan(0);
   });
 });

@@ -1,0 +1,164 @@
+// Keeps the DNSSEC key Secret (plan.ts decides what it holds) on the `dnssec` lane: after each compile and every
+// recheck interval, it gets the key Secret and each bring-your-own Secret by name (no list, no watch: the operator
+// may only get, create and update Secrets of its own namespace), writes the key Secret when the plan differs, then
+// records an Event per key made or adopted and hands each zone's state to status.
+import type { Logger } from 'pino';
+import { MANAGED_BY_LABEL, MANAGER } from '../../api/configmaps.ts';
+import type { Dnssec } from '../../api/geozone.ts';
+import { formatKeyPair } from '../../lib/dnssec/bind.ts';
+import { generateSigningKey } from '../../lib/dnssec/keys.ts';
+import type { ClusterWriter, SecretObject, SecretWriter } from '../cluster-writer.ts';
+import type { Lanes } from '../queue/lanes.ts';
+import type { HandlerResult, WorkQueue } from '../queue/work-queue.ts';
+import { KEY_SECRET, planKeys, type ZoneKeyRequest, type ZoneKeyState } from './plan.ts';
+
+/** A served zone: its GeoZone's name and uid, its apex and its spec.dnssec. */
+export interface SignedZoneSpec {
+  source: string;
+  uid?: string;
+  apex: string;
+  dnssec: Dnssec | undefined;
+}
+
+export interface DnssecKeeperOptions {
+  secrets: SecretWriter;
+  /** For the Events. */
+  writer: ClusterWriter;
+  eventNamespace: string;
+  lanes: Lanes;
+  /** The operator's namespace: the key Secret's, and the bring-your-own Secrets'. */
+  namespace: string;
+  log: Logger;
+  zones: () => SignedZoneSpec[];
+  /** A zone's state changed: status follows. */
+  onChange: () => void;
+  /** How often the Secrets are got again, for changes made by hand (default 30 s). */
+  recheckMs?: number;
+}
+
+const KEY = 'keys';
+
+const decode = (data: Record<string, string> | undefined): Record<string, string> =>
+  Object.fromEntries(
+    Object.entries(data ?? {}).map(([name, value]) => [name, Buffer.from(value, 'base64').toString('utf8')]),
+  );
+
+const encode = (files: Record<string, string>): Record<string, string> =>
+  Object.fromEntries(Object.entries(files).map(([name, text]) => [name, Buffer.from(text, 'utf8').toString('base64')]));
+
+function sameFiles(a: Record<string, string>, b: Record<string, string>): boolean {
+  const keys = Object.keys(a);
+  return keys.length === Object.keys(b).length && keys.every((k) => b[k] === a[k]);
+}
+
+export class DnssecKeeper {
+  readonly #options: DnssecKeeperOptions;
+  readonly #lane: WorkQueue;
+  #states = new Map<string, ZoneKeyState>();
+
+  constructor(options: DnssecKeeperOptions) {
+    this.#options = options;
+    this.#lane = options.lanes.lane('dnssec', () => this.#reconcile());
+  }
+
+  /** Looks again soon (after a compile: a zone may ask for keys now). */
+  wake(): void {
+    this.#lane.addCoalesced(KEY, 0);
+  }
+
+  /** The DNSSEC state of a GeoZone, for its status (undefined: its spec has no dnssec). */
+  state(source: string): ZoneKeyState | undefined {
+    return this.#states.get(source);
+  }
+
+  async #reconcile(): Promise<HandlerResult> {
+    const { secrets, namespace, log } = this.#options;
+    const recheck = { requeueAfterMs: this.#options.recheckMs ?? 30_000 };
+    const zones = this.#options.zones().filter((z) => z.dnssec !== undefined);
+    if (zones.length === 0) {
+      this.#publish(new Map());
+      return recheck;
+    }
+    let secret: SecretObject | undefined;
+    const requests: ZoneKeyRequest[] = [];
+    try {
+      secret = await secrets.readSecret(namespace, KEY_SECRET);
+      for (const zone of zones) {
+        const ref = zone.dnssec?.keySecretRef;
+        const own = ref ? await secrets.readSecret(namespace, ref.name) : undefined;
+        requests.push({
+          source: zone.source,
+          apex: zone.apex,
+          enabled: zone.dnssec?.enabled === true,
+          algorithm: zone.dnssec?.algorithm ?? 'ECDSAP256SHA256',
+          ...(ref ? { own: { name: ref.name, files: own ? decode(own.data) : undefined } } : {}),
+        });
+      }
+    } catch (error) {
+      this.#failed(zones, 'KeySecretUnavailable', `reading the key Secrets: ${(error as Error).message}`);
+      throw error;
+    }
+    const current = decode(secret?.data);
+    const plan = planKeys(
+      requests,
+      current,
+      (apex, algorithm) => generateSigningKey(apex, algorithm),
+      (key) => formatKeyPair(key),
+    );
+    if (!sameFiles(plan.files, current)) {
+      const data = encode(plan.files);
+      try {
+        if (secret) await secrets.replaceSecret({ ...secret, data });
+        else {
+          await secrets.createSecret({
+            metadata: { name: KEY_SECRET, namespace, labels: { [MANAGED_BY_LABEL]: MANAGER } },
+            type: 'Opaque',
+            data,
+          });
+        }
+      } catch (error) {
+        // Nothing made in this run counts until it is written: the next run plans again from what is there.
+        this.#failed(zones, 'KeySecretWriteFailed', `writing Secret ${KEY_SECRET}: ${(error as Error).message}`);
+        throw error;
+      }
+      log.info({ secret: KEY_SECRET, files: Object.keys(plan.files).length }, 'DNSSEC key Secret written');
+    }
+    for (const event of plan.events) {
+      const zone = zones.find((z) => z.source === event.source);
+      log.info({ zone: zone?.apex, reason: event.reason }, event.note);
+      try {
+        await this.#options.writer.createEvent(this.#options.eventNamespace, {
+          regarding: { kind: 'GeoZone', name: event.source, ...(zone?.uid ? { uid: zone.uid } : {}) },
+          type: event.type,
+          reason: event.reason,
+          note: event.note,
+        });
+      } catch (error) {
+        log.warn({ err: error, reason: event.reason }, 'recording a DNSSEC Event failed');
+      }
+    }
+    this.#publish(plan.zones);
+    return recheck;
+  }
+
+  /** Every asking zone keeps its last known keys, with a condition saying what failed. */
+  #failed(zones: readonly SignedZoneSpec[], reason: string, message: string): void {
+    const next = new Map<string, ZoneKeyState>();
+    for (const zone of zones) {
+      const before = this.#states.get(zone.source);
+      next.set(zone.source, {
+        keyTags: before?.keyTags ?? 'off',
+        keys: before?.keys ?? [],
+        ds: before?.ds ?? [],
+        condition: { ok: false, reason, message: `${message}; the keys the DNS pods have keep signing` },
+      });
+    }
+    this.#publish(next);
+  }
+
+  #publish(next: Map<string, ZoneKeyState>): void {
+    const changed = JSON.stringify([...this.#states]) !== JSON.stringify([...next]);
+    this.#states = next;
+    if (changed) this.#options.onChange();
+  }
+}

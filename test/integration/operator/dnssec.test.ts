@@ -1,0 +1,264 @@
+// DNSSEC keys the operator keeps (docs/dnssec.md), against the real kube-apiserver with the operator's own
+// ServiceAccount token (deploy/rbac/operator.yaml): a GeoZone with spec.dnssec.enabled gets a key in the Secret
+// geodns-dnssec-keys, its status gives the DS BIND's dnssec-dsfromkey computes from that Secret's .key, and the
+// Secret laid out as the kubelet mounts it lets `geodns serve --kube --dnssec-keys` sign answers unbound validates
+// with that DS as its only trust anchor. Bring-your-own: a dnssec-keygen key in a user's Secret is adopted; a
+// broken one gives a condition naming the file, and the last good keys stay.
+import { execFileSync } from 'node:child_process';
+import { mkdir, readFile, rename, symlink, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
+import pino from 'pino';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { parseKeyFileBase, parseKeyPair } from '../../../lib/dnssec/bind.ts';
+import { OperatorMetrics } from '../../../operator/observability/metrics.ts';
+import { Operator } from '../../../operator/operator.ts';
+import { geoEndpoint, geoZone } from '../../support/objects.ts';
+import { startCluster, type Cluster } from '../../support/operator-cluster.ts';
+import { startServe, CITY_MMDB, type ServeProcess } from '../../support/serve.ts';
+import { SYSTEM_NAMESPACE } from '../../support/suite-plane.ts';
+import { tempDir, type TempDir } from '../../support/temp-dir.ts';
+import { startUnbound, type Unbound } from '../../support/unbound.ts';
+import { until } from '../../support/until.ts';
+
+const NS = SYSTEM_NAMESPACE;
+const GROUP = { group: 'geodns.io', version: 'v1alpha1' };
+const ZONE = 'geo.example.com';
+const KEY_SECRET = 'geodns-dnssec-keys';
+
+interface DnssecStatus {
+  keyTags?: string;
+  ds?: { keyTag: number; rdata: string; record: string }[];
+  keys?: { keyTag: number; algorithm: number; flags: number; state: string }[];
+}
+interface ZoneStatus {
+  dnssec?: DnssecStatus;
+  conditions?: { type: string; status: string; reason: string; message: string }[];
+}
+
+let cluster: Cluster;
+let core: CoreV1Api;
+let custom: CustomObjectsApi;
+let temp: TempDir;
+let operator: Operator | undefined;
+const stops: (() => Promise<void>)[] = [];
+
+beforeAll(async () => {
+  cluster = await startCluster({ name: 'geodns-dnssec-test' });
+  core = cluster.admin.makeApiClient(CoreV1Api);
+  custom = cluster.admin.makeApiClient(CustomObjectsApi);
+  temp = await tempDir('operator-dnssec');
+}, 120_000);
+
+afterAll(async () => {
+  await cluster?.stop();
+  await temp?.remove();
+});
+
+afterEach(async () => {
+  for (const stop of stops.splice(0).reverse()) await stop();
+  await operator?.stop();
+  operator = undefined;
+  await cluster.reset();
+  for (const name of [KEY_SECRET, 'my-keys']) {
+    await core.deleteNamespacedSecret({ namespace: NS, name }).catch(() => undefined);
+  }
+}, 60_000);
+
+function startOperator(): Operator {
+  operator = new Operator({
+    metrics: new OperatorMetrics(),
+    kubeConfig: cluster.operator,
+    namespace: NS,
+    log: pino({ level: process.env.TEST_LOG ?? 'silent' }),
+    healthCoalesceMs: 20,
+    dnssecRecheckMs: 300,
+  });
+  void operator.start();
+  return operator;
+}
+
+async function applyZone(dnssec: Record<string, unknown>): Promise<void> {
+  await custom.createClusterCustomObject({ ...GROUP, plural: 'geozones', body: geoZone({ dnssec }) });
+  await custom.createNamespacedCustomObject({
+    ...GROUP,
+    namespace: 'web',
+    plural: 'geoendpoints',
+    body: geoEndpoint('www'),
+  });
+}
+
+async function zoneStatus(): Promise<ZoneStatus> {
+  const zone = (await custom.getClusterCustomObject({ ...GROUP, plural: 'geozones', name: 'geo-example' })) as {
+    status?: ZoneStatus;
+  };
+  return zone.status ?? {};
+}
+
+async function secretFiles(name: string): Promise<Record<string, string> | undefined> {
+  const secret = await core.readNamespacedSecret({ namespace: NS, name }).catch(() => undefined);
+  if (!secret) return undefined;
+  return Object.fromEntries(
+    Object.entries(secret.data ?? {}).map(([file, value]) => [file, Buffer.from(value, 'base64').toString('utf8')]),
+  );
+}
+
+/** The pairs of a set of files, parsed and checked by the code the DNS pods use. */
+function keysOf(files: Record<string, string>) {
+  return Object.keys(files)
+    .filter((name) => name.endsWith('.key') && parseKeyFileBase(name))
+    .map((name) => {
+      const base = name.slice(0, -'.key'.length);
+      return parseKeyPair({
+        keyFile: name,
+        key: files[name] as string,
+        privateFile: `${base}.private`,
+        private: files[`${base}.private`] ?? '',
+      });
+    });
+}
+
+/** The DS as BIND computes it from a .key file's text. */
+async function dsFromKey(dir: string, name: string, text: string): Promise<string> {
+  const file = path.join(dir, name);
+  await writeFile(file, text);
+  return execFileSync('dnssec-dsfromkey', ['-2', file], { encoding: 'utf8' }).trim().replace(/\s+/g, ' ');
+}
+
+/** Writes `files` into `dir` as the kubelet lays out a Secret volume: `..<version>/`, `..data` → it, symlinks. */
+async function mountLikeKubelet(dir: string, files: Record<string, string>): Promise<void> {
+  await mkdir(path.join(dir, '..v1'), { recursive: true });
+  for (const [name, text] of Object.entries(files)) await writeFile(path.join(dir, '..v1', name), text);
+  await symlink('..v1', path.join(dir, '..data_tmp'));
+  await rename(path.join(dir, '..data_tmp'), path.join(dir, '..data'));
+  for (const name of Object.keys(files)) await symlink(path.join('..data', name), path.join(dir, name));
+}
+
+/** A dnssec-keygen pair as a user puts it in a Secret (whose keys cannot hold BIND's '+'): csk.key, csk.private. */
+async function keygenSecretFiles(
+  dir: string,
+  algorithm: string,
+): Promise<{ base: string; files: Record<string, string> }> {
+  await mkdir(dir, { recursive: true });
+  const base = execFileSync('dnssec-keygen', ['-q', '-K', dir, '-a', algorithm, '-f', 'KSK', ZONE], {
+    encoding: 'utf8',
+  }).trim();
+  return {
+    base,
+    files: {
+      'csk.key': await readFile(path.join(dir, `${base}.key`), 'utf8'),
+      'csk.private': await readFile(path.join(dir, `${base}.private`), 'utf8'),
+    },
+  };
+}
+
+const encode = (files: Record<string, string>) =>
+  Object.fromEntries(Object.entries(files).map(([name, text]) => [name, Buffer.from(text).toString('base64')]));
+
+describe('DNSSEC keys kept by the operator', { timeout: 120_000 }, () => {
+  it('makes a key for a signed zone, gives its DS in status, and the DNS pods sign with it for unbound', async () => {
+    startOperator();
+    await applyZone({ enabled: true });
+    const files = await until('the key Secret', () => secretFiles(KEY_SECRET), { timeoutMs: 30_000 });
+    const keys = keysOf(files);
+    expect(keys.map((k) => [k.zone, k.algorithm, k.flags])).toEqual([[ZONE, 13, 257]]);
+    const key = keys[0]!;
+    const keyFile = Object.keys(files).find((n) => n.endsWith('.key'))!;
+    const ds = await dsFromKey(temp.dir, keyFile, files[keyFile]!);
+
+    const status = await until(
+      'status.dnssec',
+      async () => {
+        const s = await zoneStatus();
+        return s.dnssec?.ds?.length ? s : undefined;
+      },
+      { timeoutMs: 30_000 },
+    );
+    expect(status.dnssec?.keyTags).toBe(String(key.keyTag));
+    expect(status.dnssec?.keys).toEqual([{ keyTag: key.keyTag, algorithm: 13, flags: 257, state: 'Active' }]);
+    expect(status.dnssec?.ds?.[0]?.record.toLowerCase()).toBe(ds.toLowerCase());
+    expect(`${ZONE}. IN DS ${status.dnssec?.ds?.[0]?.rdata}`.toLowerCase()).toBe(ds.toLowerCase());
+    expect(status.conditions?.find((c) => c.type === 'DNSSEC')).toMatchObject({ status: 'True', reason: 'KeysReady' });
+    const events = await core.listNamespacedEvent({ namespace: 'default' });
+    expect(events.items.map((e) => e.reason)).toContain('DNSSECKeyCreated');
+
+    // The key stays: a restarted operator keeps it rather than making another.
+    await operator?.stop();
+    const restarted = startOperator();
+    await until('the new operator leading', () => restarted.isLeader, { timeoutMs: 30_000 });
+    await restarted.settled();
+    expect(keysOf((await secretFiles(KEY_SECRET))!).map((k) => k.keyTag)).toEqual([key.keyTag]);
+
+    // The Secret as the kubelet mounts it, and a DNS pod serving from the API with it.
+    const mount = path.join(temp.dir, 'mount');
+    await mountLikeKubelet(mount, files);
+    const server: ServeProcess = await startServe(
+      ['--kube', '--kubeconfig', cluster.dnsKubeconfig, '--namespace', NS],
+      { geoip: CITY_MMDB, args: ['--dnssec-keys', mount] },
+    );
+    stops.push(async () => void (await server.stop()));
+    await until('the zone served', async () => (await server.dig([`www.${ZONE}`, 'A'])).status === 'NOERROR', {
+      timeoutMs: 30_000,
+    });
+    const unbound: Unbound = await startUnbound(temp.dir, 'operator-ds', ds, server.port);
+    stops.push(() => unbound.stop());
+    const answer = await unbound.dig([`www.${ZONE}`, 'A', '+subnet=198.51.100.0/24']);
+    expect(answer.status).toBe('NOERROR');
+    expect(answer.flags).toContain('ad');
+    expect(answer.answer.filter((r) => r.type === 'A').map((r) => r.data)).toEqual(['192.0.2.1']);
+  });
+
+  it('adopts a dnssec-keygen key from a Secret; a broken one is named in a condition and the last good key stays', async () => {
+    const own = await keygenSecretFiles(path.join(temp.dir, 'byo'), 'ED25519');
+    const adoptedBase = own.base.replaceAll('+', '_');
+    await core.createNamespacedSecret({
+      namespace: NS,
+      body: { metadata: { name: 'my-keys' }, data: encode(own.files) },
+    });
+    startOperator();
+    await applyZone({ enabled: true, keySecretRef: { name: 'my-keys' } });
+    const files = await until(
+      'the adopted key',
+      async () => {
+        const f = await secretFiles(KEY_SECRET);
+        return f && f[`${adoptedBase}.key`] ? f : undefined;
+      },
+      { timeoutMs: 30_000 },
+    );
+    expect(files[`${adoptedBase}.private`]).toBe(own.files['csk.private']);
+    const ds = await dsFromKey(temp.dir, `${own.base}.key`, own.files['csk.key']!);
+    const adopted = await until(
+      'status.dnssec of the adopted key',
+      async () => {
+        const s = await zoneStatus();
+        return s.dnssec?.ds?.length ? s : undefined;
+      },
+      { timeoutMs: 30_000 },
+    );
+    expect(adopted.dnssec?.ds?.map((d) => d.record.toLowerCase())).toEqual([ds.toLowerCase()]);
+
+    // A hand edit breaks the pair: the algorithm line says RSA.
+    const brokenFiles = {
+      ...own.files,
+      'csk.private': own.files['csk.private']!.replace(/^Algorithm: .*$/m, 'Algorithm: 8 (RSASHA256)'),
+    };
+    await core.replaceNamespacedSecret({
+      namespace: NS,
+      name: 'my-keys',
+      body: { metadata: { name: 'my-keys' }, data: encode(brokenFiles) },
+    });
+    const condition = await until(
+      'the KeySecretInvalid condition',
+      async () => {
+        const c = (await zoneStatus()).conditions?.find((x) => x.type === 'DNSSEC');
+        return c?.reason === 'KeySecretInvalid' ? c : undefined;
+      },
+      { timeoutMs: 30_000 },
+    );
+    expect(condition.status).toBe('False');
+    expect(condition.message).toContain("Secret my-keys: csk.private:2: algorithm '8 (RSASHA256)' is not supported");
+    expect(condition.message).toContain('keep signing');
+    expect(await secretFiles(KEY_SECRET)).toEqual(files);
+    expect((await zoneStatus()).dnssec?.ds?.map((d) => d.record.toLowerCase())).toEqual([ds.toLowerCase()]);
+  });
+});
