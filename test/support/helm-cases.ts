@@ -573,12 +573,15 @@ export const cases: Case[] = [
       'dns.podDisruptionBudget.enabled=false',
       'operator.podDisruptionBudget.enabled=false',
       'dns.nsidFromPodName=false',
+      'dns.dnssec.enabled=false',
     ],
     check: (objects) => {
       expect(has(objects, 'Pod')).toBe(false);
       expect(has(objects, 'PodDisruptionBudget')).toBe(false);
       expect(dnsPod(objects).topologySpreadConstraints).toBeUndefined();
       expect(dnsArgs(objects)).not.toContain('--nsid');
+      expect(dnsArgs(objects)).not.toContain('--dnssec-keys');
+      expect(dnsPod(objects).volumes?.map((v) => v.name)).not.toContain('dnssec-keys');
     },
   },
   {

@@ -141,6 +141,31 @@ describe('the chart with default values', () => {
     expectLockedDown(pod);
   });
 
+  it('mounts the operator’s DNSSEC key Secret read-only, optional, and gives the DNS pods no Secret access', () => {
+    const pod = deployment(rendered.objects, DNS).spec.template.spec;
+    const container = pod.containers[0]!;
+    expect(flagValues(container.args, '--dnssec-keys')).toEqual(['/etc/geodns/dnssec']);
+    expect(container.volumeMounts).toContainEqual({
+      name: 'dnssec-keys',
+      mountPath: '/etc/geodns/dnssec',
+      readOnly: true,
+    });
+    expect(pod.volumes).toContainEqual({
+      name: 'dnssec-keys',
+      secret: { secretName: 'geodns-dnssec-keys', optional: true },
+    });
+    // The operator's rule for Secrets is in its own namespace only; nothing lets the DNS pods read one.
+    const rules = rendered.objects
+      .filter((o) => o.kind === 'Role' || o.kind === 'ClusterRole')
+      .map((o) => ({
+        name: o.metadata.name,
+        kind: o.kind,
+        rules: (o as unknown as { rules: { resources?: string[] }[] }).rules,
+      }));
+    const withSecrets = rules.filter((r) => r.rules.some((rule) => rule.resources?.includes('secrets')));
+    expect(withSecrets.map((r) => `${r.kind}/${r.name}`)).toEqual(['Role/geodns-operator']);
+  });
+
   it('selects each component by stable labels its pods carry', () => {
     for (const [name, component] of [
       [OPERATOR, 'operator'],
