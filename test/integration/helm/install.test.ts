@@ -370,32 +370,25 @@ describe('the chart on a real cluster', { timeout: 120_000 }, () => {
   it('the chart’s GeoZone outlives geoZone.create=false and helm uninstall (resource-policy keep)', async () => {
     const zoneUid = async () =>
       (await kubectlJson<K8sObject & { metadata: { uid: string } }>(['get', 'geozone', 'geo-example'])).metadata.uid;
+    const createZone = (create: boolean) =>
+      plane.helm([
+        'upgrade',
+        'monitored',
+        CHART,
+        '-n',
+        'monitored',
+        '--reuse-values',
+        '--set',
+        `geoZone.create=${create}`,
+      ]);
     const uid = await zoneUid();
-    await plane.helm([
-      'upgrade',
-      'monitored',
-      CHART,
-      '-n',
-      'monitored',
-      '--reuse-values',
-      '--set',
-      'geoZone.create=false',
-    ]);
+    await createZone(false);
     // Out of the release, still the same object: the zone keeps answering.
     const { stdout: manifest } = await plane.helm(['get', 'manifest', 'monitored', '-n', 'monitored']);
     expect(parseRendered(manifest).objects.some((o) => o.kind === 'GeoZone')).toBe(false);
     expect(await zoneUid()).toBe(uid);
     // Turned on again, the release takes the kept object back.
-    await plane.helm([
-      'upgrade',
-      'monitored',
-      CHART,
-      '-n',
-      'monitored',
-      '--reuse-values',
-      '--set',
-      'geoZone.create=true',
-    ]);
+    await createZone(true);
     expect(await zoneUid()).toBe(uid);
     await uninstallLeavesNothing('monitored', 'monitored', monitoredNamespace, ['GeoZone/geo-example']);
     expect(await zoneUid()).toBe(uid);
