@@ -18,6 +18,8 @@ export interface OperatorArgs {
   /** Where load-balancer hostnames are resolved (none: the system's resolver). */
   resolvers: string[];
   leaderElection: { leaseDurationMs?: number; renewDeadlineMs?: number; retryPeriodMs?: number } | undefined;
+  /** --cluster-name and --peer-listen (none: no sharing with other clusters). */
+  peers?: { cluster: string; listen?: ListenAddress } | undefined;
 }
 
 export async function runOperator(args: OperatorArgs, io: CliIO): Promise<number> {
@@ -44,6 +46,7 @@ export async function runOperator(args: OperatorArgs, io: CliIO): Promise<number
       ...(args.dnsService !== undefined ? { dnsService: args.dnsService } : {}),
       ...(args.leaderElection ? { leaderElection: args.leaderElection } : {}),
       resolvers: args.resolvers,
+      ...(args.peers ? { peers: args.peers } : {}),
     });
   } catch (error) {
     io.stderr(`geodns operator: ${(error as Error).message}\n`);

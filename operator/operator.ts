@@ -4,7 +4,8 @@
 // checks the leadership right before it goes out. Everything the leader does on its own time runs on one set of
 // work-queue lanes (queue/lanes.ts): caches and probes → pipeline → zones, health, status (derived again after
 // each change, then written per object), the serving check and the resolution of Service targets' load-balancer
-// hostnames, each a key put back when it must wait.
+// hostnames, each a key put back when it must wait. With peers (another cluster serving the same zone), each
+// peer's poll is a key of the `peers` lane and a listener answers the peers' polls (operator/peers/).
 import type { KubeConfig } from './kube/api.ts';
 import type { Logger } from 'pino';
 import type { CompiledZone } from '../api/compiled.ts';
@@ -38,6 +39,9 @@ import {
 import { StatusWriter } from './status/writer.ts';
 import { countServing, dnsServersOf, type ServingCount } from './status/serving.ts';
 import type { RawObject } from './inputs/cluster-snapshot.ts';
+import type { GeoZone } from '../api/geozone.ts';
+import { PeerExchange, type PeerAnswer } from './peers/exchange.ts';
+import { startPeerServer, type PeerServer } from './peers/server.ts';
 
 export interface LeaderElectionOptions {
   /** Lease name (default geodns-operator), in the operator's namespace. */
@@ -46,6 +50,15 @@ export interface LeaderElectionOptions {
   leaseDurationMs?: number;
   renewDeadlineMs?: number;
   retryPeriodMs?: number;
+}
+
+export interface PeerOptions {
+  /** This cluster's name, as the other clusters' GeoZones list it in spec.peers. */
+  cluster: string;
+  /** Where this cluster's documents are served to its peers (none: not served; port 0: any free port). */
+  listen?: { host: string; port: number };
+  /** How often each peer is polled (default 5 s; failures back off to 15 s). */
+  intervalMs?: number;
 }
 
 export interface OperatorOptions {
@@ -72,6 +85,8 @@ export interface OperatorOptions {
   sliceGraceMs?: number;
   /** How often a kind the cluster does not serve (the Gateway API's) is looked for again (default 30 s). */
   kindRecheckMs?: number;
+  /** Share Service targets with the other clusters of each GeoZone's spec.peers (docs/multi-cluster.md). */
+  peers?: PeerOptions;
   /** How often the DNSSEC key Secrets are got again for changes made by hand (default 30 s; tests shorten it). */
   dnssecRecheckMs?: number;
 }
@@ -87,6 +102,7 @@ interface Leading {
   refresh: WorkQueue;
   hostnames: HostnameResolver;
   dnssec: DnssecKeeper;
+  peers: PeerExchange | undefined;
   offConfigMaps: () => void;
 }
 
@@ -146,6 +162,7 @@ export class Operator {
   #compiled: CompileOutput | undefined;
   #table: HealthTable | undefined;
   #stopped = false;
+  #peerServer: PeerServer | undefined;
 
   constructor(options: OperatorOptions) {
     this.#options = options;
@@ -183,12 +200,25 @@ export class Operator {
   /** Starts the caches and waits until every one has synced; then leads (at once, or once elected). */
   async start(): Promise<void> {
     const { log, metrics } = this.#options;
+    const listen = this.#options.peers?.listen;
+    if (listen) {
+      this.#peerServer = await startPeerServer({
+        ...listen,
+        log,
+        answer: (apex, header) => this.#answerPeer(apex, header),
+      });
+    }
     await this.caches.start();
     metrics.cachesSynced.set(1);
     log.info('caches synced');
     if (this.#stopped) return;
     if (this.#elector) this.#elector.start();
     else await this.#startLeading();
+  }
+
+  /** Where the peer listener listens (undefined: it does not). */
+  get peerAddress(): { address: string; port: number } | undefined {
+    return this.#peerServer?.address;
   }
 
   get synced(): boolean {
@@ -212,6 +242,7 @@ export class Operator {
     this.#stopped = true;
     await this.#stopLeading();
     await this.#elector?.stop();
+    await this.#peerServer?.close();
     await this.caches.stop();
   }
 
@@ -286,6 +317,7 @@ export class Operator {
       },
       compiled: (compiled) => {
         this.#compiled = compiled;
+        peers?.setZones(this.#peerZones());
         this.#scheduleRefresh();
         dnssec.wake();
       },
@@ -297,12 +329,32 @@ export class Operator {
       onResolved: (result) => metrics.hostnameResolutions.inc({ result }),
       ...(this.#options.resolvePolicy ? { policy: this.#options.resolvePolicy } : {}),
     });
+    const peerOptions = this.#options.peers;
+    let peers: PeerExchange | undefined;
+    const input = new ClusterInput(this.caches, {
+      hostnames,
+      publishedTargets: () => publishedTargets(this.caches.zoneConfigMaps()),
+      ...(this.#options.sliceGraceMs !== undefined ? { sliceGraceMs: this.#options.sliceGraceMs } : {}),
+      ...(peerOptions ? { peers: { remote: (view) => peers?.remote(view) ?? { targets: [], down: new Map() } } } : {}),
+    });
+    if (peerOptions) {
+      peers = new PeerExchange({
+        cluster: peerOptions.cluster,
+        lanes,
+        log,
+        readSecret: async (name) => (await this.#secrets.readSecret(namespace, name))?.data,
+        local: () => input.local(),
+        onTargetsChange: () => input.peersChanged(),
+        onHealthChange: () => input.peerHealthChanged(),
+        onReportsChange: () => this.#scheduleRefresh(),
+        onRejected: (peer, reason) => metrics.peerRejected.inc({ peer, reason }),
+        ...(peerOptions.intervalMs !== undefined ? { intervalMs: peerOptions.intervalMs } : {}),
+      });
+      const exchange = peers;
+      metrics.peerAges = () => exchange.ages();
+    }
     const pipeline = new Pipeline({
-      input: new ClusterInput(this.caches, {
-        hostnames,
-        publishedTargets: () => publishedTargets(this.caches.zoneConfigMaps()),
-        ...(this.#options.sliceGraceMs !== undefined ? { sliceGraceMs: this.#options.sliceGraceMs } : {}),
-      }),
+      input,
       output,
       log,
       requireZones: false,
@@ -325,7 +377,7 @@ export class Operator {
       if (this.#table) health.setHealth(this.#table);
     });
     serving.addAfter(CHECK, servingIntervalMs);
-    this.#leading = { lanes, pipeline, zones, health, status, refresh, hostnames, dnssec, offConfigMaps };
+    this.#leading = { lanes, pipeline, zones, health, status, refresh, hostnames, dnssec, peers, offConfigMaps };
     try {
       await pipeline.start();
     } catch (error) {
@@ -339,11 +391,29 @@ export class Operator {
     this.#leading = undefined;
     this.#options.metrics.leader.set(0);
     this.#options.metrics.probeFamilyReachable.reset();
+    this.#options.metrics.peerAges = undefined;
     this.#options.log.info('no longer leading: stopped publishing and probing');
     leading.offConfigMaps();
     leading.hostnames.close();
     // The drain: what is in flight finishes (a write refused once leadership is gone fails as not sent).
     await Promise.all([leading.pipeline.close(), leading.lanes.shutDown()]);
+  }
+
+  /** The GeoZones compiled: the accepted ones' specs (with their peers). */
+  #peerZones(): GeoZone[] {
+    return (this.#compiled?.zones ?? []).flatMap((zone) => {
+      const object = this.caches.geoZones.get(zone.source) as GeoZone | undefined;
+      return object?.spec ? [object] : [];
+    });
+  }
+
+  /** A peer's request for this cluster's document of a zone: the leader answers, a standby says 503. */
+  async #answerPeer(apex: string, header: (name: string) => string | undefined): Promise<PeerAnswer> {
+    const peers = this.#leading?.peers;
+    if (!peers || !this.isLeader) {
+      return { status: 503, headers: {}, body: Buffer.from('not the leader: ask again') };
+    }
+    return peers.answer(apex, header);
   }
 
   #setZones(zones: CompiledZone[]): void {
@@ -436,6 +506,7 @@ export class Operator {
       const publish = result.kind === 'GeoZone' ? this.#publishState.get(result.name) : undefined;
       const serving = result.kind === 'GeoZone' ? this.#serving.get(result.name) : undefined;
       const dnssec = result.kind === 'GeoZone' ? leading.dnssec.state(result.name) : undefined;
+      const peers = result.kind === 'GeoZone' ? leading.peers?.reports(result.name) : undefined;
       const probed =
         result.kind === 'HealthProbe'
           ? leading.pipeline.prober.probeStatus(`${result.namespace ?? 'default'}/${result.name}`)
@@ -455,6 +526,7 @@ export class Operator {
         ...(probed ? { probed } : {}),
         ...(serving ? { serving } : {}),
         ...(dnssec ? { dnssec } : {}),
+        ...(peers && peers.length > 0 ? { peers } : {}),
       });
       leading.status.set(ref, desired);
     }

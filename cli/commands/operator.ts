@@ -32,6 +32,11 @@ Options:
                       where Service targets' load-balancer hostnames (EKS and others publish one instead of an
                       IP) are resolved to A and AAAA, again as their TTL says; repeat for more servers
                       (default: the system's resolver, /etc/resolv.conf; in a pod, the cluster's DNS)
+  --cluster-name NAME this cluster's name in the GeoZones' spec.peers: share Service targets with the other
+                      clusters listed there (polled every 5 s; docs/multi-cluster.md) (default: no sharing)
+  --peer-listen HOST:PORT
+                      serve this cluster's signed peer documents there (GET /peers/v1/zones/<apex>);
+                      requires --cluster-name (default: off)
 
 Example:
   KUBECONFIG=~/.kube/config geodns operator --namespace geodns-system --metrics 127.0.0.1:9154
@@ -80,9 +85,18 @@ export function parseOperatorArgs(args: string[]): OperatorArgs {
         'renew-deadline': { type: 'string' },
         'retry-period': { type: 'string' },
         resolver: { type: 'string', multiple: true },
+        'cluster-name': { type: 'string' },
+        'peer-listen': { type: 'string' },
       },
     }));
     if (values['log-level'] !== undefined) parseLogLevel(values['log-level'], '--log-level');
+    const cluster = values['cluster-name'];
+    if (cluster !== undefined && !/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/.test(cluster)) {
+      throw new Error(`--cluster-name: expected a lower-case DNS label (eu, us-east-1), got '${cluster}'`);
+    }
+    if (values['peer-listen'] !== undefined && cluster === undefined) {
+      throw new Error('--peer-listen requires --cluster-name');
+    }
     return {
       kubeconfig: values.kubeconfig,
       namespace: values.namespace ?? podNamespace() ?? 'geodns-system',
@@ -90,6 +104,13 @@ export function parseOperatorArgs(args: string[]): OperatorArgs {
       logLevel: values['log-level'],
       dnsService: values['dns-service'],
       resolvers: (values.resolver ?? []).map(resolverAddress),
+      peers:
+        cluster === undefined
+          ? undefined
+          : {
+              cluster,
+              ...(values['peer-listen'] !== undefined ? { listen: parseListenAddress(values['peer-listen']) } : {}),
+            },
       leaderElection: values['leader-elect']
         ? Object.fromEntries(
             Object.entries({

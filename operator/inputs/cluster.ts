@@ -6,6 +6,7 @@
 // readDown() is due again when that grace ends (downRecheckInMs).
 import type { HealthTable } from '../../api/health.ts';
 import type { ServiceHostname } from '../compile/index.ts';
+import type { LocalView, RemoteTargets } from '../peers/targets.ts';
 import type { PublishedZone } from '../publish/zones.ts';
 import {
   clusterSnapshot,
@@ -47,6 +48,12 @@ export interface ClusterHostnames {
   onChange(callback: () => void): () => void;
 }
 
+/** What the input needs of the peer exchange (operator/peers/exchange.ts). */
+export interface ClusterPeers {
+  /** The peers' targets this cluster serves, judged against the resources read. */
+  remote(view: LocalView): RemoteTargets;
+}
+
 export class ClusterInput implements ResourceInput {
   readonly name = 'cluster';
   readonly #caches: ClusterCaches;
@@ -55,7 +62,12 @@ export class ClusterInput implements ResourceInput {
   readonly #now: () => Date;
   readonly #sliceGraceMs: number;
   /** The last read's resources: a readiness change is judged against the GeoEndpoints and Services compiled. */
-  #last: Pick<ResourceSnapshot, 'endpoints' | 'services'> | undefined;
+  #last: LocalView | undefined;
+  /** The last readDown's local part (the cluster's own Services), what this cluster publishes to its peers. */
+  #localDown: ReadonlyMap<string, string> = new Map();
+  readonly #peers: ClusterPeers | undefined;
+  readonly #peerWatchers = new Set<() => void>();
+  readonly #peerHealthWatchers = new Set<() => void>();
   /** When the last read's Services were created (epoch ms), for the ones still waiting for an EndpointSlice. */
   #created: ReadonlyMap<string, number> = new Map();
   #recheckInMs: number | undefined;
@@ -69,6 +81,8 @@ export class ClusterInput implements ResourceInput {
       now?: () => Date;
       /** How long after its creation a Service without an EndpointSlice is pending (default SLICE_GRACE_MS). */
       sliceGraceMs?: number;
+      /** Other clusters' Service targets (spec.peers of the GeoZones). */
+      peers?: ClusterPeers;
     } = {},
   ) {
     this.#caches = caches;
@@ -76,6 +90,22 @@ export class ClusterInput implements ResourceInput {
     this.#publishedTargets = options.publishedTargets;
     this.#now = options.now ?? (() => new Date());
     this.#sliceGraceMs = options.sliceGraceMs ?? SLICE_GRACE_MS;
+    this.#peers = options.peers;
+  }
+
+  /** What the peers sent changed in what a zone holds (a target's addresses): read() again. */
+  peersChanged(): void {
+    for (const watcher of this.#peerWatchers) watcher();
+  }
+
+  /** What the peers sent changed in readiness alone: readDown() again. */
+  peerHealthChanged(): void {
+    for (const watcher of this.#peerHealthWatchers) watcher();
+  }
+
+  /** The last read's resources and which of this cluster's own targets are down (for its peer documents). */
+  local(): { view: LocalView; down: ReadonlyMap<string, string> } | undefined {
+    return this.#last ? { view: this.#last, down: this.#localDown } : undefined;
   }
 
   describe(): string {
@@ -101,10 +131,13 @@ export class ClusterInput implements ResourceInput {
     } else {
       void hostnames?.want(read.hostnames);
     }
-    const { snapshot, invalid } = read;
+    const { invalid } = read;
+    const snapshot: ResourceSnapshot = read.snapshot;
     this.#last = snapshot;
     this.#created = serviceCreationTimes(objects.services);
-    const down = this.#downOf(snapshot, objects.endpointSlices);
+    const remote = this.#peers?.remote(snapshot);
+    if (remote) snapshot.peerTargets = remote.targets;
+    const down = this.#downOf(snapshot, objects.endpointSlices, remote);
     const publishedHealth = this.#caches.publishedHealth();
     return {
       snapshot,
@@ -119,10 +152,12 @@ export class ClusterInput implements ResourceInput {
   watch(onChange: () => void): { close(): void } {
     const off = this.#caches.onChange(onChange);
     const offHostnames = this.#hostnames?.onChange(onChange);
+    this.#peerWatchers.add(onChange);
     return {
       close: () => {
         off();
         offHostnames?.();
+        this.#peerWatchers.delete(onChange);
       },
     };
   }
@@ -130,24 +165,34 @@ export class ClusterInput implements ResourceInput {
   readDown(): ReadonlyMap<string, string> | undefined {
     const last = this.#last;
     if (!last) return undefined;
-    return this.#downOf(last, this.#caches.endpointSliceObjects());
+    return this.#downOf(last, this.#caches.endpointSliceObjects(), this.#peers?.remote(last));
   }
 
   downRecheckInMs(): number | undefined {
     return this.#recheckInMs;
   }
 
+  /** The cluster's own Services' down targets, with those its peers say are down (`remote`). */
   #downOf(
-    resources: Pick<ResourceSnapshot, 'endpoints' | 'services'>,
+    resources: Pick<LocalView, 'endpoints' | 'services'>,
     slices: readonly EndpointSliceObject[],
+    remote: RemoteTargets | undefined,
   ): Map<string, string> {
     const pending = pendingServices(this.#created, slices, this.#now().getTime(), this.#sliceGraceMs);
     this.#recheckInMs = pending.nextChangeInMs;
-    return downTargets(resources.endpoints, resources.services, readyServices(slices), pending.keys);
+    const local = downTargets(resources.endpoints, resources.services, readyServices(slices), pending.keys);
+    this.#localDown = local;
+    return remote ? new Map([...local, ...remote.down]) : local;
   }
 
   watchDown(onChange: () => void): { close(): void } {
     const off = this.#caches.onEndpointsChange(onChange);
-    return { close: off };
+    this.#peerHealthWatchers.add(onChange);
+    return {
+      close: () => {
+        off();
+        this.#peerHealthWatchers.delete(onChange);
+      },
+    };
   }
 }

@@ -87,6 +87,27 @@ export class OperatorMetrics {
     registers: [this.registry],
   });
 
+  /** Seconds since each peer cluster's last document (set by the leader's peer exchange; none: no peers). */
+  peerAges: (() => ReadonlyMap<string, number>) | undefined;
+
+  readonly peerAge = new Gauge({
+    name: 'geodns_operator_peer_age_seconds',
+    help: "Seconds since each peer cluster's last accepted document, on the leader; over the zone's peerTimeout the peer is stale (its targets keep their last addresses and health). Absent before a peer's first document.",
+    labelNames: ['peer'] as const,
+    registers: [this.registry],
+    collect: () => {
+      this.peerAge.reset();
+      for (const [peer, seconds] of this.peerAges?.() ?? []) this.peerAge.set({ peer }, seconds);
+    },
+  });
+
+  readonly peerRejected = new Counter({
+    name: 'geodns_operator_peer_rejected_total',
+    help: "What peers sent that was not taken, by peer and reason (bad_signature, stale_signature, unsigned, garbage, too_large, wrong_zone, wrong_cluster, replayed, claims_local: a target whose Service this cluster has; unknown_peer: a request from a cluster the zone does not list, peer 'unknown').",
+    labelNames: ['peer', 'reason'] as const,
+    registers: [this.registry],
+  });
+
   constructor(options: { defaultMetrics?: boolean } = {}) {
     if (options.defaultMetrics) collectDefaultMetrics({ register: this.registry });
   }

@@ -58,7 +58,8 @@ export type RejectReason =
   | 'wrong_zone'
   | 'wrong_cluster'
   | 'replayed'
-  | 'claims_local';
+  | 'claims_local'
+  | 'unknown_peer';
 
 export type Checked<T> = { ok: true; value: T } | { ok: false; reason: RejectReason; message: string };
 

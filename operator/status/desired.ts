@@ -14,6 +14,8 @@ import {
   type ProbedAddress,
 } from '../prober/index.ts';
 import type { ZoneKeyState } from '../dnssec/plan.ts';
+import { peersCondition } from '../peers/condition.ts';
+import type { PeerReport } from '../peers/exchange.ts';
 
 export type StatusBody = Record<string, unknown> & { conditions?: Condition[] };
 
@@ -118,6 +120,8 @@ export function desiredStatus(
     serving?: { current: number; total: number };
     /** GeoZone: its DNSSEC keys (dnssec/keeper.ts), when its spec has dnssec. */
     dnssec?: ZoneKeyState;
+    /** GeoZone: what its peers' polls gave (peers/exchange.ts), when it has peers. */
+    peers?: readonly PeerReport[];
   },
 ): StatusBody {
   let conditions = result.conditions;
@@ -208,6 +212,10 @@ export function desiredStatus(
       const { condition: signed, ...dnssec } = context.dnssec;
       status.dnssec = dnssec;
       conditions = setCondition(conditions, condition('DNSSEC', signed.ok, signed.reason, signed.message));
+    }
+    if (context.peers && context.peers.length > 0) {
+      const peers = peersCondition(context.peers);
+      conditions = setCondition(conditions, condition('PeersReachable', peers.ok, peers.reason, peers.message));
     }
   }
   if (result.kind === 'HealthProbe') {

@@ -23,6 +23,17 @@ describe('geodns operator arguments', () => {
       expect(() => parseOperatorArgs(['--resolver', bad]), bad).toThrow(/--resolver: expected an IP address/);
     }
   });
+
+  it('--cluster-name turns on sharing with peers, --peer-listen serves the documents and needs a name', () => {
+    expect(parseOperatorArgs([]).peers).toBeUndefined();
+    expect(parseOperatorArgs(['--cluster-name', 'eu']).peers).toEqual({ cluster: 'eu' });
+    expect(parseOperatorArgs(['--cluster-name', 'eu', '--peer-listen', '127.0.0.1:9155']).peers).toEqual({
+      cluster: 'eu',
+      listen: { host: '127.0.0.1', port: 9155 },
+    });
+    expect(() => parseOperatorArgs(['--peer-listen', '127.0.0.1:9155'])).toThrow(/requires --cluster-name/);
+    expect(() => parseOperatorArgs(['--cluster-name', 'EU West'])).toThrow(/--cluster-name: expected/);
+  });
 });
 
 describe('the operator V8 flags', () => {

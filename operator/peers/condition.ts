@@ -1,0 +1,22 @@
+// The GeoZone's PeersReachable condition from what its peers' polls gave. Pure. The message names each stale peer
+// and when it was last heard (a time, not an age, so that the status does not change while nothing happens; the
+// age is geodns_operator_peer_age_seconds).
+import type { PeerReport } from './exchange.ts';
+
+export function peersCondition(reports: readonly PeerReport[]): { ok: boolean; reason: string; message: string } {
+  const stale = reports.filter((r) => r.stale);
+  if (stale.length === 0) {
+    return {
+      ok: true,
+      reason: 'PeersReachable',
+      message: `documents from ${reports.map((r) => r.peer).join(', ')}, each within its peerTimeout`,
+    };
+  }
+  const described = stale.map((r) => {
+    const since = r.heardAt
+      ? `no document since ${r.heardAt} (peerTimeout ${r.timeout}): its targets keep their last known addresses and health`
+      : 'no document yet: none of its targets is served here';
+    return `peer ${r.peer}: ${since}${r.error ? ` (last poll: ${r.error})` : ''}`;
+  });
+  return { ok: false, reason: 'PeersStale', message: described.join('; ') };
+}

@@ -1,0 +1,413 @@
+// The leader's side of the peer protocol: it polls every peer of every GeoZone (a key per zone and peer on the
+// `peers` lane: every intervalMs, backing off on failures, and due again when the peer turns stale), keeps the
+// last document each sent, and answers the peers' requests for this cluster's documents (server.ts hands them
+// here). What peers sent reaches compile through the cluster input (remote()); a change of their targets'
+// addresses calls onTargetsChange (a pipeline run), one of their readiness alone onHealthChange (the health table
+// alone). Rejections are counted by peer and reason and logged at most once a minute per peer and reason.
+import type { Logger } from 'pino';
+import { parseDuration } from '../../api/duration.ts';
+import { DEFAULT_PEER_TIMEOUT, type GeoZone } from '../../api/geozone.ts';
+import type { Lanes } from '../queue/lanes.ts';
+import type { HandlerResult, WorkQueue } from '../queue/work-queue.ts';
+import {
+  canonicalZone,
+  checkReceived,
+  CLUSTER_HEADER,
+  documentContext,
+  encodeDocument,
+  MAX_DOCUMENT_BYTES,
+  MIN_KEY_BYTES,
+  PEER_PATH_PREFIX,
+  PROTOCOL_VERSION,
+  requestContext,
+  SIGNATURE_HEADER,
+  signHeaders,
+  TIMESTAMP_HEADER,
+  verifySignature,
+  type PeerDocument,
+  type RejectReason,
+} from './protocol.ts';
+import { peersCondition } from './condition.ts';
+import {
+  isStale,
+  localClaims,
+  localTargets,
+  remoteTargets,
+  type LocalView,
+  type PeerState,
+  type RemoteTargets,
+} from './targets.ts';
+
+/** What a peer request gets back. */
+export interface PeerAnswer {
+  status: number;
+  headers: Record<string, string>;
+  body: Uint8Array;
+}
+
+/** What the GeoZone's PeersReachable condition says of one peer. */
+export interface PeerReport {
+  peer: string;
+  /** When its last document was taken (ISO time); undefined: never. */
+  heardAt?: string;
+  stale: boolean;
+  /** The zone's peerTimeout, for messages. */
+  timeout: string;
+  /** The last poll's failure, if it failed. */
+  error?: string;
+}
+
+export interface PeerExchangeOptions {
+  /** This cluster's name (geodns operator --cluster-name): the peer entry of that name is this cluster. */
+  cluster: string;
+  lanes: Lanes;
+  log: Logger;
+  /** The data of a Secret in the operator's namespace, by key, base64 as the API has it; undefined: not found. */
+  readSecret(name: string): Promise<Record<string, string> | undefined>;
+  /** The resources of the last read, and which of the local targets are down; undefined before the first. */
+  local(): { view: LocalView; down: ReadonlyMap<string, string> } | undefined;
+  onTargetsChange(): void;
+  onHealthChange(): void;
+  /** The PeersReachable reports changed (a peer turned stale or fresh, or its error changed). */
+  onReportsChange(): void;
+  onRejected?(peer: string, reason: RejectReason): void;
+  intervalMs?: number;
+  maxBackoffMs?: number;
+  requestTimeoutMs?: number;
+  /** How long a Secret's key is used before it is got again (default 30 s). */
+  keyRecheckMs?: number;
+  /** Epoch milliseconds (default Date.now). */
+  now?: () => number;
+}
+
+interface Wanted {
+  zoneName: string;
+  apex: string;
+  peer: string;
+  url: string;
+  secret: { name: string; key: string };
+  timeoutMs: number;
+}
+
+interface Served {
+  secret: { name: string; key: string };
+  peers: Set<string>;
+}
+
+interface Polled extends PeerState {
+  failures: number;
+  error?: string;
+}
+
+type KeyRead = { key: Buffer } | { error: string };
+
+const LOG_EVERY_MS = 60_000;
+
+export class PeerExchange {
+  readonly #options: PeerExchangeOptions;
+  readonly #lane: WorkQueue;
+  readonly #now: () => number;
+  #wanted = new Map<string, Wanted>();
+  #served = new Map<string, Served>();
+  readonly #states = new Map<string, Polled>();
+  readonly #keys = new Map<string, { read: KeyRead; atMs: number }>();
+  readonly #logged = new Map<string, number>();
+  #sequence = 0;
+  /** What #notify told last (JSON). */
+  readonly #told = { targets: '[]', down: '[]', conditions: '[]' };
+
+  constructor(options: PeerExchangeOptions) {
+    this.#options = options;
+    this.#now = options.now ?? Date.now;
+    this.#lane = options.lanes.lane('peers', (key) => this.#poll(key), { concurrency: 4 });
+  }
+
+  /** The GeoZones as compiled: which peers to poll and which zones to answer for. */
+  setZones(zones: readonly GeoZone[]): void {
+    const wanted = new Map<string, Wanted>();
+    const served = new Map<string, Served>();
+    for (const zone of zones) {
+      const auth = zone.spec.peerAuth?.secretRef;
+      const peers = zone.spec.peers ?? [];
+      if (!auth || peers.length === 0) continue;
+      const apex = canonicalZone(zone.spec.apex);
+      const secret = { name: auth.name, key: auth.key ?? 'key' };
+      const others = peers.filter((p) => p.name !== this.#options.cluster);
+      served.set(apex, { secret, peers: new Set(others.map((p) => p.name)) });
+      const timeoutMs = parseDuration(zone.spec.peerTimeout ?? DEFAULT_PEER_TIMEOUT);
+      for (const peer of others) {
+        const key = `${apex} ${peer.name}`;
+        wanted.set(key, { zoneName: zone.metadata.name, apex, peer: peer.name, url: peer.url, secret, timeoutMs });
+      }
+    }
+    const before = this.#wanted;
+    this.#wanted = wanted;
+    this.#served = served;
+    for (const [key, entry] of wanted) {
+      const state = this.#states.get(key);
+      if (state) state.timeoutMs = entry.timeoutMs;
+      if (!before.has(key)) this.#lane.add(key);
+    }
+    let gone = false;
+    for (const key of [...this.#states.keys()]) {
+      if (!wanted.has(key)) {
+        this.#states.delete(key);
+        gone = true;
+      }
+    }
+    if (gone) {
+      this.#options.onTargetsChange();
+      this.#options.onReportsChange();
+    }
+  }
+
+  /** The peers' targets this cluster serves, judged against `view`. */
+  remote(view: LocalView): RemoteTargets {
+    return remoteTargets(view, [...this.#states.values()], this.#now());
+  }
+
+  /** Per GeoZone name: what its PeersReachable condition says of each of its peers (none: no peers). */
+  reports(zoneName: string): PeerReport[] {
+    const now = this.#now();
+    const out: PeerReport[] = [];
+    for (const [key, wanted] of this.#wanted) {
+      if (wanted.zoneName !== zoneName) continue;
+      const state = this.#states.get(key);
+      out.push({
+        peer: wanted.peer,
+        ...(state?.heardAtMs !== undefined ? { heardAt: new Date(state.heardAtMs).toISOString() } : {}),
+        stale: !state || isStale(state, now),
+        timeout: `${wanted.timeoutMs / 1000}s`,
+        ...(state?.error ? { error: state.error } : {}),
+      });
+    }
+    return out.sort((a, b) => (a.peer < b.peer ? -1 : 1));
+  }
+
+  /** Answers a peer's GET for `apex` (the path after PEER_PATH_PREFIX). */
+  async answer(apexText: string, header: (name: string) => string | undefined): Promise<PeerAnswer> {
+    const apex = canonicalZone(apexText);
+    const served = this.#served.get(apex);
+    if (!served) return text(404, `no zone ${apex} with peers here`);
+    const requester = header(CLUSTER_HEADER) ?? '';
+    if (!served.peers.has(requester)) {
+      this.#reject('unknown', 'unknown_peer', `a request for ${apex} from "${requester.slice(0, 63)}", not a peer`);
+      return text(403, 'not a peer of this zone');
+    }
+    const key = await this.#key(served.secret);
+    if ('error' in key) return text(503, key.error);
+    const now = this.#now();
+    const signed = verifySignature(
+      key.key,
+      { timestamp: header(TIMESTAMP_HEADER), signature: header(SIGNATURE_HEADER) },
+      requestContext(apex, requester),
+      new Uint8Array(),
+      now,
+    );
+    if (!signed.ok) {
+      this.#reject(requester, signed.reason, `its request for ${apex}: ${signed.message}`);
+      return text(401, signed.message);
+    }
+    const local = this.#options.local();
+    if (!local) return text(503, 'no resources read yet');
+    this.#sequence = Math.max(now, this.#sequence + 1);
+    const document: PeerDocument = {
+      version: PROTOCOL_VERSION,
+      cluster: this.#options.cluster,
+      zone: apex,
+      sequence: this.#sequence,
+      generatedAt: new Date(now).toISOString(),
+      targets: localTargets(local.view, apex, local.down),
+    };
+    const body = encodeDocument(document);
+    return {
+      status: 200,
+      headers: { 'content-type': 'application/json', ...signHeaders(key.key, now, documentContext(apex), body) },
+      body,
+    };
+  }
+
+  async #poll(laneKey: string): Promise<HandlerResult | void> {
+    const wanted = this.#wanted.get(laneKey);
+    if (!wanted) return;
+    const state: Polled = this.#states.get(laneKey) ?? {
+      peer: wanted.peer,
+      zone: wanted.apex,
+      timeoutMs: wanted.timeoutMs,
+      failures: 0,
+    };
+    this.#states.set(laneKey, state);
+    const local = this.#options.local();
+    const error = await this.#fetch(wanted, state, local?.view);
+    if (!this.#wanted.has(laneKey)) return;
+    const { log } = this.#options;
+    if (error === undefined) {
+      if (state.failures > 0) log.info({ peer: wanted.peer, zone: wanted.apex }, 'peer answers again');
+      state.failures = 0;
+      delete state.error;
+    } else {
+      if (state.error !== error) log.warn({ peer: wanted.peer, zone: wanted.apex, error }, 'peer poll failed');
+      state.failures += 1;
+      state.error = error;
+    }
+    this.#notify(local?.view);
+    return { requeueAfterMs: this.#nextPollInMs(state) };
+  }
+
+  /** Tells what changed since the last time it told: the remote targets (their addresses, or their readiness
+   *  alone) and the zones' PeersReachable conditions. A peer turns stale between two polls, so each poll compares
+   *  with what was told, not with what was there before it. */
+  #notify(view: LocalView | undefined): void {
+    if (view) {
+      const remote = this.remote(view);
+      const targets = JSON.stringify(remote.targets);
+      const down = JSON.stringify([...remote.down]);
+      if (targets !== this.#told.targets) this.#options.onTargetsChange();
+      else if (down !== this.#told.down) this.#options.onHealthChange();
+      this.#told.targets = targets;
+      this.#told.down = down;
+    }
+    const zones = new Set([...this.#wanted.values()].map((w) => w.zoneName));
+    const conditions = JSON.stringify([...zones].sort().map((zone) => peersCondition(this.reports(zone))));
+    if (conditions !== this.#told.conditions) this.#options.onReportsChange();
+    this.#told.conditions = conditions;
+  }
+
+  /** Polls once; undefined when a document was taken, else what went wrong. */
+  async #fetch(wanted: Wanted, state: Polled, view: LocalView | undefined): Promise<string | undefined> {
+    const key = await this.#key(wanted.secret);
+    if ('error' in key) return key.error;
+    const url = `${wanted.url.replace(/\/+$/, '')}${PEER_PATH_PREFIX}${wanted.apex}`;
+    let response: Response;
+    let body: Uint8Array;
+    try {
+      response = await fetch(url, {
+        headers: {
+          [CLUSTER_HEADER]: this.#options.cluster,
+          ...signHeaders(key.key, this.#now(), requestContext(wanted.apex, this.#options.cluster)),
+        },
+        signal: AbortSignal.timeout(this.#options.requestTimeoutMs ?? 3000),
+        redirect: 'error',
+      });
+      body = await readLimited(response);
+    } catch (error) {
+      return `${url}: ${error instanceof Error ? describeFetchError(error) : String(error)}`;
+    }
+    if (response.status !== 200) {
+      return `${url}: HTTP ${response.status} ${Buffer.from(body.subarray(0, 200)).toString('utf8')}`;
+    }
+    const checked = checkReceived(
+      key.key,
+      {
+        body,
+        timestamp: response.headers.get(TIMESTAMP_HEADER) ?? undefined,
+        signature: response.headers.get(SIGNATURE_HEADER) ?? undefined,
+      },
+      { zone: wanted.apex, cluster: wanted.peer, lastSequence: state.document?.sequence },
+      this.#now(),
+    );
+    if (!checked.ok) {
+      this.#reject(wanted.peer, checked.reason, `its document for ${wanted.apex}: ${checked.message}`);
+      return `rejected (${checked.reason}): ${checked.message}`;
+    }
+    if (view) {
+      for (const message of localClaims(view, checked.value)) this.#reject(wanted.peer, 'claims_local', message);
+    }
+    state.document = checked.value;
+    state.heardAtMs = this.#now();
+    return undefined;
+  }
+
+  /** Every intervalMs, less while failing (doubling up to maxBackoffMs), and never past the moment it turns stale. */
+  #nextPollInMs(state: Polled): number {
+    const interval = this.#options.intervalMs ?? 5000;
+    const max = this.#options.maxBackoffMs ?? 15_000;
+    const wait = state.failures === 0 ? interval : Math.min(max, interval * 2 ** (state.failures - 1));
+    if (state.heardAtMs === undefined) return wait;
+    const untilStale = state.heardAtMs + state.timeoutMs - this.#now() + 1;
+    return untilStale > 0 ? Math.min(wait, untilStale) : wait;
+  }
+
+  /** Seconds since each peer's last document (its oldest over the zones it serves); peers never heard are left out. */
+  ages(): Map<string, number> {
+    const now = this.#now();
+    const ages = new Map<string, number>();
+    for (const state of this.#states.values()) {
+      if (state.heardAtMs === undefined) continue;
+      const age = (now - state.heardAtMs) / 1000;
+      ages.set(state.peer, Math.max(age, ages.get(state.peer) ?? 0));
+    }
+    return ages;
+  }
+
+  async #key(secret: { name: string; key: string }): Promise<KeyRead> {
+    const id = `${secret.name}/${secret.key}`;
+    const known = this.#keys.get(id);
+    const now = this.#now();
+    if (known && now - known.atMs < (this.#options.keyRecheckMs ?? 30_000)) return known.read;
+    let read: KeyRead;
+    try {
+      const data = await this.#options.readSecret(secret.name);
+      const value = data?.[secret.key];
+      const bytes = value === undefined ? undefined : Buffer.from(value, 'base64');
+      read = !data
+        ? { error: `Secret ${secret.name} not found` }
+        : !bytes
+          ? { error: `Secret ${secret.name} has no key ${secret.key}` }
+          : bytes.length < MIN_KEY_BYTES
+            ? {
+                error: `Secret ${secret.name} key ${secret.key} holds ${bytes.length} bytes, fewer than ${MIN_KEY_BYTES}`,
+              }
+            : { key: bytes };
+    } catch (error) {
+      // The last good key keeps working while the API server cannot be asked.
+      if (known && 'key' in known.read) return known.read;
+      read = { error: `reading Secret ${secret.name}: ${error instanceof Error ? error.message : String(error)}` };
+    }
+    this.#keys.set(id, { read, atMs: now });
+    return read;
+  }
+
+  #reject(peer: string, reason: RejectReason, message: string): void {
+    this.#options.onRejected?.(peer, reason);
+    const id = `${peer} ${reason}`;
+    const now = this.#now();
+    const last = this.#logged.get(id);
+    if (last !== undefined && now - last < LOG_EVERY_MS) return;
+    this.#logged.set(id, now);
+    this.#options.log.warn({ peer, reason }, `peer ${peer}: rejected ${message} (logged at most once a minute)`);
+  }
+}
+
+function text(status: number, message: string): PeerAnswer {
+  return { status, headers: { 'content-type': 'text/plain; charset=utf-8' }, body: Buffer.from(message) };
+}
+
+/** The body, refused past MAX_DOCUMENT_BYTES (+1, so that the check after it sees it is too large). */
+async function readLimited(response: Response): Promise<Uint8Array> {
+  const declared = Number(response.headers.get('content-length') ?? '0');
+  if (declared > MAX_DOCUMENT_BYTES + 1) {
+    await response.body?.cancel();
+    return new Uint8Array(MAX_DOCUMENT_BYTES + 1);
+  }
+  const reader = response.body?.getReader();
+  if (!reader) return new Uint8Array();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    chunks.push(value);
+    size += value.byteLength;
+    if (size > MAX_DOCUMENT_BYTES) {
+      await reader.cancel();
+      break;
+    }
+  }
+  return Buffer.concat(chunks);
+}
+
+function describeFetchError(error: Error): string {
+  const cause = (error as { cause?: unknown }).cause;
+  return cause instanceof Error ? `${error.message} (${cause.message})` : error.message;
+}
