@@ -39,7 +39,6 @@ import {
 import { StatusWriter } from './status/writer.ts';
 import { countServing, dnsServersOf, type ServingCount } from './status/serving.ts';
 import type { RawObject } from './inputs/cluster-snapshot.ts';
-import type { GeoZone } from '../api/geozone.ts';
 import { PeerExchange, type PeerAnswer } from './peers/exchange.ts';
 import { startPeerServer, type PeerServer } from './peers/server.ts';
 
@@ -163,6 +162,7 @@ export class Operator {
   #table: HealthTable | undefined;
   #stopped = false;
   #peerServer: PeerServer | undefined;
+  #publishedPeerTargets: { key: string; targets: ReadonlyMap<string, readonly string[]> } | undefined;
 
   constructor(options: OperatorOptions) {
     this.#options = options;
@@ -317,7 +317,6 @@ export class Operator {
       },
       compiled: (compiled) => {
         this.#compiled = compiled;
-        peers?.setZones(this.#peerZones());
         this.#scheduleRefresh();
         dnssec.wake();
       },
@@ -335,7 +334,14 @@ export class Operator {
       hostnames,
       publishedTargets: () => publishedTargets(this.caches.zoneConfigMaps()),
       ...(this.#options.sliceGraceMs !== undefined ? { sliceGraceMs: this.#options.sliceGraceMs } : {}),
-      ...(peerOptions ? { peers: { remote: (view) => peers?.remote(view) ?? { targets: [], down: new Map() } } } : {}),
+      ...(peerOptions
+        ? {
+            peers: {
+              zones: (zones) => peers?.setZones(zones),
+              remote: (view) => peers?.remote(view) ?? { targets: [], down: new Map() },
+            },
+          }
+        : {}),
     });
     if (peerOptions) {
       peers = new PeerExchange({
@@ -348,6 +354,12 @@ export class Operator {
         onHealthChange: () => input.peerHealthChanged(),
         onReportsChange: () => this.#scheduleRefresh(),
         onRejected: (peer, reason) => metrics.peerRejected.inc({ peer, reason }),
+        published: () => ({
+          addresses: this.#publishedTargets(),
+          down: new Set(
+            Object.entries(this.caches.publishedHealth()?.targets ?? {}).flatMap(([id, h]) => (h.up ? [] : [id])),
+          ),
+        }),
         ...(peerOptions.intervalMs !== undefined ? { intervalMs: peerOptions.intervalMs } : {}),
       });
       const exchange = peers;
@@ -399,12 +411,13 @@ export class Operator {
     await Promise.all([leading.pipeline.close(), leading.lanes.shutDown()]);
   }
 
-  /** The GeoZones compiled: the accepted ones' specs (with their peers). */
-  #peerZones(): GeoZone[] {
-    return (this.#compiled?.zones ?? []).flatMap((zone) => {
-      const object = this.caches.geoZones.get(zone.source) as GeoZone | undefined;
-      return object?.spec ? [object] : [];
-    });
+  /** publishedTargets() of the zone ConfigMaps, parsed again only when one of them changed. */
+  #publishedTargets(): ReadonlyMap<string, readonly string[]> {
+    const configMaps = this.caches.zoneConfigMaps();
+    const key = configMaps.map((cm) => `${cm.metadata.name}@${cm.metadata.resourceVersion ?? ''}`).join(' ');
+    if (this.#publishedPeerTargets?.key !== key)
+      this.#publishedPeerTargets = { key, targets: publishedTargets(configMaps) };
+    return this.#publishedPeerTargets.targets;
   }
 
   /** A peer's request for this cluster's document of a zone: the leader answers, a standby says 503. */

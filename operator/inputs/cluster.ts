@@ -50,6 +50,8 @@ export interface ClusterHostnames {
 
 /** What the input needs of the peer exchange (operator/peers/exchange.ts). */
 export interface ClusterPeers {
+  /** The GeoZones read (their spec.peers): told before remote() at every read. */
+  zones(zones: LocalView['zones']): void;
   /** The peers' targets this cluster serves, judged against the resources read. */
   remote(view: LocalView): RemoteTargets;
 }
@@ -135,6 +137,7 @@ export class ClusterInput implements ResourceInput {
     const snapshot: ResourceSnapshot = read.snapshot;
     this.#last = snapshot;
     this.#created = serviceCreationTimes(objects.services);
+    this.#peers?.zones(snapshot.zones);
     const remote = this.#peers?.remote(snapshot);
     if (remote) snapshot.peerTargets = remote.targets;
     const down = this.#downOf(snapshot, objects.endpointSlices, remote);

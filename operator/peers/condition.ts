@@ -15,7 +15,7 @@ export function peersCondition(reports: readonly PeerReport[]): { ok: boolean; r
   const described = stale.map((r) => {
     const since = r.heardAt
       ? `no document since ${r.heardAt} (peerTimeout ${r.timeout}): its targets keep their last known addresses and health`
-      : 'no document yet: none of its targets is served here';
+      : 'no document yet: its targets are served as the zone already published them, if it did';
     return `peer ${r.peer}: ${since}${r.error ? ` (last poll: ${r.error})` : ''}`;
   });
   return { ok: false, reason: 'PeersStale', message: described.join('; ') };

@@ -30,11 +30,13 @@ import {
 import { peersCondition } from './condition.ts';
 import {
   isStale,
+  lastPublished,
   localClaims,
   localTargets,
   remoteTargets,
   type LocalView,
   type PeerState,
+  type Published,
   type RemoteTargets,
 } from './targets.ts';
 
@@ -71,6 +73,8 @@ export interface PeerExchangeOptions {
   /** The PeersReachable reports changed (a peer turned stale or fresh, or its error changed). */
   onReportsChange(): void;
   onRejected?(peer: string, reason: RejectReason): void;
+  /** What the zones already published serve, for targets of peers not heard from yet (a new leader's start). */
+  published?(): Published;
   intervalMs?: number;
   maxBackoffMs?: number;
   requestTimeoutMs?: number;
@@ -161,9 +165,14 @@ export class PeerExchange {
     }
   }
 
-  /** The peers' targets this cluster serves, judged against `view`. */
+  /** The peers' targets this cluster serves, judged against `view`; for zones with a peer not heard from yet, the
+   *  ones the published zone serves (lastPublished). */
   remote(view: LocalView): RemoteTargets {
-    return remoteTargets(view, [...this.#states.values()], this.#now());
+    const taken = remoteTargets(view, [...this.#states.values()], this.#now());
+    const unheard = new Set<string>();
+    for (const [key, wanted] of this.#wanted) if (!this.#states.get(key)?.document) unheard.add(wanted.apex);
+    const published = unheard.size > 0 ? this.#options.published?.() : undefined;
+    return published ? lastPublished(view, unheard, published, taken) : taken;
   }
 
   /** Per GeoZone name: what its PeersReachable condition says of each of its peers (none: no peers). */

@@ -141,3 +141,53 @@ export function remoteTargets(view: LocalView, states: readonly PeerState[], now
   }
   return { targets, down };
 }
+
+/** What the zones already published serve (a new leader's starting point): target id → addresses, and the ids the
+ *  published health table has down. */
+export interface Published {
+  addresses: ReadonlyMap<string, readonly string[]>;
+  down: ReadonlySet<string>;
+}
+
+/** How a target kept from the published zone is named in status (the peer that sent it is not recorded there). */
+export const LAST_PUBLISHED = 'not heard yet, as last published';
+
+/**
+ * For the zones (apexes) with a peer this leader has not heard from yet: the Service targets that no peer gave and
+ * whose Service is not here, with the addresses and health the published zone gives them. A new leader (a restart,
+ * a failover between replicas) during a partition so keeps serving what the last leader served, instead of taking
+ * those targets out until the peer answers; once every peer of the zone has answered, a target none of them gives
+ * is gone.
+ */
+export function lastPublished(
+  view: LocalView,
+  unheard: ReadonlySet<string>,
+  published: Published,
+  taken: RemoteTargets,
+): RemoteTargets {
+  const zoneNames = new Set(
+    view.zones.filter((z) => unheard.has(canonicalZone(z.spec.apex))).map((z) => z.metadata.name),
+  );
+  const local = new Set(view.services.map(serviceKey));
+  const have = new Set(taken.targets.map((t) => t.id));
+  const targets: PeerTargetInfo[] = [];
+  const down = new Map<string, string>();
+  for (const endpoint of view.endpoints) {
+    if (!zoneNames.has(endpoint.spec.zoneRef.name)) continue;
+    const namespace = endpoint.metadata.namespace ?? 'default';
+    for (const target of endpoint.spec.targets) {
+      const ref = targetRef(namespace, target);
+      if (ref?.kind !== 'Service' || target.service?.useClusterIP || local.has(serviceKey(ref))) continue;
+      const id = targetId(namespace, endpoint.metadata.name, target.name);
+      const addresses = published.addresses.get(id);
+      if (have.has(id) || !addresses || addresses.length === 0) continue;
+      const service = { namespace: ref.namespace, name: ref.name };
+      targets.push({ id, peer: LAST_PUBLISHED, service, addresses: [...addresses] });
+      if (published.down.has(id)) down.set(id, `Service ${serviceKey(service)}: down as last published`);
+    }
+  }
+  return {
+    targets: [...taken.targets, ...targets].sort((a, b) => (a.id < b.id ? -1 : 1)),
+    down: new Map([...taken.down, ...down]),
+  };
+}

@@ -308,5 +308,17 @@ describe('clusters that share health', () => {
     expect(await metricValue(us, 'geodns_operator_peer_age_seconds', { peer: 'eu' })).toBeGreaterThan(2);
     expect(await served(us)).toEqual({ eu: [EU_ADDRESS], us: [US_ADDRESS] });
     expect(await health(us, 'web/www/eu')).toBe(true);
+
+    // A new leader in cluster us during the partition keeps what the zone already serves for eu's target.
+    await us.operator.stop();
+    Object.assign(us, startOperator('us', us.cluster));
+    const source = async () => (await endpointTargets(us))?.find((t) => t.name === 'eu')?.source ?? 'none';
+    await until('the new leader naming the kept EU target', source, {
+      accept: (s) => s === 'Peer not heard yet, as last published: Service web/www-eu',
+      timeoutMs: 30_000,
+    });
+    expect(await served(us)).toEqual({ eu: [EU_ADDRESS], us: [US_ADDRESS] });
+    const reachable = await zoneCondition(us, 'PeersReachable');
+    expect(reachable?.message).toMatch(/^peer eu: no document yet/);
   }, 60_000);
 });

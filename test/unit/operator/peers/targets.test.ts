@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import type { PeerDocument, PeerTarget } from '../../../../operator/peers/protocol.ts';
 import {
   isStale,
+  LAST_PUBLISHED,
+  lastPublished,
   localClaims,
   localTargets,
   remoteTargets,
@@ -116,5 +118,38 @@ describe('peers: remote targets', () => {
     const c = state('zz', [remote({ addresses: ['192.0.2.3'] })], 50_000);
     expect(remoteTargets(VIEW, [c, a, b], 60_000).targets[0]?.peer).toBe('eu');
     expect(remoteTargets(VIEW, [c, a, b], 1000).targets[0]?.peer).toBe('apac');
+  });
+});
+
+describe('peers: what a new leader keeps from the published zone', () => {
+  const published = {
+    addresses: new Map([
+      ['web/www/eu', ['192.0.2.80']],
+      ['web/www/us', ['198.51.100.80']],
+      ['web/www/dc', ['203.0.113.7']],
+    ]),
+    down: new Set(['web/www/eu']),
+  };
+  const none = { targets: [], down: new Map<string, string>() };
+
+  it("keeps a not-yet-heard zone's published addresses and health for the Services that are not here", () => {
+    const kept = lastPublished(VIEW, new Set(['geo.example.com']), published, none);
+    expect(kept.targets).toEqual([
+      {
+        id: 'web/www/eu',
+        peer: LAST_PUBLISHED,
+        service: { namespace: 'web', name: 'www-eu' },
+        addresses: ['192.0.2.80'],
+      },
+    ]);
+    expect(kept.down.get('web/www/eu')).toBe('Service web/www-eu: down as last published');
+  });
+
+  it('keeps nothing for zones whose peers all answered, nor where a peer gave the target', () => {
+    expect(lastPublished(VIEW, new Set(), published, none).targets).toEqual([]);
+    const taken = remoteTargets(VIEW, [state('eu', [remote({ addresses: ['192.0.2.99'] })])], 2000);
+    const kept = lastPublished(VIEW, new Set(['geo.example.com']), published, taken);
+    expect(kept.targets.map((t) => [t.peer, t.addresses])).toEqual([['eu', ['192.0.2.99']]]);
+    expect(kept.down.size).toBe(0);
   });
 });
