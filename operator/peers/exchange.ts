@@ -106,6 +106,8 @@ interface Polled extends PeerState {
 type KeyRead = { key: Buffer } | { error: string };
 
 const LOG_EVERY_MS = 60_000;
+/** Failures in a row before a poll's failure is logged. */
+const LOGGED_FAILURES = 2;
 
 export class PeerExchange {
   readonly #options: PeerExchangeOptions;
@@ -251,13 +253,16 @@ export class PeerExchange {
     if (!this.#wanted.has(laneKey)) return;
     const { log } = this.#options;
     if (error === undefined) {
-      if (state.failures > 0) log.info({ peer: wanted.peer, zone: wanted.apex }, 'peer answers again');
+      if (state.failures >= LOGGED_FAILURES) log.info({ peer: wanted.peer, zone: wanted.apex }, 'peer answers again');
       state.failures = 0;
       delete state.error;
     } else {
-      if (state.error !== error) log.warn({ peer: wanted.peer, zone: wanted.apex, error }, 'peer poll failed');
       state.failures += 1;
       state.error = error;
+      // A lone failure (a standby behind the peer's Service, a blip) is retried quietly.
+      if (state.failures === LOGGED_FAILURES && this.#due(`${wanted.peer} poll`)) {
+        log.warn({ peer: wanted.peer, zone: wanted.apex, error }, 'peer poll failed (logged at most once a minute)');
+      }
     }
     this.#notify(local?.view);
     return { requeueAfterMs: this.#nextPollInMs(state) };
@@ -377,13 +382,18 @@ export class PeerExchange {
     return read;
   }
 
+  /** Whether a message of this kind may be logged now: at most once every LOG_EVERY_MS. */
+  #due(kind: string): boolean {
+    const now = this.#now();
+    const last = this.#logged.get(kind);
+    if (last !== undefined && now - last < LOG_EVERY_MS) return false;
+    this.#logged.set(kind, now);
+    return true;
+  }
+
   #reject(peer: string, reason: RejectReason, message: string): void {
     this.#options.onRejected?.(peer, reason);
-    const id = `${peer} ${reason}`;
-    const now = this.#now();
-    const last = this.#logged.get(id);
-    if (last !== undefined && now - last < LOG_EVERY_MS) return;
-    this.#logged.set(id, now);
+    if (!this.#due(`${peer} ${reason}`)) return;
     this.#options.log.warn({ peer, reason }, `peer ${peer}: rejected ${message} (logged at most once a minute)`);
   }
 }
