@@ -109,6 +109,21 @@ export const CompiledNetworkSchema = Type.Object(
 );
 export type CompiledNetwork = Static<typeof CompiledNetworkSchema>;
 
+export const CompiledDnssecSchema = Type.Object(
+  {
+    keyTags: Type.Array(Type.Integer({ minimum: 0, maximum: 65535 }), {
+      minItems: 1,
+      description: "The key tags of the zone's keys in the operator's key Secret, sorted.",
+    }),
+  },
+  {
+    additionalProperties: false,
+    description:
+      'The zone is signed: a DNS server without a key for it is not ready and answers it SERVFAIL rather than unsigned.',
+  },
+);
+export type CompiledDnssec = Static<typeof CompiledDnssecSchema>;
+
 export const CompiledZoneSchema = Type.Object(
   {
     format: Type.Literal(COMPILED_FORMAT),
@@ -142,6 +157,7 @@ export const CompiledZoneSchema = Type.Object(
     }),
     routed: Type.Array(CompiledRoutedNameSchema, { description: 'Routed names, sorted by name.' }),
     networks: Type.Array(CompiledNetworkSchema, { description: 'Custom networks, sorted by cidr.' }),
+    dnssec: Type.Optional(CompiledDnssecSchema),
   },
   { additionalProperties: false, description: 'A compiled zone, as the DNS server loads it.' },
 );

@@ -157,6 +157,10 @@ export function createHandler(state: ServerState, options: HandlerOptions = {}):
     if (refused) return refused;
     const plan = planFor(query);
     if (!plan) return rcodeOnly(null, RCODE.REFUSED, EDE.NOT_AUTHORITATIVE);
+    // A zone marked signed without its keys here (a key Secret not mounted yet) is not answered unsigned.
+    if (state.unkeyed.size !== 0 && state.unkeyed.has(plan.zone.apex)) {
+      return rcodeOnly(plan.zone.apex, RCODE.SERVFAIL, EDE.NOT_READY);
+    }
     const signer = signerFor(plan, query);
     if (signer) return signed(plan, query, client, signer);
     return plan.kind === 'fixed' ? plan.answer : routedAnswer(plan, query, client);

@@ -29,6 +29,7 @@ import {
   type KeyReloadOutcome,
   type LoadedKeys,
 } from './sources/key-dir.ts';
+import { describeUnkeyed, unkeyedZones, type UnkeyedZone } from './dnssec/unkeyed.ts';
 import type { UdpIo } from './transport/udp.ts';
 import type { UdpIoChoice } from './transport/udp-native.ts';
 import { newCookieSecret } from './workers/cookies.ts';
@@ -220,14 +221,68 @@ function watchKeys(
   nodes: DnsNodes,
   log: Logger,
   metrics: GeodnsMetrics,
+  onKeys: (keys: readonly SigningKey[]) => void,
 ): KeyDirWatch {
   return watchKeyDir({
     dir,
     current,
     swap: (next) => nodes.setDnssecKeys(next),
-    onOutcome: (outcome) => reportKeyReload(outcome, log, metrics),
+    onOutcome: (outcome) => {
+      reportKeyReload(outcome, log, metrics);
+      if (outcome.result === 'swapped') onKeys(outcome.keys);
+    },
     onWatchError: (message) => log.warn({ dir, message }, 'watching the DNSSEC key folder'),
   });
+}
+
+/**
+ * Follows which zones marked signed have no key here (dnssec/unkeyed.ts), from the zones the sink gets and the keys
+ * the folder gives: logs and counts each change; the server is not ready while any is unkeyed.
+ */
+class KeyCoverage {
+  readonly #sink: NodesSink;
+  readonly #log: Logger;
+  readonly #metrics: GeodnsMetrics;
+  readonly #dir: string | undefined;
+  #keyZones: ReadonlySet<string>;
+  unkeyed: readonly UnkeyedZone[] = [];
+
+  constructor(
+    sink: NodesSink,
+    keys: readonly SigningKey[],
+    dir: string | undefined,
+    log: Logger,
+    metrics: GeodnsMetrics,
+  ) {
+    this.#sink = sink;
+    this.#log = log;
+    this.#metrics = metrics;
+    this.#dir = dir;
+    this.#keyZones = new Set(keys.map((k) => k.zone));
+    sink.onZones = () => this.#check();
+    this.#check();
+  }
+
+  setKeys(keys: readonly SigningKey[]): void {
+    this.#keyZones = new Set(keys.map((k) => k.zone));
+    this.#check();
+  }
+
+  #check(): void {
+    const next = unkeyedZones(this.#sink.marks, (zone) => this.#keyZones.has(zone));
+    if (JSON.stringify(next) === JSON.stringify(this.unkeyed)) return;
+    const before = this.unkeyed;
+    this.unkeyed = next;
+    this.#metrics.setDnssecKeysMissing(next.map((z) => z.zone));
+    if (next.length > 0) {
+      this.#log.error(
+        { zones: next, dir: this.#dir ?? 'none (no --dnssec-keys)', reason: describeUnkeyed(next) },
+        'DNSSEC: a zone marked signed has no key here: not ready, and its queries get SERVFAIL until its keys arrive',
+      );
+    } else if (before.length > 0) {
+      this.#log.info({ zones: before.map((z) => z.zone) }, 'DNSSEC: every zone marked signed has its keys');
+    }
+  }
 }
 
 /** /metrics (the main registry summed with every worker's), /healthz, and /readyz while `ready()`. */
@@ -238,11 +293,16 @@ function serveMetrics(
   log: Logger,
   ready: () => boolean,
   geoip: GeoipInfo,
+  coverage: KeyCoverage,
 ): Promise<ObservabilityServer> {
   return startHttpServer({
     ...address,
     ready,
-    details: () => ({ 'udp-io': nodes.udpIo, geoip: `${geoip.path} (built ${geoip.buildEpoch.toISOString()})` }),
+    details: () => ({
+      'udp-io': nodes.udpIo,
+      geoip: `${geoip.path} (built ${geoip.buildEpoch.toISOString()})`,
+      ...(coverage.unkeyed.length > 0 ? { dnssec: describeUnkeyed(coverage.unkeyed) } : {}),
+    }),
     metrics: async () => {
       // Workers first: with one inline node this flushes its counts into the main registry.
       const fromWorkers = await nodes.metrics();
@@ -334,14 +394,15 @@ export async function startDnsServer(options: DnsServerOptions): Promise<DnsServ
   started.zones = undefined; // the nodes have them; this frame lives as long as the server
   const geoipInfo: GeoipInfo = { path: geoip.path, buildEpoch: geoip.buildEpoch };
   if (options.geoip !== undefined) geoipWatch = watchGeoip(geoip, running, log, metrics, geoipInfo);
+  const coverage = new KeyCoverage(sink, dnssecKeys?.keys ?? [], options.dnssecKeys, log, metrics);
   if (options.dnssecKeys !== undefined && dnssecKeys) {
-    keyWatch = watchKeys(options.dnssecKeys, dnssecKeys, running, log, metrics);
+    keyWatch = watchKeys(options.dnssecKeys, dnssecKeys, running, log, metrics, (keys) => coverage.setKeys(keys));
   }
 
   if (options.metrics) {
     try {
-      const ready = () => !draining && sink.loaded;
-      http = await serveMetrics(options.metrics, running, metrics, log, ready, geoipInfo);
+      const ready = () => !draining && sink.loaded && coverage.unkeyed.length === 0;
+      http = await serveMetrics(options.metrics, running, metrics, log, ready, geoipInfo, coverage);
     } catch (error) {
       geoipWatch?.close();
       keyWatch?.close();

@@ -15,7 +15,7 @@ import { ClusterInput } from './inputs/cluster.ts';
 import type { ResolvePolicy } from './resolve/decide.ts';
 import { HostnameResolver } from './resolve/hostnames.ts';
 import { DnsLookup, type HostnameLookup } from './resolve/lookup.ts';
-import { publishedTargets } from './resolve/published.ts';
+import { publishedKeyTags, publishedTargets } from './resolve/published.ts';
 import { CoordinationV1Api, KubeApi, leaseWatch } from './kube/api.ts';
 import { DEFAULT_LEASE_NAME, defaultIdentity, LeaderElector } from './kube/leader.ts';
 import { OperatorCaches } from './kube/caches.ts';
@@ -306,6 +306,8 @@ export class Operator {
           return { source: zone.source, apex: zone.zone, dnssec: spec?.dnssec, ...(uid ? { uid } : {}) };
         }),
       onChange: () => this.#scheduleRefresh(),
+      published: () => publishedKeyTags(this.caches.zoneConfigMaps()),
+      onSignedChange: () => this.#leading?.pipeline.rerun(),
       ...(this.#options.dnssecRecheckMs !== undefined ? { recheckMs: this.#options.dnssecRecheckMs } : {}),
     });
     const output: PipelineOutput = {
@@ -372,6 +374,7 @@ export class Operator {
       requireZones: false,
       minRunIntervalMs: MIN_RUN_INTERVAL_MS,
       lanes,
+      signed: () => dnssec.signedZones(),
       onRun: (result, seconds) => {
         metrics.reconciles.inc({ result });
         metrics.reconcileSeconds.observe(seconds);

@@ -43,6 +43,8 @@ export interface PipelineOptions {
   now?: () => Date;
   /** Where runs are scheduled (the operator's lanes); default: lanes of the pipeline's own. */
   lanes?: Lanes;
+  /** The zones the operator signs and their key tags, read at each compile (operator/dnssec/keeper.ts). */
+  signed?: () => Record<string, number[]>;
 }
 
 /** The keys of the pipeline lane: a whole run, and the input's own health alone. */
@@ -95,6 +97,11 @@ export class Pipeline {
       this.#watcher = this.#options.input.watch(() => this.#schedule());
       this.#downWatcher = this.#options.input.watchDown?.(() => this.#scheduleDown());
     }
+  }
+
+  /** Compiles again: something compile reads besides the input changed (the signed zones' keys). */
+  rerun(): void {
+    if (this.#loadedOnce) this.#schedule();
   }
 
   /** A change runs at once after a quiet spell; the changes within minRunIntervalMs of a run's start (or during
@@ -167,7 +174,11 @@ export class Pipeline {
       );
       return false;
     }
-    const fresh = compile(compileInputOf(read.snapshot, newest(this.#previous, read.published), this.#now()));
+    const signed = this.#options.signed?.();
+    const fresh = compile({
+      ...compileInputOf(read.snapshot, newest(this.#previous, read.published), this.#now()),
+      ...(signed ? { signed } : {}),
+    });
     const compiled: CompileOutput = { zones: fresh.zones, results: [...fresh.results, ...(read.invalid ?? [])] };
     // Each problem is logged when it appears, not again on every run while it stays (a cluster runs often).
     const problems = new Set<string>();

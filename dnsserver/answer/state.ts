@@ -9,6 +9,7 @@ import type { ZoneIndex } from '../zone/types.ts';
 import { AnswerCache } from './cache.ts';
 import { PlanCache } from './plans.ts';
 import type { ZoneSigner } from '../dnssec/signer.ts';
+import { unkeyedZones } from '../dnssec/unkeyed.ts';
 import type { SignedBody } from './signed.ts';
 import { EMPTY_HEALTH } from '../config/empty-health.ts';
 
@@ -31,6 +32,11 @@ export class ServerState {
   readonly plans: PlanCache;
   /** Signers by zone apex: the zones answered with DNSSEC to queries with the DO bit. Empty: nothing is signed. */
   signers: ReadonlyMap<string, ZoneSigner> = new Map();
+  /**
+   * Zones whose document says they are signed (`dnssec`) and for which no key is here: answered SERVFAIL, never
+   * unsigned (a resolver holding the parent's DS would find every unsigned answer bogus). Empty almost always.
+   */
+  unkeyed: ReadonlySet<string> = new Set();
   /** Signed bodies (DO=1), tagged like `cache`, each valid until its refresh time. */
   readonly signed: AnswerCache<SignedBody>;
   #locators = new Map<string, Locator>();
@@ -42,6 +48,7 @@ export class ServerState {
     this.cache = new AnswerCache(options.cacheSize);
     this.plans = new PlanCache(options.cacheSize);
     this.signed = new AnswerCache<SignedBody>(options.cacheSize);
+    this.unkeyed = unkeyedApexes(this.snapshot, this.signers);
   }
 
   /** DO queries answered TC=1 because the signing budget was spent (counted up; metrics read and reset it). */
@@ -64,6 +71,7 @@ export class ServerState {
   /** Replaces the zone signers (keys changed); signed bodies made with the old keys go. */
   setSigners(signers: ReadonlyMap<string, ZoneSigner>): void {
     this.signers = signers;
+    this.unkeyed = unkeyedApexes(this.snapshot, signers);
     this.signed.clear();
   }
 
@@ -75,6 +83,7 @@ export class ServerState {
   /** Replaces all zones with a snapshot built elsewhere (e.g. a slice at a time while answering went on). */
   setSnapshot(snapshot: ZoneSnapshot): void {
     this.snapshot = snapshot;
+    this.unkeyed = unkeyedApexes(snapshot, this.signers);
     this.#locators = new Map();
     this.cache.clear();
     this.plans.clear();
@@ -126,6 +135,12 @@ export class ServerState {
     }
     return locator;
   }
+}
+
+/** The apexes of the zones marked signed in their documents that have no signer. */
+function unkeyedApexes(snapshot: ZoneSnapshot, signers: ReadonlyMap<string, unknown>): ReadonlySet<string> {
+  const compiled = [...snapshot.zones.values()].map((zone) => zone.compiled);
+  return new Set(unkeyedZones(compiled, (apex) => signers.has(apex)).map((z) => z.zone));
 }
 
 function sameHealth(a: TargetHealth | undefined, b: TargetHealth | undefined): boolean {

@@ -100,6 +100,7 @@ export class GeodnsMetrics {
   readonly #dnssecSignatures: Counter<'zone'>;
   readonly #dnssecCacheHits: Counter<'zone'>;
   readonly #dnssecBudgetExceeded: Counter;
+  readonly #dnssecKeysMissing: Gauge<'zone'>;
   readonly #udpIo: Gauge<'path'>;
   readonly #geoipBuilt: Gauge<'path' | 'type'>;
   readonly #udpSendErrors: Counter<'reason'>;
@@ -206,6 +207,13 @@ export class GeodnsMetrics {
     this.#dnssecBudgetExceeded = new Counter({
       name: 'geodns_dnssec_budget_exceeded_total',
       help: 'UDP queries with the DO bit answered TC=1 because the signing budget (--dnssec-sign-rate) was spent.',
+      registers,
+    });
+    this.#dnssecKeysMissing = new Gauge({
+      name: 'geodns_dnssec_keys_missing',
+      help: 'Zones whose document says they are signed and for which this server has no key (1): not ready, SERVFAIL.',
+      labelNames: ['zone'],
+      aggregator: 'max',
       registers,
     });
     this.#geoipBuilt = new Gauge({
@@ -342,6 +350,12 @@ export class GeodnsMetrics {
       if (hits > 0) this.#dnssecCacheHits.inc({ zone }, hits);
     }
     if (counts.budgetExceeded > 0) this.#dnssecBudgetExceeded.inc(counts.budgetExceeded);
+  }
+
+  /** The zones marked signed that have no key here (the main thread says it on every change); the rest are dropped. */
+  setDnssecKeysMissing(zones: readonly string[]): void {
+    this.#dnssecKeysMissing.reset();
+    for (const zone of zones) this.#dnssecKeysMissing.set({ zone }, 1);
   }
 
   /** The GeoIP database answering now (the main thread says it at start and after each swap). */

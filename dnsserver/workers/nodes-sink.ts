@@ -16,11 +16,17 @@ export class NodesSink implements ZoneSink {
   loaded = false;
   health: HealthTable = EMPTY_HEALTH;
   nodes: DnsNodes | undefined;
+  /** The zones received last and their DNSSEC marks: what readiness checks the keys against. */
+  marks: readonly Pick<CompiledZone, 'zone' | 'dnssec'>[] = [];
+  /** Told after each set of zones (after `marks` changed). */
+  onZones: (() => void) | undefined;
 
   setZones(zones: CompiledZone[]): void {
     this.loaded = true;
+    this.marks = zones.map(({ zone, dnssec }) => ({ zone, dnssec }));
     if (this.nodes) this.nodes.setZones(zones);
     else this.pending = zones;
+    this.onZones?.();
   }
 
   setHealth(table: HealthTable): void {

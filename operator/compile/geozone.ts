@@ -4,6 +4,7 @@ import {
   COMPILED_FORMAT,
   type CompiledNetwork,
   type CompiledRoutedName,
+  type CompiledDnssec,
   type CompiledZone,
 } from '../../api/compiled.ts';
 import type { GeoZone } from '../../api/geozone.ts';
@@ -124,6 +125,7 @@ function buildDocument(zone: AcceptedZone, input: CompileInput): { document: Com
     records: zone.static.records,
     routed: [...zone.routed].sort((a, b) => compareStrings(a.name, b.name)),
     networks,
+    ...signedBy(input.signed?.[zone.apex]),
   } satisfies Omit<CompiledZone, 'serial' | 'contentHash'>;
   const contentHash = contentHashOf(content);
   const { serial, note } = nextSerial({
@@ -144,8 +146,15 @@ function buildDocument(zone: AcceptedZone, input: CompileInput): { document: Com
     records: content.records,
     routed: content.routed,
     networks: content.networks,
+    ...(content.dnssec ? { dnssec: content.dnssec } : {}),
   };
   return { document, problems };
+}
+
+/** The `dnssec` field of a zone signed with these keys (none for an unsigned zone: documents stay as they were). */
+function signedBy(keyTags: readonly number[] | undefined): { dnssec?: CompiledDnssec } {
+  if (!keyTags || keyTags.length === 0) return {};
+  return { dnssec: { keyTags: [...new Set(keyTags)].sort((a, b) => a - b) } };
 }
 
 function compileNetworks(networks: NonNullable<GeoZone['spec']['networks']>, problems: string[]): CompiledNetwork[] {

@@ -23,6 +23,8 @@ export interface CompileInput {
   forbiddenKinds?: string[];
   /** Targets whose Service lives in a peer cluster (operator/peers/), used where this cluster lacks the Service. */
   peerTargets?: PeerTargetInfo[];
+  /** The zones the operator signs: apex → the key tags of their keys in the key Secret (operator/dnssec/). */
+  signed?: Record<string, number[]>;
   /** Compile-time health by target id; a missing id is healthy. */
   health: Record<string, boolean>;
   /** The serial and content hash last published per zone apex. */

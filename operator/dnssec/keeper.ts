@@ -34,6 +34,10 @@ export interface DnssecKeeperOptions {
   onChange: () => void;
   /** How often the Secrets are got again, for changes made by hand (default 30 s). */
   recheckMs?: number;
+  /** The signed zones of the published documents (apex → key tags), what signedZones() says until a first read. */
+  published?: () => Record<string, number[]>;
+  /** What signedZones() says changed: compile again, so that the documents say it too. */
+  onSignedChange?: () => void;
 }
 
 const KEY = 'keys';
@@ -55,6 +59,9 @@ export class DnssecKeeper {
   readonly #options: DnssecKeeperOptions;
   readonly #lane: WorkQueue;
   #states = new Map<string, ZoneKeyState>();
+  /** Whether a run has read the key Secret: until then the published documents say which zones are signed. */
+  #read = false;
+  #signed: Record<string, number[]> = {};
 
   constructor(options: DnssecKeeperOptions) {
     this.#options = options;
@@ -64,6 +71,15 @@ export class DnssecKeeper {
   /** Looks again soon (after a compile: a zone may ask for keys now). */
   wake(): void {
     this.#lane.addCoalesced(KEY, 0);
+  }
+
+  /**
+   * The zones signed (apex → key tags of their keys in the key Secret), which compile writes into their documents
+   * so that a DNS pod without their keys refuses to answer them unsigned. Until the Secret has been read, the
+   * published documents' marks: a restarted operator never unmarks a zone for a moment.
+   */
+  signedZones(): Record<string, number[]> {
+    return this.#read ? this.#signed : (this.#options.published?.() ?? {});
   }
 
   /** The DNSSEC state of a GeoZone, for its status (undefined: its spec has no dnssec). */
@@ -76,7 +92,7 @@ export class DnssecKeeper {
     const recheck = { requeueAfterMs: this.#options.recheckMs ?? 30_000 };
     const zones = this.#options.zones().filter((z) => z.dnssec !== undefined);
     if (zones.length === 0) {
-      this.#publish(new Map());
+      this.#publish(new Map(), true);
       return recheck;
     }
     let secret: SecretObject | undefined;
@@ -137,7 +153,7 @@ export class DnssecKeeper {
         log.warn({ err: error, reason: event.reason }, 'recording a DNSSEC Event failed');
       }
     }
-    this.#publish(plan.zones);
+    this.#publish(plan.zones, true);
     return recheck;
   }
 
@@ -156,9 +172,27 @@ export class DnssecKeeper {
     this.#publish(next);
   }
 
-  #publish(next: Map<string, ZoneKeyState>): void {
+  /** `read`: the key Secret was read in this run. */
+  #publish(next: Map<string, ZoneKeyState>, read = false): void {
     const changed = JSON.stringify([...this.#states]) !== JSON.stringify([...next]);
+    const signedBefore = JSON.stringify(this.signedZones());
     this.#states = next;
+    if (read) this.#read = true;
+    if (this.#read) this.#signed = signedOf(this.#options.zones(), next);
     if (changed) this.#options.onChange();
+    if (JSON.stringify(this.signedZones()) !== signedBefore) this.#options.onSignedChange?.();
   }
+}
+
+/** Apex → the sorted key tags of each zone with keys (a zone whose DNSSEC is off but whose keys stay is signed). */
+function signedOf(
+  zones: readonly SignedZoneSpec[],
+  states: ReadonlyMap<string, ZoneKeyState>,
+): Record<string, number[]> {
+  const signed: Record<string, number[]> = {};
+  for (const zone of [...zones].sort((a, b) => (a.apex < b.apex ? -1 : a.apex > b.apex ? 1 : 0))) {
+    const keys = states.get(zone.source)?.keys ?? [];
+    if (keys.length > 0) signed[zone.apex] = [...new Set(keys.map((k) => k.keyTag))].sort((a, b) => a - b);
+  }
+  return signed;
 }

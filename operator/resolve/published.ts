@@ -1,5 +1,6 @@
 // What the published zones serve per target id: a new leader's first resolutions start from it, so a resolver that
-// fails at that moment keeps the addresses the zones already serve instead of taking the targets out.
+// fails at that moment keeps the addresses the zones already serve instead of taking the targets out. And which
+// published zones are marked signed: a new leader compiles them signed until it has read the key Secret itself.
 import { decodeDocuments, type ConfigMapContent } from '../../api/configmaps.ts';
 
 /** Target id → the addresses the published zone documents give it; what cannot be read is skipped. */
@@ -23,6 +24,27 @@ export function publishedTargets(configMaps: readonly ConfigMapContent[]): Map<s
     }
   }
   return targets;
+}
+
+/** Apex → the key tags of the published documents marked signed (`dnssec.keyTags`); what cannot be read is skipped. */
+export function publishedKeyTags(configMaps: readonly ConfigMapContent[]): Record<string, number[]> {
+  const signed: Record<string, number[]> = {};
+  for (const configMap of configMaps) {
+    for (const text of decodeDocuments(configMap).documents.values()) {
+      let document: unknown;
+      try {
+        document = JSON.parse(text);
+      } catch {
+        continue;
+      }
+      const zone = field(document, 'zone');
+      const tags = listOf(field(field(document, 'dnssec'), 'keyTags')).filter(
+        (t): t is number => typeof t === 'number',
+      );
+      if (typeof zone === 'string' && tags.length > 0) signed[zone] = tags;
+    }
+  }
+  return signed;
 }
 
 function field(value: unknown, name: string): unknown {

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import pino from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { DOCUMENT_LABEL, ZONE_DOCUMENT, decodeDocuments } from '../../../api/configmaps.ts';
 import { parseKeyFileBase, parseKeyPair } from '../../../lib/dnssec/bind.ts';
 import { OperatorMetrics } from '../../../operator/observability/metrics.ts';
 import { Operator } from '../../../operator/operator.ts';
@@ -103,6 +104,21 @@ async function secretFiles(name: string): Promise<Record<string, string> | undef
   );
 }
 
+/** The published zone document's serial and DNSSEC mark (undefined: not published yet). */
+async function publishedZone(): Promise<{ serial: number; dnssec?: { keyTags: number[] } } | undefined> {
+  const list = await core.listNamespacedConfigMap({
+    namespace: NS,
+    labelSelector: `${DOCUMENT_LABEL}=${ZONE_DOCUMENT}`,
+  });
+  for (const configMap of list.items) {
+    for (const text of decodeDocuments(configMap).documents.values()) {
+      const document = JSON.parse(text) as { zone: string; serial: number; dnssec?: { keyTags: number[] } };
+      if (document.zone === ZONE) return document;
+    }
+  }
+  return undefined;
+}
+
 /** The pairs of a set of files, parsed and checked by the code the DNS pods use. */
 function keysOf(files: Record<string, string>) {
   return Object.keys(files)
@@ -182,21 +198,42 @@ describe('DNSSEC keys kept by the operator', { timeout: 120_000 }, () => {
     const events = await core.listNamespacedEvent({ namespace: 'default' });
     expect(events.items.map((e) => e.reason)).toContain('DNSSECKeyCreated');
 
-    // The key stays: a restarted operator keeps it rather than making another.
+    // The published document says the zone is signed, and by which key.
+    const marked = await until('the document marked signed', async () => {
+      const published = await publishedZone();
+      return published?.dnssec ? published : undefined;
+    });
+    expect(marked.dnssec).toEqual({ keyTags: [key.keyTag] });
+
+    // The key stays: a restarted operator keeps it rather than making another, and the document stays as it was
+    // (the mark never dropped for a moment: that would have written the document again with a new serial).
     await operator?.stop();
     const restarted = startOperator();
     await until('the new operator leading', () => restarted.isLeader, { timeoutMs: 30_000 });
     await restarted.settled();
     expect(keysOf((await secretFiles(KEY_SECRET))!).map((k) => k.keyTag)).toEqual([key.keyTag]);
+    expect(await publishedZone()).toMatchObject({ serial: marked.serial, dnssec: { keyTags: [key.keyTag] } });
 
-    // The Secret as the kubelet mounts it, and a DNS pod serving from the API with it.
+    // A DNS pod started before the kubelet has filled the Secret's folder: not ready, and SERVFAIL, not unsigned.
     const mount = path.join(temp.dir, 'mount');
-    await mountLikeKubelet(mount, files);
+    await mkdir(mount);
     const server: ServeProcess = await startServe(
       ['--kube', '--kubeconfig', cluster.dnsKubeconfig, '--namespace', NS],
       { geoip: CITY_MMDB, args: ['--dnssec-keys', mount] },
     );
     stops.push(async () => void (await server.stop()));
+    await until('the zone loaded', () => server.fetch('/readyz'), {
+      accept: (r) => r.body.includes(`dnssec: ${ZONE} is signed (key tags ${key.keyTag})`),
+      timeoutMs: 30_000,
+    });
+    expect((await server.fetch('/readyz')).status).toBe(503);
+    const early = await server.dig([`www.${ZONE}`, 'A', '+dnssec']);
+    expect(early.status).toBe('SERVFAIL');
+    expect(early.raw).toMatch(/EDE: 14 \(Not Ready\)/);
+
+    // The Secret as the kubelet mounts it: the pod is ready and signs with it.
+    await mountLikeKubelet(mount, files);
+    await until('ready', () => server.fetch('/readyz'), { accept: (r) => r.status === 200, timeoutMs: 30_000 });
     await until('the zone served', async () => (await server.dig([`www.${ZONE}`, 'A'])).status === 'NOERROR', {
       timeoutMs: 30_000,
     });

@@ -3,59 +3,17 @@
 // published and signs, a key removed is gone from DNSKEY and from every RRSIG, a broken pair and a folder that
 // would leave the zone unsigned are refused with the reason while the last good keys keep signing, and unbound,
 // trusting only the new key, validates the answers after the roll.
-import { execFileSync } from 'node:child_process';
-import { mkdir, readFile, readdir, rename, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { CITY_MMDB, EXAMPLES, startServe, type ServeProcess } from '../../support/serve.ts';
 import type { DigResult } from '../../support/dig.ts';
+import { dsOf, keygen, pairsOf, publishAsSecret as publish, type KeyPair } from '../../support/dnssec-keys.ts';
 import { tempDir } from '../../support/temp-dir.ts';
 import { until } from '../../support/until.ts';
 import { startUnbound, type Unbound } from '../../support/unbound.ts';
 
 const ZONE = 'geo.example.com';
-
-interface KeyPair {
-  base: string;
-  /** Where dnssec-keygen wrote it. */
-  dir: string;
-  tag: number;
-  /** The DNSKEY's public key field, as the .key file and dig print it. */
-  publicKey: string;
-  files: Record<string, string>;
-}
-
-async function keygen(dir: string, algorithm: string): Promise<KeyPair> {
-  const base = execFileSync('dnssec-keygen', ['-q', '-K', dir, '-a', algorithm, '-f', 'KSK', ZONE], {
-    encoding: 'utf8',
-  }).trim();
-  const key = await readFile(path.join(dir, `${base}.key`), 'utf8');
-  const fields = (key.split('\n').find((l) => /\sDNSKEY\s/.test(l)) ?? '').trim().split(/\s+/);
-  return {
-    base,
-    dir,
-    tag: Number(base.split('+')[2]),
-    publicKey: fields.slice(fields.indexOf('DNSKEY') + 4).join(''),
-    files: { [`${base}.key`]: key, [`${base}.private`]: await readFile(path.join(dir, `${base}.private`), 'utf8') },
-  };
-}
-
-/** Publishes `files` in `dir` as the kubelet updates a Secret volume: a new `..<version>` folder, `..data` renamed
- * onto it, then the top-level symlinks added for new names and removed for names gone. */
-async function publish(dir: string, version: string, files: Record<string, string>): Promise<void> {
-  const folder = `..${version}`;
-  await mkdir(path.join(dir, folder));
-  for (const [name, text] of Object.entries(files)) await writeFile(path.join(dir, folder, name), text);
-  await symlink(folder, path.join(dir, '..data_tmp'));
-  await rename(path.join(dir, '..data_tmp'), path.join(dir, '..data'));
-  const visible = (await readdir(dir)).filter((n) => !n.startsWith('..'));
-  for (const name of Object.keys(files)) {
-    if (!visible.includes(name)) await symlink(path.join('..data', name), path.join(dir, name));
-  }
-  for (const name of visible) if (!(name in files)) await rm(path.join(dir, name));
-}
-
-const pairsOf = (...keys: KeyPair[]) => Object.assign({}, ...keys.map((k) => k.files)) as Record<string, string>;
 
 describe('DNSSEC keys swapped while serving', () => {
   let temp: { dir: string; remove: () => Promise<void> };
@@ -150,9 +108,7 @@ describe('DNSSEC keys swapped while serving', () => {
   }, 60_000);
 
   test('unbound trusting only the key rolled in validates the answers', async () => {
-    const ds = execFileSync('dnssec-dsfromkey', ['-2', path.join(second.dir, `${second.base}.key`)], {
-      encoding: 'utf8',
-    }).trim();
+    const ds = dsOf(second);
     unbound = await startUnbound(temp.dir, 'rolled', ds, server.port);
     const answer = await unbound.dig([`www.${ZONE}`, 'A', '+subnet=198.51.100.0/24']);
     expect(answer.status).toBe('NOERROR');

@@ -1,0 +1,40 @@
+// The `dnssec` mark of a compiled zone: written from the operator's key plan (CompileInput.signed) so that a DNS pod
+// without the keys refuses to answer the zone unsigned; absent for an unsigned zone, whose document stays byte for
+// byte what it was; a change of keys is a change of content (a new serial).
+import { describe, expect, it } from 'vitest';
+import { compile, serializeCompiledZone } from '../../../../operator/compile/index.ts';
+import { CompiledZoneSchema } from '../../../../api/compiled.ts';
+import { Value } from '@sinclair/typebox/value';
+import { NOW, input } from '../../../support/resources.ts';
+import { doc } from '../../../support/compile-output.ts';
+
+const later = new Date(NOW.getTime() + 60_000);
+
+describe('the dnssec mark of a compiled zone', () => {
+  it('names the key tags of a signed zone, sorted and once each, in a document the schema accepts', () => {
+    const signed = doc(compile(input({ signed: { 'geo.example.com': [40052, 7, 40052] } })));
+    expect(signed.dnssec).toEqual({ keyTags: [7, 40052] });
+    expect(Value.Check(CompiledZoneSchema, signed)).toBe(true);
+    expect(serializeCompiledZone(signed)).toContain('"dnssec":{"keyTags":[7,40052]}');
+  });
+
+  it('is absent for a zone not in the plan, or with no key: the document is the one compiled without a plan', () => {
+    const without = serializeCompiledZone(doc(compile(input())));
+    expect(without).not.toContain('dnssec');
+    for (const signed of [{ 'other.example.com': [1] }, { 'geo.example.com': [] }] as Record<string, number[]>[]) {
+      expect(serializeCompiledZone(doc(compile(input({ signed }))))).toBe(without);
+    }
+  });
+
+  it('changes the content hash and the serial when the keys change, and keeps them when they do not', () => {
+    const first = doc(compile(input({ signed: { 'geo.example.com': [1] } })));
+    const previous = { [first.zone]: { serial: first.serial, contentHash: first.contentHash } };
+    const same = doc(compile(input({ signed: { 'geo.example.com': [1] }, previous, now: later })));
+    expect(same.serial).toBe(first.serial);
+    const rolled = doc(compile(input({ signed: { 'geo.example.com': [1, 2] }, previous, now: later })));
+    expect(rolled.contentHash).not.toBe(first.contentHash);
+    expect(rolled.serial).toBeGreaterThan(first.serial);
+    const unsigned = doc(compile(input({ previous, now: later })));
+    expect(unsigned.contentHash).not.toBe(first.contentHash);
+  });
+});
