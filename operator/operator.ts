@@ -37,9 +37,10 @@ import {
   type ZonePublishState,
 } from './status/desired.ts';
 import { StatusWriter } from './status/writer.ts';
-import { countServing, dnsServersOf, type ServingCount } from './status/serving.ts';
+import { countKeyServing, countServing, dnsServersOf, type ServingCount } from './status/serving.ts';
 import type { RawObject } from './inputs/cluster-snapshot.ts';
-import { PeerExchange, type PeerAnswer } from './peers/exchange.ts';
+import { PEERING_DISABLED } from './peers/condition.ts';
+import { PeerExchange, type PeerAnswer, type PeerReport } from './peers/exchange.ts';
 import { startPeerServer, type PeerServer } from './peers/server.ts';
 
 export interface LeaderElectionOptions {
@@ -157,6 +158,8 @@ export class Operator {
   readonly #lookup: HostnameLookup;
   readonly #publishState = new Map<string, ZonePublishState>();
   readonly #serving = new Map<string, ServingCount>();
+  /** Per GeoZone of a signed zone: how many DNS pods publish its current DNSSEC key set. */
+  readonly #keyServing = new Map<string, ServingCount>();
   #leading: Leading | undefined;
   #compiled: CompileOutput | undefined;
   #table: HealthTable | undefined;
@@ -423,6 +426,14 @@ export class Operator {
     return this.#publishedPeerTargets.targets;
   }
 
+  /** What the GeoZone's PeersReachable condition is made of: its peers' polls, or PEERING_DISABLED when it lists
+   *  peers and this operator shares nothing (no --cluster-name). */
+  #peerReports(leading: Leading, zone: string): readonly PeerReport[] | typeof PEERING_DISABLED | undefined {
+    if (leading.peers) return leading.peers.reports(zone);
+    const spec = (this.caches.geoZones.get(zone) as { spec?: { peers?: unknown[] } } | undefined)?.spec;
+    return (spec?.peers?.length ?? 0) > 0 ? PEERING_DISABLED : undefined;
+  }
+
   /** A peer's request for this cluster's document of a zone: the leader answers, a standby says 503. */
   async #answerPeer(apex: string, header: (name: string) => string | undefined): Promise<PeerAnswer> {
     const peers = this.#leading?.peers;
@@ -444,7 +455,7 @@ export class Operator {
       if (owner && !served.has(owner) && !this.caches.geoZones.get(owner)) leading.zones.forget(owner);
     }
   }
-  /** Asks every ready DNS pod which serial it serves for each zone; status follows. */
+  /** Asks every ready DNS pod which serial (and, for a signed zone, which keys) it serves; status follows. */
   async #checkServing(): Promise<void> {
     const compiled = this.#compiled;
     if (!compiled) return;
@@ -461,6 +472,14 @@ export class Operator {
       this.#serving.set(zone.source, count);
       this.#options.metrics.zoneServers.set({ zone: zone.zone, state: 'current' }, count.current);
       this.#options.metrics.zoneServers.set({ zone: zone.zone, state: 'stale' }, count.total - count.current);
+      if (!zone.dnssec) {
+        if (this.#keyServing.delete(zone.source)) changed = true;
+        continue;
+      }
+      const keys = await countKeyServing(servers, zone.zone, zone.dnssec.keyTags, 500);
+      const keysBefore = this.#keyServing.get(zone.source);
+      if (keysBefore?.current !== keys.current || keysBefore.total !== keys.total) changed = true;
+      this.#keyServing.set(zone.source, keys);
     }
     if (changed) this.#scheduleRefresh();
   }
@@ -522,7 +541,8 @@ export class Operator {
       const publish = result.kind === 'GeoZone' ? this.#publishState.get(result.name) : undefined;
       const serving = result.kind === 'GeoZone' ? this.#serving.get(result.name) : undefined;
       const dnssec = result.kind === 'GeoZone' ? leading.dnssec.state(result.name) : undefined;
-      const peers = result.kind === 'GeoZone' ? leading.peers?.reports(result.name) : undefined;
+      const keyServing = result.kind === 'GeoZone' ? this.#keyServing.get(result.name) : undefined;
+      const peers = result.kind === 'GeoZone' ? this.#peerReports(leading, result.name) : undefined;
       const probed =
         result.kind === 'HealthProbe'
           ? leading.pipeline.prober.probeStatus(`${result.namespace ?? 'default'}/${result.name}`)
@@ -542,6 +562,7 @@ export class Operator {
         ...(probed ? { probed } : {}),
         ...(serving ? { serving } : {}),
         ...(dnssec ? { dnssec } : {}),
+        ...(keyServing ? { keyServing } : {}),
         ...(peers && peers.length > 0 ? { peers } : {}),
       });
       leading.status.set(ref, desired);

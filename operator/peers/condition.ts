@@ -3,7 +3,22 @@
 // age is geodns_operator_peer_age_seconds).
 import type { PeerReport } from './exchange.ts';
 
-export function peersCondition(reports: readonly PeerReport[]): { ok: boolean; reason: string; message: string } {
+/** What stands for the reports when this operator shares nothing (no --cluster-name) but the GeoZone lists peers. */
+export const PEERING_DISABLED = 'disabled';
+
+export function peersCondition(reports: readonly PeerReport[] | typeof PEERING_DISABLED): {
+  ok: boolean;
+  reason: string;
+  message: string;
+} {
+  if (reports === PEERING_DISABLED) {
+    return {
+      ok: false,
+      reason: 'PeeringDisabled',
+      message:
+        'spec.peers is not used: this operator runs without --cluster-name (chart: operator.peers.clusterName), so it neither polls the peers nor serves them; Service targets of other clusters are not found here',
+    };
+  }
   const stale = reports.filter((r) => r.stale);
   if (stale.length === 0) {
     return {

@@ -14,7 +14,7 @@ import {
   type ProbedAddress,
 } from '../prober/index.ts';
 import type { ZoneKeyState } from '../dnssec/plan.ts';
-import { peersCondition } from '../peers/condition.ts';
+import { peersCondition, type PEERING_DISABLED } from '../peers/condition.ts';
 import type { PeerReport } from '../peers/exchange.ts';
 
 export type StatusBody = Record<string, unknown> & { conditions?: Condition[] };
@@ -120,8 +120,11 @@ export function desiredStatus(
     serving?: { current: number; total: number };
     /** GeoZone: its DNSSEC keys (dnssec/keeper.ts), when its spec has dnssec. */
     dnssec?: ZoneKeyState;
-    /** GeoZone: what its peers' polls gave (peers/exchange.ts), when it has peers. */
-    peers?: readonly PeerReport[];
+    /** GeoZone of a signed zone: the DNS pods publishing the document's key set / the DNS pods asked. */
+    keyServing?: { current: number; total: number };
+    /** GeoZone: what its peers' polls gave (peers/exchange.ts), when it has peers; PEERING_DISABLED when it lists
+     *  peers that this operator does not poll. */
+    peers?: readonly PeerReport[] | typeof PEERING_DISABLED;
   },
 ): StatusBody {
   let conditions = result.conditions;
@@ -210,10 +213,15 @@ export function desiredStatus(
     }
     if (context.dnssec) {
       const { condition: signed, ...dnssec } = context.dnssec;
-      status.dnssec = dnssec;
+      status.dnssec = {
+        ...dnssec,
+        ...(context.keyServing && context.keyServing.total > 0
+          ? { serving: `${context.keyServing.current}/${context.keyServing.total}` }
+          : {}),
+      };
       conditions = setCondition(conditions, condition('DNSSEC', signed.ok, signed.reason, signed.message));
     }
-    if (context.peers && context.peers.length > 0) {
+    if (context.peers !== undefined && context.peers.length > 0) {
       const peers = peersCondition(context.peers);
       conditions = setCondition(conditions, condition('PeersReachable', peers.ok, peers.reason, peers.message));
     }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { peersCondition } from '../../../../operator/peers/condition.ts';
+import { PEERING_DISABLED, peersCondition } from '../../../../operator/peers/condition.ts';
 
 describe('PeersReachable', () => {
   it('is True while every peer is fresh, naming them', () => {
@@ -28,5 +28,11 @@ describe('PeersReachable', () => {
       'peer eu: no document since 2026-12-06T09:59:00.000Z (peerTimeout 30s): its targets keep their last known addresses and health (last poll: connect ECONNREFUSED); ' +
         'peer us: no document yet: its targets are served as the zone already published them, if it did',
     );
+  });
+
+  it('is False, PeeringDisabled, when the zone lists peers and this operator shares nothing', () => {
+    const condition = peersCondition(PEERING_DISABLED);
+    expect(condition).toMatchObject({ ok: false, reason: 'PeeringDisabled' });
+    expect(condition.message).toMatch(/without --cluster-name/);
   });
 });
