@@ -347,6 +347,12 @@ export const DnssecStatusSchema = Type.Object(
     ),
     ds: Type.Optional(Type.Array(DnssecDsSchema, { description: "The DS records of the zone's key-signing keys." })),
     keys: Type.Optional(Type.Array(DnssecKeyStatusSchema, { description: 'The keys of the zone in the key Secret.' })),
+    serving: Type.Optional(
+      Type.String({
+        description:
+          'DNS pods whose apex DNSKEY answer (asked with the DO bit, signed) holds exactly the key set of the published document / ready DNS pods, e.g. "3/3".',
+      }),
+    ),
   },
   { description: 'DNSSEC keys of the zone and the DS records for its parent.' },
 );
@@ -401,6 +407,12 @@ export const GeoZoneKind: KindInfo<'GeoZone'> = {
       type: 'string',
       jsonPath: '.status.dnssec.keyTags',
       description: "The zone's DNSSEC key tags, or 'off'.",
+    },
+    {
+      name: 'Keys Served',
+      type: 'string',
+      jsonPath: '.status.dnssec.serving',
+      description: 'DNS pods publishing the current DNSSEC key set / ready DNS pods.',
     },
     readyColumn,
     ageColumn,

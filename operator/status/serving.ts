@@ -1,21 +1,23 @@
-// Which serial each DNS pod serves: the operator asks every ready endpoint of the DNS Service for the zone's SOA
-// over UDP, as a secondary would. The answer feeds the GeoZone's status (how many pods serve the current serial).
+// Which serial and which DNSSEC keys each DNS pod serves: the operator asks every ready endpoint of the DNS Service
+// for the zone's SOA over UDP, as a secondary would, and for a signed zone its DNSKEY with the DO bit, as a validator
+// would. The answers feed the GeoZone's status (how many pods serve the current serial, and the current key set).
 import { createSocket } from 'node:dgram';
 import { isIPv6 } from 'node:net';
 import dnsPacket from 'dns-packet';
+import { keyTag } from '../../lib/dnssec/keys.ts';
 
 export interface DnsServer {
   address: string;
   port: number;
 }
 
-/** The SOA serial `server` answers for `apex`, or undefined when it does not answer in time or is not authoritative. */
-export async function querySerial(server: DnsServer, apex: string, timeoutMs = 1000): Promise<number | undefined> {
+type Reply = ReturnType<typeof dnsPacket.decode>;
+
+/** Sends `query` (whose id is `id`) to `server` over UDP; its decoded reply, or undefined when none comes in time. */
+async function ask(server: DnsServer, query: Buffer, id: number, timeoutMs: number): Promise<Reply | undefined> {
   const socket = createSocket(isIPv6(server.address) ? 'udp6' : 'udp4');
-  const id = Math.floor(Math.random() * 65536);
-  const query = dnsPacket.encode({ id, type: 'query', flags: 0, questions: [{ type: 'SOA', name: apex }] });
   try {
-    return await new Promise<number | undefined>((resolve) => {
+    return await new Promise<Reply | undefined>((resolve) => {
       const timer = setTimeout(() => resolve(undefined), timeoutMs);
       socket.on('error', () => {
         clearTimeout(timer);
@@ -30,15 +32,55 @@ export async function querySerial(server: DnsServer, apex: string, timeoutMs = 1
         }
         if (reply.id !== id) return;
         clearTimeout(timer);
-        const soa = reply.answers?.find((a) => a.type === 'SOA' && a.name.toLowerCase() === apex.toLowerCase());
-        const aa = ((reply.flags ?? 0) & dnsPacket.AUTHORITATIVE_ANSWER) !== 0;
-        resolve(soa && aa && soa.type === 'SOA' ? soa.data.serial : undefined);
+        resolve(reply);
       });
       socket.send(query, server.port, server.address);
     });
   } finally {
     socket.close();
   }
+}
+
+const authoritative = (reply: Reply) => ((reply.flags ?? 0) & dnsPacket.AUTHORITATIVE_ANSWER) !== 0;
+
+/** The SOA serial `server` answers for `apex`, or undefined when it does not answer in time or is not authoritative. */
+export async function querySerial(server: DnsServer, apex: string, timeoutMs = 1000): Promise<number | undefined> {
+  const id = Math.floor(Math.random() * 65536);
+  const query = dnsPacket.encode({ id, type: 'query', flags: 0, questions: [{ type: 'SOA', name: apex }] });
+  const reply = await ask(server, query, id, timeoutMs);
+  const soa = reply?.answers?.find((a) => a.type === 'SOA' && a.name.toLowerCase() === apex.toLowerCase());
+  return reply && soa && authoritative(reply) && soa.type === 'SOA' ? soa.data.serial : undefined;
+}
+
+/**
+ * The key tags (sorted) of the DNSKEY rrset `server` answers for `apex` to a query with the DO bit, as a validator
+ * asks: only when the answer is authoritative and the rrset carries an RRSIG (a server without the keys answers
+ * SERVFAIL or unsigned, and says nothing here).
+ */
+export async function queryKeyTags(server: DnsServer, apex: string, timeoutMs = 1000): Promise<number[] | undefined> {
+  const id = Math.floor(Math.random() * 65536);
+  const query = dnsPacket.encode({
+    id,
+    type: 'query',
+    flags: 0,
+    questions: [{ type: 'DNSKEY', name: apex }],
+    additionals: [{ type: 'OPT', name: '.', udpPayloadSize: 4096, flags: dnsPacket.DNSSEC_OK } as dnsPacket.OptAnswer],
+  });
+  const reply = await ask(server, query, id, timeoutMs);
+  // NOERROR: the low four bits of the flags (a SERVFAIL carries no DNSKEY anyway).
+  if (!reply || !authoritative(reply) || ((reply.flags ?? 0) & 0x0f) !== 0) return undefined;
+  const atApex = (reply.answers ?? []).filter((a) => a.name.toLowerCase() === apex.toLowerCase());
+  const signed = atApex.some((a) => a.type === 'RRSIG' && a.data.typeCovered === 'DNSKEY');
+  const tags = atApex.flatMap((a) =>
+    a.type === 'DNSKEY'
+      ? [
+          keyTag(
+            Buffer.concat([Buffer.from([a.data.flags >> 8, a.data.flags & 0xff, 3, a.data.algorithm]), a.data.key]),
+          ),
+        ]
+      : [],
+  );
+  return signed && tags.length > 0 ? [...new Set(tags)].sort((x, y) => x - y) : undefined;
 }
 
 export interface ServingCount {
@@ -55,6 +97,18 @@ export async function countServing(
 ): Promise<ServingCount> {
   const serials = await Promise.all(servers.map((s) => querySerial(s, apex, timeoutMs)));
   return { current: serials.filter((s) => s === serial).length, total: servers.length };
+}
+
+/** How many of `servers` publish (and sign with) exactly the key set `keyTags` for `apex`. */
+export async function countKeyServing(
+  servers: readonly DnsServer[],
+  apex: string,
+  keyTags: readonly number[],
+  timeoutMs?: number,
+): Promise<ServingCount> {
+  const want = [...new Set(keyTags)].sort((a, b) => a - b).join(',');
+  const served = await Promise.all(servers.map((s) => queryKeyTags(s, apex, timeoutMs)));
+  return { current: served.filter((tags) => tags?.join(',') === want).length, total: servers.length };
 }
 
 interface SliceLike {
