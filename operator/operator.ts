@@ -40,6 +40,7 @@ import { StatusWriter } from './status/writer.ts';
 import { countKeyServing, countServing, dnsServersOf, type ServingCount } from './status/serving.ts';
 import type { RawObject } from './inputs/cluster-snapshot.ts';
 import { PEERING_DISABLED } from './peers/condition.ts';
+import { canonicalZone } from './peers/protocol.ts';
 import { PeerExchange, type PeerAnswer, type PeerReport } from './peers/exchange.ts';
 import { startPeerServer, type PeerServer } from './peers/server.ts';
 
@@ -344,6 +345,7 @@ export class Operator {
             peers: {
               zones: (zones) => peers?.setZones(zones),
               remote: (view) => peers?.remote(view) ?? { targets: [], down: new Map() },
+              serials: (own) => peers?.serials(own) ?? own,
             },
           }
         : {}),
@@ -359,6 +361,8 @@ export class Operator {
         onHealthChange: () => input.peerHealthChanged(),
         onReportsChange: () => this.#scheduleRefresh(),
         onRejected: (peer, reason) => metrics.peerRejected.inc({ peer, reason }),
+        publishedSerial: (apex) =>
+          Object.entries(this.caches.published()).find(([zone]) => canonicalZone(zone) === apex)?.[1],
         published: () => ({
           addresses: this.#publishedTargets(),
           down: new Set(

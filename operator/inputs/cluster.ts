@@ -54,6 +54,8 @@ export interface ClusterPeers {
   zones(zones: LocalView['zones']): void;
   /** The peers' targets this cluster serves, judged against the resources read. */
   remote(view: LocalView): RemoteTargets;
+  /** The serials published here, raised to the peers' where they publish the same content. */
+  serials(own: Record<string, PublishedZone>): Record<string, PublishedZone>;
 }
 
 export class ClusterInput implements ResourceInput {
@@ -147,7 +149,7 @@ export class ClusterInput implements ResourceInput {
       errors: [],
       invalid,
       down,
-      published: this.#caches.published(),
+      published: this.#peers ? this.#peers.serials(this.#caches.published()) : this.#caches.published(),
       ...(publishedHealth ? { publishedHealth } : {}),
     };
   }

@@ -28,6 +28,7 @@ import {
   type RejectReason,
 } from './protocol.ts';
 import { peersCondition } from './condition.ts';
+import { adoptSerials, type PublishedSerial } from './serials.ts';
 import {
   isStale,
   lastPublished,
@@ -75,6 +76,8 @@ export interface PeerExchangeOptions {
   onRejected?(peer: string, reason: RejectReason): void;
   /** What the zones already published serve, for targets of peers not heard from yet (a new leader's start). */
   published?(): Published;
+  /** The serial and content hash this cluster publishes for a zone (apex), sent in its documents. */
+  publishedSerial?(apex: string): PublishedSerial | undefined;
   intervalMs?: number;
   maxBackoffMs?: number;
   requestTimeoutMs?: number;
@@ -120,7 +123,7 @@ export class PeerExchange {
   readonly #logged = new Map<string, number>();
   #sequence = 0;
   /** What #notify told last (JSON). */
-  readonly #told = { targets: '[]', down: '[]', conditions: '[]' };
+  readonly #told = { targets: '[]', down: '[]', conditions: '[]', serials: '[]' };
 
   constructor(options: PeerExchangeOptions) {
     this.#options = options;
@@ -177,6 +180,19 @@ export class PeerExchange {
     return published ? lastPublished(view, unheard, published, taken) : taken;
   }
 
+  /** `own` (apex → the serial and content hash published here) with the greater serials of peers publishing the
+   *  same content (serials.ts). */
+  serials(own: Readonly<Record<string, PublishedSerial>>): Record<string, PublishedSerial> {
+    return adoptSerials(own, this.#peerSerials());
+  }
+
+  #peerSerials(): ({ zone: string } & PublishedSerial)[] {
+    return [...this.#states.values()].flatMap((state) => {
+      const published = state.document?.published;
+      return published ? [{ zone: state.zone, ...published }] : [];
+    });
+  }
+
   /** Per GeoZone name: what its PeersReachable condition says of each of its peers (none: no peers). */
   reports(zoneName: string): PeerReport[] {
     const now = this.#now();
@@ -230,6 +246,8 @@ export class PeerExchange {
       generatedAt: new Date(now).toISOString(),
       targets: localTargets(local.view, apex, local.down),
     };
+    const published = this.#options.publishedSerial?.(apex);
+    if (published) document.published = { serial: published.serial, contentHash: published.contentHash };
     const body = encodeDocument(document);
     return {
       status: 200,
@@ -276,10 +294,12 @@ export class PeerExchange {
       const remote = this.remote(view);
       const targets = JSON.stringify(remote.targets);
       const down = JSON.stringify([...remote.down]);
-      if (targets !== this.#told.targets) this.#options.onTargetsChange();
+      const serials = JSON.stringify(this.#peerSerials());
+      if (targets !== this.#told.targets || serials !== this.#told.serials) this.#options.onTargetsChange();
       else if (down !== this.#told.down) this.#options.onHealthChange();
       this.#told.targets = targets;
       this.#told.down = down;
+      this.#told.serials = serials;
     }
     const zones = new Set([...this.#wanted.values()].map((w) => w.zoneName));
     const conditions = JSON.stringify([...zones].sort().map((zone) => peersCondition(this.reports(zone))));

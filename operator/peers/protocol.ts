@@ -20,6 +20,7 @@ export const MIN_KEY_BYTES = 32;
 const MAX_TARGETS = 10_000;
 const MAX_ADDRESSES = 64;
 const MAX_NAME = 253;
+const MAX_SERIAL = 2 ** 32 - 1;
 const SIGNATURE_PREFIX = 'sha256=';
 
 /** One local target served by a Service, as a peer learns it. */
@@ -46,6 +47,9 @@ export interface PeerDocument {
   /** When it was built (ISO time), for messages. */
   generatedAt: string;
   targets: PeerTarget[];
+  /** The SOA serial and content hash this cluster publishes for the zone, if it does: a peer with the same content
+   *  takes the greater serial, so that the same content has the same serial in every cluster. */
+  published?: { serial: number; contentHash: string };
 }
 
 /** Why something received was not taken (the `reason` label of geodns_operator_peer_rejected_total). */
@@ -176,7 +180,7 @@ export function parseDocument(body: Uint8Array, expected: { zone: string; cluste
     return reject('garbage', 'not JSON');
   }
   if (!isRecord(value)) return reject('garbage', 'not a JSON object');
-  const { version, cluster, zone, sequence, generatedAt, targets } = value;
+  const { version, cluster, zone, sequence, generatedAt, targets, published } = value;
   if (version !== PROTOCOL_VERSION) return reject('garbage', `version ${String(version)}, not ${PROTOCOL_VERSION}`);
   if (typeof zone !== 'string' || typeof cluster !== 'string') return reject('garbage', 'no zone or cluster');
   if (canonicalZone(zone) !== canonicalZone(expected.zone)) {
@@ -192,6 +196,21 @@ export function parseDocument(body: Uint8Array, expected: { zone: string; cluste
   if (!Array.isArray(targets) || targets.length > MAX_TARGETS) {
     return reject('garbage', `targets must be a list of at most ${MAX_TARGETS}`);
   }
+  let serial: { serial: number; contentHash: string } | undefined;
+  if (published !== undefined) {
+    if (
+      !isRecord(published) ||
+      typeof published.serial !== 'number' ||
+      !Number.isInteger(published.serial) ||
+      published.serial < 0 ||
+      published.serial > MAX_SERIAL ||
+      typeof published.contentHash !== 'string' ||
+      !/^[0-9a-f]{16,128}$/.test(published.contentHash)
+    ) {
+      return reject('garbage', 'published must be a serial (0 to 2^32-1) and a hex content hash');
+    }
+    serial = { serial: published.serial, contentHash: published.contentHash };
+  }
   const parsed: PeerTarget[] = [];
   const seen = new Set<string>();
   for (const [index, entry] of targets.entries()) {
@@ -204,7 +223,15 @@ export function parseDocument(body: Uint8Array, expected: { zone: string; cluste
   }
   return {
     ok: true,
-    value: { version: PROTOCOL_VERSION, cluster, zone: canonicalZone(zone), sequence, generatedAt, targets: parsed },
+    value: {
+      version: PROTOCOL_VERSION,
+      cluster,
+      zone: canonicalZone(zone),
+      sequence,
+      generatedAt,
+      targets: parsed,
+      ...(serial ? { published: serial } : {}),
+    },
   };
 }
 

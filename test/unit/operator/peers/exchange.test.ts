@@ -145,6 +145,7 @@ async function metricValue(side: Side, name: string, labels: Record<string, stri
 
 let eu: Side;
 let us: Side;
+const usSide = (): Side => us;
 
 beforeAll(async () => {
   eu = await startSide('eu');
@@ -212,6 +213,29 @@ describe('clusters that share health', () => {
     await setPodReady(eu.core, 'web', 'www-eu-0', true);
     await until('cluster us: web/www/eu up again', () => health(us, 'web/www/eu'), { timeoutMs: 30_000 });
   }, 120_000);
+
+  it('gives the same content the same serial in both clusters: the lower one takes the greater', async () => {
+    // Cluster eu's serial jumps ahead (a floor changes no content): cluster us, with the same content, follows.
+    const floor = Math.floor(Date.now() / 1000) + 100_000;
+    await eu.custom.patchClusterCustomObject(
+      {
+        ...GROUP,
+        plural: 'geozones',
+        name: 'geo-example',
+        body: [{ op: 'add', path: '/spec/soa/serialFloor', value: floor }],
+      },
+      JSON_PATCH,
+    );
+    await until('cluster eu at its floor', async () => (await zoneDocument(eu))?.serial, {
+      accept: (serial) => serial === floor,
+      timeoutMs: 30_000,
+    });
+    const us = await until('cluster us at the same serial', async () => await zoneDocument(usSide()), {
+      accept: (doc) => doc?.serial === floor,
+      timeoutMs: 30_000,
+    });
+    expect(us?.contentHash).toBe((await zoneDocument(eu))?.contentHash);
+  }, 60_000);
 
   it('rejects and counts a request signed with a key it does not share', async () => {
     const path = `${PEER_PATH_PREFIX}geo.example.com`;

@@ -131,9 +131,17 @@ describe('peer protocol', () => {
           .replace(/"service":\{[^}]*\},/, ''),
       ),
     ],
+    ['a serial past 2^32', encodeDocument(doc({ published: { serial: 2 ** 32, contentHash: 'a'.repeat(64) } }))],
+    ['a content hash that is no hash', encodeDocument(doc({ published: { serial: 1, contentHash: '<script>' } }))],
   ])('refuses %s as garbage, even when signed', (_what, body) => {
     const result = checkReceived(KEY, signed(body), expected, NOW);
     expect(result).toMatchObject({ ok: false, reason: 'garbage' });
+  });
+
+  it('carries the serial and content hash the cluster publishes', () => {
+    const published = { serial: 2026120601, contentHash: 'ab'.repeat(32) };
+    const result = checkReceived(KEY, signed(encodeDocument(doc({ published }))), expected, NOW);
+    expect(result.ok && result.value.published).toEqual(published);
   });
 
   it('refuses a body over the size limit before reading it', () => {
