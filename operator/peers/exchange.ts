@@ -131,7 +131,7 @@ export class PeerExchange {
     this.#lane = options.lanes.lane('peers', (key) => this.#poll(key), { concurrency: 4 });
   }
 
-  /** The GeoZones as compiled: which peers to poll and which zones to answer for. */
+  /** The GeoZones read (at every read, before compile): which peers to poll and which zones to answer for. */
   setZones(zones: readonly GeoZone[]): void {
     const wanted = new Map<string, Wanted>();
     const served = new Map<string, Served>();
