@@ -4,14 +4,18 @@
 // (network namespaces) because the operator queries their addresses from the DNS Service's EndpointSlices, which
 // the real EndpointSlice controller makes from their Pods. The application Pods carry TEST-NET-1 addresses that
 // nothing contacts. The Services' cluster range is on loopback (127.96.0.0/24), so the cluster addresses the
-// example's targets serve (useClusterIP) are this machine's, and the probed ones are where this test listens.
+// example's targets serve (useClusterIP) are this machine's, and the probed ones are where this test listens. Each
+// DNS pod runs with --dnssec-keys on a folder of its own, filled as the kubelet fills a mounted Secret when a test
+// turns DNSSEC on.
 import { spawn } from 'node:child_process';
+import { mkdir } from 'node:fs/promises';
 import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
 import { CoordinationV1Api, CoreV1Api, CustomObjectsApi, EventsV1Api } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { zoneConfigMapName } from '../../api/configmaps.ts';
+import { publishAsSecret } from '../support/dnssec-keys.ts';
 import { yamlObjects } from '../support/objects.ts';
 import { until } from '../support/until.ts';
 import { binary } from '../../tools/control-plane/binaries.ts';
@@ -32,6 +36,8 @@ let core: CoreV1Api;
 let custom: CustomObjectsApi;
 const hosts: PodHost[] = [];
 const dns: ServeProcess[] = [];
+/** Each DNS pod's --dnssec-keys folder, where the kubelet would mount the key Secret (empty until a test fills it). */
+const keyDirs: string[] = [];
 const operators = new Map<string, Operator>();
 let primary: http.Server;
 let standby: net.Server;
@@ -163,10 +169,14 @@ beforeAll(async () => {
     const kubeconfig = await plane.serviceAccountKubeconfig(NS, 'geodns-dns', path.join(plane.dir, `dns-${index}`), {
       server: `https://${host.gateway}:${port}`,
     });
+    const keyDir = path.join(plane.dir, `dns-keys-${index}`);
+    await mkdir(keyDir);
+    keyDirs.push(keyDir);
     dns.push(
       await startServe(['--kube', '--kubeconfig', kubeconfig, '--namespace', NS, '--kube-wait', '2'], {
         listen: [`${host.address}:${DNS_PORT}`],
         spawn: (command, args, options) => host.spawn(command, args, options),
+        args: ['--dnssec-keys', keyDir],
       }),
     );
     await createPod(core, {
@@ -266,6 +276,45 @@ describe('the operator and the DNS server on the real control plane', { timeout:
       { timeoutMs: 30_000 },
     );
     await setPodReady(core, NS, 'geodns-dns-1', true);
+  });
+
+  it('says how many DNS pods serve the DNSSEC key set: none before the kubelet fills their folders, then each', async () => {
+    const keysServed = async (): Promise<string | undefined> => {
+      const zone = (await custom.getClusterCustomObject({ ...GROUP, plural: 'geozones', name: 'geo-example' })) as {
+        status?: { dnssec?: { serving?: string } };
+      };
+      return zone.status?.dnssec?.serving;
+    };
+    await kubectl('patch', 'gz', 'geo-example', '--type', 'merge', '-p', '{"spec":{"dnssec":{"enabled":true}}}');
+    const files = await until(
+      'the key Secret',
+      async () => {
+        const secret = await core.readNamespacedSecret({ namespace: NS, name: 'geodns-dnssec-keys' }).catch(() => null);
+        const data = Object.entries(secret?.data ?? {});
+        return data.length > 0
+          ? Object.fromEntries(data.map(([name, value]) => [name, Buffer.from(value, 'base64').toString('utf8')]))
+          : undefined;
+      },
+      { timeoutMs: 30_000 },
+    );
+    // Both pods have the document marked signed and no key: SERVFAIL for the zone, so neither serves the key set.
+    await until('Keys Served 0/2', keysServed, { timeoutMs: 30_000, accept: (v) => v === '0/2' });
+    expect((await dns[1]!.dig(['www.geo.example.com', 'A', '+dnssec'])).status).toBe('SERVFAIL');
+
+    await publishAsSecret(keyDirs[0]!, 'v1', files);
+    await until('Keys Served 1/2', keysServed, { timeoutMs: 30_000, accept: (v) => v === '1/2' });
+    await publishAsSecret(keyDirs[1]!, 'v1', files);
+    const { stdout } = await until('Keys Served 2/2 in kubectl get gz', () => kubectl('get', 'gz', 'geo-example'), {
+      timeoutMs: 30_000,
+      accept: (out) => /\sKEYS SERVED\s/.test(out.stdout) && /\s2\/2\s+True\s/.test(out.stdout),
+    });
+    expect(stdout).toMatch(/^NAME\s+APEX\s+SERIAL\s+ENDPOINTS\s+SERVING\s+DNSSEC\s+KEYS SERVED\s+READY\s+AGE$/m);
+    for (const server of dns) {
+      const signed = await server.dig(['www.geo.example.com', 'A', '+dnssec', FRANKFURT_CLIENT]);
+      expect(signed.answer.map((r) => r.type)).toContain('RRSIG');
+    }
+    // Answers without DO are as they were.
+    expect(await answers('www.geo.example.com', FRANKFURT_CLIENT)).toBe(addressOf('www-eu-frankfurt'));
   });
 
   it('fails over when a Pod stops being ready (Pod status → EndpointSlice controller → operator), and back', async () => {
