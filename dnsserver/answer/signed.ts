@@ -47,7 +47,7 @@ export function typesAt(zone: ZoneIndex, name: string): number[] {
     if (addresses.some((a) => !a.includes(':'))) types.push(TYPE.A);
     if (addresses.some((a) => a.includes(':'))) types.push(TYPE.AAAA);
   }
-  if (name === zone.apex) types.push(RRTYPE.DNSKEY);
+  if (name === zone.apex) types.push(RRTYPE.DNSKEY, RRTYPE.CDS, RRTYPE.CDNSKEY);
   return types;
 }
 
@@ -158,10 +158,21 @@ export function signedAnswer(input: SignedAnswerInput): SignedBody {
     );
   }
 
-  if (qtype === RRTYPE.DNSKEY && qname === zone.apex) {
+  // The key rrsets of the apex, made from the keys: DNSKEY, and CDS and CDNSKEY (RFC 7344) for the parent.
+  const keyRdata =
+    qname !== zone.apex
+      ? undefined
+      : qtype === RRTYPE.DNSKEY
+        ? signer.dnskeys()
+        : qtype === RRTYPE.CDS
+          ? signer.cds()
+          : qtype === RRTYPE.CDNSKEY
+            ? signer.cdnskeys()
+            : undefined;
+  if (keyRdata) {
     const ttl = zone.soa.ttl;
-    const keys = signer.dnskeys().map((k) => raw(zone.apex, RRTYPE.DNSKEY, ttl, k));
-    return finish({ answers: s.rrset(keys), authorities: [], additionals: [] }, RCODE.NOERROR, true);
+    const records = keyRdata.map((rdata) => raw(zone.apex, qtype, ttl, rdata));
+    return finish({ answers: s.rrset(records), authorities: [], additionals: [] }, RCODE.NOERROR, true);
   }
 
   const built = buildAnswer(zone, result, input.decisions);

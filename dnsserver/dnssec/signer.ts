@@ -5,9 +5,13 @@
 import { createHash } from 'node:crypto';
 import { canonicalRecords } from './canonical.ts';
 import { DEFAULT_BACKDATE_SECONDS, DEFAULT_LIFETIME_SECONDS, signRRset, validityAt } from './sign.ts';
+import { dsRdata } from '../../lib/dnssec/keys.ts';
 import { DNSKEY_FLAG, type SigningKey } from '../../lib/dnssec/types.ts';
 import { RRTYPE, type CanonicalRRset } from './types.ts';
 import { SigningBudgetExceeded, type SigningBudget } from './budget.ts';
+
+/** The rrsets the key-signing keys sign (as BIND does): DNSKEY, and CDS and CDNSKEY, which speak to the parent. */
+const SIGNED_BY_KSK: ReadonlySet<number> = new Set([RRTYPE.DNSKEY, RRTYPE.CDS, RRTYPE.CDNSKEY]);
 
 export interface SignerOptions {
   /** Seconds a signature is valid from when it is made (default 3 h). */
@@ -86,11 +90,24 @@ export class ZoneSigner {
   }
 
   /**
+   * The CDNSKEY rdata (RFC 7344 §3.2): the DNSKEY of each key the parent's DS should point at, the key-signing keys
+   * (with SEP, or all keys when none has it), as they are signing now.
+   */
+  cdnskeys(): Buffer[] {
+    return this.keySigningKeys.map((k) => k.dnskey);
+  }
+
+  /** The CDS rdata (RFC 7344 §3.1): the DS (digest type 2, SHA-256) of each key of cdnskeys(). */
+  cds(): Buffer[] {
+    return this.keySigningKeys.map((k) => dsRdata(this.apex, k.dnskey));
+  }
+
+  /**
    * Signatures over `rrset` at `now`: from the cache while fresh, else made (and remembered). With a `budget`, a
    * signature that has to be made takes from it, and SigningBudgetExceeded is thrown when it is spent.
    */
   sign(rrset: CanonicalRRset, now: number, budget?: SigningBudget): Signatures {
-    const keys = rrset.type === RRTYPE.DNSKEY ? this.keySigningKeys : this.zoneKeys;
+    const keys = SIGNED_BY_KSK.has(rrset.type) ? this.keySigningKeys : this.zoneKeys;
     const digest = createHash('sha256').update(canonicalRecords(rrset)).digest('base64');
     const rrsigs: Buffer[] = [];
     let refreshAt = Infinity;

@@ -2,7 +2,7 @@
 // are in lib/dnssec/types.ts, shared with the operator.
 
 /** Type numbers the signer needs besides those of the zone store. */
-export const RRTYPE = { DS: 43, RRSIG: 46, NSEC: 47, DNSKEY: 48, NXNAME: 128 } as const;
+export const RRTYPE = { DS: 43, RRSIG: 46, NSEC: 47, DNSKEY: 48, CDS: 59, CDNSKEY: 60, NXNAME: 128 } as const;
 
 /**
  * An rrset ready to sign: owner in text form, type number, the TTL served (the RRSIG's original TTL) and each

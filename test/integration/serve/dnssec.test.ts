@@ -157,6 +157,57 @@ describe('DNSSEC validated by unbound and delv', () => {
     expect(out.stdout + out.stderr).toContain('; fully validated');
   });
 
+  test('the apex answers CDS and CDNSKEY for the signing key, signed; unbound and delv validate them', async () => {
+    const dsData = ds.split(/\s+/).slice(3).join(' ').toLowerCase();
+    const dnskeys = (await server.dig([ZONE, 'DNSKEY', '+dnssec'])).answer.filter((r) => r.type === 'DNSKEY');
+    expect(dnskeys).toHaveLength(1);
+
+    const cds = await server.kdig([ZONE, 'CDS', '+dnssec']);
+    expect(cds.status).toBe('NOERROR');
+    expect(cds.flags).toContain('aa');
+    expect(cds.answer.filter((r) => r.type === 'CDS').map((r) => r.data.toLowerCase())).toEqual([dsData]);
+    expect(cds.answer.filter((r) => r.type === 'RRSIG').map((r) => r.data.split(/\s+/)[0])).toEqual(['CDS']);
+    const cdnskey = await server.dig([ZONE, 'CDNSKEY', '+dnssec']);
+    expect(cdnskey.answer.filter((r) => r.type === 'CDNSKEY').map((r) => r.data)).toEqual(dnskeys.map((r) => r.data));
+    expect(cdnskey.answer.filter((r) => r.type === 'RRSIG').map((r) => r.data.split(/\s+/)[0])).toEqual(['CDNSKEY']);
+
+    // A NODATA proof at the apex lists them among the types there.
+    const nodata = await server.dig([ZONE, 'SRV', '+dnssec']);
+    const nsec = nodata.authority.find((r) => r.type === 'NSEC');
+    expect(nsec?.data.split(/\s+/)).toEqual(expect.arrayContaining(['DNSKEY', 'CDS', 'CDNSKEY']));
+
+    const unbound = await startUnbound(temp.dir, 'cds', ds, server.port);
+    resolvers.push(unbound);
+    for (const type of ['CDS', 'CDNSKEY']) {
+      const validated = await unbound.dig([ZONE, type]);
+      expect(validated.status, type).toBe('NOERROR');
+      expect(validated.flags, type).toContain('ad');
+      expect(validated.answer.some((r) => r.type === type)).toBe(true);
+    }
+    const nodataValidated = await unbound.dig([ZONE, 'SRV']);
+    expect(nodataValidated.flags).toContain('ad');
+
+    const [, , , tag, algorithm, digestType, ...digest] = ds.split(/\s+/);
+    const anchors = path.join(temp.dir, 'anchors-cds.conf');
+    await writeFile(
+      anchors,
+      `trust-anchors { ${ZONE}. static-ds ${tag} ${algorithm} ${digestType} "${digest.join('')}"; };\n`,
+    );
+    for (const type of ['CDS', 'CDNSKEY']) {
+      const out = await runTool('delv', [
+        '@127.0.0.1',
+        '-p',
+        String(server.port),
+        '-a',
+        anchors,
+        `+root=${ZONE}`,
+        ZONE,
+        type,
+      ]);
+      expect(out.stdout + out.stderr, type).toContain('; fully validated');
+    }
+  }, 60_000);
+
   test('unbound refuses expired signatures and a trust anchor for another key', async () => {
     // The validator's clock a year ahead: every signature (valid for hours) has expired.
     const late = await startUnbound(temp.dir, 'expired', ds, server.port, [

@@ -5,7 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { HEALTH_FORMAT } from '../../../../api/health.ts';
 import { openGeoDatabase, type GeoDatabase } from '../../../../dnsserver/geoip/database.ts';
 import { createHandler, ServerState } from '../../../../dnsserver/handler.ts';
-import { generateSigningKey } from '../../../../lib/dnssec/keys.ts';
+import { dsRdata, generateSigningKey } from '../../../../lib/dnssec/keys.ts';
 import { ZoneSigner } from '../../../../dnsserver/dnssec/signer.ts';
 import { ALGORITHM, type SigningKey } from '../../../../lib/dnssec/types.ts';
 import type { ClientInfo } from '../../../../dnsserver/wire/types.ts';
@@ -171,6 +171,33 @@ describe('signed answers', () => {
     );
     expect(a?.sets).toEqual(['an www.geo.example. A 30 valid']);
     expect(keys?.sets).toEqual(['an geo.example. DNSKEY 300 valid']);
+  });
+
+  it('answers CDS and CDNSKEY at the apex for the key-signing key, signed by it; NODATA there lists them', () => {
+    const ksk = generateSigningKey('geo.example', ALGORITHM.ED25519, 257);
+    const zsk = generateSigningKey('geo.example', ALGORITHM.ECDSAP256SHA256, 256);
+    const { handler } = setup([ksk, zsk]);
+    const replies = [
+      handler(ask('geo.example', 'CDS', DO), client),
+      handler(ask('geo.example', 'CDNSKEY', DO), client),
+      handler(ask('geo.example', 'SRV', DO), client),
+    ];
+    const [cds, cdnskey, nodata] = check([ksk, zsk], replies);
+    expect(cds?.sets).toEqual(['an geo.example. CDS 300 valid']);
+    expect(cdnskey?.sets).toEqual(['an geo.example. CDNSKEY 300 valid']);
+    expect(nodata?.nsec).toEqual(['geo.example. \\000.geo.example. NS SOA MX RRSIG NSEC DNSKEY CDS CDNSKEY']);
+    // Only the KSK: its DS in CDS, its DNSKEY in CDNSKEY (dns-packet leaves both as raw rdata), and it alone signs.
+    const records = (reply: Buffer | null) => dnsPacket.decode(reply as Buffer).answers ?? [];
+    const rdata = (answer: dnsPacket.Answer[], type: string) =>
+      answer.filter((r) => r.type === type).map((r) => ((r as { data: unknown }).data as Buffer).toString('hex'));
+    const [cdsRecords, cdnskeyRecords] = [records(replies[0]!), records(replies[1]!)];
+    expect(rdata(cdsRecords, 'CDS')).toEqual([dsRdata('geo.example', ksk.dnskey).toString('hex')]);
+    expect(rdata(cdnskeyRecords, 'CDNSKEY')).toEqual([ksk.dnskey.toString('hex')]);
+    for (const answer of [cdsRecords, cdnskeyRecords]) {
+      expect(answer.filter((r) => r.type === 'RRSIG').map((r) => (r.data as { keyTag: number }).keyTag)).toEqual([
+        ksk.keyTag,
+      ]);
+    }
   });
 
   it('shares one signature among clients given the same set, and never signs the client subnet', () => {
