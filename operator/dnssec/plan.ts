@@ -29,7 +29,20 @@ export interface KeyStatus {
   keyTag: number;
   algorithm: number;
   flags: number;
-  state: 'Active' | 'Retained';
+  /** Published and Retiring: the new and the old key of a roll (roll.ts). */
+  state: 'Active' | 'Retained' | 'Published' | 'Retiring';
+}
+
+export type RollPhase = 'Published' | 'DSPending' | 'Retiring';
+
+/** A key roll in progress (roll.ts), as status shows it. */
+export interface RollStatus {
+  phase: RollPhase;
+  oldKeyTags: number[];
+  newKeyTag: number;
+  since: string;
+  /** What happens next, and when or on what. */
+  next: string;
 }
 
 export interface DsStatus {
@@ -42,6 +55,7 @@ export interface ZoneKeyState {
   keyTags: string;
   keys: KeyStatus[];
   ds: DsStatus[];
+  roll?: RollStatus;
   /** The DNSSEC condition: whether the zone is signed, and why not or with what. */
   condition: { ok: boolean; reason: string; message: string };
 }
