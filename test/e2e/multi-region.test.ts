@@ -223,6 +223,17 @@ async function spreadOver(s: Side, region: Region, count = 40): Promise<Map<stri
   return seen;
 }
 
+/** How often `address` is in 30 answers to clients of `client`'s region (never, with 2 of 5 picked: 0.6^30). */
+async function timesAnswered(s: Side, client: Region, address: string): Promise<number> {
+  let times = 0;
+  for (let i = 0; i < 30; i++) {
+    const result = await s.dns.dig([NAME, 'A', `+subnet=${CLIENT[client]}`]);
+    expect(result.answer).toHaveLength(2);
+    times += result.answer.filter((r) => r.data === address).length;
+  }
+  return times;
+}
+
 async function peersReachable(s: Side): Promise<{ status: string; reason: string; message: string } | undefined> {
   const zone = (await s.custom.getClusterCustomObject({ ...GROUP, plural: 'geozones', name: 'geo-example' })) as {
     status?: { conditions?: { type: string; status: string; reason: string; message: string }[] };
@@ -349,6 +360,28 @@ describe('the multi-region reference design on three control planes', () => {
       for (const s of sides.values()) expect(only(client)(await regionsAnswered(s, client))).toBe(true);
     }
     expect((await peersReachable(side('eu')))?.status).toBe('True');
+
+    // apac-1's pod turns not ready during the partition (its server still answers the probes): apac and eu drop it,
+    // us cannot hear of it and keeps it as last known.
+    const apac1 = serverAddress('apac', 1);
+    const notReady = Date.now();
+    await setPodReady(side('apac').core, 'web', 'app-0', false);
+    await Promise.all(
+      (['apac', 'eu'] as const).map(async (region) => {
+        await until(`cluster ${region}'s DNS without apac-1`, () => timesAnswered(side(region), 'apac', apac1), {
+          ...BUDGET,
+          accept: (n) => n === 0,
+        });
+        timeline.push({
+          scenario: 'c: apac-1 not ready',
+          event: `${region} DNS: apac-1 dropped`,
+          ms: Date.now() - notReady,
+        });
+      }),
+    );
+    expect(await timesAnswered(side('us'), 'apac', apac1)).toBeGreaterThan(0);
+    await everyNameServed();
+
     const healed = Date.now();
     links.get('us->apac')!.cut(false);
     links.get('apac->us')!.cut(false);
@@ -361,6 +394,15 @@ describe('the multi-region reference design on three control planes', () => {
         timeline.push({ scenario: 'c: partition healed', event: `${region}: PeersReachable`, ms: Date.now() - healed });
       }),
     );
+    await until("cluster us's DNS without apac-1", () => timesAnswered(side('us'), 'apac', apac1), {
+      ...BUDGET,
+      accept: (n) => n === 0,
+    });
+    timeline.push({ scenario: 'c: partition healed', event: 'us DNS: apac-1 dropped', ms: Date.now() - healed });
+    await setPodReady(side('apac').core, 'web', 'app-0', true);
+    for (const s of sides.values()) {
+      await until(`cluster ${s.region}'s DNS with apac-1 again`, () => timesAnswered(s, 'apac', apac1), BUDGET);
+    }
   }, 300_000);
 
   it('(b) cluster eu lost: the others keep its targets while their probes pass, and drop them when its servers go', async () => {
