@@ -20,7 +20,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPod, setPodReady, uncontactedAddress } from '../../tools/control-plane/pods.ts';
 import type { KubeObject } from '../support/objects.ts';
 import { startCluster, type Cluster } from '../support/operator-cluster.ts';
-import { CITY_MMDB, spawnGeodns, startServe, type GeodnsProcess, type ServeProcess } from '../support/serve.ts';
+import { CITY_MMDB, runCli, spawnGeodns, startServe, type GeodnsProcess, type ServeProcess } from '../support/serve.ts';
 import { SYSTEM_NAMESPACE } from '../support/suite-plane.ts';
 import { until } from '../support/until.ts';
 
@@ -234,6 +234,23 @@ async function timesAnswered(s: Side, client: Region, address: string): Promise<
   return times;
 }
 
+async function endpointStatus(
+  s: Side,
+): Promise<{ targetsSummary?: string; targets?: { name: string; source: string }[] } | undefined> {
+  const object = (await s.custom.getNamespacedCustomObject({
+    ...GROUP,
+    namespace: 'web',
+    plural: 'geoendpoints',
+    name: 'app',
+  })) as { status?: { targetsSummary?: string; targets?: { name: string; source: string }[] } };
+  return object.status;
+}
+
+async function serialOf(s: Side): Promise<string | undefined> {
+  const result = await s.dns.dig(['geo.example.com', 'SOA']);
+  return result.answer.find((r) => r.type === 'SOA')?.data.split(' ')[2];
+}
+
 async function peersReachable(s: Side): Promise<{ status: string; reason: string; message: string } | undefined> {
   const zone = (await s.custom.getClusterCustomObject({ ...GROUP, plural: 'geozones', name: 'geo-example' })) as {
     status?: { conditions?: { type: string; status: string; reason: string; message: string }[] };
@@ -320,6 +337,24 @@ describe('the multi-region reference design on three control planes', () => {
         accept: (c) => c?.status === 'True',
       });
     }
+    // What docs/multi-region.md has a user check: all fifteen healthy in every cluster, each served from its own
+    // Service where it runs and from the peer that runs it elsewhere, and one SOA serial on every name server.
+    for (const s of sides.values()) {
+      const status = await until(`cluster ${s.region}: 15/15 healthy`, () => endpointStatus(s), {
+        ...BUDGET,
+        accept: (e) => e?.targetsSummary === '15/15',
+      });
+      expect(status?.targets).toHaveLength(15);
+      for (const t of status?.targets ?? []) {
+        const [region, server] = t.name.split('-');
+        const service = `Service web/app-${region ?? ''}-${server ?? ''}`;
+        expect(t.source).toBe(region === s.region ? service : `Peer ${region ?? ''}: ${service}`);
+      }
+    }
+    await until('one SOA serial on the three name servers', () => Promise.all(surviving().map((s) => serialOf(s))), {
+      ...BUDGET,
+      accept: (serials) => serials.every((serial) => serial !== undefined && serial === serials[0]),
+    });
   }, 300_000);
 
   it("(a) region eu's application lost: every name server sends EU clients to us, the others keep their regions", async () => {
@@ -328,6 +363,15 @@ describe('the multi-region reference design on three control planes', () => {
     await setApplicationReady(eu, false);
     await stopBackends(eu.backends);
     await everyServerAnswers('a: eu application lost', 'eu', 'us', fault);
+    // geodns route --kube, as docs/multi-region.md runs it in a DNS pod, explains the walk to the backup.
+    const route = await runCli([
+      'route',
+      ...['--kube', '--kubeconfig', eu.cluster.dnsKubeconfig, '--namespace', SYSTEM_NAMESPACE, '--geoip', CITY_MMDB],
+      ...['--name', NAME, '--subnet', CLIENT.eu],
+    ]);
+    expect(route.code, route.stderr).toBe(0);
+    expect(route.stdout).toMatch(/region eu: no healthy target/);
+    expect(route.stdout).toMatch(/region us: healthy us-1, us-2, us-3, us-4, us-5/);
     for (const s of sides.values()) {
       await spreadOver(s, 'us');
       await spreadOver(s, 'apac');
