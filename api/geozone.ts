@@ -325,7 +325,7 @@ export const DnssecKeyStatusSchema = Type.Object(
     flags: Type.Integer({ description: 'DNSKEY flags: 257 for a combined signing key.', minimum: 0, maximum: 65535 }),
     state: Type.String({
       description:
-        'Active: in the key Secret, published in DNSKEY and signing. Retained: spec.dnssec is off, but the key stays in the Secret (and the DNS pods sign with it) until someone removes it on purpose.',
+        'Active: in the key Secret, published in DNSKEY and signing. Retained: spec.dnssec is off, but the key stays in the Secret (and the DNS pods sign with it) until someone removes it on purpose. During a key roll (annotation geodns.io/dnssec-roll): Published, the new key, in DNSKEY and signing beside the old until every DNS pod serves it and the DNSKEY TTL has passed; Retiring, the old key, removed once the parent holds the new DS and its TTL has passed.',
     }),
   },
   { description: 'A key of the zone.' },
@@ -347,6 +347,21 @@ export const DnssecStatusSchema = Type.Object(
     ),
     ds: Type.Optional(Type.Array(DnssecDsSchema, { description: "The DS records of the zone's key-signing keys." })),
     keys: Type.Optional(Type.Array(DnssecKeyStatusSchema, { description: 'The keys of the zone in the key Secret.' })),
+    roll: Type.Optional(
+      Type.Object(
+        {
+          phase: Type.String({
+            description:
+              'Published (the new key beside the old, both signing), DSPending (the parent is to get the new DS: annotate geodns.io/dnssec-ds-updated with the new key tag once it has), Retiring (waiting out the parent DS TTL before the old key goes).',
+          }),
+          oldKeyTags: Type.Array(Type.Integer({ minimum: 0, maximum: 65535 }), { description: 'The keys rolled out.' }),
+          newKeyTag: Type.Integer({ minimum: 0, maximum: 65535, description: 'The key rolled in.' }),
+          since: Type.String({ description: 'When the phase began (RFC 3339).' }),
+          next: Type.String({ description: 'What happens next, and when or on what.' }),
+        },
+        { description: 'A key roll in progress (docs/dnssec.md, "Rolling a key").' },
+      ),
+    ),
     serving: Type.Optional(
       Type.String({
         description:

@@ -24,6 +24,7 @@ import { Pipeline, type PipelineOutput } from './pipeline.ts';
 import { HealthPublisher } from './publish/health.ts';
 import { ApiError, type ClusterWriter, type ObjectRef, type SecretWriter } from './cluster-writer.ts';
 import { DnssecKeeper } from './dnssec/keeper.ts';
+import { SIGNED_TTL_CAP_SECONDS } from '../lib/dnssec/types.ts';
 import type { Dnssec } from '../api/geozone.ts';
 import { Lanes } from './queue/lanes.ts';
 import { queueMetrics } from './queue/metrics.ts';
@@ -160,7 +161,7 @@ export class Operator {
   readonly #publishState = new Map<string, ZonePublishState>();
   readonly #serving = new Map<string, ServingCount>();
   /** Per GeoZone of a signed zone: how many DNS pods publish its current DNSSEC key set. */
-  readonly #keyServing = new Map<string, ServingCount>();
+  readonly #keyServing = new Map<string, ServingCount & { keyTags: readonly number[] }>();
   #leading: Leading | undefined;
   #compiled: CompileOutput | undefined;
   #table: HealthTable | undefined;
@@ -306,8 +307,19 @@ export class Operator {
         (this.#compiled?.zones ?? []).map((zone) => {
           const object = this.caches.geoZones.get(zone.source) as RawObject | undefined;
           const spec = object?.spec as { dnssec?: Dnssec } | undefined;
-          const uid = (object?.metadata as { uid?: string } | undefined)?.uid;
-          return { source: zone.source, apex: zone.zone, dnssec: spec?.dnssec, ...(uid ? { uid } : {}) };
+          const metadata = object?.metadata as { uid?: string; annotations?: Record<string, string> } | undefined;
+          const uid = metadata?.uid;
+          // The key set every ready DNS pod answered at the last check (with none, nothing to wait for).
+          const served = this.#keyServing.get(zone.source);
+          return {
+            source: zone.source,
+            apex: zone.zone,
+            dnssec: spec?.dnssec,
+            ...(uid ? { uid } : {}),
+            ...(metadata?.annotations ? { annotations: metadata.annotations } : {}),
+            dnskeyTtl: Math.min(zone.soa.ttl, SIGNED_TTL_CAP_SECONDS),
+            ...(served && served.current === served.total ? { servedKeyTags: served.keyTags } : {}),
+          };
         }),
       onChange: () => this.#scheduleRefresh(),
       published: () => publishedKeyTags(this.caches.zoneConfigMaps()),
@@ -482,10 +494,19 @@ export class Operator {
       }
       const keys = await countKeyServing(servers, zone.zone, zone.dnssec.keyTags, 500);
       const keysBefore = this.#keyServing.get(zone.source);
-      if (keysBefore?.current !== keys.current || keysBefore.total !== keys.total) changed = true;
-      this.#keyServing.set(zone.source, keys);
+      if (
+        keysBefore?.current !== keys.current ||
+        keysBefore.total !== keys.total ||
+        keysBefore.keyTags.join() !== zone.dnssec.keyTags.join()
+      ) {
+        changed = true;
+      }
+      this.#keyServing.set(zone.source, { ...keys, keyTags: zone.dnssec.keyTags });
     }
-    if (changed) this.#scheduleRefresh();
+    if (changed) {
+      this.#scheduleRefresh();
+      this.#leading?.dnssec.wake(); // a key roll may wait for the pods
+    }
   }
 
   #published(zone: string, result: ZonePublishResult): void {

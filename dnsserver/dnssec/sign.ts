@@ -3,17 +3,12 @@
 // (RFC 6605 §4, 'ieee-p1363'); Ed25519 signs it as is (RFC 8080 §4, PureEdDSA).
 import { sign } from 'node:crypto';
 import { canonicalName } from '../../lib/dns/name.ts';
-import { ALGORITHM, type SigningKey } from '../../lib/dnssec/types.ts';
+import { ALGORITHM, DEFAULT_LIFETIME_SECONDS, type SigningKey } from '../../lib/dnssec/types.ts';
 import { canonicalRecords, labelCount } from './canonical.ts';
 import type { CanonicalRRset, Validity } from './types.ts';
 
 /** Inception back-dated by an hour for clocks that run behind (as Knot and PowerDNS do). */
 export const DEFAULT_BACKDATE_SECONDS = 3600;
-/**
- * Signatures are short-lived: they bound how long a captured answer (a stale failover answer) can be replayed.
- * Three hours from now; refreshed once less than half of that is left.
- */
-export const DEFAULT_LIFETIME_SECONDS = 3 * 3600;
 
 /** RRSIG validity for signing at `now` (seconds since 1970). Times wrap modulo 2^32 (RFC 4034 §3.1.5). */
 export function validityAt(

@@ -4,9 +4,9 @@
 // passed in (seconds since 1970): nothing here reads it.
 import { createHash } from 'node:crypto';
 import { canonicalRecords } from './canonical.ts';
-import { DEFAULT_BACKDATE_SECONDS, DEFAULT_LIFETIME_SECONDS, signRRset, validityAt } from './sign.ts';
+import { DEFAULT_BACKDATE_SECONDS, signRRset, validityAt } from './sign.ts';
 import { dsRdata } from '../../lib/dnssec/keys.ts';
-import { DNSKEY_FLAG, type SigningKey } from '../../lib/dnssec/types.ts';
+import { DEFAULT_LIFETIME_SECONDS, DNSKEY_FLAG, type SigningKey } from '../../lib/dnssec/types.ts';
 import { RRTYPE, type CanonicalRRset } from './types.ts';
 import { SigningBudgetExceeded, type SigningBudget } from './budget.ts';
 

@@ -29,3 +29,11 @@ export interface SigningKey {
   readonly dnskey: Buffer;
   readonly privateKey: KeyObject;
 }
+
+/**
+ * Signatures are short-lived: they bound how long a captured answer (a stale failover answer) can be replayed.
+ * Three hours from now; refreshed once less than half of that is left.
+ */
+export const DEFAULT_LIFETIME_SECONDS = 3 * 3600;
+/** The DNS server caps the TTL of every signed rrset at half the signature lifetime (no cached copy outlives it). */
+export const SIGNED_TTL_CAP_SECONDS = DEFAULT_LIFETIME_SECONDS / 2;

@@ -11,6 +11,16 @@ import type { ClusterWriter, SecretObject, SecretWriter } from '../cluster-write
 import type { Lanes } from '../queue/lanes.ts';
 import type { HandlerResult, WorkQueue } from '../queue/work-queue.ts';
 import { KEY_SECRET, planKeys, type ZoneKeyRequest, type ZoneKeyState } from './plan.ts';
+import {
+  DS_UPDATED_ANNOTATION,
+  PARENT_DS_TTL_ANNOTATION,
+  parentDsTtlOf,
+  parseRolls,
+  planRolls,
+  ROLL_ANNOTATION,
+  ROLLS_ANNOTATION,
+  type RollRequest,
+} from './roll.ts';
 
 /** A served zone: its GeoZone's name and uid, its apex and its spec.dnssec. */
 export interface SignedZoneSpec {
@@ -18,6 +28,12 @@ export interface SignedZoneSpec {
   uid?: string;
   apex: string;
   dnssec: Dnssec | undefined;
+  /** The GeoZone's annotations: a key roll is asked for and confirmed there (roll.ts). */
+  annotations?: Record<string, string>;
+  /** The TTL the DNS pods give its DNSKEY rrset, in seconds. */
+  dnskeyTtl?: number;
+  /** The key tags every ready DNS pod was last seen serving (undefined: not all of them). */
+  servedKeyTags?: readonly number[];
 }
 
 export interface DnssecKeeperOptions {
@@ -115,19 +131,29 @@ export class DnssecKeeper {
       throw error;
     }
     const current = decode(secret?.data);
-    const plan = planKeys(
-      requests,
-      current,
-      (apex, algorithm) => generateSigningKey(apex, algorithm),
-      (key) => formatKeyPair(key),
-    );
-    if (!sameFiles(plan.files, current)) {
+    const generate = (apex: string, algorithm: Parameters<typeof generateSigningKey>[1]) =>
+      generateSigningKey(apex, algorithm);
+    const keys = planKeys(requests, current, generate, (key) => formatKeyPair(key));
+    const rollsBefore = secret?.metadata.annotations?.[ROLLS_ANNOTATION];
+    const plan = planRolls({
+      requests: zones.map((zone) => rollRequestOf(zone)),
+      rolls: parseRolls(rollsBefore),
+      plan: keys,
+      now: new Date(),
+      generate,
+      format: (key) => formatKeyPair(key),
+    });
+    const rollsText = Object.keys(plan.rolls).length > 0 ? JSON.stringify(plan.rolls) : undefined;
+    if (!sameFiles(plan.files, current) || rollsText !== rollsBefore) {
       const data = encode(plan.files);
+      const annotations = { ...secret?.metadata.annotations };
+      if (rollsText === undefined) delete annotations[ROLLS_ANNOTATION];
+      else annotations[ROLLS_ANNOTATION] = rollsText;
       try {
-        if (secret) await secrets.replaceSecret({ ...secret, data });
+        if (secret) await secrets.replaceSecret({ ...secret, metadata: { ...secret.metadata, annotations }, data });
         else {
           await secrets.createSecret({
-            metadata: { name: KEY_SECRET, namespace, labels: { [MANAGED_BY_LABEL]: MANAGER } },
+            metadata: { name: KEY_SECRET, namespace, labels: { [MANAGED_BY_LABEL]: MANAGER }, annotations },
             type: 'Opaque',
             data,
           });
@@ -154,7 +180,10 @@ export class DnssecKeeper {
       }
     }
     this.#publish(plan.zones, true);
-    return recheck;
+    // A roll due to move on by time alone is looked at again then.
+    return plan.nextDueMs !== undefined
+      ? { requeueAfterMs: Math.min(recheck.requeueAfterMs, plan.nextDueMs + 100) }
+      : recheck;
   }
 
   /** Every asking zone keeps its last known keys, with a condition saying what failed. */
@@ -195,4 +224,21 @@ function signedOf(
     if (keys.length > 0) signed[zone.apex] = [...new Set(keys.map((k) => k.keyTag))].sort((a, b) => a - b);
   }
   return signed;
+}
+
+/** What a zone asks of a key roll (roll.ts), from its GeoZone's annotations and what the operator saw of the pods. */
+function rollRequestOf(zone: SignedZoneSpec): RollRequest {
+  const annotations = zone.annotations ?? {};
+  return {
+    source: zone.source,
+    apex: zone.apex,
+    token: annotations[ROLL_ANNOTATION],
+    dsUpdated: annotations[DS_UPDATED_ANNOTATION],
+    parentDsTtl: parentDsTtlOf(annotations[PARENT_DS_TTL_ANNOTATION]),
+    dnskeyTtl: zone.dnskeyTtl ?? 3600,
+    servedKeyTags: zone.servedKeyTags,
+    algorithm: zone.dnssec?.algorithm ?? 'ECDSAP256SHA256',
+    ownKeys: zone.dnssec?.keySecretRef !== undefined,
+    enabled: zone.dnssec?.enabled === true,
+  };
 }

@@ -213,11 +213,14 @@ export function desiredStatus(
     }
     if (context.dnssec) {
       const { condition: signed, ...dnssec } = context.dnssec;
+      // null removes a field the merge patch would otherwise leave behind (a roll done, no pod to count).
       status.dnssec = {
         ...dnssec,
-        ...(context.keyServing && context.keyServing.total > 0
-          ? { serving: `${context.keyServing.current}/${context.keyServing.total}` }
-          : {}),
+        roll: dnssec.roll ?? null,
+        serving:
+          context.keyServing && context.keyServing.total > 0
+            ? `${context.keyServing.current}/${context.keyServing.total}`
+            : null,
       };
       conditions = setCondition(conditions, condition('DNSSEC', signed.ok, signed.reason, signed.message));
     }
@@ -309,7 +312,8 @@ function unreachableNote(
 export function statusPatch(desired: StatusBody, current: StatusBody | undefined): StatusBody | undefined {
   const conditions = keepTransitionTimes(desired.conditions ?? [], current?.conditions);
   const next: StatusBody = { ...desired, conditions };
-  const same = canonicalJson(steady(pick(current ?? {}, Object.keys(next)))) === canonicalJson(steady(next));
+  const same =
+    canonicalJson(steady(pick(current ?? {}, Object.keys(next)))) === canonicalJson(steady(withoutNulls(next)));
   return same ? undefined : next;
 }
 
@@ -343,6 +347,17 @@ function steady(status: StatusBody): StatusBody {
     ...status,
     addresses: (status.addresses as ProbedAddress[]).map(({ latencyMs: _latency, ...rest }) => rest),
   };
+}
+
+/** What a merge patch leaves: fields set to null are removed (at any depth). */
+function withoutNulls(value: StatusBody): StatusBody {
+  const strip = (v: unknown): unknown =>
+    Array.isArray(v)
+      ? v.map(strip)
+      : typeof v === 'object' && v !== null
+        ? Object.fromEntries(Object.entries(v).flatMap(([k, x]) => (x === null ? [] : [[k, strip(x)]])))
+        : v;
+  return strip(value) as StatusBody;
 }
 
 function pick(value: StatusBody, keys: readonly string[]): StatusBody {

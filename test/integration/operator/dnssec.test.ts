@@ -29,6 +29,7 @@ const KEY_SECRET = 'geodns-dnssec-keys';
 
 interface DnssecStatus {
   keyTags?: string;
+  roll?: { phase: string; oldKeyTags: number[]; newKeyTag: number; since: string; next: string };
   ds?: { keyTag: number; rdata: string; record: string }[];
   keys?: { keyTag: number; algorithm: number; flags: number; state: string }[];
 }
@@ -243,6 +244,76 @@ describe('DNSSEC keys kept by the operator', { timeout: 120_000 }, () => {
     expect(answer.status).toBe('NOERROR');
     expect(answer.flags).toContain('ad');
     expect(answer.answer.filter((r) => r.type === 'A').map((r) => r.data)).toEqual(['192.0.2.1']);
+  });
+
+  it('rolls a key on demand: published beside the old, the DS swapped on confirmation, the old key retired', async () => {
+    startOperator();
+    // TTLs of a second, so the RFC 7583 waits (the DNSKEY TTL, the parent's DS TTL) take seconds here.
+    await custom.createClusterCustomObject({
+      ...GROUP,
+      plural: 'geozones',
+      body: geoZone({ dnssec: { enabled: true }, soa: { hostmaster: 'hostmaster.example.com', ttl: 1 } }),
+    });
+    const first = await until('the first key', async () => (await zoneStatus()).dnssec?.keys, { timeoutMs: 30_000 });
+    const oldTag = first[0]!.keyTag;
+    const annotate = (annotations: Record<string, string>) =>
+      cluster.plane.kubectl([
+        'annotate',
+        '--overwrite',
+        'gz',
+        'geo-example',
+        ...Object.entries(annotations).map(([k, v]) => `${k}=${v}`),
+      ]);
+    await annotate({ 'geodns.io/dnssec-roll': 'r1', 'geodns.io/dnssec-parent-ds-ttl': '2' });
+
+    // Published, then (no DNS pod to wait for, DNSKEY TTL 1 s) DSPending: both keys in the Secret and in the DS list.
+    const pending = await until('the roll waiting for the DS', zoneStatus, {
+      timeoutMs: 30_000,
+      accept: (status) => status.dnssec?.roll?.phase === 'DSPending',
+    });
+    const newTag = pending.dnssec!.roll!.newKeyTag;
+    expect(pending.dnssec?.roll?.oldKeyTags).toEqual([oldTag]);
+    expect(new Set(keysOf((await secretFiles(KEY_SECRET))!).map((k) => k.keyTag))).toEqual(new Set([oldTag, newTag]));
+    expect(pending.dnssec?.keys?.map((k) => [k.keyTag, k.state]).sort()).toEqual(
+      [
+        [oldTag, 'Retiring'],
+        [newTag, 'Active'],
+      ].sort(),
+    );
+    expect(pending.dnssec?.ds?.map((d) => d.keyTag).sort()).toEqual([oldTag, newTag].sort());
+    expect(pending.conditions?.find((c) => c.type === 'DNSSEC')?.message).toContain(
+      `geodns.io/dnssec-ds-updated=${newTag}`,
+    );
+    // The published document names both keys: the DNS pods sign with both.
+    expect((await publishedZone())?.dnssec?.keyTags).toEqual([oldTag, newTag].sort((a, b) => a - b));
+
+    // The parent's DS confirmed: after its TTL (2 s) the old key leaves the Secret, the status and the document.
+    await annotate({ 'geodns.io/dnssec-ds-updated': String(newTag) });
+    const done = await until('the old key retired', zoneStatus, {
+      timeoutMs: 30_000,
+      accept: (status) => status.dnssec?.keys?.length === 1 && status.dnssec.roll === undefined,
+    });
+    expect(done.dnssec?.keys).toEqual([expect.objectContaining({ keyTag: newTag, state: 'Active' })]);
+    expect(done.dnssec?.keyTags).toBe(String(newTag));
+    expect(keysOf((await secretFiles(KEY_SECRET))!).map((k) => k.keyTag)).toEqual([newTag]);
+    await until('the document marked with the new key alone', publishedZone, {
+      timeoutMs: 30_000,
+      accept: (zone) => zone?.dnssec?.keyTags.join() === String(newTag),
+    });
+    const events = await core.listNamespacedEvent({ namespace: 'default' });
+    const reasons = events.items.map((e) => e.reason);
+    for (const reason of ['DNSSECRollStarted', 'DNSSECRollDSPending', 'DNSSECRollDSConfirmed', 'DNSSECKeyRetired']) {
+      expect(reasons).toContain(reason);
+    }
+
+    // The same request again does nothing; the roll is remembered across an operator restart.
+    await operator?.stop();
+    const restarted = startOperator();
+    await until('the new operator leading', () => restarted.isLeader, { timeoutMs: 30_000 });
+    await restarted.settled();
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    await restarted.settled();
+    expect(keysOf((await secretFiles(KEY_SECRET))!).map((k) => k.keyTag)).toEqual([newTag]);
   });
 
   it('adopts a dnssec-keygen key from a Secret; a broken one is named in a condition and the last good key stays', async () => {
