@@ -91,16 +91,17 @@ export const cases: Case[] = [
       ]);
     },
   },
-  {
-    name: 'peers: a cluster name and the peer listener',
-    set: ['operator.peers.clusterName=eu', 'operator.peers.port=9155'],
+  // Peers: a cluster name and the peer listener, as each cluster of examples/multi-region sets them.
+  ...['us', 'eu', 'apac'].map((cluster): Case => ({
+    name: `peers: examples/multi-region/overlays/${cluster}/values.yaml (cluster name and peer listener)`,
+    values: [path.join(REPO_ROOT, `examples/multi-region/overlays/${cluster}/values.yaml`)],
     check: (objects) => {
       const container = operatorPod(objects).containers[0]!;
-      expect(flagValues(container.args, '--cluster-name')).toEqual(['eu']);
+      expect(flagValues(container.args, '--cluster-name')).toEqual([cluster]);
       expect(flagValues(container.args, '--peer-listen')).toEqual(['0.0.0.0:9155']);
       expect(container.ports).toContainEqual(expect.objectContaining({ name: 'peers', containerPort: 9155 }));
     },
-  },
+  })),
   {
     name: 'one operator without leader election or anti-affinity',
     set: ['operator.replicas=1', 'operator.leaderElection.enabled=false', 'operator.podAntiAffinity=none'],
