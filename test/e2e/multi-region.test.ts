@@ -89,6 +89,7 @@ const links = new Map<string, PeerLink>();
 const side = (region: Region): Side => sides.get(region)!;
 const surviving = (): Side[] => [...sides.values()].filter((s) => !s.lost);
 const timeline: { scenario: string; event: string; ms: number }[] = [];
+const spreads: { what: string; queries: number; shares: string }[] = [];
 
 async function freePort(): Promise<number> {
   const server = net.createServer();
@@ -211,16 +212,28 @@ async function everyServerAnswers(scenario: string, client: Region, region: Regi
   );
 }
 
-/** Every server of `region` appears in `count` answers to clients of that region, and nothing else does. */
-async function spreadOver(s: Side, region: Region, count = 40): Promise<Map<string, number>> {
+/**
+ * Every server of `region` (but those `down`) appears in `count` answers to clients of that region, and nothing
+ * else does; `recordAs` keeps each server's share of the addresses answered (bench/RESULTS.md).
+ */
+async function spreadOver(
+  s: Side,
+  region: Region,
+  options: { count?: number; down?: number[]; recordAs?: string } = {},
+): Promise<void> {
+  const { count = 40, down = [] } = options;
   const seen = new Map<string, number>();
   for (let i = 0; i < count; i++) {
     const result = await s.dns.dig([NAME, 'A', `+subnet=${CLIENT[region]}`]);
     expect(result.answer).toHaveLength(2);
     for (const r of result.answer) seen.set(r.data, (seen.get(r.data) ?? 0) + 1);
   }
-  expect([...seen.keys()].sort()).toEqual(SERVERS.map((n) => serverAddress(region, n)).sort());
-  return seen;
+  const expected = SERVERS.filter((n) => !down.includes(n)).map((n) => serverAddress(region, n));
+  expect([...seen.keys()].sort()).toEqual(expected.sort());
+  if (options.recordAs) {
+    const shares = expected.map((a) => `${a} ${Math.round((100 * (seen.get(a) ?? 0)) / (2 * count))} %`);
+    spreads.push({ what: options.recordAs, queries: count, shares: shares.join(', ') });
+  }
 }
 
 /** How often `address` is in 30 answers to clients of `client`'s region (never, with 2 of 5 picked: 0.6^30). */
@@ -284,6 +297,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   process.stdout.write(`multi-region timeline (ms from each fault):\n${JSON.stringify(timeline, null, 1)}\n`);
+  process.stdout.write(`multi-region shares within a region:\n${JSON.stringify(spreads, null, 1)}\n`);
   for (const s of sides.values()) {
     await s.dns.stop();
     await s.operator.stop();
@@ -373,7 +387,7 @@ describe('the multi-region reference design on three control planes', () => {
     expect(route.stdout).toMatch(/region eu: no healthy target/);
     expect(route.stdout).toMatch(/region us: healthy us-1, us-2, us-3, us-4, us-5/);
     for (const s of sides.values()) {
-      await spreadOver(s, 'us');
+      await spreadOver(s, 'us', s.region === 'us' ? { count: 200, recordAs: 'a: US clients, us DNS, eu lost' } : {});
       await spreadOver(s, 'apac');
     }
     const back = Date.now();
@@ -425,6 +439,7 @@ describe('the multi-region reference design on three control planes', () => {
     );
     expect(await timesAnswered(side('us'), 'apac', apac1)).toBeGreaterThan(0);
     await everyNameServed();
+    await spreadOver(side('eu'), 'apac', { count: 200, down: [1], recordAs: 'c: APAC clients, eu DNS, apac-1 down' });
 
     const healed = Date.now();
     links.get('us->apac')!.cut(false);
