@@ -11,15 +11,18 @@ export interface OwnerReference {
   blockOwnerDeletion?: boolean;
 }
 
+/** The metadata the operator reads and writes of its ConfigMaps and Secrets. */
+export interface ObjectMetadata {
+  name: string;
+  namespace: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+  resourceVersion?: string;
+  ownerReferences?: OwnerReference[];
+}
+
 export interface ConfigMapObject {
-  metadata: {
-    name: string;
-    namespace: string;
-    labels?: Record<string, string>;
-    annotations?: Record<string, string>;
-    resourceVersion?: string;
-    ownerReferences?: OwnerReference[];
-  };
+  metadata: ObjectMetadata;
   data?: Record<string, string>;
   binaryData?: Record<string, string>;
 }
@@ -50,13 +53,7 @@ export interface ClusterWriter {
 
 /** A Secret as the operator reads and writes it: one by name, in its own namespace. */
 export interface SecretObject {
-  metadata: {
-    name: string;
-    namespace: string;
-    labels?: Record<string, string>;
-    annotations?: Record<string, string>;
-    resourceVersion?: string;
-  };
+  metadata: ObjectMetadata;
   type?: string;
   /** Values base64-encoded, as the API has them. */
   data?: Record<string, string>;

@@ -2,39 +2,19 @@
 // calls, with the fields the callers use copied out of its models.
 import { CoreV1Api, type V1ConfigMap } from '@kubernetes/client-node';
 import type { KubeConfig } from './kubeconfig.ts';
+import { metaFromModel, type ObjectMeta } from './object-meta.ts';
 
-export interface OwnerReference {
-  apiVersion: string;
-  kind: string;
-  name: string;
-  uid: string;
-  controller?: boolean;
-  blockOwnerDeletion?: boolean;
-}
+export type { OwnerReference } from './object-meta.ts';
 
 export interface ConfigMap {
-  metadata: {
-    name: string;
-    namespace: string;
-    labels?: Record<string, string>;
-    annotations?: Record<string, string>;
-    resourceVersion?: string;
-    ownerReferences?: OwnerReference[];
-  };
+  metadata: ObjectMeta;
   data?: Record<string, string>;
   binaryData?: Record<string, string>;
 }
 
 function fromModel(cm: V1ConfigMap): ConfigMap {
   return {
-    metadata: {
-      name: cm.metadata?.name ?? '',
-      namespace: cm.metadata?.namespace ?? '',
-      ...(cm.metadata?.labels ? { labels: cm.metadata.labels } : {}),
-      ...(cm.metadata?.annotations ? { annotations: cm.metadata.annotations } : {}),
-      ...(cm.metadata?.resourceVersion ? { resourceVersion: cm.metadata.resourceVersion } : {}),
-      ...(cm.metadata?.ownerReferences ? { ownerReferences: cm.metadata.ownerReferences } : {}),
-    },
+    metadata: metaFromModel(cm.metadata),
     ...(cm.data ? { data: cm.data } : {}),
     ...(cm.binaryData ? { binaryData: cm.binaryData } : {}),
   };

@@ -3,15 +3,10 @@
 // whoever uses this is allowed to get named Secrets of one namespace, nothing more.
 import { CoreV1Api, type V1Secret } from '@kubernetes/client-node';
 import type { KubeConfig } from './kubeconfig.ts';
+import { metaFromModel, type ObjectMeta } from './object-meta.ts';
 
 export interface Secret {
-  metadata: {
-    name: string;
-    namespace: string;
-    labels?: Record<string, string>;
-    annotations?: Record<string, string>;
-    resourceVersion?: string;
-  };
+  metadata: ObjectMeta;
   type?: string;
   /** Values base64-encoded, as the API has them. */
   data?: Record<string, string>;
@@ -19,13 +14,7 @@ export interface Secret {
 
 function fromModel(secret: V1Secret): Secret {
   return {
-    metadata: {
-      name: secret.metadata?.name ?? '',
-      namespace: secret.metadata?.namespace ?? '',
-      ...(secret.metadata?.labels ? { labels: secret.metadata.labels } : {}),
-      ...(secret.metadata?.annotations ? { annotations: secret.metadata.annotations } : {}),
-      ...(secret.metadata?.resourceVersion ? { resourceVersion: secret.metadata.resourceVersion } : {}),
-    },
+    metadata: metaFromModel(secret.metadata),
     ...(secret.type ? { type: secret.type } : {}),
     ...(secret.data ? { data: secret.data } : {}),
   };
