@@ -6,20 +6,12 @@ import { decodeDocuments, type ConfigMapContent } from '../../api/configmaps.ts'
 /** Target id → the addresses the published zone documents give it; what cannot be read is skipped. */
 export function publishedTargets(configMaps: readonly ConfigMapContent[]): Map<string, string[]> {
   const targets = new Map<string, string[]>();
-  for (const configMap of configMaps) {
-    for (const text of decodeDocuments(configMap).documents.values()) {
-      let document: unknown;
-      try {
-        document = JSON.parse(text);
-      } catch {
-        continue;
-      }
-      for (const name of listOf(field(document, 'routed'))) {
-        for (const target of listOf(field(name, 'targets'))) {
-          const id = field(target, 'id');
-          const addresses = listOf(field(target, 'addresses')).filter((a): a is string => typeof a === 'string');
-          if (typeof id === 'string') targets.set(id, addresses);
-        }
+  for (const document of publishedDocuments(configMaps)) {
+    for (const name of listOf(field(document, 'routed'))) {
+      for (const target of listOf(field(name, 'targets'))) {
+        const id = field(target, 'id');
+        const addresses = listOf(field(target, 'addresses')).filter((a): a is string => typeof a === 'string');
+        if (typeof id === 'string') targets.set(id, addresses);
       }
     }
   }
@@ -29,22 +21,25 @@ export function publishedTargets(configMaps: readonly ConfigMapContent[]): Map<s
 /** Apex → the key tags of the published documents marked signed (`dnssec.keyTags`); what cannot be read is skipped. */
 export function publishedKeyTags(configMaps: readonly ConfigMapContent[]): Record<string, number[]> {
   const signed: Record<string, number[]> = {};
+  for (const document of publishedDocuments(configMaps)) {
+    const zone = field(document, 'zone');
+    const tags = listOf(field(field(document, 'dnssec'), 'keyTags')).filter((t): t is number => typeof t === 'number');
+    if (typeof zone === 'string' && tags.length > 0) signed[zone] = tags;
+  }
+  return signed;
+}
+
+/** Every zone document the ConfigMaps hold, parsed; one that is not JSON is skipped. */
+function* publishedDocuments(configMaps: readonly ConfigMapContent[]): Generator<unknown> {
   for (const configMap of configMaps) {
     for (const text of decodeDocuments(configMap).documents.values()) {
-      let document: unknown;
       try {
-        document = JSON.parse(text);
+        yield JSON.parse(text) as unknown;
       } catch {
         continue;
       }
-      const zone = field(document, 'zone');
-      const tags = listOf(field(field(document, 'dnssec'), 'keyTags')).filter(
-        (t): t is number => typeof t === 'number',
-      );
-      if (typeof zone === 'string' && tags.length > 0) signed[zone] = tags;
     }
   }
-  return signed;
 }
 
 function field(value: unknown, name: string): unknown {
