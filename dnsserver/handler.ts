@@ -274,19 +274,29 @@ export function createHandler(state: ServerState, options: HandlerOptions = {}):
       body = encodeBody(query.qname, built.sections, built.rcode, built.authoritative);
       state.cache.set(key, body, plan.tags);
     }
-    const target = decisions[0]?.targets[0];
-    const name = plan.wildcard ?? query.qname;
+    return answerOf(plan, query, body, { decisions, policy, scope }, location, false);
+  }
+
+  /** The Answer of a body and the routing decision behind it (none: a signed plan nothing in it routes). */
+  function answerOf(
+    plan: Plan,
+    query: ParsedQuery,
+    body: Answer['body'],
+    decided: Omit<RoutedDecisions, 'key'>,
+    location: ClientLocation | undefined,
+    compactOk: boolean,
+  ): Answer {
     return {
       kind: 'answer',
       zone: plan.zone.apex,
       body,
-      name,
-      scope,
-      policy,
-      target,
-      compactOk: false,
+      name: plan.wildcard ?? query.qname,
+      scope: decided.scope,
+      policy: decided.policy,
+      target: decided.decisions[0]?.targets[0],
+      compactOk,
       location,
-      decisions,
+      decisions: location ? decided.decisions : undefined,
     };
   }
 
@@ -319,22 +329,7 @@ export function createHandler(state: ServerState, options: HandlerOptions = {}):
       });
       state.signed.set(key, signed, plan.kind === 'routed' ? plan.tags : []);
     }
-    const target = decisions[0]?.targets[0];
-    const name = plan.wildcard ?? query.qname;
-    const body = signed.body;
-    const routed = location ? decisions : undefined;
-    return {
-      kind: 'answer',
-      zone: plan.zone.apex,
-      body,
-      name,
-      scope,
-      policy,
-      target,
-      compactOk,
-      location,
-      decisions: routed,
-    };
+    return answerOf(plan, query, signed.body, { decisions, policy, scope }, location, compactOk);
   }
 
   function signed(plan: Plan, query: ParsedQuery, client: ClientInfo, signer: ZoneSigner): Ending {
