@@ -12,10 +12,10 @@ import { buildAnswer } from './answer/sections.ts';
 import { routedTag, ServerState } from './answer/state.ts';
 import { isDeterministic, type Answer, type Plan } from './answer/plans.ts';
 import { VERDICT, type ResponseRateLimiter, type Verdict } from './rrl/limiter.ts';
-import { signedAnswer } from './answer/signed.ts';
+import { signedAnswer, unsignedDnssecAnswer } from './answer/signed.ts';
 import type { ZoneSigner } from './dnssec/signer.ts';
 import { SigningBudgetExceeded, type SigningBudget } from './dnssec/budget.ts';
-import { RRTYPE } from './dnssec/types.ts';
+import { isDnssecType, RRTYPE } from './dnssec/types.ts';
 import { encodeBody } from './wire/encode.ts';
 import { parseQuery } from './wire/parse.ts';
 import { buildErrorResponse, buildRcodeResponse, buildResponse, type ResponseOptions } from './wire/respond.ts';
@@ -161,8 +161,10 @@ export function createHandler(state: ServerState, options: HandlerOptions = {}):
     if (state.unkeyed.size !== 0 && state.unkeyed.has(plan.zone.apex)) {
       return rcodeOnly(plan.zone.apex, RCODE.SERVFAIL, EDE.NOT_READY);
     }
-    const signer = signerFor(plan, query);
-    if (signer) return signed(plan, query, client, signer);
+    if (state.signers.size !== 0) {
+      const dnssec = dnssecEnding(plan, query, client);
+      if (dnssec) return dnssec;
+    }
     return plan.kind === 'fixed' ? plan.answer : routedAnswer(plan, query, client);
   }
 
@@ -220,9 +222,20 @@ export function createHandler(state: ServerState, options: HandlerOptions = {}):
     return plan;
   }
 
-  /** DNSSEC only for a query with the DO bit to a signed zone; with no signed zone this is one size check. */
-  function signerFor(plan: Plan, query: ParsedQuery): ZoneSigner | undefined {
-    return state.signers.size === 0 || query.edns?.dnssecOk !== true ? undefined : state.signers.get(plan.zone.apex);
+  /**
+   * What DNSSEC changes for a signed zone (undefined: nothing; with no signed zone the caller does not ask): a query
+   * with the DO bit is signed; one without asking for a DNSSEC type gets it unsigned. RRSIG queries are refused with
+   * and without DO, as online signers do (Knot's onlinesign, PowerDNS): signatures are made per answer set, there is
+   * no set of them at a name to give.
+   */
+  function dnssecEnding(plan: Plan, query: ParsedQuery, client: ClientInfo): Ending | undefined {
+    const dnssecOk = query.edns?.dnssecOk === true;
+    const qtype = query.qtype;
+    if (!dnssecOk && !isDnssecType(qtype)) return undefined;
+    const signer = state.signers.get(plan.zone.apex);
+    if (!signer) return undefined;
+    if (qtype === RRTYPE.RRSIG) return rcodeOnly(plan.zone.apex, RCODE.REFUSED, EDE.NOT_SUPPORTED);
+    return dnssecOk ? signed(plan, query, client, signer) : unsignedDnssec(plan, query, signer);
   }
 
   // ── locate and decide ──
@@ -330,6 +343,28 @@ export function createHandler(state: ServerState, options: HandlerOptions = {}):
       state.signed.set(key, signed, plan.kind === 'routed' ? plan.tags : []);
     }
     return answerOf(plan, query, signed.body, { decisions, policy, scope }, location, compactOk);
+  }
+
+  /**
+   * A query without DO for a DNSSEC type at a signed zone (answer/signed.ts: unsignedDnssecAnswer), remembered beside
+   * the signed bodies (dropped with them when keys or zones change); undefined when it is answered as any type.
+   */
+  function unsignedDnssec(plan: Plan, query: ParsedQuery, signer: ZoneSigner): Answer | undefined {
+    const key = `${query.qname}|${query.qtype}|plain`;
+    let cached = state.signed.get(key);
+    if (!cached) {
+      const body = unsignedDnssecAnswer({
+        zone: plan.zone,
+        signer,
+        result: plan.kind === 'routed' ? plan.result : lookup(plan.zone, query.qname, query.qtype),
+        qname: query.qname,
+        qtype: query.qtype,
+      });
+      if (!body) return undefined;
+      cached = { body, refreshAt: Infinity };
+      state.signed.set(key, cached, []);
+    }
+    return answerOf(plan, query, cached.body, { decisions: [], policy: '', scope: 0 }, undefined, false);
   }
 
   function signed(plan: Plan, query: ParsedQuery, client: ClientInfo, signer: ZoneSigner): Ending {

@@ -115,6 +115,29 @@ class SectionSigner {
   }
 }
 
+/**
+ * The key rrsets of the apex, made from the keys: DNSKEY, and CDS and CDNSKEY (RFC 7344) for the parent, TTL of the
+ * SOA. Undefined for any other question.
+ */
+function keyRecords(
+  zone: ZoneIndex,
+  signer: ZoneSigner,
+  qname: string,
+  qtype: number,
+  ttl = zone.soa.ttl,
+): Answer[] | undefined {
+  if (qname !== zone.apex) return undefined;
+  const rdata =
+    qtype === RRTYPE.DNSKEY
+      ? signer.dnskeys()
+      : qtype === RRTYPE.CDS
+        ? signer.cds()
+        : qtype === RRTYPE.CDNSKEY
+          ? signer.cdnskeys()
+          : undefined;
+  return rdata?.map((data) => raw(zone.apex, qtype, ttl, data));
+}
+
 /** The records of answers here are never OPT records (the response builder adds that). */
 type DataRecord = Exclude<Answer, { type: 'OPT' }>;
 
@@ -158,22 +181,8 @@ export function signedAnswer(input: SignedAnswerInput): SignedBody {
     );
   }
 
-  // The key rrsets of the apex, made from the keys: DNSKEY, and CDS and CDNSKEY (RFC 7344) for the parent.
-  const keyRdata =
-    qname !== zone.apex
-      ? undefined
-      : qtype === RRTYPE.DNSKEY
-        ? signer.dnskeys()
-        : qtype === RRTYPE.CDS
-          ? signer.cds()
-          : qtype === RRTYPE.CDNSKEY
-            ? signer.cdnskeys()
-            : undefined;
-  if (keyRdata) {
-    const ttl = zone.soa.ttl;
-    const records = keyRdata.map((rdata) => raw(zone.apex, qtype, ttl, rdata));
-    return finish({ answers: s.rrset(records), authorities: [], additionals: [] }, RCODE.NOERROR, true);
-  }
+  const keys = keyRecords(zone, signer, qname, qtype);
+  if (keys) return finish({ answers: s.rrset(keys), authorities: [], additionals: [] }, RCODE.NOERROR, true);
 
   const built = buildAnswer(zone, result, input.decisions);
   const negative = built.sections.authorities[0]?.type === 'SOA';
@@ -216,4 +225,24 @@ export function signedAnswer(input: SignedAnswerInput): SignedBody {
     RCODE.NOERROR,
     true,
   );
+}
+
+/**
+ * A query without the DO bit for a DNSSEC type at a signed zone: RFC 4035 §3.2.1 strips the records that authenticate
+ * an answer, never those asked for. The apex DNSKEY, CDS and CDNSKEY rrsets, and the NSEC of an existing name, are
+ * answered as with DO, without their RRSIGs (TTLs capped alike, so caches hold one TTL whoever asked). Undefined:
+ * the question is answered as any other type (the key types below the apex, NSEC at a name that does not exist).
+ */
+export function unsignedDnssecAnswer(
+  input: Pick<SignedAnswerInput, 'zone' | 'signer' | 'result' | 'qname' | 'qtype'>,
+): EncodedBody | undefined {
+  const { zone, signer, result, qname, qtype } = input;
+  const ttl = (ttl: number) => Math.min(ttl, signer.maxTtl);
+  let answers = keyRecords(zone, signer, qname, qtype, ttl(zone.soa.ttl));
+  if (!answers && qtype === RRTYPE.NSEC && result.kind === 'nodata' && result.parts.length === 0) {
+    const types = nodataTypes(typesAt(zone, qname), -1);
+    answers = [raw(qname, RRTYPE.NSEC, ttl(zone.negativeTtl), compactNsecRdata(qname, types))];
+  }
+  if (!answers) return undefined;
+  return encodeBody(qname, { answers, authorities: [], additionals: [] }, RCODE.NOERROR, true);
 }

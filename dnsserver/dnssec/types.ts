@@ -4,6 +4,11 @@
 /** Type numbers the signer needs besides those of the zone store. */
 export const RRTYPE = { DS: 43, RRSIG: 46, NSEC: 47, DNSKEY: 48, CDS: 59, CDNSKEY: 60, NXNAME: 128 } as const;
 
+/** The types a signed zone answers differently without the DO bit too: RRSIG, NSEC, DNSKEY, CDS and CDNSKEY. */
+export function isDnssecType(qtype: number): boolean {
+  return (qtype >= RRTYPE.RRSIG && qtype <= RRTYPE.DNSKEY) || qtype === RRTYPE.CDS || qtype === RRTYPE.CDNSKEY;
+}
+
 /**
  * An rrset ready to sign: owner in text form, type number, the TTL served (the RRSIG's original TTL) and each
  * record's rdata in canonical wire form (canonical.ts).

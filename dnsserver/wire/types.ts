@@ -14,7 +14,7 @@ export const OPTION_COOKIE = 10;
 export const OPTION_EDE = 15;
 
 /** Extended DNS Error info codes (RFC 8914 §4) that the server sends. */
-export const EDE = { NOT_READY: 14, PROHIBITED: 18, NOT_AUTHORITATIVE: 20 } as const;
+export const EDE = { NOT_READY: 14, PROHIBITED: 18, NOT_AUTHORITATIVE: 20, NOT_SUPPORTED: 21 } as const;
 
 export interface ClientSubnet {
   readonly family: 1 | 2;

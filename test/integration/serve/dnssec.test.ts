@@ -195,6 +195,33 @@ describe('DNSSEC validated by unbound and delv', () => {
     for (const type of ['CDS', 'CDNSKEY']) expect(await delv(ZONE, type), type).toContain('; fully validated');
   }, 60_000);
 
+  test('without DO, dig and kdig get DNSKEY, CDS, CDNSKEY and NSEC unsigned; RRSIG queries are refused', async () => {
+    for (const ask of [server.dig.bind(server), server.kdig.bind(server)]) {
+      for (const [name, type] of [
+        [ZONE, 'DNSKEY'],
+        [ZONE, 'CDS'],
+        [ZONE, 'CDNSKEY'],
+        [`www.${ZONE}`, 'NSEC'],
+      ] as const) {
+        const signed = await ask([name, type, '+dnssec']);
+        const plain = await ask([name, type]);
+        expect(plain.status, `${name} ${type}`).toBe('NOERROR');
+        expect(plain.flags, `${name} ${type}`).toContain('aa');
+        expect(plain.answer.map((r) => r.type)).toEqual(plain.answer.map(() => type));
+        expect(plain.answer).toEqual(signed.answer.filter((r) => r.type !== 'RRSIG'));
+        expect(plain.answer.length).toBeGreaterThan(0);
+      }
+      for (const flags of [['+dnssec'], []]) {
+        const rrsig = await ask([`www.${ZONE}`, 'RRSIG', ...flags]);
+        expect(rrsig.status).toBe('REFUSED');
+        expect(rrsig.answer).toEqual([]);
+      }
+    }
+    // The apex's NSEC bitmap, as kdig prints it, names what is there.
+    const nsec = await server.kdig([ZONE, 'NSEC']);
+    expect(nsec.answer[0]?.data.split(/\s+/)).toEqual(expect.arrayContaining(['SOA', 'NS', 'DNSKEY', 'CDS', 'NSEC']));
+  }, 60_000);
+
   test('unbound refuses expired signatures and a trust anchor for another key', async () => {
     // The validator's clock a year ahead: every signature (valid for hours) has expired.
     const late = await startUnbound(temp.dir, 'expired', ds, server.port, [

@@ -9,7 +9,7 @@ import { dsRdata, generateSigningKey } from '../../../../lib/dnssec/keys.ts';
 import { ZoneSigner } from '../../../../dnsserver/dnssec/signer.ts';
 import { ALGORITHM, type SigningKey } from '../../../../lib/dnssec/types.ts';
 import type { ClientInfo } from '../../../../dnsserver/wire/types.ts';
-import { exampleZone } from '../../../support/documents.ts';
+import { exampleZone, zoneDoc } from '../../../support/documents.ts';
 import { query } from '../../../../tools/dns-query.ts';
 import { runPython } from '../../../support/dnspython.ts';
 
@@ -236,15 +236,93 @@ describe('signed answers', () => {
     expect(reply[3]! & 0x0f).toBe(1);
   });
 
-  it('answers queries without DO byte for byte as a server without keys', () => {
+  it('answers queries without DO byte for byte as a server without keys (but for the DNSSEC types)', () => {
     const { handler, plain } = setup([generateSigningKey('geo.example')]);
-    for (const [name, type] of cases) {
+    for (const [name, type] of cases.filter(([, type]) => !['DNSKEY', 'NSEC'].includes(type))) {
       for (const q of [
         query(name, { type }),
         query(name, { type, edns: true }),
         query(name, { type, ecs: { ip: '198.51.100.0', prefix: 24 } }),
       ]) {
         expect(handler(q, client)).toEqual(plain(q, client));
+      }
+    }
+  });
+
+  it('answers DNSKEY, CDS, CDNSKEY and NSEC without DO unsigned, as with DO less the RRSIGs (RFC 4035 §3.2.1)', () => {
+    const ksk = generateSigningKey('geo.example', ALGORITHM.ECDSAP256SHA256, 257);
+    const zsk = generateSigningKey('geo.example', ALGORITHM.ECDSAP256SHA256, 256);
+    const { handler, plain } = setup([ksk, zsk]);
+    const decoded = (reply: Buffer | null) => dnsPacket.decode(reply as Buffer);
+    const asked: [string, string][] = [
+      ['geo.example', 'DNSKEY'],
+      ['geo.example', 'CDS'],
+      ['geo.example', 'CDNSKEY'],
+      ['static.geo.example', 'NSEC'],
+      ['ent.geo.example', 'NSEC'],
+      ['x.wild.geo.example', 'NSEC'],
+    ];
+    for (const [name, type] of asked) {
+      const withDo = decoded(handler(ask(name, type, DO), client));
+      const signedSet = (withDo.answers ?? []).filter((r) => r.type !== 'RRSIG');
+      expect(signedSet.length).toBeGreaterThan(0);
+      for (const q of [query(name, { type }), query(name, { type, edns: true })]) {
+        const bytes = handler(q, client) as Buffer;
+        const reply = decoded(bytes);
+        expect(bytes[3]! & 0x0f).toBe(0); // NOERROR
+        expect(bytes[2]! & 0x04).toBe(0x04); // AA
+        expect(reply.answers).toEqual(signedSet);
+        expect(reply.authorities).toEqual([]);
+        // A server with no keys answers NODATA here.
+        expect(decoded(plain(q, client)).answers).toEqual([]);
+      }
+    }
+    const keys = (type: string) => decoded(handler(query('geo.example', { type }), client)).answers ?? [];
+    expect(keys('DNSKEY').map((r) => (r as { data: { key: Buffer } }).data.key.toString('hex'))).toEqual(
+      [ksk, zsk].map((k) => k.publicKey.toString('hex')),
+    );
+    expect(keys('CDS').map((r) => ((r as { data: unknown }).data as Buffer).toString('hex'))).toEqual([
+      dsRdata('geo.example', ksk.dnskey).toString('hex'),
+    ]);
+    // Not DNSSEC data anyone could ask for: the key types below the apex, the NSEC of a name that does not exist.
+    for (const [name, type] of [
+      ['www.geo.example', 'DNSKEY'],
+      ['static.geo.example', 'CDS'],
+      ['nope.geo.example', 'NSEC'],
+    ] as const) {
+      const q = query(name, { type, edns: true });
+      expect(handler(q, client)).toEqual(plain(q, client));
+    }
+  });
+
+  it('refuses RRSIG queries to a signed zone with and without DO (EDE 21); other zones are answered as before', () => {
+    const state = new ServerState({ zones: [exampleZone(), zoneDoc('other.example', 1)], geoip });
+    state.setSigners(new Map([['geo.example', new ZoneSigner('geo.example', [generateSigningKey('geo.example')])]]));
+    const handler = createHandler(state, { random: () => 0, now: () => NOW });
+    const plain = createHandler(new ServerState({ zones: [exampleZone(), zoneDoc('other.example', 1)], geoip }), {
+      random: () => 0,
+    });
+    const ede = (reply: Buffer | null) => {
+      const opt = dnsPacket.decode(reply as Buffer).additionals?.find((r) => r.type === 'OPT') as
+        { options: { code: number; data?: Buffer }[] } | undefined;
+      return opt?.options.find((o) => o.code === 15)?.data?.readUInt16BE(0);
+    };
+    const replies = [
+      handler(ask('www.geo.example', 'RRSIG', DO), client),
+      handler(ask('geo.example', 'RRSIG', 0), client),
+      handler(query('static.geo.example', { type: 'RRSIG' }), client),
+    ];
+    for (const reply of replies) {
+      expect((reply as Buffer)[3]! & 0x0f).toBe(5); // REFUSED
+      expect(dnsPacket.decode(reply as Buffer).answers).toEqual([]);
+    }
+    expect(replies.map(ede)).toEqual([21, 21, undefined]);
+    // The unsigned zone beside it: every DNSSEC type, with and without EDNS and DO, byte for byte as before.
+    for (const type of ['RRSIG', 'NSEC', 'DNSKEY', 'CDS', 'CDNSKEY', 'A', 'SOA']) {
+      for (const name of ['other.example', 'www.other.example']) {
+        for (const q of [query(name, { type }), query(name, { type, edns: true }), ask(name, type, DO)]) {
+          expect(handler(q, client)).toEqual(plain(q, client));
+        }
       }
     }
   });
