@@ -40,7 +40,9 @@ export function compileEndpoints(
   const gateways = new Map((input.gateways ?? []).map((g) => [`${g.namespace}/${g.name}`, g]));
   const grants = input.referenceGrants ?? [];
   const peerTargets = new Map((input.peerTargets ?? []).map((p) => [p.id, p]));
+  const imports = new Map((input.serviceImports ?? []).map((i) => [`${i.namespace}/${i.name}`, i]));
   const lookups: TargetLookups = {
+    serviceImport: (namespace, name) => imports.get(`${namespace}/${name}`),
     peerTarget: (id) => peerTargets.get(id),
     service: (namespace: string, name: string) => services.get(`${namespace}/${name}`),
     loadBalancer: (kind, namespace, name) => (kind === 'Ingress' ? ingresses : gateways).get(`${namespace}/${name}`),

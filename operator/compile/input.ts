@@ -5,7 +5,7 @@ import type { GeoEndpoint } from '../../api/geoendpoint.ts';
 import type { GeoZone } from '../../api/geozone.ts';
 import type { HealthProbe } from '../../api/healthprobe.ts';
 import type { ReferenceGrantInfo } from './grants.ts';
-import type { LoadBalancerInfo, PeerTargetInfo, ServiceInfo } from './targets.ts';
+import type { ImportedServiceInfo, LoadBalancerInfo, PeerTargetInfo, ServiceInfo } from './targets.ts';
 
 export interface CompileInput {
   zones: GeoZone[];
@@ -21,6 +21,9 @@ export interface CompileInput {
   missingKinds?: string[];
   /** Kinds the operator may not list (RBAC): targets of them say so. */
   forbiddenKinds?: string[];
+  /** Services this cluster lacks that the cluster set imports through the Multi-Cluster Services API (ServiceImport):
+   *  used before a peer's. */
+  serviceImports?: ImportedServiceInfo[];
   /** Targets whose Service lives in a peer cluster (operator/peers/), used where this cluster lacks the Service. */
   peerTargets?: PeerTargetInfo[];
   /** The zones the operator signs: apex → the key tags of their keys in the key Secret (operator/dnssec/). */

@@ -54,6 +54,27 @@ export interface PeerTargetInfo {
   addresses: string[];
 }
 
+/**
+ * A Service this cluster does not have, imported from the cluster set through the Multi-Cluster Services API
+ * (a ServiceImport of that namespace and name): operator/inputs/service-imports.ts reads it.
+ */
+export interface ImportedServiceInfo {
+  namespace: string;
+  name: string;
+  /** The exporting clusters, sorted: the ServiceImport's status.clusters with the imported slices' source-cluster. */
+  clusters: string[];
+  /** The ready imported endpoints' addresses (every endpoint's while none is ready: the target is down then). */
+  addresses: string[];
+  /** spec.ips, the ClusterSetIP (for targets with useClusterIP; none for a Headless import). */
+  clusterIPs: string[];
+}
+
+/** How status names an imported Service: 'ServiceImport web/www (clusters: eu,us)'. */
+export function describeImport(imported: Pick<ImportedServiceInfo, 'namespace' | 'name' | 'clusters'>): string {
+  const clusters = imported.clusters.length > 0 ? ` (clusters: ${imported.clusters.join(',')})` : '';
+  return `ServiceImport ${imported.namespace}/${imported.name}${clusters}`;
+}
+
 export interface RefProblem {
   reason: string;
   message: string;
@@ -80,6 +101,8 @@ export interface TargetLookups {
   missingKinds?: ReadonlySet<string>;
   /** Kinds the operator may not list (its RBAC lacks them). */
   forbiddenKinds?: ReadonlySet<string>;
+  /** A Service this cluster does not have, imported through the Multi-Cluster Services API. */
+  serviceImport?(namespace: string, name: string): ImportedServiceInfo | undefined;
   /** A Service target's stand-in published by a peer cluster, for a Service this cluster does not have. */
   peerTarget?(id: string): PeerTargetInfo | undefined;
   probeExists(namespace: string, name: string): boolean;
@@ -169,6 +192,20 @@ function noAddresses(where: string, ref: TargetRef, useClusterIP: boolean): RefP
   };
 }
 
+/** Why an imported Service gave no address. */
+function importHasNoAddresses(where: string, imported: ImportedServiceInfo, useClusterIP: boolean): RefProblem {
+  const source = describeImport(imported);
+  return useClusterIP
+    ? {
+        reason: 'ServiceImportHasNoAddresses',
+        message: `${where}: ${source} has no ClusterSetIP in spec.ips (a Headless import cannot be served by ClusterIP)`,
+      }
+    : {
+        reason: 'ServiceImportHasNoAddresses',
+        message: `${where}: ${source} has no imported endpoints (no EndpointSlice labelled multicluster.kubernetes.io/service-name=${imported.name} in namespace ${imported.namespace} with an address)`,
+      };
+}
+
 function samePeerService(peer: PeerTargetInfo, ref: TargetRef): boolean {
   return peer.service.namespace === ref.namespace && peer.service.name === ref.name;
 }
@@ -194,14 +231,21 @@ export function resolveTargets(endpoint: GeoEndpoint, lookups: TargetLookups): R
     const ref = targetRef(namespace, spec);
     const useClusterIP = spec.service?.useClusterIP === true;
     let source = 'addresses';
-    const peer = ref?.kind === 'Service' && !useClusterIP ? lookups.peerTarget?.(id) : undefined;
-    const peerUsable =
-      ref !== undefined &&
-      peer !== undefined &&
-      samePeerService(peer, ref) &&
-      !lookups.service(ref.namespace, ref.name) &&
-      (lookups.permitted?.(namespace, ref) ?? true);
-    if (ref && peer && peerUsable) {
+    // A Service this cluster lacks: the cluster set's MCS import where there is one (the registry where it runs),
+    // else a peer's document. A local Service always wins.
+    const remote = ref?.kind === 'Service' && !lookups.service(ref.namespace, ref.name);
+    const permitted = ref !== undefined && (lookups.permitted?.(namespace, ref) ?? true);
+    const imported = ref && remote && permitted ? lookups.serviceImport?.(ref.namespace, ref.name) : undefined;
+    const peer = ref && remote && permitted && !imported && !useClusterIP ? lookups.peerTarget?.(id) : undefined;
+    if (imported) {
+      // Its readiness travels in the health table, as a local Service's does.
+      source = describeImport(imported);
+      rawAddresses = useClusterIP ? imported.clusterIPs : imported.addresses;
+      if (rawAddresses.length === 0) {
+        problems.push(importHasNoAddresses(where, imported, useClusterIP));
+        continue;
+      }
+    } else if (ref && peer && samePeerService(peer, ref)) {
       // The Service lives in another cluster: its operator's addresses, its readiness through the health table.
       source = `Peer ${peer.peer}: ${describeRef(ref)}`;
       rawAddresses = peer.addresses;

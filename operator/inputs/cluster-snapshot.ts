@@ -1,7 +1,8 @@
 // The cluster as a snapshot: objects from the informer caches → the resources compile() takes, the resources that
 // are not valid (written before the CRDs' validation existed, or edited around it), which Service targets are
-// down for want of ready endpoints, and which load-balancer hostnames the Service, Ingress and Gateway targets need
-// resolved (their addresses come in through `resolved`). Pure: the caches' objects are read, never changed.
+// down for want of ready endpoints (their Service's, or their MCS import's: ./service-imports.ts), and which
+// load-balancer hostnames the Service, Ingress and Gateway targets need resolved (their addresses come in through
+// `resolved`). Pure: the caches' objects are read, never changed.
 import type { GeoEndpoint } from '../../api/geoendpoint.ts';
 import type { GeoResource, ResourceKind } from '../../api/kinds.ts';
 import { validateResource, type FieldError } from '../../api/validate.ts';
@@ -17,6 +18,7 @@ import {
   type ServiceInfo,
   type TargetRef,
 } from '../compile/index.ts';
+import { importedDown, importedServices, type ServiceImportObject } from './service-imports.ts';
 import type { ResourceSnapshot } from './snapshot.ts';
 
 /** The parts of Kubernetes objects read here (client-node's types are imported only under lib/kube/). */
@@ -65,7 +67,8 @@ export interface ReferenceGrantObject {
 
 export interface EndpointSliceObject {
   metadata?: ObjectMeta;
-  endpoints?: { conditions?: { ready?: boolean | null } }[] | null;
+  addressType?: string;
+  endpoints?: { addresses?: string[]; conditions?: { ready?: boolean | null } }[] | null;
 }
 
 export interface ClusterObjects {
@@ -78,6 +81,8 @@ export interface ClusterObjects {
   ingresses?: readonly IngressObject[];
   gateways?: readonly GatewayObject[];
   referenceGrants?: readonly ReferenceGrantObject[];
+  /** The Multi-Cluster Services API's ServiceImports (none where it is not installed). */
+  serviceImports?: readonly ServiceImportObject[];
   /** Kinds the API server does not serve (their CRDs are not installed): 'Gateway', 'ReferenceGrant'. */
   missingKinds?: readonly string[];
   /** Kinds the operator may not list (its RBAC predates them). */
@@ -88,7 +93,7 @@ export interface ClusterSnapshot {
   snapshot: ResourceSnapshot;
   /** Resources left out because they are not valid, each with its Accepted=False condition. */
   invalid: ResourceResult[];
-  /** Target id → why it is down, for Service targets whose Service has no ready endpoint. */
+  /** Target id → why it is down, for Service targets whose Service (or MCS import) has no ready endpoint. */
   down: Map<string, string>;
   /** The load-balancer hostnames (entries without an IP) of the Services, Ingresses and Gateways that targets
    *  serve, sorted. */
@@ -380,6 +385,7 @@ export function clusterSnapshot(objects: ClusterObjects, now: Date, resolved?: H
   const gateways = (objects.gateways ?? []).flatMap(
     (g) => loadBalancerInfo('Gateway', g, report('Gateway', g.metadata, gatewayAddresses(g).hostnames)) ?? [],
   );
+  const serviceImports = importedServices(objects.serviceImports ?? [], objects.endpointSlices);
   const labels = new Map<string, Record<string, string>>();
   for (const ns of objects.namespaces) if (ns.metadata?.name) labels.set(ns.metadata.name, ns.metadata.labels ?? {});
   for (const r of [...endpoints, ...probes]) {
@@ -398,11 +404,15 @@ export function clusterSnapshot(objects: ClusterObjects, now: Date, resolved?: H
       ingresses,
       gateways,
       referenceGrants,
+      serviceImports,
       missingKinds: [...(objects.missingKinds ?? [])].sort(),
       forbiddenKinds: [...(objects.forbiddenKinds ?? [])].sort(),
     },
     invalid,
-    down: downTargets(endpoints, services, readyServices(objects.endpointSlices)),
+    down: new Map([
+      ...downTargets(endpoints, services, readyServices(objects.endpointSlices)),
+      ...importedDown(endpoints, new Set(services.map((s) => `${s.namespace}/${s.name}`)), serviceImports),
+    ]),
     hostnames: [...hostnames].sort(),
   };
 }

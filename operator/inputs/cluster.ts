@@ -3,7 +3,9 @@
 // Service targets are down: their changes take the short way (readDown), without a whole read and compile().
 // Service targets behind a load balancer that publishes a hostname get the addresses it resolves to (hostnames).
 // A Service that has no EndpointSlice yet is pending for a grace after its creation (./slices-pending.ts), and
-// readDown() is due again when that grace ends (downRecheckInMs).
+// readDown() is due again when that grace ends (downRecheckInMs). A Service this cluster lacks may be imported
+// through the Multi-Cluster Services API (./service-imports.ts): its imported slices' readiness takes the short way
+// too, and their addresses the whole read (the caches report a change of an imported slice as both).
 import type { HealthTable } from '../../api/health.ts';
 import type { ServiceHostname } from '../compile/index.ts';
 import type { LocalView, RemoteTargets } from '../peers/targets.ts';
@@ -16,6 +18,7 @@ import {
   type ClusterObjects,
   type EndpointSliceObject,
 } from './cluster-snapshot.ts';
+import { importedDown, importedServices, type ServiceImportObject } from './service-imports.ts';
 import { pendingServices, serviceCreationTimes, SLICE_GRACE_MS } from './slices-pending.ts';
 import type { ResourceSnapshot } from './snapshot.ts';
 import type { InputRead, ResourceInput } from './types.ts';
@@ -72,6 +75,8 @@ export class ClusterInput implements ResourceInput {
   readonly #peers: ClusterPeers | undefined;
   readonly #peerWatchers = new Set<() => void>();
   readonly #peerHealthWatchers = new Set<() => void>();
+  /** The last read's ServiceImports (MCS): their readiness is judged again from the slices at every readDown. */
+  #imports: readonly ServiceImportObject[] = [];
   /** When the last read's Services were created (epoch ms), for the ones still waiting for an EndpointSlice. */
   #created: ReadonlyMap<string, number> = new Map();
   #recheckInMs: number | undefined;
@@ -139,6 +144,7 @@ export class ClusterInput implements ResourceInput {
     const snapshot: ResourceSnapshot = read.snapshot;
     this.#last = snapshot;
     this.#created = serviceCreationTimes(objects.services);
+    this.#imports = objects.serviceImports ?? [];
     this.#peers?.zones(snapshot.zones);
     const remote = this.#peers?.remote(snapshot);
     if (remote) snapshot.peerTargets = remote.targets;
@@ -177,7 +183,7 @@ export class ClusterInput implements ResourceInput {
     return this.#recheckInMs;
   }
 
-  /** The cluster's own Services' down targets, with those its peers say are down (`remote`). */
+  /** The cluster's own Services' down targets, with the MCS imports' and those its peers say are down (`remote`). */
   #downOf(
     resources: Pick<LocalView, 'endpoints' | 'services'>,
     slices: readonly EndpointSliceObject[],
@@ -187,7 +193,9 @@ export class ClusterInput implements ResourceInput {
     this.#recheckInMs = pending.nextChangeInMs;
     const local = downTargets(resources.endpoints, resources.services, readyServices(slices), pending.keys);
     this.#localDown = local;
-    return remote ? new Map([...local, ...remote.down]) : local;
+    const localKeys = new Set(resources.services.map((s) => `${s.namespace}/${s.name}`));
+    const imported = importedDown(resources.endpoints, localKeys, importedServices(this.#imports, slices));
+    return new Map([...local, ...imported, ...(remote?.down ?? [])]);
   }
 
   watchDown(onChange: () => void): { close(): void } {

@@ -16,6 +16,7 @@ export type ResourceSnapshot = Pick<
   | 'ingresses'
   | 'gateways'
   | 'referenceGrants'
+  | 'serviceImports'
   | 'missingKinds'
   | 'forbiddenKinds'
   | 'peerTargets'

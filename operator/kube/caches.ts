@@ -1,10 +1,12 @@
 // The operator's informer caches: GeoZones, GeoEndpoints, HealthProbes, Namespaces, Services, EndpointSlices,
-// Ingresses, and the Gateway API's Gateways and ReferenceGrants cluster-wide, and its own ConfigMaps in its
-// namespace. Ingresses and the Gateway API's kinds are optional: without their CRDs, or without RBAC to read them,
-// their caches stay empty (no watch is held, the list is asked again now and then) and compile says so of the
-// targets that name them. Handlers only tell that something changed (three kinds of
-// listeners: what compile() reads, EndpointSlices, the operator's own ConfigMaps); the cached objects are read by
-// the pipeline and never changed.
+// Ingresses, the Gateway API's Gateways and ReferenceGrants and the Multi-Cluster Services API's ServiceImports
+// cluster-wide, and its own ConfigMaps in its namespace. Ingresses, the Gateway API's kinds and ServiceImports are
+// optional: without their CRDs, or without RBAC to read them, their caches stay empty (no watch is held, the list is
+// asked again now and then) and compile says so of the targets that name them (no target names a ServiceImport: its
+// absence is only logged at debug level). Handlers only tell that something changed (three kinds of
+// listeners: what compile() reads, EndpointSlices, the operator's own ConfigMaps; an MCS-imported EndpointSlice,
+// whose addresses compile() reads, tells the first two); the cached objects are read by the pipeline and never
+// changed.
 import type { Logger } from 'pino';
 import { DOCUMENT_LABEL, HEALTH_CONFIGMAP, HEALTH_DOCUMENT, HEALTH_KEY, ZONE_DOCUMENT } from '../../api/configmaps.ts';
 import { HEALTH_FORMAT } from '../../api/constants.ts';
@@ -20,6 +22,7 @@ import type {
   ReferenceGrantObject,
   ServiceObject,
 } from '../inputs/cluster-snapshot.ts';
+import { isImportedSlice, type ServiceImportObject } from '../inputs/service-imports.ts';
 import type { ClusterCaches } from '../inputs/cluster.ts';
 import type { ConfigMapObject } from '../cluster-writer.ts';
 import { publishedZones, type PublishedZone } from '../publish/zones.ts';
@@ -51,6 +54,10 @@ export interface OperatorCachesOptions {
 /** The Gateway API's collections: served only where its CRDs are installed. */
 const GATEWAYS = '/apis/gateway.networking.k8s.io/v1/gateways';
 const REFERENCE_GRANTS = '/apis/gateway.networking.k8s.io/v1beta1/referencegrants';
+/** The Multi-Cluster Services API's imports (KEP-1645): served only where an MCS implementation is installed. */
+const SERVICE_IMPORTS = '/apis/multicluster.x-k8s.io/v1alpha1/serviceimports';
+/** Optional kinds no target names: their absence is no news (logged at debug level). */
+const UNNAMED_KINDS = new Set(['ServiceImport']);
 
 export class OperatorCaches implements ClusterCaches {
   readonly #informers: { name: string; informer: Informer<AnyObject> }[] = [];
@@ -63,6 +70,7 @@ export class OperatorCaches implements ClusterCaches {
   readonly ingresses: Informer<AnyObject>;
   readonly gateways: Informer<AnyObject>;
   readonly referenceGrants: Informer<AnyObject>;
+  readonly serviceImports: Informer<AnyObject>;
   readonly configMaps: Informer<AnyObject>;
   /** The optional kinds not available now, and why. */
   readonly #unavailable = new Map<string, Exclude<Presence, 'served'>>();
@@ -110,6 +118,7 @@ export class OperatorCaches implements ClusterCaches {
     this.ingresses = make('Ingress', { path: '/apis/networking.k8s.io/v1/ingresses' }, true);
     this.gateways = make('Gateway', { path: GATEWAYS }, true);
     this.referenceGrants = make('ReferenceGrant', { path: REFERENCE_GRANTS }, true);
+    this.serviceImports = make('ServiceImport', { path: SERVICE_IMPORTS }, true);
     this.configMaps = make('ConfigMap', {
       path: `/api/v1/namespaces/${encodeURIComponent(namespace)}/configmaps`,
       labelSelector: `${DOCUMENT_LABEL} in (${ZONE_DOCUMENT},${HEALTH_DOCUMENT})`,
@@ -125,6 +134,16 @@ export class OperatorCaches implements ClusterCaches {
       const notify = () => {
         for (const listener of listeners) listener();
       };
+      if (informer === this.endpointSlices) {
+        // An MCS-imported slice's addresses are what its import serves: compile() reads them too.
+        for (const event of ['add', 'update', 'delete'] as const) {
+          informer.on(event, (slice) => {
+            notify();
+            if (isImportedSlice(slice)) for (const listener of this.#inputListeners) listener();
+          });
+        }
+        continue;
+      }
       if (!resources.has(informer)) {
         for (const event of ['add', 'update', 'delete'] as const) informer.on(event, notify);
         continue;
@@ -157,7 +176,15 @@ export class OperatorCaches implements ClusterCaches {
     else this.#unavailable.set(kind, found);
     const fields = { kind };
     if (found === 'served') log.info(fields, `the ${kind} kind is served: following its objects`);
-    else if (found === 'absent') {
+    else if (UNNAMED_KINDS.has(kind)) {
+      const why =
+        found === 'absent'
+          ? 'not served (its CRD is not installed)'
+          : "not allowed to be listed (the operator's RBAC lacks list/watch on it)";
+      const message = `the ${kind} kind is ${why}: Services are not taken from the Multi-Cluster Services API; looking again now and then`;
+      if (found === 'absent') log.debug(fields, message);
+      else log.warn(fields, message);
+    } else if (found === 'absent') {
       log.info(
         fields,
         `the ${kind} kind is not served (its CRD is not installed): targets that name one say so; looking again now and then`,
@@ -217,9 +244,15 @@ export class OperatorCaches implements ClusterCaches {
       ingresses: this.ingresses.list() as readonly IngressObject[],
       gateways: this.gateways.list() as readonly GatewayObject[],
       referenceGrants: this.referenceGrants.list() as readonly ReferenceGrantObject[],
-      missingKinds: [...this.#unavailable].flatMap(([kind, why]) => (why === 'absent' ? [kind] : [])),
-      forbiddenKinds: [...this.#unavailable].flatMap(([kind, why]) => (why === 'forbidden' ? [kind] : [])),
+      serviceImports: this.serviceImports.list() as readonly ServiceImportObject[],
+      missingKinds: this.#unavailableKinds('absent'),
+      forbiddenKinds: this.#unavailableKinds('forbidden'),
     };
+  }
+
+  /** The kinds not available for `why` that targets name (compile says so of those targets). */
+  #unavailableKinds(why: Exclude<Presence, 'served'>): string[] {
+    return [...this.#unavailable].flatMap(([kind, found]) => (found === why && !UNNAMED_KINDS.has(kind) ? [kind] : []));
   }
 
   endpointSliceObjects(): readonly EndpointSliceObject[] {

@@ -5,7 +5,8 @@
 // the cluster itself sees.
 //
 // Taken: a peer's target is used only where this cluster has the same GeoEndpoint, in a GeoZone of the document's
-// apex, with a target of that name referring to the same Service, and that Service does not exist here. A peer
+// apex, with a target of that name referring to the same Service, and that Service does not exist here, nor is
+// imported here through the Multi-Cluster Services API (then MCS gives it: operator/inputs/service-imports.ts). A peer
 // claiming a Service this cluster has is rejected (claims_local): nothing a peer sends removes or overrides a
 // local target. Among peers publishing the same target, a fresh one wins over a stale one, then the first by name.
 import type { GeoEndpoint } from '../../api/geoendpoint.ts';
@@ -18,6 +19,8 @@ export interface LocalView {
   zones: readonly GeoZone[];
   endpoints: readonly GeoEndpoint[];
   services: readonly ServiceInfo[];
+  /** The Services the cluster set imports here through the Multi-Cluster Services API (ServiceImport). */
+  serviceImports?: readonly { namespace: string; name: string }[];
 }
 
 /** What this cluster knows of one peer for one zone. */
@@ -93,6 +96,8 @@ function judge(view: LocalView, zone: string, target: PeerTarget): Verdict {
       message: `target ${targetIdOf(target)}: Service ${serviceKey(ref)} exists in this cluster; its own view wins`,
     };
   }
+  // Imported through MCS: the cluster set's registry gives it here, not the peer (which publishes it rightly).
+  if (view.serviceImports?.some((s) => serviceKey(s) === serviceKey(ref))) return { kind: 'ignored' };
   return { kind: 'usable' };
 }
 
@@ -154,7 +159,7 @@ export const LAST_PUBLISHED = 'not heard yet, as last published';
 
 /**
  * For the zones (apexes) with a peer this leader has not heard from yet: the Service targets that no peer gave and
- * whose Service is not here, with the addresses and health the published zone gives them. A new leader (a restart,
+ * whose Service is neither here nor imported through MCS, with the addresses and health the published zone gives them. A new leader (a restart,
  * a failover between replicas) during a partition so keeps serving what the last leader served, instead of taking
  * those targets out until the peer answers; once every peer of the zone has answered, a target none of them gives
  * is gone.
@@ -168,7 +173,7 @@ export function lastPublished(
   const zoneNames = new Set(
     view.zones.filter((z) => unheard.has(canonicalZone(z.spec.apex))).map((z) => z.metadata.name),
   );
-  const local = new Set(view.services.map(serviceKey));
+  const local = new Set([...view.services, ...(view.serviceImports ?? [])].map(serviceKey));
   const have = new Set(taken.targets.map((t) => t.id));
   const targets: PeerTargetInfo[] = [];
   const down = new Map<string, string>();

@@ -112,6 +112,16 @@ describe('peers: remote targets', () => {
     expect(otherZone.targets).toEqual([]);
   });
 
+  it('takes nothing for a Service the cluster set imports here through MCS, and counts no claim', () => {
+    const view: LocalView = { ...VIEW, serviceImports: [{ namespace: 'web', name: 'www-eu' }] };
+    const fromEu = [remote()];
+    expect(remoteTargets(VIEW, [state('eu', fromEu)], 2000).targets).toHaveLength(1);
+    expect(remoteTargets(view, [state('eu', fromEu)], 2000)).toEqual({ targets: [], down: new Map() });
+    expect(localClaims(view, document('eu', fromEu))).toEqual([]);
+    // Never published either: only the Services this cluster has are.
+    expect(localTargets(view, 'geo.example.com', new Map()).map((t) => t.target)).toEqual(['us']);
+  });
+
   it('prefers a fresh peer over a stale one, then the first by name', () => {
     const a = state('apac', [remote({ addresses: ['192.0.2.1'] })], 0);
     const b = state('eu', [remote({ addresses: ['192.0.2.2'] })], 50_000);
@@ -143,6 +153,11 @@ describe('peers: what a new leader keeps from the published zone', () => {
       },
     ]);
     expect(kept.down.get('web/www/eu')).toBe('Service web/www-eu: down as last published');
+  });
+
+  it('keeps nothing for a Service imported through MCS', () => {
+    const view: LocalView = { ...VIEW, serviceImports: [{ namespace: 'web', name: 'www-eu' }] };
+    expect(lastPublished(view, new Set(['geo.example.com']), published, none).targets).toEqual([]);
   });
 
   it('keeps nothing for zones whose peers all answered, nor where a peer gave the target', () => {
