@@ -109,7 +109,7 @@ export const TargetSchema = withRules(
           },
           {
             description:
-              'A Service: its load-balancer ingress (IPs, and the addresses its hostnames resolve to) or external IPs are served; it is healthy while its EndpointSlices have ready endpoints.',
+              "A Service: its load-balancer ingress (IPs, and the addresses its hostnames resolve to) or external IPs are served; it is healthy while its EndpointSlices have ready endpoints. A Service this cluster lacks is taken from the cluster set's ServiceImport of that name (its imported endpoints), else from a peer cluster's document.",
             additionalProperties: false,
           },
         ),
@@ -288,7 +288,7 @@ export const TargetStatusSchema = Type.Object(
     name: Type.String({ description: 'The target (spec.targets[].name).' }),
     source: Type.String({
       description:
-        "Where its addresses came from: 'Service ns/name', 'Service ns/name (ClusterIP)', 'Ingress ns/name', 'Gateway ns/name', or 'addresses' (the spec's own list).",
+        "Where its addresses came from: 'Service ns/name', 'Service ns/name (ClusterIP)', 'Ingress ns/name', 'Gateway ns/name', for a Service this cluster lacks 'ServiceImport ns/name (clusters: a,b)' (the Multi-Cluster Services API) or 'Peer <cluster>: Service ns/name' (a peer's document), or 'addresses' (the spec's own list).",
     }),
     addresses: Type.Array(Type.String(), { description: 'The addresses served for it.' }),
   },
