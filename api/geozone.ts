@@ -228,6 +228,35 @@ export const DnssecSchema = Type.Object(
         },
       ),
     ),
+    parent: Type.Optional(
+      Type.Object(
+        {
+          check: Defaulted(
+            Type.Boolean({
+              description:
+                "Ask for the zone's DS at the parent and say in status.dnssec.parent whether it points at the zone's keys; a key roll then moves on by itself once the parent holds the new DS.",
+              default: true,
+            }),
+          ),
+          servers: Type.Optional(
+            Type.Array(
+              Type.String({
+                description:
+                  'An address and an optional port: 192.0.2.53, 192.0.2.53:5353, 2001:db8::53 or [2001:db8::53]:53.',
+                maxLength: 64,
+                pattern: '^(\\[[0-9A-Fa-f:.]+\\](:[0-9]{1,5})?|[0-9A-Fa-f:.]+)$',
+              }),
+              {
+                description:
+                  "The parent zone's name servers, asked directly (no cache between). Without them the operator's resolver is asked (--resolver, or the system's: in a pod, the cluster's DNS).",
+                maxItems: 8,
+              },
+            ),
+          ),
+        },
+        { description: "How the parent's DS is checked (docs/dnssec.md).", additionalProperties: false },
+      ),
+    ),
   },
   { description: 'DNSSEC signing of the zone (off by default).', additionalProperties: false },
 );
@@ -323,6 +352,12 @@ export const DnssecKeyStatusSchema = Type.Object(
     keyTag: Type.Integer({ description: 'The key tag (RFC 4034 Appendix B).', minimum: 0, maximum: 65535 }),
     algorithm: Type.Integer({ description: 'The DNSSEC algorithm number: 13 or 15.', minimum: 0, maximum: 255 }),
     flags: Type.Integer({ description: 'DNSKEY flags: 257 for a combined signing key.', minimum: 0, maximum: 65535 }),
+    publicKey: Type.Optional(
+      Type.String({
+        description:
+          "The DNSKEY's public key (base64): with flags and algorithm, the DNSKEY record another signer of the zone publishes.",
+      }),
+    ),
     state: Type.String({
       description:
         'Active: in the key Secret, published in DNSKEY and signing. Retained: spec.dnssec is off, but the key stays in the Secret (and the DNS pods sign with it) until someone removes it on purpose. During a key roll (annotation geodns.io/dnssec-roll): Published, the new key, in DNSKEY and signing beside the old until every DNS pod serves it and the DNSKEY TTL has passed; Retiring, the old key, removed once the parent holds the new DS and its TTL has passed.',
@@ -360,6 +395,26 @@ export const DnssecStatusSchema = Type.Object(
           next: Type.String({ description: 'What happens next, and when or on what.' }),
         },
         { description: 'A key roll in progress (docs/dnssec.md, "Rolling a key").' },
+      ),
+    ),
+    parent: Type.Optional(
+      Type.Object(
+        {
+          state: Type.String({
+            description:
+              'Matches (every DS at the parent points at a key of the zone), Partial (some point at keys the zone no longer has), Mismatch (none does: validating resolvers fail the zone), Missing (no DS: the zone is not validated), Unknown (the parent side could not be asked).',
+          }),
+          keyTags: Type.Array(Type.Integer({ minimum: 0, maximum: 65535 }), {
+            description: "The zone's keys a DS at the parent points at.",
+          }),
+          records: Type.Array(Type.String(), {
+            description: "The parent's DS records: '<key tag> <algorithm> <digest type> <digest>'.",
+          }),
+          source: Type.String({ description: 'Where the DS was asked for.' }),
+          checked: Type.String({ description: 'When (RFC 3339).' }),
+          message: Type.String({ description: 'What the answer means, or why there is none.' }),
+        },
+        { description: "The zone's DS at the parent, as last asked for (spec.dnssec.parent)." },
       ),
     ),
     serving: Type.Optional(
@@ -422,6 +477,12 @@ export const GeoZoneKind: KindInfo<'GeoZone'> = {
       type: 'string',
       jsonPath: '.status.dnssec.keyTags',
       description: "The zone's DNSSEC key tags, or 'off'.",
+    },
+    {
+      name: 'Parent DS',
+      type: 'string',
+      jsonPath: '.status.dnssec.parent.state',
+      description: "Whether the parent's DS points at the zone's keys.",
     },
     {
       name: 'Keys Served',

@@ -46,6 +46,7 @@ export async function runOperator(args: OperatorArgs, io: CliIO): Promise<number
       ...(args.dnsService !== undefined ? { dnsService: args.dnsService } : {}),
       ...(args.leaderElection ? { leaderElection: args.leaderElection } : {}),
       resolvers: args.resolvers,
+      checkParentDs: true,
       ...(args.peers ? { peers: args.peers } : {}),
     });
   } catch (error) {

@@ -15,6 +15,8 @@ import { ClusterInput } from './inputs/cluster.ts';
 import type { ResolvePolicy } from './resolve/decide.ts';
 import { HostnameResolver } from './resolve/hostnames.ts';
 import { DnsLookup, type HostnameLookup } from './resolve/lookup.ts';
+import { parseServer, type DnsServer } from './dns/ask.ts';
+import { Resolver } from 'node:dns/promises';
 import { publishedKeyTags, publishedTargets } from './resolve/published.ts';
 import { CoordinationV1Api, KubeApi, leaseWatch } from './kube/api.ts';
 import { DEFAULT_LEASE_NAME, defaultIdentity, LeaderElector } from './kube/leader.ts';
@@ -91,6 +93,9 @@ export interface OperatorOptions {
   peers?: PeerOptions;
   /** How often the DNSSEC key Secrets are got again for changes made by hand (default 30 s; tests shorten it). */
   dnssecRecheckMs?: number;
+  /** Ask for each signed zone's DS at the parent (spec.dnssec.parent.servers, or else `resolvers`, or else the
+   *  system's resolvers). Off unless set: cli/run-operator.ts sets it; a test does where it runs a parent. */
+  checkParentDs?: boolean;
 }
 
 /** The part of the operator that only the leader runs. */
@@ -325,6 +330,7 @@ export class Operator {
       published: () => publishedKeyTags(this.caches.zoneConfigMaps()),
       onSignedChange: () => this.#leading?.pipeline.rerun(),
       ...(this.#options.dnssecRecheckMs !== undefined ? { recheckMs: this.#options.dnssecRecheckMs } : {}),
+      ...(this.#options.checkParentDs ? { parentResolvers: resolversOf(this.#options.resolvers) } : {}),
     });
     const output: PipelineOutput = {
       setZones: (compiled) => this.#setZones(compiled),
@@ -593,4 +599,11 @@ export class Operator {
       leading.status.set(ref, desired);
     }
   }
+}
+
+/** The resolvers the operator asks (--resolver), or else the system's (/etc/resolv.conf; in a pod, the cluster's
+ *  DNS), as servers; an entry that is not an address is left out. */
+function resolversOf(configured: readonly string[] | undefined): DnsServer[] {
+  const texts = configured && configured.length > 0 ? configured : new Resolver().getServers();
+  return texts.flatMap((text) => parseServer(text) ?? []);
 }

@@ -1,10 +1,10 @@
 // geodns operator: GeoZones, GeoEndpoints and HealthProbes in a cluster become zone ConfigMaps, a health ConfigMap
 // the DNS pods watch, and status on every resource.
-import { isIP } from 'node:net';
 import { parseArgs } from 'node:util';
 import { parseLogLevel } from '../../lib/log.ts';
 import { parseListenAddress } from '../../lib/listen-address.ts';
 import { podNamespace } from '../../lib/kube/namespace.ts';
+import { parseServer } from '../../operator/dns/ask.ts';
 import { UsageError, type Command } from '../command.ts';
 import type { OperatorArgs } from '../run-operator.ts';
 
@@ -30,8 +30,10 @@ Options:
   --retry-period S    seconds between attempts to acquire or renew (default 2)
   --resolver HOST[:PORT]
                       where Service targets' load-balancer hostnames (EKS and others publish one instead of an
-                      IP) are resolved to A and AAAA, again as their TTL says; repeat for more servers
-                      (default: the system's resolver, /etc/resolv.conf; in a pod, the cluster's DNS)
+                      IP) are resolved to A and AAAA, again as their TTL says, and where a signed zone's DS at
+                      the parent is asked for (unless spec.dnssec.parent.servers names the parent's servers);
+                      repeat for more servers (default: the system's resolver, /etc/resolv.conf; in a pod, the
+                      cluster's DNS)
   --cluster-name NAME this cluster's name in the GeoZones' spec.peers: share Service targets with the other
                       clusters listed there (polled every 5 s; docs/multi-cluster.md) (default: no sharing)
   --peer-listen HOST:PORT
@@ -53,15 +55,7 @@ function seconds(text: string | undefined, option: string): number | undefined {
 
 /** "IPv4[:PORT]", "IPv6" or "[IPv6]:PORT", as the resolver takes it. */
 function resolverAddress(text: string): string {
-  let host = text;
-  let port: string | undefined;
-  const bracketed = /^\[(.+)\]:(\d+)$/.exec(text);
-  const colon = text.lastIndexOf(':');
-  if (bracketed) [, host = '', port] = bracketed;
-  else if (isIP(text) === 0 && colon > 0) [host, port] = [text.slice(0, colon), text.slice(colon + 1)];
-  const family = isIP(host);
-  const portOk = port === undefined || (/^\d{1,5}$/.test(port) && Number(port) >= 1 && Number(port) <= 65535);
-  if (family === 0 || !portOk || (bracketed ? family !== 6 : port !== undefined && family !== 4)) {
+  if (parseServer(text) === undefined) {
     throw new Error(
       `--resolver: expected an IP address and an optional port (10.96.0.10, 127.0.0.1:5353, [::1]:5353), got '${text}'`,
     );

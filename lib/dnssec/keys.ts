@@ -10,7 +10,16 @@ import {
   type KeyObject,
 } from 'node:crypto';
 import { canonicalName } from '../dns/name.ts';
-import { ALGORITHM, DIGEST_SHA256, DNSKEY_FLAG, DNSKEY_PROTOCOL, type Algorithm, type SigningKey } from './types.ts';
+import {
+  ALGORITHM,
+  DIGEST_SHA1,
+  DIGEST_SHA256,
+  DIGEST_SHA384,
+  DNSKEY_FLAG,
+  DNSKEY_PROTOCOL,
+  type Algorithm,
+  type SigningKey,
+} from './types.ts';
 
 /** Private key lengths of the BIND `PrivateKey:` field: the P-256 scalar d, the Ed25519 seed. */
 export const PRIVATE_KEY_LENGTH: Readonly<Record<Algorithm, number>> = { 13: 32, 15: 32 };
@@ -40,13 +49,22 @@ export function dnskeyRdata(flags: number, algorithm: number, publicKey: Buffer)
   return out;
 }
 
-/** The DS rdata of a DNSKEY owned by `zone`: key tag, algorithm, digest type 2, SHA-256(owner | DNSKEY rdata). */
-export function dsRdata(zone: string, dnskey: Buffer): Buffer {
-  const digest = createHash('sha256').update(canonicalName(zone)).update(dnskey).digest();
+/** The DS digests computed here: SHA-256 is what parents are given; SHA-1 and SHA-384 are checked when a parent
+ *  holds them. */
+export const DS_DIGESTS = { [DIGEST_SHA1]: 'sha1', [DIGEST_SHA256]: 'sha256', [DIGEST_SHA384]: 'sha384' } as const;
+export type DsDigestType = keyof typeof DS_DIGESTS;
+
+export function isDsDigestType(n: number): n is DsDigestType {
+  return n === DIGEST_SHA1 || n === DIGEST_SHA256 || n === DIGEST_SHA384;
+}
+
+/** The DS rdata of a DNSKEY owned by `zone`: key tag, algorithm, digest type, digest(owner | DNSKEY rdata). */
+export function dsRdata(zone: string, dnskey: Buffer, digestType: DsDigestType = DIGEST_SHA256): Buffer {
+  const digest = createHash(DS_DIGESTS[digestType]).update(canonicalName(zone)).update(dnskey).digest();
   const out = Buffer.allocUnsafe(4 + digest.length);
   out.writeUInt16BE(keyTag(dnskey), 0);
   out[2] = dnskey[3] as number;
-  out[3] = DIGEST_SHA256;
+  out[3] = digestType;
   digest.copy(out, 4);
   return out;
 }

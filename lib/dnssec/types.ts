@@ -8,8 +8,10 @@ export type Algorithm = (typeof ALGORITHM)[keyof typeof ALGORITHM];
 export type AlgorithmName = keyof typeof ALGORITHM;
 export const ALGORITHM_NAMES: Readonly<Record<Algorithm, AlgorithmName>> = { 13: 'ECDSAP256SHA256', 15: 'ED25519' };
 
-/** DS digest type SHA-256 (RFC 4509). */
+/** DS digest types: SHA-256 (RFC 4509), the one made here; SHA-1 and SHA-384 (RFC 6605), which a parent may hold. */
+export const DIGEST_SHA1 = 1;
 export const DIGEST_SHA256 = 2;
+export const DIGEST_SHA384 = 4;
 
 /** DNSKEY flags (RFC 4034 §2.1.1, RFC 5011 §3). */
 export const DNSKEY_FLAG = { ZONE: 0x0100, REVOKE: 0x0080, SEP: 0x0001 } as const;

@@ -8,9 +8,11 @@ import type { Dnssec } from '../../api/geozone.ts';
 import { formatKeyPair } from '../../lib/dnssec/bind.ts';
 import { generateSigningKey } from '../../lib/dnssec/keys.ts';
 import type { ClusterWriter, SecretObject, SecretWriter } from '../cluster-writer.ts';
+import { parseServer, type DnsServer } from '../dns/ask.ts';
 import type { Lanes } from '../queue/lanes.ts';
 import type { HandlerResult, WorkQueue } from '../queue/work-queue.ts';
-import { KEY_SECRET, planKeys, type ZoneKeyRequest, type ZoneKeyState } from './plan.ts';
+import { parentDsStatus, queryParentDs, type ParentDsAnswer, type ParentDsStatus } from './parent-ds.ts';
+import { KEY_SECRET, planKeys, type KeyEvent, type ZoneKeyRequest, type ZoneKeyState } from './plan.ts';
 import {
   DS_UPDATED_ANNOTATION,
   PARENT_DS_TTL_ANNOTATION,
@@ -54,6 +56,21 @@ export interface DnssecKeeperOptions {
   published?: () => Record<string, number[]>;
   /** What signedZones() says changed: compile again, so that the documents say it too. */
   onSignedChange?: () => void;
+  /** Ask for each signed zone's DS at the parent (parent-ds.ts): of spec.dnssec.parent.servers, or else of these
+   *  resolvers. Without it nothing is asked (the composition root gives it; tests without a parent do not). */
+  parentResolvers?: readonly DnsServer[];
+  /** How long a parent's answer stands before it is asked again (default: recheckMs). */
+  parentCheckMs?: number;
+}
+
+/** The last parent DS check of a zone, and what it was asked of. */
+interface ParentCheck {
+  atMs: number;
+  asked: string;
+  answer: ParentDsAnswer;
+  status: ParentDsStatus;
+  /** The DS TTL, when the parent's own servers gave it (a resolver's is counting down). */
+  authoritativeTtl?: number;
 }
 
 const KEY = 'keys';
@@ -78,6 +95,8 @@ export class DnssecKeeper {
   /** Whether a run has read the key Secret: until then the published documents say which zones are signed. */
   #read = false;
   #signed: Record<string, number[]> = {};
+  /** By GeoZone name. */
+  #parents = new Map<string, ParentCheck>();
 
   constructor(options: DnssecKeeperOptions) {
     this.#options = options;
@@ -135,8 +154,9 @@ export class DnssecKeeper {
       generateSigningKey(apex, algorithm);
     const keys = planKeys(requests, current, generate, (key) => formatKeyPair(key));
     const rollsBefore = secret?.metadata.annotations?.[ROLLS_ANNOTATION];
+    const parents = await this.#checkParents(zones, keys.zones);
     const plan = planRolls({
-      requests: zones.map((zone) => rollRequestOf(zone)),
+      requests: zones.map((zone) => rollRequestOf(zone, parents.get(zone.source))),
       rolls: parseRolls(rollsBefore),
       plan: keys,
       now: new Date(),
@@ -165,7 +185,8 @@ export class DnssecKeeper {
       }
       log.info({ secret: KEY_SECRET, files: Object.keys(plan.files).length }, 'DNSSEC key Secret written');
     }
-    for (const event of plan.events) {
+    const events = [...plan.events, ...this.#withParents(plan.zones, parents)];
+    for (const event of events) {
       const zone = zones.find((z) => z.source === event.source);
       log.info({ zone: zone?.apex, reason: event.reason }, event.note);
       try {
@@ -184,6 +205,77 @@ export class DnssecKeeper {
     return plan.nextDueMs !== undefined
       ? { requeueAfterMs: Math.min(recheck.requeueAfterMs, plan.nextDueMs + 100) }
       : recheck;
+  }
+
+  /**
+   * Each signed zone's DS at the parent: asked again when the last answer is older than parentCheckMs or was asked
+   * of other servers; the zones are asked at once, each of its servers in turn.
+   */
+  async #checkParents(
+    zones: readonly SignedZoneSpec[],
+    states: ReadonlyMap<string, ZoneKeyState>,
+  ): Promise<Map<string, ParentCheck>> {
+    const resolvers = this.#options.parentResolvers;
+    const checks = new Map<string, ParentCheck>();
+    if (!resolvers) return checks;
+    const nowMs = Date.now();
+    const everyMs = this.#options.parentCheckMs ?? this.#options.recheckMs ?? 30_000;
+    await Promise.all(
+      zones.map(async (zone) => {
+        const keys = states.get(zone.source)?.keys ?? [];
+        if (zone.dnssec?.parent?.check === false || keys.length === 0) return;
+        const named = zone.dnssec?.parent?.servers;
+        const asked = named ? `the parent's servers ${named.join(', ')}` : `the resolver`;
+        const before = this.#parents.get(zone.source);
+        if (before && before.asked === asked && nowMs - before.atMs < everyMs) {
+          // The keys may have changed since: the same answer, compared again.
+          checks.set(zone.source, {
+            ...before,
+            status: parentDsStatus(zone.apex, keys, before.answer, new Date(before.atMs)),
+          });
+          return;
+        }
+        const servers = named?.map((text) => ({ text, server: parseServer(text) }));
+        const bad = servers?.find((s) => s.server === undefined);
+        const answer: ParentDsAnswer = bad
+          ? { kind: 'error', error: `spec.dnssec.parent.servers: '${bad.text}' is not an address[:port]`, from: asked }
+          : await queryParentDs(servers?.map((s) => s.server as DnsServer) ?? resolvers, zone.apex, !named);
+        const status = parentDsStatus(zone.apex, keys, answer, new Date(nowMs));
+        const check: ParentCheck = {
+          atMs: nowMs,
+          asked,
+          answer,
+          status,
+          ...(answer.kind === 'records' && answer.authoritative ? { authoritativeTtl: answer.ttl } : {}),
+        };
+        this.#parents.set(zone.source, check);
+        checks.set(zone.source, check);
+      }),
+    );
+    for (const source of this.#parents.keys()) if (!checks.has(source)) this.#parents.delete(source);
+    return checks;
+  }
+
+  /** Puts each zone's parent check into its state; Events for a parent DS that came to match or stopped matching. */
+  #withParents(zones: Map<string, ZoneKeyState>, parents: ReadonlyMap<string, ParentCheck>): KeyEvent[] {
+    const events: KeyEvent[] = [];
+    for (const [source, check] of parents) {
+      const zone = zones.get(source);
+      if (!zone) continue;
+      const { status } = check;
+      zones.set(source, { ...zone, parent: status });
+      const before = this.#states.get(source)?.parent?.state;
+      if (before === status.state || status.state === 'Unknown' || (before === undefined && status.state === 'Missing'))
+        continue;
+      const warn = status.state === 'Mismatch' || status.state === 'Partial';
+      events.push({
+        source,
+        type: warn ? 'Warning' : 'Normal',
+        reason: `DNSSECParentDS${status.state}`,
+        note: `asked ${status.source}: ${status.message}`,
+      });
+    }
+    return events;
   }
 
   /** Every asking zone keeps its last known keys, with a condition saying what failed. */
@@ -226,15 +318,21 @@ function signedOf(
   return signed;
 }
 
-/** What a zone asks of a key roll (roll.ts), from its GeoZone's annotations and what the operator saw of the pods. */
-function rollRequestOf(zone: SignedZoneSpec): RollRequest {
+/** What a zone asks of a key roll (roll.ts), from its GeoZone's annotations, what the operator saw of the pods and
+ *  what the parent said of its DS. */
+function rollRequestOf(zone: SignedZoneSpec, parent: ParentCheck | undefined): RollRequest {
   const annotations = zone.annotations ?? {};
+  const ttlText = annotations[PARENT_DS_TTL_ANNOTATION];
   return {
     source: zone.source,
     apex: zone.apex,
     token: annotations[ROLL_ANNOTATION],
     dsUpdated: annotations[DS_UPDATED_ANNOTATION],
-    parentDsTtl: parentDsTtlOf(annotations[PARENT_DS_TTL_ANNOTATION]),
+    ...(parent && parent.status.state !== 'Unknown' ? { parentDs: parent.status } : {}),
+    parentDsTtl:
+      ttlText === undefined && parent?.authoritativeTtl !== undefined
+        ? parent.authoritativeTtl
+        : parentDsTtlOf(ttlText),
     dnskeyTtl: zone.dnskeyTtl ?? 3600,
     servedKeyTags: zone.servedKeyTags,
     algorithm: zone.dnssec?.algorithm ?? 'ECDSAP256SHA256',

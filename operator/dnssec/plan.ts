@@ -7,6 +7,7 @@
 import { parseKeyFileBase, parseKeyPair, secretKeyFileBase } from '../../lib/dnssec/bind.ts';
 import { dsText } from '../../lib/dnssec/keys.ts';
 import { ALGORITHM, DNSKEY_FLAG, type Algorithm, type SigningKey } from '../../lib/dnssec/types.ts';
+import type { ParentDsStatus } from './parent-ds.ts';
 
 /** The Secret, in the operator's namespace, that the DNS pods mount. */
 export const KEY_SECRET = 'geodns-dnssec-keys';
@@ -29,6 +30,9 @@ export interface KeyStatus {
   keyTag: number;
   algorithm: number;
   flags: number;
+  /** The DNSKEY public key, base64: what another signer of the zone publishes (RFC 8901), and what the parent's
+   *  DS is checked against. */
+  publicKey: string;
   /** Published and Retiring: the new and the old key of a roll (roll.ts). */
   state: 'Active' | 'Retained' | 'Published' | 'Retiring';
 }
@@ -56,6 +60,8 @@ export interface ZoneKeyState {
   keys: KeyStatus[];
   ds: DsStatus[];
   roll?: RollStatus;
+  /** The zone's DS at the parent, when it was asked for (parent-ds.ts). */
+  parent?: ParentDsStatus;
   /** The DNSSEC condition: whether the zone is signed, and why not or with what. */
   condition: { ok: boolean; reason: string; message: string };
 }
@@ -144,7 +150,13 @@ function stateOf(
 ): Omit<ZoneKeyState, 'condition'> {
   return {
     keyTags: keys.length > 0 ? tagsOf(keys) : 'off',
-    keys: keys.map(({ key }) => ({ keyTag: key.keyTag, algorithm: key.algorithm, flags: key.flags, state })),
+    keys: keys.map(({ key }) => ({
+      keyTag: key.keyTag,
+      algorithm: key.algorithm,
+      flags: key.flags,
+      publicKey: key.publicKey.toString('base64'),
+      state,
+    })),
     ds: keys
       .filter(({ key }) => (key.flags & DNSKEY_FLAG.SEP) !== 0)
       .map(({ key }) => {

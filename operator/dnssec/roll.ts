@@ -8,9 +8,10 @@
 //              DS at the parent still validates). Waits until every DNS pod serves both, then the DNSKEY TTL, so
 //              that no cache holds a DNSKEY rrset without the new key (Ipub = Dprp + TTLkey).
 //   DSPending  the parent's DS is to be swapped for the new key's (status and an Event give it; CDS/CDNSKEY carry
-//              both). Waits for the annotation geodns.io/dnssec-ds-updated set to the new key tag: the parent's
-//              DS cannot be asked for from inside the cluster.
-//   Retiring   waits the parent's DS TTL (geodns.io/dnssec-parent-ds-ttl, default 1 day) and at least the DNSKEY
+//              both). Waits until the parent's DS is seen pointing at the new key (parent-ds.ts), or for the
+//              annotation geodns.io/dnssec-ds-updated set to the new key tag where the parent cannot be asked.
+//   Retiring   waits the parent's DS TTL (geodns.io/dnssec-parent-ds-ttl, else the TTL the parent's own servers
+//              gave, else 1 day) and at least the DNSKEY
 //              TTL, so no cache holds the old DS (Iret = TTLds), then removes the old key from the Secret.
 import { parseKeyFileBase, secretKeyFileBase } from '../../lib/dnssec/bind.ts';
 import { dsText } from '../../lib/dnssec/keys.ts';
@@ -23,6 +24,7 @@ import {
   type RollPhase,
   type ZoneKeyState,
 } from './plan.ts';
+import type { ParentDsStatus } from './parent-ds.ts';
 
 /** GeoZone annotation: a new value asks for a roll. */
 export const ROLL_ANNOTATION = 'geodns.io/dnssec-roll';
@@ -55,6 +57,8 @@ export interface RollRequest {
   token: string | undefined;
   /** The value of DS_UPDATED_ANNOTATION. */
   dsUpdated: string | undefined;
+  /** What the parent said of its DS, when it was asked and answered (parent-ds.ts). */
+  parentDs?: Pick<ParentDsStatus, 'keyTags' | 'source'>;
   parentDsTtl: number;
   /** The TTL the DNS pods give the DNSKEY rrset, in seconds. */
   dnskeyTtl: number;
@@ -151,7 +155,13 @@ export function planRolls(input: {
         'DNSSECRollStarted',
         `roll "${request.token}": published key ${key.keyTag} (${request.algorithm}) beside ${tags(keyTags)} in Secret ${KEY_SECRET}; both sign; DS ${dsText(apex, key.dnskey)}`,
       );
-      zone.keys.push({ keyTag: key.keyTag, algorithm: key.algorithm, flags: key.flags, state: 'Published' });
+      zone.keys.push({
+        keyTag: key.keyTag,
+        algorithm: key.algorithm,
+        flags: key.flags,
+        publicKey: key.publicKey.toString('base64'),
+        state: 'Published',
+      });
       const rdata = dsText(apex, key.dnskey);
       zone.ds.push({ keyTag: key.keyTag, rdata, record: `${apex}. IN DS ${rdata}` });
       zone.keyTags = [...keyTags, key.keyTag].join(',');
@@ -169,17 +179,23 @@ export function planRolls(input: {
           event(
             source,
             'DNSSECRollDSPending',
-            `roll "${roll.request}": every DNS pod serves key ${roll.newKeyTag} and the DNSKEY TTL (${request.dnskeyTtl} s) has passed: give the parent the DS ${ds} in place of key ${tags(roll.oldKeyTags)}'s, then annotate the GeoZone ${DS_UPDATED_ANNOTATION}=${roll.newKeyTag}`,
+            `roll "${roll.request}": every DNS pod serves key ${roll.newKeyTag} and the DNSKEY TTL (${request.dnskeyTtl} s) has passed: give the parent the DS ${ds} in place of key ${tags(roll.oldKeyTags)}'s; the roll goes on once the parent's DS is seen pointing at it, or annotate the GeoZone ${DS_UPDATED_ANNOTATION}=${roll.newKeyTag}`,
           );
         } else dueIn(due - nowMs);
       }
     }
-    if (roll.phase === 'DSPending' && request.dsUpdated?.trim() === String(roll.newKeyTag)) {
+    const confirmed =
+      request.dsUpdated?.trim() === String(roll.newKeyTag)
+        ? `annotation ${DS_UPDATED_ANNOTATION}`
+        : request.parentDs?.keyTags.includes(roll.newKeyTag)
+          ? `asked ${request.parentDs.source}`
+          : undefined;
+    if (roll.phase === 'DSPending' && confirmed !== undefined) {
       roll = { ...roll, phase: 'Retiring', since: iso };
       event(
         source,
         'DNSSECRollDSConfirmed',
-        `roll "${roll.request}": the parent holds the DS of key ${roll.newKeyTag}; key ${tags(roll.oldKeyTags)} is retired once the parent's DS TTL (${request.parentDsTtl} s) has passed`,
+        `roll "${roll.request}": the parent holds the DS of key ${roll.newKeyTag} (${confirmed}); key ${tags(roll.oldKeyTags)} is retired once the parent's DS TTL (${request.parentDsTtl} s) has passed`,
       );
     }
     const retireAfterMs = Math.max(request.parentDsTtl, request.dnskeyTtl) * 1000;
@@ -212,7 +228,7 @@ export function planRolls(input: {
           ? `waiting for every DNS pod to serve keys ${tags(wanted)} (Keys Served), then the DNSKEY TTL (${request.dnskeyTtl} s)`
           : `DS at the parent to be swapped after ${new Date(at(roll.servedAt) + request.dnskeyTtl * 1000).toISOString()}`
         : phase === 'DSPending'
-          ? `give the parent the DS of key ${roll.newKeyTag} in place of ${tags(roll.oldKeyTags)}'s, then annotate ${DS_UPDATED_ANNOTATION}=${roll.newKeyTag}`
+          ? `give the parent the DS of key ${roll.newKeyTag} in place of ${tags(roll.oldKeyTags)}'s: the roll goes on once the parent's DS is seen pointing at it (spec.dnssec.parent), or annotate ${DS_UPDATED_ANNOTATION}=${roll.newKeyTag}`
           : `key ${tags(roll.oldKeyTags)} is removed after ${new Date(at(roll.since) + retireAfterMs).toISOString()}`;
     const retiring = new Set(phase === 'Published' ? [] : roll.oldKeyTags);
     const newTag = roll.newKeyTag;

@@ -1,47 +1,9 @@
 // Which serial and which DNSSEC keys each DNS pod serves: the operator asks every ready endpoint of the DNS Service
 // for the zone's SOA over UDP, as a secondary would, and for a signed zone its DNSKEY with the DO bit, as a validator
 // would. The answers feed the GeoZone's status (how many pods serve the current serial, and the current key set).
-import { createSocket } from 'node:dgram';
-import { isIPv6 } from 'node:net';
 import dnsPacket from 'dns-packet';
 import { keyTag } from '../../lib/dnssec/keys.ts';
-
-export interface DnsServer {
-  address: string;
-  port: number;
-}
-
-type Reply = ReturnType<typeof dnsPacket.decode>;
-
-/** Sends `query` (whose id is `id`) to `server` over UDP; its decoded reply, or undefined when none comes in time. */
-async function ask(server: DnsServer, query: Buffer, id: number, timeoutMs: number): Promise<Reply | undefined> {
-  const socket = createSocket(isIPv6(server.address) ? 'udp6' : 'udp4');
-  try {
-    return await new Promise<Reply | undefined>((resolve) => {
-      const timer = setTimeout(() => resolve(undefined), timeoutMs);
-      socket.on('error', () => {
-        clearTimeout(timer);
-        resolve(undefined);
-      });
-      socket.on('message', (message) => {
-        let reply;
-        try {
-          reply = dnsPacket.decode(message);
-        } catch {
-          return; // not a DNS message: keep waiting
-        }
-        if (reply.id !== id) return;
-        clearTimeout(timer);
-        resolve(reply);
-      });
-      socket.send(query, server.port, server.address);
-    });
-  } finally {
-    socket.close();
-  }
-}
-
-const authoritative = (reply: Reply) => ((reply.flags ?? 0) & dnsPacket.AUTHORITATIVE_ANSWER) !== 0;
+import { ask, isAuthoritative, rcodeOf, type DnsServer } from '../dns/ask.ts';
 
 /** The SOA serial `server` answers for `apex`, or undefined when it does not answer in time or is not authoritative. */
 export async function querySerial(server: DnsServer, apex: string, timeoutMs = 1000): Promise<number | undefined> {
@@ -49,7 +11,7 @@ export async function querySerial(server: DnsServer, apex: string, timeoutMs = 1
   const query = dnsPacket.encode({ id, type: 'query', flags: 0, questions: [{ type: 'SOA', name: apex }] });
   const reply = await ask(server, query, id, timeoutMs);
   const soa = reply?.answers?.find((a) => a.type === 'SOA' && a.name.toLowerCase() === apex.toLowerCase());
-  return reply && soa && authoritative(reply) && soa.type === 'SOA' ? soa.data.serial : undefined;
+  return reply && soa && isAuthoritative(reply) && soa.type === 'SOA' ? soa.data.serial : undefined;
 }
 
 /**
@@ -68,7 +30,7 @@ export async function queryKeyTags(server: DnsServer, apex: string, timeoutMs = 
   });
   const reply = await ask(server, query, id, timeoutMs);
   // NOERROR: the low four bits of the flags (a SERVFAIL carries no DNSKEY anyway).
-  if (!reply || !authoritative(reply) || ((reply.flags ?? 0) & 0x0f) !== 0) return undefined;
+  if (!reply || !isAuthoritative(reply) || rcodeOf(reply) !== 0) return undefined;
   const atApex = (reply.answers ?? []).filter((a) => a.name.toLowerCase() === apex.toLowerCase());
   const signed = atApex.some((a) => a.type === 'RRSIG' && a.data.typeCovered === 'DNSKEY');
   const tags = atApex.flatMap((a) =>

@@ -6,7 +6,8 @@
 // nothing contacts. The Services' cluster range is on loopback (127.96.0.0/24), so the cluster addresses the
 // example's targets serve (useClusterIP) are this machine's, and the probed ones are where this test listens. Each
 // DNS pod runs with --dnssec-keys on a folder of its own, filled as the kubelet fills a mounted Secret when a test
-// turns DNSSEC on.
+// turns DNSSEC on. The operators' --resolver is a knotd on loopback serving the parent zone example.com, where the
+// test pastes the zone's DS as a user would at the registrar.
 import { spawn } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
 import http from 'node:http';
@@ -16,10 +17,11 @@ import { CoordinationV1Api, CoreV1Api, CustomObjectsApi, EventsV1Api } from '@ku
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { zoneConfigMapName } from '../../api/configmaps.ts';
 import { publishAsSecret } from '../support/dnssec-keys.ts';
+import { startKnot, type Knot } from '../support/knot.ts';
 import { yamlObjects } from '../support/objects.ts';
 import { until } from '../support/until.ts';
 import { binary } from '../../tools/control-plane/binaries.ts';
-import { startControlPlane, type ControlPlane } from '../../tools/control-plane/control-plane.ts';
+import { freePort, startControlPlane, type ControlPlane } from '../../tools/control-plane/control-plane.ts';
 import { PodHost } from '../../tools/control-plane/pod-host.ts';
 import { createPod, setPodReady, uncontactedAddress } from '../../tools/control-plane/pods.ts';
 import { spawnGeodns, startServe, type GeodnsProcess, type ServeProcess } from '../support/serve.ts';
@@ -41,6 +43,23 @@ const keyDirs: string[] = [];
 const operators = new Map<string, Operator>();
 let primary: http.Server;
 let standby: net.Server;
+/** The parent zone example.com (knotd), which the operators ask for geo.example.com's DS as their resolver. */
+let parent: Knot;
+let parentPort: number;
+
+/** example.com delegating geo.example.com, with `ds` at the delegation. */
+const parentZone = (ds: string[]): string =>
+  [
+    '$ORIGIN example.com.',
+    '$TTL 2',
+    '@ SOA ns.example.com. hostmaster.example.com. 1 3600 600 86400 2',
+    '@ NS ns.example.com.',
+    'ns A 127.0.0.1',
+    'geo NS ns1.geo.example.com.',
+    'ns1.geo A 192.0.2.53',
+    ...ds.map((rdata) => `geo DS ${rdata}`),
+    '',
+  ].join('\n');
 
 const SERVICE_RANGE = '127.96.0.0/24';
 const serviceNames = yamlObjects('examples/cluster/services.yaml').map((s) => s.metadata?.name ?? '');
@@ -84,6 +103,8 @@ function startOperator(name: string): Operator {
     '3',
     '--retry-period',
     '1',
+    '--resolver',
+    `127.0.0.1:${parentPort}`,
   ];
   const operator = { name, process: spawnGeodns(args) };
   operators.set(name, operator);
@@ -188,6 +209,8 @@ beforeAll(async () => {
     });
   }
 
+  parentPort = await freePort();
+  parent = await startKnot(path.join(plane.dir, 'parent'), '127.0.0.1', parentPort, { 'example.com': parentZone([]) });
   startOperator('geodns-operator-a');
   startOperator('geodns-operator-b');
 }, 180_000);
@@ -201,6 +224,7 @@ afterAll(async () => {
     await new Promise((resolve) => primary.close(resolve));
   }
   if (standby) await new Promise((resolve) => standby.close(resolve));
+  await parent?.stop();
   await plane?.stop();
 }, 60_000);
 
@@ -308,7 +332,22 @@ describe('the operator and the DNS server on the real control plane', { timeout:
       timeoutMs: 30_000,
       accept: (out) => /\sKEYS SERVED\s/.test(out.stdout) && /\s2\/2\s+True\s/.test(out.stdout),
     });
-    expect(stdout).toMatch(/^NAME\s+APEX\s+SERIAL\s+ENDPOINTS\s+SERVING\s+DNSSEC\s+KEYS SERVED\s+READY\s+AGE$/m);
+    expect(stdout).toMatch(
+      /^NAME\s+APEX\s+SERIAL\s+ENDPOINTS\s+SERVING\s+DNSSEC\s+PARENT DS\s+KEYS SERVED\s+READY\s+AGE$/m,
+    );
+    // The parent (the operators' resolver) has no DS yet; once the DS from status is pasted there, it matches.
+    expect(stdout).toMatch(/\sMissing\s+2\/2\s/);
+    const zone = (await custom.getClusterCustomObject({ ...GROUP, plural: 'geozones', name: 'geo-example' })) as {
+      status?: { dnssec?: { ds?: { rdata: string }[] } };
+    };
+    await parent.stop();
+    parent = await startKnot(path.join(plane.dir, 'parent'), '127.0.0.1', parentPort, {
+      'example.com': parentZone((zone.status?.dnssec?.ds ?? []).map((d) => d.rdata)),
+    });
+    await until('PARENT DS Matches in kubectl get gz', () => kubectl('get', 'gz', 'geo-example'), {
+      timeoutMs: 60_000,
+      accept: (out) => /\sMatches\s+2\/2\s/.test(out.stdout),
+    });
     for (const server of dns) {
       const signed = await server.dig(['www.geo.example.com', 'A', '+dnssec', FRANKFURT_CLIENT]);
       expect(signed.answer.map((r) => r.type)).toContain('RRSIG');

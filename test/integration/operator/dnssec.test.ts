@@ -14,7 +14,9 @@ import { DOCUMENT_LABEL, ZONE_DOCUMENT, decodeDocuments } from '../../../api/con
 import { parseKeyFileBase, parseKeyPair } from '../../../lib/dnssec/bind.ts';
 import { OperatorMetrics } from '../../../operator/observability/metrics.ts';
 import { Operator } from '../../../operator/operator.ts';
+import { freePort } from '../../../tools/control-plane/control-plane.ts';
 import { geoEndpoint, geoZone } from '../../support/objects.ts';
+import { startKnot } from '../../support/knot.ts';
 import { startCluster, type Cluster } from '../../support/operator-cluster.ts';
 import { startServe, CITY_MMDB, type ServeProcess } from '../../support/serve.ts';
 import { SYSTEM_NAMESPACE } from '../../support/suite-plane.ts';
@@ -29,6 +31,7 @@ const KEY_SECRET = 'geodns-dnssec-keys';
 
 interface DnssecStatus {
   keyTags?: string;
+  parent?: { state: string; keyTags: number[]; records: string[]; source: string; message: string };
   roll?: { phase: string; oldKeyTags: number[]; newKeyTag: number; since: string; next: string };
   ds?: { keyTag: number; rdata: string; record: string }[];
   keys?: { keyTag: number; algorithm: number; flags: number; state: string }[];
@@ -67,8 +70,9 @@ afterEach(async () => {
   }
 }, 60_000);
 
-function startOperator(): Operator {
+function startOperator(options: { checkParentDs?: boolean } = {}): Operator {
   operator = new Operator({
+    ...options,
     metrics: new OperatorMetrics(),
     kubeConfig: cluster.operator,
     namespace: NS,
@@ -192,7 +196,9 @@ describe('DNSSEC keys kept by the operator', { timeout: 120_000 }, () => {
       { timeoutMs: 30_000 },
     );
     expect(status.dnssec?.keyTags).toBe(String(key.keyTag));
-    expect(status.dnssec?.keys).toEqual([{ keyTag: key.keyTag, algorithm: 13, flags: 257, state: 'Active' }]);
+    expect(status.dnssec?.keys).toEqual([
+      { keyTag: key.keyTag, algorithm: 13, flags: 257, publicKey: key.publicKey.toString('base64'), state: 'Active' },
+    ]);
     expect(status.dnssec?.ds?.[0]?.record.toLowerCase()).toBe(ds.toLowerCase());
     expect(`${ZONE}. IN DS ${status.dnssec?.ds?.[0]?.rdata}`.toLowerCase()).toBe(ds.toLowerCase());
     expect(status.conditions?.find((c) => c.type === 'DNSSEC')).toMatchObject({ status: 'True', reason: 'KeysReady' });
@@ -314,6 +320,87 @@ describe('DNSSEC keys kept by the operator', { timeout: 120_000 }, () => {
     await new Promise((resolve) => setTimeout(resolve, 1000));
     await restarted.settled();
     expect(keysOf((await secretFiles(KEY_SECRET))!).map((k) => k.keyTag)).toEqual([newTag]);
+  });
+
+  it("checks the parent's DS (Missing, Matches, Mismatch) and rolls on by itself once the parent holds the new DS", async () => {
+    // The parent, example.com, on knotd: it delegates geo.example.com and holds the DS the test writes.
+    const port = await freePort();
+    const parentZone = (ds: string[]) =>
+      [
+        '$ORIGIN example.com.',
+        '$TTL 2',
+        '@ SOA ns.example.com. hostmaster.example.com. 1 3600 600 86400 2',
+        '@ NS ns.example.com.',
+        'ns A 127.0.0.1',
+        'geo NS ns1.geo.example.com.',
+        'ns1.geo A 192.0.2.53',
+        ...ds.map((rdata) => `geo DS ${rdata}`),
+        '',
+      ].join('\n');
+    const parentDir = path.join(temp.dir, 'parent');
+    let parent = await startKnot(parentDir, '127.0.0.1', port, { 'example.com': parentZone([]) });
+    stops.push(() => parent.stop());
+    const setParentDs = async (ds: string[]) => {
+      await parent.stop();
+      parent = await startKnot(parentDir, '127.0.0.1', port, { 'example.com': parentZone(ds) });
+    };
+
+    startOperator({ checkParentDs: true });
+    await custom.createClusterCustomObject({
+      ...GROUP,
+      plural: 'geozones',
+      body: geoZone({
+        dnssec: { enabled: true, parent: { servers: [`127.0.0.1:${port}`] } },
+        soa: { hostmaster: 'hostmaster.example.com', ttl: 1 },
+      }),
+    });
+    const missing = await until("the parent's DS checked", zoneStatus, {
+      timeoutMs: 30_000,
+      accept: (status) => status.dnssec?.parent?.state === 'Missing',
+    });
+    const oldTag = missing.dnssec!.keys![0]!.keyTag;
+    const oldDs = missing.dnssec!.ds![0]!.rdata;
+    expect(missing.dnssec?.parent?.source).toBe(`127.0.0.1:${port}`);
+
+    // The user pastes status.dnssec.ds at the registrar: Matches, with an Event.
+    await setParentDs([oldDs]);
+    const matches = await until("the parent's DS matching", zoneStatus, {
+      timeoutMs: 30_000,
+      accept: (status) => status.dnssec?.parent?.state === 'Matches',
+    });
+    expect(matches.dnssec?.parent).toMatchObject({ keyTags: [oldTag], records: [oldDs] });
+
+    // A roll: DSPending waits for the parent; once its DS points at the new key the roll goes on, no annotation.
+    await cluster.plane.kubectl(['annotate', '--overwrite', 'gz', 'geo-example', 'geodns.io/dnssec-roll=r1']);
+    const pending = await until('the roll waiting for the DS', zoneStatus, {
+      timeoutMs: 30_000,
+      accept: (status) => status.dnssec?.roll?.phase === 'DSPending',
+    });
+    const newTag = pending.dnssec!.roll!.newKeyTag;
+    const newDs = pending.dnssec!.ds!.find((d) => d.keyTag === newTag)!.rdata;
+    await setParentDs([newDs]);
+    // Retiring waits the parent's DS TTL, which the parent's own servers gave (2 s): then the old key goes.
+    const done = await until('the old key retired', zoneStatus, {
+      timeoutMs: 30_000,
+      accept: (status) => status.dnssec?.keys?.length === 1 && status.dnssec.roll === undefined,
+    });
+    expect(done.dnssec?.keys).toEqual([expect.objectContaining({ keyTag: newTag, state: 'Active' })]);
+    expect(done.dnssec?.parent).toMatchObject({ state: 'Matches', keyTags: [newTag] });
+
+    // A DS for a key the zone does not have: Mismatch, with a Warning naming the record.
+    await setParentDs([oldDs]);
+    const mismatch = await until("the parent's DS not matching", zoneStatus, {
+      timeoutMs: 30_000,
+      accept: (status) => status.dnssec?.parent?.state === 'Mismatch',
+    });
+    expect(mismatch.dnssec?.parent?.message).toContain(oldDs);
+    const events = await core.listNamespacedEvent({ namespace: 'default' });
+    const reasons = events.items.map((e) => e.reason);
+    for (const reason of ['DNSSECParentDSMatches', 'DNSSECRollDSConfirmed', 'DNSSECParentDSMismatch']) {
+      expect(reasons).toContain(reason);
+    }
+    const confirmed = events.items.find((e) => e.reason === 'DNSSECRollDSConfirmed');
+    expect(confirmed?.message).toContain(`asked 127.0.0.1:${port}`);
   });
 
   it('adopts a dnssec-keygen key from a Secret; a broken one is named in a condition and the last good key stays', async () => {

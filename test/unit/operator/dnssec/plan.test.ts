@@ -75,7 +75,9 @@ describe('planKeys', () => {
     expect(off.files).toEqual(current);
     expect(off.made).toEqual([]);
     const state = off.zones.get('geo-example')!;
-    expect(state.keys).toEqual([{ keyTag: key.keyTag, algorithm: 13, flags: 257, state: 'Retained' }]);
+    expect(state.keys).toEqual([
+      { keyTag: key.keyTag, algorithm: 13, flags: 257, publicKey: key.publicKey.toString('base64'), state: 'Retained' },
+    ]);
     expect(state.condition).toMatchObject({ ok: true, reason: 'DisabledKeysKept' });
     expect(state.condition.message).toContain('remove the DS at the parent');
     const never = plan([request({ enabled: false, apex: 'third.example.com' })], {});

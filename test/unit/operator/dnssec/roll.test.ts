@@ -169,6 +169,37 @@ describe('an on-demand key roll', () => {
     expect(next.rolls[ZONE]).toMatchObject({ request: 'r2', phase: 'Published', oldKeyTags: [fresh.keyTag] });
   });
 
+  it("moves DSPending on by itself once the parent's DS is seen pointing at the new key", () => {
+    const started = run(filesOf(old), {}, at(0), { token: 'r1' });
+    const fresh = started.made[0]!;
+    const both = [old.keyTag, fresh.keyTag].sort((a, b) => a - b);
+    const served = run(started.files, started.rolls, at(10), { token: 'r1', servedKeyTags: both });
+    const pending = run(served.files, served.rolls, at(400), { token: 'r1', servedKeyTags: both });
+    expect(pending.rolls[ZONE]?.phase).toBe('DSPending');
+    expect(pending.zone.roll?.next).toContain("once the parent's DS is seen pointing at it");
+
+    // The parent still points at the old key only: it waits.
+    const parent = { source: '127.0.0.1:5300' };
+    const stale = run(pending.files, pending.rolls, at(500), {
+      token: 'r1',
+      servedKeyTags: both,
+      parentDs: { ...parent, keyTags: [old.keyTag] },
+    });
+    expect(stale.rolls[ZONE]?.phase).toBe('DSPending');
+    expect(stale.events).toEqual([]);
+
+    // It points at the new key (the old DS may linger): the parent's DS TTL runs from now.
+    const seen = run(stale.files, stale.rolls, at(600), {
+      token: 'r1',
+      servedKeyTags: both,
+      parentDs: { ...parent, keyTags: both },
+    });
+    expect(seen.rolls[ZONE]?.phase).toBe('Retiring');
+    expect(seen.events.map((e) => e.reason)).toEqual(['DNSSECRollDSConfirmed']);
+    expect(seen.events[0]?.note).toContain('asked 127.0.0.1:5300');
+    expect(seen.nextDueMs).toBe(3_600_000);
+  });
+
   it('refuses a roll of keys from keySecretRef or of a zone whose DNSSEC is off, once, with a Warning', () => {
     for (const over of [{ ownKeys: true }, { enabled: false }] as Partial<RollRequest>[]) {
       const refused = run(filesOf(old), {}, at(0), { token: 'r1', ...over }, { enabled: over.enabled ?? true });
