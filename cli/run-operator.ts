@@ -22,6 +22,13 @@ export interface OperatorArgs {
   peers?: { cluster: string; listen?: ListenAddress } | undefined;
 }
 
+/** The operator's own Pod, from the downward API (the chart sets POD_NAME and POD_NAMESPACE; its namespace defaults
+ *  to --namespace). Without POD_NAME (a process outside a Pod) there is none, and nothing is labelled. */
+function ownPod(namespace: string, env: NodeJS.ProcessEnv): { name: string; namespace: string } | undefined {
+  const name = env.POD_NAME?.trim();
+  return name ? { name, namespace: env.POD_NAMESPACE?.trim() || namespace } : undefined;
+}
+
 export async function runOperator(args: OperatorArgs, io: CliIO): Promise<number> {
   setOperatorV8Flags();
   const log = createLogger({
@@ -37,6 +44,7 @@ export async function runOperator(args: OperatorArgs, io: CliIO): Promise<number
   }
   const metrics = new OperatorMetrics({ defaultMetrics: true });
   let operator: Operator;
+  const pod = ownPod(args.namespace, process.env);
   try {
     operator = new Operator({
       kubeConfig,
@@ -48,6 +56,7 @@ export async function runOperator(args: OperatorArgs, io: CliIO): Promise<number
       resolvers: args.resolvers,
       checkParentDs: true,
       ...(args.peers ? { peers: args.peers } : {}),
+      ...(pod ? { pod } : {}),
     });
   } catch (error) {
     io.stderr(`geodns operator: ${(error as Error).message}\n`);

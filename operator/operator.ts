@@ -5,7 +5,9 @@
 // work-queue lanes (queue/lanes.ts): caches and probes → pipeline → zones, health, status (derived again after
 // each change, then written per object), the serving check and the resolution of Service targets' load-balancer
 // hostnames, each a key put back when it must wait. With peers (another cluster serving the same zone), each
-// peer's poll is a key of the `peers` lane and a listener answers the peers' polls (operator/peers/).
+// peer's poll is a key of the `peers` lane and a listener answers the peers' polls (operator/peers/); told its own
+// Pod, the operator keeps PEER_LEADER_LABEL on it while it leads (a lane of its own that lives as long as the process),
+// so that the chart's peer Service routes to the leader alone.
 import type { KubeConfig } from './kube/api.ts';
 import type { Logger } from 'pino';
 import type { CompiledZone } from '../api/compiled.ts';
@@ -20,6 +22,7 @@ import { Resolver } from 'node:dns/promises';
 import { publishedKeyTags, publishedTargets } from './resolve/published.ts';
 import { CoordinationV1Api, KubeApi, leaseWatch } from './kube/api.ts';
 import { DEFAULT_LEASE_NAME, defaultIdentity, LeaderElector } from './kube/leader.ts';
+import { LeaderPodLabel, type PodRef } from './kube/leader-label.ts';
 import { OperatorCaches } from './kube/caches.ts';
 import type { OperatorMetrics } from './observability/metrics.ts';
 import { Pipeline, type PipelineOutput } from './pipeline.ts';
@@ -96,6 +99,9 @@ export interface OperatorOptions {
   /** Ask for each signed zone's DS at the parent (spec.dnssec.parent.servers, or else `resolvers`, or else the
    *  system's resolvers). Off unless set: cli/run-operator.ts sets it; a test does where it runs a parent. */
   checkParentDs?: boolean;
+  /** This operator's own Pod (POD_NAME, POD_NAMESPACE): with a peer listener, it carries PEER_LEADER_LABEL while
+   *  this operator leads. Without it nothing is labelled. */
+  pod?: PodRef;
 }
 
 /** The part of the operator that only the leader runs. */
@@ -155,6 +161,7 @@ const SERVING_AFTER_WRITE_MS = 300;
 
 const REFRESH = 'refresh';
 const CHECK = 'check';
+const LABEL = 'label';
 
 export class Operator {
   readonly #options: OperatorOptions;
@@ -173,6 +180,8 @@ export class Operator {
   #stopped = false;
   #peerServer: PeerServer | undefined;
   #publishedPeerTargets: { key: string; targets: ReadonlyMap<string, readonly string[]> } | undefined;
+  /** The leader's label on its own Pod, on lanes that outlive each term of leadership. */
+  readonly #label: { label: LeaderPodLabel; lanes: Lanes; lane: WorkQueue } | undefined;
 
   constructor(options: OperatorOptions) {
     this.#options = options;
@@ -205,12 +214,21 @@ export class Operator {
     const api = new KubeApi(kubeConfig, { onError: (verb) => metrics.apiErrors.inc({ verb }) });
     this.#writer = this.#elector ? gated(api, () => this.#elector?.isLeader() === true) : api;
     this.#secrets = this.#elector ? gatedSecrets(api, () => this.#elector?.isLeader() === true) : api;
+    if (options.pod && options.peers?.listen) {
+      const label = new LeaderPodLabel({ kubeConfig, pod: options.pod, log });
+      const lanes = new Lanes({ metrics: (lane) => queueMetrics(metrics.registry, lane) });
+      // A failed write throws: the lane retries it with its backoff until the label matches the leadership.
+      const lane = lanes.lane('leader-label', () => label.sync(this.isLeader));
+      this.#label = { label, lanes, lane };
+    }
   }
 
   /** Starts the caches and waits until every one has synced; then leads (at once, or once elected). */
   async start(): Promise<void> {
     const { log, metrics } = this.#options;
     const listen = this.#options.peers?.listen;
+    // A label left by a leader that crashed in this Pod goes before anything else.
+    this.#label?.lane.add(LABEL);
     if (listen) {
       this.#peerServer = await startPeerServer({
         ...listen,
@@ -247,11 +265,16 @@ export class Operator {
     await leading.lanes.idle();
   }
 
-  /** Stops leading (the Lease is released), then the caches. */
+  /** Stops leading (the Lease is released, the Pod's label removed), then the caches. */
   async stop(): Promise<void> {
     this.#stopped = true;
     await this.#stopLeading();
     await this.#elector?.stop();
+    if (this.#label) {
+      // Its lane hands out nothing more once shut down: one last try, so that the Service leaves this Pod now.
+      await this.#label.lanes.shutDown();
+      await this.#label.label.sync(false).catch(() => undefined);
+    }
     await this.#peerServer?.close();
     await this.caches.stop();
   }
@@ -418,6 +441,7 @@ export class Operator {
     });
     serving.addAfter(CHECK, servingIntervalMs);
     this.#leading = { lanes, pipeline, zones, health, status, refresh, hostnames, dnssec, peers, offConfigMaps };
+    this.#label?.lane.add(LABEL);
     try {
       await pipeline.start();
     } catch (error) {
@@ -429,6 +453,7 @@ export class Operator {
     const leading = this.#leading;
     if (!leading) return;
     this.#leading = undefined;
+    this.#label?.lane.add(LABEL);
     this.#options.metrics.leader.set(0);
     this.#options.metrics.probeFamilyReachable.reset();
     this.#options.metrics.peerAges = undefined;

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { parse } from 'yaml';
 import { expect } from 'vitest';
 import { REPO_ROOT } from './serve.ts';
+import { PEER_LEADER_LABEL } from '../../operator/kube/leader-label.ts';
 import { deployment, find, flagValues, type Container, type K8sObject, type PodSpec } from './helm-render.ts';
 
 export const zoneSpec = (
@@ -27,6 +28,11 @@ const operatorPod = (objects: K8sObject[]) => deployment(objects, 'geodns-operat
 const dnsArgs = (objects: K8sObject[]) => dnsPod(objects).containers[0]!.args;
 export const has = (objects: K8sObject[], kind: string) => objects.some((o) => o.kind === kind);
 type Spec = { spec: Record<string, unknown> };
+type ServiceObject = K8sObject & {
+  spec: { type: string; selector: Record<string, string>; ports: unknown[] } & Record<string, unknown>;
+};
+const peerService = (objects: K8sObject[]) => find(objects, 'Service', 'geodns-operator-peers') as ServiceObject;
+const podField = (name: string, fieldPath: string) => ({ name, valueFrom: { fieldRef: { fieldPath } } });
 
 /** The DNS Services a platform recipe of examples/helm/ must give: their names and each one's protocols. */
 const PLATFORMS: Record<
@@ -100,8 +106,68 @@ export const cases: Case[] = [
       expect(flagValues(container.args, '--cluster-name')).toEqual([cluster]);
       expect(flagValues(container.args, '--peer-listen')).toEqual(['0.0.0.0:9155']);
       expect(container.ports).toContainEqual(expect.objectContaining({ name: 'peers', containerPort: 9155 }));
+      expect(container.env).toEqual(expect.arrayContaining([podField('POD_NAME', 'metadata.name')]));
+      const service = peerService(objects);
+      expect(service.spec.type).toBe('ClusterIP');
+      expect(service.spec.ports).toEqual([{ name: 'peers', port: 9155, targetPort: 'peers', protocol: 'TCP' }]);
+      // The operator pods, and of them only the one the leader labelled.
+      const podLabels = deployment(objects, 'geodns-operator').spec.template.metadata.labels;
+      const { [PEER_LEADER_LABEL]: leader, ...operatorPods } = service.spec.selector;
+      expect(leader).toBe('true');
+      expect(Object.keys(operatorPods).length).toBeGreaterThan(0);
+      for (const [label, value] of Object.entries(operatorPods)) expect(podLabels[label]).toBe(value);
+      expect(podLabels[PEER_LEADER_LABEL]).toBeUndefined();
+      // The leader labels its own Pod: patch on pods in the release namespace, nothing more.
+      const role = find(objects, 'Role', 'geodns-operator-peers') as K8sObject & { rules: unknown[] };
+      expect(role.metadata.namespace).toBe('geodns-system');
+      expect(role.rules).toEqual([{ apiGroups: [''], resources: ['pods'], verbs: ['patch'] }]);
+      expect(find(objects, 'RoleBinding', 'geodns-operator-peers')).toMatchObject({
+        roleRef: { kind: 'Role', name: 'geodns-operator-peers' },
+        subjects: [{ kind: 'ServiceAccount', name: 'geodns-operator', namespace: 'geodns-system' }],
+      });
     },
   })),
+  {
+    name: 'the peer Service as a LoadBalancer, with annotations, source ranges and a NetworkPolicy that admits peers',
+    set: [
+      'operator.peers.clusterName=eu',
+      'operator.peers.port=9155',
+      'operator.peers.service.type=LoadBalancer',
+      'operator.peers.service.loadBalancerClass=service.k8s.aws/nlb',
+      'operator.peers.service.annotations.service\\.beta\\.kubernetes\\.io/aws-load-balancer-scheme=internet-facing',
+      'networkPolicy.enabled=true',
+    ],
+    setJson: ['operator.peers.service.loadBalancerSourceRanges=["198.51.100.0/24","2001:db8::/32"]'],
+    check: (objects) => {
+      const service = peerService(objects);
+      expect(service.metadata.annotations).toEqual({
+        'service.beta.kubernetes.io/aws-load-balancer-scheme': 'internet-facing',
+      });
+      expect(service.spec).toMatchObject({
+        type: 'LoadBalancer',
+        loadBalancerClass: 'service.k8s.aws/nlb',
+        loadBalancerSourceRanges: ['198.51.100.0/24', '2001:db8::/32'],
+        selector: { [PEER_LEADER_LABEL]: 'true' },
+      });
+      const policy = find(objects, 'NetworkPolicy', 'geodns-operator') as K8sObject & Spec;
+      expect(policy.spec.ingress).toContainEqual({ ports: [{ port: 'peers', protocol: 'TCP' }] });
+    },
+  },
+  {
+    name: 'the peer Service on a NodePort',
+    set: ['operator.peers.clusterName=apac', 'operator.peers.port=9155', 'operator.peers.service.type=NodePort'],
+    check: (objects) => {
+      expect(peerService(objects).spec).toMatchObject({ type: 'NodePort', selector: { [PEER_LEADER_LABEL]: 'true' } });
+    },
+  },
+  {
+    name: 'a cluster name without a peer port: no listener, no peer Service, no right to label pods',
+    set: ['operator.peers.clusterName=us'],
+    check: (objects) => {
+      expect(objects.some((o) => o.metadata.name === 'geodns-operator-peers')).toBe(false);
+      expect(operatorPod(objects).containers[0]!.env).toBeUndefined();
+    },
+  },
   {
     name: 'one operator without leader election or anti-affinity',
     set: ['operator.replicas=1', 'operator.leaderElection.enabled=false', 'operator.podAntiAffinity=none'],

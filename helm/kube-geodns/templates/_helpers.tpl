@@ -120,3 +120,8 @@ every `frequency` hours. The account ID and licence key are read from the Secret
     - { name: geoipupdate-account, mountPath: /etc/geoipupdate, readOnly: true }
     - { name: geoipupdate-state, mountPath: /var/lib/geoipupdate }
 {{- end -}}
+
+{{/* "true" when the operator serves its peer listener (operator.peers.clusterName and a port), else "". */}}
+{{- define "geodns.operator.peerListener" -}}
+{{- if and .Values.operator.peers.clusterName (gt (.Values.operator.peers.port | int) 0) }}true{{- end -}}
+{{- end -}}

@@ -25,8 +25,29 @@ lost. Included once, from dns-deployment.yaml.
 {{- if and $rule.enabled (not $metrics.serviceMonitor.enabled) (not (and $rule.selectors.operator $rule.selectors.dns)) -}}
 {{- fail "metrics.prometheusRule.enabled: its alerts select the series of the chart's ServiceMonitors (job and namespace), which metrics.serviceMonitor.enabled=false leaves out. Set metrics.serviceMonitor.enabled=true, or set metrics.prometheusRule.selectors.operator and .dns to the PromQL label matchers of your own scrape jobs, e.g. job=\"geodns-operator\"" -}}
 {{- end -}}
+{{- include "geodns.validate.peerService" . -}}
 {{- include "geodns.validate.workers" . -}}
 {{- include "geodns.validate.oneOperator" . -}}
+{{- end -}}
+
+{{/*
+The peer Service exists only with the peer listener; its load-balancer fields only on a LoadBalancer (left on
+another type they would be dropped without a word, source ranges that the user counts on included).
+*/}}
+{{- define "geodns.validate.peerService" -}}
+{{- $svc := .Values.operator.peers.service -}}
+{{- if not (include "geodns.operator.peerListener" .) -}}
+{{- if or (ne $svc.type "ClusterIP") $svc.annotations $svc.labels $svc.loadBalancerIP $svc.loadBalancerClass $svc.loadBalancerSourceRanges -}}
+{{- fail "operator.peers.service is set but the operator serves no peer listener, so the chart makes no peer Service: set operator.peers.clusterName and operator.peers.port, or leave operator.peers.service at its defaults" -}}
+{{- end -}}
+{{- end -}}
+{{- if ne $svc.type "LoadBalancer" -}}
+{{- range $field := list "loadBalancerIP" "loadBalancerClass" "loadBalancerSourceRanges" -}}
+{{- if index $svc $field -}}
+{{- fail (printf "operator.peers.service.%s is set but operator.peers.service.type is %s: only a LoadBalancer Service has it. Set operator.peers.service.type=LoadBalancer, or remove operator.peers.service.%s" $field $svc.type $field) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
 {{- end -}}
 
 {{/* The chart is tested with helm 4 only (Chart.yaml names the minimum; docs/install.md). */}}

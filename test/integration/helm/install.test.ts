@@ -41,6 +41,8 @@ const EVERY_OBJECT = {
     'networkPolicy.enabled=true',
     'geoZone.create=true',
     'geoZone.name=geo-example',
+    'operator.peers.clusterName=us',
+    'operator.peers.port=9155',
   ],
   setJson: [`geoZone.spec=${JSON.stringify(zoneSpec)}`],
 };

@@ -28,6 +28,19 @@ const refused: { what: string; set?: string[]; setJson?: string[]; message: RegE
       /dns\.service\.protocols=split is for LoadBalancer Services, and dns\.service\.type is NodePort: .* Set dns\.service\.protocols=mixed, or dns\.service\.type=LoadBalancer/,
   },
   {
+    what: 'a peer Service of another type without the peer listener (no cluster name or port)',
+    set: ['operator.peers.port=9155', 'operator.peers.service.type=LoadBalancer'],
+    message:
+      /operator\.peers\.service is set but the operator serves no peer listener, .*: set operator\.peers\.clusterName and operator\.peers\.port, or leave operator\.peers\.service at its defaults/,
+  },
+  {
+    what: 'load-balancer source ranges on a ClusterIP peer Service (they would be dropped)',
+    set: ['operator.peers.clusterName=us', 'operator.peers.port=9155'],
+    setJson: ['operator.peers.service.loadBalancerSourceRanges=["198.51.100.0/24"]'],
+    message:
+      /operator\.peers\.service\.loadBalancerSourceRanges is set but operator\.peers\.service\.type is ClusterIP: .* Set operator\.peers\.service\.type=LoadBalancer, or remove operator\.peers\.service\.loadBalancerSourceRanges/,
+  },
+  {
     what: 'a ServiceMonitor without the metrics Services',
     set: ['metrics.serviceMonitor.enabled=true', 'metrics.service.enabled=false'],
     message: /set metrics\.service\.enabled=true, or metrics\.serviceMonitor\.enabled=false/,
