@@ -1,6 +1,6 @@
 // The peer listener (geodns operator --peer-listen HOST:PORT): GET PEER_PATH_PREFIX + apex gets this cluster's
-// signed document for that zone from whoever answers (the leader's PeerExchange; 503 on a standby). Nothing else
-// is served.
+// signed document for that zone from whoever answers (the leader's PeerExchange; 503 on a standby, which the chart's
+// peer Service does not select: operator/kube/leader-label.ts). Nothing else is served.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
