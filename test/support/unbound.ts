@@ -1,5 +1,6 @@
-// A validating resolver for the DNSSEC suites: unbound in the foreground on a free loopback port, with one trust
-// anchor (a DS or DNSKEY record) and a stub zone pointing at the geodns under test, forwarding the client's subnet.
+// unbound as a test's resolver, in the foreground on a free loopback port, forwarding the client's subnet: for the
+// DNSSEC suites validating with one trust anchor (a DS or DNSKEY record) and a stub zone pointing at the geodns under
+// test; for the delegation suites not validating, with stub zones at a parent server that delegates.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { writeFile } from 'node:fs/promises';
@@ -42,14 +43,28 @@ export class Unbound {
   }
 }
 
-/** unbound in the foreground, with `anchor` (a DS or DNSKEY record) as its only trust anchor, stub to geodns. */
-export async function startUnbound(
+/** Where unbound sends the queries for one zone (`addresses`: `host` or `host@port`). */
+export interface StubZone {
+  zone: string;
+  addresses: string[];
+}
+
+export interface ResolverOptions {
+  /** The only trust anchor (a DS or DNSKEY record); without one unbound does not validate. */
+  anchor?: string;
+  stubs: StubZone[];
+  /** The authorities unbound sends the client's subnet to (send-client-subnet). */
+  clientSubnetTo: string[];
+  /** More `server:` lines. */
+  extra?: string[];
+}
+
+/** unbound in the foreground on a free loopback port; resolves once it answers `probe`'s SOA (SERVFAIL or not). */
+export async function startResolver(
   dir: string,
   name: string,
-  anchor: string,
-  geodnsPort: number,
-  extra: string[] = [],
-  zone = 'geo.example.com',
+  options: ResolverOptions,
+  probe: string,
 ): Promise<Unbound> {
   const port = await freePort();
   const conf = path.join(dir, `${name}.conf`);
@@ -72,24 +87,39 @@ export async function startUnbound(
       '  access-control: 127.0.0.0/8 allow',
       '  qname-minimisation: no',
       '  aggressive-nsec: no',
-      '  module-config: "subnetcache validator iterator"',
-      '  send-client-subnet: 127.0.0.1',
+      `  module-config: "subnetcache ${options.anchor === undefined ? '' : 'validator '}iterator"`,
+      ...options.clientSubnetTo.map((address) => `  send-client-subnet: ${address}`),
       '  client-subnet-always-forward: yes',
       '  max-client-subnet-ipv4: 24',
-      `  trust-anchor: "${anchor}"`,
-      ...extra.map((line) => `  ${line}`),
-      'stub-zone:',
-      `  name: "${zone}"`,
-      `  stub-addr: 127.0.0.1@${geodnsPort}`,
+      ...(options.anchor === undefined ? [] : [`  trust-anchor: "${options.anchor}"`]),
+      ...(options.extra ?? []).map((line) => `  ${line}`),
+      ...options.stubs.flatMap((stub) => [
+        'stub-zone:',
+        `  name: "${stub.zone}"`,
+        ...stub.addresses.map((address) => `  stub-addr: ${address}`),
+      ]),
       '',
     ].join('\n'),
   );
   execFileSync('unbound-checkconf', [conf]);
   const unbound = new Unbound(spawn('unbound', ['-d', '-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] }), port);
   // Ready when it answers (SERVFAIL or not) over loopback.
-  await until('unbound to answer', () => unbound.dig(['+cd', `${zone}`, 'SOA']), {
+  await until('unbound to answer', () => unbound.dig(['+cd', probe, 'SOA']), {
     accept: (r) => r.status !== undefined,
     intervalMs: 100,
   });
   return unbound;
+}
+
+/** unbound in the foreground, with `anchor` (a DS or DNSKEY record) as its only trust anchor, stub to geodns. */
+export function startUnbound(
+  dir: string,
+  name: string,
+  anchor: string,
+  geodnsPort: number,
+  extra: string[] = [],
+  zone = 'geo.example.com',
+): Promise<Unbound> {
+  const stubs = [{ zone, addresses: [`127.0.0.1@${geodnsPort}`] }];
+  return startResolver(dir, name, { anchor, stubs, clientSubnetTo: ['127.0.0.1'], extra }, zone);
 }
