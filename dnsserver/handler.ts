@@ -320,13 +320,19 @@ export function createHandler(state: ServerState, options: HandlerOptions = {}):
    */
   function answerSigned(plan: Plan, query: ParsedQuery, client: ClientInfo, signer: ZoneSigner): Answer {
     const compactOk = query.edns?.compactOk === true;
-    const stem = `${query.qname}|${query.qtype}|${compactOk ? 'co' : 'do'}`;
     const location = plan.kind === 'routed' ? locateClient(state.locator(plan.zone), query, client) : undefined;
+    const now = clock();
+    // Fixed and deterministic plans: the answer made last time, while its signatures are fresh (no key to build).
+    const memoized = plan.kind === 'fixed' || plan.deterministic;
+    if (memoized) {
+      const memo = state.plans.signedAnswerFor(plan, location, compactOk);
+      if (memo && memo.signers === state.signers && now < memo.refreshAt) return memo.answer;
+    }
+    const stem = `${query.qname}|${query.qtype}|${compactOk ? 'co' : 'do'}`;
     const { decisions, policy, key, scope } =
       plan.kind === 'routed' && location
         ? decideParts(plan.result, location, stem)
         : { decisions: [], policy: '', key: stem, scope: 0 };
-    const now = clock();
     let signed = state.signed.get(key);
     if (!signed || now >= signed.refreshAt) {
       signed = signedAnswer({
@@ -342,7 +348,15 @@ export function createHandler(state: ServerState, options: HandlerOptions = {}):
       });
       state.signed.set(key, signed, plan.kind === 'routed' ? plan.tags : []);
     }
-    return answerOf(plan, query, signed.body, { decisions, policy, scope }, location, compactOk);
+    const answer = answerOf(plan, query, signed.body, { decisions, policy, scope }, location, compactOk);
+    if (memoized) {
+      state.plans.rememberSignedAnswer(plan, location, compactOk, {
+        answer,
+        refreshAt: signed.refreshAt,
+        signers: state.signers,
+      });
+    }
+    return answer;
   }
 
   /**

@@ -48,6 +48,20 @@ export interface Answer {
   readonly decisions: readonly Decision[] | undefined;
 }
 
+/**
+ * A signed answer remembered for a plan (and a client location, for routed plans): valid while the signers it was
+ * made with are the server's (compared by identity: ServerState.setSigners replaces the map) and until its refresh
+ * time (seconds since 1970).
+ */
+export interface SignedMemo {
+  readonly answer: Answer;
+  readonly refreshAt: number;
+  readonly signers: object;
+}
+
+/** Memos of one plan: [DO, DO with Compact Answers OK]. */
+type SignedMemos = [SignedMemo | undefined, SignedMemo | undefined];
+
 const DETERMINISTIC = new Set<CompiledRoutedName['policy']>(['geo', 'proximity', 'failover']);
 
 export function isDeterministic(routed: readonly CompiledRoutedName[]): boolean {
@@ -60,6 +74,10 @@ export class PlanCache {
   #plans = new Map<string, Map<number, Plan>>();
   #size = 0;
   #answers = new WeakMap<ClientLocation, Map<Plan, Answer>>();
+  // Signed answers (DO=1) of fixed plans, which depend on nothing but the zone and the keys; and of deterministic
+  // routed plans per client location, forgotten with the unsigned ones when health changes.
+  #signedFixed = new WeakMap<Plan, SignedMemos>();
+  #signedRouted = new WeakMap<ClientLocation, Map<Plan, SignedMemos>>();
 
   constructor(limit = 50_000) {
     this.#limit = Math.max(1, limit);
@@ -90,9 +108,30 @@ export class PlanCache {
     byPlan.set(plan, answer);
   }
 
+  /** The signed answer remembered for `plan` (a fixed plan, or a routed one for a client at `location`). */
+  signedAnswerFor(plan: Plan, location: ClientLocation | undefined, compactOk: boolean): SignedMemo | undefined {
+    const memos = location ? this.#signedRouted.get(location)?.get(plan) : this.#signedFixed.get(plan);
+    return memos?.[compactOk ? 1 : 0];
+  }
+
+  rememberSignedAnswer(plan: Plan, location: ClientLocation | undefined, compactOk: boolean, memo: SignedMemo): void {
+    let memos: SignedMemos | undefined;
+    if (location) {
+      let byPlan = this.#signedRouted.get(location);
+      if (!byPlan) this.#signedRouted.set(location, (byPlan = new Map()));
+      memos = byPlan.get(plan);
+      if (!memos) byPlan.set(plan, (memos = [undefined, undefined]));
+    } else {
+      memos = this.#signedFixed.get(plan);
+      if (!memos) this.#signedFixed.set(plan, (memos = [undefined, undefined]));
+    }
+    memos[compactOk ? 1 : 0] = memo;
+  }
+
   /** Health changed: decisions may differ, plans (lookups) do not. */
   forgetAnswers(): void {
     this.#answers = new WeakMap();
+    this.#signedRouted = new WeakMap();
   }
 
   /** Zones changed: everything goes. */
@@ -100,5 +139,7 @@ export class PlanCache {
     this.#plans = new Map();
     this.#size = 0;
     this.#answers = new WeakMap();
+    this.#signedFixed = new WeakMap();
+    this.#signedRouted = new WeakMap();
   }
 }

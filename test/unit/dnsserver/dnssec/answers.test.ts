@@ -230,6 +230,31 @@ describe('signed answers', () => {
     ]);
   });
 
+  it('answers from the signatures of the keys signing now, and signs again once they are due', () => {
+    const first = generateSigningKey('geo.example');
+    const second = generateSigningKey('geo.example');
+    const state = new ServerState({ zones: [exampleZone()], geoip });
+    state.setSigners(new Map([['geo.example', new ZoneSigner('geo.example', [first])]]));
+    let now = NOW;
+    const handler = createHandler(state, { random: () => 0, now: () => now });
+    const signatures = (reply: Buffer | null) =>
+      (dnsPacket.decode(reply as Buffer).answers ?? []).flatMap((r) =>
+        r.type === 'RRSIG' ? [r.data as { keyTag: number; inception: number }] : [],
+      );
+    // A static name (a fixed plan) and a routed one (a deterministic plan, per client location), asked twice each.
+    const questions = [ask('static.geo.example', 'A', DO), ask('www.geo.example', 'A', DO, '198.51.100.0')];
+    for (const q of [...questions, ...questions]) expect(signatures(handler(q, client))[0]?.keyTag).toBe(first.keyTag);
+    expect(state.signers.get('geo.example')?.made).toBe(2);
+    state.setSigners(new Map([['geo.example', new ZoneSigner('geo.example', [second])]]));
+    for (const q of questions) expect(signatures(handler(q, client))[0]?.keyTag).toBe(second.keyTag);
+    // Past half the signatures' lifetime (3 h): made again, with a later inception.
+    const before = signatures(handler(questions[0]!, client))[0]?.inception ?? 0;
+    now += 5400;
+    expect(signatures(handler(questions[0]!, client))[0]?.inception).toBe(before + 5400);
+    expect(signatures(handler(questions[1]!, client))[0]?.inception).toBe(before + 5400);
+    expect(state.signers.get('geo.example')?.made).toBe(4);
+  });
+
   it('answers NXNAME queries with FORMERR (RFC 9824 §3.5)', () => {
     const { handler } = setup([generateSigningKey('geo.example')]);
     const reply = handler(ask('www.geo.example', 'UNKNOWN_128', DO), client) as Buffer;
