@@ -2,6 +2,7 @@
 // static rrset with its type, and every routed name as A and AAAA.
 // Usage: node bench/zone-queries.ts FILE   (a compiled document, or the JSON array `geodns compile` prints)
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import type { CompiledZone } from '../api/compiled.ts';
 
 export function zoneQueries(zones: readonly CompiledZone[]): string[] {
@@ -25,9 +26,11 @@ function main(): void {
   process.stdout.write(`${zoneQueries(zones).join('\n')}\n`);
 }
 
-try {
-  main();
-} catch (error) {
-  process.stderr.write(`zone-queries: ${error instanceof Error ? error.message : String(error)}\n`);
-  process.exitCode = 1;
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  try {
+    main();
+  } catch (error) {
+    process.stderr.write(`zone-queries: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exitCode = 1;
+  }
 }
