@@ -29,8 +29,14 @@ export class SigningBudget {
   }
 }
 
-/** Thrown by ZoneSigner.sign when a signature would have to be made beyond the budget. */
+/**
+ * Thrown by ZoneSigner.sign when a signature would have to be made beyond the budget: one instance, made once, since
+ * a flood throws it for every query beyond the budget and capturing a stack trace each time was a measurable share
+ * of the cost of refusing one (bench/dnssec.ts flood).
+ */
 export class SigningBudgetExceeded extends Error {
+  static readonly instance = new SigningBudgetExceeded();
+
   constructor() {
     super('DNSSEC signing budget exceeded');
     this.name = 'SigningBudgetExceeded';

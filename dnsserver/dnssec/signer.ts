@@ -117,7 +117,7 @@ export class ZoneSigner {
       if (entry && now < entry.refreshAt) {
         this.hits++;
       } else {
-        if (budget && !budget.take(now)) throw new SigningBudgetExceeded();
+        if (budget && !budget.take(now)) throw SigningBudgetExceeded.instance;
         const validity = validityAt(now, this.lifetime, this.backdate);
         entry = {
           rrsig: unpooled(signRRset(key, rrset, validity)),

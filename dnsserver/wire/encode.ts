@@ -20,8 +20,15 @@ const MAX_MESSAGE = 65535;
 /** Names by their canonical text, with the packet offset where they were written. */
 type CompressionTable = Map<string, number>;
 
+/**
+ * The one scratch buffer every body is written into before it is copied out: encodeBody runs to its end without
+ * yielding, and reads back only bytes it wrote. A buffer per body (64 KiB, zero-filled) cost more than the rest of
+ * encoding a short answer, and its garbage drove the collector in a flood of new names (bench/dnssec.ts flood).
+ */
+const scratch = Buffer.allocUnsafe(MAX_MESSAGE);
+
 class BodyWriter {
-  readonly buf = Buffer.alloc(MAX_MESSAGE);
+  readonly buf = scratch;
   /** Packet offset of buf[0]. */
   readonly base: number;
   pos = 0;
