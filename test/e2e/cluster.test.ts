@@ -17,11 +17,11 @@ import { CoordinationV1Api, CoreV1Api, CustomObjectsApi, EventsV1Api } from '@ku
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { zoneConfigMapName } from '../../api/configmaps.ts';
 import { publishAsSecret } from '../support/dnssec-keys.ts';
-import { startKnot, type Knot } from '../support/knot.ts';
+import { DsParent } from '../support/ds-parent.ts';
 import { yamlObjects } from '../support/objects.ts';
 import { until } from '../support/until.ts';
 import { binary } from '../../tools/control-plane/binaries.ts';
-import { freePort, startControlPlane, type ControlPlane } from '../../tools/control-plane/control-plane.ts';
+import { startControlPlane, type ControlPlane } from '../../tools/control-plane/control-plane.ts';
 import { PodHost } from '../../tools/control-plane/pod-host.ts';
 import { createPod, setPodReady, uncontactedAddress } from '../../tools/control-plane/pods.ts';
 import { spawnGeodns, startServe, type GeodnsProcess, type ServeProcess } from '../support/serve.ts';
@@ -43,23 +43,8 @@ const keyDirs: string[] = [];
 const operators = new Map<string, Operator>();
 let primary: http.Server;
 let standby: net.Server;
-/** The parent zone example.com (knotd), which the operators ask for geo.example.com's DS as their resolver. */
-let parent: Knot;
-let parentPort: number;
-
-/** example.com delegating geo.example.com, with `ds` at the delegation. */
-const parentZone = (ds: string[]): string =>
-  [
-    '$ORIGIN example.com.',
-    '$TTL 2',
-    '@ SOA ns.example.com. hostmaster.example.com. 1 3600 600 86400 2',
-    '@ NS ns.example.com.',
-    'ns A 127.0.0.1',
-    'geo NS ns1.geo.example.com.',
-    'ns1.geo A 192.0.2.53',
-    ...ds.map((rdata) => `geo DS ${rdata}`),
-    '',
-  ].join('\n');
+/** The parent zone example.com, which the operators ask for geo.example.com's DS as their resolver. */
+let parent: DsParent;
 
 const SERVICE_RANGE = '127.96.0.0/24';
 const serviceNames = yamlObjects('examples/cluster/services.yaml').map((s) => s.metadata?.name ?? '');
@@ -104,7 +89,7 @@ function startOperator(name: string): Operator {
     '--retry-period',
     '1',
     '--resolver',
-    `127.0.0.1:${parentPort}`,
+    parent.address,
   ];
   const operator = { name, process: spawnGeodns(args) };
   operators.set(name, operator);
@@ -209,8 +194,7 @@ beforeAll(async () => {
     });
   }
 
-  parentPort = await freePort();
-  parent = await startKnot(path.join(plane.dir, 'parent'), '127.0.0.1', parentPort, { 'example.com': parentZone([]) });
+  parent = await DsParent.start(path.join(plane.dir, 'parent'));
   startOperator('geodns-operator-a');
   startOperator('geodns-operator-b');
 }, 180_000);
@@ -340,10 +324,7 @@ describe('the operator and the DNS server on the real control plane', { timeout:
     const zone = (await custom.getClusterCustomObject({ ...GROUP, plural: 'geozones', name: 'geo-example' })) as {
       status?: { dnssec?: { ds?: { rdata: string }[] } };
     };
-    await parent.stop();
-    parent = await startKnot(path.join(plane.dir, 'parent'), '127.0.0.1', parentPort, {
-      'example.com': parentZone((zone.status?.dnssec?.ds ?? []).map((d) => d.rdata)),
-    });
+    await parent.setDs((zone.status?.dnssec?.ds ?? []).map((d) => d.rdata));
     await until('PARENT DS Matches in kubectl get gz', () => kubectl('get', 'gz', 'geo-example'), {
       timeoutMs: 60_000,
       accept: (out) => /\sMatches\s+2\/2\s/.test(out.stdout),

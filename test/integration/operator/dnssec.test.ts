@@ -14,9 +14,8 @@ import { DOCUMENT_LABEL, ZONE_DOCUMENT, decodeDocuments } from '../../../api/con
 import { parseKeyFileBase, parseKeyPair } from '../../../lib/dnssec/bind.ts';
 import { OperatorMetrics } from '../../../operator/observability/metrics.ts';
 import { Operator } from '../../../operator/operator.ts';
-import { freePort } from '../../../tools/control-plane/control-plane.ts';
 import { geoEndpoint, geoZone } from '../../support/objects.ts';
-import { startKnot } from '../../support/knot.ts';
+import { DsParent } from '../../support/ds-parent.ts';
 import { startCluster, type Cluster } from '../../support/operator-cluster.ts';
 import { startServe, CITY_MMDB, type ServeProcess } from '../../support/serve.ts';
 import { SYSTEM_NAMESPACE } from '../../support/suite-plane.ts';
@@ -324,33 +323,15 @@ describe('DNSSEC keys kept by the operator', { timeout: 120_000 }, () => {
 
   it("checks the parent's DS (Missing, Matches, Mismatch) and rolls on by itself once the parent holds the new DS", async () => {
     // The parent, example.com, on knotd: it delegates geo.example.com and holds the DS the test writes.
-    const port = await freePort();
-    const parentZone = (ds: string[]) =>
-      [
-        '$ORIGIN example.com.',
-        '$TTL 2',
-        '@ SOA ns.example.com. hostmaster.example.com. 1 3600 600 86400 2',
-        '@ NS ns.example.com.',
-        'ns A 127.0.0.1',
-        'geo NS ns1.geo.example.com.',
-        'ns1.geo A 192.0.2.53',
-        ...ds.map((rdata) => `geo DS ${rdata}`),
-        '',
-      ].join('\n');
-    const parentDir = path.join(temp.dir, 'parent');
-    let parent = await startKnot(parentDir, '127.0.0.1', port, { 'example.com': parentZone([]) });
+    const parent = await DsParent.start(path.join(temp.dir, 'parent'));
     stops.push(() => parent.stop());
-    const setParentDs = async (ds: string[]) => {
-      await parent.stop();
-      parent = await startKnot(parentDir, '127.0.0.1', port, { 'example.com': parentZone(ds) });
-    };
 
     startOperator({ checkParentDs: true });
     await custom.createClusterCustomObject({
       ...GROUP,
       plural: 'geozones',
       body: geoZone({
-        dnssec: { enabled: true, parent: { servers: [`127.0.0.1:${port}`] } },
+        dnssec: { enabled: true, parent: { servers: [parent.address] } },
         soa: { hostmaster: 'hostmaster.example.com', ttl: 1 },
       }),
     });
@@ -360,10 +341,10 @@ describe('DNSSEC keys kept by the operator', { timeout: 120_000 }, () => {
     });
     const oldTag = missing.dnssec!.keys![0]!.keyTag;
     const oldDs = missing.dnssec!.ds![0]!.rdata;
-    expect(missing.dnssec?.parent?.source).toBe(`127.0.0.1:${port}`);
+    expect(missing.dnssec?.parent?.source).toBe(parent.address);
 
     // The user pastes status.dnssec.ds at the registrar: Matches, with an Event.
-    await setParentDs([oldDs]);
+    await parent.setDs([oldDs]);
     const matches = await until("the parent's DS matching", zoneStatus, {
       timeoutMs: 30_000,
       accept: (status) => status.dnssec?.parent?.state === 'Matches',
@@ -378,7 +359,7 @@ describe('DNSSEC keys kept by the operator', { timeout: 120_000 }, () => {
     });
     const newTag = pending.dnssec!.roll!.newKeyTag;
     const newDs = pending.dnssec!.ds!.find((d) => d.keyTag === newTag)!.rdata;
-    await setParentDs([newDs]);
+    await parent.setDs([newDs]);
     // Retiring waits the parent's DS TTL, which the parent's own servers gave (2 s): then the old key goes.
     const done = await until('the old key retired', zoneStatus, {
       timeoutMs: 30_000,
@@ -388,7 +369,7 @@ describe('DNSSEC keys kept by the operator', { timeout: 120_000 }, () => {
     expect(done.dnssec?.parent).toMatchObject({ state: 'Matches', keyTags: [newTag] });
 
     // A DS for a key the zone does not have: Mismatch, with a Warning naming the record.
-    await setParentDs([oldDs]);
+    await parent.setDs([oldDs]);
     const mismatch = await until("the parent's DS not matching", zoneStatus, {
       timeoutMs: 30_000,
       accept: (status) => status.dnssec?.parent?.state === 'Mismatch',
@@ -400,7 +381,7 @@ describe('DNSSEC keys kept by the operator', { timeout: 120_000 }, () => {
       expect(reasons).toContain(reason);
     }
     const confirmed = events.items.find((e) => e.reason === 'DNSSECRollDSConfirmed');
-    expect(confirmed?.message).toContain(`asked 127.0.0.1:${port}`);
+    expect(confirmed?.message).toContain(`asked ${parent.address}`);
   });
 
   it('adopts a dnssec-keygen key from a Secret; a broken one is named in a condition and the last good key stays', async () => {
