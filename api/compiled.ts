@@ -109,12 +109,33 @@ export const CompiledNetworkSchema = Type.Object(
 );
 export type CompiledNetwork = Static<typeof CompiledNetworkSchema>;
 
+export const CompiledPublishedKeySchema = Type.Object(
+  {
+    cluster: Type.String({ description: 'The peer cluster that signs with it.' }),
+    flags: Type.Union([Type.Literal(256), Type.Literal(257)]),
+    algorithm: Type.Union([Type.Literal(13), Type.Literal(15)]),
+    publicKey: Type.String({ pattern: '^[A-Za-z0-9+/]+={0,2}$', description: 'The DNSKEY public key, base64.' }),
+  },
+  {
+    additionalProperties: false,
+    description: "Another signer's DNSKEY (RFC 8901 model 2): published, never signed with.",
+  },
+);
+export type CompiledPublishedKey = Static<typeof CompiledPublishedKeySchema>;
+
 export const CompiledDnssecSchema = Type.Object(
   {
     keyTags: Type.Array(Type.Integer({ minimum: 0, maximum: 65535 }), {
       minItems: 1,
       description: "The key tags of the zone's keys in the operator's key Secret, sorted.",
     }),
+    publishedKeys: Type.Optional(
+      Type.Array(CompiledPublishedKeySchema, {
+        maxItems: 64,
+        description:
+          "The peer clusters' keys of the zone (multi-signer, docs/dnssec.md): the DNS server publishes them in the zone's DNSKEY, CDS and CDNSKEY rrsets beside its own keys, which alone sign. Sorted by cluster, then public key.",
+      }),
+    ),
   },
   {
     additionalProperties: false,

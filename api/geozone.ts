@@ -371,6 +371,12 @@ export const DnssecDsSchema = Type.Object(
     keyTag: Type.Integer({ description: 'The key tag of the DNSKEY the DS points at.', minimum: 0, maximum: 65535 }),
     rdata: Type.String({ description: "What a registrar asks for: '<key tag> <algorithm> 2 <SHA-256 digest>'." }),
     record: Type.String({ description: "The whole DS record, for a parent zone file: '<apex>. IN DS <rdata>'." }),
+    cluster: Type.Optional(
+      Type.String({
+        description:
+          "The peer cluster whose key it is (several clusters signing the zone with their own keys, docs/dnssec.md): the parent holds every cluster's DS. None: this cluster's key.",
+      }),
+    ),
   },
   { description: 'A DS record (digest type 2, SHA-256) to give the parent zone.' },
 );
@@ -380,7 +386,12 @@ export const DnssecStatusSchema = Type.Object(
     keyTags: Type.Optional(
       Type.String({ description: "The key tags in the key Secret, comma-separated, or 'off' (for kubectl get)." }),
     ),
-    ds: Type.Optional(Type.Array(DnssecDsSchema, { description: "The DS records of the zone's key-signing keys." })),
+    ds: Type.Optional(
+      Type.Array(DnssecDsSchema, {
+        description:
+          "The DS records of the zone's key-signing keys, and of its peer clusters' (marked with the cluster).",
+      }),
+    ),
     keys: Type.Optional(Type.Array(DnssecKeyStatusSchema, { description: 'The keys of the zone in the key Secret.' })),
     roll: Type.Optional(
       Type.Object(

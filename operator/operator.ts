@@ -19,7 +19,7 @@ import { HostnameResolver } from './resolve/hostnames.ts';
 import { DnsLookup, type HostnameLookup } from './resolve/lookup.ts';
 import { parseServer, type DnsServer } from './dns/ask.ts';
 import { Resolver } from 'node:dns/promises';
-import { publishedKeyTags, publishedTargets } from './resolve/published.ts';
+import { publishedKeyTags, publishedPeerKeys, publishedTargets } from './resolve/published.ts';
 import { CoordinationV1Api, KubeApi, leaseWatch } from './kube/api.ts';
 import { DEFAULT_LEASE_NAME, defaultIdentity, LeaderElector } from './kube/leader.ts';
 import { LeaderPodLabel, type PodRef } from './kube/leader-label.ts';
@@ -43,7 +43,7 @@ import {
   type ZonePublishState,
 } from './status/desired.ts';
 import { StatusWriter } from './status/writer.ts';
-import { countKeyServing, countServing, dnsServersOf, type ServingCount } from './status/serving.ts';
+import { countKeyServing, countServing, dnskeyTagsOf, dnsServersOf, type ServingCount } from './status/serving.ts';
 import type { RawObject } from './inputs/cluster-snapshot.ts';
 import { PEERING_DISABLED } from './peers/condition.ts';
 import { canonicalZone } from './peers/protocol.ts';
@@ -354,6 +354,7 @@ export class Operator {
       onSignedChange: () => this.#leading?.pipeline.rerun(),
       ...(this.#options.dnssecRecheckMs !== undefined ? { recheckMs: this.#options.dnssecRecheckMs } : {}),
       ...(this.#options.checkParentDs ? { parentResolvers: resolversOf(this.#options.resolvers) } : {}),
+      peerKeys: (apex) => peers?.peerKeys()[apex] ?? [],
     });
     const output: PipelineOutput = {
       setZones: (compiled) => this.#setZones(compiled),
@@ -404,6 +405,8 @@ export class Operator {
         onRejected: (peer, reason) => metrics.peerRejected.inc({ peer, reason }),
         publishedSerial: (apex) =>
           Object.entries(this.caches.published()).find(([zone]) => canonicalZone(zone) === apex)?.[1],
+        dnskeys: (apex) => dnssec.publicKeys(apex),
+        publishedKeys: () => publishedPeerKeys(this.caches.zoneConfigMaps()),
         published: () => ({
           addresses: this.#publishedTargets(),
           down: new Set(
@@ -423,6 +426,11 @@ export class Operator {
       minRunIntervalMs: MIN_RUN_INTERVAL_MS,
       lanes,
       signed: () => dnssec.signedZones(),
+      // Multi-signer: the peers' keys each signed zone publishes beside its own (docs/dnssec.md, "Several clusters").
+      publishedKeys: () =>
+        Object.fromEntries(
+          Object.entries(peers?.peerKeys() ?? {}).map(([apex, keys]) => [apex, dnssec.foreignKeys(apex, keys)]),
+        ),
       onRun: (result, seconds) => {
         metrics.reconciles.inc({ result });
         metrics.reconcileSeconds.observe(seconds);
@@ -523,7 +531,7 @@ export class Operator {
         if (this.#keyServing.delete(zone.source)) changed = true;
         continue;
       }
-      const keys = await countKeyServing(servers, zone.zone, zone.dnssec.keyTags, 500);
+      const keys = await countKeyServing(servers, zone.zone, dnskeyTagsOf(zone.dnssec), 500);
       const keysBefore = this.#keyServing.get(zone.source);
       if (
         keysBefore?.current !== keys.current ||

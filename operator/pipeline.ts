@@ -5,7 +5,7 @@
 // the zones: it changes the health table alone. Runs and those health-only refreshes are the keys of the `pipeline`
 // lane: one at a time, a change during a run makes one more run after it.
 import type { Logger } from 'pino';
-import type { CompiledZone } from '../api/compiled.ts';
+import type { CompiledPublishedKey, CompiledZone } from '../api/compiled.ts';
 import type { HealthTable } from '../api/health.ts';
 import type { HealthProbeSpec } from '../api/healthprobe.ts';
 import type { ZoneSink } from '../api/sink.ts';
@@ -45,6 +45,8 @@ export interface PipelineOptions {
   lanes?: Lanes;
   /** The zones the operator signs and their key tags, read at each compile (operator/dnssec/keeper.ts). */
   signed?: () => Record<string, number[]>;
+  /** The peers' DNSKEYs each signed zone publishes (operator/peers/exchange.ts peerKeys()), read at each compile. */
+  publishedKeys?: () => Record<string, readonly CompiledPublishedKey[]>;
 }
 
 /** The keys of the pipeline lane: a whole run, and the input's own health alone. */
@@ -175,9 +177,11 @@ export class Pipeline {
       return false;
     }
     const signed = this.#options.signed?.();
+    const publishedKeys = this.#options.publishedKeys?.();
     const fresh = compile({
       ...compileInputOf(read.snapshot, newest(this.#previous, read.published), this.#now()),
       ...(signed ? { signed } : {}),
+      ...(publishedKeys ? { publishedKeys } : {}),
     });
     const compiled: CompileOutput = { zones: fresh.zones, results: [...fresh.results, ...(read.invalid ?? [])] };
     // Each problem is logged when it appears, not again on every run while it stays (a cluster runs often).

@@ -5,6 +5,7 @@ import {
   type CompiledNetwork,
   type CompiledRoutedName,
   type CompiledDnssec,
+  type CompiledPublishedKey,
   type CompiledZone,
 } from '../../api/compiled.ts';
 import type { GeoZone } from '../../api/geozone.ts';
@@ -125,7 +126,7 @@ function buildDocument(zone: AcceptedZone, input: CompileInput): { document: Com
     records: zone.static.records,
     routed: [...zone.routed].sort((a, b) => compareStrings(a.name, b.name)),
     networks,
-    ...signedBy(input.signed?.[zone.apex]),
+    ...signedBy(input.signed?.[zone.apex], input.publishedKeys?.[zone.apex]),
   } satisfies Omit<CompiledZone, 'serial' | 'contentHash'>;
   const contentHash = contentHashOf(content);
   const { serial, note } = nextSerial({
@@ -151,10 +152,22 @@ function buildDocument(zone: AcceptedZone, input: CompileInput): { document: Com
   return { document, problems };
 }
 
-/** The `dnssec` field of a zone signed with these keys (none for an unsigned zone: documents stay as they were). */
-function signedBy(keyTags: readonly number[] | undefined): { dnssec?: CompiledDnssec } {
+/** The `dnssec` field of a zone signed with these keys, and publishing the peers' (none for an unsigned zone:
+ *  documents stay as they were). */
+function signedBy(
+  keyTags: readonly number[] | undefined,
+  published: readonly CompiledPublishedKey[] | undefined,
+): { dnssec?: CompiledDnssec } {
   if (!keyTags || keyTags.length === 0) return {};
-  return { dnssec: { keyTags: [...new Set(keyTags)].sort((a, b) => a - b) } };
+  const sorted = [...(published ?? [])].sort(
+    (a, b) => compareStrings(a.cluster, b.cluster) || compareStrings(a.publicKey, b.publicKey),
+  );
+  return {
+    dnssec: {
+      keyTags: [...new Set(keyTags)].sort((a, b) => a - b),
+      ...(sorted.length > 0 ? { publishedKeys: sorted.map((k) => ({ ...k })) } : {}),
+    },
+  };
 }
 
 function compileNetworks(networks: NonNullable<GeoZone['spec']['networks']>, problems: string[]): CompiledNetwork[] {

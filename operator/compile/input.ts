@@ -1,6 +1,7 @@
 // What compile() reads: the resources, the cluster facts standing in for lookups (namespaces, Services, Ingresses,
 // Gateways, ReferenceGrants, the kinds the cluster lacks), the health at compile time, the last published serials,
 // and the time (compile reads no clock).
+import type { CompiledPublishedKey } from '../../api/compiled.ts';
 import type { GeoEndpoint } from '../../api/geoendpoint.ts';
 import type { GeoZone } from '../../api/geozone.ts';
 import type { HealthProbe } from '../../api/healthprobe.ts';
@@ -28,6 +29,9 @@ export interface CompileInput {
   peerTargets?: PeerTargetInfo[];
   /** The zones the operator signs: apex → the key tags of their keys in the key Secret (operator/dnssec/). */
   signed?: Record<string, number[]>;
+  /** Of signed zones: apex → the DNSKEYs their peers sign with (operator/peers/), which the DNS pods publish beside
+   *  this cluster's own (RFC 8901 model 2). */
+  publishedKeys?: Record<string, readonly CompiledPublishedKey[]>;
   /** Compile-time health by target id; a missing id is healthy. */
   health: Record<string, boolean>;
   /** The serial and content hash last published per zone apex. */

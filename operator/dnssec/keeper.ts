@@ -5,14 +5,24 @@
 import type { Logger } from 'pino';
 import { MANAGED_BY_LABEL, MANAGER } from '../../api/configmaps.ts';
 import type { Dnssec } from '../../api/geozone.ts';
+import type { CompiledPublishedKey } from '../../api/compiled.ts';
 import { formatKeyPair } from '../../lib/dnssec/bind.ts';
-import { generateSigningKey } from '../../lib/dnssec/keys.ts';
+import { generateSigningKey, keyTag } from '../../lib/dnssec/keys.ts';
+import { publishedDnskey, type PublishedKey } from '../../lib/dnssec/published.ts';
 import type { ClusterWriter, SecretObject, SecretWriter } from '../cluster-writer.ts';
 import { parseServer, type DnsServer } from '../dns/ask.ts';
 import type { Lanes } from '../queue/lanes.ts';
 import type { HandlerResult, WorkQueue } from '../queue/work-queue.ts';
 import { parentDsStatus, queryParentDs, type ParentDsAnswer, type ParentDsStatus } from './parent-ds.ts';
-import { KEY_SECRET, planKeys, type KeyEvent, type ZoneKeyRequest, type ZoneKeyState } from './plan.ts';
+import {
+  foreignKeys,
+  KEY_SECRET,
+  peerDs,
+  planKeys,
+  type KeyEvent,
+  type ZoneKeyRequest,
+  type ZoneKeyState,
+} from './plan.ts';
 import {
   DS_UPDATED_ANNOTATION,
   PARENT_DS_TTL_ANNOTATION,
@@ -61,6 +71,9 @@ export interface DnssecKeeperOptions {
   parentResolvers?: readonly DnsServer[];
   /** How long a parent's answer stands before it is asked again (default: recheckMs). */
   parentCheckMs?: number;
+  /** The DNSKEYs the zone's peer clusters sign it with (operator/peers/): their DS join status.dnssec.ds, marked
+   *  with the cluster, and count as matching at the parent. */
+  peerKeys?: (apex: string) => readonly CompiledPublishedKey[];
 }
 
 /** The last parent DS check of a zone, and what it was asked of. */
@@ -117,6 +130,24 @@ export class DnssecKeeper {
     return this.#read ? this.#signed : (this.#options.published?.() ?? {});
   }
 
+  /** The keys this cluster signs `apex` with, as its peer documents carry them (undefined: the key Secret not
+   *  read yet, so nothing is known). */
+  publicKeys(apex: string): PublishedKey[] | undefined {
+    if (!this.#read) return undefined;
+    const zone = this.#options.zones().find((z) => z.apex === apex);
+    const keys = zone ? (this.#states.get(zone.source)?.keys ?? []) : [];
+    return keys.map((k) => ({ flags: k.flags, algorithm: k.algorithm, publicKey: k.publicKey }));
+  }
+
+  /** The peers' keys of `apex` that this cluster does not sign with itself: what its DNSKEY rrset adds to its own.
+   *  Before the key Secret is read, a key whose tag the published document names counts as its own. */
+  foreignKeys(apex: string, keys: readonly CompiledPublishedKey[]): CompiledPublishedKey[] {
+    const own = this.publicKeys(apex);
+    if (own) return foreignKeys(own, keys);
+    const tags = this.signedZones()[apex] ?? [];
+    return keys.filter((key) => !tags.includes(keyTag(publishedDnskey(key))));
+  }
+
   /** The DNSSEC state of a GeoZone, for its status (undefined: its spec has no dnssec). */
   state(source: string): ZoneKeyState | undefined {
     return this.#states.get(source);
@@ -154,7 +185,13 @@ export class DnssecKeeper {
       generateSigningKey(apex, algorithm);
     const keys = planKeys(requests, current, generate, (key) => formatKeyPair(key));
     const rollsBefore = secret?.metadata.annotations?.[ROLLS_ANNOTATION];
-    const parents = await this.#checkParents(zones, keys.zones);
+    const foreign = new Map(
+      zones.map((zone) => {
+        const own = (keys.zones.get(zone.source)?.keys ?? []).map((k) => ({ ...k }));
+        return [zone.source, foreignKeys(own, this.#options.peerKeys?.(zone.apex) ?? [])];
+      }),
+    );
+    const parents = await this.#checkParents(zones, keys.zones, foreign);
     const plan = planRolls({
       requests: zones.map((zone) => rollRequestOf(zone, parents.get(zone.source))),
       rolls: parseRolls(rollsBefore),
@@ -185,6 +222,12 @@ export class DnssecKeeper {
       }
       log.info({ secret: KEY_SECRET, files: Object.keys(plan.files).length }, 'DNSSEC key Secret written');
     }
+    for (const zone of zones) {
+      const state = plan.zones.get(zone.source);
+      const theirs = foreign.get(zone.source) ?? [];
+      if (state && theirs.length > 0)
+        plan.zones.set(zone.source, { ...state, ds: [...state.ds, ...peerDs(zone.apex, theirs)] });
+    }
     const events = [...plan.events, ...this.#withParents(plan.zones, parents)];
     for (const event of events) {
       const zone = zones.find((z) => z.source === event.source);
@@ -214,6 +257,7 @@ export class DnssecKeeper {
   async #checkParents(
     zones: readonly SignedZoneSpec[],
     states: ReadonlyMap<string, ZoneKeyState>,
+    foreign: ReadonlyMap<string, readonly CompiledPublishedKey[]>,
   ): Promise<Map<string, ParentCheck>> {
     const resolvers = this.#options.parentResolvers;
     const checks = new Map<string, ParentCheck>();
@@ -222,8 +266,13 @@ export class DnssecKeeper {
     const everyMs = this.#options.parentCheckMs ?? this.#options.recheckMs ?? 30_000;
     await Promise.all(
       zones.map(async (zone) => {
-        const keys = states.get(zone.source)?.keys ?? [];
-        if (zone.dnssec?.parent?.check === false || keys.length === 0) return;
+        const own = states.get(zone.source)?.keys ?? [];
+        if (zone.dnssec?.parent?.check === false || own.length === 0) return;
+        // A DS of a peer's key is one the parent should hold (multi-signer), not a stray.
+        const keys = [
+          ...own,
+          ...(foreign.get(zone.source) ?? []).map((k) => ({ ...k, keyTag: keyTag(publishedDnskey(k)) })),
+        ];
         const named = zone.dnssec?.parent?.servers;
         const asked = named ? `the parent's servers ${named.join(', ')}` : `the resolver`;
         const before = this.#parents.get(zone.source);

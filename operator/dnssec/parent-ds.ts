@@ -112,8 +112,11 @@ export async function queryParentDs(
 
 const dsTextOf = (r: ParentDsRecord): string => `${r.keyTag} ${r.algorithm} ${r.digestType} ${r.digest}`;
 
-/** Whether `record` is the DS of `key` (a zone's key as status lists it), for the digest types this can compute. */
-function pointsAt(apex: string, record: ParentDsRecord, key: KeyStatus): boolean {
+/** A key the parent's DS may point at: the zone's own (as status lists it), or a peer cluster's (multi-signer). */
+export type DsKey = Pick<KeyStatus, 'keyTag' | 'algorithm' | 'flags' | 'publicKey'>;
+
+/** Whether `record` is the DS of `key`, for the digest types this can compute. */
+function pointsAt(apex: string, record: ParentDsRecord, key: DsKey): boolean {
   if (record.keyTag !== key.keyTag || record.algorithm !== key.algorithm || !isDsDigestType(record.digestType)) {
     return false;
   }
@@ -124,7 +127,7 @@ function pointsAt(apex: string, record: ParentDsRecord, key: KeyStatus): boolean
 /** What the parent's answer says of the zone's keys. */
 export function parentDsStatus(
   apex: string,
-  keys: readonly KeyStatus[],
+  keys: readonly DsKey[],
   answer: ParentDsAnswer,
   now: Date,
 ): ParentDsStatus {

@@ -5,7 +5,9 @@
 // DNSSEC off or goes away), a broken pair is reported, never replaced, and a broken or missing bring-your-own
 // Secret leaves the last good keys where they are.
 import { parseKeyFileBase, parseKeyPair, secretKeyFileBase } from '../../lib/dnssec/bind.ts';
-import { dsText } from '../../lib/dnssec/keys.ts';
+import type { CompiledPublishedKey } from '../../api/compiled.ts';
+import { dsText, keyTag } from '../../lib/dnssec/keys.ts';
+import { publishedDnskey, sameKey, type PublishedKey } from '../../lib/dnssec/published.ts';
 import { ALGORITHM, DNSKEY_FLAG, type Algorithm, type SigningKey } from '../../lib/dnssec/types.ts';
 import type { ParentDsStatus } from './parent-ds.ts';
 
@@ -53,6 +55,8 @@ export interface DsStatus {
   keyTag: number;
   rdata: string;
   record: string;
+  /** The peer cluster whose key it is (multi-signer: its keys are published here too); none: this cluster's. */
+  cluster?: string;
 }
 
 export interface ZoneKeyState {
@@ -164,6 +168,25 @@ function stateOf(
         return { keyTag: key.keyTag, rdata, record: `${apex}. IN DS ${rdata}` };
       }),
   };
+}
+
+/** The peers' keys of a zone that are not among `own` (a key every cluster shares is this cluster's own). */
+export function foreignKeys(
+  own: readonly PublishedKey[],
+  peers: readonly CompiledPublishedKey[],
+): CompiledPublishedKey[] {
+  return peers.filter((key) => !own.some((mine) => sameKey(mine, key)));
+}
+
+/** Each peer key's key tag and DS, in the form of a zone's own (status.dnssec.ds), marked with its cluster. */
+export function peerDs(apex: string, keys: readonly CompiledPublishedKey[]): DsStatus[] {
+  return keys
+    .filter((key) => (key.flags & DNSKEY_FLAG.SEP) !== 0)
+    .map((key) => {
+      const dnskey = publishedDnskey(key);
+      const rdata = dsText(apex, dnskey);
+      return { keyTag: keyTag(dnskey), rdata, record: `${apex}. IN DS ${rdata}`, cluster: key.cluster };
+    });
 }
 
 /**

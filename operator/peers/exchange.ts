@@ -3,8 +3,10 @@
 // last document each sent, and answers the peers' requests for this cluster's documents (server.ts hands them
 // here). What peers sent reaches compile through the cluster input (remote()); a change of their targets'
 // addresses calls onTargetsChange (a pipeline run), one of their readiness alone onHealthChange (the health table
-// alone). Rejections are counted by peer and reason and logged at most once a minute per peer and reason.
+// alone); a change of the DNSKEYs they sign with (signed zones) a pipeline run too. Rejections are counted by peer and reason and logged at most once a minute per peer and reason.
 import type { Logger } from 'pino';
+import type { CompiledPublishedKey } from '../../api/compiled.ts';
+import type { PublishedKey } from '../../lib/dnssec/published.ts';
 import { parseDuration } from '../../api/duration.ts';
 import { DEFAULT_PEER_TIMEOUT, type GeoZone } from '../../api/geozone.ts';
 import type { Lanes } from '../queue/lanes.ts';
@@ -78,6 +80,12 @@ export interface PeerExchangeOptions {
   published?(): Published;
   /** The serial and content hash this cluster publishes for a zone (apex), sent in its documents. */
   publishedSerial?(apex: string): PublishedSerial | undefined;
+  /** The DNSKEYs this cluster signs a zone (apex) with, sent in its documents; undefined: not known yet (the key
+   *  Secret not read), and the field is left out, so that peers keep publishing the keys they had. */
+  dnskeys?(apex: string): PublishedKey[] | undefined;
+  /** The peers' keys the published documents carry (apex → keys), for peers not heard from yet (a new leader's
+   *  start): a peer's keys never leave the DNSKEY rrset because it cannot be reached. */
+  publishedKeys?(): Record<string, readonly CompiledPublishedKey[]>;
   intervalMs?: number;
   maxBackoffMs?: number;
   requestTimeoutMs?: number;
@@ -104,6 +112,8 @@ interface Served {
 interface Polled extends PeerState {
   failures: number;
   error?: string;
+  /** The DNSKEYs of the last document that said which (none: a peer that does not sign the zone). */
+  dnskeys?: PublishedKey[];
 }
 
 type KeyRead = { key: Buffer } | { error: string };
@@ -123,7 +133,7 @@ export class PeerExchange {
   readonly #logged = new Map<string, number>();
   #sequence = 0;
   /** What #notify told last (JSON). */
-  readonly #told = { targets: '[]', down: '[]', conditions: '[]', serials: '[]' };
+  readonly #told = { targets: '[]', down: '[]', conditions: '[]', serials: '[]', keys: '{}' };
 
   constructor(options: PeerExchangeOptions) {
     this.#options = options;
@@ -184,6 +194,34 @@ export class PeerExchange {
    *  same content (serials.ts). */
   serials(own: Readonly<Record<string, PublishedSerial>>): Record<string, PublishedSerial> {
     return adoptSerials(own, this.#peerSerials());
+  }
+
+  /**
+   * Apex → the DNSKEYs the zone's peers sign with, sorted by cluster then key: of each peer its last document that
+   * said (a stale peer's too), else what the published document carried for it. Keys leave only when the peer says
+   * so, or stops being a peer of the zone.
+   */
+  peerKeys(): Record<string, CompiledPublishedKey[]> {
+    const out: Record<string, CompiledPublishedKey[]> = {};
+    let published: Record<string, readonly CompiledPublishedKey[]> | undefined;
+    for (const [key, wanted] of [...this.#wanted].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+      const told = this.#states.get(key)?.dnskeys;
+      const keys: readonly (PublishedKey | CompiledPublishedKey)[] =
+        told ??
+        ((published ??= this.#options.publishedKeys?.() ?? {})[wanted.apex] ?? []).filter(
+          (k) => k.cluster === wanted.peer,
+        );
+      for (const k of [...keys].sort((a, b) => (a.publicKey < b.publicKey ? -1 : a.publicKey > b.publicKey ? 1 : 0))) {
+        if (!isPublishable(k)) continue;
+        (out[wanted.apex] ??= []).push({
+          cluster: wanted.peer,
+          flags: k.flags,
+          algorithm: k.algorithm,
+          publicKey: k.publicKey,
+        });
+      }
+    }
+    return out;
   }
 
   #peerSerials(): ({ zone: string } & PublishedSerial)[] {
@@ -248,6 +286,8 @@ export class PeerExchange {
     };
     const published = this.#options.publishedSerial?.(apex);
     if (published) document.published = { serial: published.serial, contentHash: published.contentHash };
+    const dnskeys = this.#options.dnskeys?.(apex);
+    if (dnskeys) document.dnskeys = dnskeys;
     const body = encodeDocument(document);
     return {
       status: 200,
@@ -295,9 +335,12 @@ export class PeerExchange {
       const targets = JSON.stringify(remote.targets);
       const down = JSON.stringify([...remote.down]);
       const serials = JSON.stringify(this.#peerSerials());
-      if (targets !== this.#told.targets || serials !== this.#told.serials) this.#options.onTargetsChange();
-      else if (down !== this.#told.down) this.#options.onHealthChange();
+      const keys = JSON.stringify(this.peerKeys());
+      if (targets !== this.#told.targets || serials !== this.#told.serials || keys !== this.#told.keys) {
+        this.#options.onTargetsChange();
+      } else if (down !== this.#told.down) this.#options.onHealthChange();
       this.#told.targets = targets;
+      this.#told.keys = keys;
       this.#told.down = down;
       this.#told.serials = serials;
     }
@@ -348,6 +391,7 @@ export class PeerExchange {
       for (const message of localClaims(view, checked.value)) this.#reject(wanted.peer, 'claims_local', message);
     }
     state.document = checked.value;
+    if (checked.value.dnskeys) state.dnskeys = checked.value.dnskeys;
     state.heardAtMs = this.#now();
     return undefined;
   }
@@ -416,6 +460,12 @@ export class PeerExchange {
     if (!this.#due(`${peer} ${reason}`)) return;
     this.#options.log.warn({ peer, reason }, `peer ${peer}: rejected ${message} (logged at most once a minute)`);
   }
+}
+
+/** A key as the compiled document takes it (flags 256 or 257, algorithm 13 or 15): the published documents' are
+ *  read without their schema. */
+function isPublishable(key: PublishedKey | CompiledPublishedKey): key is CompiledPublishedKey {
+  return (key.flags === 256 || key.flags === 257) && (key.algorithm === 13 || key.algorithm === 15);
 }
 
 function text(status: number, message: string): PeerAnswer {

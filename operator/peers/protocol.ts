@@ -4,6 +4,7 @@
 // the signature holds for REPLAY_WINDOW_MS either side of the receiver's clock. Requests are signed the same way,
 // so that a listener answers only the holders of the key. No I/O: the caller reads clocks, keys and sockets.
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import { MAX_PUBLISHED_KEYS, parsePublishedKey, type PublishedKey } from '../../lib/dnssec/published.ts';
 import { normaliseAddresses } from '../compile/addresses.ts';
 
 export const PROTOCOL_VERSION = 1;
@@ -50,6 +51,9 @@ export interface PeerDocument {
   /** The SOA serial and content hash this cluster publishes for the zone, if it does: a peer with the same content
    *  takes the greater serial, so that the same content has the same serial in every cluster. */
   published?: { serial: number; contentHash: string };
+  /** The DNSKEYs this cluster signs the zone with, when it signs it: each peer publishes them beside its own
+   *  (RFC 8901 model 2, docs/dnssec.md "Several clusters"). Public keys only. */
+  dnskeys?: PublishedKey[];
 }
 
 /** Why something received was not taken (the `reason` label of geodns_operator_peer_rejected_total). */
@@ -180,7 +184,7 @@ export function parseDocument(body: Uint8Array, expected: { zone: string; cluste
     return reject('garbage', 'not JSON');
   }
   if (!isRecord(value)) return reject('garbage', 'not a JSON object');
-  const { version, cluster, zone, sequence, generatedAt, targets, published } = value;
+  const { version, cluster, zone, sequence, generatedAt, targets, published, dnskeys } = value;
   if (version !== PROTOCOL_VERSION) return reject('garbage', `version ${String(version)}, not ${PROTOCOL_VERSION}`);
   if (typeof zone !== 'string' || typeof cluster !== 'string') return reject('garbage', 'no zone or cluster');
   if (canonicalZone(zone) !== canonicalZone(expected.zone)) {
@@ -211,6 +215,18 @@ export function parseDocument(body: Uint8Array, expected: { zone: string; cluste
     }
     serial = { serial: published.serial, contentHash: published.contentHash };
   }
+  let keys: PublishedKey[] | undefined;
+  if (dnskeys !== undefined) {
+    if (!Array.isArray(dnskeys) || dnskeys.length > MAX_PUBLISHED_KEYS) {
+      return reject('garbage', `dnskeys must be a list of at most ${MAX_PUBLISHED_KEYS}`);
+    }
+    keys = [];
+    for (const [index, entry] of dnskeys.entries()) {
+      const key = parsePublishedKey(entry, `dnskeys[${index}]`);
+      if (typeof key === 'string') return reject('garbage', key);
+      keys.push(key);
+    }
+  }
   const parsed: PeerTarget[] = [];
   const seen = new Set<string>();
   for (const [index, entry] of targets.entries()) {
@@ -231,6 +247,7 @@ export function parseDocument(body: Uint8Array, expected: { zone: string; cluste
       generatedAt,
       targets: parsed,
       ...(serial ? { published: serial } : {}),
+      ...(keys ? { dnskeys: keys } : {}),
     },
   };
 }

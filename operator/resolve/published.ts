@@ -1,6 +1,7 @@
 // What the published zones serve per target id: a new leader's first resolutions start from it, so a resolver that
 // fails at that moment keeps the addresses the zones already serve instead of taking the targets out. And which
 // published zones are marked signed: a new leader compiles them signed until it has read the key Secret itself.
+import type { CompiledPublishedKey } from '../../api/compiled.ts';
 import { decodeDocuments, type ConfigMapContent } from '../../api/configmaps.ts';
 
 /** Target id → the addresses the published zone documents give it; what cannot be read is skipped. */
@@ -27,6 +28,24 @@ export function publishedKeyTags(configMaps: readonly ConfigMapContent[]): Recor
     if (typeof zone === 'string' && tags.length > 0) signed[zone] = tags;
   }
   return signed;
+}
+
+/** Apex → the peers' keys the published documents of signed zones carry (`dnssec.publishedKeys`), unchecked: the
+ *  reader keeps only what a document may hold. */
+export function publishedPeerKeys(configMaps: readonly ConfigMapContent[]): Record<string, CompiledPublishedKey[]> {
+  const keys: Record<string, CompiledPublishedKey[]> = {};
+  for (const document of publishedDocuments(configMaps)) {
+    const zone = field(document, 'zone');
+    const listed = listOf(field(field(document, 'dnssec'), 'publishedKeys')).filter(
+      (k): k is CompiledPublishedKey =>
+        typeof field(k, 'cluster') === 'string' &&
+        typeof field(k, 'flags') === 'number' &&
+        typeof field(k, 'algorithm') === 'number' &&
+        typeof field(k, 'publicKey') === 'string',
+    );
+    if (typeof zone === 'string' && listed.length > 0) keys[zone] = listed;
+  }
+  return keys;
 }
 
 /** Every zone document the ConfigMaps hold, parsed; one that is not JSON is skipped. */

@@ -2,7 +2,9 @@
 // for the zone's SOA over UDP, as a secondary would, and for a signed zone its DNSKEY with the DO bit, as a validator
 // would. The answers feed the GeoZone's status (how many pods serve the current serial, and the current key set).
 import dnsPacket from 'dns-packet';
+import type { CompiledDnssec } from '../../api/compiled.ts';
 import { keyTag } from '../../lib/dnssec/keys.ts';
+import { publishedDnskey } from '../../lib/dnssec/published.ts';
 import { ask, isAuthoritative, rcodeOf, type DnsServer } from '../dns/ask.ts';
 
 /** The SOA serial `server` answers for `apex`, or undefined when it does not answer in time or is not authoritative. */
@@ -59,6 +61,12 @@ export async function countServing(
 ): Promise<ServingCount> {
   const serials = await Promise.all(servers.map((s) => querySerial(s, apex, timeoutMs)));
   return { current: serials.filter((s) => s === serial).length, total: servers.length };
+}
+
+/** The key tags a signed zone's DNSKEY rrset holds: its own keys' and its peers' published keys' (multi-signer). */
+export function dnskeyTagsOf(dnssec: CompiledDnssec): number[] {
+  const published = (dnssec.publishedKeys ?? []).map((k) => keyTag(publishedDnskey(k)));
+  return [...new Set([...dnssec.keyTags, ...published])].sort((a, b) => a - b);
 }
 
 /** How many of `servers` publish (and sign with) exactly the key set `keyTags` for `apex`. */

@@ -37,4 +37,16 @@ describe('the dnssec mark of a compiled zone', () => {
     const unsigned = doc(compile(input({ previous, now: later })));
     expect(unsigned.contentHash).not.toBe(first.contentHash);
   });
+
+  it("carries the peers' keys of a signed zone (multi-signer), sorted by cluster, and none for an unsigned zone", () => {
+    const key = (cluster: string, c: string) =>
+      ({ cluster, flags: 257, algorithm: 13, publicKey: c.repeat(86) + '==' }) as const;
+    const publishedKeys = { 'geo.example.com': [key('us', 'B'), key('apac', 'C'), key('us', 'A')] };
+    const signed = doc(compile(input({ signed: { 'geo.example.com': [7] }, publishedKeys })));
+    expect(signed.dnssec).toEqual({ keyTags: [7], publishedKeys: [key('apac', 'C'), key('us', 'A'), key('us', 'B')] });
+    expect(Value.Check(CompiledZoneSchema, signed)).toBe(true);
+    const alone = doc(compile(input({ signed: { 'geo.example.com': [7] } })));
+    expect(signed.contentHash).not.toBe(alone.contentHash);
+    expect(doc(compile(input({ publishedKeys }))).dnssec).toBeUndefined();
+  });
 });

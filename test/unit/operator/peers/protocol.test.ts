@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { generateSigningKey } from '../../../../lib/dnssec/keys.ts';
+import { MAX_PUBLISHED_KEYS } from '../../../../lib/dnssec/published.ts';
 import {
   checkReceived,
   documentContext,
@@ -148,5 +150,43 @@ describe('peer protocol', () => {
     const body = Buffer.alloc(MAX_DOCUMENT_BYTES + 1, 0x20);
     expect(checkReceived(KEY, signed(body), expected, NOW)).toMatchObject({ ok: false, reason: 'too_large' });
     expect(parseDocument(body, expected)).toMatchObject({ ok: false, reason: 'too_large' });
+  });
+});
+
+describe('the DNSKEYs in a peer document', () => {
+  const key = generateSigningKey('geo.example.com');
+  const dnskeys = [{ flags: 257, algorithm: 13, publicKey: key.publicKey.toString('base64') }];
+
+  it('carries the keys a signed zone is signed with, and none for a document without them', () => {
+    const taken = checkReceived(KEY, signed(encodeDocument(doc({ dnskeys }))), expected, NOW);
+    expect(taken.ok && taken.value.dnskeys).toEqual(dnskeys);
+    const without = checkReceived(KEY, signed(encodeDocument(doc())), expected, NOW);
+    expect(without.ok && 'dnskeys' in without.value).toBe(false);
+  });
+
+  it('refuses a document whose keys are not public zone keys, or too many', () => {
+    const bad = [
+      [{ ...dnskeys[0], privateKey: 'x' }, 'ignored'],
+      [
+        { flags: 257, algorithm: 13, publicKey: 'AAAA' },
+        'dnskeys[0]: a public key of algorithm 13 has 64 bytes, not 3',
+      ],
+    ] as const;
+    const extra = checkReceived(KEY, signed(encodeDocument(doc({ dnskeys: [bad[0][0]] as never }))), expected, NOW);
+    // Only flags, algorithm and public key are taken: nothing else of a key passes on.
+    expect(extra.ok && extra.value.dnskeys).toEqual(dnskeys);
+    const short = checkReceived(KEY, signed(encodeDocument(doc({ dnskeys: [bad[1][0]] as never }))), expected, NOW);
+    expect(short).toEqual({ ok: false, reason: 'garbage', message: bad[1][1] });
+    const many = checkReceived(
+      KEY,
+      signed(encodeDocument(doc({ dnskeys: Array.from({ length: MAX_PUBLISHED_KEYS + 1 }, () => dnskeys[0]!) }))),
+      expected,
+      NOW,
+    );
+    expect(many).toMatchObject({
+      ok: false,
+      reason: 'garbage',
+      message: `dnskeys must be a list of at most ${MAX_PUBLISHED_KEYS}`,
+    });
   });
 });
