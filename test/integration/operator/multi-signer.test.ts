@@ -3,10 +3,12 @@
 // Secret laid out as the kubelet mounts it. Each DNS server's DNSKEY rrset holds both clusters' keys, signed by its
 // own key alone; status.dnssec.ds gives both DS; unbound with both DS as trust anchors validates each server's
 // answers, and unbound trusting only the DNSKEY rrset fetched from one server validates the other's. A stopped peer's
-// key stays published, also by a restarted operator that has not heard the peer since.
-import { mkdir, rename, symlink, writeFile } from 'node:fs/promises';
+// key stays published, also by a restarted operator that has not heard the peer since. A key both clusters share
+// (keySecretRef naming the same dnssec-keygen pair in each) is published once: one DS, the same document in both.
+import { execFileSync } from 'node:child_process';
+import { mkdir, readFile, rename, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
+import { CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DOCUMENT_LABEL, ZONE_DOCUMENT, decodeDocuments } from '../../../api/configmaps.ts';
@@ -284,5 +286,52 @@ describe('two clusters signing one zone with keys of their own', { timeout: 180_
     expect(after?.serial).toBe(before?.serial);
     const reply = await (us().server as ServeProcess).dig([ZONE, 'DNSKEY', '+dnssec']);
     expect(dnskeyRecords(reply.answer)).toHaveLength(2);
+  });
+
+  it('publishes a key both clusters share once: one DS, the same document in both', async () => {
+    const restarted = startOperator('eu', eu().cluster, Number(new URL(eu().url).port));
+    eu().operator = restarted;
+    const dir = path.join(temp.dir, 'shared');
+    await mkdir(dir);
+    const base = execFileSync('dnssec-keygen', ['-q', '-K', dir, '-a', 'ECDSAP256SHA256', '-f', 'KSK', ZONE], {
+      encoding: 'utf8',
+    }).trim();
+    const files = {
+      'csk.key': await readFile(path.join(dir, `${base}.key`), 'utf8'),
+      'csk.private': await readFile(path.join(dir, `${base}.private`), 'utf8'),
+    };
+    const sharedTag = Number(base.split('+').at(-1));
+    for (const side of sides) {
+      await side.core.createNamespacedSecret({
+        namespace: NS,
+        body: { metadata: { name: 'my-keys' }, stringData: files },
+      });
+      await side.custom.patchClusterCustomObject(
+        {
+          ...GROUP,
+          plural: 'geozones',
+          name: 'geo-example',
+          body: [{ op: 'replace', path: '/spec/dnssec', value: { enabled: true, keySecretRef: { name: 'my-keys' } } }],
+        },
+        setHeaderOptions('Content-Type', PatchStrategy.JsonPatch),
+      );
+    }
+    for (const side of sides) {
+      const ds = await until(`${side.name}'s status giving the shared key's DS alone`, () => dnssecDs(side), {
+        accept: (list) => list.length === 1 && list[0]?.keyTag === sharedTag,
+        timeoutMs: 60_000,
+      });
+      expect(ds[0]?.cluster).toBeUndefined();
+    }
+    const documents = await until(
+      'the same document in both clusters',
+      async () => Promise.all(sides.map((side) => publishedZone(side))),
+      {
+        accept: ([a, b]) =>
+          a?.dnssec?.keyTags.join() === String(sharedTag) && a.contentHash === b?.contentHash && a.serial === b.serial,
+        timeoutMs: 60_000,
+      },
+    );
+    for (const document of documents) expect(document?.dnssec).toEqual({ keyTags: [sharedTag] });
   });
 });
