@@ -355,6 +355,7 @@ export class Operator {
       ...(this.#options.dnssecRecheckMs !== undefined ? { recheckMs: this.#options.dnssecRecheckMs } : {}),
       ...(this.#options.checkParentDs ? { parentResolvers: resolversOf(this.#options.resolvers) } : {}),
       peerKeys: (apex) => peers?.peerKeys()[apex] ?? [],
+      peersPublishing: (apex) => peers?.peersPublishing(apex) ?? [],
     });
     const output: PipelineOutput = {
       setZones: (compiled) => this.#setZones(compiled),
@@ -406,6 +407,10 @@ export class Operator {
         publishedSerial: (apex) =>
           Object.entries(this.caches.published()).find(([zone]) => canonicalZone(zone) === apex)?.[1],
         dnskeys: (apex) => dnssec.publicKeys(apex),
+        dnskeyTags: (apex) => {
+          const signed = this.#compiled?.zones.find((zone) => zone.zone === apex)?.dnssec;
+          return signed ? dnskeyTagsOf(signed) : undefined;
+        },
         publishedKeys: () => publishedPeerKeys(this.caches.zoneConfigMaps()),
         published: () => ({
           addresses: this.#publishedTargets(),

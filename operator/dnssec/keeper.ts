@@ -74,6 +74,9 @@ export interface DnssecKeeperOptions {
   /** The DNSKEYs the zone's peer clusters sign it with (operator/peers/): their DS join status.dnssec.ds, marked
    *  with the cluster, and count as matching at the parent. */
   peerKeys?: (apex: string) => readonly CompiledPublishedKey[];
+  /** Each peer of a zone and the key tags its DNSKEY rrset holds (operator/peers/): a roll's Published phase waits
+   *  until every peer publishes the new key. */
+  peersPublishing?: (apex: string) => { peer: string; keyTags: readonly number[] | undefined }[];
 }
 
 /** The last parent DS check of a zone, and what it was asked of. */
@@ -193,7 +196,9 @@ export class DnssecKeeper {
     );
     const parents = await this.#checkParents(zones, keys.zones, foreign);
     const plan = planRolls({
-      requests: zones.map((zone) => rollRequestOf(zone, parents.get(zone.source))),
+      requests: zones.map((zone) =>
+        rollRequestOf(zone, parents.get(zone.source), this.#options.peersPublishing?.(zone.apex)),
+      ),
       rolls: parseRolls(rollsBefore),
       plan: keys,
       now: new Date(),
@@ -369,7 +374,11 @@ function signedOf(
 
 /** What a zone asks of a key roll (roll.ts), from its GeoZone's annotations, what the operator saw of the pods and
  *  what the parent said of its DS. */
-function rollRequestOf(zone: SignedZoneSpec, parent: ParentCheck | undefined): RollRequest {
+function rollRequestOf(
+  zone: SignedZoneSpec,
+  parent: ParentCheck | undefined,
+  peersPublishing: RollRequest['peersPublishing'],
+): RollRequest {
   const annotations = zone.annotations ?? {};
   const ttlText = annotations[PARENT_DS_TTL_ANNOTATION];
   return {
@@ -386,6 +395,7 @@ function rollRequestOf(zone: SignedZoneSpec, parent: ParentCheck | undefined): R
     servedKeyTags: zone.servedKeyTags,
     algorithm: zone.dnssec?.algorithm ?? 'ECDSAP256SHA256',
     ownKeys: zone.dnssec?.keySecretRef !== undefined,
+    ...(peersPublishing && peersPublishing.length > 0 ? { peersPublishing } : {}),
     enabled: zone.dnssec?.enabled === true,
   };
 }

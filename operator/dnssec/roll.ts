@@ -5,8 +5,9 @@
 // status, the Events and the rolls.
 //
 //   Published  the new key is in the Secret beside the old: both are in DNSKEY and both sign everything (the old
-//              DS at the parent still validates). Waits until every DNS pod serves both, then the DNSKEY TTL, so
-//              that no cache holds a DNSKEY rrset without the new key (Ipub = Dprp + TTLkey).
+//              DS at the parent still validates). Waits until every DNS pod serves both and every peer cluster
+//              signing the zone (RFC 8901 multi-signer) publishes the new key, then the DNSKEY TTL, so that no cache
+//              holds a DNSKEY rrset without the new key (Ipub = Dprp + TTLkey).
 //   DSPending  the parent's DS is to be swapped for the new key's (status and an Event give it; CDS/CDNSKEY carry
 //              both). Waits until the parent's DS is seen pointing at the new key (parent-ds.ts), or for the
 //              annotation geodns.io/dnssec-ds-updated set to the new key tag where the parent cannot be asked.
@@ -60,6 +61,9 @@ export interface RollRequest {
   /** What the parent said of its DS, when it was asked and answered (parent-ds.ts). */
   parentDs?: Pick<ParentDsStatus, 'keyTags' | 'source'>;
   parentDsTtl: number;
+  /** Multi-signer: each peer cluster of the zone and the key tags its DNSKEY rrset holds, as its last document said
+   *  (undefined: it has not said). */
+  peersPublishing?: readonly { peer: string; keyTags: readonly number[] | undefined }[];
   /** The TTL the DNS pods give the DNSKEY rrset, in seconds. */
   dnskeyTtl: number;
   /** The key tags every ready DNS pod was last seen serving exactly (undefined: not all of them, or unknown). */
@@ -168,8 +172,12 @@ export function planRolls(input: {
     }
 
     const wanted = [...roll.oldKeyTags, roll.newKeyTag].sort((a, b) => a - b);
+    const newKeyTag = roll.newKeyTag;
+    const peersWithout = (request.peersPublishing ?? [])
+      .filter((p) => !p.keyTags?.includes(newKeyTag))
+      .map((p) => p.peer);
     if (roll.phase === 'Published') {
-      const served = request.servedKeyTags?.join(',') === wanted.join(',');
+      const served = request.servedKeyTags?.join(',') === wanted.join(',') && peersWithout.length === 0;
       if (served && roll.servedAt === undefined) roll = { ...roll, servedAt: iso };
       if (roll.servedAt !== undefined) {
         const due = at(roll.servedAt) + request.dnskeyTtl * 1000;
@@ -225,7 +233,7 @@ export function planRolls(input: {
     const next =
       phase === 'Published'
         ? roll.servedAt === undefined
-          ? `waiting for every DNS pod to serve keys ${tags(wanted)} (Keys Served), then the DNSKEY TTL (${request.dnskeyTtl} s)`
+          ? `waiting for every DNS pod to serve keys ${tags(wanted)} (Keys Served)${peersWithout.length > 0 ? ` and the peer cluster(s) ${peersWithout.join(', ')} to publish key ${newKeyTag}` : ''}, then the DNSKEY TTL (${request.dnskeyTtl} s)`
           : `DS at the parent to be swapped after ${new Date(at(roll.servedAt) + request.dnskeyTtl * 1000).toISOString()}`
         : phase === 'DSPending'
           ? `give the parent the DS of key ${roll.newKeyTag} in place of ${tags(roll.oldKeyTags)}'s: the roll goes on once the parent's DS is seen pointing at it (spec.dnssec.parent), or annotate ${DS_UPDATED_ANNOTATION}=${roll.newKeyTag}`

@@ -83,6 +83,8 @@ export interface PeerExchangeOptions {
   /** The DNSKEYs this cluster signs a zone (apex) with, sent in its documents; undefined: not known yet (the key
    *  Secret not read), and the field is left out, so that peers keep publishing the keys they had. */
   dnskeys?(apex: string): PublishedKey[] | undefined;
+  /** The key tags of a zone's DNSKEY rrset here (own and peers' keys), sent in its documents; undefined: unsigned. */
+  dnskeyTags?(apex: string): number[] | undefined;
   /** The peers' keys the published documents carry (apex → keys), for peers not heard from yet (a new leader's
    *  start): a peer's keys never leave the DNSKEY rrset because it cannot be reached. */
   publishedKeys?(): Record<string, readonly CompiledPublishedKey[]>;
@@ -224,6 +226,15 @@ export class PeerExchange {
     return out;
   }
 
+  /** Each peer that signs `apex` (peerKeys()) and the key tags its DNSKEY rrset holds, as its last document said
+   *  (undefined: not said). */
+  peersPublishing(apex: string): { peer: string; keyTags: number[] | undefined }[] {
+    const signers = new Set((this.peerKeys()[apex] ?? []).map((k) => k.cluster));
+    return [...this.#wanted]
+      .filter(([, wanted]) => wanted.apex === apex && signers.has(wanted.peer))
+      .map(([key, wanted]) => ({ peer: wanted.peer, keyTags: this.#states.get(key)?.document?.dnskeyTags }));
+  }
+
   #peerSerials(): ({ zone: string } & PublishedSerial)[] {
     return [...this.#states.values()].flatMap((state) => {
       const published = state.document?.published;
@@ -288,6 +299,8 @@ export class PeerExchange {
     if (published) document.published = { serial: published.serial, contentHash: published.contentHash };
     const dnskeys = this.#options.dnskeys?.(apex);
     if (dnskeys) document.dnskeys = dnskeys;
+    const dnskeyTags = this.#options.dnskeyTags?.(apex);
+    if (dnskeyTags) document.dnskeyTags = dnskeyTags;
     const body = encodeDocument(document);
     return {
       status: 200,

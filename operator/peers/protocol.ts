@@ -54,6 +54,9 @@ export interface PeerDocument {
   /** The DNSKEYs this cluster signs the zone with, when it signs it: each peer publishes them beside its own
    *  (RFC 8901 model 2, docs/dnssec.md "Several clusters"). Public keys only. */
   dnskeys?: PublishedKey[];
+  /** The key tags of the zone's DNSKEY rrset here (its own and its peers' keys), when it signs it: a peer rolling
+   *  its key waits until every peer publishes the new one. */
+  dnskeyTags?: number[];
 }
 
 /** Why something received was not taken (the `reason` label of geodns_operator_peer_rejected_total). */
@@ -184,7 +187,7 @@ export function parseDocument(body: Uint8Array, expected: { zone: string; cluste
     return reject('garbage', 'not JSON');
   }
   if (!isRecord(value)) return reject('garbage', 'not a JSON object');
-  const { version, cluster, zone, sequence, generatedAt, targets, published, dnskeys } = value;
+  const { version, cluster, zone, sequence, generatedAt, targets, published, dnskeys, dnskeyTags } = value;
   if (version !== PROTOCOL_VERSION) return reject('garbage', `version ${String(version)}, not ${PROTOCOL_VERSION}`);
   if (typeof zone !== 'string' || typeof cluster !== 'string') return reject('garbage', 'no zone or cluster');
   if (canonicalZone(zone) !== canonicalZone(expected.zone)) {
@@ -227,6 +230,14 @@ export function parseDocument(body: Uint8Array, expected: { zone: string; cluste
       keys.push(key);
     }
   }
+  if (
+    dnskeyTags !== undefined &&
+    (!Array.isArray(dnskeyTags) ||
+      dnskeyTags.length > MAX_PUBLISHED_KEYS * 8 ||
+      !dnskeyTags.every((t) => Number.isInteger(t) && (t as number) >= 0 && (t as number) <= 65535))
+  ) {
+    return reject('garbage', `dnskeyTags must be a list of at most ${MAX_PUBLISHED_KEYS * 8} key tags`);
+  }
   const parsed: PeerTarget[] = [];
   const seen = new Set<string>();
   for (const [index, entry] of targets.entries()) {
@@ -248,6 +259,7 @@ export function parseDocument(body: Uint8Array, expected: { zone: string; cluste
       targets: parsed,
       ...(serial ? { published: serial } : {}),
       ...(keys ? { dnskeys: keys } : {}),
+      ...(dnskeyTags !== undefined ? { dnskeyTags: dnskeyTags as number[] } : {}),
     },
   };
 }

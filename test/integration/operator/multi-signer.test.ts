@@ -2,7 +2,8 @@
 // a real control plane with its operator (peers over loopback) and `geodns serve --kube --dnssec-keys` on its key
 // Secret laid out as the kubelet mounts it. Each DNS server's DNSKEY rrset holds both clusters' keys, signed by its
 // own key alone; status.dnssec.ds gives both DS; unbound with both DS as trust anchors validates each server's
-// answers, and unbound trusting only the DNSKEY rrset fetched from one server validates the other's. A stopped peer's
+// answers, and unbound trusting only the DNSKEY rrset fetched from one server validates the other's. A roll in one
+// cluster stays Published until the other publishes the new key. A stopped peer's
 // key stays published, also by a restarted operator that has not heard the peer since. A key both clusters share
 // (keySecretRef naming the same dnssec-keygen pair in each) is published once: one DS, the same document in both.
 import { execFileSync } from 'node:child_process';
@@ -58,6 +59,7 @@ function startOperator(name: string, cluster: Cluster, port = 0): Operator {
     metrics: new OperatorMetrics(),
     healthCoalesceMs: 20,
     dnssecRecheckMs: 300,
+    servingIntervalMs: 200,
     peers: { cluster: name, listen: { host: '127.0.0.1', port }, intervalMs: 200 },
   });
   void operator.start();
@@ -263,6 +265,76 @@ describe('two clusters signing one zone with keys of their own', { timeout: 180_
       const nx = await unbound.dig([`nope.${ZONE}`, 'A']);
       expect(nx.flags).toContain('ad');
     }
+  });
+
+  it("rolls one cluster's key only once the peer publishes the new key", async () => {
+    const status = async (side: Side) =>
+      (
+        (await side.custom.getClusterCustomObject({ ...GROUP, plural: 'geozones', name: 'geo-example' })) as {
+          status?: { dnssec?: { roll?: { phase: string; newKeyTag: number; next: string }; keyTags?: string } };
+        }
+      ).status?.dnssec;
+    // A DNSKEY TTL of a second, so that the Published phase's own wait is short; us is down when the roll starts.
+    await eu().custom.patchClusterCustomObject(
+      {
+        ...GROUP,
+        plural: 'geozones',
+        name: 'geo-example',
+        body: [{ op: 'add', path: '/spec/soa/ttl', value: 1 }],
+      },
+      setHeaderOptions('Content-Type', PatchStrategy.JsonPatch),
+    );
+    await us().operator.stop();
+    const oldTag = Number((await status(eu()))?.keyTags);
+    await eu().cluster.plane.kubectl([
+      'annotate',
+      'gz',
+      'geo-example',
+      'geodns.io/dnssec-roll=r1',
+      'geodns.io/dnssec-parent-ds-ttl=1',
+    ]);
+    const started = await until('the roll started', () => status(eu()), {
+      accept: (s) => s?.roll?.phase === 'Published',
+      timeoutMs: 30_000,
+    });
+    const newTag = started?.roll?.newKeyTag as number;
+    // Well past the DNSKEY TTL and many checks of the DNS pods (none here: nothing to wait for), it still waits
+    // for us, which has not published the new key.
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    const waiting = await status(eu());
+    expect(waiting?.roll?.phase).toBe('Published');
+    expect(waiting?.roll?.next).toContain(`the peer cluster(s) us to publish key ${newTag}`);
+
+    // us back: it takes eu's new key, says so, and the roll goes on.
+    us().operator = startOperator('us', us().cluster, Number(new URL(us().url).port));
+    await until('the roll past Published', () => status(eu()), {
+      accept: (s) => s?.roll?.phase === 'DSPending',
+      timeoutMs: 30_000,
+    });
+    const usKeys = (await publishedZone(us()))?.dnssec?.publishedKeys ?? [];
+    expect(usKeys.filter((k) => k.cluster === 'eu')).toHaveLength(2);
+
+    // The DS swapped: the old key retires in eu, and leaves us's DNSKEY rrset with it.
+    await eu().cluster.plane.kubectl([
+      'annotate',
+      '--overwrite',
+      'gz',
+      'geo-example',
+      `geodns.io/dnssec-ds-updated=${newTag}`,
+    ]);
+    await until('the old key retired', () => status(eu()), {
+      accept: (s) => s?.keyTags === String(newTag) && s.roll === undefined,
+      timeoutMs: 30_000,
+    });
+    await until("us publishing eu's new key alone", () => publishedZone(us()), {
+      accept: (d) => d?.dnssec?.publishedKeys?.filter((k) => k.cluster === 'eu').length === 1,
+      timeoutMs: 30_000,
+    });
+    expect(oldTag).not.toBe(newTag);
+    await eu().custom.patchClusterCustomObject(
+      { ...GROUP, plural: 'geozones', name: 'geo-example', body: [{ op: 'remove', path: '/spec/soa/ttl' }] },
+      setHeaderOptions('Content-Type', PatchStrategy.JsonPatch),
+    );
   });
 
   it("keeps a stopped peer's key published, also after its own operator restarts without hearing the peer", async () => {

@@ -87,6 +87,35 @@ function run(
 describe('an on-demand key roll', () => {
   const old = generateSigningKey(ZONE);
 
+  it('with peer clusters signing the zone, stays Published until every peer publishes the new key', () => {
+    const started = run(filesOf(old), {}, at(0), { token: 'r1' });
+    const fresh = started.made[0]!;
+    const both = [old.keyTag, fresh.keyTag].sort((a, b) => a - b);
+    const peers = (usTags: number[] | undefined) => [
+      { peer: 'eu', keyTags: [4242, ...both] },
+      { peer: 'us', keyTags: usTags },
+    ];
+    // Every pod here serves both keys, but us has not said, then publishes only the old key: it waits, however long.
+    for (const usTags of [undefined, [4243, old.keyTag]]) {
+      const waiting = run(started.files, started.rolls, at(7200), {
+        token: 'r1',
+        servedKeyTags: both,
+        peersPublishing: peers(usTags),
+      });
+      expect(waiting.rolls[ZONE]).toMatchObject({ phase: 'Published' });
+      expect(waiting.rolls[ZONE]?.servedAt).toBeUndefined();
+      expect(waiting.zone.roll?.next).toContain(`the peer cluster(s) us to publish key ${fresh.keyTag}`);
+    }
+    // Once us publishes it too, the DNSKEY TTL runs from then.
+    const served = run(started.files, started.rolls, at(7300), {
+      token: 'r1',
+      servedKeyTags: both,
+      peersPublishing: peers([4243, ...both]),
+    });
+    expect(served.rolls[ZONE]).toMatchObject({ phase: 'Published', servedAt: at(7300).toISOString() });
+    expect(served.nextDueMs).toBe(300_000);
+  });
+
   it('walks Published → DSPending → Retiring → done, with an Event and a status at each step', () => {
     // No request: nothing changes.
     const idle = run(filesOf(old), {}, at(0));

@@ -189,4 +189,11 @@ describe('the DNSKEYs in a peer document', () => {
       message: `dnskeys must be a list of at most ${MAX_PUBLISHED_KEYS}`,
     });
   });
+
+  it("carries the key tags of the sender's DNSKEY rrset, and refuses ones that are not key tags", () => {
+    const taken = checkReceived(KEY, signed(encodeDocument(doc({ dnskeyTags: [7, 40052] }))), expected, NOW);
+    expect(taken.ok && taken.value.dnskeyTags).toEqual([7, 40052]);
+    const bad = checkReceived(KEY, signed(encodeDocument(doc({ dnskeyTags: [70000] }))), expected, NOW);
+    expect(bad).toMatchObject({ ok: false, reason: 'garbage' });
+  });
 });
