@@ -21,6 +21,11 @@ export interface ServerStateOptions {
   cacheSize?: number;
 }
 
+export interface DnssecCounts {
+  zones: { zone: string; made: number; ahead: number; refreshed: number; hits: number }[];
+  budgetExceeded: number;
+}
+
 /** Cache tag of a routed name. */
 export const routedTag = (apex: string, name: string) => `${apex}|${name}`;
 
@@ -54,14 +59,14 @@ export class ServerState {
   /** DO queries answered TC=1 because the signing budget was spent (counted up; metrics read and reset it). */
   dnssecBudgetExceeded = 0;
 
-  /** Signatures made and taken from the cache per zone, and budget refusals, since the last call. */
-  takeDnssecCounts(): { zones: { zone: string; made: number; hits: number }[]; budgetExceeded: number } {
-    const zones: { zone: string; made: number; hits: number }[] = [];
+  /** Signatures made (inline, ahead, by the refresh) and taken from the cache per zone, and budget refusals, since the last call. */
+  takeDnssecCounts(): DnssecCounts {
+    const zones: DnssecCounts['zones'] = [];
     for (const [zone, signer] of this.signers) {
-      if (signer.made === 0 && signer.hits === 0) continue;
-      zones.push({ zone, made: signer.made, hits: signer.hits });
-      signer.made = 0;
-      signer.hits = 0;
+      const { made, ahead, refreshed, hits } = signer;
+      if (made === 0 && ahead === 0 && refreshed === 0 && hits === 0) continue;
+      zones.push({ zone, made, ahead, refreshed, hits });
+      signer.made = signer.ahead = signer.refreshed = signer.hits = 0;
     }
     const budgetExceeded = this.dnssecBudgetExceeded;
     this.dnssecBudgetExceeded = 0;

@@ -5,7 +5,7 @@ import { sign } from 'node:crypto';
 import { canonicalName } from '../../lib/dns/name.ts';
 import { ALGORITHM, DEFAULT_LIFETIME_SECONDS, type SigningKey } from '../../lib/dnssec/types.ts';
 import { canonicalRecords, labelCount } from './canonical.ts';
-import type { CanonicalRRset, Validity } from './types.ts';
+import type { CanonicalRRset, RRsetHead, Validity } from './types.ts';
 
 /** Inception back-dated by an hour for clocks that run behind (as Knot and PowerDNS do). */
 export const DEFAULT_BACKDATE_SECONDS = 3600;
@@ -21,7 +21,7 @@ export function validityAt(
 }
 
 /** The RRSIG rdata fields before the signature (RFC 4034 §3.1.8.1). */
-export function rrsigHeader(key: SigningKey, rrset: CanonicalRRset, validity: Validity): Buffer {
+export function rrsigHeader(key: SigningKey, rrset: RRsetHead, validity: Validity): Buffer {
   const signer = canonicalName(key.zone);
   const out = Buffer.allocUnsafe(18 + signer.length);
   out.writeUInt16BE(rrset.type, 0);
@@ -48,7 +48,12 @@ export function signData(key: SigningKey, data: Buffer): Buffer {
 
 /** The RRSIG rdata covering `rrset` (header | signature). Its owner is the rrset's owner, its TTL the rrset's. */
 export function signRRset(key: SigningKey, rrset: CanonicalRRset, validity: Validity): Buffer {
+  return signRecords(key, rrset, canonicalRecords(rrset), validity);
+}
+
+/** signRRset with the records already in canonical form (`canonicalRecords` of the rrset). */
+export function signRecords(key: SigningKey, rrset: RRsetHead, records: Buffer, validity: Validity): Buffer {
   const header = rrsigHeader(key, rrset, validity);
-  const signature = signData(key, Buffer.concat([header, canonicalRecords(rrset)]));
+  const signature = signData(key, Buffer.concat([header, records]));
   return Buffer.concat([header, signature]);
 }

@@ -13,11 +13,15 @@ export function isDnssecType(qtype: number): boolean {
  * An rrset ready to sign: owner in text form, type number, the TTL served (the RRSIG's original TTL) and each
  * record's rdata in canonical wire form (canonical.ts).
  */
-export interface CanonicalRRset {
+export interface CanonicalRRset extends RRsetHead {
+  readonly rdata: readonly Buffer[];
+}
+
+/** What an RRSIG header says of the rrset it covers. */
+export interface RRsetHead {
   readonly name: string;
   readonly type: number;
   readonly ttl: number;
-  readonly rdata: readonly Buffer[];
 }
 
 /** Signature validity in seconds since 1970 (RRSIG inception and expiration, RFC 4034 §3.1.5). */

@@ -13,6 +13,7 @@ import {
   type MetricValue,
 } from 'prom-client';
 import { Policies } from '../../api/constants.ts';
+import type { DnssecCounts } from '../answer/state.ts';
 
 export type Transport = 'udp' | 'tcp';
 /** One registry's metrics as plain data (structured-cloneable, so it crosses worker_threads). */
@@ -97,7 +98,7 @@ export class GeodnsMetrics {
   readonly #clientErrors: Counter<'transport' | 'reason'>;
   readonly #rrlLimited: Counter<'class'>;
   readonly #rrlSlipped: Counter<'class'>;
-  readonly #dnssecSignatures: Counter<'zone'>;
+  readonly #dnssecSignatures: Counter<'zone' | 'path'>;
   readonly #dnssecCacheHits: Counter<'zone'>;
   readonly #dnssecBudgetExceeded: Counter;
   readonly #dnssecKeysMissing: Gauge<'zone'>;
@@ -194,8 +195,8 @@ export class GeodnsMetrics {
     });
     this.#dnssecSignatures = new Counter({
       name: 'geodns_dnssec_signatures_total',
-      help: 'DNSSEC signatures made (RRSIGs not found in the signature cache), by zone.',
-      labelNames: ['zone'],
+      help: 'DNSSEC signatures made, by zone and path: inline (a query found none to serve), ahead (signed in advance after a change), refresh (replaced before falling due).',
+      labelNames: ['zone', 'path'],
       registers,
     });
     this.#dnssecCacheHits = new Counter({
@@ -344,9 +345,11 @@ export class GeodnsMetrics {
   }
 
   /** DNSSEC counts since the last call (ServerState.takeDnssecCounts). */
-  countDnssec(counts: { zones: { zone: string; made: number; hits: number }[]; budgetExceeded: number }): void {
-    for (const { zone, made, hits } of counts.zones) {
-      if (made > 0) this.#dnssecSignatures.inc({ zone }, made);
+  countDnssec(counts: DnssecCounts): void {
+    for (const { zone, made, ahead, refreshed, hits } of counts.zones) {
+      if (made > 0) this.#dnssecSignatures.inc({ zone, path: 'inline' }, made);
+      if (ahead > 0) this.#dnssecSignatures.inc({ zone, path: 'ahead' }, ahead);
+      if (refreshed > 0) this.#dnssecSignatures.inc({ zone, path: 'refresh' }, refreshed);
       if (hits > 0) this.#dnssecCacheHits.inc({ zone }, hits);
     }
     if (counts.budgetExceeded > 0) this.#dnssecBudgetExceeded.inc(counts.budgetExceeded);

@@ -21,6 +21,7 @@ import { ZoneAssembler, type ZoneSlice } from './zone-stream.ts';
 import { parseKeyPair, type KeyPairText } from '../../lib/dnssec/bind.ts';
 import { signersFor } from '../dnssec/signer.ts';
 import { DEFAULT_SIGNATURES_PER_SECOND, SigningBudget } from '../dnssec/budget.ts';
+import { BackgroundSigning } from '../dnssec/background.ts';
 
 export interface BoundAddress {
   transport: 'udp' | 'tcp';
@@ -86,6 +87,11 @@ export async function startDnsNode(options: WorkerOptions, log: Logger, metrics:
   if (options.dnssecKeys) state.setSigners(signersFor(options.dnssecKeys.map(parseKeyPair)));
 
   const cookies = new ServerCookies(options.cookieSecret);
+  // Refreshes cached signatures before they fall due, off the query path (closed on drain).
+  const background = new BackgroundSigning({
+    signers: () => state.signers,
+    onError: (error) => log.error({ err: error }, 'background signing failed'),
+  });
 
   const queryLog = new QueryLog(log, options.querySampleRate);
   const now = () => performance.now();
@@ -205,6 +211,7 @@ export async function startDnsNode(options: WorkerOptions, log: Logger, metrics:
       if (rrl) for (const c of rrl.takeCounts()) metrics.countRateLimited(c.class, c.limited, c.slipped);
     },
     async drain(timeoutMs) {
+      background.close();
       await Promise.all([...udpServers.map((s) => s.close()), ...tcpServers.map((s) => s.drain(timeoutMs))]);
     },
   };

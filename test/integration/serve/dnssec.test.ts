@@ -133,7 +133,7 @@ describe('DNSSEC validated by unbound and delv', () => {
       expect(apex.flags, type).toContain('ad');
     }
     const metrics = (await server.fetch('/metrics')).body;
-    expect(metrics).toMatch(new RegExp(`^geodns_dnssec_signatures_total\\{zone="${ZONE}"\\} [1-9]`, 'm'));
+    expect(metrics).toMatch(new RegExp(`^geodns_dnssec_signatures_total\\{zone="${ZONE}",path="[a-z]+"\\} [1-9]`, 'm'));
     expect(metrics).toMatch(/^geodns_dnssec_budget_exceeded_total 0$/m);
   }, 60_000);
 

@@ -62,7 +62,7 @@ describe('signing budget in the handler', () => {
     // Made: static's A, nope-1's SOA and NSEC, nope-2's NSEC over TCP. From the cache: the SOA for nope-2, twice
     // (the refused UDP attempt, then TCP); repeated questions come from the signed answers, not the signer.
     expect(state.takeDnssecCounts()).toEqual({
-      zones: [{ zone: 'geo.example', made: 4, hits: 2 }],
+      zones: [{ zone: 'geo.example', made: 4, ahead: 0, refreshed: 0, hits: 2 }],
       budgetExceeded: 1,
     });
     // A second later the budget is back.
