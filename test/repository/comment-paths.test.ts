@@ -38,6 +38,7 @@ const NOT_IN_TREE = new Set([
   'bench/out/reload/config',
   'bench/out/geoip-reload/',
   'bench/out/regional-load/',
+  'bench/out/dnssec/',
   'examples/x.yaml',
 ]);
 
