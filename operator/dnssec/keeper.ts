@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import { MANAGED_BY_LABEL, MANAGER } from '../../api/configmaps.ts';
 import type { Dnssec } from '../../api/geozone.ts';
 import type { CompiledPublishedKey } from '../../api/compiled.ts';
-import { formatKeyPair } from '../../lib/dnssec/bind.ts';
+import { formatKeyPair, parseKeyFileBase } from '../../lib/dnssec/bind.ts';
 import { generateSigningKey, keyTag } from '../../lib/dnssec/keys.ts';
 import { publishedDnskey, type PublishedKey } from '../../lib/dnssec/published.ts';
 import type { ClusterWriter, SecretObject, SecretWriter } from '../cluster-writer.ts';
@@ -151,7 +151,7 @@ export class DnssecKeeper {
     return keys.filter((key) => !tags.includes(keyTag(publishedDnskey(key))));
   }
 
-  /** The DNSSEC state of a GeoZone, for its status (undefined: its spec has no dnssec). */
+  /** The DNSSEC state of a GeoZone, for its status (undefined: its spec has no dnssec and the Secret no key of it). */
   state(source: string): ZoneKeyState | undefined {
     return this.#states.get(source);
   }
@@ -159,15 +159,25 @@ export class DnssecKeeper {
   async #reconcile(): Promise<HandlerResult> {
     const { secrets, namespace, log } = this.#options;
     const recheck = { requeueAfterMs: this.#options.recheckMs ?? 30_000 };
-    const zones = this.#options.zones().filter((z) => z.dnssec !== undefined);
+    const all = this.#options.zones();
+    const asking = all.filter((z) => z.dnssec !== undefined);
+    let secret: SecretObject | undefined;
+    try {
+      secret = await secrets.readSecret(namespace, KEY_SECRET);
+    } catch (error) {
+      this.#failed(asking, 'KeySecretUnavailable', `reading the key Secrets: ${(error as Error).message}`);
+      throw error;
+    }
+    // A zone whose keys are in the Secret stays signed, also when its GeoZone no longer has spec.dnssec at all:
+    // removing the field is no way to turn a zone unsigned by accident (docs/dnssec.md, "Turning it off").
+    const held = new Set(Object.keys(secret?.data ?? {}).flatMap((name) => parseKeyFileBase(name)?.zone ?? []));
+    const zones = all.filter((z) => z.dnssec !== undefined || held.has(z.apex));
     if (zones.length === 0) {
       this.#publish(new Map(), true);
       return recheck;
     }
-    let secret: SecretObject | undefined;
     const requests: ZoneKeyRequest[] = [];
     try {
-      secret = await secrets.readSecret(namespace, KEY_SECRET);
       for (const zone of zones) {
         const ref = zone.dnssec?.keySecretRef;
         const own = ref ? await secrets.readSecret(namespace, ref.name) : undefined;

@@ -236,7 +236,7 @@ export function planKeys(
             ok: true,
             reason: 'DisabledKeysKept',
             message:
-              `spec.dnssec.enabled is false, but the keys (${tagsOf(mine.keys)}) stay in ${KEY_SECRET} and the DNS pods sign with them: ` +
+              `spec.dnssec.enabled is false (or spec.dnssec is gone), but the keys (${tagsOf(mine.keys)}) stay in ${KEY_SECRET} and the DNS pods sign with them: ` +
               'remove the DS at the parent, wait out its TTL, then delete the files from the Secret and restart the DNS pods (docs/dnssec.md, "Turning it off")',
           },
         });

@@ -220,6 +220,28 @@ describe('DNSSEC keys kept by the operator', { timeout: 120_000 }, () => {
     expect(keysOf((await secretFiles(KEY_SECRET))!).map((k) => k.keyTag)).toEqual([key.keyTag]);
     expect(await publishedZone()).toMatchObject({ serial: marked.serial, dnssec: { keyTags: [key.keyTag] } });
 
+    // Removing spec.dnssec altogether turns nothing unsigned: the key stays in the Secret (Retained) and the document
+    // stays marked, so a DNS pod restarted without the Secret still refuses to answer the zone unsigned.
+    await cluster.plane.kubectl([
+      'patch',
+      'gz',
+      'geo-example',
+      '--type',
+      'json',
+      '-p',
+      '[{"op":"remove","path":"/spec/dnssec"}]',
+    ]);
+    const retained = await until('the key retained', zoneStatus, {
+      timeoutMs: 30_000,
+      accept: (s) => s.dnssec?.keys?.[0]?.state === 'Retained',
+    });
+    expect(retained.conditions?.find((c) => c.type === 'DNSSEC')).toMatchObject({
+      status: 'True',
+      reason: 'DisabledKeysKept',
+    });
+    await restarted.settled();
+    expect((await publishedZone())?.dnssec).toEqual({ keyTags: [key.keyTag] });
+
     // A DNS pod started before the kubelet has filled the Secret's folder: not ready, and SERVFAIL, not unsigned.
     const mount = path.join(temp.dir, 'mount');
     await mkdir(mount);
