@@ -165,6 +165,11 @@ export class DnssecKeeper {
     try {
       secret = await secrets.readSecret(namespace, KEY_SECRET);
     } catch (error) {
+      // No zone asks for DNSSEC: looking for kept keys can wait for the next run.
+      if (asking.length === 0) {
+        log.debug({ err: error, secret: KEY_SECRET }, 'reading the DNSSEC key Secret failed');
+        return recheck;
+      }
       this.#failed(asking, 'KeySecretUnavailable', `reading the key Secrets: ${(error as Error).message}`);
       throw error;
     }
