@@ -5,7 +5,7 @@ import type { Answer } from 'dns-packet';
 import { canonicalRdata } from '../dnssec/canonical.ts';
 import { compactNsecRdata, compactNxdomainRcode, nodataTypes, nxdomainTypes } from '../dnssec/denial.ts';
 import { keySetsOf } from '../dnssec/key-sets.ts';
-import type { ZoneSigner } from '../dnssec/signer.ts';
+import type { SigningPath, ZoneSigner } from '../dnssec/signer.ts';
 import type { SigningBudget } from '../dnssec/budget.ts';
 import { RRTYPE } from '../dnssec/types.ts';
 import type { Decision } from '../routing/decide.ts';
@@ -84,11 +84,13 @@ class SectionSigner {
   readonly #signer: ZoneSigner;
   readonly #now: number;
   readonly #budget: SigningBudget | undefined;
+  readonly #path: SigningPath;
 
-  constructor(signer: ZoneSigner, now: number, budget: SigningBudget | undefined) {
+  constructor(signer: ZoneSigner, now: number, budget: SigningBudget | undefined, path: SigningPath) {
     this.#signer = signer;
     this.#now = now;
     this.#budget = budget;
+    this.#path = path;
   }
 
   ttl(ttl: number): number {
@@ -105,6 +107,7 @@ class SectionSigner {
       { name: first.name, type, ttl, rdata: records.map((r) => canonicalRdata(r.type, (r as DataRecord).data)) },
       this.#now,
       this.#budget,
+      this.#path,
     );
     if (refreshAt < this.refreshAt) this.refreshAt = refreshAt;
     return [...capped, ...rrsigs.map((rrsig) => raw(first.name, RRTYPE.RRSIG, ttl, rrsig))];
@@ -163,12 +166,14 @@ export interface SignedAnswerInput {
   now: number;
   /** New signatures are taken from it (UDP); none: unlimited (TCP). Throws SigningBudgetExceeded when spent. */
   budget?: SigningBudget;
+  /** Who asks (default `inline`, a query); `ahead` signs in advance (answer/ahead.ts). */
+  path?: SigningPath;
 }
 
 /** The signed body for a query whose unsigned answer is `buildAnswer(zone, result, decisions)`. */
 export function signedAnswer(input: SignedAnswerInput): SignedBody {
   const { zone, signer, result, qname, qtype } = input;
-  const s = new SectionSigner(signer, input.now, input.budget);
+  const s = new SectionSigner(signer, input.now, input.budget, input.path ?? 'inline');
   const finish = (sections: Sections, rcode: number, authoritative: boolean): SignedBody => ({
     body: unpooled(encodeBody(qname, sections, rcode, authoritative)),
     refreshAt: s.refreshAt,

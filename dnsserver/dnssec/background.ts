@@ -1,7 +1,7 @@
 // Signing off the query path, in each DNS thread: the refresh of cached signatures falling due (on a timer), and
-// signing in advance after a change. Jobs are generators whose every step is one signature or less; they
-// run in slices of about `sliceMs` with setImmediate between slices, so queries waiting on the sockets are held up
-// no longer than that. Nothing here takes from the signing budget.
+// signing in advance after a change (answer/ahead.ts). Jobs are generators whose every step is a small piece of work
+// (one signature, or one answer's few); they run in slices of about `sliceMs` with setImmediate between slices, so
+// queries waiting on the sockets are held up no longer than that. Nothing here takes from the signing budget.
 import type { ZoneSigner } from './signer.ts';
 
 export interface BackgroundSigningOptions {
@@ -17,7 +17,8 @@ export interface BackgroundSigningOptions {
   onError?: (error: unknown) => void;
 }
 
-export type SigningJob = Generator<void, void, void>;
+/** Each step a signature or one answer's few; what it returns is its caller's. */
+export type SigningJob = Generator<void, unknown, void>;
 
 export class BackgroundSigning {
   readonly intervalMs: number;

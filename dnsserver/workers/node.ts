@@ -22,6 +22,7 @@ import { parseKeyPair, type KeyPairText } from '../../lib/dnssec/bind.ts';
 import { signersFor } from '../dnssec/signer.ts';
 import { DEFAULT_SIGNATURES_PER_SECOND, SigningBudget } from '../dnssec/budget.ts';
 import { BackgroundSigning } from '../dnssec/background.ts';
+import { aheadJobs, type AheadJob } from '../answer/ahead.ts';
 
 export interface BoundAddress {
   transport: 'udp' | 'tcp';
@@ -87,11 +88,23 @@ export async function startDnsNode(options: WorkerOptions, log: Logger, metrics:
   if (options.dnssecKeys) state.setSigners(signersFor(options.dnssecKeys.map(parseKeyPair)));
 
   const cookies = new ServerCookies(options.cookieSecret);
-  // Refreshes cached signatures before they fall due, off the query path (closed on drain).
+  // Refreshes cached signatures before they fall due, and signs in advance after each change, off the query path
+  // (closed on drain).
   const background = new BackgroundSigning({
     signers: () => state.signers,
     onError: (error) => log.error({ err: error }, 'background signing failed'),
   });
+  const clock = () => Date.now() / 1000;
+  const signAhead = (tags?: readonly string[]) => {
+    if (state.signers.size === 0 || tags?.length === 0) return;
+    for (const job of aheadJobs(state, clock, tags)) void background.add(logged(job, tags === undefined));
+  };
+  /** A summary line per finished job: at info after zones or keys changed, at debug after health did (often). */
+  function* logged(job: AheadJob, info: boolean): Generator<void, void, void> {
+    const summary = yield* job;
+    if (summary) log[info ? 'info' : 'debug'](summary, 'DNSSEC: signed in advance');
+  }
+  signAhead();
 
   const queryLog = new QueryLog(log, options.querySampleRate);
   const now = () => performance.now();
@@ -182,6 +195,7 @@ export async function startDnsNode(options: WorkerOptions, log: Logger, metrics:
       const done = assembler.accept(slice);
       if (done) {
         state.setSnapshot(done.snapshot);
+        signAhead();
         metrics.setZones(done.zones);
         log.info(
           {
@@ -193,7 +207,7 @@ export async function startDnsNode(options: WorkerOptions, log: Logger, metrics:
       }
     },
     setHealth(table) {
-      state.setHealth(table);
+      signAhead(state.setHealth(table));
     },
     setGeoDatabase(geoip) {
       state.setGeoDatabase(geoDatabaseFromBytes(geoip.bytes, geoip.path));
@@ -202,6 +216,7 @@ export async function startDnsNode(options: WorkerOptions, log: Logger, metrics:
     setDnssecKeys(keys) {
       state.setSigners(signersFor(keys.map(parseKeyPair)));
       options.dnssecKeys = keys;
+      signAhead();
     },
     flushMetrics() {
       counter.flushInto(metrics);
