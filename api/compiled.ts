@@ -136,6 +136,12 @@ export const CompiledDnssecSchema = Type.Object(
           "The peer clusters' keys of the zone (multi-signer, docs/dnssec.md): the DNS server publishes them in the zone's DNSKEY, CDS and CDNSKEY rrsets beside its own keys, which alone sign. Sorted by cluster, then public key.",
       }),
     ),
+    deleteDs: Type.Optional(
+      Type.Boolean({
+        description:
+          'The zone is going unsigned (GeoZone spec.dnssec.unsign): still signed with its keys, but its CDS and CDNSKEY rrsets are the RFC 8078 §4 delete records (CDS 0 0 0 00, CDNSKEY 0 3 0 AA==), so that a parent that scans removes the DS. Absent unless true.',
+      }),
+    ),
   },
   {
     additionalProperties: false,

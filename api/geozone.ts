@@ -205,7 +205,7 @@ export const DnssecSchema = Type.Object(
     enabled: Defaulted(
       Type.Boolean({
         description:
-          'Sign the zone (docs/dnssec.md). The operator makes a key (or adopts keySecretRef\'s) and the DNS pods sign answers to queries with the DO bit. Setting it back to false keeps the keys and the signing: remove the DS at the parent first (docs/dnssec.md, "Turning it off").',
+          'Sign the zone (docs/dnssec.md). The operator makes a key (or adopts keySecretRef\'s) and the DNS pods sign answers to queries with the DO bit. Setting it back to false keeps the keys and the signing: remove the DS at the parent first, or set unsign (docs/dnssec.md, "Turning it off").',
         default: false,
       }),
     ),
@@ -214,6 +214,12 @@ export const DnssecSchema = Type.Object(
         description:
           'The algorithm of the key the operator makes: ECDSAP256SHA256 (13) or ED25519 (15). Changing it later does not roll the key.',
         default: DEFAULT_DNSSEC_ALGORITHM,
+      }),
+    ),
+    unsign: Type.Optional(
+      Type.Boolean({
+        description:
+          'Take the zone off DNSSEC (with enabled: false; docs/dnssec.md, "Turning it off"): the DNS pods keep signing with the kept keys but publish the RFC 8078 delete records (CDS 0 0 0 00, CDNSKEY 0 3 0 AA==) in place of the CDS and CDNSKEY, so that a parent that scans removes the DS; status says when the parent has had no DS for its TTL and the keys can go.',
       }),
     ),
     keySecretRef: Type.Optional(
@@ -342,6 +348,11 @@ export const GeoZoneSpecSchema = withRules(
       rule: '!has(self.peers) || size(self.peers) == 0 || has(self.peerAuth)',
       message: 'peers require peerAuth',
       fieldPath: '.peerAuth',
+    },
+    {
+      rule: '!has(self.dnssec) || !has(self.dnssec.unsign) || !self.dnssec.unsign || !has(self.dnssec.enabled) || !self.dnssec.enabled',
+      message: 'dnssec.unsign takes the zone off DNSSEC: it needs dnssec.enabled false',
+      fieldPath: '.dnssec.unsign',
     },
   ],
 );

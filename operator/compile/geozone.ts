@@ -126,7 +126,7 @@ function buildDocument(zone: AcceptedZone, input: CompileInput): { document: Com
     records: zone.static.records,
     routed: [...zone.routed].sort((a, b) => compareStrings(a.name, b.name)),
     networks,
-    ...signedBy(input.signed?.[zone.apex], input.publishedKeys?.[zone.apex]),
+    ...signedBy(input.signed?.[zone.apex], input.publishedKeys?.[zone.apex], goingUnsigned(spec.dnssec)),
   } satisfies Omit<CompiledZone, 'serial' | 'contentHash'>;
   const contentHash = contentHashOf(content);
   const { serial, note } = nextSerial({
@@ -152,11 +152,17 @@ function buildDocument(zone: AcceptedZone, input: CompileInput): { document: Com
   return { document, problems };
 }
 
+/** spec.dnssec.unsign, which counts only with DNSSEC off (the CRD's rule says so at apply time). */
+function goingUnsigned(dnssec: GeoZone['spec']['dnssec']): boolean {
+  return dnssec?.unsign === true && dnssec.enabled !== true;
+}
+
 /** The `dnssec` field of a zone signed with these keys, and publishing the peers' (none for an unsigned zone:
- *  documents stay as they were). */
+ *  documents stay as they were). `deleteDs`: the zone goes unsigned, still signed until its keys are gone. */
 function signedBy(
   keyTags: readonly number[] | undefined,
   published: readonly CompiledPublishedKey[] | undefined,
+  deleteDs: boolean,
 ): { dnssec?: CompiledDnssec } {
   if (!keyTags || keyTags.length === 0) return {};
   const sorted = [...(published ?? [])].sort(
@@ -166,6 +172,7 @@ function signedBy(
     dnssec: {
       keyTags: [...new Set(keyTags)].sort((a, b) => a - b),
       ...(sorted.length > 0 ? { publishedKeys: sorted.map((k) => ({ ...k })) } : {}),
+      ...(deleteDs ? { deleteDs: true } : {}),
     },
   };
 }

@@ -160,6 +160,16 @@ describe('validateResource: errors', () => {
     ).toEqual([{ path: 'spec.allowedNamespaces', message: 'from: Selector requires selector' }]);
   });
 
+  it('accepts spec.dnssec.unsign only with dnssec.enabled false', () => {
+    const ns = [{ name: 'ns1.example.net' }];
+    expect(validateResource(zone({ nameServers: ns, dnssec: { unsign: true } })).ok).toBe(true);
+    expect(validateResource(zone({ nameServers: ns, dnssec: { enabled: false, unsign: true } })).ok).toBe(true);
+    expect(validateResource(zone({ nameServers: ns, dnssec: { enabled: true, unsign: false } })).ok).toBe(true);
+    expect(errorsOf(zone({ nameServers: ns, dnssec: { enabled: true, unsign: true } }))).toEqual([
+      { path: 'spec.dnssec.unsign', message: 'dnssec.unsign takes the zone off DNSSEC: it needs dnssec.enabled false' },
+    ]);
+  });
+
   it('checks spec.peers: unique names, peerAuth required, URLs, and defaults peerTimeout and the Secret key', () => {
     const ns = [{ name: 'ns1.example.net' }];
     const peers = [

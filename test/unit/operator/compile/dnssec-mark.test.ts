@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { compile, serializeCompiledZone } from '../../../../operator/compile/index.ts';
 import { CompiledZoneSchema } from '../../../../api/compiled.ts';
 import { Value } from '@sinclair/typebox/value';
-import { NOW, input } from '../../../support/resources.ts';
+import { NOW, input, zone } from '../../../support/resources.ts';
 import { doc } from '../../../support/compile-output.ts';
 
 const later = new Date(NOW.getTime() + 60_000);
@@ -36,6 +36,24 @@ describe('the dnssec mark of a compiled zone', () => {
     expect(rolled.serial).toBeGreaterThan(first.serial);
     const unsigned = doc(compile(input({ previous, now: later })));
     expect(unsigned.contentHash).not.toBe(first.contentHash);
+  });
+
+  it('says deleteDs for a zone going unsigned (spec.dnssec.unsign with enabled false) while it has keys, and only then', () => {
+    const unsign = (enabled: boolean) => [
+      zone('geo', { dnssec: { enabled, algorithm: 'ECDSAP256SHA256', unsign: true } }),
+    ];
+    const going = doc(compile(input({ zones: unsign(false), signed: { 'geo.example.com': [7] } })));
+    expect(going.dnssec).toEqual({ keyTags: [7], deleteDs: true });
+    expect(Value.Check(CompiledZoneSchema, going)).toBe(true);
+    expect(serializeCompiledZone(going)).toContain('"dnssec":{"deleteDs":true,"keyTags":[7]}');
+    const kept = doc(compile(input({ signed: { 'geo.example.com': [7] } })));
+    expect(going.contentHash).not.toBe(kept.contentHash);
+    // unsign beside enabled: true (refused by the CRD's rule; a file may still say it) keeps the normal CDS.
+    expect(doc(compile(input({ zones: unsign(true), signed: { 'geo.example.com': [7] } }))).dnssec).toEqual({
+      keyTags: [7],
+    });
+    // Once the keys are gone the zone is unsigned: no mark, nothing to delete.
+    expect(doc(compile(input({ zones: unsign(false) }))).dnssec).toBeUndefined();
   });
 
   it("carries the peers' keys of a signed zone (multi-signer), sorted by cluster, and none for an unsigned zone", () => {
