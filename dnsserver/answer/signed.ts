@@ -145,7 +145,7 @@ function keyRecords(
 ): Answer[] | undefined {
   if (qname !== zone.apex) return undefined;
   if (qtype !== RRTYPE.DNSKEY && qtype !== RRTYPE.CDS && qtype !== RRTYPE.CDNSKEY) return undefined;
-  const sets = keySetsOf(signer, zone.compiled.dnssec?.publishedKeys);
+  const sets = keySetsOf(signer, zone.compiled.dnssec);
   const rdata = qtype === RRTYPE.DNSKEY ? sets.dnskey : qtype === RRTYPE.CDS ? sets.cds : sets.cdnskey;
   return rdata?.map((data) => raw(zone.apex, qtype, ttl, data));
 }
