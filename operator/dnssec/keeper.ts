@@ -33,6 +33,7 @@ import {
   ROLLS_ANNOTATION,
   type RollRequest,
 } from './roll.ts';
+import { planUnsign } from './unsign.ts';
 
 /** A served zone: its GeoZone's name and uid, its apex and its spec.dnssec. */
 export interface SignedZoneSpec {
@@ -113,6 +114,8 @@ export class DnssecKeeper {
   #signed: Record<string, number[]> = {};
   /** By GeoZone name. */
   #parents = new Map<string, ParentCheck>();
+  /** By GeoZone name: when a zone going unsigned was first seen without a DS at the parent (unsign.ts). */
+  #missingSince = new Map<string, number>();
 
   constructor(options: DnssecKeeperOptions) {
     this.#options = options;
@@ -242,13 +245,32 @@ export class DnssecKeeper {
       }
       log.info({ secret: KEY_SECRET, files: Object.keys(plan.files).length }, 'DNSSEC key Secret written');
     }
+    const unsign = planUnsign({
+      requests: zones.map((zone) => {
+        const parent = parents.get(zone.source);
+        return {
+          source: zone.source,
+          apex: zone.apex,
+          unsign: zone.dnssec?.unsign === true && zone.dnssec.enabled !== true,
+          parentDs: parent?.status,
+          parentDsTtl: parentDsTtlOf(zone.annotations?.[PARENT_DS_TTL_ANNOTATION], parent?.authoritativeTtl),
+        };
+      }),
+      zones: plan.zones,
+      previous: this.#states,
+      missingSince: this.#missingSince,
+      namespace,
+      nowMs: Date.now(),
+    });
+    this.#missingSince = unsign.missingSince;
+    plan.zones = unsign.zones;
     for (const zone of zones) {
       const state = plan.zones.get(zone.source);
       const theirs = foreign.get(zone.source) ?? [];
       if (state && theirs.length > 0)
         plan.zones.set(zone.source, { ...state, ds: [...state.ds, ...peerDs(zone.apex, theirs)] });
     }
-    const events = [...plan.events, ...this.#withParents(plan.zones, parents)];
+    const events = [...plan.events, ...this.#withParents(plan.zones, parents), ...unsign.events];
     for (const event of events) {
       const zone = zones.find((z) => z.source === event.source);
       log.info({ zone: zone?.apex, reason: event.reason }, event.note);
@@ -264,10 +286,9 @@ export class DnssecKeeper {
       }
     }
     this.#publish(plan.zones, true);
-    // A roll due to move on by time alone is looked at again then.
-    return plan.nextDueMs !== undefined
-      ? { requeueAfterMs: Math.min(recheck.requeueAfterMs, plan.nextDueMs + 100) }
-      : recheck;
+    // A roll due to move on, or a zone going unsigned due to be safe, by time alone is looked at again then.
+    const due = Math.min(plan.nextDueMs ?? Infinity, unsign.nextDueMs ?? Infinity);
+    return due !== Infinity ? { requeueAfterMs: Math.min(recheck.requeueAfterMs, due + 100) } : recheck;
   }
 
   /**
@@ -315,7 +336,12 @@ export class DnssecKeeper {
           asked,
           answer,
           status,
-          ...(answer.kind === 'records' && answer.authoritative ? { authoritativeTtl: answer.ttl } : {}),
+          // A parent that no longer has the DS gives no TTL: the last one it gave is what resolvers may still hold.
+          ...(answer.kind === 'records' && answer.authoritative
+            ? { authoritativeTtl: answer.ttl }
+            : before?.authoritativeTtl !== undefined
+              ? { authoritativeTtl: before.authoritativeTtl }
+              : {}),
         };
         this.#parents.set(zone.source, check);
         checks.set(zone.source, check);
@@ -402,10 +428,7 @@ function rollRequestOf(
     token: annotations[ROLL_ANNOTATION],
     dsUpdated: annotations[DS_UPDATED_ANNOTATION],
     ...(parent && parent.status.state !== 'Unknown' ? { parentDs: parent.status } : {}),
-    parentDsTtl:
-      ttlText === undefined && parent?.authoritativeTtl !== undefined
-        ? parent.authoritativeTtl
-        : parentDsTtlOf(ttlText),
+    parentDsTtl: parentDsTtlOf(ttlText, parent?.authoritativeTtl),
     dnskeyTtl: zone.dnskeyTtl ?? 3600,
     servedKeyTags: zone.servedKeyTags,
     algorithm: zone.dnssec?.algorithm ?? 'ECDSAP256SHA256',

@@ -96,10 +96,12 @@ export function parseRolls(text: string | undefined): Record<string, RollState> 
   }
 }
 
-/** The seconds of PARENT_DS_TTL_ANNOTATION, or the default when it is absent or not a whole number of seconds. */
-export function parentDsTtlOf(value: string | undefined): number {
+/** The seconds of PARENT_DS_TTL_ANNOTATION; when it is absent, the TTL the parent's own servers gave (if they did);
+ *  else, or when it is not a whole number of seconds, the default. */
+export function parentDsTtlOf(value: string | undefined, authoritativeTtl?: number): number {
   const seconds = value !== undefined && /^\d+$/.test(value.trim()) ? Number(value.trim()) : NaN;
-  return Number.isFinite(seconds) ? seconds : DEFAULT_PARENT_DS_TTL;
+  if (Number.isFinite(seconds)) return seconds;
+  return value === undefined && authoritativeTtl !== undefined ? authoritativeTtl : DEFAULT_PARENT_DS_TTL;
 }
 
 const at = (iso: string): number => Date.parse(iso);
