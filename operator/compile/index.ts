@@ -4,7 +4,7 @@ export type { CompileOutput } from './compile.ts';
 export type { CompileInput } from './input.ts';
 export type { ResourceResult, ResultSummary } from './results.ts';
 export { serializeCompiledZone, canonicalJson, contentHashOf } from './serialize.ts';
-export { describeImport, targetId, targetRef } from './targets.ts';
+export { describeImport, referringTargets, targetId, targetRef } from './targets.ts';
 export type { ImportedServiceInfo, LoadBalancerInfo, PeerTargetInfo, ServiceHostname, ServiceInfo } from './targets.ts';
 export { describeRef, permittingGrant, REF_GROUPS } from './grants.ts';
 export type { ReferenceGrantInfo, RefKind, TargetRef } from './grants.ts';

@@ -214,6 +214,26 @@ export function targetId(namespace: string, endpoint: string, target: string): s
   return `${namespace}/${endpoint}/${target}`;
 }
 
+/** A target of a GeoEndpoint that refers to an object (not literal addresses), with its reference and id. */
+export interface ReferringTarget {
+  endpoint: GeoEndpoint;
+  namespace: string;
+  target: Target;
+  ref: TargetRef;
+  id: string;
+}
+
+/** Every target of `endpoints` that refers to an object. */
+export function* referringTargets(endpoints: Iterable<GeoEndpoint>): Generator<ReferringTarget> {
+  for (const endpoint of endpoints) {
+    const namespace = endpoint.metadata.namespace ?? 'default';
+    for (const target of endpoint.spec.targets) {
+      const ref = targetRef(namespace, target);
+      if (ref) yield { endpoint, namespace, target, ref, id: targetId(namespace, endpoint.metadata.name, target.name) };
+    }
+  }
+}
+
 export function resolveTargets(endpoint: GeoEndpoint, lookups: TargetLookups): ResolvedTargets {
   const namespace = endpoint.metadata.namespace ?? 'default';
   const targets: CompiledTarget[] = [];

@@ -9,8 +9,7 @@ import { validateResource, type FieldError } from '../../api/validate.ts';
 import { condition } from '../compile/conditions.ts';
 import {
   permittingGrant,
-  targetId,
-  targetRef,
+  referringTargets,
   type LoadBalancerInfo,
   type ReferenceGrantInfo,
   type ResourceResult,
@@ -270,13 +269,9 @@ const refKey = (ref: TargetRef): string => `${ref.kind}/${ref.namespace}/${ref.n
 /** The objects (refKey) that some target serves by their load-balancer addresses and may refer to. */
 function servedRefs(endpoints: readonly GeoEndpoint[], grants: readonly ReferenceGrantInfo[]): Set<string> {
   const served = new Set<string>();
-  for (const endpoint of endpoints) {
-    const namespace = endpoint.metadata.namespace ?? 'default';
-    for (const target of endpoint.spec.targets) {
-      const ref = targetRef(namespace, target);
-      if (!ref || target.service?.useClusterIP) continue;
-      if (permittingGrant(namespace, ref, grants)) served.add(refKey(ref));
-    }
+  for (const { namespace, target, ref } of referringTargets(endpoints)) {
+    if (target.service?.useClusterIP) continue;
+    if (permittingGrant(namespace, ref, grants)) served.add(refKey(ref));
   }
   return served;
 }
@@ -299,18 +294,13 @@ export function publishedHostnameAddresses(
     for (const o of list) objects.set(`${kind}/${o.namespace}/${o.name}`, o);
   }
   const seeds = new Map<string, string[]>();
-  for (const endpoint of snapshot.endpoints) {
-    const namespace = endpoint.metadata.namespace ?? 'default';
-    for (const target of endpoint.spec.targets) {
-      const ref = targetRef(namespace, target);
-      if (!ref || target.service?.useClusterIP) continue;
-      const info = objects.get(refKey(ref));
-      const [hostname, ...more] = info?.hostnames ?? [];
-      if (!info || !hostname || more.length > 0 || !hostname.pending) continue;
-      const served = published.get(targetId(namespace, endpoint.metadata.name, target.name)) ?? [];
-      const own = served.filter((address) => !info.addresses.includes(address));
-      seeds.set(hostname.hostname, unique([...(seeds.get(hostname.hostname) ?? []), ...own]));
-    }
+  for (const { target, ref, id } of referringTargets(snapshot.endpoints)) {
+    if (target.service?.useClusterIP) continue;
+    const info = objects.get(refKey(ref));
+    const [hostname, ...more] = info?.hostnames ?? [];
+    if (!info || !hostname || more.length > 0 || !hostname.pending) continue;
+    const own = (published.get(id) ?? []).filter((address) => !info.addresses.includes(address));
+    seeds.set(hostname.hostname, unique([...(seeds.get(hostname.hostname) ?? []), ...own]));
   }
   return seeds;
 }
@@ -340,18 +330,11 @@ export function downTargets(
 ): Map<string, string> {
   const known = new Set(services.map((s) => `${s.namespace}/${s.name}`));
   const down = new Map<string, string>();
-  for (const endpoint of endpoints) {
-    const namespace = endpoint.metadata.namespace ?? 'default';
-    for (const target of endpoint.spec.targets) {
-      const ref = targetRef(namespace, target);
-      if (ref?.kind !== 'Service') continue;
-      const key = `${ref.namespace}/${ref.name}`;
-      if (known.has(key) && !ready.has(key)) {
-        down.set(
-          targetId(namespace, endpoint.metadata.name, target.name),
-          pending.has(key) ? `Service ${key}: ${NO_SLICE_YET}` : `Service ${key} has no ready endpoints`,
-        );
-      }
+  for (const { ref, id } of referringTargets(endpoints)) {
+    if (ref.kind !== 'Service') continue;
+    const key = `${ref.namespace}/${ref.name}`;
+    if (known.has(key) && !ready.has(key)) {
+      down.set(id, pending.has(key) ? `Service ${key}: ${NO_SLICE_YET}` : `Service ${key} has no ready endpoints`);
     }
   }
   return down;

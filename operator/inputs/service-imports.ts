@@ -5,7 +5,7 @@
 // cluster lacks serves the ready imported endpoints' addresses, and is down while none is ready. Pure: the caches'
 // objects are read, never changed.
 import type { GeoEndpoint } from '../../api/geoendpoint.ts';
-import { describeImport, targetId, targetRef, type ImportedServiceInfo } from '../compile/index.ts';
+import { describeImport, referringTargets, type ImportedServiceInfo } from '../compile/index.ts';
 import type { ObjectMeta } from './cluster-snapshot.ts';
 
 export const MCS_SERVICE_NAME_LABEL = 'multicluster.kubernetes.io/service-name';
@@ -98,19 +98,12 @@ export function importedDown(
 ): Map<string, string> {
   const byKey = new Map(imported.map((i) => [keyOf(i.namespace, i.name), i]));
   const down = new Map<string, string>();
-  for (const endpoint of endpoints) {
-    const namespace = endpoint.metadata.namespace ?? 'default';
-    for (const target of endpoint.spec.targets) {
-      const ref = targetRef(namespace, target);
-      if (ref?.kind !== 'Service') continue;
-      const key = keyOf(ref.namespace, ref.name);
-      const found = byKey.get(key);
-      if (local.has(key) || !found || found.ready) continue;
-      down.set(
-        targetId(namespace, endpoint.metadata.name, target.name),
-        `${describeImport(found)} has no ready endpoints`,
-      );
-    }
+  for (const { ref, id } of referringTargets(endpoints)) {
+    if (ref.kind !== 'Service') continue;
+    const key = keyOf(ref.namespace, ref.name);
+    const found = byKey.get(key);
+    if (local.has(key) || !found || found.ready) continue;
+    down.set(id, `${describeImport(found)} has no ready endpoints`);
   }
   return down;
 }

@@ -12,7 +12,7 @@
 import type { GeoEndpoint } from '../../api/geoendpoint.ts';
 import type { GeoZone } from '../../api/geozone.ts';
 import { normaliseAddresses } from '../compile/addresses.ts';
-import { targetId, targetRef, type PeerTargetInfo, type ServiceInfo } from '../compile/index.ts';
+import { referringTargets, targetId, targetRef, type PeerTargetInfo, type ServiceInfo } from '../compile/index.ts';
 import { canonicalZone, type PeerDocument, type PeerTarget } from './protocol.ts';
 
 export interface LocalView {
@@ -49,26 +49,21 @@ export function localTargets(view: LocalView, apex: string, down: ReadonlyMap<st
   const zoneNames = new Set(view.zones.filter((z) => canonicalZone(z.spec.apex) === zone).map((z) => z.metadata.name));
   const services = new Map(view.services.map((s) => [serviceKey(s), s]));
   const out: PeerTarget[] = [];
-  for (const endpoint of view.endpoints) {
-    if (!zoneNames.has(endpoint.spec.zoneRef.name)) continue;
-    const namespace = endpoint.metadata.namespace ?? 'default';
-    for (const target of endpoint.spec.targets) {
-      const ref = targetRef(namespace, target);
-      if (ref?.kind !== 'Service' || target.service?.useClusterIP) continue;
-      const service = services.get(serviceKey(ref));
-      if (!service) continue;
-      const addresses = normaliseAddresses(service.addresses).addresses.map((a) => a.text);
-      if (addresses.length === 0) continue;
-      const id = targetId(namespace, endpoint.metadata.name, target.name);
-      out.push({
-        namespace,
-        endpoint: endpoint.metadata.name,
-        target: target.name,
-        service: { namespace: ref.namespace, name: ref.name },
-        addresses,
-        ready: !down.has(id),
-      });
-    }
+  const inZone = view.endpoints.filter((e) => zoneNames.has(e.spec.zoneRef.name));
+  for (const { endpoint, namespace, target, ref, id } of referringTargets(inZone)) {
+    if (ref.kind !== 'Service' || target.service?.useClusterIP) continue;
+    const service = services.get(serviceKey(ref));
+    if (!service) continue;
+    const addresses = normaliseAddresses(service.addresses).addresses.map((a) => a.text);
+    if (addresses.length === 0) continue;
+    out.push({
+      namespace,
+      endpoint: endpoint.metadata.name,
+      target: target.name,
+      service: { namespace: ref.namespace, name: ref.name },
+      addresses,
+      ready: !down.has(id),
+    });
   }
   return out.sort((a, b) => (targetIdOf(a) < targetIdOf(b) ? -1 : 1));
 }
@@ -177,19 +172,14 @@ export function lastPublished(
   const have = new Set(taken.targets.map((t) => t.id));
   const targets: PeerTargetInfo[] = [];
   const down = new Map<string, string>();
-  for (const endpoint of view.endpoints) {
-    if (!zoneNames.has(endpoint.spec.zoneRef.name)) continue;
-    const namespace = endpoint.metadata.namespace ?? 'default';
-    for (const target of endpoint.spec.targets) {
-      const ref = targetRef(namespace, target);
-      if (ref?.kind !== 'Service' || target.service?.useClusterIP || local.has(serviceKey(ref))) continue;
-      const id = targetId(namespace, endpoint.metadata.name, target.name);
-      const addresses = published.addresses.get(id);
-      if (have.has(id) || !addresses || addresses.length === 0) continue;
-      const service = { namespace: ref.namespace, name: ref.name };
-      targets.push({ id, peer: LAST_PUBLISHED, service, addresses: [...addresses] });
-      if (published.down.has(id)) down.set(id, `Service ${serviceKey(service)}: down as last published`);
-    }
+  const inZone = view.endpoints.filter((e) => zoneNames.has(e.spec.zoneRef.name));
+  for (const { target, ref, id } of referringTargets(inZone)) {
+    if (ref.kind !== 'Service' || target.service?.useClusterIP || local.has(serviceKey(ref))) continue;
+    const addresses = published.addresses.get(id);
+    if (have.has(id) || !addresses || addresses.length === 0) continue;
+    const service = { namespace: ref.namespace, name: ref.name };
+    targets.push({ id, peer: LAST_PUBLISHED, service, addresses: [...addresses] });
+    if (published.down.has(id)) down.set(id, `Service ${serviceKey(service)}: down as last published`);
   }
   return {
     targets: [...taken.targets, ...targets].sort((a, b) => (a.id < b.id ? -1 : 1)),
