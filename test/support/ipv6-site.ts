@@ -4,21 +4,9 @@
 // address can be turned down (its open and new connections reset) and up again. An `unreachable` route for the prefix
 // stands behind the veth route for the whole run, so nothing for it follows the default route while the namespace
 // is being set up or taken down. Needs root.
-import { execFile, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { promisify } from 'node:util';
-import { PodHost } from '../../tools/control-plane/pod-host.ts';
-
-const run = promisify(execFile);
-
-async function ip(...args: string[]): Promise<string> {
-  try {
-    return (await run('ip', args, { timeout: 10_000 })).stdout;
-  } catch (error) {
-    const e = error as Error & { stderr?: string };
-    throw new Error(`ip ${args.join(' ')}: ${e.stderr?.trim() || e.message}`, { cause: error });
-  }
-}
+import { ip, PodHost } from '../../tools/control-plane/pod-host.ts';
 
 /** The server inside: `down <address>` / `up <address>` on stdin, `ok` on stdout once applied. */
 const SERVER = `

@@ -11,7 +11,8 @@ import { startForwarder, type Forwarder } from './forwarder.ts';
 const run = promisify(execFile);
 let created = 0;
 
-async function ip(...args: string[]): Promise<string> {
+/** Runs `ip ARGS`; its stdout, or an error that names the command and what ip said. */
+export async function ip(...args: string[]): Promise<string> {
   try {
     return (await run('ip', args, { timeout: 10_000 })).stdout;
   } catch (error) {
