@@ -2,21 +2,25 @@
 # Server CPU per query of geodns and geodns-base (the checkout GEODNS_BASE, see servers.sh) at one offered rate
 # below both peaks (dnsperf -Q RATE): the clients' pace and the batching of the UDP path are then the same for
 # both, so the CPU per query compares the code, where peak runs (run.sh) also compare how much CPU the neighbours
-# left. Prints one line per server, query file and round.
-# Usage: GEODNS_BASE=../base bench/fixed-rate.sh      Environment: RATE (q/s, 30000), ROUNDS (4), DURATION (s, 10),
-#        NICE, SERVER_CPU, CLIENT_CPU, NODE as for run.sh.
+# left. Prints one line per server, query file and round, then the load average.
+# Usage: GEODNS_BASE=../base bench/fixed-rate.sh [SERVER...]   servers of servers.sh (default: geodns-base geodns;
+#        e.g. geodns-base geodns-native gdnsd for the native path against its base and gdnsd at the same rate)
+#        Environment: RATE (q/s, 30000), ROUNDS (4), DURATION (s, 10), NICE, SERVER_CPU, CLIENT_CPU, NODE as run.sh.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 source "$BENCH_DIR/servers.sh"
+SERVERS=("$@")
+((${#SERVERS[@]})) || SERVERS=(geodns-base geodns)
 RATE=${RATE:-30000}
 ROUNDS=${ROUNDS:-4}
 DURATION=${DURATION:-10}
 
 "$NODE" "$BENCH_DIR/make-queries.ts" "$OUT" >&2
+log "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 for round in $(seq 1 "$ROUNDS"); do
-  for server in geodns-base geodns; do
-    port=25351
-    [[ $server == geodns-base ]] && port=25352
+  for i in "${!SERVERS[@]}"; do
+    server=${SERVERS[$i]}
+    port=$((25351 + i))
     "start_$server" "$port" >&2 || die "$server cannot run here"
     sleep 2
     for file in plain ecs; do
@@ -34,3 +38,4 @@ for round in $(seq 1 "$ROUNDS"); do
     stop_pid "$SERVER_PID"
   done
 done
+log "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
