@@ -237,7 +237,7 @@ export function planKeys(
             reason: 'DisabledKeysKept',
             message:
               `spec.dnssec.enabled is false (or spec.dnssec is gone), but the keys (${tagsOf(mine.keys)}) stay in ${KEY_SECRET} and the DNS pods sign with them: ` +
-              'remove the DS at the parent, wait out its TTL, then delete the files from the Secret and restart the DNS pods (docs/dnssec.md, "Turning it off")',
+              'set spec.dnssec.unsign for a parent that scans CDS, or remove the DS at the parent, wait out its TTL, then delete the files from the Secret and restart the DNS pods (docs/dnssec.md, "Turning it off")',
           },
         });
       }

@@ -3,7 +3,8 @@
 // geodns-dnssec-keys, its status gives the DS BIND's dnssec-dsfromkey computes from that Secret's .key, and the
 // Secret laid out as the kubelet mounts it lets `geodns serve --kube --dnssec-keys` sign answers unbound validates
 // with that DS as its only trust anchor. Bring-your-own: a dnssec-keygen key in a user's Secret is adopted; a
-// broken one gives a condition naming the file, and the last good keys stay.
+// broken one gives a condition naming the file, and the last good keys stay. Going unsigned (spec.dnssec.unsign):
+// the document says deleteDs, and once a knotd parent has had no DS for its TTL the condition says UnsignSafe.
 import { execFileSync } from 'node:child_process';
 import { mkdir, readFile, rename, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -109,7 +110,9 @@ async function secretFiles(name: string): Promise<Record<string, string> | undef
 }
 
 /** The published zone document's serial and DNSSEC mark (undefined: not published yet). */
-async function publishedZone(): Promise<{ serial: number; dnssec?: { keyTags: number[] } } | undefined> {
+async function publishedZone(): Promise<
+  { serial: number; dnssec?: { keyTags: number[]; deleteDs?: boolean } } | undefined
+> {
   const list = await core.listNamespacedConfigMap({
     namespace: NS,
     labelSelector: `${DOCUMENT_LABEL}=${ZONE_DOCUMENT}`,
@@ -404,6 +407,73 @@ describe('DNSSEC keys kept by the operator', { timeout: 120_000 }, () => {
     }
     const confirmed = events.items.find((e) => e.reason === 'DNSSECRollDSConfirmed');
     expect(confirmed?.message).toContain(`asked ${parent.address}`);
+  });
+
+  it('takes a zone off DNSSEC: deleteDs in the document, and once the parent has no DS for its TTL, UnsignSafe', async () => {
+    const parent = await DsParent.start(path.join(temp.dir, 'unsign-parent'));
+    stops.push(() => parent.stop());
+    startOperator({ checkParentDs: true });
+    const servers = [parent.address];
+    await custom.createClusterCustomObject({
+      ...GROUP,
+      plural: 'geozones',
+      body: geoZone({ dnssec: { enabled: true, parent: { servers } } }),
+    });
+    const signed = await until('a key', zoneStatus, {
+      timeoutMs: 30_000,
+      accept: (status) => status.dnssec?.parent?.state === 'Missing',
+    });
+    const tag = signed.dnssec!.keys![0]!.keyTag;
+    await parent.setDs([signed.dnssec!.ds![0]!.rdata]);
+    await until("the parent's DS matching", zoneStatus, {
+      timeoutMs: 30_000,
+      accept: (status) => status.dnssec?.parent?.state === 'Matches',
+    });
+
+    const patch = (dnssec: Record<string, unknown>) =>
+      cluster.plane.kubectl(['patch', 'gz', 'geo-example', '--type=merge', '-p', JSON.stringify({ spec: { dnssec } })]);
+    await expect(patch({ enabled: true, unsign: true })).rejects.toThrow(/dnssec.unsign takes the zone off DNSSEC/);
+    await patch({ enabled: false, unsign: true });
+    const document = await until('the document saying deleteDs', publishedZone, {
+      timeoutMs: 30_000,
+      accept: (d) => d?.dnssec?.deleteDs === true,
+    });
+    expect(document?.dnssec).toEqual({ keyTags: [tag], deleteDs: true });
+    const dnssecCondition = (status: ZoneStatus) => status.conditions?.find((c) => c.type === 'DNSSEC');
+    const unsigning = await until('Unsigning', zoneStatus, {
+      timeoutMs: 30_000,
+      accept: (status) => dnssecCondition(status)?.reason === 'Unsigning',
+    });
+    expect(dnssecCondition(unsigning)).toMatchObject({ status: 'True' });
+    expect(dnssecCondition(unsigning)?.message).toContain('CDS 0 0 0 00 and CDNSKEY 0 3 0 AA==');
+    expect(dnssecCondition(unsigning)?.message).toContain(`asked ${parent.address}: Matches`);
+    expect(unsigning.dnssec?.keys).toEqual([expect.objectContaining({ keyTag: tag, state: 'Retained' })]);
+
+    // The parent drops the DS (as one that scans CDS does): after its TTL (2 s, as its own servers gave it), safe.
+    await parent.setDs([]);
+    const safe = await until('UnsignSafe', zoneStatus, {
+      timeoutMs: 30_000,
+      accept: (status) => dnssecCondition(status)?.reason === 'UnsignSafe',
+    });
+    const message = dnssecCondition(safe)!.message;
+    expect(message).toContain('its TTL of 2s has passed');
+    const events = await core.listNamespacedEvent({ namespace: 'default' });
+    expect(events.items.filter((e) => e.reason === 'DNSSECParentDSRemoved')).toHaveLength(1);
+    // Still signed until the keys go: the keys in the Secret, the document marked.
+    expect(keysOf((await secretFiles(KEY_SECRET))!).map((k) => k.keyTag)).toEqual([tag]);
+    expect((await publishedZone())?.dnssec).toEqual({ keyTags: [tag], deleteDs: true });
+
+    // The command the condition gives removes the keys; the zone is unmarked then.
+    const command = /kubectl -n (\S+) patch secret (\S+) --type=json -p '([^']+)'/.exec(message);
+    expect(command?.slice(1, 3)).toEqual([NS, KEY_SECRET]);
+    await cluster.plane.kubectl(['-n', NS, 'patch', 'secret', KEY_SECRET, '--type=json', '-p', command![3]!]);
+    expect(await secretFiles(KEY_SECRET)).toEqual({});
+    await until('the document unmarked', publishedZone, { timeoutMs: 30_000, accept: (d) => d?.dnssec === undefined });
+    const off = await until('DNSSEC off', zoneStatus, {
+      timeoutMs: 30_000,
+      accept: (s) => s.dnssec?.keyTags === 'off',
+    });
+    expect(dnssecCondition(off)?.reason).toBe('Disabled');
   });
 
   it('adopts a dnssec-keygen key from a Secret; a broken one is named in a condition and the last good key stays', async () => {
