@@ -10,12 +10,14 @@
 // and the 100,000-name zone of gen-big-zone.ts (big.example), each with an ECDSA P-256 key made here and written as
 // BIND files for --dnssec-keys; dnsperf runs on CLIENT_CPU (1). ratio: `--dnssec-sign-rate 0` (warming up 35,000
 // names must not wait on the budget), every question of the examples zone and every third of the 100,000-name zone
-// (35,001 questions: the caches hold 50,000 per worker, so the whole zone's 105,002 questions cannot all stay warm;
-// SETS='examples big big-all' adds them all, the cold case), a warm-up pass with and without DO, then ROUNDS rounds
+// (35,001 questions: the caches hold 50,000 per worker by default, so the whole zone's 105,003 questions cannot all
+// stay warm; SETS='examples big big-all' adds them all, cold unless CACHE=N passes --answer-cache N and --dnssec-cache
+// N to the server, e.g. CACHE=400000 SETS='examples big-all'), a warm-up pass with and without DO, then ROUNDS rounds
 // of DURATION s each, DO and no-DO interleaved per set; per run q/s, q/s per server CPU-second (from /proc), and the
 // signatures the server made meanwhile (0 when the caches are warm). flood: the default budget (1,000 new signatures a
 // second), LEGIT_RATE q/s of DO=1 questions of the examples zone sent and checked by this script for WARM s, then
-// FLOOD s more while dnsperf sends made-up names with DO as fast as it can. memory: in this process, no sockets.
+// FLOOD s more while dnsperf sends made-up names with DO as fast as it can. memory: in this process, no sockets; NAMES
+// names (default: CACHE, else 50,000) asked with DO into caches bounded at CACHE (default 50,000).
 // Scratch files go to bench/out/dnssec/.
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createSocket } from 'node:dgram';
@@ -27,6 +29,7 @@ import type { CompiledZone } from '../api/compiled.ts';
 import { serializeCompiledZone } from '../operator/compile/index.ts';
 import { createHandler, ServerState } from '../dnsserver/handler.ts';
 import { ZoneSigner } from '../dnsserver/dnssec/signer.ts';
+import { DEFAULT_ANSWER_CACHE, DEFAULT_DNSSEC_CACHE } from '../dnsserver/answer/bounds.ts';
 import { formatKeyPair } from '../lib/dnssec/bind.ts';
 import { generateSigningKey } from '../lib/dnssec/keys.ts';
 import type { ClientInfo } from '../dnsserver/wire/types.ts';
@@ -44,6 +47,8 @@ const CLIENT_CPU = process.env.CLIENT_CPU ?? '1';
 const root = join(import.meta.dirname, '..');
 const out = join(root, 'bench/out/dnssec');
 const EXAMPLES_ZONE = 'geo.example.com';
+/** The cache bounds (--answer-cache and --dnssec-cache); the server's defaults when not set. */
+const CACHE = process.env.CACHE === undefined ? undefined : env('CACHE', 0);
 
 const median = (values: readonly number[]): number => {
   const sorted = [...values].sort((a, b) => a - b);
@@ -99,6 +104,7 @@ async function startServer(config: string, keys: string, signRate: number | unde
     '--dnssec-keys',
     keys,
     ...(signRate === undefined ? [] : ['--dnssec-sign-rate', String(signRate)]),
+    ...(CACHE === undefined ? [] : ['--answer-cache', String(CACHE), '--dnssec-cache', String(CACHE)]),
     '--listen',
     `127.0.0.1:${PORT}`,
     '--metrics',
@@ -135,15 +141,22 @@ function httpGet(path: string): Promise<{ status: number; body: string }> {
 }
 
 /** The server's DNSSEC counters (summed over zones). */
-async function dnssecCounters(): Promise<{ signatures: number; hits: number; budgetExceeded: number }> {
+async function dnssecCounters(): Promise<{
+  signatures: number;
+  inline: number;
+  hits: number;
+  budgetExceeded: number;
+}> {
   const text = (await httpGet('/metrics')).body;
-  const sum = (metric: string) =>
+  const sum = (metric: string, label = '') =>
     text
       .split('\n')
       .filter((l) => l.startsWith(`${metric}{`) || l.startsWith(`${metric} `))
+      .filter((l) => l.includes(label))
       .reduce((total, l) => total + Number(l.split(' ').at(-1)), 0);
   return {
     signatures: sum('geodns_dnssec_signatures_total'),
+    inline: sum('geodns_dnssec_signatures_total', 'path="inline"'),
     hits: sum('geodns_dnssec_signature_cache_hits_total'),
     budgetExceeded: sum('geodns_dnssec_budget_exceeded_total'),
   };
@@ -215,7 +228,9 @@ async function ratio(): Promise<void> {
     await writeFile(join(out, `${set}.txt`), `${(files[set] as string[]).join('\n')}\n`);
   }
   await startServer(config, keys, 0);
-  console.log(`sets: ${sets.map((s) => `${s} (${files[s]?.length} questions)`).join(', ')}`);
+  console.log(
+    `sets: ${sets.map((s) => `${s} (${files[s]?.length} questions)`).join(', ')}; cache bounds ${CACHE ?? 'default'}`,
+  );
   for (const set of sets) {
     const file = join(out, `${set}.txt`);
     const before = await dnssecCounters();
@@ -226,6 +241,13 @@ async function ratio(): Promise<void> {
         `${after.signatures - before.signatures} signatures made`,
     );
   }
+  // Signing in advance (after the zones loaded) may still be going: wait until no signature is made for a second.
+  const settleStart = Date.now();
+  for (let last = -1, now = (await dnssecCounters()).signatures; now !== last && Date.now() - settleStart < 30_000;) {
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    [last, now] = [now, (await dnssecCounters()).signatures];
+  }
+  console.log(`background signing settled after ${((Date.now() - settleStart) / 1000).toFixed(1)} s`);
   const results = new Map<string, { qps: number[]; perCpu: number[] }>();
   for (let round = 1; round <= rounds; round++) {
     for (const set of sets) {
@@ -234,7 +256,9 @@ async function ratio(): Promise<void> {
       for (const variant of order) {
         const before = await dnssecCounters();
         const run = dnsperf(join(out, `${set}.txt`), ['-l', String(duration), variant === 'DO' ? '-D' : '-e']);
-        const made = (await dnssecCounters()).signatures - before.signatures;
+        const after = await dnssecCounters();
+        const made = after.signatures - before.signatures;
+        const inline = after.inline - before.inline;
         const key = `${set} ${variant}`;
         const entry = results.get(key) ?? { qps: [], perCpu: [] };
         entry.qps.push(run.qps);
@@ -242,7 +266,7 @@ async function ratio(): Promise<void> {
         results.set(key, entry);
         console.log(
           `round ${round}, ${key}: ${run.qps.toFixed(0)} q/s, server CPU ${((100 * run.cpu) / duration).toFixed(0)} %, ` +
-            `${(run.qps / (run.cpu / duration)).toFixed(0)} q/s per CPU-s, ${run.lost} lost, ${made} signatures made, ${run.codes}`,
+            `${(run.qps / (run.cpu / duration)).toFixed(0)} q/s per CPU-s, ${run.lost} lost, ${made} signatures made (${inline} inline), ${run.codes}`,
         );
       }
     }
@@ -432,11 +456,12 @@ async function flood(): Promise<void> {
 async function memory(): Promise<void> {
   const gc = (globalThis as { gc?: () => void }).gc;
   if (!gc) throw new Error('memory: run with node --expose-gc');
-  const names = env('NAMES', 50_000);
+  const bound = CACHE ?? DEFAULT_DNSSEC_CACHE;
+  const names = env('NAMES', bound);
   const zone = bigZone({ staticNames: names, routedNames: 0, serial: 1, variant: 0 });
-  const state = new ServerState({ zones: [zone] });
+  const state = new ServerState({ zones: [zone], cacheSize: CACHE ?? DEFAULT_ANSWER_CACHE, signedCacheSize: bound });
   const key = generateSigningKey(BIG_ZONE);
-  const signer = new ZoneSigner(BIG_ZONE, [key]);
+  const signer = new ZoneSigner(BIG_ZONE, [key], { cacheSize: bound });
   state.setSigners(new Map([[BIG_ZONE, signer]]));
   const now = Math.floor(Date.now() / 1000);
   const handler = createHandler(state, { now: () => now });
@@ -449,6 +474,7 @@ async function memory(): Promise<void> {
     return { heap: m.heapUsed, buffers: m.arrayBuffers, external: m.external, rss: m.rss };
   };
   // Without DO first: the plans and everything else a query leaves behind, so that the difference is what DO adds.
+  const loaded = measure();
   for (const name of questions) handler(query(name, { type: 'A', edns: true }), client);
   const before = measure();
   const started = performance.now();
@@ -459,8 +485,13 @@ async function memory(): Promise<void> {
   const each = (bytes: number) => `${(bytes / signer.cacheSize).toFixed(0)} B each`;
   console.log(
     `${questions.length} names asked with DO (${seconds.toFixed(1)} s, ${(questions.length / seconds).toFixed(0)} signed ` +
-      `answers/s): ${signer.cacheSize} signatures cached (bound 50,000), ${state.signed.size} signed bodies (bound ` +
-      `50,000), ECDSA P-256`,
+      `answers/s): ${signer.cacheSize} signatures cached (bound ${bound}), ${state.signed.size} signed bodies (bound ` +
+      `${bound}), ECDSA P-256`,
+  );
+  const plans = (field: 'heap' | 'buffers') => mib(before[field] - loaded[field]);
+  console.log(
+    `  the same names without DO first, ${questions.length} plans (bound ${CACHE ?? DEFAULT_ANSWER_CACHE}): ` +
+      `JS heap +${plans('heap')}, Buffers +${plans('buffers')} (${((before.heap + before.buffers - loaded.heap - loaded.buffers) / questions.length).toFixed(0)} B a plan)`,
   );
   for (const [label, field] of [
     ['JS heap', 'heap'],

@@ -36,6 +36,7 @@ import { newCookieSecret } from './workers/cookies.ts';
 import type { BoundAddress } from './workers/node.ts';
 import { startDnsNodes, type DnsNodes } from './workers/nodes.ts';
 import { NodesSink } from './workers/nodes-sink.ts';
+import type { CacheBounds } from './answer/bounds.ts';
 
 /** Where zones and health come from. Started before the nodes, so that they start with what it has. */
 export interface ZoneSource {
@@ -96,6 +97,8 @@ export interface DnsServerOptions {
   /** A folder of DNSSEC keys (BIND pairs); nothing is signed when undefined. */
   dnssecKeys?: string | undefined;
   dnssecSignRate?: number | undefined;
+  /** Each DNS thread's cache bounds (answer/bounds.ts); default DEFAULT_CACHE_BOUNDS. */
+  cacheBounds?: CacheBounds | undefined;
   udpIo: UdpIoChoice;
   /**
    * Drains the server when aborted (its reason is logged). Aborted while starting, the server stops once what had
@@ -378,6 +381,7 @@ export async function startDnsServer(options: DnsServerOptions): Promise<DnsServ
       ...(options.nsid !== undefined ? { nsid: options.nsid } : {}),
       ...(dnssecKeys ? { dnssecKeys: dnssecKeys.texts } : {}),
       ...(options.dnssecSignRate !== undefined ? { dnssecSignRate: options.dnssecSignRate } : {}),
+      ...(options.cacheBounds ? { cacheBounds: options.cacheBounds } : {}),
       udpIo: options.udpIo,
       onWorkerExit: (code) => {
         log.fatal({ code }, 'a DNS worker died; exiting');

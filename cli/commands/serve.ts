@@ -13,6 +13,12 @@ import { DEFAULT_IDLE_TIMEOUT_MS, DEFAULT_MAX_CONNECTIONS } from '../../dnsserve
 import { UDP_IO_CHOICES, type UdpIoChoice } from '../../dnsserver/transport/udp-native.ts';
 import { DEFAULT_SIGNATURES_PER_SECOND } from '../../dnsserver/dnssec/budget.ts';
 import {
+  DEFAULT_ANSWER_CACHE,
+  DEFAULT_DNSSEC_CACHE,
+  MAX_CACHE_ENTRIES,
+  type CacheBounds,
+} from '../../dnsserver/answer/bounds.ts';
+import {
   clusterSource,
   configDirSource,
   startDnsServer,
@@ -73,6 +79,9 @@ Options:
                            (default ${DEFAULT_CLIENT_ERROR_LOG_RATE}; 0 logs none)
   --drain-timeout SEC      on SIGTERM/SIGINT: stop accepting, let answers in flight finish for up to SEC
                            seconds, then exit (default 5)
+  --answer-cache N         plans (one per name and type asked) and encoded answers kept per worker, each
+                           (default ${DEFAULT_ANSWER_CACHE}, at most ${MAX_CACHE_ENTRIES}); raise it above the questions your zones are
+                           asked, or uniform queries over more names miss the cache (see docs/serve.md)
 
 DNSSEC (off by default, see docs/dnssec.md):
   --dnssec-keys DIR        sign the zones that have keys in DIR (BIND pairs K<zone>.+<alg>+<tag>.key/.private,
@@ -84,6 +93,9 @@ DNSSEC (off by default, see docs/dnssec.md):
   --dnssec-sign-rate N     new signatures a second per worker for UDP queries (default ${DEFAULT_SIGNATURES_PER_SECOND}; 0: no
                            limit): cached signatures cost nothing, beyond it a DO query that needs a new one gets
                            TC=1 and its client retries over TCP, which is not limited
+  --dnssec-cache N         signatures kept per signed zone and signed answers kept per worker, each
+                           (default ${DEFAULT_DNSSEC_CACHE}, at most ${MAX_CACHE_ENTRIES}; about 1.7 KB of memory an entry); signing in
+                           advance after a change looks at up to N answers and makes up to N/5 signatures
 
 Response rate limiting (UDP; off by default, see docs/serve.md):
   --rrl-rate N             at most N responses a second per client network and response class, per worker
@@ -170,6 +182,8 @@ export function parseServeArgs(args: string[]): ServeOptions {
         'drain-timeout': { type: 'string' },
         'dnssec-keys': { type: 'string' },
         'dnssec-sign-rate': { type: 'string' },
+        'dnssec-cache': { type: 'string' },
+        'answer-cache': { type: 'string' },
         'udp-io': { type: 'string' },
       },
     }),
@@ -221,6 +235,7 @@ export function parseServeArgs(args: string[]): ServeOptions {
     drainTimeoutMs: positiveNumber(values['drain-timeout'], '--drain-timeout', 5) * 1000,
     dnssecKeys: values['dnssec-keys'],
     dnssecSignRate: parseSignRate(values['dnssec-sign-rate'], values['dnssec-keys']),
+    cacheBounds: parseCacheBounds(values['answer-cache'], values['dnssec-cache'], values['dnssec-keys']),
     udpIo: parseUdpIo(values['udp-io']),
   };
 }
@@ -267,6 +282,29 @@ function parseSignRate(text: string | undefined, keys: string | undefined): numb
   if (text === undefined) return undefined;
   if (keys === undefined) throw new UsageError('--dnssec-sign-rate needs --dnssec-keys DIR (nothing is signed)');
   return wholeNumber(text, '--dnssec-sign-rate', DEFAULT_SIGNATURES_PER_SECOND);
+}
+
+/** The cache bounds: positive whole numbers up to MAX_CACHE_ENTRIES; --dnssec-cache only with keys to sign with. */
+function parseCacheBounds(
+  answers: string | undefined,
+  dnssec: string | undefined,
+  keys: string | undefined,
+): CacheBounds {
+  if (dnssec !== undefined && keys === undefined) {
+    throw new UsageError('--dnssec-cache needs --dnssec-keys DIR (nothing is signed)');
+  }
+  const bound = (text: string | undefined, option: string, fallback: number) => {
+    if (text === undefined) return fallback;
+    const value = Number(text);
+    if (text.trim() === '' || !Number.isInteger(value) || value < 1 || value > MAX_CACHE_ENTRIES) {
+      throw new UsageError(`${option}: expected a whole number from 1 to ${MAX_CACHE_ENTRIES}, got '${text}'`);
+    }
+    return value;
+  };
+  return {
+    answers: bound(answers, '--answer-cache', DEFAULT_ANSWER_CACHE),
+    dnssec: bound(dnssec, '--dnssec-cache', DEFAULT_DNSSEC_CACHE),
+  };
 }
 
 /** NSID text: printable ASCII, at most 128 bytes (an identifier, not a message), or undefined when not given. */

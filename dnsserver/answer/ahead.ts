@@ -5,7 +5,8 @@
 // routed names the answers deterministic policies (geo, proximity, failover) give a client with no location, at
 // each target's location and at each custom network's location. Weighted, multivalue and regional answers (drawn
 // per query or per region's clients) and names only a wildcard answers are signed on first use. Bounded per change
-// and zone: AHEAD_MAX_ANSWERS answers looked at, AHEAD_MAX_SIGNATURES signatures made.
+// and zone: as many answers looked at as the DNSSEC cache bound (--dnssec-cache) and a fifth as many signatures made
+// (aheadBounds).
 import type { CompiledLocation } from '../../api/compiled.ts';
 import type { HealthOverrides } from '../routing/candidates.ts';
 import { decide, type Decision } from '../routing/decide.ts';
@@ -17,11 +18,22 @@ import { TYPE, type AnswerPart, type ZoneIndex } from '../zone/types.ts';
 import { isDeterministic } from './plans.ts';
 import { signedAnswer, typesAt } from './signed.ts';
 import type { ServerState } from './state.ts';
+import { DEFAULT_DNSSEC_CACHE } from './bounds.ts';
 
-/** Most answers looked at per change and zone (a 100,000-name zone has about 3 a name). */
-export const AHEAD_MAX_ANSWERS = 50_000;
-/** Most new signatures made in advance per change and zone (about 0.5 s of one core for ECDSA P-256). */
-export const AHEAD_MAX_SIGNATURES = 10_000;
+export interface AheadBounds {
+  /** Most answers looked at per change and zone (a 100,000-name zone has about 3 a name). */
+  maxAnswers: number;
+  /** Most new signatures made in advance per change and zone (10,000: about 0.5 s of one core for ECDSA P-256). */
+  maxSignatures: number;
+}
+
+/**
+ * The bounds of signing in advance for a signature cache of `dnssecCache` entries: as many answers looked at (more
+ * would push out what was signed first), a fifth as many signatures made. The default cache: 50,000 and 10,000.
+ */
+export function aheadBounds(dnssecCache: number = DEFAULT_DNSSEC_CACHE): AheadBounds {
+  return { maxAnswers: dnssecCache, maxSignatures: Math.max(1, Math.floor(dnssecCache / 5)) };
+}
 
 /** Types a NODATA answer is signed for: the first one a name does not have (the NSEC is the same for any). */
 const NODATA_PROBES = [TYPE.TXT, TYPE.MX, TYPE.SRV, TYPE.CAA, TYPE.AAAA, TYPE.A];
@@ -37,7 +49,7 @@ export interface AheadInput {
   names?: Iterable<string>;
   /** False once what the job was started for has been replaced: it stops. */
   current: () => boolean;
-  /** The bounds (default AHEAD_MAX_ANSWERS, AHEAD_MAX_SIGNATURES); checked before each answer. */
+  /** The bounds (default: aheadBounds()); checked before each answer. */
   maxAnswers?: number;
   maxSignatures?: number;
 }
@@ -56,8 +68,9 @@ export type AheadJob = Generator<void, AheadSummary | undefined, void>;
 /** The job: one answer signed a step. Undefined: stopped because what it was started for was replaced. */
 export function* signAhead(input: AheadInput): AheadJob {
   const { zone, signer } = input;
-  const maxAnswers = input.maxAnswers ?? AHEAD_MAX_ANSWERS;
-  const maxSignatures = input.maxSignatures ?? AHEAD_MAX_SIGNATURES;
+  const defaults = aheadBounds();
+  const maxAnswers = input.maxAnswers ?? defaults.maxAnswers;
+  const maxSignatures = input.maxSignatures ?? defaults.maxSignatures;
   let answers = 0;
   let signatures = 0;
   const summary = (capped: boolean): AheadSummary => ({
@@ -145,9 +158,14 @@ function locationsFor(zone: ZoneIndex, routed: readonly Extract<AnswerPart, { ki
 /**
  * The jobs for a change, one per signed zone: every name after the zones or the keys changed; after a health change
  * (`tags`: the `apex|name` of the routed names whose targets changed, ServerState.setHealth) only those names. A job
- * stops when the zones or keys are replaced, a health job also when the health table is.
+ * stops when the zones or keys are replaced, a health job also when the health table is. `bounds`: each job's.
  */
-export function aheadJobs(state: ServerState, clock: () => number, tags?: readonly string[]): AheadJob[] {
+export function aheadJobs(
+  state: ServerState,
+  clock: () => number,
+  tags?: readonly string[],
+  bounds: AheadBounds = aheadBounds(),
+): AheadJob[] {
   const { snapshot, signers, health } = state;
   const byZone = new Map<string, string[]>();
   for (const tag of tags ?? []) {
@@ -164,7 +182,15 @@ export function aheadJobs(state: ServerState, clock: () => number, tags?: readon
     const names = tags ? byZone.get(apex) : undefined;
     if (!zone || (tags && !names)) continue;
     jobs.push(
-      signAhead({ zone, signer, clock, current, health: () => state.health.targets, ...(names ? { names } : {}) }),
+      signAhead({
+        zone,
+        signer,
+        clock,
+        current,
+        health: () => state.health.targets,
+        ...bounds,
+        ...(names ? { names } : {}),
+      }),
     );
   }
   return jobs;

@@ -1,6 +1,7 @@
 // Encoded response bodies, reused across queries. Bounded (oldest entries go first) and tagged by the routed
 // names each body depends on, so a health change drops only the bodies of the names it touches.
 import type { EncodedBody } from '../wire/types.ts';
+import { DEFAULT_ANSWER_CACHE } from './bounds.ts';
 
 interface Entry<T> {
   body: T;
@@ -13,7 +14,7 @@ export class AnswerCache<T = EncodedBody> {
   readonly #entries = new Map<string, Entry<T>>();
   readonly #byTag = new Map<string, Set<string>>();
 
-  constructor(limit = 50_000) {
+  constructor(limit = DEFAULT_ANSWER_CACHE) {
     this.limit = Math.max(1, limit);
   }
 

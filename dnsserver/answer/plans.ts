@@ -8,6 +8,7 @@ import type { ClientLocation } from '../geoip/types.ts';
 import type { Decision } from '../routing/decide.ts';
 import type { LookupResult, ZoneIndex } from '../zone/types.ts';
 import type { EncodedBody } from '../wire/types.ts';
+import { DEFAULT_ANSWER_CACHE } from './bounds.ts';
 
 /**
  * `zone` is the zone the name was found in, so a cached plan spares the zone search too. `wildcard`: the wildcard
@@ -79,7 +80,7 @@ export class PlanCache {
   #signedFixed = new WeakMap<Plan, SignedMemos>();
   #signedRouted = new WeakMap<ClientLocation, Map<Plan, SignedMemos>>();
 
-  constructor(limit = 50_000) {
+  constructor(limit = DEFAULT_ANSWER_CACHE) {
     this.#limit = Math.max(1, limit);
   }
 
@@ -87,8 +88,9 @@ export class PlanCache {
     return this.#plans.get(qname)?.get(qtype);
   }
 
+  /** Past the bound, a new question starts the cache over (replacing a plan takes no room). */
   set(qname: string, qtype: number, plan: Plan): void {
-    if (this.#size >= this.#limit) {
+    if (this.#size >= this.#limit && this.#plans.get(qname)?.has(qtype) !== true) {
       this.#plans = new Map();
       this.#size = 0;
     }

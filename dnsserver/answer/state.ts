@@ -12,13 +12,16 @@ import type { ZoneSigner } from '../dnssec/signer.ts';
 import { unkeyedZones } from '../dnssec/unkeyed.ts';
 import type { SignedBody } from './signed.ts';
 import { EMPTY_HEALTH } from '../config/empty-health.ts';
+import { DEFAULT_ANSWER_CACHE, DEFAULT_DNSSEC_CACHE } from './bounds.ts';
 
 export interface ServerStateOptions {
   zones?: readonly CompiledZone[];
   health?: HealthTable;
   geoip?: GeoDatabase;
-  /** Most encoded bodies kept (default 50 000). */
+  /** Most plans and encoded bodies kept (default DEFAULT_ANSWER_CACHE, bounds.ts). */
   cacheSize?: number;
+  /** Most signed bodies kept (default DEFAULT_DNSSEC_CACHE, bounds.ts). */
+  signedCacheSize?: number;
 }
 
 export interface DnssecCounts {
@@ -50,9 +53,9 @@ export class ServerState {
     this.snapshot = createSnapshot(options.zones ?? []);
     this.health = options.health ?? EMPTY_HEALTH;
     this.geoip = options.geoip;
-    this.cache = new AnswerCache(options.cacheSize);
-    this.plans = new PlanCache(options.cacheSize);
-    this.signed = new AnswerCache<SignedBody>(options.cacheSize);
+    this.cache = new AnswerCache(options.cacheSize ?? DEFAULT_ANSWER_CACHE);
+    this.plans = new PlanCache(options.cacheSize ?? DEFAULT_ANSWER_CACHE);
+    this.signed = new AnswerCache<SignedBody>(options.signedCacheSize ?? DEFAULT_DNSSEC_CACHE);
     this.unkeyed = unkeyedApexes(this.snapshot, this.signers);
   }
 

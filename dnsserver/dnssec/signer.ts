@@ -14,6 +14,7 @@ import { dsRdata } from '../../lib/dnssec/keys.ts';
 import { DEFAULT_LIFETIME_SECONDS, DNSKEY_FLAG, type SigningKey } from '../../lib/dnssec/types.ts';
 import { RRTYPE, type CanonicalRRset, type RRsetHead } from './types.ts';
 import { SigningBudgetExceeded, type SigningBudget } from './budget.ts';
+import { DEFAULT_DNSSEC_CACHE } from '../answer/bounds.ts';
 
 /** The rrsets the key-signing keys sign (as BIND does): DNSKEY, and CDS and CDNSKEY, which speak to the parent. */
 const SIGNED_BY_KSK: ReadonlySet<number> = new Set([RRTYPE.DNSKEY, RRTYPE.CDS, RRTYPE.CDNSKEY]);
@@ -23,7 +24,7 @@ export interface SignerOptions {
   lifetimeSeconds?: number;
   /** Seconds the inception lies in the past (default 1 h). */
   backdateSeconds?: number;
-  /** Most signatures kept (default 50 000, as many as encoded answers); the oldest go first. */
+  /** Most signatures kept (default DEFAULT_DNSSEC_CACHE of answer/bounds.ts); the oldest go first. */
   cacheSize?: number;
   /** Uniform randomness in [0, 1) for the refresh jitter (default Math.random). */
   random?: () => number;
@@ -110,7 +111,7 @@ export class ZoneSigner {
     this.backdate = options.backdateSeconds ?? DEFAULT_BACKDATE_SECONDS;
     if (!(this.lifetime >= 60)) throw new Error(`signature lifetime ${this.lifetime} s: at least 60 s`);
     this.maxTtl = Math.floor(this.lifetime / 2);
-    this.#cacheSize = Math.max(1, options.cacheSize ?? 50_000);
+    this.#cacheSize = Math.max(1, options.cacheSize ?? DEFAULT_DNSSEC_CACHE);
     this.#random = options.random ?? Math.random;
   }
 

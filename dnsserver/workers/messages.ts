@@ -6,6 +6,7 @@ import type { PostedZoneSlice } from './zone-stream.ts';
 import type { RrlSettings } from '../rrl/limiter.ts';
 import type { KeyPairText } from '../../lib/dnssec/bind.ts';
 import type { UdpIo } from '../transport/udp.ts';
+import type { CacheBounds } from '../answer/bounds.ts';
 
 /** A GeoIP database as it crosses to a worker thread: shared memory, not a copy. */
 export interface GeoipBytes {
@@ -42,6 +43,8 @@ export interface WorkerOptions {
   dnssecKeys?: KeyPairText[];
   /** New signatures a second each node may make for UDP queries (dnssec/budget.ts); 0: unlimited. */
   dnssecSignRate?: number;
+  /** Each node's cache bounds (answer/bounds.ts); default DEFAULT_CACHE_BOUNDS. */
+  cacheBounds?: CacheBounds;
   /** How UDP is served, already settled by the main thread (nodes.ts): the batched addon or Node's dgram. */
   udpIo: UdpIo;
 }

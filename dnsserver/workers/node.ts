@@ -22,7 +22,8 @@ import { parseKeyPair, type KeyPairText } from '../../lib/dnssec/bind.ts';
 import { signersFor } from '../dnssec/signer.ts';
 import { DEFAULT_SIGNATURES_PER_SECOND, SigningBudget } from '../dnssec/budget.ts';
 import { BackgroundSigning } from '../dnssec/background.ts';
-import { aheadJobs, type AheadJob } from '../answer/ahead.ts';
+import { aheadBounds, aheadJobs, type AheadJob } from '../answer/ahead.ts';
+import { DEFAULT_CACHE_BOUNDS } from '../answer/bounds.ts';
 
 export interface BoundAddress {
   transport: 'udp' | 'tcp';
@@ -81,11 +82,17 @@ export async function startDnsNode(options: WorkerOptions, log: Logger, metrics:
   const counter = new QueryCounter();
   const assembler = new ZoneAssembler();
   let updateStarted = 0;
-  const state = new ServerState({ geoip: geoDatabaseFromBytes(options.geoip.bytes, options.geoip.path) });
+  const bounds = options.cacheBounds ?? DEFAULT_CACHE_BOUNDS;
+  const state = new ServerState({
+    geoip: geoDatabaseFromBytes(options.geoip.bytes, options.geoip.path),
+    cacheSize: bounds.answers,
+    signedCacheSize: bounds.dnssec,
+  });
+  const signers = (keys: readonly KeyPairText[]) => signersFor(keys.map(parseKeyPair), { cacheSize: bounds.dnssec });
   state.setZones(options.initialZones);
   metrics.setZones(options.initialZones);
   state.setHealth(options.initialHealth);
-  if (options.dnssecKeys) state.setSigners(signersFor(options.dnssecKeys.map(parseKeyPair)));
+  if (options.dnssecKeys) state.setSigners(signers(options.dnssecKeys));
 
   const cookies = new ServerCookies(options.cookieSecret);
   // Refreshes cached signatures before they fall due, and signs in advance after each change, off the query path
@@ -95,9 +102,10 @@ export async function startDnsNode(options: WorkerOptions, log: Logger, metrics:
     onError: (error) => log.error({ err: error }, 'background signing failed'),
   });
   const clock = () => Date.now() / 1000;
+  const ahead = aheadBounds(bounds.dnssec);
   const signAhead = (tags?: readonly string[]) => {
     if (state.signers.size === 0 || tags?.length === 0) return;
-    for (const job of aheadJobs(state, clock, tags)) void background.add(logged(job, tags === undefined));
+    for (const job of aheadJobs(state, clock, tags, ahead)) void background.add(logged(job, tags === undefined));
   };
   /** A summary line per finished job: at info after zones or keys changed, at debug after health did (often). */
   function* logged(job: AheadJob, info: boolean): Generator<void, void, void> {
@@ -214,7 +222,7 @@ export async function startDnsNode(options: WorkerOptions, log: Logger, metrics:
       options.geoip = geoip;
     },
     setDnssecKeys(keys) {
-      state.setSigners(signersFor(keys.map(parseKeyPair)));
+      state.setSigners(signers(keys));
       options.dnssecKeys = keys;
       signAhead();
     },

@@ -126,3 +126,38 @@ describe('geodns serve rate limiting options', () => {
     expect(() => parse('--rrl-rate', '5', '--rrl-table-size', '4')).toThrow('--rrl-table-size');
   });
 });
+
+describe('geodns serve cache bounds', () => {
+  const parse = (...args: string[]) => parseServeArgs(['--resources', EXAMPLES, ...args]);
+  const keys = ['--dnssec-keys', '/tmp/keys'];
+
+  test('default to 50,000 each; --answer-cache and --dnssec-cache set them', () => {
+    expect(parse().cacheBounds).toEqual({ answers: 50_000, dnssec: 50_000 });
+    expect(parse('--answer-cache', '200000').cacheBounds).toEqual({ answers: 200_000, dnssec: 50_000 });
+    expect(parse(...keys, '--dnssec-cache', '400000').cacheBounds).toEqual({ answers: 50_000, dnssec: 400_000 });
+    expect(parse(...keys, '--answer-cache', '1', '--dnssec-cache', '10000000').cacheBounds).toEqual({
+      answers: 1,
+      dnssec: 10_000_000,
+    });
+  });
+
+  test('refuses what is not a whole number from 1 to 10,000,000, naming the option', () => {
+    for (const bad of ['0', '-5', '1.5', 'lots', '', '10000001']) {
+      expect(() => parse(`--answer-cache=${bad}`)).toThrow(UsageError);
+      expect(() => parse(`--answer-cache=${bad}`)).toThrow(
+        `--answer-cache: expected a whole number from 1 to 10000000`,
+      );
+      expect(() => parse(...keys, `--dnssec-cache=${bad}`)).toThrow(`--dnssec-cache: expected a whole number from 1`);
+    }
+    expect(() => parse('--dnssec-cache', '100000')).toThrow('--dnssec-cache needs --dnssec-keys DIR');
+  });
+
+  test('serve --help lists both', async () => {
+    const result = await runCli(['serve', '--help']);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/--answer-cache N +plans .* kept per worker/);
+    expect(result.stdout).toMatch(
+      /--dnssec-cache N +signatures kept per signed zone and signed answers kept per worker/,
+    );
+  });
+});

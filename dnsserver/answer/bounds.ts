@@ -1,0 +1,18 @@
+// The bounds of a DNS thread's caches: `geodns serve --answer-cache N` and `--dnssec-cache N` (docs/serve.md,
+// docs/dnssec.md). Each cache drops its oldest entries beyond its bound (the plan cache starts over).
+
+/** Plans (one per name and type asked) and encoded unsigned answers kept per DNS thread, by default. */
+export const DEFAULT_ANSWER_CACHE = 50_000;
+/** Signatures kept per signed zone and signed answers kept per DNS thread, by default. */
+export const DEFAULT_DNSSEC_CACHE = 50_000;
+/** The most either bound may be: at about 1.7 KB a signature and signed answer, some 17 GB a thread. */
+export const MAX_CACHE_ENTRIES = 10_000_000;
+
+export interface CacheBounds {
+  /** Plans and encoded unsigned answers (each cache holds this many). */
+  answers: number;
+  /** Signatures per signed zone, and signed answers; signing in advance is bounded by it too (ahead.ts). */
+  dnssec: number;
+}
+
+export const DEFAULT_CACHE_BOUNDS: CacheBounds = { answers: DEFAULT_ANSWER_CACHE, dnssec: DEFAULT_DNSSEC_CACHE };
