@@ -5,11 +5,10 @@
 // addresses while status says why. The addresses answered are never contacted (no HealthProbe).
 import { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeDocuments, zoneConfigMapName } from '../../../api/configmaps.ts';
-import type { CompiledZone } from '../../../api/compiled.ts';
 import { HostnameServer } from '../../support/hostname-server.ts';
 import { geoEndpoint, geoZone } from '../../support/objects.ts';
 import { startCluster, type Cluster } from '../../support/operator-cluster.ts';
+import { servedTargets } from '../../support/published-zone.ts';
 import { spawnGeodns, type GeodnsProcess } from '../../support/serve.ts';
 import { SYSTEM_NAMESPACE } from '../../support/suite-plane.ts';
 import { until } from '../../support/until.ts';
@@ -48,17 +47,6 @@ afterAll(async () => {
   await child?.signal('SIGKILL');
   await Promise.all([cluster?.stop(), dns?.close()]);
 });
-
-async function zoneDocument(core: CoreV1Api): Promise<CompiledZone | undefined> {
-  const cm = await core.readNamespacedConfigMap({ namespace: NS, name: zoneConfigMapName('geo-example') });
-  const text = decodeDocuments({ data: cm.data, binaryData: cm.binaryData }).documents.get('geo.example.com.json');
-  return text ? (JSON.parse(text) as CompiledZone) : undefined;
-}
-
-async function targetAddresses(core: CoreV1Api): Promise<Record<string, string[]>> {
-  const doc = await zoneDocument(core);
-  return Object.fromEntries((doc?.routed[0]?.targets ?? []).map((t) => [t.name, t.addresses]));
-}
 
 async function resolvedRefs(custom: CustomObjectsApi) {
   const object = (await custom.getNamespacedCustomObject({
@@ -110,7 +98,7 @@ describe('a Service target whose load balancer publishes a hostname', () => {
 
     // The zone carries the addresses the hostname answered, beside the literal target.
     // The zone may go out once before the GeoEndpoint is seen; the first version with the name serves the answer.
-    const first = await until('the zone ConfigMap with the name', () => targetAddresses(core).catch(() => undefined), {
+    const first = await until('the zone ConfigMap with the name', () => servedTargets(core).catch(() => undefined), {
       accept: (targets) => targets !== undefined && Object.keys(targets).length > 0,
       timeoutMs: 30_000,
     });
@@ -124,7 +112,7 @@ describe('a Service target whose load balancer publishes a hostname', () => {
 
     // The load balancer's addresses change: the zone follows at the next resolution.
     dns.set(HOST, { A: ['127.0.1.22'], AAAA: [], ttl: 1 });
-    await until('the zone with the new address', () => targetAddresses(core), {
+    await until('the zone with the new address', () => servedTargets(core), {
       accept: (t) => JSON.stringify(t.eks) === JSON.stringify(['127.0.1.22']),
       timeoutMs: 30_000,
     });
@@ -139,7 +127,7 @@ describe('a Service target whose load balancer publishes a hostname', () => {
     expect(failing.message).toContain(`hostname ${HOST} could not be resolved through ${dns.address}:`);
     expect(failing.message).toContain(`ESERVFAIL ${HOST}`);
     expect(failing.message).toContain('serving its last good addresses 127.0.1.22');
-    expect((await targetAddresses(core)).eks).toEqual(['127.0.1.22']);
+    expect((await servedTargets(core)).eks).toEqual(['127.0.1.22']);
     expect(lines.some((l) => l.msg === 'load-balancer hostname not resolved' && l.hostname === HOST)).toBe(true);
 
     // A restarted operator whose resolver fails from the start keeps what the published zone serves.
@@ -156,7 +144,7 @@ describe('a Service target whose load balancer publishes a hostname', () => {
     );
     expect(restarted.reason).toBe('HostnameResolutionFailed');
     expect(restarted.message).toContain('serving its last good addresses 127.0.1.22');
-    expect((await targetAddresses(core)).eks).toEqual(['127.0.1.22']);
+    expect((await servedTargets(core)).eks).toEqual(['127.0.1.22']);
 
     // It answers again: status is back to resolved.
     dns.fail(false);

@@ -11,13 +11,13 @@
 import { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeDocuments, HEALTH_CONFIGMAP, HEALTH_KEY, zoneConfigMapName } from '../../../api/configmaps.ts';
-import type { CompiledZone } from '../../../api/compiled.ts';
+import { HEALTH_CONFIGMAP, HEALTH_KEY } from '../../../api/configmaps.ts';
 import type { HealthTable } from '../../../api/health.ts';
 import { OperatorMetrics } from '../../../operator/observability/metrics.ts';
 import { Operator } from '../../../operator/operator.ts';
 import { geoEndpoint, geoZone } from '../../support/objects.ts';
 import { startCluster, type Cluster } from '../../support/operator-cluster.ts';
+import { endpointStatus, resolvedRefs, servedTargets, type EndpointStatus } from '../../support/published-zone.ts';
 import { SYSTEM_NAMESPACE } from '../../support/suite-plane.ts';
 import { until } from '../../support/until.ts';
 
@@ -30,11 +30,6 @@ const MCS_LABELS = {
   // The MCS implementation's, so that the EndpointSlice controller leaves these slices alone.
   'endpointslice.kubernetes.io/managed-by': 'mcs-controller.example.com',
 };
-
-interface EndpointStatus {
-  conditions?: { type: string; status: string; reason: string; message: string }[];
-  targets?: { name: string; source: string; addresses: string[] }[];
-}
 
 let cluster: Cluster;
 let operator: Operator | undefined;
@@ -53,13 +48,6 @@ async function apply(object: Record<string, unknown>): Promise<void> {
   await cluster.plane.kubectl(['apply', '-f', '-'], { input: JSON.stringify(object) });
 }
 
-async function zoneTargets(core: CoreV1Api): Promise<Record<string, string[]>> {
-  const cm = await core.readNamespacedConfigMap({ namespace: NS, name: zoneConfigMapName('geo-example') });
-  const text = decodeDocuments({ data: cm.data, binaryData: cm.binaryData }).documents.get('geo.example.com.json');
-  const doc = text ? (JSON.parse(text) as CompiledZone) : undefined;
-  return Object.fromEntries((doc?.routed[0]?.targets ?? []).map((t) => [t.name, t.addresses]));
-}
-
 /** The published health table's entry for target `id` (a target it does not list is up). */
 async function health(core: CoreV1Api, id: string): Promise<{ up: boolean; reason?: string }> {
   const cm = await core.readNamespacedConfigMap({ namespace: NS, name: HEALTH_CONFIGMAP });
@@ -67,17 +55,6 @@ async function health(core: CoreV1Api, id: string): Promise<{ up: boolean; reaso
   return table.targets?.[id] ?? { up: true };
 }
 
-async function endpointStatus(custom: CustomObjectsApi): Promise<EndpointStatus> {
-  const object = (await custom.getNamespacedCustomObject({
-    ...GROUP,
-    namespace: 'web',
-    plural: 'geoendpoints',
-    name: 'www',
-  })) as { status?: EndpointStatus };
-  return object.status ?? {};
-}
-
-const resolvedRefs = (status: EndpointStatus) => status.conditions?.find((c) => c.type === 'ResolvedRefs');
 const sourceOf = (status: EndpointStatus, name: string) => status.targets?.find((t) => t.name === name)?.source;
 
 /** An EndpointSlice as an MCS implementation imports it: one endpoint of cluster eu. */
@@ -120,10 +97,14 @@ describe('remote Services from the Multi-Cluster Services API', () => {
         ],
       }),
     });
-    const served = await until('the zone without the remote Service', () => zoneTargets(core).catch(() => undefined), {
-      accept: (t) => t?.dc !== undefined,
-      timeoutMs: 60_000,
-    });
+    const served = await until(
+      'the zone without the remote Service',
+      () => servedTargets(core).catch(() => undefined),
+      {
+        accept: (t) => t?.dc !== undefined,
+        timeoutMs: 60_000,
+      },
+    );
     expect(served).toEqual({ dc: ['203.0.113.7'] });
     const refs = await until('ResolvedRefs', () => endpointStatus(custom).then(resolvedRefs), {
       accept: (c) => c !== undefined,
@@ -167,7 +148,7 @@ describe('remote Services from the Multi-Cluster Services API', () => {
     await apply(importedSlice('IPv4', '192.0.2.81', true));
     await apply(importedSlice('IPv6', '2001:db8::81', true));
 
-    const served = await until('the zone with the imported Service', () => zoneTargets(core), {
+    const served = await until('the zone with the imported Service', () => servedTargets(core), {
       accept: (t) => t.eu?.length === 2,
       timeoutMs: 60_000,
     });
@@ -187,11 +168,11 @@ describe('remote Services from the Multi-Cluster Services API', () => {
       timeoutMs: 60_000,
     });
     expect(down.reason).toBe('ServiceImport web/www-eu (clusters: eu) has no ready endpoints');
-    expect(await zoneTargets(core)).toEqual({ dc: ['203.0.113.7'], eu: ['192.0.2.81', '2001:db8::81'] });
+    expect(await servedTargets(core)).toEqual({ dc: ['203.0.113.7'], eu: ['192.0.2.81', '2001:db8::81'] });
 
     // One ready again: up, with that endpoint's address alone.
     await apply(importedSlice('IPv6', '2001:db8::81', true));
-    await until('the ready endpoint alone', () => zoneTargets(core), {
+    await until('the ready endpoint alone', () => servedTargets(core), {
       accept: (t) => t.eu?.length === 1 && t.eu[0] === '2001:db8::81',
       timeoutMs: 60_000,
     });
@@ -215,7 +196,7 @@ describe('remote Services from the Multi-Cluster Services API', () => {
       '-p',
       JSON.stringify({ status: { loadBalancer: { ingress: [{ ip: '192.0.2.41' }] } } }),
     ]);
-    const local = await until('the local Service served', () => zoneTargets(core), {
+    const local = await until('the local Service served', () => servedTargets(core), {
       accept: (t) => t.eu?.[0] === '192.0.2.41',
       timeoutMs: 60_000,
     });
@@ -255,7 +236,7 @@ describe('remote Services from the Multi-Cluster Services API', () => {
         timeoutMs: 60_000,
       });
       expect(refs?.message).toContain('target "eu": Service web/www-eu not found');
-      const zone = await until('the zone without the import', () => zoneTargets(core), {
+      const zone = await until('the zone without the import', () => servedTargets(core), {
         accept: (t) => t.eu === undefined,
         timeoutMs: 60_000,
       });

@@ -10,13 +10,12 @@
 import { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeDocuments, zoneConfigMapName } from '../../../api/configmaps.ts';
-import type { CompiledZone } from '../../../api/compiled.ts';
 import { OperatorMetrics } from '../../../operator/observability/metrics.ts';
 import { Operator } from '../../../operator/operator.ts';
 import { HostnameServer } from '../../support/hostname-server.ts';
 import { geoEndpoint, geoZone } from '../../support/objects.ts';
 import { startCluster, type Cluster } from '../../support/operator-cluster.ts';
+import { endpointStatus, resolvedRefs, servedTargets } from '../../support/published-zone.ts';
 import { SYSTEM_NAMESPACE } from '../../support/suite-plane.ts';
 import { until } from '../../support/until.ts';
 
@@ -24,17 +23,6 @@ const NS = SYSTEM_NAMESPACE;
 const GROUP = { group: 'geodns.io', version: 'v1alpha1' };
 const INGRESS_HOST = 'k8s-web-www-0123456789.elb.eu-west-1.example.com';
 const GATEWAY_HOST = 'edge-0123456789.lb.example.net';
-
-interface Condition {
-  type: string;
-  status: string;
-  reason: string;
-  message: string;
-}
-interface EndpointStatus {
-  conditions?: Condition[];
-  targets?: { name: string; source: string; addresses: string[] }[];
-}
 
 let cluster: Cluster;
 let dns: HostnameServer;
@@ -69,25 +57,6 @@ async function setStatus(kind: string, namespace: string, name: string, status: 
     JSON.stringify({ status }),
   ]);
 }
-
-async function zoneTargets(core: CoreV1Api): Promise<Record<string, string[]>> {
-  const cm = await core.readNamespacedConfigMap({ namespace: NS, name: zoneConfigMapName('geo-example') });
-  const text = decodeDocuments({ data: cm.data, binaryData: cm.binaryData }).documents.get('geo.example.com.json');
-  const doc = text ? (JSON.parse(text) as CompiledZone) : undefined;
-  return Object.fromEntries((doc?.routed[0]?.targets ?? []).map((t) => [t.name, t.addresses]));
-}
-
-async function endpointStatus(custom: CustomObjectsApi): Promise<EndpointStatus> {
-  const object = (await custom.getNamespacedCustomObject({
-    ...GROUP,
-    namespace: 'web',
-    plural: 'geoendpoints',
-    name: 'www',
-  })) as { status?: EndpointStatus };
-  return object.status ?? {};
-}
-
-const resolvedRefs = (status: EndpointStatus) => status.conditions?.find((c) => c.type === 'ResolvedRefs');
 
 async function resolutions(result: string): Promise<number> {
   const values = (await metrics.hostnameResolutions.get()).values;
@@ -144,7 +113,7 @@ describe('targets from Ingresses, Gateways and other namespaces', () => {
       }),
     });
 
-    const served = await until('the zone with the Ingress target', () => zoneTargets(core).catch(() => undefined), {
+    const served = await until('the zone with the Ingress target', () => servedTargets(core).catch(() => undefined), {
       accept: (t) => t?.ing !== undefined,
       timeoutMs: 60_000,
     });
@@ -233,7 +202,7 @@ describe('targets from Ingresses, Gateways and other namespaces', () => {
       },
     };
     await apply(grant);
-    const all = await until('the zone with every target', () => zoneTargets(core), {
+    const all = await until('the zone with every target', () => servedTargets(core), {
       accept: (t) => Object.keys(t).length === 4,
       timeoutMs: 60_000,
     });
@@ -256,7 +225,7 @@ describe('targets from Ingresses, Gateways and other namespaces', () => {
 
     // The namespace's owner withdraws the grant: those targets leave, the rest keeps serving.
     await cluster.plane.kubectl(['delete', 'referencegrant', 'geodns-web', '-n', 'infra']);
-    const after = await until('the zone without the other namespace', () => zoneTargets(core), {
+    const after = await until('the zone without the other namespace', () => servedTargets(core), {
       accept: (t) => Object.keys(t).length === 2,
       timeoutMs: 60_000,
     });
@@ -302,7 +271,7 @@ describe('targets from Ingresses, Gateways and other namespaces', () => {
       expect(refs?.message).toContain(
         'target "edge": Gateway infra/edge cannot be read: the operator is not allowed to list gateway.networking.k8s.io Gateway objects',
       );
-      expect(await zoneTargets(core)).toEqual({ dc: ['203.0.113.7'], ing: ['192.0.2.31', '198.51.100.31'] });
+      expect(await servedTargets(core)).toEqual({ dc: ['203.0.113.7'], ing: ['192.0.2.31', '198.51.100.31'] });
     } finally {
       await cluster.plane.kubectl(['apply', '-f', 'deploy/rbac/']);
     }

@@ -9,8 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeDocuments, HEALTH_CONFIGMAP, zoneConfigMapName } from '../../../../api/configmaps.ts';
-import type { CompiledZone } from '../../../../api/compiled.ts';
+import { HEALTH_CONFIGMAP } from '../../../../api/configmaps.ts';
 import type { HealthTable } from '../../../../api/health.ts';
 import { OperatorMetrics } from '../../../../operator/observability/metrics.ts';
 import { Operator } from '../../../../operator/operator.ts';
@@ -25,6 +24,7 @@ import {
 import { createPod, setPodReady } from '../../../../tools/control-plane/pods.ts';
 import { geoEndpoint, geoZone } from '../../../support/objects.ts';
 import { startCluster, type Cluster } from '../../../support/operator-cluster.ts';
+import { geoExampleDocument, servedTargets } from '../../../support/published-zone.ts';
 import { SYSTEM_NAMESPACE } from '../../../support/suite-plane.ts';
 import { until } from '../../../support/until.ts';
 
@@ -96,19 +96,6 @@ async function applyService(side: Side, name: string, ip: string): Promise<void>
     ip: '192.0.2.10',
     ready: true,
   });
-}
-
-async function zoneDocument(side: Side): Promise<CompiledZone | undefined> {
-  const list = await side.core.listNamespacedConfigMap({ namespace: SYSTEM_NAMESPACE });
-  const cm = list.items.find((c) => c.metadata?.name === zoneConfigMapName('geo-example'));
-  if (!cm) return undefined;
-  const text = decodeDocuments({ data: cm.data, binaryData: cm.binaryData }).documents.get('geo.example.com.json');
-  return text ? (JSON.parse(text) as CompiledZone) : undefined;
-}
-
-async function served(side: Side): Promise<Record<string, string[]>> {
-  const doc = await zoneDocument(side);
-  return Object.fromEntries((doc?.routed[0]?.targets ?? []).map((t) => [t.name, t.addresses]));
 }
 
 /** Whether the published health table has target `id` up (a target it does not list is up). */
@@ -189,10 +176,14 @@ afterAll(async () => {
 describe('clusters that share health', () => {
   it("serves the other cluster's Service target with its addresses, its readiness as health", async () => {
     for (const side of [eu, us]) {
-      await until(`cluster ${side.name} serving both targets`, async () => JSON.stringify(await served(side)), {
-        accept: (v) => v === JSON.stringify({ eu: [EU_ADDRESS], us: [US_ADDRESS] }),
-        timeoutMs: 60_000,
-      });
+      await until(
+        `cluster ${side.name} serving both targets`,
+        async () => JSON.stringify(await servedTargets(side.core)),
+        {
+          accept: (v) => v === JSON.stringify({ eu: [EU_ADDRESS], us: [US_ADDRESS] }),
+          timeoutMs: 60_000,
+        },
+      );
     }
     const source = async (side: Side) => (await endpointTargets(side))?.find((t) => t.name === 'eu')?.source;
     await until('cluster us: the EU source in status', () => source(us), {
@@ -226,15 +217,15 @@ describe('clusters that share health', () => {
       },
       JSON_PATCH,
     );
-    await until('cluster eu at its floor', async () => (await zoneDocument(eu))?.serial, {
+    await until('cluster eu at its floor', async () => (await geoExampleDocument(eu.core))?.serial, {
       accept: (serial) => serial === floor,
       timeoutMs: 30_000,
     });
-    const us = await until('cluster us at the same serial', async () => await zoneDocument(usSide()), {
+    const us = await until('cluster us at the same serial', async () => await geoExampleDocument(usSide().core), {
       accept: (doc) => doc?.serial === floor,
       timeoutMs: 30_000,
     });
-    expect(us?.contentHash).toBe((await zoneDocument(eu))?.contentHash);
+    expect(us?.contentHash).toBe((await geoExampleDocument(eu.core))?.contentHash);
   }, 60_000);
 
   it('rejects and counts a request signed with a key it does not share', async () => {
@@ -304,7 +295,7 @@ describe('clusters that share health', () => {
       { timeoutMs: 30_000 },
     );
     // The local Service keeps its own addresses and readiness.
-    expect(await served(us)).toEqual({ eu: [EU_ADDRESS], us: [US_ADDRESS] });
+    expect(await servedTargets(us.core)).toEqual({ eu: [EU_ADDRESS], us: [US_ADDRESS] });
     expect(await health(us, 'web/www/us')).toBe(true);
     await us.custom.patchClusterCustomObject(
       {
@@ -330,7 +321,7 @@ describe('clusters that share health', () => {
     expect(stale?.reason).toBe('PeersStale');
     expect(stale?.message).toMatch(/^peer eu: no document since .* \(peerTimeout 2s\): its targets keep their last/);
     expect(await metricValue(us, 'geodns_operator_peer_age_seconds', { peer: 'eu' })).toBeGreaterThan(2);
-    expect(await served(us)).toEqual({ eu: [EU_ADDRESS], us: [US_ADDRESS] });
+    expect(await servedTargets(us.core)).toEqual({ eu: [EU_ADDRESS], us: [US_ADDRESS] });
     expect(await health(us, 'web/www/eu')).toBe(true);
 
     // A new leader in cluster us during the partition keeps what the zone already serves for eu's target.
@@ -341,7 +332,7 @@ describe('clusters that share health', () => {
       accept: (s) => s === 'Peer not heard yet, as last published: Service web/www-eu',
       timeoutMs: 30_000,
     });
-    expect(await served(us)).toEqual({ eu: [EU_ADDRESS], us: [US_ADDRESS] });
+    expect(await servedTargets(us.core)).toEqual({ eu: [EU_ADDRESS], us: [US_ADDRESS] });
     const reachable = await zoneCondition(us, 'PeersReachable');
     expect(reachable?.message).toMatch(/^peer eu: no document yet/);
   }, 60_000);
