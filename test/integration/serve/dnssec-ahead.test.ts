@@ -5,8 +5,9 @@ import { execFileSync } from 'node:child_process';
 import { cp, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { CITY_MMDB, EXAMPLES, runTool, startServe, type LogLine, type ServeProcess } from '../../support/serve.ts';
+import { CITY_MMDB, EXAMPLES, startServe, type LogLine, type ServeProcess } from '../../support/serve.ts';
 import { startUnbound, type Unbound } from '../../support/unbound.ts';
+import { delv } from '../../support/delv.ts';
 import { tempDir } from '../../support/temp-dir.ts';
 import { until } from '../../support/until.ts';
 
@@ -82,27 +83,8 @@ describe('DNSSEC signing in advance', () => {
     expect(validated.status).toBe('NOERROR');
     expect(validated.flags).toContain('ad');
     expect(validated.answer.filter((r) => r.type === 'A').map((r) => r.data)).toEqual(['203.0.113.99']);
-    expect(await delv(`www.${ZONE}`, 'A')).toContain('; fully validated');
-  }, 60_000);
-
-  /** What delv says of `name` `type` from the server, with the zone's DS as its only trust anchor. */
-  async function delv(name: string, type: string): Promise<string> {
-    const [, , , tag, algorithm, digestType, ...digest] = ds.split(/\s+/);
-    const anchors = path.join(temp.dir, 'anchors.conf');
-    await writeFile(
-      anchors,
-      `trust-anchors { ${ZONE}. static-ds ${tag} ${algorithm} ${digestType} "${digest.join('')}"; };\n`,
+    expect(await delv({ dir: temp.dir, zone: ZONE, ds, port: server.port }, `www.${ZONE}`, 'A')).toContain(
+      '; fully validated',
     );
-    const out = await runTool('delv', [
-      '@127.0.0.1',
-      '-p',
-      String(server.port),
-      '-a',
-      anchors,
-      `+root=${ZONE}`,
-      name,
-      type,
-    ]);
-    return out.stdout + out.stderr;
-  }
+  }, 60_000);
 });

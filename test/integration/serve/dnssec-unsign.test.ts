@@ -6,6 +6,7 @@
 import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { delv } from '../../support/delv.ts';
 import { dsOf, keygen, type KeyPair } from '../../support/dnssec-keys.ts';
 import { CITY_MMDB, EXAMPLES, runCli, runTool, startServe, type ServeProcess } from '../../support/serve.ts';
 import { startUnbound, type Unbound } from '../../support/unbound.ts';
@@ -97,27 +98,11 @@ describe('a zone going unsigned publishes the CDS and CDNSKEY delete records', (
       expect(records.length, type).toBeGreaterThan(0);
       if (data) expect(records.map((r) => r.data)).toEqual([data]);
     }
-    const [, , , tag, algorithm, digestType, ...digest] = ds.split(/\s+/);
-    const anchors = path.join(temp.dir, 'anchors.conf');
-    await writeFile(
-      anchors,
-      `trust-anchors { ${ZONE}. static-ds ${tag} ${algorithm} ${digestType} "${digest.join('')}"; };\n`,
-    );
     for (const [type, data] of [
       ['CDS', '0 0 0 00'],
       ['CDNSKEY', '0 3 0 AA=='],
     ] as const) {
-      const out = await runTool('delv', [
-        '@127.0.0.1',
-        '-p',
-        String(server.port),
-        '-a',
-        anchors,
-        `+root=${ZONE}`,
-        ZONE,
-        type,
-      ]);
-      const text = out.stdout + out.stderr;
+      const text = await delv({ dir: temp.dir, zone: ZONE, ds, port: server.port }, ZONE, type);
       expect(text, type).toContain('; fully validated');
       expect(text, type).toMatch(new RegExp(`\\s${type}\\s+${data}(\\s|$)`, 'm'));
     }

@@ -6,8 +6,9 @@ import { execFileSync } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { CITY_MMDB, EXAMPLES, runCli, runTool, startServe, type ServeProcess } from '../../support/serve.ts';
+import { CITY_MMDB, EXAMPLES, runCli, startServe, type ServeProcess } from '../../support/serve.ts';
 import { startUnbound, type Unbound } from '../../support/unbound.ts';
+import { delv } from '../../support/delv.ts';
 import { tempDir } from '../../support/temp-dir.ts';
 
 const ZONE = 'geo.example.com';
@@ -137,29 +138,10 @@ describe('DNSSEC validated by unbound and delv', () => {
     expect(metrics).toMatch(/^geodns_dnssec_budget_exceeded_total 0$/m);
   }, 60_000);
 
-  /** What delv says of `name` `type` from the server, with the zone's DS as its only trust anchor. */
-  async function delv(name: string, type: string): Promise<string> {
-    const [, , , tag, algorithm, digestType, ...digest] = ds.split(/\s+/);
-    const anchors = path.join(temp.dir, 'anchors.conf');
-    await writeFile(
-      anchors,
-      `trust-anchors { ${ZONE}. static-ds ${tag} ${algorithm} ${digestType} "${digest.join('')}"; };\n`,
-    );
-    const out = await runTool('delv', [
-      '@127.0.0.1',
-      '-p',
-      String(server.port),
-      '-a',
-      anchors,
-      `+root=${ZONE}`,
-      name,
-      type,
-    ]);
-    return out.stdout + out.stderr;
-  }
-
   test('delv reports the answer fully validated', async () => {
-    expect(await delv(`www.${ZONE}`, 'A')).toContain('; fully validated');
+    expect(await delv({ dir: temp.dir, zone: ZONE, ds, port: server.port }, `www.${ZONE}`, 'A')).toContain(
+      '; fully validated',
+    );
   });
 
   test('the apex answers CDS and CDNSKEY for the signing key, signed; unbound and delv validate them', async () => {
@@ -192,7 +174,10 @@ describe('DNSSEC validated by unbound and delv', () => {
     const nodataValidated = await unbound.dig([ZONE, 'SRV']);
     expect(nodataValidated.flags).toContain('ad');
 
-    for (const type of ['CDS', 'CDNSKEY']) expect(await delv(ZONE, type), type).toContain('; fully validated');
+    for (const type of ['CDS', 'CDNSKEY'])
+      expect(await delv({ dir: temp.dir, zone: ZONE, ds, port: server.port }, ZONE, type), type).toContain(
+        '; fully validated',
+      );
   }, 60_000);
 
   test('without DO, dig and kdig get DNSKEY, CDS, CDNSKEY and NSEC unsigned; RRSIG queries are refused', async () => {
