@@ -159,7 +159,7 @@ export async function startNativeUdpServer(options: NativeUdpServerOptions): Pro
     let offset = 0;
     for (let i = 0; i < count; i++) {
       const m = i * META;
-      meta[m + 3] = 0;
+      // meta[m + 3] (the reply length) is 0 until set here: the addon clears it with each datagram.
       try {
         const length = meta[m] as number;
         const client: ClientInfo = { address: addressOf(i), port: meta[m + 1] as number, family, transport: 'udp' };

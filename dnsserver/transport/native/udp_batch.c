@@ -247,7 +247,7 @@ static void send_replies(Sock *s, unsigned n) {
     s->smsgs[k].msg_hdr.msg_iov = &s->siov[k];
     s->smsgs[k].msg_hdr.msg_iovlen = 1;
     s->smsgs[k].msg_hdr.msg_name = &s->names[i];
-    s->smsgs[k].msg_hdr.msg_namelen = s->rmsgs[i].msg_hdr.msg_namelen;
+    s->smsgs[k].msg_hdr.msg_namelen = s->family == 4 ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6);
     offset += (size_t)length;
     k++;
   }
@@ -288,12 +288,11 @@ static void on_readable(uv_poll_t *poll, int status, int events) {
     napi_close_handle_scope(env, scope);
     return;
   }
+  /* One callback scope for all the rounds of this event: Node's per-callback work (async context, the nextTick
+     and microtask queues) once per readable event, not once per batch. */
+  napi_callback_scope callback_scope = NULL;
+  napi_value thrown = NULL;
   for (int round = 0; round < ROUNDS_PER_EVENT && !s->closed; round++) {
-    for (unsigned i = 0; i < s->batch; i++) {
-      s->rmsgs[i].msg_hdr.msg_namelen = sizeof s->names[i];
-      s->rmsgs[i].msg_hdr.msg_flags = 0;
-      s->rmsgs[i].msg_len = 0;
-    }
     int n = recvmmsg(s->fd, s->rmsgs, s->batch, MSG_DONTWAIT, NULL);
     if (n < 0) {
       if (errno == EINTR) continue;
@@ -310,6 +309,9 @@ static void on_readable(uv_poll_t *poll, int status, int events) {
       m[2] = (h->msg_flags & MSG_TRUNC) ? 1 : 0;
       m[3] = 0;
       if (m[2]) s->stats[STAT_CUT] += 1;
+      /* Only the headers recvmmsg filled need setting back for the next read; the reply's address length is the
+         socket family's (send_replies). */
+      h->msg_namelen = sizeof s->names[i];
       uint8_t *a = s->addr + i * 16;
       if (s->names[i].ss_family == AF_INET) {
         struct sockaddr_in *sin = (struct sockaddr_in *)&s->names[i];
@@ -321,19 +323,20 @@ static void on_readable(uv_poll_t *poll, int status, int events) {
         memcpy(a, &sin6->sin6_addr, 16);
       }
     }
+    if (!callback_scope && napi_open_callback_scope(env, global, s->async, &callback_scope) != napi_ok) break;
     napi_create_int32(env, n, &argv[0]);
     napi_value ignored;
-    napi_status called = napi_make_callback(env, s->async, global, callback, 1, argv, &ignored);
+    napi_status called = napi_call_function(env, global, callback, 1, argv, &ignored);
     if (called == napi_pending_exception) {
-      napi_value error;
-      napi_get_and_clear_last_exception(env, &error);
-      napi_fatal_exception(env, error);
+      napi_get_and_clear_last_exception(env, &thrown);
       break;
     }
     if (called != napi_ok || s->closed) break;
     send_replies(s, (unsigned)n);
     if ((unsigned)n < s->batch) break;
   }
+  if (callback_scope) napi_close_callback_scope(env, callback_scope);
+  if (thrown) napi_fatal_exception(env, thrown);
   napi_close_handle_scope(env, scope);
 }
 
@@ -435,6 +438,7 @@ static napi_value js_start(napi_env env, napi_callback_info info) {
     s->rmsgs[i].msg_hdr.msg_iovlen = 1;
     s->rmsgs[i].msg_hdr.msg_name = &s->names[i];
   }
+  for (uint32_t i = 0; i < batch; i++) s->rmsgs[i].msg_hdr.msg_namelen = sizeof s->names[i];
   napi_value name;
   CHECK(env, napi_create_string_utf8(env, "geodns:udp", NAPI_AUTO_LENGTH, &name));
   CHECK(env, napi_async_init(env, NULL, name, &s->async));
