@@ -94,7 +94,7 @@ DNSSEC (off by default, see docs/dnssec.md):
                            limit): cached signatures cost nothing, beyond it a DO query that needs a new one gets
                            TC=1 and its client retries over TCP, which is not limited
   --dnssec-cache N         signatures kept per signed zone and signed answers kept per worker, each
-                           (default ${DEFAULT_DNSSEC_CACHE}, at most ${MAX_CACHE_ENTRIES}; about 1.7 KB of memory an entry); signing in
+                           (default ${DEFAULT_DNSSEC_CACHE}, at most ${MAX_CACHE_ENTRIES}; about 2.2 KB of memory an entry); signing in
                            advance after a change looks at up to N answers and makes up to N/5 signatures
 
 Response rate limiting (UDP; off by default, see docs/serve.md):

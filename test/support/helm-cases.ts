@@ -382,6 +382,14 @@ export const cases: Case[] = [
     },
   },
   {
+    name: 'the cache bounds raised',
+    set: ['dns.answerCache=200000', 'dns.dnssec.cache=10000000'],
+    check: (objects) => {
+      expect(flagValues(dnsArgs(objects), '--answer-cache')).toEqual(['200000']);
+      expect(flagValues(dnsArgs(objects), '--dnssec-cache')).toEqual(['10000000']);
+    },
+  },
+  {
     name: 'a NodePort Service with fixed ports and the Cluster traffic policy',
     set: [
       'dns.service.type=NodePort',
@@ -658,6 +666,7 @@ export const cases: Case[] = [
       expect(dnsPod(objects).topologySpreadConstraints).toBeUndefined();
       expect(dnsArgs(objects)).not.toContain('--nsid');
       expect(dnsArgs(objects)).not.toContain('--dnssec-keys');
+      expect(dnsArgs(objects)).not.toContain('--dnssec-cache');
       expect(dnsPod(objects).volumes?.map((v) => v.name)).not.toContain('dnssec-keys');
     },
   },
