@@ -1,5 +1,6 @@
 // DNSSEC keys for the serve suites: a pair made by BIND's dnssec-keygen, and a folder updated as the kubelet updates
 // a mounted Secret (the files are symlinks through `..data`, and an update is one rename of `..data`).
+import type { CoreV1Api } from '@kubernetes/client-node';
 import { execFileSync } from 'node:child_process';
 import { mkdir, readFile, readdir, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -51,3 +52,16 @@ export async function publishAsSecret(dir: string, version: string, files: Recor
 }
 
 export const pairsOf = (...keys: KeyPair[]) => Object.assign({}, ...keys.map((k) => k.files)) as Record<string, string>;
+
+/** The files of a Secret as text (undefined: no such Secret): what the kubelet would mount. */
+export async function secretFiles(
+  core: CoreV1Api,
+  namespace: string,
+  name: string,
+): Promise<Record<string, string> | undefined> {
+  const secret = await core.readNamespacedSecret({ namespace, name }).catch(() => undefined);
+  if (!secret) return undefined;
+  return Object.fromEntries(
+    Object.entries(secret.data ?? {}).map(([file, value]) => [file, Buffer.from(value, 'base64').toString('utf8')]),
+  );
+}

@@ -45,3 +45,14 @@ export async function endpointStatus(
 }
 
 export const resolvedRefs = (status: EndpointStatus) => status.conditions?.find((c) => c.type === 'ResolvedRefs');
+
+/** The status of the GeoZone geo-example, as the suite types it. */
+export async function geoExampleStatus<T>(custom: CustomObjectsApi): Promise<Partial<T>> {
+  const zone = (await custom.getClusterCustomObject({
+    group: 'geodns.io',
+    version: 'v1alpha1',
+    plural: 'geozones',
+    name: 'geo-example',
+  })) as { status?: Partial<T> };
+  return zone.status ?? {};
+}

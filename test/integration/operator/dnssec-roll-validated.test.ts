@@ -10,11 +10,12 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OperatorMetrics } from '../../../operator/observability/metrics.ts';
 import { Operator } from '../../../operator/operator.ts';
-import { keygen, publishAsSecret } from '../../support/dnssec-keys.ts';
+import { keygen, publishAsSecret, secretFiles } from '../../support/dnssec-keys.ts';
 import type { DigResult } from '../../support/dig.ts';
 import { DsParent } from '../../support/ds-parent.ts';
 import { geoEndpoint, geoZone } from '../../support/objects.ts';
 import { startCluster, type Cluster } from '../../support/operator-cluster.ts';
+import { geoExampleStatus } from '../../support/published-zone.ts';
 import { CITY_MMDB, startServe, type ServeProcess } from '../../support/serve.ts';
 import { SYSTEM_NAMESPACE } from '../../support/suite-plane.ts';
 import { tempDir, type TempDir } from '../../support/temp-dir.ts';
@@ -69,21 +70,6 @@ afterAll(async () => {
   await cluster?.stop();
   await temp?.remove();
 }, 60_000);
-
-async function zoneStatus(): Promise<ZoneStatus> {
-  const zone = (await custom.getClusterCustomObject({ ...GROUP, plural: 'geozones', name: 'geo-example' })) as {
-    status?: ZoneStatus;
-  };
-  return zone.status ?? {};
-}
-
-async function secretFiles(): Promise<Record<string, string> | undefined> {
-  const secret = await core.readNamespacedSecret({ namespace: NS, name: KEY_SECRET }).catch(() => undefined);
-  if (!secret?.data) return undefined;
-  return Object.fromEntries(
-    Object.entries(secret.data).map(([file, value]) => [file, Buffer.from(value, 'base64').toString('utf8')]),
-  );
-}
 
 /** Runs `step` every `intervalMs` until stop() (which waits for the step under way). */
 function every(intervalMs: number, step: () => Promise<void>): { stop(): Promise<void> } {
@@ -151,13 +137,13 @@ describe('a key roll with a validator validating throughout', { timeout: 150_000
     let version = 0;
     let phase = NO_ROLL;
     const kubelet = every(300, async () => {
-      const files = await secretFiles();
+      const files = await secretFiles(core, NS, KEY_SECRET);
       const text = JSON.stringify(files ?? {});
       if (files && text !== mounted) {
         await publishAsSecret(keysDir, `v${++version}`, files);
         mounted = text;
       }
-      phase = (await zoneStatus()).dnssec?.roll?.phase ?? NO_ROLL;
+      phase = (await geoExampleStatus<ZoneStatus>(custom)).dnssec?.roll?.phase ?? NO_ROLL;
     });
     stops.push(() => kubelet.stop());
 
@@ -167,7 +153,7 @@ describe('a key roll with a validator validating throughout', { timeout: 150_000
     );
     stops.push(async () => void (await server.stop()));
 
-    const first = await until('the first key and its DS', zoneStatus, {
+    const first = await until('the first key and its DS', () => geoExampleStatus<ZoneStatus>(custom), {
       timeoutMs: 30_000,
       accept: (s) => s.dnssec?.ds?.length === 1,
     });
@@ -177,7 +163,7 @@ describe('a key roll with a validator validating throughout', { timeout: 150_000
       accept: (r) => r.status === 'NOERROR' && signers(r, 'A').join() === String(oldTag),
     });
     await parent.setDs([first.dnssec!.ds![0]!.rdata]);
-    await until("the parent's DS matching", zoneStatus, {
+    await until("the parent's DS matching", () => geoExampleStatus<ZoneStatus>(custom), {
       timeoutMs: 30_000,
       accept: (s) => s.dnssec?.parent?.state === 'Matches',
     });
@@ -233,7 +219,7 @@ describe('a key roll with a validator validating throughout', { timeout: 150_000
     await until('samples before the roll', () => samples.length >= 4, { timeoutMs: 30_000 });
 
     await cluster.plane.kubectl(['annotate', '--overwrite', 'gz', 'geo-example', 'geodns.io/dnssec-roll=r1']);
-    const pending = await until('the roll waiting for the DS', zoneStatus, {
+    const pending = await until('the roll waiting for the DS', () => geoExampleStatus<ZoneStatus>(custom), {
       timeoutMs: 30_000,
       accept: (s) => s.dnssec?.roll?.phase === 'DSPending',
     });
@@ -248,7 +234,7 @@ describe('a key roll with a validator validating throughout', { timeout: 150_000
     await parent.setDs([newDs]);
     expect(await parent.ds()).toEqual([newDs]);
 
-    await until('the old key retired', zoneStatus, {
+    await until('the old key retired', () => geoExampleStatus<ZoneStatus>(custom), {
       timeoutMs: 30_000,
       accept: (s) => s.dnssec?.keys?.length === 1 && s.dnssec.roll === undefined,
     });
@@ -261,7 +247,9 @@ describe('a key roll with a validator validating throughout', { timeout: 150_000
       },
     );
     expect(served.answer.filter((r) => r.type === 'DNSKEY')).toHaveLength(1);
-    expect((await zoneStatus()).dnssec?.keys).toEqual([expect.objectContaining({ keyTag: newTag, state: 'Active' })]);
+    expect((await geoExampleStatus<ZoneStatus>(custom)).dnssec?.keys).toEqual([
+      expect.objectContaining({ keyTag: newTag, state: 'Active' }),
+    ]);
     const settled = samples.length;
     await until(
       'samples after the roll',

@@ -6,18 +6,19 @@
 // broken one gives a condition naming the file, and the last good keys stay. Going unsigned (spec.dnssec.unsign):
 // the document says deleteDs, and once a knotd parent has had no DS for its TTL the condition says UnsignSafe.
 import { execFileSync } from 'node:child_process';
-import { mkdir, readFile, rename, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import pino from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { DOCUMENT_LABEL, ZONE_DOCUMENT, decodeDocuments } from '../../../api/configmaps.ts';
 import { parseKeyFileBase, parseKeyPair } from '../../../lib/dnssec/bind.ts';
 import { OperatorMetrics } from '../../../operator/observability/metrics.ts';
 import { Operator } from '../../../operator/operator.ts';
+import { publishAsSecret, secretFiles } from '../../support/dnssec-keys.ts';
 import { geoEndpoint, geoZone } from '../../support/objects.ts';
 import { DsParent } from '../../support/ds-parent.ts';
 import { startCluster, type Cluster } from '../../support/operator-cluster.ts';
+import { geoExampleDocument, geoExampleStatus } from '../../support/published-zone.ts';
 import { startServe, CITY_MMDB, type ServeProcess } from '../../support/serve.ts';
 import { SYSTEM_NAMESPACE } from '../../support/suite-plane.ts';
 import { tempDir, type TempDir } from '../../support/temp-dir.ts';
@@ -94,38 +95,6 @@ async function applyZone(dnssec: Record<string, unknown>): Promise<void> {
   });
 }
 
-async function zoneStatus(): Promise<ZoneStatus> {
-  const zone = (await custom.getClusterCustomObject({ ...GROUP, plural: 'geozones', name: 'geo-example' })) as {
-    status?: ZoneStatus;
-  };
-  return zone.status ?? {};
-}
-
-async function secretFiles(name: string): Promise<Record<string, string> | undefined> {
-  const secret = await core.readNamespacedSecret({ namespace: NS, name }).catch(() => undefined);
-  if (!secret) return undefined;
-  return Object.fromEntries(
-    Object.entries(secret.data ?? {}).map(([file, value]) => [file, Buffer.from(value, 'base64').toString('utf8')]),
-  );
-}
-
-/** The published zone document's serial and DNSSEC mark (undefined: not published yet). */
-async function publishedZone(): Promise<
-  { serial: number; dnssec?: { keyTags: number[]; deleteDs?: boolean } } | undefined
-> {
-  const list = await core.listNamespacedConfigMap({
-    namespace: NS,
-    labelSelector: `${DOCUMENT_LABEL}=${ZONE_DOCUMENT}`,
-  });
-  for (const configMap of list.items) {
-    for (const text of decodeDocuments(configMap).documents.values()) {
-      const document = JSON.parse(text) as { zone: string; serial: number; dnssec?: { keyTags: number[] } };
-      if (document.zone === ZONE) return document;
-    }
-  }
-  return undefined;
-}
-
 /** The pairs of a set of files, parsed and checked by the code the DNS pods use. */
 function keysOf(files: Record<string, string>) {
   return Object.keys(files)
@@ -146,15 +115,6 @@ async function dsFromKey(dir: string, name: string, text: string): Promise<strin
   const file = path.join(dir, name);
   await writeFile(file, text);
   return execFileSync('dnssec-dsfromkey', ['-2', file], { encoding: 'utf8' }).trim().replace(/\s+/g, ' ');
-}
-
-/** Writes `files` into `dir` as the kubelet lays out a Secret volume: `..<version>/`, `..data` → it, symlinks. */
-async function mountLikeKubelet(dir: string, files: Record<string, string>): Promise<void> {
-  await mkdir(path.join(dir, '..v1'), { recursive: true });
-  for (const [name, text] of Object.entries(files)) await writeFile(path.join(dir, '..v1', name), text);
-  await symlink('..v1', path.join(dir, '..data_tmp'));
-  await rename(path.join(dir, '..data_tmp'), path.join(dir, '..data'));
-  for (const name of Object.keys(files)) await symlink(path.join('..data', name), path.join(dir, name));
 }
 
 /** A dnssec-keygen pair as a user puts it in a Secret (whose keys cannot hold BIND's '+'): csk.key, csk.private. */
@@ -182,7 +142,7 @@ describe('DNSSEC keys kept by the operator', { timeout: 120_000 }, () => {
   it('makes a key for a signed zone, gives its DS in status, and the DNS pods sign with it for unbound', async () => {
     startOperator();
     await applyZone({ enabled: true });
-    const files = await until('the key Secret', () => secretFiles(KEY_SECRET), { timeoutMs: 30_000 });
+    const files = await until('the key Secret', () => secretFiles(core, NS, KEY_SECRET), { timeoutMs: 30_000 });
     const keys = keysOf(files);
     expect(keys.map((k) => [k.zone, k.algorithm, k.flags])).toEqual([[ZONE, 13, 257]]);
     const key = keys[0]!;
@@ -192,7 +152,7 @@ describe('DNSSEC keys kept by the operator', { timeout: 120_000 }, () => {
     const status = await until(
       'status.dnssec',
       async () => {
-        const s = await zoneStatus();
+        const s = await geoExampleStatus<ZoneStatus>(custom);
         return s.dnssec?.ds?.length ? s : undefined;
       },
       { timeoutMs: 30_000 },
@@ -209,7 +169,7 @@ describe('DNSSEC keys kept by the operator', { timeout: 120_000 }, () => {
 
     // The published document says the zone is signed, and by which key.
     const marked = await until('the document marked signed', async () => {
-      const published = await publishedZone();
+      const published = await geoExampleDocument(core);
       return published?.dnssec ? published : undefined;
     });
     expect(marked.dnssec).toEqual({ keyTags: [key.keyTag] });
@@ -220,8 +180,8 @@ describe('DNSSEC keys kept by the operator', { timeout: 120_000 }, () => {
     const restarted = startOperator();
     await until('the new operator leading', () => restarted.isLeader, { timeoutMs: 30_000 });
     await restarted.settled();
-    expect(keysOf((await secretFiles(KEY_SECRET))!).map((k) => k.keyTag)).toEqual([key.keyTag]);
-    expect(await publishedZone()).toMatchObject({ serial: marked.serial, dnssec: { keyTags: [key.keyTag] } });
+    expect(keysOf((await secretFiles(core, NS, KEY_SECRET))!).map((k) => k.keyTag)).toEqual([key.keyTag]);
+    expect(await geoExampleDocument(core)).toMatchObject({ serial: marked.serial, dnssec: { keyTags: [key.keyTag] } });
 
     // Removing spec.dnssec altogether turns nothing unsigned: the key stays in the Secret (Retained) and the document
     // stays marked, so a DNS pod restarted without the Secret still refuses to answer the zone unsigned.
@@ -234,7 +194,7 @@ describe('DNSSEC keys kept by the operator', { timeout: 120_000 }, () => {
       '-p',
       '[{"op":"remove","path":"/spec/dnssec"}]',
     ]);
-    const retained = await until('the key retained', zoneStatus, {
+    const retained = await until('the key retained', () => geoExampleStatus<ZoneStatus>(custom), {
       timeoutMs: 30_000,
       accept: (s) => s.dnssec?.keys?.[0]?.state === 'Retained',
     });
@@ -243,7 +203,7 @@ describe('DNSSEC keys kept by the operator', { timeout: 120_000 }, () => {
       reason: 'DisabledKeysKept',
     });
     await restarted.settled();
-    expect((await publishedZone())?.dnssec).toEqual({ keyTags: [key.keyTag] });
+    expect((await geoExampleDocument(core))?.dnssec).toEqual({ keyTags: [key.keyTag] });
 
     // A DNS pod started before the kubelet has filled the Secret's folder: not ready, and SERVFAIL, not unsigned.
     const mount = path.join(temp.dir, 'mount');
@@ -263,7 +223,7 @@ describe('DNSSEC keys kept by the operator', { timeout: 120_000 }, () => {
     expect(early.raw).toMatch(/EDE: 14 \(Not Ready\)/);
 
     // The Secret as the kubelet mounts it: the pod is ready and signs with it.
-    await mountLikeKubelet(mount, files);
+    await publishAsSecret(mount, 'v1', files);
     await until('ready', () => server.fetch('/readyz'), { accept: (r) => r.status === 200, timeoutMs: 30_000 });
     await until('the zone served', async () => (await server.dig([`www.${ZONE}`, 'A'])).status === 'NOERROR', {
       timeoutMs: 30_000,
@@ -284,7 +244,9 @@ describe('DNSSEC keys kept by the operator', { timeout: 120_000 }, () => {
       plural: 'geozones',
       body: geoZone({ dnssec: { enabled: true }, soa: { hostmaster: 'hostmaster.example.com', ttl: 1 } }),
     });
-    const first = await until('the first key', async () => (await zoneStatus()).dnssec?.keys, { timeoutMs: 30_000 });
+    const first = await until('the first key', async () => (await geoExampleStatus<ZoneStatus>(custom)).dnssec?.keys, {
+      timeoutMs: 30_000,
+    });
     const oldTag = first[0]!.keyTag;
     const annotate = (annotations: Record<string, string>) =>
       cluster.plane.kubectl([
@@ -297,13 +259,15 @@ describe('DNSSEC keys kept by the operator', { timeout: 120_000 }, () => {
     await annotate({ 'geodns.io/dnssec-roll': 'r1', 'geodns.io/dnssec-parent-ds-ttl': '2' });
 
     // Published, then (no DNS pod to wait for, DNSKEY TTL 1 s) DSPending: both keys in the Secret and in the DS list.
-    const pending = await until('the roll waiting for the DS', zoneStatus, {
+    const pending = await until('the roll waiting for the DS', () => geoExampleStatus<ZoneStatus>(custom), {
       timeoutMs: 30_000,
       accept: (status) => status.dnssec?.roll?.phase === 'DSPending',
     });
     const newTag = pending.dnssec!.roll!.newKeyTag;
     expect(pending.dnssec?.roll?.oldKeyTags).toEqual([oldTag]);
-    expect(new Set(keysOf((await secretFiles(KEY_SECRET))!).map((k) => k.keyTag))).toEqual(new Set([oldTag, newTag]));
+    expect(new Set(keysOf((await secretFiles(core, NS, KEY_SECRET))!).map((k) => k.keyTag))).toEqual(
+      new Set([oldTag, newTag]),
+    );
     expect(pending.dnssec?.keys?.map((k) => [k.keyTag, k.state]).sort()).toEqual(
       [
         [oldTag, 'Retiring'],
@@ -315,18 +279,18 @@ describe('DNSSEC keys kept by the operator', { timeout: 120_000 }, () => {
       `geodns.io/dnssec-ds-updated=${newTag}`,
     );
     // The published document names both keys: the DNS pods sign with both.
-    expect((await publishedZone())?.dnssec?.keyTags).toEqual([oldTag, newTag].sort((a, b) => a - b));
+    expect((await geoExampleDocument(core))?.dnssec?.keyTags).toEqual([oldTag, newTag].sort((a, b) => a - b));
 
     // The parent's DS confirmed: after its TTL (2 s) the old key leaves the Secret, the status and the document.
     await annotate({ 'geodns.io/dnssec-ds-updated': String(newTag) });
-    const done = await until('the old key retired', zoneStatus, {
+    const done = await until('the old key retired', () => geoExampleStatus<ZoneStatus>(custom), {
       timeoutMs: 30_000,
       accept: (status) => status.dnssec?.keys?.length === 1 && status.dnssec.roll === undefined,
     });
     expect(done.dnssec?.keys).toEqual([expect.objectContaining({ keyTag: newTag, state: 'Active' })]);
     expect(done.dnssec?.keyTags).toBe(String(newTag));
-    expect(keysOf((await secretFiles(KEY_SECRET))!).map((k) => k.keyTag)).toEqual([newTag]);
-    await until('the document marked with the new key alone', publishedZone, {
+    expect(keysOf((await secretFiles(core, NS, KEY_SECRET))!).map((k) => k.keyTag)).toEqual([newTag]);
+    await until('the document marked with the new key alone', () => geoExampleDocument(core), {
       timeoutMs: 30_000,
       accept: (zone) => zone?.dnssec?.keyTags.join() === String(newTag),
     });
@@ -343,7 +307,7 @@ describe('DNSSEC keys kept by the operator', { timeout: 120_000 }, () => {
     await restarted.settled();
     await new Promise((resolve) => setTimeout(resolve, 1000));
     await restarted.settled();
-    expect(keysOf((await secretFiles(KEY_SECRET))!).map((k) => k.keyTag)).toEqual([newTag]);
+    expect(keysOf((await secretFiles(core, NS, KEY_SECRET))!).map((k) => k.keyTag)).toEqual([newTag]);
   });
 
   it("checks the parent's DS (Missing, Matches, Mismatch) and rolls on by itself once the parent holds the new DS", async () => {
@@ -360,7 +324,7 @@ describe('DNSSEC keys kept by the operator', { timeout: 120_000 }, () => {
         soa: { hostmaster: 'hostmaster.example.com', ttl: 1 },
       }),
     });
-    const missing = await until("the parent's DS checked", zoneStatus, {
+    const missing = await until("the parent's DS checked", () => geoExampleStatus<ZoneStatus>(custom), {
       timeoutMs: 30_000,
       accept: (status) => status.dnssec?.parent?.state === 'Missing',
     });
@@ -370,7 +334,7 @@ describe('DNSSEC keys kept by the operator', { timeout: 120_000 }, () => {
 
     // The user pastes status.dnssec.ds at the registrar: Matches, with an Event.
     await parent.setDs([oldDs]);
-    const matches = await until("the parent's DS matching", zoneStatus, {
+    const matches = await until("the parent's DS matching", () => geoExampleStatus<ZoneStatus>(custom), {
       timeoutMs: 30_000,
       accept: (status) => status.dnssec?.parent?.state === 'Matches',
     });
@@ -378,7 +342,7 @@ describe('DNSSEC keys kept by the operator', { timeout: 120_000 }, () => {
 
     // A roll: DSPending waits for the parent; once its DS points at the new key the roll goes on, no annotation.
     await cluster.plane.kubectl(['annotate', '--overwrite', 'gz', 'geo-example', 'geodns.io/dnssec-roll=r1']);
-    const pending = await until('the roll waiting for the DS', zoneStatus, {
+    const pending = await until('the roll waiting for the DS', () => geoExampleStatus<ZoneStatus>(custom), {
       timeoutMs: 30_000,
       accept: (status) => status.dnssec?.roll?.phase === 'DSPending',
     });
@@ -386,7 +350,7 @@ describe('DNSSEC keys kept by the operator', { timeout: 120_000 }, () => {
     const newDs = pending.dnssec!.ds!.find((d) => d.keyTag === newTag)!.rdata;
     await parent.setDs([newDs]);
     // Retiring waits the parent's DS TTL, which the parent's own servers gave (2 s): then the old key goes.
-    const done = await until('the old key retired', zoneStatus, {
+    const done = await until('the old key retired', () => geoExampleStatus<ZoneStatus>(custom), {
       timeoutMs: 30_000,
       accept: (status) => status.dnssec?.keys?.length === 1 && status.dnssec.roll === undefined,
     });
@@ -395,7 +359,7 @@ describe('DNSSEC keys kept by the operator', { timeout: 120_000 }, () => {
 
     // A DS for a key the zone does not have: Mismatch, with a Warning naming the record.
     await parent.setDs([oldDs]);
-    const mismatch = await until("the parent's DS not matching", zoneStatus, {
+    const mismatch = await until("the parent's DS not matching", () => geoExampleStatus<ZoneStatus>(custom), {
       timeoutMs: 30_000,
       accept: (status) => status.dnssec?.parent?.state === 'Mismatch',
     });
@@ -419,13 +383,13 @@ describe('DNSSEC keys kept by the operator', { timeout: 120_000 }, () => {
       plural: 'geozones',
       body: geoZone({ dnssec: { enabled: true, parent: { servers } } }),
     });
-    const signed = await until('a key', zoneStatus, {
+    const signed = await until('a key', () => geoExampleStatus<ZoneStatus>(custom), {
       timeoutMs: 30_000,
       accept: (status) => status.dnssec?.parent?.state === 'Missing',
     });
     const tag = signed.dnssec!.keys![0]!.keyTag;
     await parent.setDs([signed.dnssec!.ds![0]!.rdata]);
-    await until("the parent's DS matching", zoneStatus, {
+    await until("the parent's DS matching", () => geoExampleStatus<ZoneStatus>(custom), {
       timeoutMs: 30_000,
       accept: (status) => status.dnssec?.parent?.state === 'Matches',
     });
@@ -434,13 +398,13 @@ describe('DNSSEC keys kept by the operator', { timeout: 120_000 }, () => {
       cluster.plane.kubectl(['patch', 'gz', 'geo-example', '--type=merge', '-p', JSON.stringify({ spec: { dnssec } })]);
     await expect(patch({ enabled: true, unsign: true })).rejects.toThrow(/dnssec.unsign takes the zone off DNSSEC/);
     await patch({ enabled: false, unsign: true });
-    const document = await until('the document saying deleteDs', publishedZone, {
+    const document = await until('the document saying deleteDs', () => geoExampleDocument(core), {
       timeoutMs: 30_000,
       accept: (d) => d?.dnssec?.deleteDs === true,
     });
     expect(document?.dnssec).toEqual({ keyTags: [tag], deleteDs: true });
     const dnssecCondition = (status: ZoneStatus) => status.conditions?.find((c) => c.type === 'DNSSEC');
-    const unsigning = await until('Unsigning', zoneStatus, {
+    const unsigning = await until('Unsigning', () => geoExampleStatus<ZoneStatus>(custom), {
       timeoutMs: 30_000,
       accept: (status) => dnssecCondition(status)?.reason === 'Unsigning',
     });
@@ -451,7 +415,7 @@ describe('DNSSEC keys kept by the operator', { timeout: 120_000 }, () => {
 
     // The parent drops the DS (as one that scans CDS does): after its TTL (2 s, as its own servers gave it), safe.
     await parent.setDs([]);
-    const safe = await until('UnsignSafe', zoneStatus, {
+    const safe = await until('UnsignSafe', () => geoExampleStatus<ZoneStatus>(custom), {
       timeoutMs: 30_000,
       accept: (status) => dnssecCondition(status)?.reason === 'UnsignSafe',
     });
@@ -460,16 +424,19 @@ describe('DNSSEC keys kept by the operator', { timeout: 120_000 }, () => {
     const events = await core.listNamespacedEvent({ namespace: 'default' });
     expect(events.items.filter((e) => e.reason === 'DNSSECParentDSRemoved')).toHaveLength(1);
     // Still signed until the keys go: the keys in the Secret, the document marked.
-    expect(keysOf((await secretFiles(KEY_SECRET))!).map((k) => k.keyTag)).toEqual([tag]);
-    expect((await publishedZone())?.dnssec).toEqual({ keyTags: [tag], deleteDs: true });
+    expect(keysOf((await secretFiles(core, NS, KEY_SECRET))!).map((k) => k.keyTag)).toEqual([tag]);
+    expect((await geoExampleDocument(core))?.dnssec).toEqual({ keyTags: [tag], deleteDs: true });
 
     // The command the condition gives removes the keys; the zone is unmarked then.
     const command = /kubectl -n (\S+) patch secret (\S+) --type=json -p '([^']+)'/.exec(message);
     expect(command?.slice(1, 3)).toEqual([NS, KEY_SECRET]);
     await cluster.plane.kubectl(['-n', NS, 'patch', 'secret', KEY_SECRET, '--type=json', '-p', command![3]!]);
-    expect(await secretFiles(KEY_SECRET)).toEqual({});
-    await until('the document unmarked', publishedZone, { timeoutMs: 30_000, accept: (d) => d?.dnssec === undefined });
-    const off = await until('DNSSEC off', zoneStatus, {
+    expect(await secretFiles(core, NS, KEY_SECRET)).toEqual({});
+    await until('the document unmarked', () => geoExampleDocument(core), {
+      timeoutMs: 30_000,
+      accept: (d) => d?.dnssec === undefined,
+    });
+    const off = await until('DNSSEC off', () => geoExampleStatus<ZoneStatus>(custom), {
       timeoutMs: 30_000,
       accept: (s) => s.dnssec?.keyTags === 'off',
     });
@@ -488,7 +455,7 @@ describe('DNSSEC keys kept by the operator', { timeout: 120_000 }, () => {
     const files = await until(
       'the adopted key',
       async () => {
-        const f = await secretFiles(KEY_SECRET);
+        const f = await secretFiles(core, NS, KEY_SECRET);
         return f && f[`${adoptedBase}.key`] ? f : undefined;
       },
       { timeoutMs: 30_000 },
@@ -498,7 +465,7 @@ describe('DNSSEC keys kept by the operator', { timeout: 120_000 }, () => {
     const adopted = await until(
       'status.dnssec of the adopted key',
       async () => {
-        const s = await zoneStatus();
+        const s = await geoExampleStatus<ZoneStatus>(custom);
         return s.dnssec?.ds?.length ? s : undefined;
       },
       { timeoutMs: 30_000 },
@@ -518,7 +485,7 @@ describe('DNSSEC keys kept by the operator', { timeout: 120_000 }, () => {
     const condition = await until(
       'the KeySecretInvalid condition',
       async () => {
-        const c = (await zoneStatus()).conditions?.find((x) => x.type === 'DNSSEC');
+        const c = (await geoExampleStatus<ZoneStatus>(custom)).conditions?.find((x) => x.type === 'DNSSEC');
         return c?.reason === 'KeySecretInvalid' ? c : undefined;
       },
       { timeoutMs: 30_000 },
@@ -526,7 +493,9 @@ describe('DNSSEC keys kept by the operator', { timeout: 120_000 }, () => {
     expect(condition.status).toBe('False');
     expect(condition.message).toContain("Secret my-keys: csk.private:2: algorithm '8 (RSASHA256)' is not supported");
     expect(condition.message).toContain('keep signing');
-    expect(await secretFiles(KEY_SECRET)).toEqual(files);
-    expect((await zoneStatus()).dnssec?.ds?.map((d) => d.record.toLowerCase())).toEqual([ds.toLowerCase()]);
+    expect(await secretFiles(core, NS, KEY_SECRET)).toEqual(files);
+    expect((await geoExampleStatus<ZoneStatus>(custom)).dnssec?.ds?.map((d) => d.record.toLowerCase())).toEqual([
+      ds.toLowerCase(),
+    ]);
   });
 });

@@ -7,18 +7,18 @@
 // key stays published, also by a restarted operator that has not heard the peer since. A key both clusters share
 // (keySecretRef naming the same dnssec-keygen pair in each) is published once: one DS, the same document in both.
 import { execFileSync } from 'node:child_process';
-import { mkdir, readFile, rename, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DOCUMENT_LABEL, ZONE_DOCUMENT, decodeDocuments } from '../../../api/configmaps.ts';
-import type { CompiledZone } from '../../../api/compiled.ts';
 import { OperatorMetrics } from '../../../operator/observability/metrics.ts';
 import { Operator } from '../../../operator/operator.ts';
 import type { DnsRecord } from '../../support/dig.ts';
+import { publishAsSecret, secretFiles } from '../../support/dnssec-keys.ts';
 import { geoEndpoint, geoZone } from '../../support/objects.ts';
 import { startCluster, type Cluster } from '../../support/operator-cluster.ts';
+import { geoExampleDocument } from '../../support/published-zone.ts';
 import { CITY_MMDB, startServe, type ServeProcess } from '../../support/serve.ts';
 import { SYSTEM_NAMESPACE } from '../../support/suite-plane.ts';
 import { tempDir, type TempDir } from '../../support/temp-dir.ts';
@@ -86,39 +86,6 @@ async function dnssecDs(side: Side): Promise<DsStatus[]> {
     status?: { dnssec?: { ds?: DsStatus[] } };
   };
   return zone.status?.dnssec?.ds ?? [];
-}
-
-async function publishedZone(side: Side): Promise<CompiledZone | undefined> {
-  const list = await side.core.listNamespacedConfigMap({
-    namespace: NS,
-    labelSelector: `${DOCUMENT_LABEL}=${ZONE_DOCUMENT}`,
-  });
-  for (const configMap of list.items) {
-    for (const text of decodeDocuments(configMap).documents.values()) {
-      const document = JSON.parse(text) as CompiledZone;
-      if (document.zone === ZONE) return document;
-    }
-  }
-  return undefined;
-}
-
-async function secretFiles(side: Side): Promise<Record<string, string> | undefined> {
-  const secret = await side.core
-    .readNamespacedSecret({ namespace: NS, name: 'geodns-dnssec-keys' })
-    .catch(() => undefined);
-  if (!secret?.data) return undefined;
-  return Object.fromEntries(
-    Object.entries(secret.data).map(([file, value]) => [file, Buffer.from(value, 'base64').toString('utf8')]),
-  );
-}
-
-/** Writes `files` into `dir` as the kubelet lays out a Secret volume: `..<version>/`, `..data` → it, symlinks. */
-async function mountLikeKubelet(dir: string, files: Record<string, string>): Promise<void> {
-  await mkdir(path.join(dir, '..v1'), { recursive: true });
-  for (const [name, text] of Object.entries(files)) await writeFile(path.join(dir, '..v1', name), text);
-  await symlink('..v1', path.join(dir, '..data_tmp'));
-  await rename(path.join(dir, '..data_tmp'), path.join(dir, '..data'));
-  for (const name of Object.keys(files)) await symlink(path.join('..data', name), path.join(dir, name));
 }
 
 /** unbound validating with `anchors` (DS or DNSKEY records) only, sending the zone's queries to `server` alone. */
@@ -204,10 +171,14 @@ describe('two clusters signing one zone with keys of their own', { timeout: 180_
     // Each published document: its own key tag, the peer's key to publish.
     for (const side of sides) {
       const other = side.name === 'eu' ? 'us' : 'eu';
-      const document = await until(`${side.name}'s document publishing ${other}'s key`, () => publishedZone(side), {
-        accept: (d) => d?.dnssec?.publishedKeys?.length === 1,
-        timeoutMs: 30_000,
-      });
+      const document = await until(
+        `${side.name}'s document publishing ${other}'s key`,
+        () => geoExampleDocument(side.core),
+        {
+          accept: (d) => d?.dnssec?.publishedKeys?.length === 1,
+          timeoutMs: 30_000,
+        },
+      );
       expect(document?.dnssec?.keyTags).toEqual([own(side.name).keyTag]);
       expect(document?.dnssec?.publishedKeys?.map((k) => [k.cluster, k.flags, k.algorithm])).toEqual([
         [other, 257, 13],
@@ -215,10 +186,10 @@ describe('two clusters signing one zone with keys of their own', { timeout: 180_
     }
 
     for (const side of sides) {
-      const files = await until(`${side.name}'s key Secret`, () => secretFiles(side));
+      const files = await until(`${side.name}'s key Secret`, () => secretFiles(side.core, NS, 'geodns-dnssec-keys'));
       const mount = path.join(temp.dir, `keys-${side.name}`);
       await mkdir(mount);
-      await mountLikeKubelet(mount, files);
+      await publishAsSecret(mount, 'v1', files);
       side.server = await startServe(['--kube', '--kubeconfig', side.cluster.dnsKubeconfig, '--namespace', NS], {
         geoip: CITY_MMDB,
         args: ['--dnssec-keys', mount],
@@ -311,7 +282,7 @@ describe('two clusters signing one zone with keys of their own', { timeout: 180_
       accept: (s) => s?.roll?.phase === 'DSPending',
       timeoutMs: 30_000,
     });
-    const usKeys = (await publishedZone(us()))?.dnssec?.publishedKeys ?? [];
+    const usKeys = (await geoExampleDocument(us().core))?.dnssec?.publishedKeys ?? [];
     expect(usKeys.filter((k) => k.cluster === 'eu')).toHaveLength(2);
 
     // The DS swapped: the old key retires in eu, and leaves us's DNSKEY rrset with it.
@@ -326,7 +297,7 @@ describe('two clusters signing one zone with keys of their own', { timeout: 180_
       accept: (s) => s?.keyTags === String(newTag) && s.roll === undefined,
       timeoutMs: 30_000,
     });
-    await until("us publishing eu's new key alone", () => publishedZone(us()), {
+    await until("us publishing eu's new key alone", () => geoExampleDocument(us().core), {
       accept: (d) => d?.dnssec?.publishedKeys?.filter((k) => k.cluster === 'eu').length === 1,
       timeoutMs: 30_000,
     });
@@ -339,12 +310,12 @@ describe('two clusters signing one zone with keys of their own', { timeout: 180_
 
   it("keeps a stopped peer's key published, also after its own operator restarts without hearing the peer", async () => {
     await eu().operator.stop();
-    const before = await publishedZone(us());
+    const before = await geoExampleDocument(us().core);
     expect(before?.dnssec?.publishedKeys?.map((k) => k.cluster)).toEqual(['eu']);
     // Stale after 2 s; polls go on failing meanwhile.
     await new Promise((resolve) => setTimeout(resolve, 3000));
     await us().operator.settled();
-    expect((await publishedZone(us()))?.dnssec).toEqual(before?.dnssec);
+    expect((await geoExampleDocument(us().core))?.dnssec).toEqual(before?.dnssec);
 
     await us().operator.stop();
     const port = Number(new URL(us().url).port);
@@ -353,7 +324,7 @@ describe('two clusters signing one zone with keys of their own', { timeout: 180_
     await us().operator.settled();
     await new Promise((resolve) => setTimeout(resolve, 1000));
     await us().operator.settled();
-    const after = await publishedZone(us());
+    const after = await geoExampleDocument(us().core);
     expect(after?.dnssec).toEqual(before?.dnssec);
     expect(after?.serial).toBe(before?.serial);
     const reply = await (us().server as ServeProcess).dig([ZONE, 'DNSKEY', '+dnssec']);
@@ -397,7 +368,7 @@ describe('two clusters signing one zone with keys of their own', { timeout: 180_
     }
     const documents = await until(
       'the same document in both clusters',
-      async () => Promise.all(sides.map((side) => publishedZone(side))),
+      async () => Promise.all(sides.map((side) => geoExampleDocument(side.core))),
       {
         accept: ([a, b]) =>
           a?.dnssec?.keyTags.join() === String(sharedTag) && a.contentHash === b?.contentHash && a.serial === b.serial,
