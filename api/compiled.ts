@@ -126,8 +126,8 @@ export type CompiledPublishedKey = Static<typeof CompiledPublishedKeySchema>;
 export const CompiledDnssecSchema = Type.Object(
   {
     keyTags: Type.Array(Type.Integer({ minimum: 0, maximum: 65535 }), {
-      minItems: 1,
-      description: "The key tags of the zone's keys in the operator's key Secret, sorted.",
+      description:
+        "The key tags of the zone's keys in the operator's key Secret, sorted. Empty when compiled without the operator (geodns compile, serve --resources) from a GeoZone with spec.dnssec.enabled: signed by whatever keys of the zone the server has.",
     }),
     publishedKeys: Type.Optional(
       Type.Array(CompiledPublishedKeySchema, {

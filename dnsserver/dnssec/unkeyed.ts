@@ -23,6 +23,9 @@ export function unkeyedZones(
 /** What /readyz and the log say of them. */
 export function describeUnkeyed(unkeyed: readonly UnkeyedZone[]): string {
   return unkeyed
-    .map(({ zone, keyTags }) => `${zone} is signed (key tags ${keyTags.join(', ')}) but no key for it is here`)
+    .map(
+      ({ zone, keyTags }) =>
+        `${zone} is signed (${keyTags.length > 0 ? `key tags ${keyTags.join(', ')}` : 'spec.dnssec.enabled'}) but no key for it is here`,
+    )
     .join('; ');
 }

@@ -126,7 +126,11 @@ function buildDocument(zone: AcceptedZone, input: CompileInput): { document: Com
     records: zone.static.records,
     routed: [...zone.routed].sort((a, b) => compareStrings(a.name, b.name)),
     networks,
-    ...signedBy(input.signed?.[zone.apex], input.publishedKeys?.[zone.apex], goingUnsigned(spec.dnssec)),
+    ...signedBy(
+      signedKeyTags(input, zone.apex, spec.dnssec),
+      input.publishedKeys?.[zone.apex],
+      goingUnsigned(spec.dnssec),
+    ),
   } satisfies Omit<CompiledZone, 'serial' | 'contentHash'>;
   const contentHash = contentHashOf(content);
   const { serial, note } = nextSerial({
@@ -152,6 +156,23 @@ function buildDocument(zone: AcceptedZone, input: CompileInput): { document: Com
   return { document, problems };
 }
 
+/**
+ * The key tags a zone is marked signed by. The operator says which zones its key Secret signs (`input.signed`).
+ * Without the operator (geodns compile, serve --resources) a GeoZone with spec.dnssec.enabled is marked signed by
+ * whatever keys of it the server has ([]), so that a server started without them refuses to answer it unsigned.
+ */
+function signedKeyTags(
+  input: Pick<CompileInput, 'signed'>,
+  apex: string,
+  dnssec: GeoZone['spec']['dnssec'],
+): readonly number[] | undefined {
+  if (input.signed) {
+    const tags = input.signed[apex];
+    return tags && tags.length > 0 ? tags : undefined;
+  }
+  return dnssec?.enabled === true ? [] : undefined;
+}
+
 /** spec.dnssec.unsign, which counts only with DNSSEC off (the CRD's rule says so at apply time). */
 function goingUnsigned(dnssec: GeoZone['spec']['dnssec']): boolean {
   return dnssec?.unsign === true && dnssec.enabled !== true;
@@ -164,7 +185,7 @@ function signedBy(
   published: readonly CompiledPublishedKey[] | undefined,
   deleteDs: boolean,
 ): { dnssec?: CompiledDnssec } {
-  if (!keyTags || keyTags.length === 0) return {};
+  if (!keyTags) return {};
   const sorted = [...(published ?? [])].sort(
     (a, b) => compareStrings(a.cluster, b.cluster) || compareStrings(a.publicKey, b.publicKey),
   );

@@ -27,7 +27,8 @@ export interface CompileInput {
   serviceImports?: ImportedServiceInfo[];
   /** Targets whose Service lives in a peer cluster (operator/peers/), used where this cluster lacks the Service. */
   peerTargets?: PeerTargetInfo[];
-  /** The zones the operator signs: apex → the key tags of their keys in the key Secret (operator/dnssec/). */
+  /** The zones the operator signs: apex → the key tags of their keys in the key Secret (operator/dnssec/). Without
+   *  it (compiled without the operator), a GeoZone with spec.dnssec.enabled is marked signed by any key of it. */
   signed?: Record<string, number[]>;
   /** Of signed zones: apex → the DNSKEYs their peers sign with (operator/peers/), which the DNS pods publish beside
    *  this cluster's own (RFC 8901 model 2). */

@@ -106,3 +106,48 @@ describe('a zone marked signed, served before its keys arrive', () => {
     expect(answer.answer.some((r) => r.type === 'A')).toBe(true);
   }, 60_000);
 });
+
+describe('a GeoZone with spec.dnssec.enabled served standalone (serve --resources) without its keys', () => {
+  let temp: { dir: string; remove: () => Promise<void> };
+  let keysDir: string;
+  let key: KeyPair;
+  let server: ServeProcess;
+
+  beforeAll(async () => {
+    temp = await tempDir('dnssec-marked-standalone');
+    const made = path.join(temp.dir, 'made');
+    const resources = path.join(temp.dir, 'resources');
+    keysDir = path.join(temp.dir, 'keys');
+    for (const dir of [made, resources, keysDir]) await mkdir(dir);
+    key = await keygen(made, 'ECDSAP256SHA256', PLAIN);
+    await writeFile(
+      path.join(resources, 'zone.yaml'),
+      PLAIN_ZONE.replace('  apex:', '  dnssec:\n    enabled: true\n  apex:'),
+    );
+    server = await startServe(['--resources', resources], { args: ['--dnssec-keys', keysDir] });
+  }, 60_000);
+
+  afterAll(async () => {
+    await server?.stop();
+    await temp?.remove();
+  });
+
+  test('is not answered unsigned: not ready and SERVFAIL with EDE 14 until its key arrives, then signed', async () => {
+    const ready = await until('the zone loaded', () => server.fetch('/readyz'), {
+      accept: (r) => r.body.includes(`dnssec: ${PLAIN} is signed (spec.dnssec.enabled) but no key for it is here`),
+      intervalMs: 100,
+    });
+    expect(ready.status).toBe(503);
+    for (const extra of [['+dnssec'], []]) {
+      const answer = await server.dig([`www.${PLAIN}`, 'A', ...extra]);
+      expect(answer.status, extra.join(' ')).toBe('SERVFAIL');
+      expect(answer.raw).toMatch(/EDE: 14 \(Not Ready\)/);
+    }
+
+    await publishAsSecret(keysDir, 'v1', pairsOf(key));
+    await until('ready', () => server.fetch('/readyz'), { accept: (r) => r.status === 200, intervalMs: 100 });
+    const signed = await server.dig([`www.${PLAIN}`, 'A', '+dnssec']);
+    expect(signed.status).toBe('NOERROR');
+    expect(signed.answer.map((r) => r.type)).toEqual(['A', 'RRSIG']);
+  }, 60_000);
+});

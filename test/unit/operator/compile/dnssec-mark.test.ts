@@ -1,5 +1,5 @@
-// The `dnssec` mark of a compiled zone: written from the operator's key plan (CompileInput.signed) so that a DNS pod
-// without the keys refuses to answer the zone unsigned; absent for an unsigned zone, whose document stays byte for
+// The `dnssec` mark of a compiled zone: written from the operator's key plan (CompileInput.signed), or without the
+// operator from spec.dnssec.enabled, so that a DNS pod without the keys refuses to answer the zone unsigned; absent for an unsigned zone, whose document stays byte for
 // byte what it was; a change of keys is a change of content (a new serial).
 import { describe, expect, it } from 'vitest';
 import { compile, serializeCompiledZone } from '../../../../operator/compile/index.ts';
@@ -24,6 +24,16 @@ describe('the dnssec mark of a compiled zone', () => {
     for (const signed of [{ 'other.example.com': [1] }, { 'geo.example.com': [] }] as Record<string, number[]>[]) {
       expect(serializeCompiledZone(doc(compile(input({ signed }))))).toBe(without);
     }
+  });
+
+  it('marks a GeoZone with spec.dnssec.enabled signed by any key when compiled without the operator, and only it', () => {
+    const zones = (enabled: boolean) => [zone('geo', { dnssec: { enabled, algorithm: 'ECDSAP256SHA256' } })];
+    const standalone = doc(compile(input({ zones: zones(true) })));
+    expect(standalone.dnssec).toEqual({ keyTags: [] });
+    expect(Value.Check(CompiledZoneSchema, standalone)).toBe(true);
+    expect(doc(compile(input({ zones: zones(false) }))).dnssec).toBeUndefined();
+    // With the operator its key plan decides: no key there, no mark.
+    expect(doc(compile(input({ zones: zones(true), signed: {} }))).dnssec).toBeUndefined();
   });
 
   it('changes the content hash and the serial when the keys change, and keeps them when they do not', () => {
