@@ -1,7 +1,6 @@
 // The apex key rrsets of a zone going unsigned (the document's dnssec.deleteDs): DNSKEY as ever, CDS and CDNSKEY the
 // RFC 8078 §4 delete records alone, signed by the key-signing key like the sets they replace; dnspython encodes the
 // RFC's presentation forms and validates the signatures.
-import dnsPacket from 'dns-packet';
 import { describe, expect, it } from 'vitest';
 import type { CompiledDnssec } from '../../../../api/compiled.ts';
 import { createHandler, ServerState } from '../../../../dnsserver/handler.ts';
@@ -12,20 +11,14 @@ import { ALGORITHM } from '../../../../lib/dnssec/types.ts';
 import type { ClientInfo } from '../../../../dnsserver/wire/types.ts';
 import { exampleZone } from '../../../support/documents.ts';
 import { runPython } from '../../../support/dnspython.ts';
+import { query } from '../../../../tools/dns-query.ts';
 
 const client: ClientInfo = { address: '127.0.0.1', port: 5300, family: 4, transport: 'udp' };
 const NOW = 1_800_000_000;
 const DO = 0x8000;
 
-function ask(name: string, type: string, ednsFlags: number): Buffer {
-  return dnsPacket.encode({
-    type: 'query',
-    id: 9,
-    flags: 0,
-    questions: [{ name, type: type as 'A', class: 'IN' }],
-    additionals: [{ type: 'OPT', name: '.', udpPayloadSize: 4096, flags: ednsFlags } as dnsPacket.OptAnswer],
-  });
-}
+const ask = (name: string, type: string, ednsFlags: number): Buffer =>
+  query(name, { type, flags: 0, udpSize: 4096, do: (ednsFlags & DO) !== 0 });
 
 // The wire form of each record of `response` of `type` (dnspython's), and which key tags sign which types.
 const INSPECT = `

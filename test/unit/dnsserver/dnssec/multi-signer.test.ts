@@ -12,20 +12,14 @@ import { ALGORITHM, type SigningKey } from '../../../../lib/dnssec/types.ts';
 import type { ClientInfo } from '../../../../dnsserver/wire/types.ts';
 import { exampleZone } from '../../../support/documents.ts';
 import { runPython } from '../../../support/dnspython.ts';
+import { query } from '../../../../tools/dns-query.ts';
 
 const client: ClientInfo = { address: '127.0.0.1', port: 5300, family: 4, transport: 'udp' };
 const NOW = 1_800_000_000;
 const DO = 0x8000;
 
-function ask(name: string, type: string, ednsFlags: number): Buffer {
-  return dnsPacket.encode({
-    type: 'query',
-    id: 9,
-    flags: 0,
-    questions: [{ name, type: type as 'A', class: 'IN' }],
-    additionals: [{ type: 'OPT', name: '.', udpPayloadSize: 4096, flags: ednsFlags } as dnsPacket.OptAnswer],
-  });
-}
+const ask = (name: string, type: string, ednsFlags: number): Buffer =>
+  query(name, { type, flags: 0, udpSize: 4096, do: (ednsFlags & DO) !== 0 });
 
 const published = (cluster: string, key: SigningKey): CompiledPublishedKey => ({
   cluster,
