@@ -12,22 +12,13 @@ import type { ClientInfo } from '../../../../dnsserver/wire/types.ts';
 import { generateSigningKey } from '../../../../lib/dnssec/keys.ts';
 import { exampleZone } from '../../../support/documents.ts';
 import { CITY_MMDB } from '../../../support/serve.ts';
+import { query } from '../../../../tools/dns-query.ts';
 
 const NOW = 1_800_000_000;
 const udp: ClientInfo = { address: '127.0.0.1', port: 5300, family: 4, transport: 'udp' };
 
-function ask(name: string, type: string, ecs?: string): Buffer {
-  const options = ecs
-    ? [{ code: 8, family: 1, sourcePrefixLength: 24, scopePrefixLength: 0, ip: ecs } as dnsPacket.PacketOpt]
-    : [];
-  return dnsPacket.encode({
-    type: 'query',
-    id: 7,
-    flags: 0,
-    questions: [{ name, type: type as dnsPacket.RecordType, class: 'IN' }],
-    additionals: [{ type: 'OPT', name: '.', udpPayloadSize: 1232, flags: 0x8000, options } as dnsPacket.OptAnswer],
-  });
-}
+const ask = (name: string, type: string, ecs?: string): Buffer =>
+  query(name, { type, flags: 0, do: true, ...(ecs ? { ecs: { ip: ecs, prefix: 24 } } : {}) });
 const decoded = (reply: Buffer | null) => dnsPacket.decode(reply as Buffer);
 const truncated = (reply: Buffer | null) => ((decoded(reply).flags ?? 0) & 0x0200) !== 0;
 const rrsigs = (reply: Buffer | null) =>

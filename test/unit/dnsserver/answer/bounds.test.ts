@@ -12,20 +12,13 @@ import { createHandler, ServerState } from '../../../../dnsserver/handler.ts';
 import type { ClientInfo } from '../../../../dnsserver/wire/types.ts';
 import { generateSigningKey } from '../../../../lib/dnssec/keys.ts';
 import { exampleZone } from '../../../support/documents.ts';
+import { query } from '../../../../tools/dns-query.ts';
 
 const NOW = 1_800_000_000;
 const ZONE = 'geo.example';
 const tcp: ClientInfo = { address: '127.0.0.1', port: 5300, family: 4, transport: 'tcp' };
 
-function askDo(name: string): Buffer {
-  return dnsPacket.encode({
-    type: 'query',
-    id: 7,
-    flags: 0,
-    questions: [{ name, type: 'A', class: 'IN' }],
-    additionals: [{ type: 'OPT', name: '.', udpPayloadSize: 1232, flags: 0x8000 } as dnsPacket.OptAnswer],
-  });
-}
+const askDo = (name: string): Buffer => query(name, { flags: 0, do: true });
 
 describe('the signature cache of a zone', () => {
   const key = generateSigningKey('example.com');

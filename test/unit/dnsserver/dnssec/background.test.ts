@@ -1,6 +1,5 @@
 // Signing off the query path: the refresh replaces signatures falling due (jittered), in slices, without the
 // signing budget; queries keep serving a due signature until it stops being servable.
-import dnsPacket from 'dns-packet';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { BackgroundSigning } from '../../../../dnsserver/dnssec/background.ts';
 import { SigningBudget } from '../../../../dnsserver/dnssec/budget.ts';
@@ -12,6 +11,7 @@ import type { ClientInfo } from '../../../../dnsserver/wire/types.ts';
 import { generateSigningKey } from '../../../../lib/dnssec/keys.ts';
 import { exampleZone } from '../../../support/documents.ts';
 import { CITY_MMDB } from '../../../support/serve.ts';
+import { query } from '../../../../tools/dns-query.ts';
 
 const LIFETIME = 3600;
 const T0 = 1_800_000_000;
@@ -116,14 +116,7 @@ describe('background signing and the signing budget', () => {
     geoip = await openGeoDatabase(CITY_MMDB);
   });
   const udp: ClientInfo = { address: '127.0.0.1', port: 5300, family: 4, transport: 'udp' };
-  const ask = (name: string) =>
-    dnsPacket.encode({
-      type: 'query',
-      id: 9,
-      flags: 0,
-      questions: [{ name, type: 'A', class: 'IN' }],
-      additionals: [{ type: 'OPT', name: '.', udpPayloadSize: 1232, flags: 0x8000 } as dnsPacket.OptAnswer],
-    });
+  const ask = (name: string) => query(name, { flags: 0, do: true });
   const truncated = (reply: Buffer | null) => ((reply as Buffer).readUInt16BE(2) & 0x0200) !== 0;
 
   it('refreshes without taking from it, and queries serve due signatures without signing', async () => {

@@ -1,5 +1,4 @@
 // The signing budget: new signatures for UDP queries beyond it get TC=1; cached ones and TCP are not limited.
-import dnsPacket from 'dns-packet';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { openGeoDatabase, type GeoDatabase } from '../../../../dnsserver/geoip/database.ts';
 import { createHandler, ServerState } from '../../../../dnsserver/handler.ts';
@@ -9,19 +8,12 @@ import { ZoneSigner } from '../../../../dnsserver/dnssec/signer.ts';
 import type { ClientInfo } from '../../../../dnsserver/wire/types.ts';
 import { exampleZone } from '../../../support/documents.ts';
 import { CITY_MMDB } from '../../../support/serve.ts';
+import { query } from '../../../../tools/dns-query.ts';
 
 const udp: ClientInfo = { address: '127.0.0.1', port: 5300, family: 4, transport: 'udp' };
 const tcp: ClientInfo = { ...udp, transport: 'tcp' };
 
-function ask(name: string): Buffer {
-  return dnsPacket.encode({
-    type: 'query',
-    id: 9,
-    flags: 0,
-    questions: [{ name, type: 'A', class: 'IN' }],
-    additionals: [{ type: 'OPT', name: '.', udpPayloadSize: 1232, flags: 0x8000 } as dnsPacket.OptAnswer],
-  });
-}
+const ask = (name: string): Buffer => query(name, { flags: 0, do: true });
 const tc = (reply: Buffer | null) => ((reply as Buffer).readUInt16BE(2) & 0x0200) !== 0;
 const ancount = (reply: Buffer | null) => (reply as Buffer).readUInt16BE(6) + (reply as Buffer).readUInt16BE(8);
 
