@@ -178,7 +178,8 @@ interface Perf {
   cpu: number;
 }
 
-function dnsperf(file: string, flags: string[]): Perf {
+/** dnsperf on the client's CPU against the server with `flags` (its summary, and the server's CPU seconds meanwhile). */
+async function dnsperf(file: string, flags: string[]): Promise<Perf> {
   const cpuBefore = serverCpuSeconds();
   const [command, args] = pinned(CLIENT_CPU, 'dnsperf', [
     '-s',
@@ -195,7 +196,13 @@ function dnsperf(file: string, flags: string[]): Perf {
     '2',
     ...flags,
   ]);
-  const text = execFileSync(command, args, { encoding: 'utf8' });
+  const text = await new Promise<string>((resolve, reject) => {
+    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => (code === 0 ? resolve(output) : reject(new Error(`dnsperf exited with ${code}`))));
+  });
   const cpu = serverCpuSeconds() - cpuBefore;
   const number = (label: string) => Number(new RegExp(`${label}:\\s+([\\d.]+)`).exec(text)?.[1]);
   return {
@@ -234,7 +241,8 @@ async function ratio(): Promise<void> {
   for (const set of sets) {
     const file = join(out, `${set}.txt`);
     const before = await dnssecCounters();
-    const warm = [dnsperf(file, ['-n', '1', '-e']), dnsperf(file, ['-n', '1', '-D']), dnsperf(file, ['-n', '1', '-D'])];
+    const warm: Perf[] = [];
+    for (const flag of ['-e', '-D', '-D']) warm.push(await dnsperf(file, ['-n', '1', flag]));
     const after = await dnssecCounters();
     console.log(
       `warm-up ${set}: ${warm.map((w) => `${w.completed} answered ${w.lost} lost`).join('; ')}; ` +
@@ -255,7 +263,7 @@ async function ratio(): Promise<void> {
       const order = round % 2 ? ['no DO', 'DO'] : ['DO', 'no DO'];
       for (const variant of order) {
         const before = await dnssecCounters();
-        const run = dnsperf(join(out, `${set}.txt`), ['-l', String(duration), variant === 'DO' ? '-D' : '-e']);
+        const run = await dnsperf(join(out, `${set}.txt`), ['-l', String(duration), variant === 'DO' ? '-D' : '-e']);
         const after = await dnssecCounters();
         const made = after.signatures - before.signatures;
         const inline = after.inline - before.inline;
@@ -386,39 +394,7 @@ async function flood(): Promise<void> {
   const cpuBefore = serverCpuSeconds();
   phase = phases.flood;
   const started = performance.now();
-  const flooded = await new Promise<Perf>((resolve, reject) => {
-    const [command, args] = pinned(CLIENT_CPU, 'dnsperf', [
-      '-s',
-      '127.0.0.1',
-      '-p',
-      String(PORT),
-      '-d',
-      join(out, 'flood.txt'),
-      '-D',
-      '-c',
-      '4',
-      '-q',
-      '200',
-      '-t',
-      '2',
-      '-l',
-      String(floodSeconds),
-    ]);
-    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'inherit'] });
-    let text = '';
-    child.stdout.on('data', (chunk: Buffer) => (text += chunk.toString()));
-    child.on('error', reject);
-    child.on('close', () => {
-      const number = (label: string) => Number(new RegExp(`${label}:\\s+([\\d.]+)`).exec(text)?.[1]);
-      resolve({
-        qps: number('Queries per second'),
-        completed: number('Queries completed'),
-        lost: number('Queries lost'),
-        codes: /Response codes:\s+(.*)/.exec(text)?.[1]?.trim() ?? '',
-        cpu: NaN,
-      });
-    });
-  });
+  const flooded = await dnsperf(join(out, 'flood.txt'), ['-D', '-l', String(floodSeconds)]);
   const seconds = (performance.now() - started) / 1000;
   const after = await dnssecCounters();
   const cpu = serverCpuSeconds() - cpuBefore;
