@@ -82,3 +82,25 @@ async function reset(plane: ControlPlane, admin: KubeConfig): Promise<void> {
   });
   if (configMaps.items.length > 0) throw new Error(`reset left the operator's ConfigMaps in ${SYSTEM_NAMESPACE}`);
 }
+
+/** Writes `status` into an object's status subresource (a merge patch with kubectl), as its controller would: a load
+ *  balancer, a Gateway controller, an MCS implementation. */
+export async function patchStatus(
+  cluster: Pick<Cluster, 'plane'>,
+  kind: string,
+  namespace: string,
+  name: string,
+  status: object,
+): Promise<void> {
+  await cluster.plane.kubectl([
+    'patch',
+    kind,
+    name,
+    '-n',
+    namespace,
+    '--subresource=status',
+    '--type=merge',
+    '-p',
+    JSON.stringify({ status }),
+  ]);
+}

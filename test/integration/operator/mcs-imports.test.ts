@@ -16,7 +16,7 @@ import type { HealthTable } from '../../../api/health.ts';
 import { OperatorMetrics } from '../../../operator/observability/metrics.ts';
 import { Operator } from '../../../operator/operator.ts';
 import { geoEndpoint, geoZone } from '../../support/objects.ts';
-import { startCluster, type Cluster } from '../../support/operator-cluster.ts';
+import { patchStatus, startCluster, type Cluster } from '../../support/operator-cluster.ts';
 import { endpointStatus, resolvedRefs, servedTargets, type EndpointStatus } from '../../support/published-zone.ts';
 import { SYSTEM_NAMESPACE } from '../../support/suite-plane.ts';
 import { until } from '../../support/until.ts';
@@ -134,17 +134,7 @@ describe('remote Services from the Multi-Cluster Services API', () => {
       metadata: { name: 'www-eu', namespace: 'web' },
       spec: { type: 'ClusterSetIP', ips: ['198.51.100.10'], ports: [{ name: 'http', port: 80, protocol: 'TCP' }] },
     });
-    await cluster.plane.kubectl([
-      'patch',
-      'serviceimport',
-      'www-eu',
-      '-n',
-      'web',
-      '--subresource=status',
-      '--type=merge',
-      '-p',
-      JSON.stringify({ status: { clusters: [{ cluster: 'eu' }] } }),
-    ]);
+    await patchStatus(cluster, 'serviceimport', 'web', 'www-eu', { clusters: [{ cluster: 'eu' }] });
     await apply(importedSlice('IPv4', '192.0.2.81', true));
     await apply(importedSlice('IPv6', '2001:db8::81', true));
 
@@ -185,17 +175,7 @@ describe('remote Services from the Multi-Cluster Services API', () => {
       metadata: { name: 'www-eu', namespace: 'web' },
       spec: { type: 'LoadBalancer', ports: [{ port: 80 }] },
     });
-    await cluster.plane.kubectl([
-      'patch',
-      'service',
-      'www-eu',
-      '-n',
-      'web',
-      '--subresource=status',
-      '--type=merge',
-      '-p',
-      JSON.stringify({ status: { loadBalancer: { ingress: [{ ip: '192.0.2.41' }] } } }),
-    ]);
+    await patchStatus(cluster, 'service', 'web', 'www-eu', { loadBalancer: { ingress: [{ ip: '192.0.2.41' }] } });
     const local = await until('the local Service served', () => servedTargets(core), {
       accept: (t) => t.eu?.[0] === '192.0.2.41',
       timeoutMs: 60_000,

@@ -14,7 +14,7 @@ import { OperatorMetrics } from '../../../operator/observability/metrics.ts';
 import { Operator } from '../../../operator/operator.ts';
 import { HostnameServer } from '../../support/hostname-server.ts';
 import { geoEndpoint, geoZone } from '../../support/objects.ts';
-import { startCluster, type Cluster } from '../../support/operator-cluster.ts';
+import { patchStatus, startCluster, type Cluster } from '../../support/operator-cluster.ts';
 import { endpointStatus, resolvedRefs, servedTargets } from '../../support/published-zone.ts';
 import { SYSTEM_NAMESPACE } from '../../support/suite-plane.ts';
 import { until } from '../../support/until.ts';
@@ -44,20 +44,6 @@ async function apply(object: Record<string, unknown>): Promise<void> {
 }
 
 /** Sets an object's status as its controller would (an ingress controller, a Gateway implementation, a cloud). */
-async function setStatus(kind: string, namespace: string, name: string, status: object): Promise<void> {
-  await cluster.plane.kubectl([
-    'patch',
-    kind,
-    name,
-    '-n',
-    namespace,
-    '--subresource=status',
-    '--type=merge',
-    '-p',
-    JSON.stringify({ status }),
-  ]);
-}
-
 async function resolutions(result: string): Promise<number> {
   const values = (await metrics.hostnameResolutions.get()).values;
   return values.find((v) => v.labels.result === result)?.value ?? 0;
@@ -88,7 +74,7 @@ describe('targets from Ingresses, Gateways and other namespaces', () => {
       metadata: { name: 'www', namespace: 'web' },
       spec: { defaultBackend: { service: { name: 'www', port: { number: 80 } } } },
     });
-    await setStatus('ingress', 'web', 'www', {
+    await patchStatus(cluster, 'ingress', 'web', 'www', {
       loadBalancer: { ingress: [{ ip: '192.0.2.31' }, { hostname: INGRESS_HOST }] },
     });
     await apply({
@@ -97,7 +83,7 @@ describe('targets from Ingresses, Gateways and other namespaces', () => {
       metadata: { name: 'shared', namespace: 'infra' },
       spec: { type: 'LoadBalancer', ports: [{ port: 80 }] },
     });
-    await setStatus('service', 'infra', 'shared', { loadBalancer: { ingress: [{ ip: '192.0.2.41' }] } });
+    await patchStatus(cluster, 'service', 'infra', 'shared', { loadBalancer: { ingress: [{ ip: '192.0.2.41' }] } });
     await custom.createNamespacedCustomObject({
       ...GROUP,
       namespace: 'web',
@@ -169,7 +155,7 @@ describe('targets from Ingresses, Gateways and other namespaces', () => {
       metadata: { name: 'edge', namespace: 'infra' },
       spec: { gatewayClassName: 'example', listeners: [{ name: 'http', port: 80, protocol: 'HTTP' }] },
     });
-    await setStatus('gateway', 'infra', 'edge', {
+    await patchStatus(cluster, 'gateway', 'infra', 'edge', {
       addresses: [
         { type: 'IPAddress', value: '192.0.2.51' },
         { type: 'Hostname', value: GATEWAY_HOST },
