@@ -268,6 +268,11 @@ export const DnssecSchema = Type.Object(
 );
 export type Dnssec = Static<typeof DnssecSchema>;
 
+/** spec.dnssec.unsign, which counts only with DNSSEC off (the CRD's rule says so at apply time). */
+export function goingUnsigned(dnssec: Dnssec | undefined): boolean {
+  return dnssec?.unsign === true && dnssec.enabled !== true;
+}
+
 export const GeoZoneSpecSchema = withRules(
   Type.Object(
     {

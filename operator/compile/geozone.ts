@@ -8,7 +8,7 @@ import {
   type CompiledPublishedKey,
   type CompiledZone,
 } from '../../api/compiled.ts';
-import type { GeoZone } from '../../api/geozone.ts';
+import { goingUnsigned, type GeoZone } from '../../api/geozone.ts';
 import { compareNetworks, parseNetwork, type ParsedNetwork } from './addresses.ts';
 import { condition, joinMessages } from './conditions.ts';
 import type { CompileInput } from './input.ts';
@@ -171,11 +171,6 @@ function signedKeyTags(
     return tags && tags.length > 0 ? tags : undefined;
   }
   return dnssec?.enabled === true ? [] : undefined;
-}
-
-/** spec.dnssec.unsign, which counts only with DNSSEC off (the CRD's rule says so at apply time). */
-function goingUnsigned(dnssec: GeoZone['spec']['dnssec']): boolean {
-  return dnssec?.unsign === true && dnssec.enabled !== true;
 }
 
 /** The `dnssec` field of a zone signed with these keys, and publishing the peers' (none for an unsigned zone:

@@ -4,7 +4,7 @@
 // records an Event per key made or adopted and hands each zone's state to status.
 import type { Logger } from 'pino';
 import { MANAGED_BY_LABEL, MANAGER } from '../../api/configmaps.ts';
-import type { Dnssec } from '../../api/geozone.ts';
+import { goingUnsigned, type Dnssec } from '../../api/geozone.ts';
 import type { CompiledPublishedKey } from '../../api/compiled.ts';
 import { formatKeyPair, parseKeyFileBase } from '../../lib/dnssec/bind.ts';
 import { generateSigningKey, keyTag } from '../../lib/dnssec/keys.ts';
@@ -251,7 +251,7 @@ export class DnssecKeeper {
         return {
           source: zone.source,
           apex: zone.apex,
-          unsign: zone.dnssec?.unsign === true && zone.dnssec.enabled !== true,
+          unsign: goingUnsigned(zone.dnssec),
           parentDs: parent?.status,
           parentDsTtl: parentDsTtlOf(zone.annotations?.[PARENT_DS_TTL_ANNOTATION], parent?.authoritativeTtl),
         };
