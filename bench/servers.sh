@@ -8,9 +8,11 @@ SERVERS_ALL=(floor gdnsd pdns geodns)
 # geodns-rrl-under); not in the default set. exempt: the benchmark's client network is exempt; under: every
 # response goes through the buckets, at a rate (per bucket) the benchmark never reaches.
 SERVERS_VARIANTS=(geodns-rrl-exempt geodns-rrl-under geodns-native geodns-dgram geodns-native-w2 geodns-dgram-w2
-  floor-native geodns-base)
+  floor-native geodns-base geodns-native-no-reply-cache geodns-native-big-reply-cache)
 # geodns on each UDP path (--udp-io, issue 24): bench/run.sh floor gdnsd pdns geodns-native geodns-dgram; the -w2
-# variants run --workers 2 on both CPUs (SERVER_CPU and CLIENT_CPU, so sharing the client's), for scaling.
+# variants run --workers 2 on both CPUs (SERVER_CPU and CLIENT_CPU, so sharing the client's), for scaling. The
+# native path without its reply cache (every query through the handler) and with one larger than the benchmark's
+# distinct queries (no set of the cache overflows).
 
 start_floor() {
   SERVER_CMD="$NODE bench/floor-server.ts --listen 127.0.0.1:$1"
@@ -66,6 +68,8 @@ start_geodns() {
 start_geodns-rrl-exempt() { start_geodns "$1" --rrl-rate 100 --rrl-exempt 127.0.0.0/8; }
 start_geodns-rrl-under() { start_geodns "$1" --rrl-rate 1000000; }
 start_geodns-native() { start_geodns "$1" --udp-io native; }
+start_geodns-native-no-reply-cache() { start_geodns "$1" --udp-io native --reply-cache 0; }
+start_geodns-native-big-reply-cache() { start_geodns "$1" --udp-io native --reply-cache 262144; }
 start_geodns-dgram() { start_geodns "$1" --udp-io dgram; }
 start_geodns-native-w2() { GEODNS_WORKERS=2 SERVER_CPU=$SERVER_CPU,$CLIENT_CPU start_geodns "$1" --udp-io native; }
 start_geodns-dgram-w2() { GEODNS_WORKERS=2 SERVER_CPU=$SERVER_CPU,$CLIENT_CPU start_geodns "$1" --udp-io dgram; }

@@ -27,6 +27,7 @@ import {
   type ParsedQuery,
   type ParseResult,
   type QueryHandler,
+  type ReuseHint,
 } from './wire/types.ts';
 
 export { ServerState, type ServerStateOptions } from './answer/state.ts';
@@ -112,17 +113,23 @@ export interface HandlerOptions {
   queryDetail?: boolean;
 }
 
+/** Whether the client is placed by the query's ECS subnet (an ECS /0 places nobody) rather than its source address. */
+function placedBySubnet(edns: EdnsInfo | undefined): boolean {
+  const ecs = edns?.ecs;
+  return ecs !== undefined && ecs.sourcePrefix > 0;
+}
+
 /** Where the answer should be for: the ECS subnet when the resolver sent one, else the packet's source. */
 function locateClient(locator: Locator, query: ParsedQuery, client: ClientInfo): ClientLocation {
   const ecs = query.edns?.ecs;
-  return ecs && ecs.sourcePrefix > 0 ? locator.locateSubnet(ecs) : locator.locate(client.address);
+  return ecs && placedBySubnet(query.edns) ? locator.locateSubnet(ecs) : locator.locate(client.address);
 }
 
 function rcodeOnly(zone: string | null, rcode: number, extendedError?: number): Ending {
   return { kind: 'rcode', zone, rcode, ...(extendedError !== undefined ? { extendedError } : {}) };
 }
 
-export function createHandler(state: ServerState, options: HandlerOptions = {}): QueryHandler {
+export function createHandler(state: ServerState, options: HandlerOptions = {}): QueryHandler<QueryEvent> {
   const random = options.random ?? Math.random;
   const observe = options.observe;
   const makeCookie = options.serverCookie;
@@ -131,23 +138,31 @@ export function createHandler(state: ServerState, options: HandlerOptions = {}):
   const signingBudget = options.signingBudget;
   const limiter = options.rateLimiter;
   const queryDetail = options.queryDetail === true;
+  /**
+   * For ReuseHint: the source bits the answer of the query being answered depends on, set where it is found; -1
+   * (not reusable) unless it is a fixed answer, a deterministic routed one or an unsigned DNSSEC-type one.
+   */
+  let reusable = -1;
 
-  function handle(message: Buffer, client: ClientInfo): Buffer | null {
+  function handle(message: Buffer, client: ClientInfo, reuse?: ReuseHint<QueryEvent>): Buffer | null {
+    reusable = -1;
     // ── parse ──
     const parsed = parseQuery(message);
     if (!parsed.ok) {
       if ('drop' in parsed) {
         options.onClientError?.(client, 'not-a-query', parsed.reason);
+        if (reuse) notReusable(reuse);
         return null;
       }
       if (parsed.rcode === RCODE.FORMERR) options.onClientError?.(client, 'malformed', parsed.reason);
-      return reply(message, client, parsed, rcodeOnly(null, parsed.rcode));
+      return reply(message, client, parsed, rcodeOnly(null, parsed.rcode), reuse);
     }
     try {
-      return reply(message, client, parsed, resolve(parsed.query, client));
+      return reply(message, client, parsed, resolve(parsed.query, client), reuse);
     } catch (error) {
       options.onError?.(error, parsed.query);
-      return reply(message, client, parsed, rcodeOnly(null, RCODE.SERVFAIL));
+      reusable = -1;
+      return reply(message, client, parsed, rcodeOnly(null, RCODE.SERVFAIL), reuse);
     }
   }
 
@@ -165,7 +180,9 @@ export function createHandler(state: ServerState, options: HandlerOptions = {}):
       const dnssec = dnssecEnding(plan, query, client);
       if (dnssec) return dnssec;
     }
-    return plan.kind === 'fixed' ? plan.answer : routedAnswer(plan, query, client);
+    if (plan.kind === 'routed') return routedAnswer(plan, query, client);
+    reusable = 0;
+    return plan.answer;
   }
 
   // ── admit ── Like Knot: classes other than IN (and ANY) are refused, as are zone transfers (not offered).
@@ -275,6 +292,7 @@ export function createHandler(state: ServerState, options: HandlerOptions = {}):
       answer = decideRouted(plan, query, location);
       if (plan.deterministic) state.plans.rememberAnswer(location, plan, answer);
     }
+    if (plan.deterministic) reusable = placedBySubnet(query.edns) ? 0 : answer.scope;
     return answer;
   }
 
@@ -378,6 +396,7 @@ export function createHandler(state: ServerState, options: HandlerOptions = {}):
       cached = { body, refreshAt: Infinity };
       state.signed.set(key, cached, []);
     }
+    reusable = 0;
     return answerOf(plan, query, cached.body, { decisions: [], policy: '', scope: 0 }, undefined, false);
   }
 
@@ -396,13 +415,48 @@ export function createHandler(state: ServerState, options: HandlerOptions = {}):
   }
 
   // ── reply ──
-  /** The one exit: counts the query, asks the rate limiter, builds the response (null: send nothing). */
-  function reply(message: Buffer, client: ClientInfo, parsed: Answerable, end: Ending): Buffer | null {
-    if (observe) observe(eventOf(parsed, end, client));
+  /**
+   * The one exit: counts the query, asks the rate limiter, builds the response (null: send nothing), and says in
+   * `reuse` whether the same query bytes would get the same response.
+   */
+  function reply(
+    message: Buffer,
+    client: ClientInfo,
+    parsed: Answerable,
+    end: Ending,
+    reuse: ReuseHint<QueryEvent> | undefined,
+  ): Buffer | null {
+    const event = observe ? eventOf(parsed, end, client) : undefined;
+    if (observe && event) observe(event);
+    if (reuse) {
+      reuse.counted = event;
+      reuse.sourcePrefix = reusableFor(parsed, end, client) ? reusable : -1;
+    }
     // A reply truncated already is what a slip would send: the limiter is not asked.
     const verdict = end.kind === 'rcode' && end.truncated ? VERDICT.SLIP : limit(parsed, end, client);
     if (verdict === VERDICT.DROP) return null;
     return build(message, client, parsed, end, verdict === VERDICT.SLIP);
+  }
+
+  /**
+   * Whether a reply found reusable (`reusable` >= 0) may be sent again to the same query bytes: an answer over UDP,
+   * with no rate limiter to ask per reply, no query log to write per query and no cookie to make per client.
+   */
+  function reusableFor(parsed: Answerable, end: Ending, client: ClientInfo): boolean {
+    return (
+      reusable >= 0 &&
+      parsed.ok &&
+      end.kind === 'answer' &&
+      client.transport === 'udp' &&
+      limiter === undefined &&
+      !queryDetail &&
+      parsed.query.edns?.cookie === undefined
+    );
+  }
+
+  function notReusable(reuse: ReuseHint<QueryEvent>): void {
+    reuse.sourcePrefix = -1;
+    reuse.counted = undefined;
   }
 
   function eventOf(parsed: Answerable, end: Ending, client: ClientInfo): QueryEvent {
@@ -428,7 +482,7 @@ export function createHandler(state: ServerState, options: HandlerOptions = {}):
 
   function detailOf(parsed: Answerable, answer: Answer | undefined): QueryDetail {
     const ecs = parsed.query?.edns?.ecs;
-    const detail: QueryDetail = { placedBy: ecs && ecs.sourcePrefix > 0 ? 'ecs' : 'address' };
+    const detail: QueryDetail = { placedBy: placedBySubnet(parsed.query?.edns) ? 'ecs' : 'address' };
     if (ecs) detail.subnet = `${ecs.address}/${ecs.sourcePrefix}`;
     if (answer?.location) detail.location = answer.location;
     if (answer?.decisions) detail.decisions = answer.decisions;

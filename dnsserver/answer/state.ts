@@ -48,6 +48,7 @@ export class ServerState {
   /** Signed bodies (DO=1), tagged like `cache`, each valid until its refresh time. */
   readonly signed: AnswerCache<SignedBody>;
   #locators = new Map<string, Locator>();
+  #changeListeners: (() => void)[] = [];
 
   constructor(options: ServerStateOptions = {}) {
     this.snapshot = createSnapshot(options.zones ?? []);
@@ -57,6 +58,18 @@ export class ServerState {
     this.plans = new PlanCache(options.cacheSize ?? DEFAULT_ANSWER_CACHE);
     this.signed = new AnswerCache<SignedBody>(options.signedCacheSize ?? DEFAULT_DNSSEC_CACHE);
     this.unkeyed = unkeyedApexes(this.snapshot, this.signers);
+  }
+
+  /**
+   * Calls `listener` after every change that may change an answer (zones, health, the GeoIP database, keys), for
+   * what keeps answers outside this state (the native UDP path's reply cache).
+   */
+  onAnswersChanged(listener: () => void): void {
+    this.#changeListeners.push(listener);
+  }
+
+  #changed(): void {
+    for (const listener of this.#changeListeners) listener();
   }
 
   /** DO queries answered TC=1 because the signing budget was spent (counted up; metrics read and reset it). */
@@ -81,6 +94,7 @@ export class ServerState {
     this.signers = signers;
     this.unkeyed = unkeyedApexes(this.snapshot, signers);
     this.signed.clear();
+    this.#changed();
   }
 
   /** Replaces all zones at once. Cached bodies are dropped (zones change rarely). */
@@ -96,6 +110,7 @@ export class ServerState {
     this.cache.clear();
     this.plans.clear();
     this.signed.clear();
+    this.#changed();
   }
 
   /**
@@ -120,6 +135,7 @@ export class ServerState {
     }
     this.cache.invalidate(tags);
     this.signed.invalidate(tags);
+    this.#changed();
     return [...tags];
   }
 
@@ -132,6 +148,7 @@ export class ServerState {
     this.geoip = database;
     this.#locators = new Map();
     this.plans.forgetAnswers();
+    this.#changed();
   }
 
   /** The zone's locator (custom networks + GeoIP), built on first use per snapshot. */

@@ -108,6 +108,8 @@ export class GeodnsMetrics {
   readonly #udpReceiveErrors: Counter;
   readonly #udpBatches: Counter;
   readonly #udpBatchDatagrams: Counter;
+  readonly #udpReplyCache: Counter<'result'>;
+  readonly #udpReplyCacheKept: Counter;
 
   constructor(options: GeodnsMetricsOptions = {}) {
     const registers = [this.registry];
@@ -253,6 +255,17 @@ export class GeodnsMetrics {
       help: 'Datagrams read by those calls; over geodns_udp_batches_total, the average batch (native UDP path).',
       registers,
     });
+    this.#udpReplyCache = new Counter({
+      name: 'geodns_udp_reply_cache_lookups_total',
+      help: "Queries looked up in the native UDP path's reply cache: hit (answered from it) or miss (answered by the handler).",
+      labelNames: ['result'],
+      registers,
+    });
+    this.#udpReplyCacheKept = new Counter({
+      name: 'geodns_udp_reply_cache_kept_total',
+      help: "Replies the native UDP path's reply cache kept for queries asked again.",
+      registers,
+    });
     if (options.defaultMetrics) collectDefaultMetrics({ register: this.registry });
   }
 
@@ -379,7 +392,12 @@ export class GeodnsMetrics {
     datagrams: number;
     receiveErrors: number;
     sendErrors: Readonly<Record<'EAGAIN' | 'ENOBUFS' | 'other', number>>;
+    replyCache: { hits: number; misses: number; kept: number };
   }): void {
+    const { hits, misses, kept } = counts.replyCache;
+    if (hits > 0) this.#udpReplyCache.inc({ result: 'hit' }, hits);
+    if (misses > 0) this.#udpReplyCache.inc({ result: 'miss' }, misses);
+    if (kept > 0) this.#udpReplyCacheKept.inc(kept);
     if (counts.batches > 0) this.#udpBatches.inc(counts.batches);
     if (counts.datagrams > 0) this.#udpBatchDatagrams.inc(counts.datagrams);
     if (counts.receiveErrors > 0) this.#udpReceiveErrors.inc(counts.receiveErrors);

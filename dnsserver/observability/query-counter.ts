@@ -23,7 +23,8 @@ export class QueryCounter {
   /** Tallies counted into since the last flush. */
   #touched = new Set<Tally>();
 
-  count(event: QueryEvent): void {
+  /** Counts `times` queries (default 1) that ended as `event` says. */
+  count(event: QueryEvent, times = 1): void {
     let tally = event.answer ? this.#byAnswer.get(event.answer) : undefined;
     if (!tally) {
       const key = `${event.zone ?? ''}${SEP}${event.qtype}${SEP}${event.rcode}${SEP}${event.policy ?? ''}${SEP}${event.target ?? ''}`;
@@ -43,9 +44,9 @@ export class QueryCounter {
       }
       if (event.answer) this.#byAnswer.set(event.answer, tally);
     }
-    if (event.transport === 'tcp') tally.tcp++;
-    else tally.udp++;
-    if (event.ecs) tally.ecs++;
+    if (event.transport === 'tcp') tally.tcp += times;
+    else tally.udp += times;
+    if (event.ecs) tally.ecs += times;
     this.#touched.add(tally);
   }
 

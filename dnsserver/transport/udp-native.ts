@@ -2,11 +2,13 @@
 // scripts/build-native.ts): a readable socket is drained with recvmmsg, up to BATCH datagrams at a time into one
 // buffer, this file runs the handler on each (the same seam as udp.ts: message, client → reply) and writes the
 // replies into a second buffer, and the addon sends them all with one sendmmsg. One JavaScript call per batch
-// instead of a callback and a send per datagram. Where the addon is missing or does not load, loadNativeUdp() says
-// why and the caller uses udp.ts.
+// instead of a callback and a send per datagram. With a reply cache (native/reply_cache.h), the replies the
+// handler says hold for the same query bytes (ReuseHint) are kept in the addon and sent again from there, and the
+// handler runs only for the datagrams of a batch not answered so. Where the addon is missing or does not load,
+// loadNativeUdp() says why and the caller uses udp.ts.
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
-import type { ClientInfo } from '../wire/types.ts';
+import type { ClientInfo, QueryHandler, ReuseHint } from '../wire/types.ts';
 import { handleQuery, safeReporter } from './guard.ts';
 import {
   DEFAULT_RECEIVE_BUFFER_BYTES,
@@ -44,15 +46,37 @@ interface Addon {
     addresses: Buffer,
     stats: Float64Array,
     onBatch: (count: number) => void,
+    cacheEntries: number,
+    hits: Uint32Array,
+    dirty: Int32Array,
   ): void;
   close(handle: Handle): void;
+  forget(handle: Handle): void;
+  cacheSlots(entries: number): number;
   readonly SLOT: number;
   readonly META: number;
   readonly STATS: number;
 }
 
 // The addon's counters (enum Stat in udp_batch.c).
-const STAT = { batches: 0, datagrams: 1, receiveErrors: 2, eagain: 3, enobufs: 4, sendOther: 5, cut: 6 } as const;
+const STAT = {
+  batches: 0,
+  datagrams: 1,
+  receiveErrors: 2,
+  eagain: 3,
+  enobufs: 4,
+  sendOther: 5,
+  cut: 6,
+  cacheHits: 8,
+  cacheMisses: 9,
+  cacheKept: 10,
+} as const;
+// meta[4] as the addon sets it for a datagram answered from the reply cache.
+const ANSWERED_FROM_CACHE = -1;
+// The top bit of a slot's hits: listed in dirty (udp_batch.c).
+const LISTED = 0x80000000;
+/** Source bits a kept reply may depend on at most (reply_cache.c's SOURCE_BITS_4 and _6). */
+const CACHE_SOURCE_BITS = { 4: 24, 6: 56 } as const;
 
 /** build/geodns_udp.node at the package root: from dnsserver/transport/ (sources) and dist/cli/ (the bundle). */
 export function nativeUdpAddonPath(): string {
@@ -78,9 +102,19 @@ export function loadNativeUdp(): { addon: Addon } | { error: string } {
   return loaded;
 }
 
-export interface NativeUdpServerOptions extends UdpServerOptions {
+export interface ReplyCacheOptions<Counted> {
+  /** Replies kept per socket (rounded up to whole sets of the addon); 0: no reply cache. */
+  entries: number;
+  /** Counts `times` more queries answered with a kept reply, whose first query the handler counted as `counted`. */
+  onReused(counted: Counted, times: number): void;
+}
+
+export interface NativeUdpServerOptions<Counted = never> extends Omit<UdpServerOptions, 'handler'> {
+  handler: QueryHandler<Counted>;
   /** Datagrams per recvmmsg/sendmmsg (default DEFAULT_BATCH). */
   batch?: number;
+  /** Keep the replies the handler says may be reused and send them again from the addon (default: none). */
+  replyCache?: ReplyCacheOptions<Counted>;
 }
 
 async function literalAddress(host: string, family: 4 | 6): Promise<string> {
@@ -88,7 +122,9 @@ async function literalAddress(host: string, family: 4 | 6): Promise<string> {
   return (await lookup(host, { family })).address;
 }
 
-export async function startNativeUdpServer(options: NativeUdpServerOptions): Promise<UdpServer> {
+export async function startNativeUdpServer<Counted = never>(
+  options: NativeUdpServerOptions<Counted>,
+): Promise<UdpServer> {
   const native = loadNativeUdp();
   if ('error' in native) throw new Error(`UDP server: ${native.error}`);
   const { addon } = native;
@@ -123,6 +159,35 @@ export async function startNativeUdpServer(options: NativeUdpServerOptions): Pro
   const words = new Uint32Array(addresses.buffer, addresses.byteOffset, batch * 4);
   const stats = new Float64Array(addon.STATS);
   const taken = new Float64Array(addon.STATS);
+  const cacheEntries = options.replyCache?.entries ?? 0;
+  const slots = cacheEntries > 0 ? addon.cacheSlots(cacheEntries) : 0;
+  // Per cache slot: the queries the addon answered from it and not counted yet (the top bit: the slot is listed
+  // in dirty, whose [0] says how many follow), and what the handler counted for the query whose reply it keeps.
+  // Repeats are counted when metrics are taken, and a slot's before it keeps another reply.
+  const hits = new Uint32Array(slots);
+  const dirty = new Int32Array(slots + 1);
+  const counted: (Counted | undefined)[] = new Array<Counted | undefined>(slots).fill(undefined);
+  const onReused = options.replyCache?.onReused;
+  const hint: ReuseHint<Counted> = { sourcePrefix: -1, counted: undefined };
+  const sourceBits = CACHE_SOURCE_BITS[family];
+  /** Counts the repeats answered from `slot` so far; it stays listed (`keepListed`) or not. */
+  const countRepeats = (slot: number, keepListed: boolean): void => {
+    const value = hits[slot] as number;
+    const times = value & ~LISTED;
+    hits[slot] = keepListed ? value & LISTED : 0;
+    const first = counted[slot];
+    if (first === undefined || times === 0 || !onReused) return;
+    try {
+      onReused(first, times);
+    } catch (error) {
+      report(error, 'udp reply cache count');
+    }
+  };
+  const countAllRepeats = (): void => {
+    const listed = dirty[0] as number;
+    for (let k = 1; k <= listed; k++) countRepeats(dirty[k] as number, false);
+    dirty[0] = 0;
+  };
 
   // Most batches come from few clients: the text of the last source address is kept, not made again.
   let lastWord0 = -1;
@@ -154,17 +219,32 @@ export async function startNativeUdpServer(options: NativeUdpServerOptions): Pro
     return lastText;
   };
 
+  /**
+   * Whether a reply the handler says depends on `sourcePrefix` bits of the source may be kept: no more bits than
+   * the cache files replies under, and not for an IPv4 client on an IPv6 socket (its prefix counts IPv4 bits).
+   */
+  const keepable = (sourcePrefix: number, address: string): boolean =>
+    sourcePrefix === 0 || (sourcePrefix > 0 && sourcePrefix <= sourceBits && !address.startsWith('::ffff:'));
+
   let sendOverflow = 0;
   const onBatch = (count: number): void => {
     let offset = 0;
     for (let i = 0; i < count; i++) {
       const m = i * META;
-      // meta[m + 3] (the reply length) is 0 until set here: the addon clears it with each datagram.
+      const anySourceSlot = meta[m + 4] as number;
+      if (anySourceSlot === ANSWERED_FROM_CACHE) continue;
+      // meta[m + 3] (the reply length) and meta[m + 6] (keep it) are 0 until set here: the addon clears them.
       try {
         const length = meta[m] as number;
         const client: ClientInfo = { address: addressOf(i), port: meta[m + 1] as number, family, transport: 'udp' };
         const start = i * SLOT;
-        const response = handleQuery(handler, receive.subarray(start, start + length), client, report);
+        const cached = anySourceSlot >= 0;
+        if (cached) {
+          hint.sourcePrefix = -1;
+          hint.counted = undefined;
+        }
+        const message = receive.subarray(start, start + length);
+        const response = handleQuery(handler, message, client, report, cached ? hint : undefined);
         if (!response) continue;
         if (offset + response.length > send.length) {
           sendOverflow++;
@@ -173,6 +253,12 @@ export async function startNativeUdpServer(options: NativeUdpServerOptions): Pro
         send.set(response, offset);
         meta[m + 3] = response.length;
         offset += response.length;
+        if (cached && keepable(hint.sourcePrefix, client.address)) {
+          const slot = hint.sourcePrefix === 0 ? anySourceSlot : (meta[m + 5] as number);
+          countRepeats(slot, true);
+          counted[slot] = hint.counted;
+          meta[m + 6] = hint.sourcePrefix + 1;
+        }
       } catch (error) {
         // Only a bug of this file gets here (handleQuery catches the handler's throws): never out into the addon.
         report(error, 'udp native batch');
@@ -181,7 +267,7 @@ export async function startNativeUdpServer(options: NativeUdpServerOptions): Pro
   };
 
   try {
-    addon.start(handle, batch, receive, send, meta, addresses, stats, onBatch);
+    addon.start(handle, batch, receive, send, meta, addresses, stats, onBatch, cacheEntries, hits, dirty);
   } catch (error) {
     addon.close(handle);
     throw error;
@@ -193,6 +279,7 @@ export async function startNativeUdpServer(options: NativeUdpServerOptions): Pro
     address,
     io: 'native',
     takeCounts(): UdpCounts {
+      if (slots > 0) countAllRepeats();
       const delta = (i: number): number => {
         const d = (stats[i] as number) - (taken[i] as number);
         taken[i] = stats[i] as number;
@@ -206,12 +293,20 @@ export async function startNativeUdpServer(options: NativeUdpServerOptions): Pro
       counts.sendErrors.ENOBUFS = delta(STAT.enobufs);
       counts.sendErrors.other = delta(STAT.sendOther) + sendOverflow;
       counts.truncatedReceives = delta(STAT.cut);
+      counts.replyCache.hits = delta(STAT.cacheHits);
+      counts.replyCache.misses = delta(STAT.cacheMisses);
+      counts.replyCache.kept = delta(STAT.cacheKept);
       sendOverflow = 0;
       return counts;
+    },
+    forgetReplies(): void {
+      // Repeats already answered stay counted against their slots until taken.
+      if (slots > 0 && !closed) addon.forget(handle);
     },
     close: () => {
       if (!closed) {
         closed = true;
+        if (slots > 0) countAllRepeats();
         addon.close(handle);
       }
       return Promise.resolve();

@@ -37,6 +37,8 @@ export interface UdpCounts {
   sendErrors: { EAGAIN: number; ENOBUFS: number; other: number };
   /** Datagrams longer than the receive slot (native only; cannot happen with 64 KiB slots). */
   truncatedReceives: number;
+  /** The native path's reply cache: queries answered from it, looked up and not found, replies kept. */
+  replyCache: { hits: number; misses: number; kept: number };
 }
 
 export function emptyUdpCounts(): UdpCounts {
@@ -46,6 +48,7 @@ export function emptyUdpCounts(): UdpCounts {
     receiveErrors: 0,
     sendErrors: { EAGAIN: 0, ENOBUFS: 0, other: 0 },
     truncatedReceives: 0,
+    replyCache: { hits: 0, misses: 0, kept: 0 },
   };
 }
 
@@ -55,6 +58,8 @@ export interface UdpServer {
   readonly io: UdpIo;
   /** The counts since the last call. */
   takeCounts(): UdpCounts;
+  /** The answers changed: replies kept for reuse (the native path's reply cache) are forgotten. */
+  forgetReplies(): void;
   close(): Promise<void>;
 }
 
@@ -114,6 +119,8 @@ export function startUdpServer(options: UdpServerOptions): Promise<UdpServer> {
           counts = emptyUdpCounts();
           return taken;
         },
+        // Nothing is kept on this path: the handler answers every datagram.
+        forgetReplies: () => undefined,
         close: () => (closed ??= new Promise<void>((done) => socket.close(() => done()))),
       });
     });

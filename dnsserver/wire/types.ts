@@ -113,5 +113,23 @@ export interface ClientInfo {
   transport: 'udp' | 'tcp';
 }
 
-/** Answers one DNS message; null means send nothing. */
-export type QueryHandler = (message: Buffer, client: ClientInfo) => Buffer | null;
+/**
+ * What a handler says about the reply it just made, for a transport that answers repeats of a query itself (the
+ * native UDP path's reply cache): whether the same query bytes would get the same reply, and from which sources.
+ */
+export interface ReuseHint<Counted = never> {
+  /**
+   * -1: not again (the reply depends on more than the query's bytes: a cookie, the rate limiter, a random choice,
+   * signatures that expire...); else how many leading bits of the source address it depends on (0: none).
+   */
+  sourcePrefix: number;
+  /** What the handler counted for the query, for the transport to count again for each repeat it answers. */
+  counted: Counted | undefined;
+}
+
+/** Answers one DNS message; null means send nothing. Fills `reuse` when given. */
+export type QueryHandler<Counted = never> = (
+  message: Buffer,
+  client: ClientInfo,
+  reuse?: ReuseHint<Counted>,
+) => Buffer | null;

@@ -10,7 +10,7 @@ import { QueryLog } from '../observability/log.ts';
 import { ClientErrors } from '../observability/client-errors.ts';
 import { LogLimiter, logSparingly } from '../observability/log-limiter.ts';
 import type { QueryHandler } from '../wire/types.ts';
-import { startUdpServer, type UdpServer } from '../transport/udp.ts';
+import { startUdpServer, type UdpServer, type UdpServerOptions } from '../transport/udp.ts';
 import { startNativeUdpServer } from '../transport/udp-native.ts';
 import { startTcpServer, type TcpServer } from '../transport/tcp.ts';
 import { QueryCounter } from '../observability/query-counter.ts';
@@ -139,11 +139,11 @@ export async function startDnsNode(options: WorkerOptions, log: Logger, metrics:
   });
 
   let sequence = 0;
-  const timedHandler: QueryHandler = (message, client) => {
-    if (++sequence % DURATION_SAMPLE !== 0 && !queryLog.enabled) return handler(message, client);
+  const timedHandler: QueryHandler<QueryEvent> = (message, client, reuse) => {
+    if (++sequence % DURATION_SAMPLE !== 0 && !queryLog.enabled) return handler(message, client, reuse);
     lastEvent = undefined;
     const start = performance.now();
-    const response = handler(message, client);
+    const response = handler(message, client, reuse);
     const elapsedMs = performance.now() - start;
     if (sequence % DURATION_SAMPLE === 0) metrics.observeRequestDuration(client.transport, elapsedMs / 1000);
     if (queryLog.enabled && lastEvent) queryLog.logQuery(lastEvent, client, response, elapsedMs);
@@ -152,7 +152,17 @@ export async function startDnsNode(options: WorkerOptions, log: Logger, metrics:
 
   // Client-caused problems go to clientErrors; what reaches here is a fault of the server: an error, with its stack.
   const onTransportError = (error: unknown, where: string) => log.error({ err: error, where }, 'transport error');
-  const startUdp = options.udpIo === 'native' ? startNativeUdpServer : startUdpServer;
+  // The native path keeps replies the handler says hold for the same query bytes, counted as the handler counted
+  // them; not with the query log or RRL, which must see every query (the handler then says none may be reused).
+  const replies = bounds.replies;
+  const replyCache =
+    replies > 0 && !queryLog.enabled && !rrl
+      ? { entries: replies, onReused: (event: QueryEvent, times: number) => counter.count(event, times) }
+      : undefined;
+  const startUdp = (udp: Omit<UdpServerOptions, 'handler'>): Promise<UdpServer> =>
+    options.udpIo === 'native'
+      ? startNativeUdpServer({ ...udp, handler: timedHandler, ...(replyCache ? { replyCache } : {}) })
+      : startUdpServer({ ...udp, handler: timedHandler });
   const udpServers: UdpServer[] = [];
   const tcpServers: TcpServer[] = [];
   const closeAll = () => Promise.all([...udpServers, ...tcpServers].map((s) => s.close()));
@@ -163,7 +173,6 @@ export async function startDnsNode(options: WorkerOptions, log: Logger, metrics:
       for (let attempt = 1; ; attempt++) {
         const udp = await startUdp({
           ...address,
-          handler: timedHandler,
           reusePort: true,
           onError: onTransportError,
         });
@@ -192,6 +201,9 @@ export async function startDnsNode(options: WorkerOptions, log: Logger, metrics:
     await closeAll();
     throw error;
   }
+  state.onAnswersChanged(() => {
+    for (const udp of udpServers) udp.forgetReplies();
+  });
 
   return {
     bound: [
@@ -227,10 +239,11 @@ export async function startDnsNode(options: WorkerOptions, log: Logger, metrics:
       signAhead();
     },
     flushMetrics() {
+      // UDP first: taking its counts counts the queries its reply cache answered into `counter`.
+      for (const udp of udpServers) metrics.countUdp(udp.takeCounts());
       counter.flushInto(metrics);
       clientErrors.flushInto(metrics);
       if (options.dnssecKeys) metrics.countDnssec(state.takeDnssecCounts());
-      for (const udp of udpServers) metrics.countUdp(udp.takeCounts());
       if (rrl) for (const c of rrl.takeCounts()) metrics.countRateLimited(c.class, c.limited, c.slipped);
     },
     async drain(timeoutMs) {

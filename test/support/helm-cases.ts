@@ -387,6 +387,14 @@ export const cases: Case[] = [
     check: (objects) => {
       expect(flagValues(dnsArgs(objects), '--answer-cache')).toEqual(['200000']);
       expect(flagValues(dnsArgs(objects), '--dnssec-cache')).toEqual(['10000000']);
+      expect(flagValues(dnsArgs(objects), '--reply-cache')).toEqual(['32768']);
+    },
+  },
+  {
+    name: 'the reply cache off',
+    set: ['dns.replyCache=0'],
+    check: (objects) => {
+      expect(flagValues(dnsArgs(objects), '--reply-cache')).toEqual(['0']);
     },
   },
   {

@@ -1,12 +1,21 @@
 // geodns_udp: batched UDP for the DNS server (Linux). One socket per handle; when it is readable, up to `batch`
 // datagrams are read with one recvmmsg into a buffer JavaScript owns, JavaScript is called once for the whole
-// batch (it writes the replies into a second buffer it owns), and the replies go out with one sendmmsg.
+// batch (it writes the replies into a second buffer it owns), and the replies go out with one sendmmsg. With the
+// reply cache (reply_cache.h) on, a datagram whose reply is kept is answered here, and JavaScript is called only
+// for the datagrams of a batch that are not: a batch of kept replies never leaves C.
 // Plain Node-API (node_api.h) and libuv (uv.h), both shipped with Node's headers: no other dependency.
 //
 // The memory JavaScript hands over at start(), per slot i of `batch`:
 //   recv:  bytes [i * SLOT, (i + 1) * SLOT)  the datagram as received
-//   meta:  int32 [i * 4 + 0] length, [+1] source port, [+2] 1 if the datagram was longer than SLOT (cut),
-//          [+3] reply length written by JavaScript (0: no reply); replies lie one after another in `send`
+//   meta:  int32 [i * META + 0] length, [+1] source port, [+2] 1 if the datagram was longer than SLOT (cut),
+//          [+3] reply length written by JavaScript (0: no reply); replies lie one after another in `send`,
+//          [+4] the reply cache: -1 answered from it (JavaScript skips the datagram), -2 not looked up, else the
+//          slot a reply that holds for every source would take, [+5] the slot one that holds for the source's
+//          network would take, [+6] written by JavaScript: 0 do not keep the reply, else 1 + the source prefix
+//          length it holds for
+//   hits:  uint32 per cache slot: the queries answered from it since JavaScript last counted them, and the top bit
+//          (LISTED) once the slot is in dirty; dirty: int32 [0] count, then the slots listed (JavaScript reads
+//          and resets both)
 //   addr:  bytes [i * 16, i * 16 + 16)  the source address (4 bytes for IPv4, 16 for IPv6)
 //   stats: float64 counters, see enum Stat (JavaScript reads and keeps them)
 #define _GNU_SOURCE
@@ -22,9 +31,14 @@
 #include <node_api.h>
 #include <uv.h>
 
+#include "reply_cache.h"
+
 #define SLOT 65536
-#define META 4
+#define META 7
+#define REFS 8
 #define MAX_BATCH 1024
+#define MAX_CACHE_ENTRIES (1u << 22)
+#define LISTED 0x80000000u
 /** Batches read per readable event before the event loop gets a turn (timers, worker messages, TCP). */
 #define ROUNDS_PER_EVENT 8
 
@@ -37,6 +51,9 @@ enum Stat {
   STAT_SEND_OTHER,
   STAT_CUT,
   STAT_REPLIES,
+  STAT_CACHE_HITS,
+  STAT_CACHE_MISSES,
+  STAT_CACHE_KEPT,
   STAT_COUNT
 };
 
@@ -54,7 +71,14 @@ typedef struct Sock {
   int32_t *meta;
   uint8_t *addr;
   double *stats;
-  napi_ref refs[6]; /* recv, send, meta, addr, stats, callback */
+  int cached; /* the reply cache is on */
+  ReplyCache cache;
+  ReplyMiss *misses;
+  size_t *reply_offsets;
+  uint8_t *kept_replies; /* per datagram, REPLY_CACHE_BYTES + 2: a kept reply behind the query's ID */
+  uint32_t *hits;
+  int32_t *dirty;
+  napi_ref refs[REFS]; /* recv, send, meta, addr, stats, callback, hits, dirty */
   napi_async_context async;
   napi_async_cleanup_hook_handle cleanup;
   struct mmsghdr *rmsgs;
@@ -127,6 +151,10 @@ static void free_sock(Sock *s) {
   free(s->names);
   free(s->smsgs);
   free(s->siov);
+  free(s->misses);
+  free(s->reply_offsets);
+  free(s->kept_replies);
+  reply_cache_free(&s->cache);
   free(s);
 }
 
@@ -234,22 +262,38 @@ static napi_value js_ntop6(napi_env env, napi_callback_info info) {
   return result;
 }
 
+static void set_message(Sock *s, unsigned k, unsigned i, uint8_t *reply, size_t length) {
+  s->siov[k].iov_base = reply;
+  s->siov[k].iov_len = length;
+  memset(&s->smsgs[k].msg_hdr, 0, sizeof s->smsgs[k].msg_hdr);
+  s->smsgs[k].msg_hdr.msg_iov = &s->siov[k];
+  s->smsgs[k].msg_hdr.msg_iovlen = 1;
+  s->smsgs[k].msg_hdr.msg_name = &s->names[i];
+  s->smsgs[k].msg_hdr.msg_namelen = s->family == 4 ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6);
+}
+
+/* Sends the replies of a batch: the kept ones copied from the cache behind the query's own ID, the rest from
+   `send`; then keeps the replies JavaScript marked. */
 static void send_replies(Sock *s, unsigned n) {
   unsigned k = 0;
   size_t offset = 0;
   for (unsigned i = 0; i < n; i++) {
-    int32_t length = s->meta[i * META + 3];
+    int32_t *m = s->meta + i * META;
+    if (m[4] == -1) {
+      size_t length = 0;
+      const uint8_t *kept = reply_cache_reply(&s->cache, m[5], &length);
+      uint8_t *reply = s->kept_replies + (size_t)i * (REPLY_CACHE_BYTES + 2);
+      memcpy(reply, s->recv + (size_t)i * SLOT, 2); /* the query's ID */
+      memcpy(reply + 2, kept, length);
+      set_message(s, k++, i, reply, length + 2);
+      continue;
+    }
+    int32_t length = m[3];
     if (length <= 0) continue;
     if (offset + (size_t)length > s->send_size) break; /* JavaScript never writes past the buffer */
-    s->siov[k].iov_base = s->send + offset;
-    s->siov[k].iov_len = (size_t)length;
-    memset(&s->smsgs[k].msg_hdr, 0, sizeof s->smsgs[k].msg_hdr);
-    s->smsgs[k].msg_hdr.msg_iov = &s->siov[k];
-    s->smsgs[k].msg_hdr.msg_iovlen = 1;
-    s->smsgs[k].msg_hdr.msg_name = &s->names[i];
-    s->smsgs[k].msg_hdr.msg_namelen = s->family == 4 ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6);
+    s->reply_offsets[i] = offset;
+    set_message(s, k++, i, s->send + offset, (size_t)length);
     offset += (size_t)length;
-    k++;
   }
   unsigned sent = 0;
   while (sent < k) {
@@ -270,6 +314,42 @@ static void send_replies(Sock *s, unsigned n) {
       s->stats[STAT_SEND_OTHER] += 1;
     sent++;
   }
+  if (!s->cached) return;
+  for (unsigned i = 0; i < n; i++) {
+    int32_t *m = s->meta + i * META;
+    if (m[4] < 0 || m[6] <= 0 || m[3] <= 0 || s->reply_offsets[i] == (size_t)-1) continue;
+    if (reply_cache_keep(&s->cache, &s->misses[i], (unsigned)(m[6] - 1), s->recv + (size_t)i * SLOT, (size_t)m[0],
+                         s->addr + i * 16, s->send + s->reply_offsets[i], (size_t)m[3]) == 0)
+      s->stats[STAT_CACHE_KEPT] += 1;
+  }
+}
+
+/* Looks datagram i up in the reply cache: 1 when it is answered from it (counted in hits), else 0 with meta[4]
+   and meta[5] offering the slots its reply may take. */
+static int answered_from_cache(Sock *s, unsigned i) {
+  int32_t *m = s->meta + i * META;
+  m[4] = -2;
+  m[6] = 0;
+  s->reply_offsets[i] = (size_t)-1;
+  if (!s->cached || m[2] || m[0] < 12) return 0;
+  ReplyMiss *miss = &s->misses[i];
+  int32_t slot = reply_cache_find(&s->cache, s->recv + (size_t)i * SLOT, (size_t)m[0], s->addr + i * 16, miss);
+  if (slot < 0) {
+    s->stats[STAT_CACHE_MISSES] += 1;
+    m[4] = miss->any_slot;
+    m[5] = miss->network_slot;
+    return 0;
+  }
+  m[4] = -1;
+  m[5] = slot;
+  s->stats[STAT_CACHE_HITS] += 1;
+  uint32_t hits = s->hits[slot];
+  if (!(hits & LISTED)) {
+    s->dirty[++s->dirty[0]] = slot;
+    hits |= LISTED;
+  }
+  s->hits[slot] = hits + 1;
+  return 1;
 }
 
 static void on_readable(uv_poll_t *poll, int status, int events) {
@@ -281,13 +361,10 @@ static void on_readable(uv_poll_t *poll, int status, int events) {
     return;
   }
   napi_env env = s->env;
-  napi_handle_scope scope;
-  if (napi_open_handle_scope(env, &scope) != napi_ok) return;
-  napi_value callback, global, argv[1];
-  if (napi_get_reference_value(env, s->refs[5], &callback) != napi_ok || napi_get_global(env, &global) != napi_ok) {
-    napi_close_handle_scope(env, scope);
-    return;
-  }
+  /* Opened at the first batch with a datagram the reply cache did not answer: an event whose batches all came
+     from the cache does not enter JavaScript at all. */
+  napi_handle_scope scope = NULL;
+  napi_value callback = NULL, global = NULL, argv[1];
   /* One callback scope for all the rounds of this event: Node's per-callback work (async context, the nextTick
      and microtask queues) once per readable event, not once per batch. */
   napi_callback_scope callback_scope = NULL;
@@ -302,6 +379,7 @@ static void on_readable(uv_poll_t *poll, int status, int events) {
     if (n == 0) break;
     s->stats[STAT_BATCHES] += 1;
     s->stats[STAT_DATAGRAMS] += n;
+    int unanswered = 0;
     for (int i = 0; i < n; i++) {
       int32_t *m = s->meta + i * META;
       struct msghdr *h = &s->rmsgs[i].msg_hdr;
@@ -322,22 +400,35 @@ static void on_readable(uv_poll_t *poll, int status, int events) {
         m[1] = ntohs(sin6->sin6_port);
         memcpy(a, &sin6->sin6_addr, 16);
       }
+      if (!answered_from_cache(s, (unsigned)i)) unanswered++;
     }
-    if (!callback_scope && napi_open_callback_scope(env, global, s->async, &callback_scope) != napi_ok) break;
-    napi_create_int32(env, n, &argv[0]);
-    napi_value ignored;
-    napi_status called = napi_call_function(env, global, callback, 1, argv, &ignored);
-    if (called == napi_pending_exception) {
-      napi_get_and_clear_last_exception(env, &thrown);
-      break;
+    if (unanswered > 0) {
+      if (!scope) {
+        if (napi_open_handle_scope(env, &scope) != napi_ok) {
+          scope = NULL;
+          break;
+        }
+        if (napi_get_reference_value(env, s->refs[5], &callback) != napi_ok ||
+            napi_get_global(env, &global) != napi_ok)
+          break;
+      }
+      if (!callback_scope && napi_open_callback_scope(env, global, s->async, &callback_scope) != napi_ok) break;
+      napi_create_int32(env, n, &argv[0]);
+      napi_value ignored;
+      napi_status called = napi_call_function(env, global, callback, 1, argv, &ignored);
+      if (called == napi_pending_exception) {
+        napi_get_and_clear_last_exception(env, &thrown);
+        break;
+      }
+      if (called != napi_ok || s->closed) break;
     }
-    if (called != napi_ok || s->closed) break;
     send_replies(s, (unsigned)n);
-    if ((unsigned)n < s->batch) break;
+    /* A short batch does not end the event: under load more datagrams have come while this one was answered, and
+       reading them now saves the epoll_wait (and often the sleep) that would find them; an empty read ends it. */
   }
   if (callback_scope) napi_close_callback_scope(env, callback_scope);
   if (thrown) napi_fatal_exception(env, thrown);
-  napi_close_handle_scope(env, scope);
+  if (scope) napi_close_handle_scope(env, scope);
 }
 
 static void on_closed(uv_handle_t *handle) {
@@ -353,7 +444,7 @@ static void close_sock(Sock *s, int release_refs) {
   if (s->started) {
     uv_poll_stop(&s->poll);
     if (release_refs) {
-      for (int i = 0; i < 6; i++)
+      for (int i = 0; i < REFS; i++)
         if (s->refs[i]) napi_delete_reference(s->env, s->refs[i]);
       napi_async_destroy(s->env, s->async);
     }
@@ -381,18 +472,20 @@ static int ref_buffer(napi_env env, napi_value value, Sock *s, int index, void *
   size_t count, byte_offset;
   napi_value arraybuffer;
   if (napi_get_typedarray_info(env, value, &type, &count, data, &arraybuffer, &byte_offset) != napi_ok) return -1;
-  size_t element = type == napi_int32_array ? 4 : type == napi_float64_array ? 8 : 1;
+  size_t element = type == napi_int32_array || type == napi_uint32_array ? 4 : type == napi_float64_array ? 8 : 1;
   *length = count * element;
   return napi_create_reference(env, value, 1, &s->refs[index]) == napi_ok ? 0 : -1;
 }
 
-// start(handle, batch, recv Buffer, send Buffer, meta Int32Array, addr Buffer, stats Float64Array, onBatch(n))
+// start(handle, batch, recv Buffer, send Buffer, meta Int32Array, addr Buffer, stats Float64Array, onBatch(n),
+//       cacheEntries (0: no reply cache), hits Uint32Array, dirty Int32Array (both of cacheSlots(cacheEntries)
+//       elements, dirty one more))
 static napi_value js_start(napi_env env, napi_callback_info info) {
-  size_t argc = 8;
-  napi_value argv[8];
+  size_t argc = 11;
+  napi_value argv[11];
   CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc < 8) {
-    napi_throw_type_error(env, NULL, "geodns_udp.start: 8 arguments");
+  if (argc < 11) {
+    napi_throw_type_error(env, NULL, "geodns_udp.start: 11 arguments");
     return NULL;
   }
   Sock *s = sock_of(env, argv[0]);
@@ -406,14 +499,22 @@ static napi_value js_start(napi_env env, napi_callback_info info) {
     napi_throw_range_error(env, NULL, "geodns_udp.start: batch out of range");
     return NULL;
   }
-  void *recv, *send, *meta, *addr, *stats;
-  size_t recv_len, send_len, meta_len, addr_len, stats_len;
+  uint32_t cache_entries = 0;
+  if (napi_get_value_uint32(env, argv[8], &cache_entries) != napi_ok || cache_entries > MAX_CACHE_ENTRIES) {
+    napi_throw_range_error(env, NULL, "geodns_udp.start: cacheEntries out of range");
+    return NULL;
+  }
+  size_t slots = cache_entries ? reply_cache_slots(cache_entries) : 0;
+  void *recv, *send, *meta, *addr, *stats, *hits, *dirty;
+  size_t recv_len, send_len, meta_len, addr_len, stats_len, hits_len, dirty_len;
   if (ref_buffer(env, argv[2], s, 0, &recv, &recv_len) || ref_buffer(env, argv[3], s, 1, &send, &send_len) ||
       ref_buffer(env, argv[4], s, 2, &meta, &meta_len) || ref_buffer(env, argv[5], s, 3, &addr, &addr_len) ||
       ref_buffer(env, argv[6], s, 4, &stats, &stats_len) ||
-      napi_create_reference(env, argv[7], 1, &s->refs[5]) != napi_ok || recv_len < (size_t)batch * SLOT ||
-      meta_len < (size_t)batch * META * 4 || addr_len < (size_t)batch * 16 || stats_len < STAT_COUNT * 8) {
-    for (int i = 0; i < 6; i++)
+      napi_create_reference(env, argv[7], 1, &s->refs[5]) != napi_ok ||
+      ref_buffer(env, argv[9], s, 6, &hits, &hits_len) || ref_buffer(env, argv[10], s, 7, &dirty, &dirty_len) ||
+      recv_len < (size_t)batch * SLOT || meta_len < (size_t)batch * META * 4 || addr_len < (size_t)batch * 16 ||
+      stats_len < STAT_COUNT * 8 || hits_len < slots * 4 || dirty_len < (slots + 1) * 4) {
+    for (int i = 0; i < REFS; i++)
       if (s->refs[i]) napi_delete_reference(env, s->refs[i]), s->refs[i] = NULL;
     napi_throw_range_error(env, NULL, "geodns_udp.start: buffers too small");
     return NULL;
@@ -425,12 +526,22 @@ static napi_value js_start(napi_env env, napi_callback_info info) {
   s->meta = meta;
   s->addr = addr;
   s->stats = stats;
+  s->hits = hits;
+  s->dirty = dirty;
+  if (cache_entries) {
+    s->kept_replies = malloc((size_t)batch * (REPLY_CACHE_BYTES + 2));
+    if (!s->kept_replies || reply_cache_init(&s->cache, cache_entries, s->family) != 0)
+      return throw_errno(env, "calloc", ENOMEM);
+    s->cached = 1;
+  }
+  s->misses = calloc(batch, sizeof *s->misses);
+  s->reply_offsets = calloc(batch, sizeof *s->reply_offsets);
   s->rmsgs = calloc(batch, sizeof *s->rmsgs);
   s->riov = calloc(batch, sizeof *s->riov);
   s->names = calloc(batch, sizeof *s->names);
   s->smsgs = calloc(batch, sizeof *s->smsgs);
   s->siov = calloc(batch, sizeof *s->siov);
-  if (!s->rmsgs || !s->riov || !s->names || !s->smsgs || !s->siov) return throw_errno(env, "calloc", ENOMEM);
+  if (!s->rmsgs || !s->riov || !s->names || !s->smsgs || !s->siov || !s->misses || !s->reply_offsets) return throw_errno(env, "calloc", ENOMEM);
   for (uint32_t i = 0; i < batch; i++) {
     s->riov[i].iov_base = s->recv + (size_t)i * SLOT;
     s->riov[i].iov_len = SLOT;
@@ -450,6 +561,32 @@ static napi_value js_start(napi_env env, napi_callback_info info) {
   int r = uv_poll_start(&s->poll, UV_READABLE, on_readable);
   if (r != 0) return throw_errno(env, "uv_poll_start", -r);
   CHECK(env, napi_add_async_cleanup_hook(env, on_env_teardown, s, &s->cleanup));
+  return NULL;
+}
+
+// cacheSlots(entries) -> the slots of a reply cache asked for `entries` (what hits and dirty are sized by).
+static napi_value js_cache_slots(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1], result;
+  uint32_t entries = 0;
+  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 1 || napi_get_value_uint32(env, argv[0], &entries) != napi_ok || entries == 0 ||
+      entries > MAX_CACHE_ENTRIES) {
+    napi_throw_range_error(env, NULL, "geodns_udp.cacheSlots(entries): 1 to 4194304 entries");
+    return NULL;
+  }
+  CHECK(env, napi_create_uint32(env, (uint32_t)reply_cache_slots(entries), &result));
+  return result;
+}
+
+// forget(handle): the reply cache forgets every reply (the answers changed). JavaScript reads the hits first.
+static napi_value js_forget(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  Sock *s = sock_of(env, argv[0]);
+  if (!s) return NULL;
+  if (s->cached) reply_cache_forget(&s->cache);
   return NULL;
 }
 
@@ -476,6 +613,8 @@ NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
       {"ntop6", NULL, js_ntop6, NULL, NULL, NULL, napi_default, NULL},
       {"start", NULL, js_start, NULL, NULL, NULL, napi_default, NULL},
       {"close", NULL, js_close, NULL, NULL, NULL, napi_default, NULL},
+      {"forget", NULL, js_forget, NULL, NULL, NULL, napi_default, NULL},
+      {"cacheSlots", NULL, js_cache_slots, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_value slot, meta, stats;
   napi_create_uint32(env, SLOT, &slot);

@@ -1,13 +1,18 @@
 // --udp-io: which UDP path serves, how the server says so (serving log line, /readyz, geodns_udp_io), the fallback
 // when the addon cannot load (said once, dgram serves), and a long fuzz run against the native path.
 import dgram from 'node:dgram';
-import { readFile } from 'node:fs/promises';
+import { cp, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import dnsPacket from 'dns-packet';
 import { spawn, type SpawnOptions } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { EXAMPLES, runCli, startServe, type ServeProcess } from '../../support/serve.ts';
 import { skipNative } from '../../support/udp-paths.ts';
 import { mulberry32 } from '../../../tools/random.ts';
 import { query } from '../../../tools/dns-query.ts';
+import { udpExchange } from '../../support/dns-clients.ts';
+import { tempDir } from '../../support/temp-dir.ts';
+import { until } from '../../support/until.ts';
 
 const MISSING_ADDON = '/nonexistent/geodns_udp.node';
 
@@ -57,6 +62,44 @@ describe('--udp-io', () => {
       await server.stop();
     }
   });
+
+  test.skipIf(skipNative)(
+    'native: repeats come from the reply cache and are counted; an edit is answered at once, never a kept reply',
+    async () => {
+      const temp = await tempDir('reply-cache');
+      await cp(EXAMPLES, temp.dir, { recursive: true });
+      const endpoints = path.join(temp.dir, 'endpoints.yaml');
+      const original = await readFile(endpoints, 'utf8');
+      const server = await startServe(['--resources', temp.dir], { udpIo: 'native' });
+      const requests = 'geodns_dns_requests_total{zone="geo.example.com",type="A",transport="udp"}';
+      // Tokyo by ECS and no cookie: a reply the handler says holds for every source, kept on first answer.
+      const tokyo = async (id: number) => {
+        const message = query('www.geo.example.com', { id, ecs: { ip: '10.3.0.0', prefix: 16 } });
+        const reply = dnsPacket.decode(await udpExchange('127.0.0.1', server.port, message));
+        expect(reply.id).toBe(id);
+        return (reply.answers ?? []).map((a) => ('data' in a ? String(a.data) : ''));
+      };
+      try {
+        const before = (await server.fetch('/metrics')).body;
+        for (let id = 1; id <= 40; id++) expect(await tokyo(id)).toEqual(['203.0.113.10']);
+        const after = (await server.fetch('/metrics')).body;
+        // Every query counted once, whichever answered it; at most one miss per worker (SO_REUSEPORT spreads the
+        // clients' ports over them).
+        expect(metric(after, requests) - (metric(before, requests) || 0)).toBe(40);
+        const hits = 'geodns_udp_reply_cache_lookups_total{result="hit"}';
+        expect(metric(after, hits) - (metric(before, hits) || 0)).toBeGreaterThanOrEqual(40 - 2);
+
+        await writeFile(endpoints, original.replace('[203.0.113.10,', '[203.0.113.99,'));
+        await until('the edited Tokyo address', () => tokyo(100), {
+          accept: (a) => a.join() === '203.0.113.99',
+          intervalMs: 100,
+        });
+      } finally {
+        await server.stop();
+        await temp.remove();
+      }
+    },
+  );
 
   test('auto without a loadable addon: dgram serves, and the reason is logged once for all workers', async () => {
     const server = await startServe(['--resources', EXAMPLES], {

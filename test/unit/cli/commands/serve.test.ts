@@ -131,14 +131,30 @@ describe('geodns serve cache bounds', () => {
   const parse = (...args: string[]) => parseServeArgs(['--resources', EXAMPLES, ...args]);
   const keys = ['--dnssec-keys', '/tmp/keys'];
 
-  test('default to 50,000 each; --answer-cache and --dnssec-cache set them', () => {
-    expect(parse().cacheBounds).toEqual({ answers: 50_000, dnssec: 50_000 });
-    expect(parse('--answer-cache', '200000').cacheBounds).toEqual({ answers: 200_000, dnssec: 50_000 });
-    expect(parse(...keys, '--dnssec-cache', '400000').cacheBounds).toEqual({ answers: 50_000, dnssec: 400_000 });
+  test('default to 50,000 each and 32,768 replies; --answer-cache, --dnssec-cache and --reply-cache set them', () => {
+    const replies = 32_768;
+    expect(parse().cacheBounds).toEqual({ answers: 50_000, dnssec: 50_000, replies });
+    expect(parse('--answer-cache', '200000').cacheBounds).toEqual({ answers: 200_000, dnssec: 50_000, replies });
+    expect(parse(...keys, '--dnssec-cache', '400000').cacheBounds).toEqual({
+      answers: 50_000,
+      dnssec: 400_000,
+      replies,
+    });
     expect(parse(...keys, '--answer-cache', '1', '--dnssec-cache', '10000000').cacheBounds).toEqual({
       answers: 1,
       dnssec: 10_000_000,
+      replies,
     });
+    expect(parse('--reply-cache', '0').cacheBounds?.replies).toBe(0);
+    expect(parse('--reply-cache', '4194304').cacheBounds?.replies).toBe(4_194_304);
+  });
+
+  test('--reply-cache: a whole number from 0 to 4,194,304, else refused naming the option', () => {
+    for (const bad of ['-1', '1.5', 'lots', '', '4194305']) {
+      expect(() => parse(`--reply-cache=${bad}`)).toThrow(
+        `--reply-cache: expected a whole number from 0 to 4194304, got '${bad}'`,
+      );
+    }
   });
 
   test('refuses what is not a whole number from 1 to 10,000,000, naming the option', () => {
@@ -156,6 +172,7 @@ describe('geodns serve cache bounds', () => {
     const result = await runCli(['serve', '--help']);
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/--answer-cache N +plans .* kept per worker/);
+    expect(result.stdout).toMatch(/--reply-cache N +with --udp-io native: replies kept per UDP socket/);
     expect(result.stdout).toMatch(
       /--dnssec-cache N +signatures kept per signed zone and signed answers kept per worker/,
     );
