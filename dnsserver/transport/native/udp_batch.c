@@ -127,6 +127,17 @@ static Sock *sock_of(napi_env env, napi_value value) {
   return (Sock *)data;
 }
 
+/* The socket handle a one-argument call (address, forget, close) was given, or NULL with a JavaScript error set. */
+static Sock *handle_arg(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1) {
+    napi_throw_type_error(env, NULL, "geodns_udp: a socket handle is needed");
+    return NULL;
+  }
+  return sock_of(env, argv[0]);
+}
+
 static int fill_sockaddr(int family, const char *host, int port, struct sockaddr_storage *ss, socklen_t *len) {
   memset(ss, 0, sizeof *ss);
   if (family == 4) {
@@ -214,10 +225,7 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
 
 // address(handle) -> [address text, port] of the bound socket.
 static napi_value js_address(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  Sock *s = sock_of(env, argv[0]);
+  Sock *s = handle_arg(env, info);
   if (!s) return NULL;
   struct sockaddr_storage ss;
   socklen_t len = sizeof ss;
@@ -579,12 +587,10 @@ static napi_value js_cache_slots(napi_env env, napi_callback_info info) {
   return result;
 }
 
-// forget(handle): the reply cache forgets every reply (the answers changed). JavaScript reads the hits first.
+// forget(handle): the reply cache forgets every reply (the answers changed). Repeats already counted in hits stay
+// there for JavaScript to take.
 static napi_value js_forget(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  Sock *s = sock_of(env, argv[0]);
+  Sock *s = handle_arg(env, info);
   if (!s) return NULL;
   if (s->cached) reply_cache_forget(&s->cache);
   return NULL;
@@ -592,10 +598,7 @@ static napi_value js_forget(napi_env env, napi_callback_info info) {
 
 // close(handle): stop, close the socket. Safe to call twice.
 static napi_value js_close(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  Sock *s = sock_of(env, argv[0]);
+  Sock *s = handle_arg(env, info);
   if (!s) return NULL;
   if (s->closed) return NULL;
   if (s->cleanup) {
