@@ -140,12 +140,15 @@ export function createHandler(state: ServerState, options: HandlerOptions = {}):
   const queryDetail = options.queryDetail === true;
   /**
    * For ReuseHint: the source bits the answer of the query being answered depends on, set where it is found; -1
-   * (not reusable) unless it is a fixed answer, a deterministic routed one or an unsigned DNSSEC-type one.
+   * (not reusable) unless it is a fixed answer, a deterministic routed one, an unsigned DNSSEC-type one, or a
+   * signed one of those two plans, which holds until `reusableUntil` (the clock of signatures).
    */
   let reusable = -1;
+  let reusableUntil = Infinity;
 
   function handle(message: Buffer, client: ClientInfo, reuse?: ReuseHint<QueryEvent>): Buffer | null {
     reusable = -1;
+    reusableUntil = Infinity;
     // ── parse ──
     const parsed = parseQuery(message);
     if (!parsed.ok) {
@@ -292,7 +295,7 @@ export function createHandler(state: ServerState, options: HandlerOptions = {}):
       answer = decideRouted(plan, query, location);
       if (plan.deterministic) state.plans.rememberAnswer(location, plan, answer);
     }
-    if (plan.deterministic) reusable = placedBySubnet(query.edns) ? 0 : answer.scope;
+    if (plan.deterministic) reusable = sourceBits(query, answer);
     return answer;
   }
 
@@ -306,6 +309,11 @@ export function createHandler(state: ServerState, options: HandlerOptions = {}):
       state.cache.set(key, body, plan.tags);
     }
     return answerOf(plan, query, body, { decisions, policy, scope }, location, false);
+  }
+
+  /** The source bits a remembered answer depends on: none when the ECS subnet placed the client, else its scope. */
+  function sourceBits(query: ParsedQuery, answer: Answer): number {
+    return placedBySubnet(query.edns) ? 0 : answer.scope;
   }
 
   /** The Answer of a body and the routing decision behind it (none: a signed plan nothing in it routes). */
@@ -344,7 +352,11 @@ export function createHandler(state: ServerState, options: HandlerOptions = {}):
     const memoized = plan.kind === 'fixed' || plan.deterministic;
     if (memoized) {
       const memo = state.plans.signedAnswerFor(plan, location, compactOk);
-      if (memo && memo.signers === state.signers && now < memo.refreshAt) return memo.answer;
+      if (memo && memo.signers === state.signers && now < memo.refreshAt) {
+        reusable = sourceBits(query, memo.answer);
+        reusableUntil = memo.refreshAt;
+        return memo.answer;
+      }
     }
     const stem = `${query.qname}|${query.qtype}|${compactOk ? 'co' : 'do'}`;
     const { decisions, policy, key, scope } =
@@ -373,6 +385,8 @@ export function createHandler(state: ServerState, options: HandlerOptions = {}):
         refreshAt: signed.refreshAt,
         signers: state.signers,
       });
+      reusable = sourceBits(query, answer);
+      reusableUntil = signed.refreshAt;
     }
     return answer;
   }
@@ -430,7 +444,8 @@ export function createHandler(state: ServerState, options: HandlerOptions = {}):
     if (observe && event) observe(event);
     if (reuse) {
       reuse.counted = event;
-      reuse.sourcePrefix = reusableFor(parsed, end, client) ? reusable : -1;
+      reuse.holdsForMs = reusableUntil === Infinity ? Infinity : (reusableUntil - clock()) * 1000;
+      reuse.sourcePrefix = reusableFor(parsed, end, client) && reuse.holdsForMs > 0 ? reusable : -1;
     }
     // A reply truncated already is what a slip would send: the limiter is not asked.
     const verdict = end.kind === 'rcode' && end.truncated ? VERDICT.SLIP : limit(parsed, end, client);
@@ -456,6 +471,7 @@ export function createHandler(state: ServerState, options: HandlerOptions = {}):
 
   function notReusable(reuse: ReuseHint<QueryEvent>): void {
     reuse.sourcePrefix = -1;
+    reuse.holdsForMs = 0;
     reuse.counted = undefined;
   }
 

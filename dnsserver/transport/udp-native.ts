@@ -73,6 +73,8 @@ const STAT = {
 } as const;
 // meta[4] as the addon sets it for a datagram answered from the reply cache.
 const ANSWERED_FROM_CACHE = -1;
+// The longest a kept reply that holds for a while is kept (meta[7] is an int32 of milliseconds): 24 days.
+const MAX_HOLD_MS = 2 ** 31 - 1;
 // The top bit of a slot's hits: listed in dirty (udp_batch.c).
 const LISTED = 0x80000000;
 /** Source bits a kept reply may depend on at most (reply_cache.c's SOURCE_BITS_4 and _6). */
@@ -168,7 +170,7 @@ export async function startNativeUdpServer<Counted = never>(
   const dirty = new Int32Array(slots + 1);
   const counted: (Counted | undefined)[] = new Array<Counted | undefined>(slots).fill(undefined);
   const onReused = options.replyCache?.onReused;
-  const hint: ReuseHint<Counted> = { sourcePrefix: -1, counted: undefined };
+  const hint: ReuseHint<Counted> = { sourcePrefix: -1, holdsForMs: 0, counted: undefined };
   const sourceBits = CACHE_SOURCE_BITS[family];
   /** Counts the repeats answered from `slot` so far; it stays listed (`keepListed`) or not. */
   const countRepeats = (slot: number, keepListed: boolean): void => {
@@ -241,6 +243,7 @@ export async function startNativeUdpServer<Counted = never>(
         const cached = anySourceSlot >= 0;
         if (cached) {
           hint.sourcePrefix = -1;
+          hint.holdsForMs = 0;
           hint.counted = undefined;
         }
         const message = receive.subarray(start, start + length);
@@ -253,11 +256,12 @@ export async function startNativeUdpServer<Counted = never>(
         send.set(response, offset);
         meta[m + 3] = response.length;
         offset += response.length;
-        if (cached && keepable(hint.sourcePrefix, client.address)) {
+        if (cached && hint.holdsForMs >= 1 && keepable(hint.sourcePrefix, client.address)) {
           const slot = hint.sourcePrefix === 0 ? anySourceSlot : (meta[m + 5] as number);
           countRepeats(slot, true);
           counted[slot] = hint.counted;
           meta[m + 6] = hint.sourcePrefix + 1;
+          meta[m + 7] = hint.holdsForMs === Infinity ? -1 : Math.min(Math.floor(hint.holdsForMs), MAX_HOLD_MS);
         }
       } catch (error) {
         // Only a bug of this file gets here (handleQuery catches the handler's throws): never out into the addon.

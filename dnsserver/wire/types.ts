@@ -119,10 +119,12 @@ export interface ClientInfo {
  */
 export interface ReuseHint<Counted = never> {
   /**
-   * -1: not again (the reply depends on more than the query's bytes: a cookie, the rate limiter, a random choice,
-   * signatures that expire...); else how many leading bits of the source address it depends on (0: none).
+   * -1: not again (the reply depends on more than the query's bytes: a cookie, the rate limiter, a random
+   * choice...); else how many leading bits of the source address it depends on (0: none).
    */
   sourcePrefix: number;
+  /** For how long it holds, in milliseconds: Infinity until the answers change (a signed answer: until due for refresh). */
+  holdsForMs: number;
   /** What the handler counted for the query, for the transport to count again for each repeat it answers. */
   counted: Counted | undefined;
 }

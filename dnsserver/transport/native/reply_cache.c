@@ -95,8 +95,16 @@ static int32_t pick_victim(ReplyCache *cache, uint32_t set) {
   return (int32_t)(set * REPLY_CACHE_WAYS + (w % REPLY_CACHE_WAYS));
 }
 
+/* Whether the entry of `slot`, which matches, holds at `now`; one that no longer does is dropped, its way free. */
+static int holds(ReplyCache *cache, size_t slot, uint64_t now) {
+  uint64_t expires = cache->entries[slot].expires;
+  if (expires == 0 || now < expires) return 1;
+  cache->tags[slot].epoch = 0;
+  return 0;
+}
+
 int32_t reply_cache_find(ReplyCache *cache, const uint8_t *query, size_t length, const uint8_t *source,
-                         ReplyMiss *miss) {
+                         uint64_t now, ReplyMiss *miss) {
   const uint8_t *key = query + 2;
   size_t key_length = length - 2;
   uint32_t mask = cache->sets - 1;
@@ -105,7 +113,9 @@ int32_t reply_cache_find(ReplyCache *cache, const uint8_t *query, size_t length,
   for (size_t slot = first; slot < first + REPLY_CACHE_WAYS; slot++) {
     if (cache->tags[slot].hash != any || cache->tags[slot].epoch != cache->epoch) continue;
     ReplyEntry *e = &cache->entries[slot];
-    if (e->prefix == 0 && e->key_length == key_length && memcmp(e->bytes, key, key_length) == 0) return (int32_t)slot;
+    if (e->prefix == 0 && e->key_length == key_length && memcmp(e->bytes, key, key_length) == 0 &&
+        holds(cache, slot, now))
+      return (int32_t)slot;
   }
   uint8_t network[16];
   unsigned bits = reply_cache_source_bits(cache);
@@ -118,7 +128,8 @@ int32_t reply_cache_find(ReplyCache *cache, const uint8_t *query, size_t length,
     if (e->prefix == 0 || e->key_length != key_length) continue;
     uint8_t masked[16];
     mask_source(source, cache->address_bytes, e->prefix, masked);
-    if (memcmp(masked, e->source, cache->address_bytes) == 0 && memcmp(e->bytes, key, key_length) == 0)
+    if (memcmp(masked, e->source, cache->address_bytes) == 0 && memcmp(e->bytes, key, key_length) == 0 &&
+        holds(cache, slot, now))
       return (int32_t)slot;
   }
   miss->any_hash = any;
@@ -128,8 +139,9 @@ int32_t reply_cache_find(ReplyCache *cache, const uint8_t *query, size_t length,
   return -1;
 }
 
-int reply_cache_keep(ReplyCache *cache, const ReplyMiss *miss, unsigned prefix, const uint8_t *query,
-                     size_t query_length, const uint8_t *source, const uint8_t *reply, size_t reply_length) {
+int reply_cache_keep(ReplyCache *cache, const ReplyMiss *miss, unsigned prefix, uint64_t expires,
+                     const uint8_t *query, size_t query_length, const uint8_t *source, const uint8_t *reply,
+                     size_t reply_length) {
   if (query_length < 2 || reply_length < 2) return -1;
   size_t key_length = query_length - 2, body_length = reply_length - 2;
   if (key_length + body_length > REPLY_CACHE_BYTES || prefix > reply_cache_source_bits(cache)) return -1;
@@ -137,6 +149,7 @@ int reply_cache_keep(ReplyCache *cache, const ReplyMiss *miss, unsigned prefix, 
   ReplyEntry *e = &cache->entries[slot];
   cache->tags[slot].epoch = cache->epoch;
   cache->tags[slot].hash = prefix == 0 ? miss->any_hash : miss->network_hash;
+  e->expires = expires;
   e->key_length = (uint16_t)key_length;
   e->reply_length = (uint16_t)body_length;
   e->prefix = (uint8_t)prefix;

@@ -25,6 +25,7 @@ typedef struct ReplyTag {
 } ReplyTag;
 
 typedef struct ReplyEntry {
+  uint64_t expires; /* CLOCK_MONOTONIC milliseconds from which the reply no longer holds; 0: until forgotten */
   uint16_t key_length;
   uint16_t reply_length;
   uint8_t prefix; /* source bits the reply depends on (0: none) */
@@ -55,17 +56,19 @@ int reply_cache_init(ReplyCache *cache, uint32_t entries, int family);
 void reply_cache_free(ReplyCache *cache);
 /** Forgets every entry. */
 void reply_cache_forget(ReplyCache *cache);
-/** The slot holding the reply to `query` from `source`, or -1 with `miss` filled. */
+/** The slot holding the reply to `query` from `source` at `now` (milliseconds), or -1 with `miss` filled. */
 int32_t reply_cache_find(ReplyCache *cache, const uint8_t *query, size_t length, const uint8_t *source,
-                         ReplyMiss *miss);
+                         uint64_t now, ReplyMiss *miss);
 /** The bits of the source an entry may depend on at most (24 for IPv4, 56 for IPv6). */
 unsigned reply_cache_source_bits(const ReplyCache *cache);
 /**
- * Keeps `reply` for `query` at the slot `find` offered (miss->any_slot for prefix 0, else miss->network_slot).
- * Returns 0, or -1 when the pair is too large or the prefix too long (nothing kept).
+ * Keeps `reply` for `query` at the slot `find` offered (miss->any_slot for prefix 0, else miss->network_slot),
+ * until `expires` (milliseconds as `now` of find; 0: until forgotten). Returns 0, or -1 when the pair is too large
+ * or the prefix too long (nothing kept).
  */
-int reply_cache_keep(ReplyCache *cache, const ReplyMiss *miss, unsigned prefix, const uint8_t *query,
-                     size_t query_length, const uint8_t *source, const uint8_t *reply, size_t reply_length);
+int reply_cache_keep(ReplyCache *cache, const ReplyMiss *miss, unsigned prefix, uint64_t expires,
+                     const uint8_t *query, size_t query_length, const uint8_t *source, const uint8_t *reply,
+                     size_t reply_length);
 /** The reply of a slot `find` returned, less its first two bytes (the ID). */
 const uint8_t *reply_cache_reply(const ReplyCache *cache, int32_t slot, size_t *length);
 

@@ -12,7 +12,7 @@
 //          [+4] the reply cache: -1 answered from it (JavaScript skips the datagram), -2 not looked up, else the
 //          slot a reply that holds for every source would take, [+5] the slot one that holds for the source's
 //          network would take, [+6] written by JavaScript: 0 do not keep the reply, else 1 + the source prefix
-//          length it holds for
+//          length it holds for, [+7] with it: for how many milliseconds (-1: until forgotten)
 //   hits:  uint32 per cache slot: the queries answered from it since JavaScript last counted them, and the top bit
 //          (LISTED) once the slot is in dirty; dirty: int32 [0] count, then the slots listed (JavaScript reads
 //          and resets both)
@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <node_api.h>
@@ -34,7 +35,7 @@
 #include "reply_cache.h"
 
 #define SLOT 65536
-#define META 7
+#define META 8
 #define REFS 8
 #define MAX_BATCH 1024
 #define MAX_CACHE_ENTRIES (1u << 22)
@@ -74,6 +75,7 @@ typedef struct Sock {
   int cached; /* the reply cache is on */
   ReplyCache cache;
   ReplyMiss *misses;
+  uint64_t now; /* CLOCK_MONOTONIC milliseconds, read once per readable event for the reply cache */
   size_t *reply_offsets;
   uint8_t *kept_replies; /* per datagram, REPLY_CACHE_BYTES + 2: a kept reply behind the query's ID */
   uint32_t *hits;
@@ -326,8 +328,9 @@ static void send_replies(Sock *s, unsigned n) {
   for (unsigned i = 0; i < n; i++) {
     int32_t *m = s->meta + i * META;
     if (m[4] < 0 || m[6] <= 0 || m[3] <= 0 || s->reply_offsets[i] == (size_t)-1) continue;
-    if (reply_cache_keep(&s->cache, &s->misses[i], (unsigned)(m[6] - 1), s->recv + (size_t)i * SLOT, (size_t)m[0],
-                         s->addr + i * 16, s->send + s->reply_offsets[i], (size_t)m[3]) == 0)
+    uint64_t expires = m[7] < 0 ? 0 : s->now + (uint64_t)m[7];
+    if (reply_cache_keep(&s->cache, &s->misses[i], (unsigned)(m[6] - 1), expires, s->recv + (size_t)i * SLOT,
+                         (size_t)m[0], s->addr + i * 16, s->send + s->reply_offsets[i], (size_t)m[3]) == 0)
       s->stats[STAT_CACHE_KEPT] += 1;
   }
 }
@@ -341,7 +344,8 @@ static int answered_from_cache(Sock *s, unsigned i) {
   s->reply_offsets[i] = (size_t)-1;
   if (!s->cached || m[2] || m[0] < 12) return 0;
   ReplyMiss *miss = &s->misses[i];
-  int32_t slot = reply_cache_find(&s->cache, s->recv + (size_t)i * SLOT, (size_t)m[0], s->addr + i * 16, miss);
+  int32_t slot =
+      reply_cache_find(&s->cache, s->recv + (size_t)i * SLOT, (size_t)m[0], s->addr + i * 16, s->now, miss);
   if (slot < 0) {
     s->stats[STAT_CACHE_MISSES] += 1;
     m[4] = miss->any_slot;
@@ -369,6 +373,11 @@ static void on_readable(uv_poll_t *poll, int status, int events) {
     return;
   }
   napi_env env = s->env;
+  if (s->cached) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &t);
+    s->now = (uint64_t)t.tv_sec * 1000 + (uint64_t)t.tv_nsec / 1000000;
+  }
   /* Opened at the first batch with a datagram the reply cache did not answer: an event whose batches all came
      from the cache does not enter JavaScript at all. */
   napi_handle_scope scope = NULL;

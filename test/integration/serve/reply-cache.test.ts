@@ -7,6 +7,12 @@ import { EXAMPLES, startServe, type ServeProcess } from '../../support/serve.ts'
 import { skipNative } from '../../support/udp-paths.ts';
 import { udpExchange } from '../../support/dns-clients.ts';
 import { query, type QueryOptions } from '../../../tools/dns-query.ts';
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import dnsPacket from 'dns-packet';
+import { keygen, pairsOf, publishAsSecret, type KeyPair } from '../../support/dnssec-keys.ts';
+import { tempDir } from '../../support/temp-dir.ts';
+import { until } from '../../support/until.ts';
 
 const ZONE = 'geo.example.com';
 const CORPUS: [string, QueryOptions][] = [
@@ -71,5 +77,74 @@ describe.skipIf(skipNative)('the reply cache answers as the handler does', () =>
     }
     // Every repeat came from the cache: no name of the corpus is routed at random or signed.
     expect((await hits()) - before).toBe(2 * CORPUS.length);
+  });
+});
+
+describe.skipIf(skipNative)('the reply cache with a signed zone', () => {
+  let server: ServeProcess;
+  let temp: Awaited<ReturnType<typeof tempDir>>;
+  let keysDir: string;
+  let first: KeyPair;
+  let second: KeyPair;
+  beforeAll(async () => {
+    temp = await tempDir('reply-cache-signed');
+    const made = path.join(temp.dir, 'made');
+    keysDir = path.join(temp.dir, 'keys');
+    await mkdir(made);
+    await mkdir(keysDir);
+    first = await keygen(made, 'ECDSAP256SHA256');
+    second = await keygen(made, 'ED25519');
+    await publishAsSecret(keysDir, 'v1', pairsOf(first));
+    server = await startServe(['--resources', EXAMPLES], {
+      udpIo: 'native',
+      workers: 1,
+      args: ['--dnssec-keys', keysDir],
+    });
+  }, 60_000);
+  afterAll(async () => {
+    await server?.stop();
+    await temp?.remove();
+  });
+
+  const hits = async (): Promise<number> => {
+    const text = (await server.fetch('/metrics')).body;
+    const line = text.split('\n').find((l) => l.startsWith('geodns_udp_reply_cache_lookups_total{result="hit"}'));
+    return line ? Number(line.split(' ').at(-1)) : 0;
+  };
+  let id = 0;
+  const ask = async (name: string, options: QueryOptions) =>
+    dnsPacket.decode(await udpExchange('127.0.0.1', server.port, query(name, { ...options, id: ++id })));
+  /** The key tags the DNSKEY set (with DO) is signed by. */
+  const dnskeySigners = async () =>
+    ((await ask(ZONE, { type: 'DNSKEY', do: true })).answers ?? [])
+      .flatMap((r) => (r.type === 'RRSIG' ? [r.data.keyTag] : []))
+      .sort((a, b) => a - b);
+
+  test('signed answers (DO) are sent again from the cache, and a new key is answered at once', async () => {
+    const before = await hits();
+    for (const [name, options] of [
+      [`static.${ZONE}`, { type: 'A', do: true }],
+      [`www.${ZONE}`, { type: 'A', do: true, ecs: { ip: '10.3.0.0', prefix: 16 } }],
+      [`missing.${ZONE}`, { type: 'A', do: true }],
+    ] as [string, QueryOptions][]) {
+      const replies = [await ask(name, options), await ask(name, options), await ask(name, options)];
+      expect(
+        replies[0]?.answers?.concat(replies[0]?.authorities ?? []).some((r) => r.type === 'RRSIG'),
+        name,
+      ).toBe(true);
+      expect(replies[1]?.answers).toEqual(replies[0]?.answers);
+      expect(replies[2]?.authorities).toEqual(replies[0]?.authorities);
+    }
+    expect(await dnskeySigners()).toEqual([first.tag]);
+    expect(await dnskeySigners()).toEqual([first.tag]);
+    expect((await hits()) - before).toBe(2 * 3 + 1);
+
+    // The kept DNSKEY reply holds for hours by its signatures; the change of keys must forget it.
+    await publishAsSecret(keysDir, 'v2', pairsOf(first, second));
+    await until('the DNSKEY set signed by both keys', dnskeySigners, {
+      accept: (tags) => tags.length === 2,
+      intervalMs: 100,
+    });
+    expect(await dnskeySigners()).toEqual([first.tag, second.tag].sort((a, b) => a - b));
   });
 });

@@ -27,7 +27,7 @@ function setup(options: HandlerOptions = {}) {
   const handler = createHandler(state, { random: () => 0, observe: (event) => events.push(event), ...options });
   /** The reply and the hint for one query. */
   const ask = (name: string, queryOptions: QueryOptions = {}, client: ClientInfo = udp) => {
-    const hint: ReuseHint<QueryEvent> = { sourcePrefix: 99, counted: undefined };
+    const hint: ReuseHint<QueryEvent> = { sourcePrefix: 99, holdsForMs: -5, counted: undefined };
     const reply = handler(query(name, queryOptions), client, hint);
     return { reply, hint };
   };
@@ -45,6 +45,7 @@ describe('the handler says which replies may be reused', () => {
     for (const name of ['static.geo.example', 'host.sub.geo.example', 'missing.geo.example']) {
       const { hint } = ask(name);
       expect(hint.sourcePrefix, name).toBe(0);
+      expect(hint.holdsForMs, name).toBe(Infinity);
       expect(hint.counted).toBe(events.at(-1));
     }
   });
@@ -75,14 +76,14 @@ describe('the handler says which replies may be reused', () => {
     expect(ask('static.geo.example', {}, { ...udp, transport: 'tcp' }).hint.sourcePrefix).toBe(-1);
     expect(ask('www.example.org').hint.sourcePrefix).toBe(-1);
     const { handler } = setup();
-    const hint: ReuseHint<QueryEvent> = { sourcePrefix: 99, counted: undefined };
+    const hint: ReuseHint<QueryEvent> = { sourcePrefix: 99, holdsForMs: -5, counted: undefined };
     const garbled = Buffer.from(query('static.geo.example')).subarray(0, 20);
     handler(garbled, udp, hint);
     expect(hint.sourcePrefix).toBe(-1);
     const response = Buffer.from(query('static.geo.example'));
     response[2] = (response[2] as number) | 0x80;
     handler(response, udp, hint);
-    expect(hint).toEqual({ sourcePrefix: -1, counted: undefined });
+    expect(hint).toEqual({ sourcePrefix: -1, holdsForMs: 0, counted: undefined });
   });
 
   it('never with a rate limiter or the query log, which must see every query', () => {
@@ -91,12 +92,27 @@ describe('the handler says which replies may be reused', () => {
     expect(setup({ queryDetail: true }).ask('static.geo.example').hint.sourcePrefix).toBe(-1);
   });
 
-  it('a signed zone: not a signed answer (its signatures expire), but the same query without DO', () => {
-    const { state, ask } = setup();
+  it('a signed zone: a signed answer until its signatures are due for refresh; without DO, until answers change', () => {
+    let now = 1_800_000_000;
+    const { state, ask } = setup({ now: () => now });
     state.setSigners(new Map([['geo.example', new ZoneSigner('geo.example', [generateSigningKey('geo.example')])]]));
-    expect(ask('static.geo.example', { do: true }).hint.sourcePrefix).toBe(-1);
-    expect(ask('static.geo.example').hint.sourcePrefix).toBe(0);
-    expect(ask('geo.example', { type: 'DNSKEY' }).hint.sourcePrefix).toBe(0);
+    const signed = ask('static.geo.example', { do: true });
+    expect(signed.hint.sourcePrefix).toBe(0);
+    expect(signed.hint.holdsForMs).toBeGreaterThan(3600_000);
+    expect(signed.hint.holdsForMs).toBeLessThan(30 * 86400_000);
+    // Later, the same answer (remembered) holds for that much less; past it, it is signed anew and holds again.
+    now += 3600;
+    const later = ask('static.geo.example', { do: true });
+    expect(later.reply?.subarray(2)).toEqual(signed.reply?.subarray(2));
+    expect(later.hint.holdsForMs).toBe(signed.hint.holdsForMs - 3600_000);
+    now += later.hint.holdsForMs / 1000;
+    const renewed = ask('static.geo.example', { do: true });
+    expect(renewed.hint.holdsForMs).toBeGreaterThan(0);
+    // Routed by the ECS subnet and signed: for every source; a random choice signed: never.
+    expect(ask('www.geo.example', { do: true, ecs: EU_SUBNET }).hint.sourcePrefix).toBe(0);
+    expect(ask('lb.geo.example', { do: true }).hint.sourcePrefix).toBe(-1);
+    expect(ask('static.geo.example').hint).toMatchObject({ sourcePrefix: 0, holdsForMs: Infinity });
+    expect(ask('geo.example', { type: 'DNSKEY' }).hint).toMatchObject({ sourcePrefix: 0, holdsForMs: Infinity });
   });
 
   it('a failover answer changes with health: the hint holds for one state of the answers', () => {

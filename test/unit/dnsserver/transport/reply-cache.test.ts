@@ -37,6 +37,7 @@ async function cachedServer(
     tally.handled.push({ name, client });
     if (reuse) {
       reuse.sourcePrefix = sourcePrefix(name);
+      reuse.holdsForMs = name.startsWith('brief') ? 150 : Infinity;
       reuse.counted = name;
     }
     return answer(message, client);
@@ -149,6 +150,19 @@ describe.skipIf(skipNative)('the native path reply cache', () => {
     expect(tally.handled).toHaveLength(2);
     server.takeCounts();
     expect(tally.repeats.get('changing.example')).toBe(2);
+  });
+
+  it('keeps a reply that holds for a while no longer than that', async () => {
+    const { server, tally } = await cachedServer(() => 0);
+    const query = aQuery('brief.example', 1);
+    await ask(server.port, query);
+    await ask(server.port, query); // within 150 ms: from the cache
+    expect(tally.handled).toHaveLength(1);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await ask(server.port, query); // past it: the handler, and kept again
+    await ask(server.port, query);
+    expect(tally.handled).toHaveLength(2);
+    expect(server.takeCounts().replyCache).toEqual({ hits: 2, misses: 2, kept: 2 });
   });
 
   it('answers and counts every query right when many more queries than entries share the cache', async () => {
