@@ -54,6 +54,8 @@ interface Addon {
   forget(handle: Handle): void;
   cacheSlots(entries: number): number;
   readonly SLOT: number;
+  /** The most bytes a kept query and reply may have together, less their IDs (reply_cache.h). */
+  readonly KEPT_BYTES: number;
   readonly META: number;
   readonly STATS: number;
 }
@@ -256,7 +258,12 @@ export async function startNativeUdpServer<Counted = never>(
         send.set(response, offset);
         meta[m + 3] = response.length;
         offset += response.length;
-        if (cached && hint.holdsForMs >= 1 && keepable(hint.sourcePrefix, client.address)) {
+        if (
+          cached &&
+          hint.holdsForMs >= 1 &&
+          length + response.length - 4 <= addon.KEPT_BYTES &&
+          keepable(hint.sourcePrefix, client.address)
+        ) {
           const slot = hint.sourcePrefix === 0 ? anySourceSlot : (meta[m + 5] as number);
           countRepeats(slot, true);
           counted[slot] = hint.counted;

@@ -142,10 +142,14 @@ int32_t reply_cache_find(ReplyCache *cache, const uint8_t *query, size_t length,
 int reply_cache_keep(ReplyCache *cache, const ReplyMiss *miss, unsigned prefix, uint64_t expires,
                      const uint8_t *query, size_t query_length, const uint8_t *source, const uint8_t *reply,
                      size_t reply_length) {
-  if (query_length < 2 || reply_length < 2) return -1;
-  size_t key_length = query_length - 2, body_length = reply_length - 2;
-  if (key_length + body_length > REPLY_CACHE_BYTES || prefix > reply_cache_source_bits(cache)) return -1;
   int32_t slot = prefix == 0 ? miss->any_slot : miss->network_slot;
+  if (query_length < 2 || reply_length < 2 || query_length + reply_length - 4 > REPLY_CACHE_BYTES ||
+      prefix > reply_cache_source_bits(cache)) {
+    /* The slot was offered for this reply: what it held goes too, as the caller now counts the slot as this one. */
+    cache->tags[slot].epoch = 0;
+    return -1;
+  }
+  size_t key_length = query_length - 2, body_length = reply_length - 2;
   ReplyEntry *e = &cache->entries[slot];
   cache->tags[slot].epoch = cache->epoch;
   cache->tags[slot].hash = prefix == 0 ? miss->any_hash : miss->network_hash;

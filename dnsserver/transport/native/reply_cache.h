@@ -64,7 +64,7 @@ unsigned reply_cache_source_bits(const ReplyCache *cache);
 /**
  * Keeps `reply` for `query` at the slot `find` offered (miss->any_slot for prefix 0, else miss->network_slot),
  * until `expires` (milliseconds as `now` of find; 0: until forgotten). Returns 0, or -1 when the pair is too large
- * or the prefix too long (nothing kept).
+ * or the prefix too long: nothing kept, and the slot emptied.
  */
 int reply_cache_keep(ReplyCache *cache, const ReplyMiss *miss, unsigned prefix, uint64_t expires,
                      const uint8_t *query, size_t query_length, const uint8_t *source, const uint8_t *reply,

@@ -628,7 +628,9 @@ NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
       {"forget", NULL, js_forget, NULL, NULL, NULL, napi_default, NULL},
       {"cacheSlots", NULL, js_cache_slots, NULL, NULL, NULL, napi_default, NULL},
   };
-  napi_value slot, meta, stats;
+  napi_value slot, meta, stats, kept_bytes;
+  napi_create_uint32(env, REPLY_CACHE_BYTES, &kept_bytes);
+  napi_set_named_property(env, exports, "KEPT_BYTES", kept_bytes);
   napi_create_uint32(env, SLOT, &slot);
   napi_create_uint32(env, META, &meta);
   napi_create_uint32(env, STAT_COUNT, &stats);

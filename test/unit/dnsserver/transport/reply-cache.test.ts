@@ -28,10 +28,12 @@ interface Tally {
  */
 async function cachedServer(
   sourcePrefix: (name: string) => number,
-  options: { entries?: number; host?: string; records?: number } = {},
+  options: { entries?: number; host?: string } = {},
 ): Promise<{ server: UdpServer; tally: Tally }> {
   const tally: Tally = { handled: [], repeats: new Map() };
-  const answer = testHandler({ records: options.records ?? 1 });
+  // Names starting with 'big' get 40 records: with EDNS, a reply too large to keep.
+  const small = testHandler();
+  const big = testHandler({ records: 40 });
   const handler: QueryHandler<string> = (message, client, reuse) => {
     const name = dnsPacket.decode(message).questions?.[0]?.name ?? '';
     tally.handled.push({ name, client });
@@ -40,7 +42,7 @@ async function cachedServer(
       reuse.holdsForMs = name.startsWith('brief') ? 150 : Infinity;
       reuse.counted = name;
     }
-    return answer(message, client);
+    return (name.startsWith('big') ? big : small)(message, client);
   };
   const server = await startNativeUdpServer<string>({
     host: options.host ?? '127.0.0.1',
@@ -189,7 +191,7 @@ describe.skipIf(skipNative)('the native path reply cache', () => {
   });
 
   it('does not keep a reply too large for an entry, and answers it through the handler each time', async () => {
-    const { server, tally } = await cachedServer(() => 0, { records: 40 });
+    const { server, tally } = await cachedServer(() => 0);
     const big = (id: number) => query('big.example', { id, edns: true });
     const first = await ask(server.port, big(1));
     expect(first.length).toBeGreaterThan(488);
@@ -197,6 +199,30 @@ describe.skipIf(skipNative)('the native path reply cache', () => {
     expect((await ask(server.port, big(2))).subarray(2)).toEqual(first.subarray(2));
     expect(tally.handled).toHaveLength(2);
     expect(server.takeCounts().replyCache.kept).toBe(0);
+  });
+
+  it('counts the repeats of a kept reply as its own when a reply too large to keep comes between', async () => {
+    // 4 entries: one set, so the large reply is offered a slot that holds one of the small ones.
+    const { server, tally } = await cachedServer(() => 0, { entries: 4 });
+    const small = ['s1.example', 's2.example', 's3.example', 's4.example'];
+    const asked = new Map<string, number>();
+    let id = 0;
+    const send = async (name: string) => {
+      asked.set(name, (asked.get(name) ?? 0) + 1);
+      const message = name.startsWith('big') ? query(name, { id: ++id, edns: true }) : aQuery(name, ++id);
+      expect(dnsPacket.decode(await ask(server.port, message)).id).toBe(id);
+    };
+    for (let round = 0; round < 3; round++) {
+      for (const name of small) await send(name);
+      await send('big.example');
+    }
+    server.takeCounts();
+    for (const name of [...small, 'big.example']) {
+      const handled = tally.handled.filter((h) => h.name === name).length;
+      expect(handled + (tally.repeats.get(name) ?? 0), name).toBe(asked.get(name));
+    }
+    expect(tally.handled.filter((h) => h.name === 'big.example')).toHaveLength(3);
+    expect(tally.repeats.get('big.example')).toBeUndefined();
   });
 
   it('keeps nothing for an IPv4 client of an IPv6 socket unless the reply holds for every source', async () => {
