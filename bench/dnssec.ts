@@ -12,7 +12,8 @@
 // names must not wait on the budget), every question of the examples zone and every third of the 100,000-name zone
 // (35,001 questions: the caches hold 50,000 per worker by default, so the whole zone's 105,003 questions cannot all
 // stay warm; SETS='examples big big-all' adds them all, cold unless CACHE=N passes --answer-cache N and --dnssec-cache
-// N to the server, e.g. CACHE=400000 SETS='examples big-all'), a warm-up pass with and without DO, then ROUNDS rounds
+// N to the server, e.g. CACHE=400000 SETS='examples big-all'; REPLY_CACHE=N passes --reply-cache N, 0 to measure
+// without the native path's reply cache), a warm-up pass with and without DO, then ROUNDS rounds
 // of DURATION s each, DO and no-DO interleaved per set; per run q/s, q/s per server CPU-second (from /proc), and the
 // signatures the server made meanwhile (0 when the caches are warm). flood: the default budget (1,000 new signatures a
 // second), LEGIT_RATE q/s of DO=1 questions of the examples zone sent and checked by this script for WARM s, then
@@ -49,6 +50,7 @@ const out = join(root, 'bench/out/dnssec');
 const EXAMPLES_ZONE = 'geo.example.com';
 /** The cache bounds (--answer-cache and --dnssec-cache); the server's defaults when not set. */
 const CACHE = process.env.CACHE === undefined ? undefined : env('CACHE', 0);
+const REPLY_CACHE = process.env.REPLY_CACHE === undefined ? undefined : env('REPLY_CACHE', 0);
 
 const median = (values: readonly number[]): number => {
   const sorted = [...values].sort((a, b) => a - b);
@@ -105,6 +107,7 @@ async function startServer(config: string, keys: string, signRate: number | unde
     keys,
     ...(signRate === undefined ? [] : ['--dnssec-sign-rate', String(signRate)]),
     ...(CACHE === undefined ? [] : ['--answer-cache', String(CACHE), '--dnssec-cache', String(CACHE)]),
+    ...(REPLY_CACHE === undefined ? [] : ['--reply-cache', String(REPLY_CACHE)]),
     '--listen',
     `127.0.0.1:${PORT}`,
     '--metrics',
