@@ -4,6 +4,7 @@ import type { CoreV1Api } from '@kubernetes/client-node';
 import { execFileSync } from 'node:child_process';
 import { mkdir, readFile, readdir, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { tempDir, type TempDir } from './temp-dir.ts';
 
 export interface KeyPair {
   base: string;
@@ -64,4 +65,20 @@ export async function secretFiles(
   return Object.fromEntries(
     Object.entries(secret.data ?? {}).map(([file, value]) => [file, Buffer.from(value, 'base64').toString('utf8')]),
   );
+}
+
+/** A temporary folder with an ECDSA P-256 key and an Ed25519 key made in it, and a Secret-style `keys` folder
+ * publishing the first (version v1): for a server given `--dnssec-keys keysDir` to swap keys under. */
+export async function twoKeysFirstPublished(
+  prefix: string,
+): Promise<{ temp: TempDir; keysDir: string; first: KeyPair; second: KeyPair }> {
+  const temp = await tempDir(prefix);
+  const made = path.join(temp.dir, 'made');
+  const keysDir = path.join(temp.dir, 'keys');
+  await mkdir(made);
+  await mkdir(keysDir);
+  const first = await keygen(made, 'ECDSAP256SHA256');
+  const second = await keygen(made, 'ED25519');
+  await publishAsSecret(keysDir, 'v1', pairsOf(first));
+  return { temp, keysDir, first, second };
 }

@@ -3,20 +3,24 @@
 // published and signs, a key removed is gone from DNSKEY and from every RRSIG, a broken pair and a folder that
 // would leave the zone unsigned are refused with the reason while the last good keys keep signing, and unbound,
 // trusting only the new key, validates the answers after the roll.
-import { mkdir } from 'node:fs/promises';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { CITY_MMDB, EXAMPLES, startServe, type ServeProcess } from '../../support/serve.ts';
 import type { DigResult } from '../../support/dig.ts';
-import { dsOf, keygen, pairsOf, publishAsSecret as publish, type KeyPair } from '../../support/dnssec-keys.ts';
-import { tempDir } from '../../support/temp-dir.ts';
+import {
+  dsOf,
+  pairsOf,
+  publishAsSecret as publish,
+  twoKeysFirstPublished,
+  type KeyPair,
+} from '../../support/dnssec-keys.ts';
+import type { TempDir } from '../../support/temp-dir.ts';
 import { until } from '../../support/until.ts';
 import { startUnbound, type Unbound } from '../../support/unbound.ts';
 
 const ZONE = 'geo.example.com';
 
 describe('DNSSEC keys swapped while serving', () => {
-  let temp: { dir: string; remove: () => Promise<void> };
+  let temp: TempDir;
   let keysDir: string;
   let server: ServeProcess;
   let first: KeyPair;
@@ -47,14 +51,7 @@ describe('DNSSEC keys swapped while serving', () => {
   });
 
   beforeAll(async () => {
-    temp = await tempDir('dnssec-keys');
-    const made = path.join(temp.dir, 'made');
-    keysDir = path.join(temp.dir, 'keys');
-    await mkdir(made);
-    await mkdir(keysDir);
-    first = await keygen(made, 'ECDSAP256SHA256');
-    second = await keygen(made, 'ED25519');
-    await publish(keysDir, 'v1', pairsOf(first));
+    ({ temp, keysDir, first, second } = await twoKeysFirstPublished('dnssec-keys'));
     server = await startServe(['--resources', EXAMPLES], {
       geoip: CITY_MMDB,
       workers: 2,

@@ -7,11 +7,9 @@ import { EXAMPLES, startServe, type ServeProcess } from '../../support/serve.ts'
 import { skipNative } from '../../support/udp-paths.ts';
 import { udpExchange } from '../../support/dns-clients.ts';
 import { query, type QueryOptions } from '../../../tools/dns-query.ts';
-import { mkdir } from 'node:fs/promises';
-import path from 'node:path';
 import dnsPacket from 'dns-packet';
-import { keygen, pairsOf, publishAsSecret, type KeyPair } from '../../support/dnssec-keys.ts';
-import { tempDir } from '../../support/temp-dir.ts';
+import { pairsOf, publishAsSecret, twoKeysFirstPublished, type KeyPair } from '../../support/dnssec-keys.ts';
+import type { TempDir } from '../../support/temp-dir.ts';
 import { until } from '../../support/until.ts';
 
 const ZONE = 'geo.example.com';
@@ -82,19 +80,12 @@ describe.skipIf(skipNative)('the reply cache answers as the handler does', () =>
 
 describe.skipIf(skipNative)('the reply cache with a signed zone', () => {
   let server: ServeProcess;
-  let temp: Awaited<ReturnType<typeof tempDir>>;
+  let temp: TempDir;
   let keysDir: string;
   let first: KeyPair;
   let second: KeyPair;
   beforeAll(async () => {
-    temp = await tempDir('reply-cache-signed');
-    const made = path.join(temp.dir, 'made');
-    keysDir = path.join(temp.dir, 'keys');
-    await mkdir(made);
-    await mkdir(keysDir);
-    first = await keygen(made, 'ECDSAP256SHA256');
-    second = await keygen(made, 'ED25519');
-    await publishAsSecret(keysDir, 'v1', pairsOf(first));
+    ({ temp, keysDir, first, second } = await twoKeysFirstPublished('reply-cache-signed'));
     server = await startServe(['--resources', EXAMPLES], {
       udpIo: 'native',
       workers: 1,
