@@ -360,7 +360,10 @@ static int answered_from_cache(Sock *s, unsigned i) {
     s->dirty[++s->dirty[0]] = slot;
     hits |= LISTED;
   }
-  s->hits[slot] = hits + 1;
+  /* Saturating: where nothing takes the counts (no metrics endpoint), the count must never carry into LISTED, or
+     the slot would be listed again past the end of dirty. */
+  if ((hits & ~LISTED) != ~LISTED) hits++;
+  s->hits[slot] = hits;
   return 1;
 }
 
