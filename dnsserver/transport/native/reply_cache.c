@@ -19,7 +19,8 @@ size_t reply_cache_slots(uint32_t entries) {
 int reply_cache_init(ReplyCache *cache, uint32_t entries, int family) {
   memset(cache, 0, sizeof *cache);
   uint32_t sets = (uint32_t)(reply_cache_slots(entries) / REPLY_CACHE_WAYS);
-  /* calloc: pages of entries never written stay unbacked, so memory follows what is kept. */
+  /* calloc: pages never written stay unbacked; entries fall anywhere in the table, so a few thousand kept replies
+     touch most of its pages (about 520 bytes an entry). */
   cache->tags = calloc((size_t)sets * REPLY_CACHE_WAYS, sizeof *cache->tags);
   cache->entries = calloc((size_t)sets * REPLY_CACHE_WAYS, sizeof *cache->entries);
   cache->victims = calloc(sets, 1);
